@@ -1,0 +1,44 @@
+# Order-to-cash backend. `make run` serves the local stack; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-fast lint typecheck package invoke bench collect clean
+
+$(STAMP): pyproject.toml requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)  ## the local stack: moto + infra/resources.yaml + the API on :8000 + the event pump
+	$(BIN)/python -m infra.local
+
+test: $(STAMP)  ## lint, types, and every test layer (unit, functional, e2e, infra)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+	$(BIN)/pytest
+
+test-fast: $(STAMP)
+	$(BIN)/pytest tests/unit tests/functional -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy .
+
+package: $(STAMP)  ## build/sam.json + build/deployment.zip for `sam deploy`
+	$(BIN)/python -m infra.package
+
+bench: $(STAMP)  ## benchmarks that print figures and write bench/RESULTS.md
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf build vendor .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,222 @@
+"""The event pump: what Lambda's event source mappings do on AWS, done by polling moto.
+
+It reads the table's stream and every consumer queue declared in app.py, and calls the same
+handlers with the same event shapes Lambda would: SQS batches with distinct message ids, stream
+batches with sequence numbers. It deletes only what the handler reported as done (partial batch
+responses), leaves failures to come back after their visibility timeout (moto moves them to the
+DLQ after maxReceiveCount), and patches moto's EventBridge->SQS gap (no ``account``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import ModuleType
+from typing import Any
+
+import boto3
+
+ACCOUNT = "123456789012"
+
+
+@dataclass
+class LambdaContext:
+    """Enough of Lambda's context object for Powertools and Chalice."""
+
+    function_name: str
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    timeout_millis: int = 60_000
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.timeout_millis
+
+
+def queue_logical_id(queue_name: str) -> str:
+    """'order-confirmation' -> 'OrderConfirmationQueue' (the convention of infra/resources.yaml)."""
+    return "".join(part.capitalize() for part in re.split(r"[-_]", queue_name)) + "Queue"
+
+
+@dataclass
+class _Consumer:
+    handler: Any
+    name: str
+    queue_url: str
+    queue_arn: str
+    batch_size: int
+
+
+class EventPump:
+    """Moves events from the stream and the queues into the app's handlers, until all is quiet."""
+
+    def __init__(
+        self,
+        app_module: ModuleType,
+        session: boto3.session.Session,
+        queue_urls: dict[str, str],
+        stream_arn: str,
+        *,
+        retry_delay_seconds: int = 0,
+    ) -> None:
+        self._session = session
+        self._sqs = session.client("sqs")
+        self._streams = session.client("dynamodbstreams")
+        self._stream_arn = stream_arn
+        self._retry_delay = retry_delay_seconds
+        self._iterators: dict[str, str | None] = {}
+        self._consumers: list[_Consumer] = []
+        self._publisher: Any = None
+        self._app_module = app_module
+        for source in app_module.app.event_sources:
+            handler = getattr(app_module, source.name)
+            if source.__class__.__name__ == "SQSEventConfig":
+                url = queue_urls[queue_logical_id(source.queue)]
+                arn = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+                self._consumers.append(
+                    _Consumer(handler, source.name, url, arn["Attributes"]["QueueArn"], source.batch_size)
+                )
+            elif source.__class__.__name__ == "DynamoDBEventConfig":
+                self._publisher = handler
+
+    # --- one pass -----------------------------------------------------------------------------
+
+    def drain(self, max_rounds: int = 100) -> int:
+        """Pump until nothing moves; return how many records the handlers took."""
+        total = 0
+        for _ in range(max_rounds):
+            moved = self.pump_stream() + sum(self.pump_queue(consumer) for consumer in self._consumers)
+            total += moved
+            if not moved:
+                return total
+        raise RuntimeError(f"events still moving after {max_rounds} rounds")
+
+    def pump_stream(self) -> int:
+        if self._publisher is None:
+            return 0
+        moved = 0
+        for shard in self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"]:
+            shard_id = shard["ShardId"]
+            if shard_id not in self._iterators:
+                self._iterators[shard_id] = self._streams.get_shard_iterator(
+                    StreamArn=self._stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+            iterator = self._iterators[shard_id]
+            if iterator is None:
+                continue
+            answer = self._streams.get_records(ShardIterator=iterator, Limit=100)
+            records = [self._stream_record(record) for record in answer["Records"]]
+            if not records:
+                self._iterators[shard_id] = answer.get("NextShardIterator")
+                continue
+            result = self._publisher({"Records": records}, LambdaContext("publish_events")) or {}
+            failures = [item["itemIdentifier"] for item in result.get("batchItemFailures", [])]
+            if failures:  # Lambda restarts the shard at the first failed record
+                first = min(failures, key=int)
+                self._iterators[shard_id] = self._streams.get_shard_iterator(
+                    StreamArn=self._stream_arn, ShardId=shard_id,
+                    ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=first,
+                )["ShardIterator"]
+                moved += sum(1 for r in records if int(r["dynamodb"]["SequenceNumber"]) < int(first))
+            else:
+                self._iterators[shard_id] = answer.get("NextShardIterator")
+                moved += len(records)
+        return moved
+
+    def pump_queue(self, consumer: _Consumer) -> int:
+        answer = self._sqs.receive_message(
+            QueueUrl=consumer.queue_url,
+            MaxNumberOfMessages=min(consumer.batch_size, 10),
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        messages = answer.get("Messages", [])
+        if not messages:
+            return 0
+        event = {"Records": [self._sqs_record(message, consumer.queue_arn) for message in messages]}
+        try:
+            result = consumer.handler(event, LambdaContext(consumer.name)) or {}
+            failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
+        except Exception:  # the whole batch failed, as Lambda would see it
+            failed = {message["MessageId"] for message in messages}
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if done:
+            self._sqs.delete_message_batch(
+                QueueUrl=consumer.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
+        for message in messages:
+            if message["MessageId"] in failed:
+                self._sqs.change_message_visibility(
+                    QueueUrl=consumer.queue_url,
+                    ReceiptHandle=message["ReceiptHandle"],
+                    VisibilityTimeout=self._retry_delay,
+                )
+        return len(done)
+
+    def fire_schedule(self, handler_name: str) -> Any:
+        """What EventBridge Scheduler does on AWS (moto never fires schedules)."""
+        handler = getattr(self._app_module, handler_name)
+        return handler(scheduled_event(), LambdaContext(handler_name))
+
+    # --- Lambda event shapes ------------------------------------------------------------------
+
+    def _stream_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        dynamodb = dict(record["dynamodb"])
+        created = dynamodb.get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):
+            dynamodb["ApproximateCreationDateTime"] = created.timestamp()
+        return {
+            "eventID": record["eventID"],
+            "eventName": record["eventName"],
+            "eventVersion": record.get("eventVersion", "1.1"),
+            "eventSource": "aws:dynamodb",
+            "awsRegion": record.get("awsRegion", self._session.region_name),
+            "dynamodb": dynamodb,
+            "eventSourceARN": self._stream_arn,
+        }
+
+    def _sqs_record(self, message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": with_account(message["Body"]),
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": message.get("MessageAttributes", {}),
+            "md5OfBody": message["MD5OfBody"],
+            "eventSource": "aws:sqs",
+            "eventSourceARN": queue_arn,
+            "awsRegion": self._session.region_name,
+        }
+
+
+def with_account(body: str) -> str:
+    """moto's EventBridge->SQS deliveries lack the envelope's ``account``; AWS always sets it."""
+    try:
+        envelope = json.loads(body)
+    except ValueError:
+        return body
+    if isinstance(envelope, dict) and "detail-type" in envelope and "account" not in envelope:
+        envelope["account"] = ACCOUNT
+        return json.dumps(envelope)
+    return body
+
+
+def scheduled_event() -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "us-east-1",
+        "resources": [f"arn:aws:events:us-east-1:{ACCOUNT}:rule/otc-schedule"],
+        "detail": {},
+    }

@@ -1,0 +1,63 @@
+"""Deploy infra/resources.yaml through moto's CloudFormation, then apply what moto ignores."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+RESOURCES = Path(__file__).resolve().parents[1] / "resources.yaml"
+STACK_NAME = "otc-local"
+STAGE = "local"
+REGION = "us-east-1"
+
+
+def deploy(session: boto3.session.Session, stack_name: str = STACK_NAME) -> dict[str, str]:
+    """Create the stack and return its outputs (names, ARNs, queue URLs)."""
+    cloudformation = session.client("cloudformation")
+    cloudformation.create_stack(
+        StackName=stack_name,
+        TemplateBody=RESOURCES.read_text(),
+        Parameters=[{"ParameterKey": "Stage", "ParameterValue": STAGE}],
+    )
+    stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+    if stack["StackStatus"] != "CREATE_COMPLETE":
+        raise RuntimeError(f"stack {stack_name} is {stack['StackStatus']}")
+    outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+    _apply_ttl(session, outputs)
+    return outputs
+
+
+def _apply_ttl(session: boto3.session.Session, outputs: dict[str, str]) -> None:
+    """moto's CloudFormation does not apply TimeToLiveSpecification; set it as AWS would."""
+    dynamodb = session.client("dynamodb")
+    for table, attribute in ((outputs["TableName"], "expires_at"), (outputs["IdempotencyTableName"], "expiration")):
+        dynamodb.update_time_to_live(
+            TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
+        )
+
+
+def environment(outputs: dict[str, str]) -> dict[str, str]:
+    """The variables the Lambda functions get from the packaged template, for the same resources."""
+    return {
+        "TABLE_NAME": outputs["TableName"],
+        "IDEMPOTENCY_TABLE_NAME": outputs["IdempotencyTableName"],
+        "EVENT_BUS_NAME": outputs["EventBusName"],
+        "DOCUMENTS_BUCKET": outputs["DocumentsBucketName"],
+    }
+
+
+def queue_urls(session: boto3.session.Session, stack_name: str = STACK_NAME) -> dict[str, str]:
+    """Logical id -> URL of every queue in the stack."""
+    resources = session.client("cloudformation").list_stack_resources(StackName=stack_name)
+    return {
+        resource["LogicalResourceId"]: resource["PhysicalResourceId"]
+        for resource in resources["StackResourceSummaries"]
+        if resource["ResourceType"] == "AWS::SQS::Queue"
+    }
+
+
+def apply_environment(values: dict[str, Any]) -> None:
+    os.environ.update({key: str(value) for key, value in values.items()})

@@ -1,0 +1,34 @@
+"""Domain events: immutable facts named [Resource][PastTense], written with the state they explain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared import clock, ids
+
+
+class DomainEvent(BaseModel):
+    """One fact about one aggregate. ``event_id`` is what every consumer deduplicates on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str = Field(default_factory=lambda: ids.new_id("evt"))
+    detail_type: str
+    source: str
+    aggregate_id: str
+    occurred_at: datetime = Field(default_factory=clock.now)
+    data: dict[str, Any]
+
+    def detail(self) -> dict[str, Any]:
+        """The EventBridge ``detail``: metadata for deduplication and tracing, then the data."""
+        return {
+            "metadata": {
+                "event_id": self.event_id,
+                "aggregate_id": self.aggregate_id,
+                "occurred_at": clock.iso(self.occurred_at),
+            },
+            "data": self.data,
+        }

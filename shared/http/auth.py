@@ -1,0 +1,74 @@
+"""API keys: a key is looked up by its SHA-256 hash; the raw key is never stored or logged."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.http import problems
+from shared.store import table
+
+HEADER = "x-api-key"
+MAX_KEY_LENGTH = 128
+
+
+class Role(StrEnum):
+    PARTNER = "partner"
+    ADMIN = "admin"
+    CREDIT_MANAGER = "credit_manager"
+    AR_CLERK = "ar_clerk"
+    AUDITOR = "auditor"
+
+
+class Principal(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    principal_id: str
+    role: Role
+    customer_ids: frozenset[str] = frozenset()
+
+    def may_act_for(self, customer_id: str) -> bool:
+        """Partners act only for the customers bound to them; staff for every customer."""
+        return self.role is not Role.PARTNER or customer_id in self.customer_ids
+
+
+def hash_key(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def key_pk(key_hash: str) -> str:
+    return f"APIKEY#{key_hash}"
+
+
+def new_key() -> str:
+    return "otc_" + secrets.token_urlsafe(32)
+
+
+def key_item(raw_key: str, principal: Principal) -> dict[str, object]:
+    return {
+        "pk": key_pk(hash_key(raw_key)),
+        "sk": "APIKEY",
+        "entity": "ApiKey",
+        "principal_id": principal.principal_id,
+        "role": principal.role.value,
+        "customer_ids": sorted(principal.customer_ids),
+        "status": "active",
+    }
+
+
+def authenticate(headers: Mapping[str, str]) -> Principal:
+    raw_key = headers.get(HEADER, "")
+    if not raw_key or len(raw_key) > MAX_KEY_LENGTH:
+        raise problems.unauthorized()
+    item = table.get(key_pk(hash_key(raw_key)), "APIKEY", consistent=False)
+    if not item or item.get("status") != "active":
+        raise problems.unauthorized()
+    return Principal(
+        principal_id=item["principal_id"],
+        role=Role(item["role"]),
+        customer_ids=frozenset(item.get("customer_ids", [])),
+    )

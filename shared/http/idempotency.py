@@ -1,0 +1,90 @@
+"""Idempotency-Key for POSTs from outside, on Powertools' idempotency utility.
+
+The same key with the same body replays the first answer (status and body); the same key with
+another body answers 422; a second request while the first is running answers 409. Records live
+longer than any client's retry window. Keys are scoped by caller, so two partners never collide.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+
+from shared.adapters import aws
+from shared.config import settings
+from shared.http import problems
+
+HEADER = "idempotency-key"
+MAX_KEY_LENGTH = 255
+
+Answer = dict[str, Any]  # {"status": int, "body": JSON value}
+
+
+@cache
+def _persistence() -> DynamoDBPersistenceLayer:
+    return DynamoDBPersistenceLayer(
+        table_name=settings().idempotency_table_name, boto3_client=aws.client("dynamodb")
+    )
+
+
+def _config(lambda_context: Any) -> IdempotencyConfig:
+    config = IdempotencyConfig(
+        event_key_jmespath="key",
+        payload_validation_jmespath="body",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=settings().idempotency_ttl_seconds,
+        hash_function="sha256",
+    )
+    if lambda_context is not None and hasattr(lambda_context, "get_remaining_time_in_millis"):
+        # Lets a request that crashed mid-way be retried once the Lambda timeout has passed.
+        config.register_lambda_context(lambda_context)
+    return config
+
+
+def require_key(headers: Any) -> str:
+    key = headers.get(HEADER, "")
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise problems.idempotency_key_required()
+    return key
+
+
+def once(
+    operation: str,
+    caller: str,
+    key: str,
+    raw_body: bytes,
+    produce: Callable[[], Answer],
+    *,
+    lambda_context: Any = None,
+) -> Answer:
+    """Run ``produce`` once per (operation, caller, key); replay its answer afterwards."""
+
+    @idempotent_function(
+        data_keyword_argument="request",
+        persistence_store=_persistence(),
+        config=_config(lambda_context),
+        key_prefix=operation,
+    )
+    def run(request: dict[str, str]) -> Answer:
+        return produce()
+
+    request = {"key": f"{caller}#{key}", "body": hashlib.sha256(raw_body).hexdigest()}
+    try:
+        answer: Answer = run(request=request)
+    except IdempotencyValidationError:
+        raise problems.idempotency_key_reused() from None
+    except IdempotencyAlreadyInProgressError:
+        raise problems.request_in_progress() from None
+    return answer

@@ -1,0 +1,112 @@
+"""RFC 9457 problem details: every error the API gives is one of these."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import ChaliceUnhandledError
+from pydantic import ValidationError
+
+PROBLEM_BASE = "https://otc.example/problems/"
+CONTENT_TYPE = "application/problem+json"
+
+
+class Problem(ChaliceUnhandledError):
+    """An error answer. ``kind`` becomes the stable ``type`` URI; ``detail`` is for humans.
+
+    It derives from Chalice's unhandled error so that it passes the view and reaches the
+    middleware that renders it (any other exception would become a bare 500 there).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        title: str,
+        detail: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.kind = kind
+        self.title = title
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers or {}
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": PROBLEM_BASE + self.kind,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if instance:
+            body["instance"] = instance
+        if self.errors is not None:
+            body["errors"] = self.errors
+        return body
+
+
+def invalid_body(error: ValidationError) -> Problem:
+    """422 with one entry per failing field, as a JSON pointer into the request body."""
+    errors = [
+        {
+            "pointer": "#/" + "/".join(str(part) for part in item["loc"]),
+            "detail": item["msg"],
+        }
+        for item in error.errors(include_url=False, include_input=False)
+    ]
+    return Problem(
+        422, "validation-error", "Request body is invalid", f"{len(errors)} field(s) failed validation",
+        errors=errors,
+    )
+
+
+def malformed_json(reason: str) -> Problem:
+    return Problem(400, "malformed-json", "Body is not JSON", reason)
+
+
+def too_large(limit: int) -> Problem:
+    return Problem(413, "payload-too-large", "Body too large", f"the body exceeds {limit} bytes")
+
+
+def unauthorized() -> Problem:
+    return Problem(
+        401, "unauthorized", "Unauthorized", "a valid X-Api-Key header is required",
+        headers={"WWW-Authenticate": 'ApiKey header="X-Api-Key"'},
+    )
+
+
+def not_found(what: str) -> Problem:
+    return Problem(404, "not-found", "Not found", f"{what} does not exist")
+
+
+def idempotency_key_required() -> Problem:
+    return Problem(400, "idempotency-key-required", "Idempotency-Key required",
+                   "send an Idempotency-Key header (1-255 printable characters) with every POST")
+
+
+def idempotency_key_reused() -> Problem:
+    return Problem(422, "idempotency-key-reused", "Idempotency-Key reused",
+                   "this Idempotency-Key was used with a different request body")
+
+
+def request_in_progress() -> Problem:
+    return Problem(409, "request-in-progress", "Request in progress",
+                   "a request with this Idempotency-Key is still being processed; retry shortly",
+                   headers={"Retry-After": "1"})
+
+
+def from_framework(status: int, body: Any) -> Problem:
+    """Re-express an error the framework produced itself (unknown route, media type, crash)."""
+    if status >= 500:
+        return Problem(500, "internal-error", "Internal error", "an unexpected error occurred")
+    message = body.get("Message", "") if isinstance(body, dict) else ""
+    code = body.get("Code", "") if isinstance(body, dict) else ""
+    kind = {415: "unsupported-media-type", 405: "method-not-allowed", 404: "not-found"}.get(
+        status, "bad-request"
+    )
+    return Problem(status, kind, code or "Request rejected", message or "the request was rejected")

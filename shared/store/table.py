@@ -1,0 +1,131 @@
+"""The single DynamoDB table: typed item conversion, reads, and conditional transactions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from shared.adapters import aws
+from shared.config import settings
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+Item = dict[str, Any]
+
+
+def to_dynamo(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: _serializer.serialize(value) for key, value in item.items() if value is not None}
+
+
+def from_dynamo(image: Mapping[str, Any]) -> Item:
+    return {key: _deserializer.deserialize(value) for key, value in image.items()}
+
+
+@dataclass(frozen=True)
+class Put:
+    """Put one item. ``condition`` guards it (e.g. the version it replaces, or that it is new)."""
+
+    item: Item
+    condition: str | None = None
+    values: Item = field(default_factory=dict)
+
+    @classmethod
+    def new(cls, item: Item) -> Put:
+        return cls(item=item, condition="attribute_not_exists(pk)")
+
+    @classmethod
+    def replacing(cls, item: Item, version: int) -> Put:
+        return cls(item=item, condition="version = :expected", values={":expected": version})
+
+    def to_request(self, table: str) -> dict[str, Any]:
+        request: dict[str, Any] = {"TableName": table, "Item": to_dynamo(self.item)}
+        if self.condition:
+            request["ConditionExpression"] = self.condition
+        if self.values:
+            request["ExpressionAttributeValues"] = to_dynamo(self.values)
+        return {"Put": request}
+
+
+class TransactionConflictError(Exception):
+    """A condition in the transaction failed; ``failed`` holds the indexes of the writes that did."""
+
+    def __init__(self, failed: Sequence[int]) -> None:
+        super().__init__(f"transaction conditions failed at {list(failed)}")
+        self.failed = tuple(failed)
+
+
+def table_name() -> str:
+    return settings().table_name
+
+
+def get(pk: str, sk: str, *, consistent: bool = True) -> Item | None:
+    answer = aws.client("dynamodb").get_item(
+        TableName=table_name(), Key=to_dynamo({"pk": pk, "sk": sk}), ConsistentRead=consistent
+    )
+    return from_dynamo(answer["Item"]) if "Item" in answer else None
+
+
+def get_many(keys: Iterable[tuple[str, str]]) -> list[Item]:
+    """BatchGetItem in chunks of 100, retrying what DynamoDB leaves unprocessed."""
+    unique = list(dict.fromkeys(keys))
+    found: list[Item] = []
+    for start in range(0, len(unique), 100):
+        pending: dict[str, Any] = {
+            table_name(): {
+                "Keys": [to_dynamo({"pk": pk, "sk": sk}) for pk, sk in unique[start : start + 100]],
+                "ConsistentRead": True,
+            }
+        }
+        while pending:
+            answer = aws.client("dynamodb").batch_get_item(RequestItems=pending)
+            found.extend(from_dynamo(raw) for raw in answer["Responses"].get(table_name(), []))
+            pending = answer.get("UnprocessedKeys") or {}
+    return found
+
+
+def query(pk: str, *, sk_below: str | None = None, limit: int = 100) -> list[Item]:
+    expression = "pk = :pk" + (" AND sk < :below" if sk_below else "")
+    values: Item = {":pk": pk, **({":below": sk_below} if sk_below else {})}
+    answer = aws.client("dynamodb").query(
+        TableName=table_name(),
+        KeyConditionExpression=expression,
+        ExpressionAttributeValues=to_dynamo(values),
+        Limit=limit,
+    )
+    return [from_dynamo(raw) for raw in answer["Items"]]
+
+
+def delete_many(keys: Iterable[tuple[str, str]]) -> None:
+    """BatchWriteItem deletes in chunks of 25, retrying what DynamoDB leaves unprocessed."""
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), 25):
+        pending: dict[str, Any] = {
+            table_name(): [
+                {"DeleteRequest": {"Key": to_dynamo({"pk": pk, "sk": sk})}}
+                for pk, sk in unique[start : start + 25]
+            ]
+        }
+        while pending:
+            answer = aws.client("dynamodb").batch_write_item(RequestItems=pending)
+            pending = answer.get("UnprocessedItems") or {}
+
+
+def transact(writes: Sequence[Put]) -> None:
+    """Write all or nothing; a failed condition raises ``TransactionConflictError``."""
+    try:
+        aws.client("dynamodb").transact_write_items(
+            TransactItems=[write.to_request(table_name()) for write in writes]
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = error.response.get("CancellationReasons", [])
+        failed = [i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"]
+        if not failed:
+            raise
+        raise TransactionConflictError(failed) from error
