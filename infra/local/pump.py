@@ -56,6 +56,9 @@ class _Consumer:
 class EventPump:
     """Moves events from the stream and the queues into the app's handlers, until all is quiet."""
 
+    STREAM_MAX_RETRIES = 10  # as MaximumRetryAttempts on the packaged stream event source
+    STREAM_FAILURE_QUEUE = "PublisherDeadLetterQueue"
+
     def __init__(
         self,
         app_module: ModuleType,
@@ -73,6 +76,8 @@ class EventPump:
         self._iterators: dict[str, str | None] = {}
         self._consumers: list[_Consumer] = []
         self._publisher: Any = None
+        self._stream_attempts: dict[str, int] = {}
+        self._stream_failure_queue = queue_urls.get(self.STREAM_FAILURE_QUEUE)
         self._app_module = app_module
         for source in app_module.app.event_sources:
             handler = getattr(app_module, source.name)
@@ -88,7 +93,11 @@ class EventPump:
     # --- one pass -----------------------------------------------------------------------------
 
     def drain(self, max_rounds: int = 100) -> int:
-        """Pump until nothing moves; return how many records the handlers took."""
+        """Pump until no record is left to hand over; return how many records were handed over.
+
+        Failed records count too (they are retried, as Lambda would), so a batch that keeps
+        failing ends in its DLQ or on-failure destination, or runs out of rounds.
+        """
         total = 0
         for _ in range(max_rounds):
             moved = self.pump_stream() + sum(self.pump_queue(consumer) for consumer in self._consumers)
@@ -115,19 +124,46 @@ class EventPump:
             if not records:
                 self._iterators[shard_id] = answer.get("NextShardIterator")
                 continue
-            result = self._publisher({"Records": records}, LambdaContext("publish_events")) or {}
-            failures = [item["itemIdentifier"] for item in result.get("batchItemFailures", [])]
-            if failures:  # Lambda restarts the shard at the first failed record
-                first = min(failures, key=int)
-                self._iterators[shard_id] = self._streams.get_shard_iterator(
-                    StreamArn=self._stream_arn, ShardId=shard_id,
-                    ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=first,
-                )["ShardIterator"]
-                moved += sum(1 for r in records if int(r["dynamodb"]["SequenceNumber"]) < int(first))
-            else:
+            try:
+                result = self._publisher({"Records": records}, LambdaContext("publish_events")) or {}
+                failures = [item["itemIdentifier"] for item in result.get("batchItemFailures", [])]
+            except Exception:  # the whole batch failed: Lambda retries it from its first record
+                failures = [records[0]["dynamodb"]["SequenceNumber"]]
+            moved += len(records)
+            if not failures:
+                self._stream_attempts.pop(shard_id, None)
                 self._iterators[shard_id] = answer.get("NextShardIterator")
-                moved += len(records)
+                continue
+            first = min(failures, key=int)
+            attempts = self._stream_attempts[shard_id] = self._stream_attempts.get(shard_id, 0) + 1
+            if attempts > self.STREAM_MAX_RETRIES:  # Lambda's on-failure destination, then move on
+                self._stream_attempts.pop(shard_id)
+                self._send_stream_failure(shard_id, first, records)
+                self._iterators[shard_id] = answer.get("NextShardIterator")
+                continue
+            self._iterators[shard_id] = self._streams.get_shard_iterator(
+                StreamArn=self._stream_arn,
+                ShardId=shard_id,
+                ShardIteratorType="AT_SEQUENCE_NUMBER",
+                SequenceNumber=first,
+            )["ShardIterator"]
         return moved
+
+    def _send_stream_failure(self, shard_id: str, first: str, records: list[dict[str, Any]]) -> None:
+        """What Lambda sends to a stream source's on-failure destination: where, not what."""
+        if not self._stream_failure_queue:
+            return
+        failure = {
+            "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": self.STREAM_MAX_RETRIES + 1},
+            "DDBStreamBatchInfo": {
+                "shardId": shard_id,
+                "startSequenceNumber": first,
+                "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+                "batchSize": len(records),
+                "streamArn": self._stream_arn,
+            },
+        }
+        self._sqs.send_message(QueueUrl=self._stream_failure_queue, MessageBody=json.dumps(failure))
 
     def pump_queue(self, consumer: _Consumer) -> int:
         answer = self._sqs.receive_message(
@@ -158,7 +194,7 @@ class EventPump:
                     ReceiptHandle=message["ReceiptHandle"],
                     VisibilityTimeout=self._retry_delay,
                 )
-        return len(done)
+        return len(messages)
 
     def fire_schedule(self, handler_name: str) -> Any:
         """What EventBridge Scheduler does on AWS (moto never fires schedules)."""
