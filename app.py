@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from chalice import ConvertToMiddleware, Rate, Response
-from chalice.app import Chalice
+from chalice.app import Chalice, Request
 
 from shared.http import problems
 from shared.observability import logger, metrics, tracer
@@ -34,7 +34,9 @@ def problem_details(request: Any, get_response: Any) -> Response:
     if response.status_code >= 400 and not response.headers.get("Content-Type", "").startswith(
         problems.CONTENT_TYPE
     ):
-        return _problem_response(problems.from_framework(response.status_code, response.body), request.path)
+        return _problem_response(
+            problems.from_framework(response.status_code, response.body), request.path
+        )
     return response
 
 
@@ -46,9 +48,17 @@ def _problem_response(problem: problems.Problem, path: str) -> Response:
     )
 
 
+def _request() -> Request:
+    request = app.current_request
+    assert request is not None, "only called while handling an HTTP request"
+    return request
+
+
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        body=json.dumps(body), status_code=status, headers={"Content-Type": "application/json", **(headers or {})}
+        body=json.dumps(body),
+        status_code=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
     )
 
 
@@ -66,7 +76,7 @@ def post_order() -> Response:
     from shared.domain.order import OrderRequest
     from shared.http import auth, body, idempotency
 
-    request = app.current_request
+    request = _request()
     principal = auth.authenticate(request.headers)
     key = idempotency.require_key(request.headers)
     order_request = body.parse(request.raw_body, OrderRequest)
@@ -77,8 +87,12 @@ def post_order() -> Response:
         return {"status": 201, "body": order.to_wire()}
 
     answer = idempotency.once(
-        "orders.place", principal.principal_id, key,
-        order_request.model_dump_json().encode(), place, lambda_context=app.lambda_context,
+        "orders.place",
+        principal.principal_id,
+        key,
+        order_request.model_dump_json().encode(),
+        place,
+        lambda_context=app.lambda_context,
     )
     return _json(answer["body"], answer["status"], {"Location": f"/orders/{answer['body']['id']}"})
 
@@ -88,7 +102,7 @@ def get_order(order_id: str) -> Response:
     from functions.orders.get_order import get_order
     from shared.http import auth
 
-    principal = auth.authenticate(app.current_request.headers)
+    principal = auth.authenticate(_request().headers)
     return _json(get_order(order_id, principal).to_wire())
 
 
@@ -101,7 +115,9 @@ def confirm_orders(event: Any) -> dict[str, Any]:
     from shared.adapters.bus_events import BusEvent, handle_batch
 
     def confirm(message: BusEvent) -> None:
-        confirm_received_order(message.detail.metadata.aggregate_id, message.detail.metadata.event_id)
+        confirm_received_order(
+            message.detail.metadata.aggregate_id, message.detail.metadata.event_id
+        )
 
     return handle_batch(event.to_dict(), confirm, event.context)
 

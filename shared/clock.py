@@ -20,4 +20,6 @@ def set_clock(source: Callable[[], datetime] | None) -> None:
 
 def iso(moment: datetime) -> str:
     """UTC timestamp with milliseconds: sorts as text in the same order as in time."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )

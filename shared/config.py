@@ -22,7 +22,7 @@ class Settings(BaseModel):
 
 @cache
 def settings() -> Settings:
-    """The settings of this process; tests that change the environment call ``settings.cache_clear``."""
+    """The settings of this process (tests that change the environment call ``cache_clear``)."""
     return Settings(
         table_name=os.environ["TABLE_NAME"],
         idempotency_table_name=os.environ["IDEMPOTENCY_TABLE_NAME"],

@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import ModuleType
+from collections.abc import Mapping
 from typing import Any
 
 import boto3
@@ -85,7 +86,9 @@ class EventPump:
                 url = queue_urls[queue_logical_id(source.queue)]
                 arn = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
                 self._consumers.append(
-                    _Consumer(handler, source.name, url, arn["Attributes"]["QueueArn"], source.batch_size)
+                    _Consumer(
+                        handler, source.name, url, arn["Attributes"]["QueueArn"], source.batch_size
+                    )
                 )
             elif source.__class__.__name__ == "DynamoDBEventConfig":
                 self._publisher = handler
@@ -100,7 +103,9 @@ class EventPump:
         """
         total = 0
         for _ in range(max_rounds):
-            moved = self.pump_stream() + sum(self.pump_queue(consumer) for consumer in self._consumers)
+            moved = self.pump_stream() + sum(
+                self.pump_queue(consumer) for consumer in self._consumers
+            )
             total += moved
             if not moved:
                 return total
@@ -110,7 +115,9 @@ class EventPump:
         if self._publisher is None:
             return 0
         moved = 0
-        for shard in self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"]:
+        for shard in self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"][
+            "Shards"
+        ]:
             shard_id = shard["ShardId"]
             if shard_id not in self._iterators:
                 self._iterators[shard_id] = self._streams.get_shard_iterator(
@@ -125,7 +132,9 @@ class EventPump:
                 self._iterators[shard_id] = answer.get("NextShardIterator")
                 continue
             try:
-                result = self._publisher({"Records": records}, LambdaContext("publish_events")) or {}
+                result = (
+                    self._publisher({"Records": records}, LambdaContext("publish_events")) or {}
+                )
                 failures = [item["itemIdentifier"] for item in result.get("batchItemFailures", [])]
             except Exception:  # the whole batch failed: Lambda retries it from its first record
                 failures = [records[0]["dynamodb"]["SequenceNumber"]]
@@ -149,12 +158,17 @@ class EventPump:
             )["ShardIterator"]
         return moved
 
-    def _send_stream_failure(self, shard_id: str, first: str, records: list[dict[str, Any]]) -> None:
+    def _send_stream_failure(
+        self, shard_id: str, first: str, records: list[dict[str, Any]]
+    ) -> None:
         """What Lambda sends to a stream source's on-failure destination: where, not what."""
         if not self._stream_failure_queue:
             return
         failure = {
-            "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": self.STREAM_MAX_RETRIES + 1},
+            "requestContext": {
+                "condition": "RetryAttemptsExhausted",
+                "approximateInvokeCount": self.STREAM_MAX_RETRIES + 1,
+            },
             "DDBStreamBatchInfo": {
                 "shardId": shard_id,
                 "startSequenceNumber": first,
@@ -185,7 +199,9 @@ class EventPump:
         if done:
             self._sqs.delete_message_batch(
                 QueueUrl=consumer.queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)
+                ],
             )
         for message in messages:
             if message["MessageId"] in failed:
@@ -203,7 +219,7 @@ class EventPump:
 
     # --- Lambda event shapes ------------------------------------------------------------------
 
-    def _stream_record(self, record: dict[str, Any]) -> dict[str, Any]:
+    def _stream_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
         dynamodb = dict(record["dynamodb"])
         created = dynamodb.get("ApproximateCreationDateTime")
         if isinstance(created, datetime):
@@ -218,7 +234,7 @@ class EventPump:
             "eventSourceARN": self._stream_arn,
         }
 
-    def _sqs_record(self, message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+    def _sqs_record(self, message: Mapping[str, Any], queue_arn: str) -> dict[str, Any]:
         return {
             "messageId": message["MessageId"],
             "receiptHandle": message["ReceiptHandle"],

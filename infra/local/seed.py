@@ -10,8 +10,18 @@ from shared.store import customers, table
 from shared.store.table import Put
 
 DEMO_CUSTOMERS = (
-    Customer(customer_id="cus_acme", legal_name="ACME Retail GmbH", billing_email="ap@acme.example", currency="EUR"),
-    Customer(customer_id="cus_globex", legal_name="Globex Ltd", billing_email="finance@globex.example", currency="GBP"),
+    Customer(
+        customer_id="cus_acme",
+        legal_name="ACME Retail GmbH",
+        billing_email="ap@acme.example",
+        currency="EUR",
+    ),
+    Customer(
+        customer_id="cus_globex",
+        legal_name="Globex Ltd",
+        billing_email="finance@globex.example",
+        currency="GBP",
+    ),
 )
 
 
@@ -25,7 +35,9 @@ def seed(partner_key: str, admin_key: str) -> DemoKeys:
     for customer in DEMO_CUSTOMERS:
         customers.create(customer)
     partner = Principal(
-        principal_id="prt_demo", role=Role.PARTNER, customer_ids=frozenset({"cus_acme", "cus_globex"})
+        principal_id="prt_demo",
+        role=Role.PARTNER,
+        customer_ids=frozenset({"cus_acme", "cus_globex"}),
     )
     admin = Principal(principal_id="stf_admin", role=Role.ADMIN)
     table.transact([Put.new(key_item(partner_key, partner)), Put.new(key_item(admin_key, admin))])

@@ -33,7 +33,10 @@ def deploy(session: boto3.session.Session, stack_name: str = STACK_NAME) -> dict
 def _apply_ttl(session: boto3.session.Session, outputs: dict[str, str]) -> None:
     """moto's CloudFormation does not apply TimeToLiveSpecification; set it as AWS would."""
     dynamodb = session.client("dynamodb")
-    for table, attribute in ((outputs["TableName"], "expires_at"), (outputs["IdempotencyTableName"], "expiration")):
+    for table, attribute in (
+        (outputs["TableName"], "expires_at"),
+        (outputs["IdempotencyTableName"], "expiration"),
+    ):
         dynamodb.update_time_to_live(
             TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
         )

@@ -31,7 +31,7 @@ class BusDetail(BaseModel):
 
 
 class BusEvent(EventBridgeModel):
-    detail: BusDetail  # type: ignore[assignment]
+    detail: BusDetail
 
 
 def handle_batch(
@@ -42,9 +42,11 @@ def handle_batch(
     def record_handler(record: SQSRecord) -> None:
         handle(BusEvent.model_validate_json(record.body))
 
-    return process_partial_response(
-        event=event,
-        record_handler=record_handler,
-        processor=BatchProcessor(event_type=EventType.SQS),
-        context=context,
+    return dict(
+        process_partial_response(
+            event=event,
+            record_handler=record_handler,
+            processor=BatchProcessor(event_type=EventType.SQS),
+            context=context,
+        )
     )

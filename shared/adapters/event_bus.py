@@ -17,5 +17,7 @@ def put_events(entries: Sequence[dict[str, Any]]) -> list[int]:
         chunk = entries[start : start + MAX_ENTRIES_PER_CALL]
         answer = aws.client("events").put_events(Entries=list(chunk))
         if answer.get("FailedEntryCount"):
-            failed += [start + i for i, result in enumerate(answer["Entries"]) if "ErrorCode" in result]
+            failed += [
+                start + i for i, result in enumerate(answer["Entries"]) if "ErrorCode" in result
+            ]
     return failed

@@ -1,4 +1,4 @@
-"""Domain events: immutable facts named [Resource][PastTense], written with the state they explain."""
+"""Domain events: immutable facts named [Resource][PastTense], written with their state."""
 
 from __future__ import annotations
 

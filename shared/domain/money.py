@@ -1,4 +1,4 @@
-"""Money: Decimal amounts in an ISO 4217 currency, rounded explicitly to the currency's minor unit."""
+"""Money: Decimal amounts in an ISO 4217 currency, rounded explicitly to its minor unit."""
 
 from __future__ import annotations
 

@@ -134,7 +134,11 @@ def confirm(order: Order) -> tuple[Order, DomainEvent]:
     if order.status is not OrderStatus.RECEIVED:
         raise OrderTransitionError(f"order {order.order_id} is {order.status}, not received")
     confirmed = order.model_copy(
-        update={"status": OrderStatus.CONFIRMED, "version": order.version + 1, "updated_at": clock.now()}
+        update={
+            "status": OrderStatus.CONFIRMED,
+            "version": order.version + 1,
+            "updated_at": clock.now(),
+        }
     )
     return confirmed, _event("OrderConfirmed", confirmed)
 

@@ -13,8 +13,8 @@ from shared.http import problems
 Model = TypeVar("Model", bound=BaseModel)
 
 
-def parse(raw_body: bytes | None, model: type[Model]) -> Model:
-    raw = raw_body or b""
+def parse(raw_body: bytes | str | None, model: type[Model]) -> Model:
+    raw = raw_body.encode() if isinstance(raw_body, str) else raw_body or b""
     limit = settings().max_body_bytes
     if len(raw) > limit:
         raise problems.too_large(limit)

@@ -60,7 +60,10 @@ def invalid_body(error: ValidationError) -> Problem:
         for item in error.errors(include_url=False, include_input=False)
     ]
     return Problem(
-        422, "validation-error", "Request body is invalid", f"{len(errors)} field(s) failed validation",
+        422,
+        "validation-error",
+        "Request body is invalid",
+        f"{len(errors)} field(s) failed validation",
         errors=errors,
     )
 
@@ -75,7 +78,10 @@ def too_large(limit: int) -> Problem:
 
 def unauthorized() -> Problem:
     return Problem(
-        401, "unauthorized", "Unauthorized", "a valid X-Api-Key header is required",
+        401,
+        "unauthorized",
+        "Unauthorized",
+        "a valid X-Api-Key header is required",
         headers={"WWW-Authenticate": 'ApiKey header="X-Api-Key"'},
     )
 
@@ -85,19 +91,31 @@ def not_found(what: str) -> Problem:
 
 
 def idempotency_key_required() -> Problem:
-    return Problem(400, "idempotency-key-required", "Idempotency-Key required",
-                   "send an Idempotency-Key header (1-255 printable characters) with every POST")
+    return Problem(
+        400,
+        "idempotency-key-required",
+        "Idempotency-Key required",
+        "send an Idempotency-Key header (1-255 printable characters) with every POST",
+    )
 
 
 def idempotency_key_reused() -> Problem:
-    return Problem(422, "idempotency-key-reused", "Idempotency-Key reused",
-                   "this Idempotency-Key was used with a different request body")
+    return Problem(
+        422,
+        "idempotency-key-reused",
+        "Idempotency-Key reused",
+        "this Idempotency-Key was used with a different request body",
+    )
 
 
 def request_in_progress() -> Problem:
-    return Problem(409, "request-in-progress", "Request in progress",
-                   "a request with this Idempotency-Key is still being processed; retry shortly",
-                   headers={"Retry-After": "1"})
+    return Problem(
+        409,
+        "request-in-progress",
+        "Request in progress",
+        "a request with this Idempotency-Key is still being processed; retry shortly",
+        headers={"Retry-After": "1"},
+    )
 
 
 def from_framework(status: int, body: Any) -> Problem:

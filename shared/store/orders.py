@@ -81,6 +81,10 @@ def create(order: Order, event: DomainEvent) -> None:
 
 
 def transition(
-    order: Order, previous_version: int, event: DomainEvent, *, consumed: tuple[str, str] | None = None
+    order: Order,
+    previous_version: int,
+    event: DomainEvent,
+    *,
+    consumed: tuple[str, str] | None = None,
 ) -> None:
     outbox.commit([Put.replacing(to_item(order), previous_version)], [event], consumed=consumed)

@@ -60,7 +60,13 @@ def pending_key(event_id: str, occurred_at: str) -> tuple[str, str]:
 
 def _pending_item(item: Item) -> Item:
     pk, sk = pending_key(item["event_id"], item["occurred_at"])
-    return {"pk": pk, "sk": sk, "entity": "OutboxPending", "event_pk": item["pk"], "event_sk": item["sk"]}
+    return {
+        "pk": pk,
+        "sk": sk,
+        "entity": "OutboxPending",
+        "event_pk": item["pk"],
+        "event_sk": item["sk"],
+    }
 
 
 def _consumed_item(consumer: str, event_id: str) -> Item:

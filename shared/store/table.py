@@ -52,7 +52,7 @@ class Put:
 
 
 class TransactionConflictError(Exception):
-    """A condition in the transaction failed; ``failed`` holds the indexes of the writes that did."""
+    """A condition in the transaction failed; ``failed`` holds the indexes of the failed writes."""
 
     def __init__(self, failed: Sequence[int]) -> None:
         super().__init__(f"transaction conditions failed at {list(failed)}")

@@ -24,11 +24,17 @@ def _place(client) -> dict[str, Any]:
 
 
 def _status(client, order_id: str) -> str:
-    return json.loads(client.http.get(f"/orders/{order_id}", headers={"X-Api-Key": PARTNER_KEY}).body)["status"]
+    return json.loads(
+        client.http.get(f"/orders/{order_id}", headers={"X-Api-Key": PARTNER_KEY}).body
+    )["status"]
 
 
 def _events(world: World, detail_type: str) -> list[dict[str, Any]]:
-    return [i for i in world.table_items() if i.get("entity") == "Event" and i["detail_type"] == detail_type]
+    return [
+        i
+        for i in world.table_items()
+        if i.get("entity") == "Event" and i["detail_type"] == detail_type
+    ]
 
 
 def _pending(world: World) -> list[dict[str, Any]]:
@@ -77,9 +83,13 @@ def _stream_event(world: World) -> dict[str, Any]:
     arn = world.outputs["TableStreamArn"]
     records = []
     for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )
         for record in streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]:
-            dynamodb = {k: v for k, v in record["dynamodb"].items() if k != "ApproximateCreationDateTime"}
+            dynamodb = {
+                k: v for k, v in record["dynamodb"].items() if k != "ApproximateCreationDateTime"
+            }
             records.append({**record, "dynamodb": dynamodb, "eventSourceARN": arn})
     return {"Records": records}
 
@@ -131,7 +141,9 @@ def test_a_consumer_idempotent_on_event_id_even_when_state_is_reset(world, clien
     client.lambda_.invoke("confirm_orders", _sqs_event([body]))
     confirmed = orders.get(order["id"])
     assert confirmed is not None
-    reopened = confirmed.model_copy(update={"status": OrderStatus.RECEIVED, "version": confirmed.version + 1})
+    reopened = confirmed.model_copy(
+        update={"status": OrderStatus.RECEIVED, "version": confirmed.version + 1}
+    )
     table.transact([Put.replacing(orders.to_item(reopened), confirmed.version)])
     client.lambda_.invoke("confirm_orders", _sqs_event([body]))
     assert _status(client, order["id"]) == "received"
@@ -187,15 +199,24 @@ def test_events_the_bus_rejects_are_retried_and_stay_pending(world, client, monk
     real_put = aws.client("events").put_events
 
     def rejecting(**kwargs):
-        return {"FailedEntryCount": 1, "Entries": [{"ErrorCode": "ThrottlingException"} for _ in kwargs["Entries"]]}
+        return {
+            "FailedEntryCount": 1,
+            "Entries": [{"ErrorCode": "ThrottlingException"} for _ in kwargs["Entries"]],
+        }
 
     monkeypatch.setattr(aws.client("events"), "put_events", rejecting)
     result = client.lambda_.invoke("publish_events", stream_event).payload
-    event_record = next(r for r in stream_event["Records"] if r["dynamodb"]["NewImage"]["entity"]["S"] == "Event")
-    assert result == {"batchItemFailures": [{"itemIdentifier": event_record["dynamodb"]["SequenceNumber"]}]}
+    event_record = next(
+        r for r in stream_event["Records"] if r["dynamodb"]["NewImage"]["entity"]["S"] == "Event"
+    )
+    assert result == {
+        "batchItemFailures": [{"itemIdentifier": event_record["dynamodb"]["SequenceNumber"]}]
+    }
     assert len(_pending(world)) == 1
     monkeypatch.setattr(aws.client("events"), "put_events", real_put)
-    assert client.lambda_.invoke("publish_events", stream_event).payload == {"batchItemFailures": []}
+    assert client.lambda_.invoke("publish_events", stream_event).payload == {
+        "batchItemFailures": []
+    }
     assert _pending(world) == []
 
 
@@ -232,9 +253,15 @@ def test_an_event_the_stream_never_delivered_is_republished_by_the_sweep(world, 
     # When the scheduled sweep runs later than the publish delay
     clock.set_clock(lambda: datetime.now(UTC) + timedelta(minutes=10))
     try:
-        swept = client.lambda_.invoke("sweep_outbox", client.events.generate_cw_event(
-            source="aws.events", detail_type="Scheduled Event", detail={}, resources=[],
-        )).payload
+        swept = client.lambda_.invoke(
+            "sweep_outbox",
+            client.events.generate_cw_event(
+                source="aws.events",
+                detail_type="Scheduled Event",
+                detail={},
+                resources=[],
+            ),
+        ).payload
     finally:
         clock.set_clock(None)
     # Then the event was published, the marker cleared, and the consumer confirms the order
@@ -273,7 +300,9 @@ def test_many_orders_all_get_confirmed(world, client, count):
 
 def test_a_poison_message_ends_in_the_consumers_dlq_after_its_retries(world, client):
     # Given a message on the consumer queue that can never be processed
-    world.session.client("sqs").send_message(QueueUrl=world.queues["OrderConfirmationQueue"], MessageBody="{}")
+    world.session.client("sqs").send_message(
+        QueueUrl=world.queues["OrderConfirmationQueue"], MessageBody="{}"
+    )
     # When the pump keeps delivering it
     world.pump.drain()
     # Then after maxReceiveCount attempts it sits in the DLQ, and the queue is empty

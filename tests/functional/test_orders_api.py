@@ -19,7 +19,9 @@ PROBLEM = "application/problem+json"
 
 def _business_items(world: World) -> list[dict]:
     """Everything the app wrote, less the seed data (customers and keys)."""
-    return [item for item in world.table_items() if item.get("entity") not in {"Customer", "ApiKey"}]
+    return [
+        item for item in world.table_items() if item.get("entity") not in {"Customer", "ApiKey"}
+    ]
 
 
 def test_a_partner_places_an_order_that_is_priced_and_received(world, client):
@@ -66,16 +68,48 @@ def test_staff_may_read_any_customers_order(world, client):
         (b"", 400, "malformed-json"),
         ("[1, 2]", 422, "validation-error"),
         (order_body(lines=[]), 422, "validation-error"),
-        ({"currency": "EUR", "lines": [{"sku": "A", "quantity": 1, "unit_price": "1"}]}, 422, "validation-error"),
-        (order_body(lines=[{"sku": "A", "quantity": -2, "unit_price": "1.00"}]), 422, "validation-error"),
-        (order_body(lines=[{"sku": "A", "quantity": 0, "unit_price": "1.00"}]), 422, "validation-error"),
-        (order_body(lines=[{"sku": "A", "quantity": 1, "unit_price": "-1.00"}]), 422, "validation-error"),
+        (
+            {"currency": "EUR", "lines": [{"sku": "A", "quantity": 1, "unit_price": "1"}]},
+            422,
+            "validation-error",
+        ),
+        (
+            order_body(lines=[{"sku": "A", "quantity": -2, "unit_price": "1.00"}]),
+            422,
+            "validation-error",
+        ),
+        (
+            order_body(lines=[{"sku": "A", "quantity": 0, "unit_price": "1.00"}]),
+            422,
+            "validation-error",
+        ),
+        (
+            order_body(lines=[{"sku": "A", "quantity": 1, "unit_price": "-1.00"}]),
+            422,
+            "validation-error",
+        ),
         (order_body(currency="XYZ"), 422, "validation-error"),
         (order_body(currency="eur"), 422, "validation-error"),
-        (order_body(lines=[{"sku": "A", "quantity": "3", "unit_price": "1.00"}]), 422, "validation-error"),
-        (order_body(lines=[{"sku": "A", "quantity": 1.5, "unit_price": "1.00"}]), 422, "validation-error"),
-        (order_body(lines=[{"sku": "A", "quantity": 1, "unit_price": 1.0}]), 422, "validation-error"),
-        (order_body(lines=[{"sku": "A", "quantity": True, "unit_price": "1.00"}]), 422, "validation-error"),
+        (
+            order_body(lines=[{"sku": "A", "quantity": "3", "unit_price": "1.00"}]),
+            422,
+            "validation-error",
+        ),
+        (
+            order_body(lines=[{"sku": "A", "quantity": 1.5, "unit_price": "1.00"}]),
+            422,
+            "validation-error",
+        ),
+        (
+            order_body(lines=[{"sku": "A", "quantity": 1, "unit_price": 1.0}]),
+            422,
+            "validation-error",
+        ),
+        (
+            order_body(lines=[{"sku": "A", "quantity": True, "unit_price": "1.00"}]),
+            422,
+            "validation-error",
+        ),
         (order_body(customer_id=42), 422, "validation-error"),
         (order_body(surprise="field"), 422, "validation-error"),
         (order_body(lines="WIDGET"), 422, "validation-error"),
@@ -83,10 +117,25 @@ def test_staff_may_read_any_customers_order(world, client):
         (b"x" * (50 * 1024 * 1024), 413, "payload-too-large"),
     ],
     ids=[
-        "malformed", "empty", "array", "no-lines", "missing-customer", "negative-quantity",
-        "zero-quantity", "negative-price", "unknown-currency", "lowercase-currency",
-        "quantity-as-string", "fractional-quantity", "price-as-number", "quantity-as-bool",
-        "customer-as-number", "unknown-field", "lines-as-string", "unknown-customer", "50MB",
+        "malformed",
+        "empty",
+        "array",
+        "no-lines",
+        "missing-customer",
+        "negative-quantity",
+        "zero-quantity",
+        "negative-price",
+        "unknown-currency",
+        "lowercase-currency",
+        "quantity-as-string",
+        "fractional-quantity",
+        "price-as-number",
+        "quantity-as-bool",
+        "customer-as-number",
+        "unknown-field",
+        "lines-as-string",
+        "unknown-customer",
+        "50MB",
     ],
 )
 def test_bad_input_answers_problem_json_and_writes_nothing(world, client, body, status, kind):
@@ -100,17 +149,24 @@ def test_bad_input_answers_problem_json_and_writes_nothing(world, client, body, 
     assert problem["status"] == status
     assert problem["detail"]
     if kind == "validation-error":
-        assert problem["errors"] and all(error["pointer"].startswith("#/") for error in problem["errors"])
+        assert problem["errors"] and all(
+            error["pointer"].startswith("#/") for error in problem["errors"]
+        )
     assert _business_items(world) == []
 
 
 def test_validation_errors_point_at_the_failing_fields(world, client):
     body = order_body(lines=[{"sku": "A", "quantity": -1, "unit_price": "abc"}])
     problem = json.loads(post_order(client, body).body)
-    assert {error["pointer"] for error in problem["errors"]} == {"#/lines/0/quantity", "#/lines/0/unit_price"}
+    assert {error["pointer"] for error in problem["errors"]} == {
+        "#/lines/0/quantity",
+        "#/lines/0/unit_price",
+    }
 
 
-@pytest.mark.parametrize("key", [None, "", "otc_wrong_key", "x" * 500], ids=["none", "empty", "wrong", "huge"])
+@pytest.mark.parametrize(
+    "key", [None, "", "otc_wrong_key", "x" * 500], ids=["none", "empty", "wrong", "huge"]
+)
 def test_without_a_valid_api_key_the_answer_is_401(world, client, key):
     response = post_order(client, order_body(), key=key)
     assert response.status_code == 401
@@ -127,11 +183,15 @@ def test_a_partner_cannot_order_for_or_see_another_customer(world, client):
     from shared.store import table
     from shared.store.table import Put
 
-    outsider = Principal(principal_id="prt_out", role=Role.PARTNER, customer_ids=frozenset({"cus_globex2"}))
+    outsider = Principal(
+        principal_id="prt_out", role=Role.PARTNER, customer_ids=frozenset({"cus_globex2"})
+    )
     table.transact([Put.new(key_item("otc_outsider_key_000000000000", outsider))])
     order = json.loads(post_order(client, order_body(), key=ADMIN_KEY).body)
     # When the outsider reads it, or orders for cus_acme
-    got = client.http.get(f"/orders/{order['id']}", headers={"X-Api-Key": "otc_outsider_key_000000000000"})
+    got = client.http.get(
+        f"/orders/{order['id']}", headers={"X-Api-Key": "otc_outsider_key_000000000000"}
+    )
     placed = post_order(client, order_body(), key="otc_outsider_key_000000000000")
     # Then both answer 404, exactly like a missing resource
     assert got.status_code == placed.status_code == 404

@@ -47,12 +47,17 @@ def test_quantize_moves_an_amount_by_at_most_half_a_minor_unit(amount, currency)
 
 
 def test_money_on_the_wire_is_a_decimal_string_with_its_currency():
-    assert Money(amount=Decimal("5"), currency="EUR").to_wire() == {"amount": "5.00", "currency": "EUR"}
+    assert Money(amount=Decimal("5"), currency="EUR").to_wire() == {
+        "amount": "5.00",
+        "currency": "EUR",
+    }
     assert Money.zero("JPY").to_wire() == {"amount": "0", "currency": "JPY"}
 
 
 def test_money_of_different_currencies_does_not_add():
     with pytest.raises(ValueError, match="cannot add"):
         Money(amount=Decimal(1), currency="EUR") + Money(amount=Decimal(1), currency="USD")
-    total = Money(amount=Decimal("1.10"), currency="EUR") + Money(amount=Decimal("2.20"), currency="EUR")
+    total = Money(amount=Decimal("1.10"), currency="EUR") + Money(
+        amount=Decimal("2.20"), currency="EUR"
+    )
     assert total.amount == Decimal("3.30")

@@ -14,7 +14,10 @@ def _request(**overrides) -> OrderRequest:
     body = {
         "customer_id": "cus_1",
         "currency": "EUR",
-        "lines": [{"sku": "A", "quantity": 3, "unit_price": "19.99"}, {"sku": "B", "quantity": 1, "unit_price": "0.125"}],
+        "lines": [
+            {"sku": "A", "quantity": 3, "unit_price": "19.99"},
+            {"sku": "B", "quantity": 1, "unit_price": "0.125"},
+        ],
     }
     body.update(overrides)
     return OrderRequest.model_validate(body)
@@ -33,7 +36,9 @@ def test_placing_prices_each_line_and_totals_them():
 
 
 def test_zero_decimal_currencies_price_in_whole_units():
-    order, _ = order_domain.place(_request(currency="JPY", lines=[{"sku": "A", "quantity": 3, "unit_price": "33.5"}]), "p")
+    order, _ = order_domain.place(
+        _request(currency="JPY", lines=[{"sku": "A", "quantity": 3, "unit_price": "33.5"}]), "p"
+    )
     assert order.total == Decimal("101")
 
 

@@ -1,5 +1,6 @@
 """Small pure pieces: ids, events, outbox keys, problems, the pump's conventions."""
 
+import functools
 import json
 from datetime import UTC, datetime
 
@@ -14,10 +15,14 @@ from shared.store import outbox
 
 
 def test_ulids_sort_in_time_order_and_are_unique():
-    moments = [datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)]
+    moments = [
+        datetime(2026, 1, 1, tzinfo=UTC),
+        datetime(2026, 6, 1, tzinfo=UTC),
+        datetime(2027, 1, 1, tzinfo=UTC),
+    ]
     generated = []
     for moment in moments:
-        clock.set_clock(lambda moment=moment: moment)
+        clock.set_clock(functools.partial(lambda at: at, moment))
         generated.append(ids.ulid())
     clock.set_clock(None)
     assert generated == sorted(generated)
@@ -31,7 +36,9 @@ def test_iso_timestamps_sort_as_text():
 
 
 def test_an_event_item_carries_its_detail_and_a_pending_marker_key():
-    event = DomainEvent(detail_type="OrderReceived", source="otc.orders", aggregate_id="ord_1", data={"a": 1})
+    event = DomainEvent(
+        detail_type="OrderReceived", source="otc.orders", aggregate_id="ord_1", data={"a": 1}
+    )
     item = outbox.event_item(event)
     assert item["pk"] == "AGG#ord_1" and item["sk"].startswith("EVENT#")
     assert json.loads(item["detail"]) == event.detail()
@@ -56,17 +63,30 @@ def test_a_validation_problem_lists_json_pointers():
         problem = problems.invalid_body(error)
     body = problem.body(instance="/x")
     assert body["status"] == 422 and body["instance"] == "/x"
-    assert body["errors"] == [{"pointer": "#/count", "detail": "Input should be a valid integer, unable to parse string as an integer"}]
+    assert body["errors"] == [
+        {
+            "pointer": "#/count",
+            "detail": "Input should be a valid integer, unable to parse string as an integer",
+        }
+    ]
 
 
 def test_framework_errors_never_leak_internals():
-    assert problems.from_framework(500, {"Message": "Traceback..."}).detail == "an unexpected error occurred"
-    assert problems.from_framework(415, {"Code": "UnsupportedMediaType", "Message": "nope"}).kind == "unsupported-media-type"
+    assert (
+        problems.from_framework(500, {"Message": "Traceback..."}).detail
+        == "an unexpected error occurred"
+    )
+    assert (
+        problems.from_framework(415, {"Code": "UnsupportedMediaType", "Message": "nope"}).kind
+        == "unsupported-media-type"
+    )
 
 
 def test_api_keys_are_stored_only_as_hashes():
     raw = "otc_secret_value"
-    item = key_item(raw, Principal(principal_id="p", role=Role.PARTNER, customer_ids=frozenset({"c"})))
+    item = key_item(
+        raw, Principal(principal_id="p", role=Role.PARTNER, customer_ids=frozenset({"c"}))
+    )
     assert raw not in json.dumps(item)
     assert item["pk"] == f"APIKEY#{hash_key(raw)}"
 
