@@ -26,7 +26,9 @@ def test_every_route_is_documented_and_every_documented_route_exists():
 
 
 def test_the_documented_order_example_is_a_valid_request():
-    example = SPEC["paths"]["/orders"]["post"]["requestBody"]["content"]["application/json"]["example"]
+    example = SPEC["paths"]["/orders"]["post"]["requestBody"]["content"]["application/json"][
+        "example"
+    ]
     assert OrderRequest.model_validate(example).lines[0].sku == "WIDGET-1"
 
 
