@@ -10,17 +10,20 @@ DLQ after maxReceiveCount), and patches moto's EventBridge->SQS gap (no ``accoun
 from __future__ import annotations
 
 import json
-import re
+import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import ModuleType
-from collections.abc import Mapping
 from typing import Any
 
 import boto3
 
+from infra.topology import OUTBOX_EVENTS_ONLY, matches, queue_logical_id
+
 ACCOUNT = "123456789012"
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -38,11 +41,6 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return self.timeout_millis
-
-
-def queue_logical_id(queue_name: str) -> str:
-    """'order-confirmation' -> 'OrderConfirmationQueue' (the convention of infra/resources.yaml)."""
-    return "".join(part.capitalize() for part in re.split(r"[-_]", queue_name)) + "Queue"
 
 
 @dataclass
@@ -103,13 +101,15 @@ class EventPump:
         """
         total = 0
         for _ in range(max_rounds):
-            moved = self.pump_stream() + sum(
-                self.pump_queue(consumer) for consumer in self._consumers
-            )
+            moved = self.pump_once()
             total += moved
             if not moved:
                 return total
         raise RuntimeError(f"events still moving after {max_rounds} rounds")
+
+    def pump_once(self) -> int:
+        """One pass over the stream and every queue; return how many records were handed over."""
+        return self.pump_stream() + sum(self.pump_queue(consumer) for consumer in self._consumers)
 
     def pump_stream(self) -> int:
         if self._publisher is None:
@@ -127,7 +127,8 @@ class EventPump:
             if iterator is None:
                 continue
             answer = self._streams.get_records(ShardIterator=iterator, Limit=100)
-            records = [self._stream_record(record) for record in answer["Records"]]
+            shaped = (self._stream_record(record) for record in answer["Records"])
+            records = [record for record in shaped if matches(OUTBOX_EVENTS_ONLY, record)]
             if not records:
                 self._iterators[shard_id] = answer.get("NextShardIterator")
                 continue
@@ -137,6 +138,7 @@ class EventPump:
                 )
                 failures = [item["itemIdentifier"] for item in result.get("batchItemFailures", [])]
             except Exception:  # the whole batch failed: Lambda retries it from its first record
+                _log.exception("publisher failed on a stream batch of %d records", len(records))
                 failures = [records[0]["dynamodb"]["SequenceNumber"]]
             moved += len(records)
             if not failures:
@@ -194,6 +196,7 @@ class EventPump:
             result = consumer.handler(event, LambdaContext(consumer.name)) or {}
             failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
         except Exception:  # the whole batch failed, as Lambda would see it
+            _log.exception("%s failed on a batch of %d messages", consumer.name, len(messages))
             failed = {message["MessageId"] for message in messages}
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:

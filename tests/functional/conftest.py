@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from unittest import mock
 
 import boto3
 import pytest
@@ -15,21 +17,11 @@ from moto import mock_aws
 
 import app as app_module
 from infra.local import stack
+from infra.local.offline import ADMIN_KEY, PARTNER_KEY, deploy_and_seed, reset_process_state
 from infra.local.pump import EventPump
-from infra.local.seed import DemoKeys, seed
-from shared.adapters import aws
-from shared.config import settings
-from shared.http import idempotency
+from infra.local.seed import demo_order
 
-PARTNER_KEY = "otc_test_partner_key_0123456789abcdef"
-ADMIN_KEY = "otc_test_admin_key_0123456789abcdef"
-OTHER_PARTNER_KEY = "otc_test_other_partner_0123456789"
-
-
-def reset_process_state() -> None:
-    aws.reset()
-    settings.cache_clear()
-    idempotency._persistence.cache_clear()
+__all__ = ["ADMIN_KEY", "PARTNER_KEY", "World", "order_body", "post_order"]
 
 
 @dataclass
@@ -38,7 +30,6 @@ class World:
     outputs: dict[str, str]
     queues: dict[str, str]
     pump: EventPump
-    keys: DemoKeys
 
     def table_items(self) -> list[dict[str, Any]]:
         from shared.store.table import from_dynamo
@@ -61,18 +52,15 @@ class World:
 
 
 @pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    with mock_aws():
+def world() -> Iterator[World]:
+    with mock.patch.dict(os.environ), mock_aws():  # the stack's variables go with the world
         reset_process_state()
-        session = boto3.session.Session(region_name="us-east-1")
-        outputs = stack.deploy(session)
-        for name, value in stack.environment(outputs).items():
-            monkeypatch.setenv(name, value)
-        reset_process_state()
-        queues = stack.queue_urls(session)
-        keys = seed(PARTNER_KEY, ADMIN_KEY)
-        pump = EventPump(app_module, session, queues, outputs["TableStreamArn"])
-        yield World(session, outputs, queues, pump, keys)
+        session = boto3.session.Session(region_name=stack.REGION)
+        deployment = deploy_and_seed(session)
+        pump = EventPump(
+            app_module, session, deployment.queues, deployment.outputs["TableStreamArn"]
+        )
+        yield World(session, deployment.outputs, deployment.queues, pump)
     reset_process_state()
 
 
@@ -83,17 +71,7 @@ def client(world: World) -> Iterator[Client]:
 
 
 def order_body(customer_id: Any = "cus_acme", **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "customer_id": customer_id,
-        "currency": "EUR",
-        "purchase_order": "PO-4711",
-        "lines": [
-            {"sku": "WIDGET-1", "quantity": 3, "unit_price": "19.99"},
-            {"sku": "GADGET-2", "quantity": 1, "unit_price": "0.125"},
-        ],
-    }
-    body.update(overrides)
-    return body
+    return demo_order(customer_id=customer_id, **overrides)
 
 
 def post_order(

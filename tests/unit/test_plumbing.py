@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ValidationError
 
-from infra.local.pump import queue_logical_id, with_account
+from infra.local.pump import with_account
+from infra.topology import OUTBOX_EVENTS_ONLY, matches, queue_logical_id
 from shared import clock, ids
 from shared.domain.events import DomainEvent
 from shared.http import problems
@@ -107,3 +108,13 @@ def test_the_pump_adds_the_account_moto_leaves_out():
     assert with_account("plain text") == "plain text"
     kept = json.dumps({"detail-type": "X", "account": "999"})
     assert with_account(kept) == kept
+
+
+def test_the_stream_filter_lets_only_new_event_items_through():
+    def record(name: str, entity: str) -> dict:
+        return {"eventName": name, "dynamodb": {"NewImage": {"entity": {"S": entity}}}}
+
+    assert matches(OUTBOX_EVENTS_ONLY, record("INSERT", "Event"))
+    assert not matches(OUTBOX_EVENTS_ONLY, record("MODIFY", "Event"))
+    assert not matches(OUTBOX_EVENTS_ONLY, record("INSERT", "Order"))
+    assert not matches(OUTBOX_EVENTS_ONLY, {"eventName": "REMOVE", "dynamodb": {}})

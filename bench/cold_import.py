@@ -1,0 +1,389 @@
+"""Cold import time of each Lambda entry point of app.py, against the floor of any boto3 Lambda.
+
+A cold start imports ``app`` and then, on the first invocation, the modules the handler imports
+lazily. Each entry point is timed in a fresh interpreter (the only honest cold import), with the
+environment a Lambda would have, and compared with the least a Python Lambda that talks to AWS
+pays: ``import boto3`` plus one client.
+
+Entry points and their lazy imports are read from app.py's syntax tree, so the benchmark follows
+the handlers as they change: every route shares the API Lambda (as Chalice packages it), every
+other registration (SQS, stream, schedule, ...) is a Lambda of its own, and each gets the
+``import``/``from ... import`` statements written in its handler bodies.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import statistics
+import subprocess
+import sys
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+APP_SOURCE = REPO_ROOT / "app.py"
+REGION = "us-east-1"
+API_ENTRY = "api_handler"
+DEFAULT_REPEAT = 7
+FLOOR_STATEMENTS = ("import boto3", f"boto3.client('dynamodb', region_name={REGION!r})")
+_MARKER = "BENCH_MS"
+_ROUTE = "route"
+_MIDDLEWARE = "middleware"
+# Chalice middleware event types -> the registration method of the Lambdas they wrap.
+_MIDDLEWARE_TARGETS = {
+    "sqs": "on_sqs_message",
+    "scheduled": "schedule",
+    "cloudwatch": "on_cw_event",
+    "s3": "on_s3_event",
+    "sns": "on_sns_message",
+    "pure_lambda": "lambda_function",
+}
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    """One Lambda function of the packaged app and what its cold start imports."""
+
+    name: str
+    kind: str  # the Chalice registration: "route", "on_sqs_message", "schedule", ...
+    handlers: tuple[str, ...]
+    lazy_imports: tuple[str, ...]
+
+    @property
+    def statements(self) -> tuple[str, ...]:
+        return ("import app", *self.lazy_imports)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Samples in milliseconds of one measured import sequence."""
+
+    samples: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def min(self) -> float:
+        return min(self.samples)
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    imports: tuple[str, ...]
+    timing: Timing
+
+
+@dataclass(frozen=True)
+class ColdImportReport:
+    repeat: int
+    floor: Timing
+    app_only: Timing
+    entries: tuple[tuple[EntryPoint, Timing], ...]
+
+    def rows(self) -> list[Row]:
+        rows = [
+            Row("floor: import boto3 + 1 client", (), self.floor),
+            Row("import app (module level only)", (), self.app_only),
+        ]
+        for entry, timing in self.entries:
+            rows.append(Row(f"{entry.name} ({_describe(entry)})", entry.lazy_imports, timing))
+        return rows
+
+
+@dataclass
+class _Builder:
+    kind: str
+    handlers: list[str] = field(default_factory=list)
+    imports: list[str] = field(default_factory=list)
+
+
+# --- discovery ----------------------------------------------------------------------------------
+
+
+def discover_entry_points(source: str | None = None) -> list[EntryPoint]:
+    """The Lambda entry points declared in app.py, each with its handlers' lazy imports."""
+    tree = ast.parse(source if source is not None else APP_SOURCE.read_text())
+    apps = _chalice_instances(tree)
+    entries: dict[str, _Builder] = {}
+    middlewares: list[tuple[str, list[str]]] = []
+    for function in _top_level_functions(tree):
+        imports = lazy_imports(function)
+        for method, call in _registrations(function, apps):
+            if method == _MIDDLEWARE:
+                middlewares.append((_middleware_event_type(call), imports))
+                continue
+            name = API_ENTRY if method == _ROUTE else function.name
+            builder = entries.setdefault(name, _Builder(kind=method))
+            builder.handlers.append(function.name)
+            builder.imports.extend(imports)
+    _apply_middlewares(entries, middlewares)
+    ordered = sorted(entries.items(), key=lambda item: item[0] != API_ENTRY)
+    return [
+        EntryPoint(name, b.kind, tuple(b.handlers), tuple(dict.fromkeys(b.imports)))
+        for name, b in ordered
+    ]
+
+
+def lazy_imports(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    """Every import statement inside the function (nested helpers included), in source order."""
+    nodes = [n for n in ast.walk(function) if isinstance(n, ast.Import | ast.ImportFrom)]
+    nodes.sort(key=lambda node: (node.lineno, node.col_offset))
+    return [ast.unparse(node) for node in nodes]
+
+
+def _chalice_instances(tree: ast.Module) -> set[str]:
+    """Names bound to ``Chalice(...)`` at module level (normally just ``app``)."""
+    names = {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Call)
+        and _called_name(node.value) == "Chalice"
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    return names or {"app"}
+
+
+def _called_name(call: ast.Call) -> str | None:
+    if isinstance(call.func, ast.Name):
+        return call.func.id
+    if isinstance(call.func, ast.Attribute):
+        return call.func.attr
+    return None
+
+
+def _top_level_functions(tree: ast.Module) -> Iterable[ast.FunctionDef | ast.AsyncFunctionDef]:
+    return (n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef))
+
+
+def _registrations(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, apps: set[str]
+) -> list[tuple[str, ast.Call]]:
+    """The ``@app.<method>(...)`` decorators of a function, as (method, call)."""
+    found = []
+    for decorator in function.decorator_list:
+        if (
+            isinstance(decorator, ast.Call)
+            and isinstance(decorator.func, ast.Attribute)
+            and isinstance(decorator.func.value, ast.Name)
+            and decorator.func.value.id in apps
+        ):
+            found.append((decorator.func.attr, decorator))
+    return found
+
+
+def _middleware_event_type(call: ast.Call) -> str:
+    """``@app.middleware("http")`` -> "http"; Chalice's default is "all"."""
+    arguments = list(call.args) + [k.value for k in call.keywords if k.arg == "event_type"]
+    if arguments and isinstance(arguments[0], ast.Constant) and isinstance(arguments[0].value, str):
+        return arguments[0].value
+    return "all"
+
+
+def _apply_middlewares(
+    entries: dict[str, _Builder], middlewares: Sequence[tuple[str, list[str]]]
+) -> None:
+    """Middleware runs inside the Lambdas of its event type, so its lazy imports count there."""
+    for event_type, imports in middlewares:
+        for name, builder in entries.items():
+            if (
+                event_type == "all"
+                or (event_type == "http" and name == API_ENTRY)
+                or _MIDDLEWARE_TARGETS.get(event_type) == builder.kind
+            ):
+                builder.imports.extend(imports)
+
+
+def _describe(entry: EntryPoint) -> str:
+    if entry.kind == _ROUTE:
+        return f"{len(entry.handlers)} routes"
+    return entry.kind
+
+
+# --- measuring ----------------------------------------------------------------------------------
+
+
+class _DummyOutputs(dict[str, str]):
+    """Stack outputs that name any resource asked for: the env needs names, not resources."""
+
+    def __missing__(self, key: str) -> str:
+        return f"otc-bench-{key}"
+
+
+def lambda_environment(function_name: str = "otc-bench") -> dict[str, str]:
+    """What a Lambda's process sees: region, function identity, the app's variables, no tracing.
+
+    Nothing is inherited from this shell, so a developer's AWS profile or ``AWS_ENDPOINT_URL``
+    cannot change what boto3 loads; config and credential files point at nothing, as on Lambda.
+    """
+    from infra.local import stack  # the packaged template's variable names, in one place
+
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return {
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_python{version}",
+        "AWS_LAMBDA_FUNCTION_NAME": function_name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_SESSION_TOKEN": "bench",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "LANG": "C.UTF-8",
+        "POWERTOOLS_SERVICE_NAME": "otc",
+        "POWERTOOLS_METRICS_NAMESPACE": "OrderToCash",
+        "POWERTOOLS_TRACE_DISABLED": "1",
+        **stack.environment(_DummyOutputs()),
+    }
+
+
+def timing_script(statements: Sequence[str]) -> str:
+    """A script that times ``statements`` and prints the milliseconds.
+
+    Only ``time`` (a builtin) is imported before the clock starts, so nothing the measured code
+    imports is already loaded.
+    """
+    return "\n".join(
+        [
+            "import time",
+            "_bench_start = time.perf_counter()",
+            *statements,
+            f"print({_MARKER!r}, (time.perf_counter() - _bench_start) * 1000.0)",
+        ]
+    )
+
+
+def time_once(statements: Sequence[str], env: dict[str, str]) -> float:
+    """Run the statements in a fresh interpreter; return their import time in ms."""
+    result = subprocess.run(
+        [sys.executable, "-c", timing_script(statements)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"cold import failed:\n{result.stderr}")
+    for line in result.stdout.splitlines():
+        if line.startswith(_MARKER):
+            return float(line.split()[1])
+    raise RuntimeError(f"no timing in output:\n{result.stdout}")
+
+
+def measure(repeat: int = DEFAULT_REPEAT, *, warmup: bool = True) -> ColdImportReport:
+    """Time the floor, ``import app`` and every entry point ``repeat`` times each.
+
+    Runs go round-robin so drift on the machine spreads over every target alike; the optional
+    warm-up round (discarded) makes sure bytecode caches and the OS file cache are filled.
+    """
+    entries = discover_entry_points()
+    targets = {
+        "floor": (FLOOR_STATEMENTS, lambda_environment()),
+        "app": (("import app",), lambda_environment()),
+        **{e.name: (e.statements, lambda_environment(e.name)) for e in entries},
+    }
+    samples: dict[str, list[float]] = defaultdict(list)
+    for round_number in range(repeat + int(warmup)):
+        for name, (statements, env) in targets.items():
+            elapsed = time_once(statements, env)
+            if round_number >= int(warmup):
+                samples[name].append(elapsed)
+    return ColdImportReport(
+        repeat=repeat,
+        floor=Timing(tuple(samples["floor"])),
+        app_only=Timing(tuple(samples["app"])),
+        entries=tuple((e, Timing(tuple(samples[e.name]))) for e in entries),
+    )
+
+
+# --- where the time goes ------------------------------------------------------------------------
+
+
+def import_profile(
+    statements: Sequence[str], env: dict[str, str], runs: int = 3
+) -> dict[str, float]:
+    """Median self import time in ms per top-level package, over ``runs`` ``-X importtime`` runs.
+
+    Modules the interpreter loads before the script runs are left out, so the sum is what the
+    statements themselves import.
+    """
+    startup = {name for name, _ in _importtime(["import time"], env)}
+    per_run: list[dict[str, float]] = []
+    for _ in range(runs):
+        by_package: dict[str, float] = defaultdict(float)
+        for name, self_us in _importtime(statements, env):
+            if name not in startup:
+                by_package[name.split(".")[0]] += self_us / 1000.0
+        per_run.append(by_package)
+    packages = {package for run in per_run for package in run}
+    medians = {p: statistics.median(run.get(p, 0.0) for run in per_run) for p in packages}
+    return dict(sorted(medians.items(), key=lambda item: -item[1]))
+
+
+def _importtime(statements: Sequence[str], env: dict[str, str]) -> list[tuple[str, int]]:
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "\n".join(statements)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = []
+    for line in result.stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, _cumulative, name = line.removeprefix("import time:").split("|")
+        rows.append((name.strip(), int(self_us)))
+    return rows
+
+
+def profile_table(report: ColdImportReport, top: int = 6) -> str:
+    """Markdown: the packages that weigh most in each entry point's cold import, and why."""
+    lines = [
+        "| Entry point | Heaviest packages: self ms, median of 3 `-X importtime` runs |",
+        "|---|---|",
+    ]
+    for entry, _timing in report.entries:
+        profile = import_profile(entry.statements, lambda_environment(entry.name))
+        heaviest = ", ".join(f"{name} {ms:.0f}" for name, ms in list(profile.items())[:top])
+        lines.append(f"| {entry.name} | {heaviest} (all: {sum(profile.values()):.0f}) |")
+    return "\n".join(lines)
+
+
+# --- output -------------------------------------------------------------------------------------
+
+
+def table(report: ColdImportReport) -> str:
+    """Markdown table: median/min ms, what the lazy imports add, and the ratio to the floor."""
+    lines = [
+        "| Entry point | Lazy imports | Median ms | Min ms | Lazy part ms | x floor |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for row in report.rows():
+        imports = "<br>".join(f"`{statement}`" for statement in row.imports) or "-"
+        lazy = f"{row.timing.median - report.app_only.median:.0f}" if row.imports else "-"
+        ratio = row.timing.median / report.floor.median
+        lines.append(
+            f"| {row.label} | {imports} | {row.timing.median:.0f} | {row.timing.min:.0f} "
+            f"| {lazy} | {ratio:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    report = measure()
+    print(table(report))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Fragments the packaging merge applies to Chalice's generated SAM template."""

@@ -1,0 +1,188 @@
+"""Merge infra/resources.yaml into Chalice's SAM template and patch what Chalice cannot express.
+
+Chalice sees app.py's triggers but not our resources: it points SQS sources at queue *names*, the
+stream source at a placeholder ARN, schedules at EventBridge's default bus, and knows neither
+partial batch responses (chalice#2029), custom buses (chalice#1755) nor source DLQs (chalice#967).
+Each gap is closed here, on the generated template, so app.py stays the one place triggers live.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from infra.topology import OUTBOX_EVENTS_ONLY, queue_logical_id
+
+Template = dict[str, Any]
+Event = dict[str, Any]
+
+FUNCTION_TYPE = "AWS::Serverless::Function"
+RUNTIME = "python3.12"
+ARCHITECTURE = "arm64"
+LOG_RETENTION_DAYS = 90  # a quarter: enough to investigate a month-end close
+STREAM_MAX_RETRY_ATTEMPTS = 10  # then the batch goes to the publisher DLQ; the sweep republishes
+PARTIAL_BATCH = ["ReportBatchItemFailures"]
+
+TABLE = "Table"
+BUS = "EventBus"
+PUBLISHER_DLQ = "PublisherDeadLetterQueue"
+
+# Only new event items are worth a publisher invocation: state items and markers are filtered
+# out by Lambda before they cost anything.
+ENVIRONMENT: dict[str, Any] = {
+    "TABLE_NAME": {"Ref": TABLE},
+    "IDEMPOTENCY_TABLE_NAME": {"Ref": "IdempotencyTable"},
+    "EVENT_BUS_NAME": {"Fn::GetAtt": [BUS, "Name"]},
+    "DOCUMENTS_BUCKET": {"Ref": "DocumentsBucket"},
+}
+
+
+class WiringError(ValueError):
+    """app.py declares something infra/resources.yaml (or this merge) cannot wire."""
+
+
+@dataclass(frozen=True)
+class _Site:
+    """Where a trigger sits: its function, and the placeholder app.py uses for the table stream."""
+
+    template: Template
+    function_id: str
+    stream_placeholder: str
+
+
+def get_att(resource: str, attribute: str = "Arn") -> dict[str, list[str]]:
+    return {"Fn::GetAtt": [resource, attribute]}
+
+
+def functions(template: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Logical id -> resource, for every SAM function in the template."""
+    return {
+        logical_id: resource
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == FUNCTION_TYPE
+    }
+
+
+def merge(chalice: Template, resources: Template, *, stream_placeholder: str) -> Template:
+    """Chalice's template plus our resources, with every function and trigger wired to them."""
+    template = json.loads(json.dumps(chalice))
+    _add_sections(template, resources)
+    for logical_id, function in functions(template).items():
+        _wire_function(template, logical_id, function["Properties"])
+        events = function["Properties"].get("Events", {})
+        site = _Site(template, logical_id, stream_placeholder)
+        for name, event in events.items():
+            events[name] = _wire_event(site, event)
+    return template
+
+
+def _add_sections(template: Template, resources: Template) -> None:
+    if "Description" in resources:
+        template["Description"] = resources["Description"]
+    for section in ("Parameters", "Conditions", "Resources", "Outputs"):
+        ours = resources.get(section, {})
+        theirs = template.setdefault(section, {})
+        if clash := sorted(set(ours) & set(theirs)):
+            raise WiringError(f"{section} defined by both Chalice and resources.yaml: {clash}")
+        theirs.update(ours)
+    template["Parameters"]["Stage"]["Default"] = "dev"
+
+
+def _wire_function(template: Template, logical_id: str, properties: dict[str, Any]) -> None:
+    """Runtime, arm64, tracing, our resources in the environment, and a log group it owns."""
+    properties["Runtime"] = RUNTIME
+    properties["Architectures"] = [ARCHITECTURE]
+    properties["Tracing"] = "Active"
+    variables = properties.setdefault("Environment", {}).setdefault("Variables", {})
+    variables.update(ENVIRONMENT)
+    log_group = f"{logical_id}LogGroup"
+    template["Resources"][log_group] = {
+        "Type": "AWS::Logs::LogGroup",
+        "Properties": {
+            # Named from the stage, not the function: the role can then be scoped to it without a
+            # Function -> Role -> LogGroup -> Function cycle.
+            "LogGroupName": {"Fn::Sub": f"/aws/lambda/otc-${{Stage}}/{logical_id}"},
+            "RetentionInDays": LOG_RETENTION_DAYS,
+        },
+    }
+    properties["LoggingConfig"] = {"LogGroup": {"Ref": log_group}}
+
+
+def _wire_event(site: _Site, event: Event) -> Event:
+    wire = _EVENT_WIRING.get(event["Type"])
+    if wire is None:
+        raise WiringError(f"no wiring for {event['Type']} triggers; teach infra/wiring/merge.py")
+    return wire(site, event)
+
+
+def _wire_sqs(site: _Site, event: Event) -> Event:
+    """Chalice's queue *name* -> our queue (with its DLQ), and partial batch responses."""
+    queue = _queue_logical_id(event["Properties"]["Queue"])
+    if queue not in site.template["Resources"]:
+        raise WiringError(f"app.py consumes a queue infra/resources.yaml lacks: {queue}")
+    properties = {**event["Properties"], "Queue": get_att(queue)}
+    properties["FunctionResponseTypes"] = PARTIAL_BATCH
+    return {"Type": "SQS", "Properties": properties}
+
+
+def _queue_logical_id(queue: Any) -> str:
+    """The last ARN segment is the queue name (Chalice writes ``Fn::Sub`` for names, ARNs as-is)."""
+    arn = queue.get("Fn::Sub") if isinstance(queue, dict) else queue
+    if not isinstance(arn, str):
+        raise WiringError(f"cannot read a queue name from {queue!r}")
+    return queue_logical_id(arn.rsplit(":", 1)[-1])
+
+
+def _wire_dynamodb(site: _Site, event: Event) -> Event:
+    """The placeholder -> the table's stream, filtered to new events, with retries and a DLQ."""
+    properties = dict(event["Properties"])
+    if properties["Stream"] != site.stream_placeholder:
+        raise WiringError(f"unknown stream {properties['Stream']!r}; use app.TABLE_STREAM")
+    properties.update(
+        Stream=get_att(TABLE, "StreamArn"),
+        FunctionResponseTypes=PARTIAL_BATCH,
+        BisectBatchOnFunctionError=True,
+        MaximumRetryAttempts=STREAM_MAX_RETRY_ATTEMPTS,
+        DestinationConfig={"OnFailure": {"Destination": get_att(PUBLISHER_DLQ)}},
+        FilterCriteria={"Filters": [{"Pattern": json.dumps(OUTBOX_EVENTS_ONLY)}]},
+    )
+    return {"Type": "DynamoDB", "Properties": properties}
+
+
+def _wire_schedule(site: _Site, event: Event) -> Event:
+    """EventBridge Scheduler rather than a rule on the default bus, keeping the app's expression.
+
+    SAM names a schedule after the function and event alone; dev and prod stacks in one account
+    would then collide in the default schedule group, so the name carries the stage. Chalice
+    gives each handler its own function with one trigger, so the function id is unique.
+    """
+    return {
+        "Type": "ScheduleV2",
+        "Properties": {
+            "ScheduleExpression": event["Properties"]["Schedule"],
+            "Name": {"Fn::Sub": f"otc-${{Stage}}-{site.function_id}"},
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+        },
+    }
+
+
+def _wire_bus_rule(_site: _Site, event: Event) -> Event:
+    """Rules Chalice writes for the default bus listen on ours instead (chalice#1755)."""
+    properties = {**event["Properties"], "EventBusName": get_att(BUS, "Name")}
+    return {"Type": event["Type"], "Properties": properties}
+
+
+def _as_is(_site: _Site, event: Event) -> Event:
+    return event
+
+
+_EVENT_WIRING: dict[str, Callable[[_Site, Event], Event]] = {
+    "SQS": _wire_sqs,
+    "DynamoDB": _wire_dynamodb,
+    "Schedule": _wire_schedule,
+    "CloudWatchEvent": _wire_bus_rule,
+    "EventBridgeRule": _wire_bus_rule,
+    "SNS": _as_is,  # push: needs no permission in the function's role
+}

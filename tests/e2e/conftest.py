@@ -1,0 +1,172 @@
+"""The local stack as a developer runs it: `python -m infra.local` in its own process, over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PARTNER_KEY = "otc_e2e_partner_key_0123456789abcdef"
+ADMIN_KEY = "otc_e2e_admin_key_0123456789abcdef"
+READY_TIMEOUT_SECONDS = 60.0
+STOP_TIMEOUT_SECONDS = 10.0
+
+
+def free_ports(count: int) -> list[int]:
+    """Ports the kernel says are free (all held at once, so they differ)."""
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for probe in sockets:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in sockets]
+    finally:
+        for probe in sockets:
+            probe.close()
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+
+@dataclass
+class LocalStack:
+    """One `python -m infra.local` process; its output goes to files so it can never block."""
+
+    workdir: Path
+    api_port: int = 0
+    moto_port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+    ready: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ready_file(self) -> Path:
+        return self.workdir / "ready.json"
+
+    @property
+    def stdout_file(self) -> Path:
+        return self.workdir / "stdout.log"
+
+    @property
+    def stderr_file(self) -> Path:
+        return self.workdir / "stderr.log"
+
+    @property
+    def api_url(self) -> str:
+        return str(self.ready["api_url"])
+
+    def start(self) -> LocalStack:
+        self.api_port, self.moto_port = free_ports(2)
+        command = [
+            sys.executable, "-m", "infra.local",
+            "--port", str(self.api_port),
+            "--moto-port", str(self.moto_port),
+            "--seed-keys", PARTNER_KEY, ADMIN_KEY,
+            "--ready-file", str(self.ready_file),
+        ]  # fmt: skip
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        with self.stdout_file.open("wb") as stdout, self.stderr_file.open("wb") as stderr:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=stdout, stderr=stderr
+            )
+        return self
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> LocalStack:
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(
+                    f"the local stack exited with {self.process.returncode}:\n{self.logs()}"
+                )
+            if self.ready_file.exists():
+                self.ready = json.loads(self.ready_file.read_text())
+                return self
+            time.sleep(0.1)
+        self.kill()
+        pytest.fail(f"the local stack was not ready within {timeout:.0f} s:\n{self.logs()}")
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = STOP_TIMEOUT_SECONDS) -> int | None:
+        """Send ``sig``; return the exit code, or None if it did not exit in time (then killed)."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                return None
+        return self.process.returncode
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(5)
+
+    def logs(self) -> str:
+        return (
+            f"--- stdout\n{self.stdout_file.read_text(errors='replace')}"
+            f"--- stderr\n{self.stderr_file.read_text(errors='replace')}"
+        )
+
+    def printed_lines(self) -> list[str]:
+        return self.stdout_file.read_text().splitlines()
+
+    # --- HTTP ----------------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Answer:
+        request = urllib.request.Request(
+            self.api_url + path, data=body, method=method, headers=headers or {}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return Answer(response.status, _lower(response.headers.items()), response.read())
+        except urllib.error.HTTPError as error:
+            return Answer(error.code, _lower(error.headers.items()), error.read())
+
+
+def _lower(items: Any) -> dict[str, str]:
+    return {name.lower(): value for name, value in items}
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """The stack for the whole e2e session; at the end Ctrl-C must stop it cleanly."""
+    stack = LocalStack(tmp_path_factory.mktemp("local-stack")).start()
+    try:
+        stack.wait_ready()
+        yield stack
+    finally:
+        code = stack.stop(signal.SIGINT)
+        logs = stack.logs()
+        assert code == 0, f"SIGINT: exit code {code} (None: still running after 10 s)\n{logs}"
+        assert "Traceback" not in logs, logs

@@ -1,0 +1,110 @@
+"""The benchmarks, small: they cover every Lambda of app.py, and the AWS call counts hold.
+
+Call counts are behaviour, not timing: a redundant read or a lost batch shows up here as a
+failing number. Cold import times are only checked to exist.
+"""
+
+from __future__ import annotations
+
+import app as app_module
+from bench import aws_calls, cold_import
+
+PLACE_AND_CONFIRM = [
+    (
+        "POST /orders",  # key lookup, idempotency in progress, customer, order + event, answer
+        {
+            "dynamodb.GetItem": 2,
+            "dynamodb.PutItem": 1,
+            "dynamodb.TransactWriteItems": 1,
+            "dynamodb.UpdateItem": 1,
+        },
+    ),
+    ("publish_events", {"events.PutEvents": 1, "dynamodb.BatchWriteItem": 1}),
+    ("confirm_orders", {"dynamodb.GetItem": 1, "dynamodb.TransactWriteItems": 1}),
+    ("publish_events", {"events.PutEvents": 1, "dynamodb.BatchWriteItem": 1}),
+]
+
+
+def test_cold_import_bench_times_every_entry_point_of_app():
+    # Given the Lambdas app.py declares: one for every route, one per event source
+    expected = {cold_import.API_ENTRY} | {source.name for source in app_module.app.event_sources}
+    routes = {
+        entry.view_name
+        for by_method in app_module.app.routes.values()
+        for entry in by_method.values()
+    }
+
+    # When
+    report = cold_import.measure(repeat=1, warmup=False)
+
+    # Then
+    entries = {entry.name: entry for entry, _timing in report.entries}
+    assert set(entries) == expected
+    assert set(entries[cold_import.API_ENTRY].handlers) == routes
+    assert report.floor.min > 0 and report.app_only.min > 0
+    assert all(timing.min > 0 for _entry, timing in report.entries)
+    assert "x floor" in cold_import.table(report)
+
+
+def test_discovery_groups_routes_and_reads_lazy_imports_of_nested_code_and_middleware():
+    # Given
+    source = """
+from chalice import Chalice
+api = Chalice(app_name="x")
+
+@api.middleware("http")
+def wrap(event, get_response):
+    from shared.http import problems
+    return get_response(event)
+
+@api.route("/a")
+def a():
+    from functions.a import run
+    def inner():
+        import functions.helper
+    return run()
+
+@api.route("/b", methods=["POST"])
+def b():
+    from functions.a import run
+    from functions.b import other
+
+@api.on_sqs_message(queue="q")
+def consume(event):
+    from functions.c import handle
+
+def not_a_handler():
+    import json
+"""
+
+    # When
+    entries = cold_import.discover_entry_points(source)
+
+    # Then
+    assert [(e.name, e.kind, e.handlers) for e in entries] == [
+        (cold_import.API_ENTRY, "route", ("a", "b")),
+        ("consume", "on_sqs_message", ("consume",)),
+    ]
+    assert entries[0].lazy_imports == (
+        "from functions.a import run",
+        "import functions.helper",
+        "from functions.b import other",
+        "from shared.http import problems",
+    )
+    assert entries[1].statements == ("import app", "from functions.c import handle")
+
+
+def test_placing_and_confirming_one_order_makes_exactly_these_aws_calls():
+    # When
+    report = aws_calls.measure()
+
+    # Then every step makes exactly the calls it needs, no more
+    steps = [
+        (phase.name.partition(" #")[0], phase.breakdown()) for phase in report.flow if phase.total
+    ]
+    assert steps == PLACE_AND_CONFIRM
+    assert report.flow_total().total == 11
+    assert report.read.breakdown() == {"dynamodb.GetItem": 2}  # key, order
+    # a replay reads the key and finds the stored answer through the failed conditional put
+    assert report.replay.breakdown() == {"dynamodb.GetItem": 1, "dynamodb.PutItem": 1}
+    assert report.unattributed is None

@@ -1,0 +1,176 @@
+"""The sample payloads in events/ have the shapes the handlers take, and the handlers take them.
+
+Each sample is checked twice: against the model its handler parses it with, and by feeding it to
+the handler in a fresh moto world. A change to a model, a route or an item shape that leaves
+events/ behind fails here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.utilities.parser.models import (
+    APIGatewayProxyEventModel,
+    DynamoDBStreamModel,
+    EventBridgeModel,
+    SqsModel,
+)
+
+import app as app_module
+from infra.local.pump import LambdaContext
+from shared.adapters.bus_events import BusEvent
+from shared.domain.order import OrderRequest
+from shared.http import problems
+from shared.store.table import from_dynamo
+from tests.functional.conftest import PARTNER_KEY
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+def load(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / name).read_text())
+
+
+def invoke_api(event: dict[str, Any]) -> dict[str, Any]:
+    return app_module.app(event, LambdaContext("api_handler"))
+
+
+# --- API Gateway ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["api/post-order.json", "api/get-order.json"])
+def test_api_sample_is_a_rest_proxy_event_for_a_declared_route(name):
+    # Given
+    event = load(name)
+
+    # When
+    parsed = APIGatewayProxyEventModel.model_validate(event)
+
+    # Then
+    assert parsed.httpMethod in app_module.app.routes[parsed.resource]
+    assert parsed.headers["X-Api-Key"] == PARTNER_KEY
+    assert parsed.requestContext.stage == "api"
+
+
+def test_post_order_sample_places_an_order(world):
+    # Given
+    event = load("api/post-order.json")
+    assert event["headers"]["Idempotency-Key"]
+    sent = OrderRequest.model_validate_json(event["body"])
+
+    # When
+    response = invoke_api(event)
+
+    # Then
+    assert response["statusCode"] == 201, response["body"]
+    order = json.loads(response["body"])
+    assert order["status"] == "received"
+    assert order["customer_id"] == sent.customer_id
+    assert [line["sku"] for line in order["lines"]] == [line.sku for line in sent.lines]
+
+
+def test_get_order_sample_is_authenticated_and_routed(world):
+    # Given: a fresh world, where the sample's order does not exist
+    event = load("api/get-order.json")
+
+    # When
+    response = invoke_api(event)
+
+    # Then: the key was accepted and the path parameter reached the use case
+    assert response["statusCode"] == 404, response["body"]
+    assert response["headers"]["Content-Type"] == problems.CONTENT_TYPE
+    assert event["pathParameters"]["order_id"] in json.loads(response["body"])["detail"]
+
+
+# --- EventBridge -> SQS ----------------------------------------------------------------------
+
+
+def test_eventbridge_sample_is_a_bus_event_with_account():
+    # Given
+    envelope = load("eventbridge/order-received.json")
+
+    # When
+    event = BusEvent.model_validate(envelope)
+
+    # Then
+    assert event.account == "123456789012"
+    assert (event.source, event.detail_type) == ("otc.orders", "OrderReceived")
+    assert event.detail.data["id"] == event.detail.metadata.aggregate_id
+    assert event.detail.data["status"] == "received"
+
+
+def test_sqs_sample_is_a_batch_of_bus_events_with_distinct_message_ids():
+    # Given
+    batch = load("sqs/order-received-batch.json")
+
+    # When
+    parsed = SqsModel.model_validate(batch)
+    events = [BusEvent.model_validate_json(record["body"]) for record in batch["Records"]]
+
+    # Then
+    assert len(parsed.Records) == 2
+    assert len({record.messageId for record in parsed.Records}) == 2
+    assert len({event.detail.metadata.event_id for event in events}) == 2
+    assert all(event.detail_type == "OrderReceived" for event in events)
+    assert json.loads(batch["Records"][0]["body"]) == load("eventbridge/order-received.json")
+
+
+def test_sqs_sample_is_handled_without_failures(world):
+    # Given: the orders are unknown here, so the consumer has nothing to confirm
+    batch = load("sqs/order-received-batch.json")
+
+    # When
+    result = app_module.confirm_orders(batch, LambdaContext("confirm_orders"))
+
+    # Then: every record parsed and was handled
+    assert result == {"batchItemFailures": []}
+
+
+# --- DynamoDB stream ---------------------------------------------------------------------------
+
+
+def test_stream_sample_inserts_an_event_item_of_the_outbox():
+    # Given
+    batch = load("dynamodb/outbox-insert.json")
+
+    # When
+    DynamoDBStreamModel.model_validate(batch)
+    record = batch["Records"][0]
+    item = from_dynamo(record["dynamodb"]["NewImage"])
+
+    # Then
+    assert record["eventName"] == "INSERT"
+    assert item["entity"] == "Event"
+    assert from_dynamo(record["dynamodb"]["Keys"]) == {"pk": item["pk"], "sk": item["sk"]}
+    assert item["pk"] == f"AGG#{item['aggregate_id']}"
+    assert json.loads(item["detail"]) == load("eventbridge/order-received.json")["detail"]
+
+
+def test_stream_sample_is_published_to_the_consumer_queue(world):
+    # Given
+    batch = load("dynamodb/outbox-insert.json")
+
+    # When
+    result = app_module.publish_events(batch, LambdaContext("publish_events"))
+
+    # Then: EventBridge took it and the rule delivered it to the order-confirmation queue
+    assert result == {"batchItemFailures": []}
+    assert world.queue_depth("OrderConfirmationQueue") == 1
+
+
+# --- Schedules ---------------------------------------------------------------------------------
+
+
+def test_schedule_sample_runs_the_outbox_sweep(world):
+    # Given
+    event = load("schedule/sweep-outbox.json")
+    assert EventBridgeModel.model_validate(event).detail_type == "Scheduled Event"
+
+    # When
+    result = app_module.sweep_outbox(event, LambdaContext("sweep_outbox"))
+
+    # Then: a fresh world has nothing pending
+    assert result == {"found": 0, "published": 0}

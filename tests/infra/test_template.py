@@ -1,0 +1,299 @@
+"""The packaged template wires every trigger safely: partial batches, DLQs, alarms, our bus.
+
+None of this is exercised by the local stack (moto runs no event source mappings, no scheduler
+and no alarms), so the template itself is the thing to check.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.infra.cfn import FUNCTION, as_list, events, of_type, target
+
+pytestmark = pytest.mark.infra
+
+Template = dict[str, Any]
+
+
+def _consumer_queues(template: Template) -> set[str]:
+    return {target(source["Queue"]) for _, source in events(template, "SQS")}
+
+
+def _dead_letter_queues(template: Template) -> set[str]:
+    """Redrive targets, rule-target DLQs and stream on-failure destinations."""
+    queues = of_type(template, "AWS::SQS::Queue")
+    redrive = {
+        target(queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+        for queue in queues.values()
+        if "RedrivePolicy" in queue["Properties"]
+    }
+    rule_dlqs = {
+        target(rule_target["DeadLetterConfig"]["Arn"])
+        for rule in of_type(template, "AWS::Events::Rule").values()
+        for rule_target in rule["Properties"]["Targets"]
+        if "DeadLetterConfig" in rule_target
+    }
+    on_failure = {
+        target(source["DestinationConfig"]["OnFailure"]["Destination"])
+        for _, source in events(template, "DynamoDB")
+    }
+    return redrive | rule_dlqs | on_failure
+
+
+def test_template_is_plain_json_with_every_short_tag_converted(packaged: Any) -> None:
+    # Given the template file on disk
+    text = packaged.template_path.read_text()
+
+    # When it is read as JSON (CloudFormation rejects YAML with aliases; JSON has none)
+    template = json.loads(text)
+
+    # Then no YAML short tag survived as a string
+    assert '"!' not in text
+    assert template["Transform"] == "AWS::Serverless-2016-10-31"
+
+
+def test_every_function_runs_python312_on_arm64_with_active_tracing(template: Template) -> None:
+    # Given every function of the app
+    functions = of_type(template, FUNCTION)
+
+    # Then each targets the Graviton python3.12 runtime and is traced
+    assert set(functions) == {"APIHandler", "ConfirmOrders", "PublishEvents", "SweepOutbox"}
+    for function_id, function in functions.items():
+        properties = function["Properties"]
+        assert properties["Runtime"] == "python3.12", function_id
+        assert properties["Architectures"] == ["arm64"], function_id
+        assert properties["Tracing"] == "Active", function_id
+
+
+def test_every_function_finds_the_stack_resources_in_its_environment(template: Template) -> None:
+    # Given what shared/config.py reads from the environment
+    expected = {
+        "TABLE_NAME": {"Ref": "Table"},
+        "IDEMPOTENCY_TABLE_NAME": {"Ref": "IdempotencyTable"},
+        "EVENT_BUS_NAME": {"Fn::GetAtt": ["EventBus", "Name"]},
+        "DOCUMENTS_BUCKET": {"Ref": "DocumentsBucket"},
+    }
+
+    # Then every function gets it, next to what .chalice/config.json sets
+    for function_id, function in of_type(template, FUNCTION).items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert expected.items() <= variables.items(), function_id
+        assert variables["POWERTOOLS_SERVICE_NAME"] == "otc", function_id
+
+
+def test_every_sqs_source_reports_partial_batch_failures_from_a_stack_queue(
+    template: Template,
+) -> None:
+    # Given the SQS triggers app.py declares
+    sources = events(template, "SQS")
+    queues = of_type(template, "AWS::SQS::Queue")
+
+    # Then each polls a queue of this stack and lets a batch fail item by item
+    assert sources, "app.py declares at least one SQS consumer"
+    for function_id, source in sources:
+        assert source["Queue"] == {"Fn::GetAtt": [target(source["Queue"]), "Arn"]}, function_id
+        assert target(source["Queue"]) in queues, function_id
+        assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"], function_id
+
+
+def test_every_consumer_queue_redrives_to_a_dead_letter_queue(template: Template) -> None:
+    # Given the queues functions consume
+    queues = of_type(template, "AWS::SQS::Queue")
+
+    # Then a message that keeps failing ends in a DLQ of this stack, not in a retry loop
+    for queue_id in _consumer_queues(template):
+        redrive = queues[queue_id]["Properties"]["RedrivePolicy"]
+        assert target(redrive["deadLetterTargetArn"]) in queues, queue_id
+        assert target(redrive["deadLetterTargetArn"]) != queue_id
+        assert 1 <= redrive["maxReceiveCount"] <= 10, queue_id
+
+
+def test_consumer_queue_visibility_outlasts_six_function_timeouts(template: Template) -> None:
+    # Given each SQS trigger and its function's timeout
+    queues = of_type(template, "AWS::SQS::Queue")
+    functions = of_type(template, FUNCTION)
+
+    # Then the queue hides a message long enough (AWS's advice; below 1x the mapping fails)
+    for function_id, source in events(template, "SQS"):
+        timeout = functions[function_id]["Properties"]["Timeout"]
+        visibility = queues[target(source["Queue"])]["Properties"]["VisibilityTimeout"]
+        assert visibility >= 6 * timeout, function_id
+
+
+def test_every_dead_letter_queue_has_an_alarm(template: Template) -> None:
+    # Given every DLQ: redrive targets, the bus DLQ, the publisher's on-failure queue
+    dead_letter_queues = _dead_letter_queues(template)
+    alarms = of_type(template, "AWS::CloudWatch::Alarm").values()
+
+    # Then each has an alarm on visible messages that notifies someone
+    assert {
+        "OrderConfirmationDeadLetterQueue",
+        "BusDeadLetterQueue",
+        "PublisherDeadLetterQueue",
+    } <= (dead_letter_queues)
+    for queue_id in dead_letter_queues:
+        watching = [
+            alarm["Properties"]
+            for alarm in alarms
+            if {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}
+            in alarm["Properties"].get("Dimensions", [])
+        ]
+        assert watching, f"no alarm on {queue_id}"
+        assert all(alarm["Namespace"] == "AWS/SQS" for alarm in watching)
+        assert all(alarm["AlarmActions"] for alarm in watching)
+
+
+def test_stream_source_gets_new_events_only_and_dead_letters_what_keeps_failing(
+    template: Template,
+) -> None:
+    # Given the outbox publisher's stream trigger
+    [(function_id, source)] = events(template, "DynamoDB")
+
+    # Then it reads the table's real stream, only new Event items, with partial failures,
+    # bisection, bounded retries and an on-failure queue of this stack
+    assert function_id == "PublishEvents"
+    assert source["Stream"] == {"Fn::GetAtt": ["Table", "StreamArn"]}
+    [pattern] = [json.loads(f["Pattern"]) for f in source["FilterCriteria"]["Filters"]]
+    assert pattern == {
+        "eventName": ["INSERT"],
+        "dynamodb": {"NewImage": {"entity": {"S": ["Event"]}}},
+    }
+    assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert source["BisectBatchOnFunctionError"] is True
+    assert 0 <= source["MaximumRetryAttempts"] <= 10
+    destination = source["DestinationConfig"]["OnFailure"]["Destination"]
+    assert destination == {"Fn::GetAtt": ["PublisherDeadLetterQueue", "Arn"]}
+    assert "PublisherDeadLetterQueue" in of_type(template, "AWS::SQS::Queue")
+
+
+def test_schedules_run_on_eventbridge_scheduler_with_the_apps_rate(template: Template) -> None:
+    # Given the sweep's schedule (app.py: every 5 minutes)
+    [(function_id, schedule)] = events(template, "ScheduleV2")
+
+    # Then it is a Scheduler schedule, named per stage so dev and prod can share an account
+    assert function_id == "SweepOutbox"
+    assert schedule["ScheduleExpression"] == "rate(5 minutes)"
+    assert "${Stage}" in schedule["Name"]["Fn::Sub"]
+    assert events(template, "Schedule") == []
+
+
+def test_every_rule_listens_on_our_bus(template: Template) -> None:
+    # Given every EventBridge rule, in CloudFormation or as a SAM trigger
+    our_bus = ({"Fn::GetAtt": ["EventBus", "Name"]}, {"Ref": "EventBus"})
+    rules = [rule["Properties"] for rule in of_type(template, "AWS::Events::Rule").values()]
+    sam_rules = [
+        source
+        for kind in ("CloudWatchEvent", "EventBridgeRule")
+        for _, source in events(template, kind)
+    ]
+
+    # Then none listens on the default bus (where no business event is ever put)
+    assert rules
+    for rule in rules + sam_rules:
+        assert rule.get("EventBusName") in our_bus, rule
+
+
+def _deliveries(template: Template) -> list[tuple[str, str]]:
+    """(rule, queue) for every queue a rule sends to: its targets and its target DLQs."""
+    return [
+        (rule_id, target(arn))
+        for rule_id, rule in of_type(template, "AWS::Events::Rule").items()
+        for rule_target in rule["Properties"]["Targets"]
+        for arn in (rule_target["Arn"], rule_target.get("DeadLetterConfig", {}).get("Arn"))
+        if arn is not None
+    ]
+
+
+def test_every_consumer_queue_is_fed_by_a_rule_on_the_bus(template: Template) -> None:
+    # Given the queues functions consume, and where rules deliver
+    delivered_to = {queue for _, queue in _deliveries(template)}
+
+    # Then each consumer queue is an EventBridge target, and no Lambda is a rule target directly
+    # (DESIGN: every async hop is EventBridge -> SQS -> Lambda, for buffering, retries and DLQs)
+    assert _consumer_queues(template) <= delivered_to
+    assert events(template, "CloudWatchEvent") + events(template, "EventBridgeRule") == []
+
+
+def test_every_queue_a_rule_delivers_to_admits_only_that_rule(template: Template) -> None:
+    # Given each (rule, queue) delivery, targets and dead-letter queues alike
+    policies = of_type(template, "AWS::SQS::QueuePolicy").values()
+
+    # Then EventBridge may send to the queue, and only on behalf of that rule (moto never checks)
+    for rule_id, queue_id in _deliveries(template):
+        statements = [
+            statement
+            for policy in policies
+            if {"Ref": queue_id} in policy["Properties"]["Queues"]
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        ]
+        assert any(
+            statement["Effect"] == "Allow"
+            and statement["Principal"] == {"Service": "events.amazonaws.com"}
+            and "sqs:SendMessage" in as_list(statement["Action"])
+            and statement["Resource"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+            and {"Fn::GetAtt": [rule_id, "Arn"]}
+            in as_list(statement["Condition"]["ArnEquals"]["aws:SourceArn"])
+            for statement in statements
+        ), f"{queue_id} does not admit {rule_id}"
+
+
+def test_every_queue_a_rule_delivers_to_is_encrypted_with_a_key_eventbridge_may_use(
+    template: Template,
+) -> None:
+    # Given each queue EventBridge delivers to
+    queues = of_type(template, "AWS::SQS::Queue")
+    keys = of_type(template, "AWS::KMS::Key")
+
+    # Then it uses SQS-managed keys, or a KMS key whose policy lets EventBridge encrypt with it
+    for _, queue_id in _deliveries(template):
+        properties = queues[queue_id]["Properties"]
+        if "KmsMasterKeyId" not in properties:
+            assert properties.get("SqsManagedSseEnabled") is True, queue_id
+            continue
+        key_policy = keys[target(properties["KmsMasterKeyId"])]["Properties"]["KeyPolicy"]
+        assert any(
+            statement["Effect"] == "Allow"
+            and statement["Principal"] == {"Service": "events.amazonaws.com"}
+            and {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(as_list(statement["Action"]))
+            for statement in key_policy["Statement"]
+        ), f"EventBridge cannot use the key of {queue_id}"
+
+
+def test_documents_bucket_is_kms_encrypted_versioned_and_private(template: Template) -> None:
+    # Given the documents bucket
+    [bucket] = of_type(template, "AWS::S3::Bucket").values()
+    properties = bucket["Properties"]
+
+    # Then invoices are encrypted with our key, versioned, and never public
+    [rule] = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert target(rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]) == "Key"
+    assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert properties["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+
+
+def test_bus_keeps_a_replayable_archive(template: Template) -> None:
+    # Given the archives of the template
+    archives = of_type(template, "AWS::Events::Archive").values()
+
+    # Then one archives our bus
+    assert [
+        archive for archive in archives if target(archive["Properties"]["SourceArn"]) == "EventBus"
+    ]
+
+
+def test_template_declares_the_stage_parameter_defaulting_to_dev(template: Template) -> None:
+    # Given the parameters samconfig.toml overrides per stage
+    stage = template["Parameters"]["Stage"]
+
+    # Then a deploy without an override lands in dev
+    assert stage["Default"] == "dev"
+    assert {"dev", "prod"} <= set(stage["AllowedValues"])
