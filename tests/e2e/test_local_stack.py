@@ -25,7 +25,7 @@ CONFIRM_TIMEOUT_SECONDS = 15.0
 
 
 def order_body(**overrides: Any) -> dict[str, Any]:
-    return demo_order(purchase_order="PO-E2E-1", **overrides)
+    return demo_order(**{"purchase_order": "PO-E2E-1", **overrides})
 
 
 def post_order(
