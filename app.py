@@ -7,13 +7,16 @@ imported inside the handler, so each Lambda's cold start imports only what it ru
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from chalice import ConvertToMiddleware, Rate, Response
 from chalice.app import Chalice, Request
+from pydantic import BaseModel
 
 from shared.http import problems
 from shared.observability import logger, metrics, tracer
+
+Model = TypeVar("Model", bound=BaseModel)
 
 app = Chalice(app_name="otc")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
@@ -70,40 +73,80 @@ def health() -> Response:
     return _json({"status": "ok"})
 
 
+def _principal() -> Any:
+    from shared.http import auth
+
+    return auth.authenticate(_request().headers)
+
+
+def _body(model: type[Model]) -> Model:
+    from shared.http import body
+
+    return body.parse(_request().raw_body, model)
+
+
+def _idempotent(operation: str, principal: Any, payload: BaseModel, run: Any) -> Response:
+    """Run a POST once per Idempotency-Key; a retry gets the first answer again."""
+    from shared.http import idempotency
+
+    request = _request()
+    key = idempotency.require_key(request.headers)
+    answer = idempotency.once(
+        operation,
+        principal.principal_id,
+        key,
+        payload.model_dump_json().encode(),
+        run,
+        lambda_context=app.lambda_context,
+    )
+    return _json(answer["body"], answer["status"], answer.get("headers"))
+
+
+# --- HTTP: orders ---------------------------------------------------------------------------
+
+
 @app.route("/orders", methods=["POST"])
 def post_order() -> Response:
     from functions.orders.place_order import place_order
     from shared.domain.order import OrderRequest
-    from shared.http import auth, body, idempotency
+    from shared.http.auth import Action
 
-    request = _request()
-    principal = auth.authenticate(request.headers)
-    key = idempotency.require_key(request.headers)
-    order_request = body.parse(request.raw_body, OrderRequest)
+    principal = _principal()
+    principal.require(Action.PLACE_ORDERS)
+    order_request = _body(OrderRequest)
 
-    def place() -> idempotency.Answer:
+    def place() -> dict[str, Any]:
         order = place_order(order_request, principal)
         metrics.add_metric(name="OrdersPlaced", unit="Count", value=1)
-        return {"status": 201, "body": order.to_wire()}
+        return {
+            "status": 201,
+            "body": order.to_wire(),
+            "headers": {"Location": f"/orders/{order.order_id}"},
+        }
 
-    answer = idempotency.once(
-        "orders.place",
-        principal.principal_id,
-        key,
-        order_request.model_dump_json().encode(),
-        place,
-        lambda_context=app.lambda_context,
-    )
-    return _json(answer["body"], answer["status"], {"Location": f"/orders/{answer['body']['id']}"})
+    return _idempotent("orders.place", principal, order_request, place)
 
 
 @app.route("/orders/{order_id}", methods=["GET"])
 def get_order(order_id: str) -> Response:
     from functions.orders.get_order import get_order
-    from shared.http import auth
+    from shared.http.auth import Action
 
-    principal = auth.authenticate(_request().headers)
+    principal = _principal()
+    principal.require(Action.READ)
     return _json(get_order(order_id, principal).to_wire())
+
+
+# --- HTTP: accounts (customers, partners, staff, API keys) ----------------------------------
+
+
+# --- HTTP: catalog and stock ----------------------------------------------------------------
+
+
+# --- HTTP: partner webhooks -----------------------------------------------------------------
+
+
+# --- HTTP: data migration -------------------------------------------------------------------
 
 
 # --- Events: EventBridge -> SQS -> Lambda -----------------------------------------------------

@@ -24,12 +24,40 @@ class Role(StrEnum):
     AUDITOR = "auditor"
 
 
+class Action(StrEnum):
+    """What an endpoint does; each role may do a fixed set (checked by ``Principal.require``)."""
+
+    READ = "read"  # read orders, customers, catalog, stock (partners: their customers only)
+    PLACE_ORDERS = "place_orders"  # place, amend, cancel orders
+    SHIP_ORDERS = "ship_orders"  # record shipments (a 3PL partner, or staff)
+    MANAGE_CUSTOMERS = "manage_customers"  # create and edit customer accounts
+    DECIDE_CREDIT = "decide_credit"  # credit limits, credit hold, approve or reject held orders
+    MANAGE_CATALOG = "manage_catalog"  # items, prices, stock levels
+    MANAGE_ACCESS = "manage_access"  # partners, staff, API keys, webhooks
+    IMPORT_DATA = "import_data"  # data migration
+
+
+PERMISSIONS: dict[Role, frozenset[Action]] = {
+    Role.PARTNER: frozenset({Action.READ, Action.PLACE_ORDERS, Action.SHIP_ORDERS}),
+    Role.ADMIN: frozenset(Action),
+    Role.CREDIT_MANAGER: frozenset({Action.READ, Action.DECIDE_CREDIT}),
+    Role.AR_CLERK: frozenset({Action.READ, Action.MANAGE_CUSTOMERS}),
+    Role.AUDITOR: frozenset({Action.READ}),
+}
+
+
 class Principal(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     principal_id: str
     role: Role
     customer_ids: frozenset[str] = frozenset()
+
+    def require(self, action: Action) -> None:
+        """Raise 403 unless this principal's role may perform ``action``."""
+        if action not in PERMISSIONS[self.role]:
+            doing = action.value.replace("_", " ")
+            raise problems.forbidden(f"the {self.role.value} role may not {doing}")
 
     def may_act_for(self, customer_id: str) -> bool:
         """Partners act only for the customers bound to them; staff for every customer."""

@@ -86,6 +86,25 @@ def unauthorized() -> Problem:
     )
 
 
+def forbidden(detail: str) -> Problem:
+    return Problem(403, "forbidden", "Forbidden", detail)
+
+
+def invalid_query(errors: list[dict[str, Any]]) -> Problem:
+    """400 for bad query parameters; ``errors`` hold {"parameter", "detail"}."""
+    return Problem(400, "invalid-query", "Invalid query", "see errors", errors=errors)
+
+
+def conflict(kind: str, detail: str) -> Problem:
+    """409: the resource is not in a state that allows the request (e.g. already shipped)."""
+    return Problem(409, kind, "Conflict", detail)
+
+
+def unprocessable(kind: str, detail: str, errors: list[dict[str, Any]] | None = None) -> Problem:
+    """422 for a well-formed request the business rules refuse (unknown SKU, price mismatch)."""
+    return Problem(422, kind, "Request refused", detail, errors=errors)
+
+
 def not_found(what: str) -> Problem:
     return Problem(404, "not-found", "Not found", f"{what} does not exist")
 

@@ -19,7 +19,7 @@ from typing import Any
 from shared import clock
 from shared.domain.events import DomainEvent
 from shared.store import table
-from shared.store.table import Item, Put, TransactionConflictError
+from shared.store.table import Item, Put, TransactionConflictError, Write
 
 OUTBOX_SHARDS = 4
 CONSUMED_TTL = timedelta(days=14)
@@ -75,7 +75,7 @@ def _consumed_item(consumer: str, event_id: str) -> Item:
 
 
 def commit(
-    state: Sequence[Put],
+    state: Sequence[Write],
     events: Sequence[DomainEvent],
     *,
     consumed: tuple[str, str] | None = None,
@@ -85,7 +85,7 @@ def commit(
     Raises ``AlreadyConsumedError`` when ``consumed`` = (consumer, event id) was applied before,
     ``StaleStateError`` when a state guard failed.
     """
-    writes = list(state)
+    writes: list[Write] = list(state)
     for event in events:
         item = event_item(event)
         writes += [Put.new(item), Put(item=_pending_item(item))]

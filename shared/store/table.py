@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +51,34 @@ class Put:
         if self.values:
             request["ExpressionAttributeValues"] = to_dynamo(self.values)
         return {"Put": request}
+
+
+@dataclass(frozen=True)
+class Update:
+    """Update one item in place (counters, stock levels), guarded by ``condition``."""
+
+    key: tuple[str, str]
+    expression: str
+    condition: str | None = None
+    values: Item = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+
+    def to_request(self, table: str) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "TableName": table,
+            "Key": to_dynamo({"pk": self.key[0], "sk": self.key[1]}),
+            "UpdateExpression": self.expression,
+        }
+        if self.condition:
+            request["ConditionExpression"] = self.condition
+        if self.values:
+            request["ExpressionAttributeValues"] = to_dynamo(self.values)
+        if self.names:
+            request["ExpressionAttributeNames"] = self.names
+        return {"Update": request}
+
+
+Write = Put | Update
 
 
 class TransactionConflictError(Exception):
@@ -100,6 +130,73 @@ def query(pk: str, *, sk_below: str | None = None, limit: int = 100) -> list[Ite
     return [from_dynamo(raw) for raw in answer["Items"]]
 
 
+@dataclass(frozen=True)
+class Page:
+    items: list[Item]
+    cursor: str | None  # opaque; pass it back for the next page, None when there is no more
+
+
+class InvalidCursorError(ValueError):
+    """The cursor was not one this API handed out."""
+
+
+def _encode_cursor(last_key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(from_dynamo(last_key)).encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(key, dict) or not all(isinstance(v, str) for v in key.values()):
+            raise ValueError(cursor)
+    except ValueError as error:
+        raise InvalidCursorError(cursor) from error
+    return to_dynamo(key)
+
+
+def query_page(
+    partition: str,
+    *,
+    index: str | None = None,
+    sk_from: str | None = None,
+    sk_to: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+    descending: bool = False,
+) -> Page:
+    """One page of a partition (of the table or of a GSI named gsiN with keys gsiNpk/gsiNsk)."""
+    pk_name, sk_name = (f"{index}pk", f"{index}sk") if index else ("pk", "sk")
+    expression = "#pk = :pk"
+    values: Item = {":pk": partition}
+    if sk_from is not None and sk_to is not None:
+        expression += " AND #sk BETWEEN :from AND :to"
+        values |= {":from": sk_from, ":to": sk_to}
+    elif sk_from is not None:
+        expression += " AND #sk >= :from"
+        values[":from"] = sk_from
+    elif sk_to is not None:
+        expression += " AND #sk <= :to"
+        values[":to"] = sk_to
+    request: dict[str, Any] = {
+        "TableName": table_name(),
+        "KeyConditionExpression": expression,
+        "ExpressionAttributeNames": {"#pk": pk_name, "#sk": sk_name},
+        "ExpressionAttributeValues": to_dynamo(values),
+        "Limit": limit,
+        "ScanIndexForward": not descending,
+    }
+    if index:
+        request["IndexName"] = index
+    if cursor:
+        request["ExclusiveStartKey"] = _decode_cursor(cursor)
+    answer = aws.client("dynamodb").query(**request)
+    last = answer.get("LastEvaluatedKey")
+    return Page(
+        items=[from_dynamo(raw) for raw in answer["Items"]],
+        cursor=_encode_cursor(last) if last else None,
+    )
+
+
 def delete_many(keys: Iterable[tuple[str, str]]) -> None:
     """BatchWriteItem deletes in chunks of 25, retrying what DynamoDB leaves unprocessed."""
     unique = list(dict.fromkeys(keys))
@@ -115,7 +212,7 @@ def delete_many(keys: Iterable[tuple[str, str]]) -> None:
             pending = answer.get("UnprocessedItems") or {}
 
 
-def transact(writes: Sequence[Put]) -> None:
+def transact(writes: Sequence[Write]) -> None:
     """Write all or nothing; a failed condition raises ``TransactionConflictError``."""
     try:
         aws.client("dynamodb").transact_write_items(
