@@ -85,6 +85,24 @@ def _body(model: type[Model]) -> Model:
     return body.parse(_request().raw_body, model)
 
 
+def _query(model: type[Model]) -> Model:
+    """The query string as ``model``; bad parameters answer 400 with one error per parameter."""
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(_request().query_params or {})
+    except ValidationError as error:
+        raise problems.invalid_query(
+            [
+                {
+                    "parameter": ".".join(str(p) for p in item["loc"]) or "query",
+                    "detail": item["msg"],
+                }
+                for item in error.errors(include_url=False, include_input=False)
+            ]
+        ) from None
+
+
 def _idempotent(operation: str, principal: Any, payload: BaseModel, run: Any) -> Response:
     """Run a POST once per Idempotency-Key; a retry gets the first answer again."""
     from shared.http import idempotency
@@ -127,6 +145,17 @@ def post_order() -> Response:
     return _idempotent("orders.place", principal, order_request, place)
 
 
+@app.route("/orders", methods=["GET"])
+def list_orders() -> Response:
+    from functions.orders.list_orders import OrderQuery, list_orders
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.READ)
+    found = list_orders(_query(OrderQuery), principal)
+    return _json({"orders": [o.to_wire() for o in found.orders], "next_cursor": found.next_cursor})
+
+
 @app.route("/orders/{order_id}", methods=["GET"])
 def get_order(order_id: str) -> Response:
     from functions.orders.get_order import get_order
@@ -137,13 +166,410 @@ def get_order(order_id: str) -> Response:
     return _json(get_order(order_id, principal).to_wire())
 
 
+@app.route("/orders/{order_id}/history", methods=["GET"])
+def get_order_history(order_id: str) -> Response:
+    from functions.orders.order_history import order_history
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.READ)
+    return _json({"events": order_history(order_id, principal)})
+
+
+@app.route("/orders/{order_id}", methods=["PATCH"])
+def patch_order(order_id: str) -> Response:
+    from functions.orders.amend_order import amend_order
+    from shared.domain.order import AmendmentRequest
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.PLACE_ORDERS)
+    return _json(amend_order(order_id, _body(AmendmentRequest), principal).to_wire())
+
+
+@app.route("/orders/{order_id}/cancel", methods=["POST"])
+def cancel_order(order_id: str) -> Response:
+    from functions.orders.cancel_order import cancel_order
+    from shared.http.auth import Action
+
+    return _order_decision(order_id, Action.PLACE_ORDERS, "orders.cancel", cancel_order)
+
+
+@app.route("/orders/{order_id}/approve", methods=["POST"])
+def approve_order(order_id: str) -> Response:
+    from functions.orders.decide_credit import approve_order
+    from shared.http.auth import Action
+
+    return _order_decision(
+        order_id, Action.DECIDE_CREDIT, "orders.approve", lambda o, _, p: approve_order(o, p)
+    )
+
+
+@app.route("/orders/{order_id}/reject", methods=["POST"])
+def reject_order(order_id: str) -> Response:
+    from functions.orders.decide_credit import reject_order
+    from shared.http.auth import Action
+
+    return _order_decision(order_id, Action.DECIDE_CREDIT, "orders.reject", reject_order)
+
+
+def _order_decision(order_id: str, action: Any, operation: str, decide: Any) -> Response:
+    """POST /orders/{id}/<decision> with an optional reason, once per Idempotency-Key."""
+    from shared.domain.order import DecisionRequest
+
+    principal = _principal()
+    principal.require(action)
+    decision = _body(DecisionRequest) if _request().raw_body else DecisionRequest()
+
+    def run() -> dict[str, Any]:
+        return {"status": 200, "body": decide(order_id, decision.reason, principal).to_wire()}
+
+    return _idempotent(f"{operation}.{order_id}", principal, decision, run)
+
+
+@app.route("/orders/{order_id}/shipments", methods=["POST"])
+def post_shipment(order_id: str) -> Response:
+    from functions.orders.ship_order import ship_order
+    from shared.domain.order import ShipmentRequest
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.SHIP_ORDERS)
+    shipment_request = _body(ShipmentRequest)
+
+    def run() -> dict[str, Any]:
+        order, shipment = ship_order(order_id, shipment_request, principal)
+        return {"status": 201, "body": {"shipment": shipment.to_wire(), "order": order.to_wire()}}
+
+    return _idempotent(f"orders.ship.{order_id}", principal, shipment_request, run)
+
+
 # --- HTTP: accounts (customers, partners, staff, API keys) ----------------------------------
+
+
+@app.route("/customers", methods=["POST"])
+def post_customer() -> Response:
+    from functions.accounts.create_customer import create_customer
+    from shared.domain.customer import CustomerRequest
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.MANAGE_CUSTOMERS)
+    request = _body(CustomerRequest)
+
+    def create() -> dict[str, Any]:
+        customer = create_customer(request, principal)
+        location = f"/customers/{customer.customer_id}"
+        return {"status": 201, "body": customer.to_wire(), "headers": {"Location": location}}
+
+    return _idempotent("customers.create", principal, request, create)
+
+
+@app.route("/customers", methods=["GET"])
+def list_customers() -> Response:
+    from functions.accounts.list_customers import list_customers
+    from functions.accounts.paging import PageQuery
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.READ)
+    return _json(list_customers(principal, _query(PageQuery)).to_wire())
+
+
+@app.route("/customers/{customer_id}", methods=["GET"])
+def get_customer(customer_id: str) -> Response:
+    from functions.accounts.get_customer import get_customer
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.READ)
+    return _json(get_customer(customer_id, principal).to_wire())
+
+
+@app.route("/customers/{customer_id}", methods=["PATCH"])
+def patch_customer(customer_id: str) -> Response:
+    from functions.accounts.update_customer import authorize, update_customer
+    from shared.domain.customer import CustomerPatch
+
+    principal = _principal()
+    authorize(principal)
+    return _json(update_customer(customer_id, _body(CustomerPatch), principal).to_wire())
+
+
+def _issuing(operation: str, principal: Any, payload: BaseModel, issue: Any) -> Response:
+    """``_idempotent`` for answers that show a new API key's secret.
+
+    The secret reaches the caller once and never the idempotency record (nor anything else that
+    is stored): a replay answers the same, with ``"secret": null``.
+    """
+    shown: list[str] = []
+
+    def run() -> dict[str, Any]:
+        answer, secret = issue()
+        shown.append(secret)
+        return dict(answer)
+
+    response = _idempotent(operation, principal, payload, run)
+    body = json.loads(response.body)
+    body["api_key"]["secret"] = shown[0] if shown else None
+    response.body = json.dumps(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@app.route("/partners", methods=["POST"])
+def post_partner() -> Response:
+    from functions.accounts.create_partner import create_partner
+    from shared.domain.principal import PartnerRequest
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.MANAGE_ACCESS)
+    request = _body(PartnerRequest)
+
+    def create() -> tuple[dict[str, Any], str]:
+        issued = create_partner(request, principal)
+        partner, key = issued.principal.to_wire(), issued.key_wire(with_secret=False)
+        location = f"/partners/{issued.principal.principal_id}"
+        answer = {"status": 201, "body": {"partner": partner, "api_key": key}}
+        answer["headers"] = {"Location": location}
+        return answer, issued.secret.get_secret_value()
+
+    return _issuing("partners.create", principal, request, create)
+
+
+@app.route("/partners/{partner_id}", methods=["GET"])
+def get_partner(partner_id: str) -> Response:
+    from functions.accounts.get_principal import get_principal
+
+    return _json(get_principal(partner_id, "partner", _principal()).to_wire())
+
+
+@app.route("/partners/{partner_id}", methods=["PATCH"])
+def patch_partner(partner_id: str) -> Response:
+    from functions.accounts.update_partner import update_partner
+    from shared.domain.principal import PartnerPatch
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.MANAGE_ACCESS)
+    return _json(update_partner(partner_id, _body(PartnerPatch), principal).to_wire())
+
+
+@app.route("/staff", methods=["POST"])
+def post_staff() -> Response:
+    from functions.accounts.create_staff import create_staff
+    from shared.domain.principal import StaffRequest
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.MANAGE_ACCESS)
+    request = _body(StaffRequest)
+
+    def create() -> tuple[dict[str, Any], str]:
+        issued = create_staff(request, principal)
+        staff, key = issued.principal.to_wire(), issued.key_wire(with_secret=False)
+        location = f"/staff/{issued.principal.principal_id}"
+        answer = {"status": 201, "body": {"staff": staff, "api_key": key}}
+        answer["headers"] = {"Location": location}
+        return answer, issued.secret.get_secret_value()
+
+    return _issuing("staff.create", principal, request, create)
+
+
+@app.route("/staff/{staff_id}", methods=["GET"])
+def get_staff(staff_id: str) -> Response:
+    from functions.accounts.get_principal import get_principal
+
+    return _json(get_principal(staff_id, "staff", _principal()).to_wire())
+
+
+@app.route("/principals/{principal_id}/keys", methods=["POST"])
+def post_principal_key(principal_id: str) -> Response:
+    from functions.accounts.issue_key import issue_key
+    from shared.domain.principal import KeyRequest
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.MANAGE_ACCESS)
+    request = _body(KeyRequest) if _request().raw_body else KeyRequest()
+
+    def issue() -> tuple[dict[str, Any], str]:
+        issued = issue_key(principal_id, request, principal)
+        answer = {"status": 201, "body": {"api_key": issued.key_wire(with_secret=False)}}
+        return answer, issued.secret.get_secret_value()
+
+    return _issuing(f"principals.keys.issue#{principal_id}", principal, request, issue)
+
+
+@app.route("/principals/{principal_id}/keys", methods=["GET"])
+def list_principal_keys(principal_id: str) -> Response:
+    from functions.accounts.list_keys import list_keys
+    from functions.accounts.paging import PageQuery
+
+    principal = _principal()
+    return _json(list_keys(principal_id, _query(PageQuery), principal).to_wire())
+
+
+@app.route("/principals/{principal_id}/keys/{key_id}", methods=["DELETE"])
+def revoke_principal_key(principal_id: str, key_id: str) -> Response:
+    from functions.accounts.revoke_key import revoke_key
+
+    return _json(revoke_key(principal_id, key_id, _principal()).to_wire())
 
 
 # --- HTTP: catalog and stock ----------------------------------------------------------------
 
 
+@app.route("/catalog/items", methods=["GET"])
+def list_catalog_items() -> Response:
+    from functions.catalog.list_items import ItemQuery, list_items
+    from shared.http.auth import Action
+
+    _principal().require(Action.READ)
+    return _json(list_items(_query(ItemQuery)))
+
+
+@app.route("/catalog/items/{sku}", methods=["GET"])
+def get_catalog_item(sku: str) -> Response:
+    from functions.catalog.get_item import get_item
+    from shared.http.auth import Action
+
+    _principal().require(Action.READ)
+    return _json(get_item(sku))
+
+
+@app.route("/catalog/items/{sku}", methods=["PUT"])
+def put_catalog_item(sku: str) -> Response:
+    from functions.catalog.upsert_item import upsert_item
+    from shared.domain.pricing import ItemRequest
+    from shared.http.auth import Action
+
+    _principal().require(Action.MANAGE_CATALOG)
+    item, created = upsert_item(sku, _body(ItemRequest))
+    if created:
+        return _json(item.to_wire(), 201, {"Location": f"/catalog/items/{sku}"})
+    return _json(item.to_wire())
+
+
+@app.route("/catalog/items/{sku}/prices/{currency}", methods=["PUT"])
+def put_catalog_price(sku: str, currency: str) -> Response:
+    from functions.catalog.set_price import set_price
+    from shared.domain.pricing import PriceRequest
+    from shared.http.auth import Action
+
+    _principal().require(Action.MANAGE_CATALOG)
+    price, created = set_price(sku, currency, _body(PriceRequest))
+    return _json(price.to_wire(), 201 if created else 200)
+
+
+@app.route("/catalog/items/{sku}/prices/{currency}/customers/{customer_id}", methods=["DELETE"])
+def delete_customer_price(sku: str, currency: str, customer_id: str) -> Response:
+    from functions.catalog.remove_customer_price import remove_customer_price
+    from shared.http.auth import Action
+
+    _principal().require(Action.MANAGE_CATALOG)
+    remove_customer_price(sku, currency, customer_id)
+    return Response(body="", status_code=204)
+
+
+@app.route("/stock/{sku}", methods=["GET"])
+def get_stock(sku: str) -> Response:
+    from functions.catalog.get_stock import get_stock
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.READ)
+    return _json(get_stock(sku, principal))
+
+
+@app.route("/stock/{sku}", methods=["PUT"])
+def put_stock(sku: str) -> Response:
+    from functions.catalog.set_stock import set_stock
+    from shared.domain.stock import SetOnHandRequest
+    from shared.http.auth import Action
+
+    _principal().require(Action.MANAGE_CATALOG)
+    level, started = set_stock(sku, _body(SetOnHandRequest))
+    return _json(level.to_wire(), 201 if started else 200)
+
+
+@app.route("/stock/{sku}/adjustments", methods=["POST"])
+def post_stock_adjustment(sku: str) -> Response:
+    from functions.catalog import params
+    from functions.catalog.adjust_stock import adjust_stock
+    from shared.domain.stock import AdjustmentRequest
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.MANAGE_CATALOG)
+    adjustment = _body(AdjustmentRequest)
+
+    def run() -> dict[str, Any]:
+        return {"status": 200, "body": adjust_stock(sku, adjustment).to_wire()}
+
+    return _idempotent(f"stock.adjust.{params.sku(sku)}", principal, adjustment, run)
+
+
 # --- HTTP: partner webhooks -----------------------------------------------------------------
+
+
+def _webhook_owner(partner_id: str) -> Any:
+    """The caller, once it may manage this partner's webhook (an admin, or the partner itself)."""
+    from functions.webhooks.manage import authorize
+
+    principal = _principal()
+    authorize(principal, partner_id)
+    return principal
+
+
+@app.route("/partners/{partner_id}/webhook", methods=["PUT"])
+def put_partner_webhook(partner_id: str) -> Response:
+    from functions.webhooks.manage import register
+    from shared.domain.webhooks import WebhookRequest
+
+    _webhook_owner(partner_id)
+    webhook, secret = register(partner_id, _body(WebhookRequest))
+    # The only answer that ever holds the signing secret.
+    return _json({**webhook.to_wire(), "secret": secret}, headers={"Cache-Control": "no-store"})
+
+
+@app.route("/partners/{partner_id}/webhook", methods=["GET"])
+def get_partner_webhook(partner_id: str) -> Response:
+    from functions.webhooks.manage import read
+
+    _webhook_owner(partner_id)
+    return _json(read(partner_id).to_wire())
+
+
+@app.route("/partners/{partner_id}/webhook", methods=["DELETE"])
+def delete_partner_webhook(partner_id: str) -> Response:
+    from functions.webhooks.manage import remove
+
+    _webhook_owner(partner_id)
+    remove(partner_id)
+    return Response(body="", status_code=204)
+
+
+@app.route("/partners/{partner_id}/webhook/deliveries", methods=["GET"])
+def list_webhook_deliveries(partner_id: str) -> Response:
+    from functions.webhooks.manage import DeliveryQuery, list_deliveries
+
+    _webhook_owner(partner_id)
+    return _json(list_deliveries(partner_id, _query(DeliveryQuery)))
+
+
+@app.route("/partners/{partner_id}/webhook/deliveries/{delivery_id}/replay", methods=["POST"])
+def replay_webhook_delivery(partner_id: str, delivery_id: str) -> Response:
+    from functions.webhooks.deliver import ReplayRequest, replay
+
+    principal = _webhook_owner(partner_id)
+    request = _body(ReplayRequest) if _request().raw_body else ReplayRequest()
+
+    def run() -> dict[str, Any]:
+        return {"status": 200, "body": replay(partner_id, delivery_id).to_wire()}
+
+    return _idempotent(f"webhooks.replay.{partner_id}.{delivery_id}", principal, request, run)
 
 
 # --- HTTP: data migration -------------------------------------------------------------------
@@ -163,6 +589,25 @@ def confirm_orders(event: Any) -> dict[str, Any]:
         )
 
     return handle_batch(event.to_dict(), confirm, event.context)
+
+
+# --- Events: customer notifications and partner webhooks ----------------------------------------
+
+
+@app.on_sqs_message(queue="customer-notifications", batch_size=10)
+def notify_customers(event: Any) -> dict[str, Any]:
+    from functions.notifications.notify_customer import notify_customer
+    from shared.adapters.bus_events import handle_batch
+
+    return handle_batch(event.to_dict(), notify_customer, event.context)
+
+
+@app.on_sqs_message(queue="partner-webhooks", batch_size=10)
+def deliver_webhooks(event: Any) -> dict[str, Any]:
+    from functions.webhooks.deliver import deliver_event
+    from shared.adapters import sqs_backoff
+
+    return sqs_backoff.handle_batch(event.to_dict(), deliver_event, event.context)
 
 
 # --- The outbox: table stream -> EventBridge, plus the scheduled sweep --------------------------

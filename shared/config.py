@@ -15,6 +15,7 @@ class Settings(BaseModel):
     idempotency_table_name: str
     event_bus_name: str
     documents_bucket: str = ""
+    sender_email: str = ""  # the verified SES identity customer e-mails come from
     max_body_bytes: int = 256 * 1024
     idempotency_ttl_seconds: int = 96 * 3600  # Stripe retries for 3 days; keep a margin.
     outbox_publish_delay_seconds: int = 120  # the sweeper leaves younger events to the stream
@@ -28,4 +29,5 @@ def settings() -> Settings:
         idempotency_table_name=os.environ["IDEMPOTENCY_TABLE_NAME"],
         event_bus_name=os.environ["EVENT_BUS_NAME"],
         documents_bucket=os.environ.get("DOCUMENTS_BUCKET", ""),
+        sender_email=os.environ.get("SENDER_EMAIL", ""),
     )

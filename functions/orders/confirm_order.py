@@ -1,30 +1,69 @@
-"""Confirm a received order (on OrderReceived). Idempotent on the triggering event's id."""
+"""Confirm a received order (on OrderReceived): credit check, then stock reservation.
+
+The order is held, not rejected, when its customer is on credit hold or the order would take
+the customer's exposure beyond the credit limit; a credit manager then decides. Otherwise every
+tracked line reserves what stock allows and backorders the rest. Idempotent on the event id.
+"""
 
 from __future__ import annotations
 
+from functions.orders.reservations import (
+    CreditLimitExceededError,
+    Move,
+    available,
+    commit,
+    stock_writes,
+)
 from shared.domain import order as order_domain
-from shared.domain.order import OrderStatus
+from shared.domain.allocation import plan
+from shared.domain.customer import CustomerStatus
+from shared.domain.order import Order, OrderStatus
 from shared.observability import logger
-from shared.store import orders
+from shared.store import credit, customers, orders, outbox
 from shared.store.outbox import AlreadyConsumedError
 
 CONSUMER = "order-confirmation"
 
 
 def confirm_received_order(order_id: str, event_id: str) -> bool:
-    """Return True when this call confirmed the order, False when there was nothing to do.
-
-    A stale write (the order moved between read and write) raises, so the message is retried
-    and the next attempt sees the new state.
-    """
+    """True when this call moved the order (confirmed or held), False when nothing was to do."""
     order = orders.get(order_id)
     if order is None or order.status is not OrderStatus.RECEIVED:
         logger.info("nothing to confirm", extra={"order_id": order_id, "event_id": event_id})
         return False
-    confirmed, event = order_domain.confirm(order)
+    consumed = (CONSUMER, event_id)
     try:
-        orders.transition(confirmed, order.version, event, consumed=(CONSUMER, event_id))
+        customer = customers.get(order.customer_id)
+        if customer is None or customer.status is not CustomerStatus.ACTIVE:
+            _hold(order, "the customer is on credit hold", consumed)
+            return True
+        try:
+            commit(lambda: reserve_and_confirm(order, enforce_limit=True), consumed=consumed)
+        except CreditLimitExceededError:
+            _hold(order, "the order would exceed the customer's credit limit", consumed)
     except AlreadyConsumedError:
         logger.info("event already applied", extra={"order_id": order_id, "event_id": event_id})
         return False
     return True
+
+
+def reserve_and_confirm(
+    order: Order, *, enforce_limit: bool, approved_by: str | None = None
+) -> Move:
+    """The confirmation of ``order`` planned on current stock levels."""
+    levels, untracked = available([line.sku for line in order.lines])
+    order = order_domain.mark_untracked(order, untracked)
+    allocation = plan(order.lines, levels, {})
+    confirmed, event = order_domain.confirm(order, allocation.reserved, approved_by=approved_by)
+    return Move(
+        before=order,
+        after=confirmed,
+        events=[event],
+        credit=credit.add_uninvoiced(order.customer_id, order.total, enforce_limit=enforce_limit),
+        stock=stock_writes(allocation.delta),
+    )
+
+
+def _hold(order: Order, reason: str, consumed: tuple[str, str]) -> None:
+    held, event = order_domain.hold(order, reason)
+    outbox.commit([orders.replacing(held, order)], [event], consumed=consumed)

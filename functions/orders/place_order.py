@@ -1,17 +1,33 @@
-"""Place an order for a customer the caller may act for; it starts as received."""
+"""Place an order for a customer the caller may act for, priced by the server (received)."""
 
 from __future__ import annotations
 
+from functions.catalog.price_lines import price_lines
 from shared.domain import order as order_domain
+from shared.domain.customer import CustomerStatus
 from shared.domain.order import Order, OrderRequest
 from shared.http import problems
 from shared.http.auth import Principal
-from shared.store import customers, orders
+from shared.store import customers, orders, outbox
 
 
 def place_order(request: OrderRequest, principal: Principal) -> Order:
-    if not principal.may_act_for(request.customer_id) or not customers.get(request.customer_id):
+    customer = (
+        customers.get(request.customer_id) if principal.may_act_for(request.customer_id) else None
+    )
+    if customer is None:
         raise problems.not_found(f"customer {request.customer_id}")
-    order, event = order_domain.place(request, principal.principal_id)
-    orders.create(order, event)
+    if customer.status is CustomerStatus.CLOSED:
+        raise problems.unprocessable(
+            "customer-closed", f"customer {customer.customer_id} is closed"
+        )
+    if request.currency != customer.currency:
+        raise problems.unprocessable(
+            "currency-mismatch",
+            f"{customer.customer_id} is invoiced in {customer.currency}, not {request.currency}",
+            errors=[{"pointer": "#/currency", "detail": f"must be {customer.currency}"}],
+        )
+    priced = price_lines(request.lines, request.currency, request.customer_id)
+    order, event = order_domain.place(request, priced, principal.principal_id, tracked={})
+    outbox.commit([orders.new(order)], [event])
     return order

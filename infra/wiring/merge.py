@@ -36,6 +36,7 @@ ENVIRONMENT: dict[str, Any] = {
     "IDEMPOTENCY_TABLE_NAME": {"Ref": "IdempotencyTable"},
     "EVENT_BUS_NAME": {"Fn::GetAtt": [BUS, "Name"]},
     "DOCUMENTS_BUCKET": {"Ref": "DocumentsBucket"},
+    "SENDER_EMAIL": {"Ref": "SenderEmail"},
 }
 
 

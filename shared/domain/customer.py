@@ -1,8 +1,181 @@
-"""The customer account an order is placed for."""
+"""The customer account: who is invoiced, where, in which currency, on which terms and limit.
+
+Rules an account keeps (the use cases check who may ask for a change, see functions/accounts):
+
+- the currency is fixed when the account is opened (open receivables are in that currency);
+- the credit limit is a non-negative amount in that currency, at most to its minor unit;
+- status moves freely between ``active`` and ``credit_hold``, and either may be ``closed``;
+  a closed account is read-only: the one change it accepts is being reopened (by an admin);
+- every change bumps ``version``; a PATCH names the version it read (optimistic concurrency).
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, EmailStr
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from shared import clock, ids
+from shared.domain.events import DomainEvent
+from shared.domain.money import minor_units, quantize
+from shared.domain.terms import NET_30, PaymentTerms
+
+SOURCE = "otc.accounts"
+
+# ISO 3166-1 alpha-2, the officially assigned codes.
+COUNTRIES = frozenset(
+    """AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR
+    BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC
+    EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK
+    HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB
+    LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ
+    NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU
+    RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN
+    TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW""".split()  # noqa: SIM905 (a table reads better than 249 quoted strings)
+)
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+LegalName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+TaxId = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ./-]{1,39}$")
+]
+CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+DecimalString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
+PolicyName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+StatusName = Literal["active", "credit_hold", "closed"]
+
+
+class CustomerStatus(StrEnum):
+    ACTIVE = "active"
+    CREDIT_HOLD = "credit_hold"  # orders are held for a credit manager's decision
+    CLOSED = "closed"  # read-only; no new orders
+
+
+# Changing these is a credit decision (Action.DECIDE_CREDIT); the rest is account upkeep.
+CREDIT_FIELDS = frozenset({"credit_limit", "status"})
+
+
+class CustomerClosedError(Exception):
+    """The account is closed: only reopening it is allowed (the API answers 409)."""
+
+
+class InvalidFieldError(ValueError):
+    """A value the request's shape allowed but the account's rules refuse (the API answers 422)."""
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(detail)
+        self.field, self.detail = field, detail
+
+
+def credit_limit_amount(value: str, currency: str) -> Decimal:
+    """The limit as an amount, refused when it is finer than the currency's minor unit."""
+    amount = Decimal(value)
+    if quantize(amount, currency) != amount:
+        raise ValueError(f"has more than {minor_units(currency)} decimals for {currency}")
+    return amount
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    line1: Text
+    line2: Text | None = None
+    city: Text
+    postal_code: PostalCode
+    region: Text | None = None
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+    @field_validator("country")
+    @classmethod
+    def _iso_country(cls, code: str) -> str:
+        if code not in COUNTRIES:
+            raise ValueError(f"'{code}' is not an ISO 3166-1 alpha-2 country code")
+        return code
+
+    @classmethod
+    def from_stored(cls, raw: dict[str, Any]) -> Address:
+        return cls.model_validate(raw, strict=False)
+
+
+class CustomerRequest(BaseModel):
+    """POST /customers. Strict; the account starts active, its id is the server's."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    legal_name: LegalName
+    billing_email: EmailStr
+    contact_email: EmailStr | None = None  # notifications go here, else to billing_email
+    tax_id: TaxId | None = None
+    currency: CurrencyCode  # fixed for the account's life
+    billing_address: Address
+    payment_terms: PaymentTerms = NET_30
+    credit_limit: DecimalString = "0"  # in ``currency``; above 0 is a credit decision
+    dunning_policy: PolicyName = "default"
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_currency(cls, code: str) -> str:
+        minor_units(code)
+        return code
+
+    @field_validator("credit_limit")
+    @classmethod
+    def _fits_currency(cls, value: str, info: ValidationInfo) -> str:
+        if "currency" in info.data:  # else the currency error already speaks
+            credit_limit_amount(value, info.data["currency"])
+        return value
+
+
+class CustomerPatch(BaseModel):
+    """PATCH /customers/{id}: the fields to change, and the version they were read at.
+
+    An optional field sent as null clears it (contact_email, tax_id); the others may not be null.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    version: int = Field(ge=1)
+    legal_name: LegalName | None = None
+    billing_email: EmailStr | None = None
+    contact_email: EmailStr | None = None
+    tax_id: TaxId | None = None
+    billing_address: Address | None = None
+    payment_terms: PaymentTerms | None = None
+    credit_limit: DecimalString | None = None
+    dunning_policy: PolicyName | None = None
+    status: StatusName | None = None
+
+    @field_validator(
+        "legal_name",
+        "billing_email",
+        "billing_address",
+        "payment_terms",
+        "credit_limit",
+        "dunning_policy",
+        "status",
+    )
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may not be null (leave the field out to keep it)")
+        return value
+
+    def requested(self) -> dict[str, Any]:
+        """The fields the caller sent (null included), without the version."""
+        return {name: getattr(self, name) for name in self.model_fields_set - {"version"}}
 
 
 class Customer(BaseModel):
@@ -12,3 +185,136 @@ class Customer(BaseModel):
     legal_name: str
     billing_email: EmailStr
     currency: str
+    contact_email: EmailStr | None = None
+    tax_id: str | None = None
+    billing_address: Address | None = None  # None only for accounts loaded before addresses
+    payment_terms: PaymentTerms = NET_30
+    credit_limit: Decimal = Decimal(0)
+    dunning_policy: str = "default"
+    status: CustomerStatus = CustomerStatus.ACTIVE
+    version: int = 1
+    created_at: datetime = Field(default_factory=clock.now)
+    updated_at: datetime = Field(default_factory=clock.now)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _updated_defaults_to_created(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("updated_at") is None:
+            created = data.get("created_at") or clock.now()
+            data = {**data, "created_at": created, "updated_at": created}
+        return data
+
+    @property
+    def notification_email(self) -> str:
+        """Where account e-mails (invoices, reminders) go."""
+        return str(self.contact_email or self.billing_email)
+
+    def field_wire(self, name: str) -> Any:
+        """One field as it appears on the wire (and in change records)."""
+        value = getattr(self, name)
+        if name == "credit_limit":
+            return str(quantize(self.credit_limit, self.currency))
+        if isinstance(value, BaseModel):
+            return value.model_dump()
+        if isinstance(value, StrEnum):
+            return value.value
+        return value
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "id": self.customer_id,
+            "legal_name": self.legal_name,
+            "billing_email": self.billing_email,
+            "contact_email": self.contact_email,
+            "tax_id": self.tax_id,
+            "currency": self.currency,
+            "billing_address": self.field_wire("billing_address"),
+            "payment_terms": self.field_wire("payment_terms"),
+            "credit_limit": self.field_wire("credit_limit"),
+            "dunning_policy": self.dunning_policy,
+            "status": self.status.value,
+            "version": self.version,
+            "created_at": clock.iso(self.created_at),
+            "updated_at": clock.iso(self.updated_at),
+        }
+
+
+class Amendment(BaseModel):
+    """The outcome of a PATCH: the account after it, and what changed (empty: nothing to do)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    customer: Customer
+    changed: frozenset[str]
+    event: DomainEvent | None
+
+    @property
+    def reopens(self) -> bool:
+        return "status" in self.changed and self.customer.status is not CustomerStatus.CLOSED
+
+
+def open_account(request: CustomerRequest, actor: str) -> tuple[Customer, DomainEvent]:
+    now = clock.now()
+    customer = Customer(
+        customer_id=ids.new_id("cus"),
+        legal_name=request.legal_name,
+        billing_email=request.billing_email,
+        contact_email=request.contact_email,
+        tax_id=request.tax_id,
+        currency=request.currency,
+        billing_address=request.billing_address,
+        payment_terms=request.payment_terms,
+        credit_limit=credit_limit_amount(request.credit_limit, request.currency),
+        dunning_policy=request.dunning_policy,
+        status=CustomerStatus.ACTIVE,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    return customer, _event("CustomerCreated", customer, actor)
+
+
+def amend(customer: Customer, patch: CustomerPatch, actor: str) -> Amendment:
+    """Apply the fields that differ; a closed account accepts nothing but being reopened."""
+    requested = patch.requested()
+    wanted = {name: _domain_value(customer, name, value) for name, value in requested.items()}
+    changed = frozenset(name for name, value in wanted.items() if getattr(customer, name) != value)
+    if not changed:
+        return Amendment(customer=customer, changed=changed, event=None)
+    if customer.status is CustomerStatus.CLOSED and wanted.get("status", "closed") == "closed":
+        raise CustomerClosedError(f"customer {customer.customer_id} is closed")
+    amended = customer.model_copy(
+        update={
+            **{name: wanted[name] for name in changed},
+            "version": customer.version + 1,
+            "updated_at": clock.now(),
+        }
+    )
+    changes = {
+        name: {"before": customer.field_wire(name), "after": amended.field_wire(name)}
+        for name in sorted(changed)
+    }
+    event = _event("CustomerUpdated", amended, actor, changes=changes)
+    return Amendment(customer=amended, changed=changed, event=event)
+
+
+def _domain_value(customer: Customer, name: str, value: Any) -> Any:
+    if name == "credit_limit":
+        try:
+            return credit_limit_amount(value, customer.currency)
+        except ValueError as error:
+            raise InvalidFieldError(name, str(error)) from None
+    if name == "status":
+        return CustomerStatus(value)
+    return value
+
+
+def _event(detail_type: str, customer: Customer, actor: str, **extra: Any) -> DomainEvent:
+    """Data: the account's wire form, who acted, and (for updates) each change before/after."""
+    return DomainEvent(
+        detail_type=detail_type,
+        source=SOURCE,
+        aggregate_id=customer.customer_id,
+        occurred_at=customer.updated_at,
+        data={**customer.to_wire(), "actor": actor, **extra},
+    )

@@ -1,11 +1,21 @@
-"""The order aggregate: what a partner asked for, priced in Decimal, and the moves it may make."""
+"""The order aggregate: what a partner asked for, priced by the server, and the moves it may make.
+
+Invariants the moves keep (the use cases write the matching stock and credit changes):
+
+- a received, held, rejected or cancelled order holds no stock and adds no credit exposure;
+- a confirmed or partially shipped order holds ``reserved`` units per line (reserved, not yet
+  shipped) and adds its total to the customer's uninvoiced exposure;
+- a line's ``backordered`` units (ordered, neither reserved nor shipped) wait for stock;
+- nothing shipped can be amended or cancelled; nothing beyond what is reserved can ship.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -19,15 +29,47 @@ MAX_QUANTITY = 1_000_000
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 DecimalString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
 
 class OrderStatus(StrEnum):
     RECEIVED = "received"
     CONFIRMED = "confirmed"
+    ON_HOLD = "on_hold"
+    REJECTED = "rejected"
+    PARTIALLY_SHIPPED = "partially_shipped"
+    SHIPPED = "shipped"
+    CANCELLED = "cancelled"
+
+
+OPEN_FOR_CHANGE = frozenset({OrderStatus.RECEIVED, OrderStatus.ON_HOLD, OrderStatus.CONFIRMED})
+HOLDS_STOCK = frozenset({OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED})
 
 
 class OrderTransitionError(Exception):
-    """The order is not in a state that allows the move."""
+    """The order is not in a state that allows the move (the API answers 409)."""
+
+
+class ShipmentError(ValueError):
+    """A shipment that does not fit the order (the API answers 422 with the line)."""
+
+    def __init__(self, index: int, field: str, detail: str) -> None:
+        super().__init__(detail)
+        self.index, self.field, self.detail = index, field, detail
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    name: Text | None = None
+    line1: Text
+    line2: Text | None = None
+    city: Text
+    postal_code: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)
+    ]
+    region: Text | None = None
+    country: CountryCode
 
 
 class OrderLineRequest(BaseModel):
@@ -35,7 +77,7 @@ class OrderLineRequest(BaseModel):
 
     sku: Text
     quantity: int = Field(gt=0, le=MAX_QUANTITY)
-    unit_price: DecimalString
+    unit_price: DecimalString | None = None  # optional; if given it must match the server's price
 
 
 class OrderRequest(BaseModel):
@@ -46,6 +88,7 @@ class OrderRequest(BaseModel):
     customer_id: Text
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
     purchase_order: Text | None = None
+    ship_to: Address | None = None
     lines: list[OrderLineRequest] = Field(min_length=1, max_length=MAX_LINES)
 
     @field_validator("currency")
@@ -55,23 +98,130 @@ class OrderRequest(BaseModel):
         return code
 
 
+class AmendmentRequest(BaseModel):
+    """A versioned change before shipment: new lines (repriced), a new ship-to, or both."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    version: int = Field(ge=1)
+    lines: list[OrderLineRequest] | None = Field(default=None, min_length=1, max_length=MAX_LINES)
+    ship_to: Address | None = None
+    purchase_order: Text | None = None
+
+
+class ShipmentLineRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    line_no: int = Field(ge=1)
+    quantity: int = Field(gt=0, le=MAX_QUANTITY)
+
+
+class ShipmentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    carrier: Text
+    tracking_number: Text
+    lines: list[ShipmentLineRequest] = Field(min_length=1, max_length=MAX_LINES)
+
+
+class DecisionRequest(BaseModel):
+    """A credit manager's approval or rejection of a held order, or a cancellation."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+
+
+class PricedLine(Protocol):
+    """What the catalog's pricing answers per requested line."""
+
+    @property
+    def sku(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def tax_category(self) -> str: ...
+    @property
+    def quantity(self) -> int: ...
+    @property
+    def unit_price(self) -> Decimal: ...
+    @property
+    def line_total(self) -> Decimal: ...
+
+
 class OrderLine(BaseModel):
     model_config = ConfigDict(frozen=True)
 
+    line_no: int
     sku: str
+    name: str
+    unit: str
+    tax_category: str
     quantity: int
     unit_price: Decimal
     line_total: Decimal
+    tracked: bool = True  # False: the SKU keeps no stock (services), it is always available
+    reserved: int = 0  # reserved for this line and not yet shipped
+    shipped: int = 0
+
+    @property
+    def backordered(self) -> int:
+        return self.quantity - self.reserved - self.shipped
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "line_no": self.line_no,
+            "sku": self.sku,
+            "name": self.name,
+            "unit": self.unit,
+            "tax_category": self.tax_category,
+            "quantity": self.quantity,
+            "unit_price": str(self.unit_price),
+            "line_total": str(self.line_total),
+            "reserved": self.reserved,
+            "shipped": self.shipped,
+            "backordered": self.backordered,
+        }
+
+
+class ShipmentLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    line_no: int
+    sku: str
+    quantity: int
+
+
+class Shipment(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    shipment_id: str
+    carrier: str
+    tracking_number: str
+    shipped_at: datetime
+    lines: tuple[ShipmentLine, ...]
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "shipment_id": self.shipment_id,
+            "carrier": self.carrier,
+            "tracking_number": self.tracking_number,
+            "shipped_at": clock.iso(self.shipped_at),
+            "lines": [line.model_dump() for line in self.lines],
+        }
 
 
 class Order(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     order_id: str
-    partner_id: str
+    placed_by: str
     customer_id: str
     currency: str
     purchase_order: str | None
+    ship_to: Address | None = None
     lines: tuple[OrderLine, ...]
     total: Decimal
     status: OrderStatus
@@ -79,22 +229,29 @@ class Order(BaseModel):
     created_at: datetime
     updated_at: datetime
 
+    @property
+    def holds_stock(self) -> bool:
+        return self.status in HOLDS_STOCK
+
+    def reserved_by_sku(self) -> dict[str, int]:
+        """Units this order holds per tracked SKU (one SKU may sit on several lines)."""
+        held: dict[str, int] = {}
+        if self.holds_stock:
+            for line in self.lines:
+                if line.tracked and line.reserved:
+                    held[line.sku] = held.get(line.sku, 0) + line.reserved
+        return held
+
     def to_wire(self) -> dict[str, Any]:
         return {
             "id": self.order_id,
             "customer_id": self.customer_id,
+            "placed_by": self.placed_by,
             "purchase_order": self.purchase_order,
             "currency": self.currency,
             "status": self.status.value,
-            "lines": [
-                {
-                    "sku": line.sku,
-                    "quantity": line.quantity,
-                    "unit_price": str(line.unit_price),
-                    "line_total": str(line.line_total),
-                }
-                for line in self.lines
-            ],
+            "ship_to": self.ship_to.model_dump() if self.ship_to else None,
+            "lines": [line.to_wire() for line in self.lines],
             "total": Money(amount=self.total, currency=self.currency).to_wire(),
             "version": self.version,
             "created_at": clock.iso(self.created_at),
@@ -102,26 +259,23 @@ class Order(BaseModel):
         }
 
 
-def place(request: OrderRequest, partner_id: str) -> tuple[Order, DomainEvent]:
-    """Price the request line by line (half-up to the minor unit) and record that it arrived."""
-    lines = tuple(
-        OrderLine(
-            sku=line.sku,
-            quantity=line.quantity,
-            unit_price=Decimal(line.unit_price),
-            line_total=quantize(line.quantity * Decimal(line.unit_price), request.currency),
-        )
-        for line in request.lines
-    )
+# --- moves ------------------------------------------------------------------------------------
+
+
+def place(
+    request: OrderRequest, priced: Sequence[PricedLine], placed_by: str, tracked: Mapping[str, bool]
+) -> tuple[Order, DomainEvent]:
+    """A received order with the server's prices; ``tracked`` says which SKUs keep stock."""
     now = clock.now()
     order = Order(
         order_id=ids.new_id("ord"),
-        partner_id=partner_id,
+        placed_by=placed_by,
         customer_id=request.customer_id,
         currency=request.currency,
         purchase_order=request.purchase_order,
-        lines=lines,
-        total=quantize(sum((line.line_total for line in lines), Decimal(0)), request.currency),
+        ship_to=request.ship_to,
+        lines=_lines(priced, tracked),
+        total=_total(priced, request.currency),
         status=OrderStatus.RECEIVED,
         version=1,
         created_at=now,
@@ -130,24 +284,204 @@ def place(request: OrderRequest, partner_id: str) -> tuple[Order, DomainEvent]:
     return order, _event("OrderReceived", order)
 
 
-def confirm(order: Order) -> tuple[Order, DomainEvent]:
-    if order.status is not OrderStatus.RECEIVED:
-        raise OrderTransitionError(f"order {order.order_id} is {order.status}, not received")
-    confirmed = order.model_copy(
-        update={
-            "status": OrderStatus.CONFIRMED,
-            "version": order.version + 1,
-            "updated_at": clock.now(),
-        }
+def confirm(
+    order: Order, reserved: Mapping[int, int], *, approved_by: str | None = None
+) -> tuple[Order, DomainEvent]:
+    """Confirm, ``reserved`` units per line number (the rest of a tracked line is backordered)."""
+    if order.status not in {OrderStatus.RECEIVED, OrderStatus.ON_HOLD}:
+        raise OrderTransitionError(
+            f"order {order.order_id} is {order.status}; it cannot be confirmed"
+        )
+    if approved_by is None and order.status is OrderStatus.ON_HOLD:
+        raise OrderTransitionError(f"order {order.order_id} is on hold; a credit manager decides")
+    confirmed = _next(
+        order, status=OrderStatus.CONFIRMED, lines=_with_reservations(order, reserved)
     )
-    return confirmed, _event("OrderConfirmed", confirmed)
+    extra = {"approved_by": approved_by} if approved_by else {}
+    return confirmed, _event("OrderConfirmed", confirmed, **extra)
 
 
-def _event(detail_type: str, order: Order) -> DomainEvent:
+def hold(order: Order, reason: str) -> tuple[Order, DomainEvent]:
+    if order.status not in {OrderStatus.RECEIVED, OrderStatus.CONFIRMED}:
+        raise OrderTransitionError(f"order {order.order_id} is {order.status}; it cannot be held")
+    held = _next(order, status=OrderStatus.ON_HOLD, lines=_released(order))
+    return held, _event("OrderHeld", held, reason=reason)
+
+
+def reject(order: Order, reason: str, rejected_by: str) -> tuple[Order, DomainEvent]:
+    if order.status is not OrderStatus.ON_HOLD:
+        raise OrderTransitionError(f"order {order.order_id} is {order.status}, not on hold")
+    rejected = _next(order, status=OrderStatus.REJECTED)
+    return rejected, _event("OrderRejected", rejected, reason=reason, rejected_by=rejected_by)
+
+
+def cancel(order: Order, reason: str, cancelled_by: str) -> tuple[Order, DomainEvent]:
+    _require_open(order, "cancelled")
+    cancelled = _next(order, status=OrderStatus.CANCELLED, lines=_released(order))
+    return cancelled, _event("OrderCancelled", cancelled, reason=reason, cancelled_by=cancelled_by)
+
+
+def amend(
+    order: Order,
+    *,
+    amended_by: str,
+    priced: Sequence[PricedLine] | None = None,
+    untracked: set[str] | None = None,
+    reserve: Callable[[tuple[OrderLine, ...]], Mapping[int, int]] | None = None,
+    ship_to: Address | None = None,
+    purchase_order: str | None = None,
+) -> tuple[Order, DomainEvent]:
+    """A new version before any shipment: new lines (repriced), ship-to or purchase order.
+
+    For an order that holds stock, ``reserve`` tells what the new lines may hold (planned by the
+    caller on current stock plus what the order held); the event records before and after.
+    """
+    _require_open(order, "amended")
+    changed: dict[str, Any] = {}
+    if priced is not None:
+        changed["lines"] = tuple(
+            line.model_copy(update={"tracked": line.sku not in (untracked or set())})
+            for line in _lines(priced, {})
+        )
+        changed["total"] = _total(priced, order.currency)
+    if ship_to is not None:
+        changed["ship_to"] = ship_to
+    if purchase_order is not None:
+        changed["purchase_order"] = purchase_order
+    amended = _next(order, **changed)
+    if order.holds_stock and reserve is not None:
+        reserved = reserve(amended.lines)
+        amended = amended.model_copy(update={"lines": _with_reservations(amended, reserved)})
+    before, after = order.to_wire(), amended.to_wire()
+    fields = {
+        "lines": "lines",
+        "total": "total",
+        "ship_to": "ship_to",
+        "purchase_order": "purchase_order",
+    }
+    changes = {
+        wire: {"before": before[wire], "after": after[wire]}
+        for name, wire in fields.items()
+        if name in changed
+    }
+    return amended, _event("OrderAmended", amended, changes=changes, amended_by=amended_by)
+
+
+def ship(
+    order: Order, request: ShipmentRequest, shipped_by: str
+) -> tuple[Order, Shipment, DomainEvent]:
+    """Ship reserved units; anything beyond a line's reservation is refused (never over-ship)."""
+    if order.status not in HOLDS_STOCK:
+        raise OrderTransitionError(f"order {order.order_id} is {order.status}; nothing can ship")
+    by_number = {line.line_no: line for line in order.lines}
+    shipping: dict[int, int] = {}
+    for index, requested in enumerate(request.lines):
+        line = by_number.get(requested.line_no)
+        if line is None:
+            raise ShipmentError(index, "line_no", f"order has no line {requested.line_no}")
+        total = shipping.get(line.line_no, 0) + requested.quantity
+        outstanding = line.quantity - line.shipped
+        if total > outstanding:
+            raise ShipmentError(
+                index, "quantity",
+                f"line {line.line_no}: {total} exceeds the {outstanding} not yet shipped",
+            )  # fmt: skip
+        if total > line.reserved:
+            raise ShipmentError(
+                index, "quantity",
+                f"line {line.line_no}: only {line.reserved} reserved; the rest is backordered",
+            )  # fmt: skip
+        shipping[line.line_no] = total
+    lines = tuple(
+        line.model_copy(
+            update={
+                "reserved": line.reserved - shipping.get(line.line_no, 0),
+                "shipped": line.shipped + shipping.get(line.line_no, 0),
+            }
+        )
+        for line in order.lines
+    )
+    done = all(line.shipped == line.quantity for line in lines)
+    status = OrderStatus.SHIPPED if done else OrderStatus.PARTIALLY_SHIPPED
+    shipped = _next(order, status=status, lines=lines)
+    shipment = Shipment(
+        shipment_id=ids.new_id("shp"),
+        carrier=request.carrier,
+        tracking_number=request.tracking_number,
+        shipped_at=shipped.updated_at,
+        lines=tuple(
+            ShipmentLine(line_no=number, sku=by_number[number].sku, quantity=quantity)
+            for number, quantity in sorted(shipping.items())
+        ),
+    )
+    event = _event("OrderShipped", shipped, shipment=shipment.to_wire(), shipped_by=shipped_by)
+    return shipped, shipment, event
+
+
+def mark_untracked(order: Order, skus: set[str]) -> Order:
+    """The same order knowing which SKUs keep no stock (services): they never backorder."""
+    lines = tuple(line.model_copy(update={"tracked": line.sku not in skus}) for line in order.lines)
+    return order.model_copy(update={"lines": lines})
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _lines(priced: Sequence[PricedLine], tracked: Mapping[str, bool]) -> tuple[OrderLine, ...]:
+    return tuple(
+        OrderLine(
+            line_no=number,
+            sku=line.sku,
+            name=line.name,
+            unit=line.unit,
+            tax_category=line.tax_category,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            line_total=line.line_total,
+            tracked=tracked.get(line.sku, True),
+        )
+        for number, line in enumerate(priced, start=1)
+    )
+
+
+def _total(priced: Sequence[PricedLine], currency: str) -> Decimal:
+    return quantize(sum((line.line_total for line in priced), Decimal(0)), currency)
+
+
+def _with_reservations(order: Order, reserved: Mapping[int, int]) -> tuple[OrderLine, ...]:
+    """Lines with these reservations; untracked lines are always fully available."""
+    return tuple(
+        line.model_copy(
+            update={
+                "reserved": line.quantity - line.shipped
+                if not line.tracked
+                else reserved.get(line.line_no, 0)
+            }
+        )
+        for line in order.lines
+    )
+
+
+def _released(order: Order) -> tuple[OrderLine, ...]:
+    return tuple(line.model_copy(update={"reserved": 0}) for line in order.lines)
+
+
+def _require_open(order: Order, move: str) -> None:
+    if order.status not in OPEN_FOR_CHANGE or any(line.shipped for line in order.lines):
+        raise OrderTransitionError(f"order {order.order_id} is {order.status}; it cannot be {move}")
+
+
+def _next(order: Order, **changes: Any) -> Order:
+    return order.model_copy(
+        update={**changes, "version": order.version + 1, "updated_at": clock.now()}
+    )
+
+
+def _event(detail_type: str, order: Order, **extra: Any) -> DomainEvent:
     return DomainEvent(
         detail_type=detail_type,
         source=SOURCE,
         aggregate_id=order.order_id,
         occurred_at=order.updated_at,
-        data=order.to_wire(),
+        data={**order.to_wire(), **extra},
     )

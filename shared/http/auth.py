@@ -1,14 +1,21 @@
-"""API keys: a key is looked up by its SHA-256 hash; the raw key is never stored or logged."""
+"""API keys: a key is looked up by its SHA-256 hash; the raw key is never stored or logged.
+
+Authentication is one strongly consistent GetItem on the hash: the key item carries everything a
+request needs (principal, role, bound customers), and a revoked key fails from the next request
+on (an eventually consistent read could still see it active for a moment).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from collections.abc import Mapping
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from shared import clock, ids
 from shared.http import problems
 from shared.store import table
 
@@ -59,6 +66,9 @@ class Principal(BaseModel):
             doing = action.value.replace("_", " ")
             raise problems.forbidden(f"the {self.role.value} role may not {doing}")
 
+    def may(self, action: Action) -> bool:
+        return action in PERMISSIONS[self.role]
+
     def may_act_for(self, customer_id: str) -> bool:
         """Partners act only for the customers bound to them; staff for every customer."""
         return self.role is not Role.PARTNER or customer_id in self.customer_ids
@@ -76,15 +86,29 @@ def new_key() -> str:
     return "otc_" + secrets.token_urlsafe(32)
 
 
-def key_item(raw_key: str, principal: Principal) -> dict[str, object]:
+def key_item(
+    raw_key: str,
+    principal: Principal,
+    *,
+    key_id: str | None = None,
+    created_at: datetime | None = None,
+    label: str | None = None,
+) -> dict[str, object]:
+    """The item of an active key: found by the hash, listed per principal on gsi1 by key id."""
+    key_id = key_id or ids.new_id("key")
     return {
         "pk": key_pk(hash_key(raw_key)),
         "sk": "APIKEY",
         "entity": "ApiKey",
+        "gsi1pk": f"PRINCIPAL#{principal.principal_id}",
+        "gsi1sk": f"KEY#{key_id}",
+        "key_id": key_id,
+        "label": label,
         "principal_id": principal.principal_id,
         "role": principal.role.value,
         "customer_ids": sorted(principal.customer_ids),
         "status": "active",
+        "created_at": clock.iso(created_at or clock.now()),
     }
 
 
@@ -92,7 +116,7 @@ def authenticate(headers: Mapping[str, str]) -> Principal:
     raw_key = headers.get(HEADER, "")
     if not raw_key or len(raw_key) > MAX_KEY_LENGTH:
         raise problems.unauthorized()
-    item = table.get(key_pk(hash_key(raw_key)), "APIKEY", consistent=False)
+    item = table.get(key_pk(hash_key(raw_key)), "APIKEY", consistent=True)
     if not item or item.get("status") != "active":
         raise problems.unauthorized()
     return Principal(

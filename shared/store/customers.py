@@ -1,10 +1,28 @@
-"""Customers in the single table."""
+"""Customers in the single table: the account item, its credit item, and the listing index.
+
+| item | pk | sk | gsi2pk / gsi2sk |
+| --- | --- | --- | --- |
+| account | ``CUSTOMER#<id>`` | ``CUSTOMER`` | ``CUSTOMERS`` / ``NAME#<legal name>#<id>`` |
+| credit | ``CUSTOMER#<id>`` | ``CREDIT`` | (see shared/store/credit.py) |
+
+Listings sort by the legal name casefolded, then the id.
+"""
 
 from __future__ import annotations
 
-from shared.domain.customer import Customer
-from shared.store import table
-from shared.store.table import Item, Put
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from shared import clock
+from shared.domain.customer import Address, Customer, CustomerStatus
+from shared.domain.events import DomainEvent
+from shared.domain.terms import NET_30, PaymentTerms
+from shared.store import credit, outbox, table
+from shared.store.credit import CreditExposure
+from shared.store.table import Item, Put, Write
+
+LISTING = "CUSTOMERS"
+BY_NAME = "NAME#"
 
 
 def customer_key(customer_id: str) -> tuple[str, str]:
@@ -13,13 +31,121 @@ def customer_key(customer_id: str) -> tuple[str, str]:
 
 def to_item(customer: Customer) -> Item:
     pk, sk = customer_key(customer.customer_id)
-    return {"pk": pk, "sk": sk, "entity": "Customer", **customer.model_dump()}
+    return {
+        "pk": pk,
+        "sk": sk,
+        "entity": "Customer",
+        "gsi2pk": LISTING,
+        "gsi2sk": listing_sort_key(customer),
+        "customer_id": customer.customer_id,
+        "legal_name": customer.legal_name,
+        "billing_email": customer.billing_email,
+        "contact_email": customer.contact_email,
+        "tax_id": customer.tax_id,
+        "currency": customer.currency,
+        "billing_address": (
+            customer.billing_address.model_dump() if customer.billing_address else None
+        ),
+        "payment_terms": customer.payment_terms.model_dump(),
+        "credit_limit": customer.credit_limit,
+        "dunning_policy": customer.dunning_policy,
+        "status": customer.status.value,
+        "version": customer.version,
+        "created_at": clock.iso(customer.created_at),
+        "updated_at": clock.iso(customer.updated_at),
+    }
 
 
-def get(customer_id: str) -> Customer | None:
-    item = table.get(*customer_key(customer_id), consistent=False)
-    return Customer.model_validate({k: item[k] for k in Customer.model_fields}) if item else None
+def listing_sort_key(customer: Customer) -> str:
+    """Where the account sorts in listings: by legal name (case-insensitive), then id."""
+    return f"{BY_NAME}{customer.legal_name.casefold()}#{customer.customer_id}"
 
 
-def create(customer: Customer) -> None:
-    table.transact([Put.new(to_item(customer))])
+def from_item(item: Item) -> Customer:
+    """The account (items written before accounts had terms and limits read with defaults)."""
+    address, terms = item.get("billing_address"), item.get("payment_terms")
+    created_at = item.get("created_at") or clock.now()
+    return Customer(
+        customer_id=item["customer_id"],
+        legal_name=item["legal_name"],
+        billing_email=item["billing_email"],
+        currency=item["currency"],
+        contact_email=item.get("contact_email"),
+        tax_id=item.get("tax_id"),
+        billing_address=Address.from_stored(address) if address else None,
+        payment_terms=PaymentTerms.from_stored(terms) if terms else NET_30,
+        credit_limit=Decimal(item.get("credit_limit", 0)),
+        dunning_policy=item.get("dunning_policy", "default"),
+        status=CustomerStatus(item.get("status", CustomerStatus.ACTIVE.value)),
+        version=int(item.get("version", 1)),
+        created_at=created_at,
+        updated_at=item.get("updated_at") or created_at,
+    )
+
+
+def get(customer_id: str, *, consistent: bool = False) -> Customer | None:
+    item = table.get(*customer_key(customer_id), consistent=consistent)
+    return from_item(item) if item else None
+
+
+def get_with_exposure(customer_id: str) -> tuple[Customer, CreditExposure | None] | None:
+    """The account and its credit figures, read together (one BatchGetItem, consistent)."""
+    items = {
+        item["sk"]: item
+        for item in table.get_many([customer_key(customer_id), credit.credit_key(customer_id)])
+    }
+    if "CUSTOMER" not in items:
+        return None
+    exposure = credit.from_item(items[credit.SORT_KEY]) if credit.SORT_KEY in items else None
+    return from_item(items["CUSTOMER"]), exposure
+
+
+def get_many(customer_ids: Iterable[str]) -> list[Customer]:
+    """The accounts that exist among ``customer_ids`` (consistent; missing ones are left out)."""
+    return [from_item(item) for item in table.get_many(customer_key(cid) for cid in customer_ids)]
+
+
+def opening_writes(customer: Customer) -> list[Write]:
+    """A new account and its credit item (its limit, nothing owed yet)."""
+    return [
+        Put.new(to_item(customer)),
+        Put.new(credit.credit_item(customer.customer_id, customer.currency, customer.credit_limit)),
+    ]
+
+
+def create(customer: Customer, events: Sequence[DomainEvent] = ()) -> None:
+    """Open the account and its credit item, with its events, in one transaction.
+
+    Raises ``outbox.StaleStateError`` when the id is taken.
+    """
+    outbox.commit(opening_writes(customer), events)
+
+
+def amending_writes(before: Customer, after: Customer) -> list[Write]:
+    """The account replaced at the version it was read; a new limit moves the headroom too."""
+    writes: list[Write] = [Put.replacing(to_item(after), before.version)]
+    if after.credit_limit != before.credit_limit:
+        writes.append(
+            credit.change_limit(after.customer_id, before.credit_limit, after.credit_limit)
+        )
+    return writes
+
+
+def update(before: Customer, after: Customer, event: DomainEvent) -> None:
+    """Raises ``outbox.StaleStateError`` when the account changed since ``before`` was read."""
+    outbox.commit(amending_writes(before, after), [event])
+
+
+def list_page(*, limit: int, cursor: str | None = None) -> tuple[list[Customer], str | None]:
+    """Accounts by legal name, one page at a time (``table.InvalidCursorError`` on a bad cursor)."""
+    if cursor:
+        _require_listing_cursor(cursor)
+    page = table.query_page(LISTING, index="gsi2", sk_from=BY_NAME, limit=limit, cursor=cursor)
+    return [from_item(item) for item in page.items], page.cursor
+
+
+def _require_listing_cursor(cursor: str) -> None:
+    """Refuse a cursor of another partition or index before DynamoDB does (with a 500)."""
+    key = table.from_dynamo(table._decode_cursor(cursor))
+    if set(key) != {"pk", "sk", "gsi2pk", "gsi2sk"} or key["gsi2pk"] != LISTING:
+        raise table.InvalidCursorError(cursor)

@@ -30,7 +30,11 @@ class AlreadyConsumedError(Exception):
 
 
 class StaleStateError(Exception):
-    """The state changed since it was read (version or status guard failed)."""
+    """A state guard failed; ``failed`` holds the indexes (into ``state``) of the failed writes."""
+
+    def __init__(self, failed: Sequence[int]) -> None:
+        super().__init__(f"state guards failed at {list(failed)}")
+        self.failed = tuple(failed)
 
 
 def event_key(event_id: str, aggregate_id: str, occurred_at: str) -> tuple[str, str]:
@@ -96,7 +100,7 @@ def commit(
     except TransactionConflictError as conflict:
         if consumed and len(writes) - 1 in conflict.failed:
             raise AlreadyConsumedError(consumed[1]) from conflict
-        raise StaleStateError(str(conflict)) from conflict
+        raise StaleStateError([i for i in conflict.failed if i < len(state)]) from conflict
 
 
 def pending_before(shard: int, cutoff: str, limit: int = 100) -> list[Item]:
@@ -120,3 +124,15 @@ def entry(item: Item, bus_name: str) -> dict[str, Any]:
         "EventBusName": bus_name,
         "Resources": [],
     }
+
+
+def history(aggregate_id: str) -> list[Item]:
+    """Every event of one aggregate, oldest first (the audit trail)."""
+    pk, _ = event_key("", aggregate_id, "")
+    items: list[Item] = []
+    cursor: str | None = None
+    while True:
+        page = table.query_page(pk, sk_from="EVENT#", sk_to="EVENT#~", limit=100, cursor=cursor)
+        items += page.items
+        if not (cursor := page.cursor):
+            return items

@@ -180,7 +180,10 @@ def query_page(
     request: dict[str, Any] = {
         "TableName": table_name(),
         "KeyConditionExpression": expression,
-        "ExpressionAttributeNames": {"#pk": pk_name, "#sk": sk_name},
+        "ExpressionAttributeNames": {
+            "#pk": pk_name,
+            **({"#sk": sk_name} if "#sk" in expression else {}),
+        },
         "ExpressionAttributeValues": to_dynamo(values),
         "Limit": limit,
         "ScanIndexForward": not descending,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +31,11 @@ class World:
     outputs: dict[str, str]
     queues: dict[str, str]
     pump: EventPump
+    seeded: frozenset[tuple[str, str]] = frozenset()
+
+    def written(self) -> list[dict[str, Any]]:
+        """Every item written since the world was seeded (what a test's requests changed)."""
+        return [item for item in self.table_items() if (item["pk"], item["sk"]) not in self.seeded]
 
     def table_items(self) -> list[dict[str, Any]]:
         from shared.store.table import from_dynamo
@@ -60,8 +66,33 @@ def world() -> Iterator[World]:
         pump = EventPump(
             app_module, session, deployment.queues, deployment.outputs["TableStreamArn"]
         )
-        yield World(session, deployment.outputs, deployment.queues, pump)
+        world = World(session, deployment.outputs, deployment.queues, pump)
+        world.seeded = frozenset((item["pk"], item["sk"]) for item in world.table_items())
+        yield world
     reset_process_state()
+
+
+@pytest.fixture
+def serializable_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make moto isolate transactions as DynamoDB does, for tests that write from threads.
+
+    In-process moto checks a transaction's conditions and rolls a failed one back to a snapshot
+    without any lock, so concurrent transactions corrupt each other (moto's race, not the
+    code's). Serialising them keeps every condition real; reads stay concurrent.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    from shared.adapters import aws
+
+    isolated = threading.Lock()
+    transact_write_items = DynamoDBBackend.transact_write_items
+
+    def serializable(backend: DynamoDBBackend, transact_items: Any) -> None:
+        with isolated:
+            transact_write_items(backend, transact_items)
+
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", serializable)
+    aws.client("dynamodb")  # create the client before any thread: creation is not thread-safe
 
 
 @pytest.fixture

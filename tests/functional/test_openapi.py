@@ -37,3 +37,9 @@ def test_request_schema_fields_match_the_model():
     assert set(schema["properties"]) == set(OrderRequest.model_fields)
     required = {name for name, field in OrderRequest.model_fields.items() if field.is_required()}
     assert set(schema["required"]) == required
+
+
+def test_the_document_is_valid_openapi_3_1():
+    from openapi_spec_validator import validate
+
+    validate(SPEC)

@@ -9,19 +9,11 @@ import pytest
 from tests.functional.conftest import (
     ADMIN_KEY,
     PARTNER_KEY,
-    World,
     order_body,
     post_order,
 )
 
 PROBLEM = "application/problem+json"
-
-
-def _business_items(world: World) -> list[dict]:
-    """Everything the app wrote, less the seed data (customers and keys)."""
-    return [
-        item for item in world.table_items() if item.get("entity") not in {"Customer", "ApiKey"}
-    ]
 
 
 def test_a_partner_places_an_order_that_is_priced_and_received(world, client):
@@ -36,7 +28,7 @@ def test_a_partner_places_an_order_that_is_priced_and_received(world, client):
     assert [line["line_total"] for line in order["lines"]] == ["59.97", "0.13"]
     assert order["total"] == {"amount": "60.10", "currency": "EUR"}
     # and the state, its OrderReceived event and the outbox marker were written together
-    entities = sorted(item["entity"] for item in _business_items(world))
+    entities = sorted(item["entity"] for item in world.written())
     assert entities == ["Event", "Order", "OutboxPending"]
 
 
@@ -152,7 +144,7 @@ def test_bad_input_answers_problem_json_and_writes_nothing(world, client, body, 
         assert problem["errors"] and all(
             error["pointer"].startswith("#/") for error in problem["errors"]
         )
-    assert _business_items(world) == []
+    assert world.written() == []
 
 
 def test_validation_errors_point_at_the_failing_fields(world, client):
@@ -172,7 +164,7 @@ def test_without_a_valid_api_key_the_answer_is_401(world, client, key):
     assert response.status_code == 401
     assert response.headers["Content-Type"] == PROBLEM
     assert response.headers["WWW-Authenticate"].startswith("ApiKey")
-    assert _business_items(world) == []
+    assert world.written() == []
     got = client.http.get("/orders/ord_x", headers={"X-Api-Key": key} if key else {})
     assert got.status_code == 401
 
@@ -233,7 +225,7 @@ def test_a_post_without_idempotency_key_is_rejected(world, client):
     )
     assert response.status_code == 400
     assert json.loads(response.body)["type"].endswith("/idempotency-key-required")
-    assert _business_items(world) == []
+    assert world.written() == []
 
 
 def test_a_rejected_request_does_not_burn_its_idempotency_key(world, client):

@@ -174,3 +174,91 @@ def test_schedule_sample_runs_the_outbox_sweep(world):
 
     # Then: a fresh world has nothing pending
     assert result == {"found": 0, "published": 0}
+
+
+# --- Customer notifications and partner webhooks -------------------------------------------------
+
+WEBHOOK_API_SAMPLES = [
+    "api/put-partner-webhook.json",
+    "api/get-partner-webhook.json",
+    "api/list-webhook-deliveries.json",
+    "api/replay-webhook-delivery.json",
+    "api/delete-partner-webhook.json",
+]
+
+
+@pytest.mark.parametrize("name", WEBHOOK_API_SAMPLES)
+def test_webhook_api_sample_is_a_rest_proxy_event_for_a_declared_route(name):
+    parsed = APIGatewayProxyEventModel.model_validate(load(name))
+    assert parsed.httpMethod in app_module.app.routes[parsed.resource]
+    assert parsed.headers["X-Api-Key"] == PARTNER_KEY
+    assert parsed.requestContext.stage == "api"
+    assert (parsed.pathParameters or {})["partner_id"] == "prt_demo"
+
+
+def test_webhook_api_samples_register_read_list_replay_and_remove(world):
+    # When the samples run in order, in a fresh world
+    answers = {name: invoke_api(load(name)) for name in WEBHOOK_API_SAMPLES}
+
+    # Then each reached its use case as the partner itself
+    registered = json.loads(answers["api/put-partner-webhook.json"]["body"])
+    assert registered["secret"].startswith("whsec_")
+    assert registered["events"] == ["OrderConfirmed", "OrderShipped"]
+    read = json.loads(answers["api/get-partner-webhook.json"]["body"])
+    assert read["url"] == registered["url"] and "secret" not in read
+    listed = json.loads(answers["api/list-webhook-deliveries.json"]["body"])
+    assert listed == {"deliveries": [], "next_cursor": None}
+    replay = answers["api/replay-webhook-delivery.json"]
+    assert replay["statusCode"] == 404, replay["body"]  # nothing was delivered in this world
+    assert answers["api/delete-partner-webhook.json"]["statusCode"] == 204
+
+
+def test_order_shipped_sample_follows_the_event_contract():
+    event = BusEvent.model_validate(load("eventbridge/order-shipped.json"))
+    assert (event.source, event.detail_type) == ("otc.orders", "OrderShipped")
+    data = event.detail.data
+    assert data["id"] == event.detail.metadata.aggregate_id
+    assert data["placed_by"] == "prt_demo"
+    assert {line["line_no"] for line in data["shipment"]["lines"]} <= {
+        line["line_no"] for line in data["lines"]
+    }
+
+
+@pytest.mark.parametrize(
+    "name", ["sqs/customer-notifications-batch.json", "sqs/partner-webhooks-batch.json"]
+)
+def test_consumer_samples_are_batches_of_order_events_with_distinct_message_ids(name):
+    batch = load(name)
+    parsed = SqsModel.model_validate(batch)
+    events = [BusEvent.model_validate_json(record["body"]) for record in batch["Records"]]
+    assert len({record.messageId for record in parsed.Records}) == len(parsed.Records) == 2
+    assert [event.detail_type for event in events] == ["OrderConfirmed", "OrderShipped"]
+    assert json.loads(batch["Records"][1]["body"]) == load("eventbridge/order-shipped.json")
+
+
+def test_customer_notifications_sample_emails_the_customer(world):
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    # When
+    batch = load("sqs/customer-notifications-batch.json")
+    result = app_module.notify_customers(batch, LambdaContext("notify_customers"))
+
+    # Then: the seeded customer got both e-mails
+    assert result == {"batchItemFailures": []}
+    sent = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+    assert sorted(message.subject for message in sent) == [
+        "Order PO-4711 confirmed",
+        "Order PO-4711 shipped",
+    ]
+
+
+def test_partner_webhooks_sample_is_handled_without_failures(world):
+    # Given: no webhook is registered here, so there is nothing to deliver
+    batch = load("sqs/partner-webhooks-batch.json")
+
+    # When
+    result = app_module.deliver_webhooks(batch, LambdaContext("deliver_webhooks"))
+
+    # Then
+    assert result == {"batchItemFailures": []}

@@ -60,7 +60,14 @@ def test_every_function_runs_python312_on_arm64_with_active_tracing(template: Te
     functions = of_type(template, FUNCTION)
 
     # Then each targets the Graviton python3.12 runtime and is traced
-    assert set(functions) == {"APIHandler", "ConfirmOrders", "PublishEvents", "SweepOutbox"}
+    assert set(functions) == {
+        "APIHandler",
+        "ConfirmOrders",
+        "NotifyCustomers",
+        "DeliverWebhooks",
+        "PublishEvents",
+        "SweepOutbox",
+    }
     for function_id, function in functions.items():
         properties = function["Properties"]
         assert properties["Runtime"] == "python3.12", function_id
@@ -75,6 +82,7 @@ def test_every_function_finds_the_stack_resources_in_its_environment(template: T
         "IDEMPOTENCY_TABLE_NAME": {"Ref": "IdempotencyTable"},
         "EVENT_BUS_NAME": {"Fn::GetAtt": ["EventBus", "Name"]},
         "DOCUMENTS_BUCKET": {"Ref": "DocumentsBucket"},
+        "SENDER_EMAIL": {"Ref": "SenderEmail"},
     }
 
     # Then every function gets it, next to what .chalice/config.json sets
@@ -131,6 +139,8 @@ def test_every_dead_letter_queue_has_an_alarm(template: Template) -> None:
     # Then each has an alarm on visible messages that notifies someone
     assert {
         "OrderConfirmationDeadLetterQueue",
+        "CustomerNotificationsDeadLetterQueue",
+        "PartnerWebhooksDeadLetterQueue",
         "BusDeadLetterQueue",
         "PublisherDeadLetterQueue",
     } <= (dead_letter_queues)

@@ -1,0 +1,1 @@
+"""Customer accounts, partners, staff and API keys: one module per use case."""

@@ -1,0 +1,19 @@
+"""Open a customer account (staff). A credit limit above zero is a credit decision as well."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from shared.domain import customer as customer_domain
+from shared.domain.customer import Customer, CustomerRequest
+from shared.http.auth import Action, Principal
+from shared.store import customers
+
+
+def create_customer(request: CustomerRequest, principal: Principal) -> Customer:
+    principal.require(Action.MANAGE_CUSTOMERS)
+    if Decimal(request.credit_limit) > 0:
+        principal.require(Action.DECIDE_CREDIT)
+    customer, event = customer_domain.open_account(request, principal.principal_id)
+    customers.create(customer, [event])
+    return customer

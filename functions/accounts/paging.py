@@ -1,0 +1,24 @@
+"""Query parameters of the account listings: ``limit`` (1-100, default 50) and ``cursor``."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.http import problems
+
+MAX_LIMIT = 100
+
+
+class PageQuery(BaseModel):
+    """Parsed from the query string (values arrive as text, so not strict)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=50, ge=1, le=MAX_LIMIT)
+    cursor: str | None = Field(default=None, min_length=1, max_length=2048)
+
+
+def invalid_cursor() -> problems.Problem:
+    return problems.invalid_query(
+        [{"parameter": "cursor", "detail": "not a cursor this listing handed out"}]
+    )

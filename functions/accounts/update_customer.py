@@ -1,0 +1,69 @@
+"""Change an account at the version the caller read (409 otherwise).
+
+Who may change what: credit_limit and status are credit decisions (Action.DECIDE_CREDIT), every
+other field is account upkeep (Action.MANAGE_CUSTOMERS); a PATCH needs the actions of the fields
+it actually changes (and at least one of the two). A closed account is read-only; only an admin
+may reopen it (status active or credit_hold), possibly with other changes in the same PATCH.
+A PATCH that changes nothing answers the account as it is, writes nothing and emits no event.
+"""
+
+from __future__ import annotations
+
+from shared.domain import customer as customer_domain
+from shared.domain.customer import (
+    CREDIT_FIELDS,
+    Customer,
+    CustomerClosedError,
+    CustomerPatch,
+    CustomerStatus,
+    InvalidFieldError,
+)
+from shared.http import problems
+from shared.http.auth import Action, Principal, Role
+from shared.store import customers
+from shared.store.outbox import StaleStateError
+
+
+def authorize(principal: Principal) -> None:
+    """403 unless the caller may change some part of an account (before the body is read)."""
+    if not (principal.may(Action.MANAGE_CUSTOMERS) or principal.may(Action.DECIDE_CREDIT)):
+        principal.require(Action.MANAGE_CUSTOMERS)  # raises the 403
+
+
+def update_customer(customer_id: str, patch: CustomerPatch, principal: Principal) -> Customer:
+    authorize(principal)
+    customer = customers.get(customer_id, consistent=True) if len(customer_id) <= 64 else None
+    if customer is None or not principal.may_act_for(customer_id):
+        raise problems.not_found(f"customer {customer_id}")
+    if patch.version != customer.version:
+        raise _stale(customer_id, customer.version)
+    try:
+        amendment = customer_domain.amend(customer, patch, principal.principal_id)
+    except InvalidFieldError as error:
+        raise problems.unprocessable(
+            "validation-error",
+            error.detail,
+            errors=[{"pointer": f"#/{error.field}", "detail": error.detail}],
+        ) from None
+    except CustomerClosedError as error:
+        raise problems.conflict("customer-closed", str(error)) from None
+    if amendment.changed & CREDIT_FIELDS:
+        principal.require(Action.DECIDE_CREDIT)
+    if amendment.changed - CREDIT_FIELDS:
+        principal.require(Action.MANAGE_CUSTOMERS)
+    if amendment.event is None:
+        return customer
+    if customer.status is CustomerStatus.CLOSED and principal.role is not Role.ADMIN:
+        raise problems.forbidden("only an admin may reopen a closed customer")
+    try:
+        customers.update(customer, amendment.customer, amendment.event)
+    except StaleStateError:
+        raise _stale(customer_id, None) from None
+    return amendment.customer
+
+
+def _stale(customer_id: str, current: int | None) -> problems.Problem:
+    now = f" is at version {current}" if current is not None else " changed meanwhile"
+    return problems.conflict(
+        "version-mismatch", f"customer {customer_id}{now}; read it again and retry"
+    )

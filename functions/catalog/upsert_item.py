@@ -1,0 +1,18 @@
+"""Create or replace a catalog item (staff)."""
+
+from __future__ import annotations
+
+from functions.catalog import params
+from shared.domain.pricing import CatalogItem, ItemRequest
+from shared.http import problems
+from shared.store import catalog, outbox
+
+
+def upsert_item(sku: str, request: ItemRequest) -> tuple[CatalogItem, bool]:
+    """The item as stored, and whether it was created."""
+    try:
+        return catalog.put_item(params.sku(sku), request)
+    except outbox.StaleStateError:
+        raise problems.conflict(
+            "concurrent-update", f"item {sku} was changed meanwhile; try again"
+        ) from None

@@ -1,0 +1,78 @@
+"""List orders by customer (optionally by status) or by status, newest first, a page at a time."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from shared.domain.order import Order, OrderStatus
+from shared.http import problems
+from shared.http.auth import Principal, Role
+from shared.store import orders
+from shared.store.table import InvalidCursorError
+
+
+class OrderQuery(BaseModel):
+    """The query string of GET /orders (all optional; ``limit`` 1-100)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: Annotated[str, StringConstraints(min_length=1, max_length=120)] | None = None
+    status: OrderStatus | None = None
+    created_from: date | None = Field(default=None, alias="from")
+    created_to: date | None = Field(default=None, alias="to")
+    limit: int = Field(default=25, ge=1, le=100)
+    cursor: Annotated[str, StringConstraints(max_length=1024)] | None = None
+
+    @model_validator(mode="after")
+    def _ordered_dates(self) -> OrderQuery:
+        if self.created_from and self.created_to and self.created_from > self.created_to:
+            raise ValueError("'from' must not be after 'to'")
+        return self
+
+
+class OrderList(BaseModel):
+    orders: list[Order]
+    next_cursor: str | None
+
+
+def list_orders(query: OrderQuery, principal: Principal) -> OrderList:
+    customer_id = query.customer_id or _only_customer(principal)
+    since = query.created_from.isoformat() if query.created_from else None
+    until = query.created_to.isoformat() if query.created_to else None
+    try:
+        if customer_id is not None:
+            if not principal.may_act_for(customer_id):
+                return OrderList(orders=[], next_cursor=None)
+            page = orders.list_for_customer(
+                customer_id, since=since, until=until, limit=query.limit, cursor=query.cursor
+            )
+        elif query.status is not None:
+            page = orders.list_by_status(
+                query.status, since=since, until=until, limit=query.limit, cursor=query.cursor
+            )
+        else:
+            raise problems.invalid_query(
+                [{"parameter": "customer_id", "detail": "give customer_id or status"}]
+            )
+    except InvalidCursorError:
+        raise problems.invalid_query(
+            [{"parameter": "cursor", "detail": "not a cursor this API gave"}]
+        ) from None
+    found = [orders.from_item(item) for item in page.items]
+    if query.status is not None:
+        found = [order for order in found if order.status is query.status]
+    return OrderList(orders=found, next_cursor=page.cursor)
+
+
+def _only_customer(principal: Principal) -> str | None:
+    """A partner bound to one customer lists that customer's orders without saying so."""
+    if principal.role is Role.PARTNER:
+        if len(principal.customer_ids) == 1:
+            return next(iter(principal.customer_ids))
+        raise problems.invalid_query(
+            [{"parameter": "customer_id", "detail": "required: the key acts for several customers"}]
+        )
+    return None

@@ -1,0 +1,41 @@
+"""Record a shipment of reserved units: stock leaves, and OrderShipped says what went out."""
+
+from __future__ import annotations
+
+from functions.orders.get_order import get_order
+from functions.orders.refusals import refused_as_conflicts
+from functions.orders.reservations import Move, commit
+from shared.domain import order as order_domain
+from shared.domain.order import Order, Shipment, ShipmentError, ShipmentRequest
+from shared.http import problems
+from shared.http.auth import Principal
+from shared.store import orders, stock
+
+
+def ship_order(
+    order_id: str, request: ShipmentRequest, principal: Principal
+) -> tuple[Order, Shipment]:
+    order = get_order(order_id, principal)
+    try:
+        with refused_as_conflicts():
+            shipped, shipment, event = order_domain.ship(order, request, principal.principal_id)
+    except ShipmentError as error:
+        pointer = f"#/lines/{error.index}/{error.field}"
+        raise problems.unprocessable(
+            "over-shipment", error.detail, errors=[{"pointer": pointer, "detail": error.detail}]
+        ) from None
+    tracked = {line.line_no for line in order.lines if line.tracked}
+    leaving: dict[str, int] = {}
+    for line in shipment.lines:
+        if line.line_no in tracked:
+            leaving[line.sku] = leaving.get(line.sku, 0) + line.quantity
+    move = Move(
+        before=order,
+        after=shipped,
+        events=[event],
+        stock=[stock.ship(sku, units) for sku, units in sorted(leaving.items())],
+        extra=[orders.shipment_record(shipped, shipment)],
+    )
+    with refused_as_conflicts():
+        commit(lambda: move)
+    return shipped, shipment

@@ -1,0 +1,138 @@
+"""Deliver order events to the webhook of the partner who placed the order, and replay them.
+
+The partner in the order's ``placed_by`` gets the event if it registered a webhook for that event
+type; orders staff placed have no partner webhook and deliver nothing. Each (partner, event) has
+one delivery item, keyed by the event id: a redelivered message finds it, and once it says
+``delivered`` nothing is POSTed again. A failed attempt is recorded and raised as
+``RetryLaterError`` with an exponential backoff; after the queue's maxReceiveCount the message
+rests in the DLQ, and an admin or the partner can replay the delivery through the API.
+
+Deliveries are at least once: two copies of one message processed at the same moment may both
+POST, and a crash after a 2xx but before it is recorded POSTs again. Receivers deduplicate on
+``OTC-Event-Id`` (README, "Customer e-mails and partner webhooks").
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from shared import clock
+from shared.adapters import webhook_http
+from shared.adapters.bus_events import BusEvent
+from shared.adapters.sqs_backoff import RetryLaterError
+from shared.domain import webhooks as domain
+from shared.http import problems
+from shared.observability import logger, metrics
+from shared.store import webhooks as store
+from shared.store.webhooks import Delivery, DeliveryStatus, Webhook
+
+# As maxReceiveCount of PartnerWebhooksQueue in infra/resources.yaml (a unit test keeps them equal).
+MAX_RECEIVES = 8
+
+
+class Outcome(StrEnum):
+    DELIVERED = "delivered"
+    ALREADY_DELIVERED = "already_delivered"
+    NO_SUBSCRIBER = "no_subscriber"
+
+
+def deliver_event(event: BusEvent, receive_count: int = 1) -> Outcome:
+    """POST the event to its partner's webhook; raise ``RetryLaterError`` when that failed."""
+    metadata = event.detail.metadata
+    partner_id = event.detail.data.get("placed_by")
+    context = {"event_id": metadata.event_id, "detail_type": event.detail_type}
+    if not isinstance(partner_id, str) or not partner_id:
+        return Outcome.NO_SUBSCRIBER
+    webhook = store.get_webhook(partner_id)
+    if webhook is None or event.detail_type not in webhook.events:
+        return Outcome.NO_SUBSCRIBER
+    now = clock.iso(clock.now())
+    delivery = store.open_delivery(
+        Delivery(
+            delivery_id=domain.delivery_id_for(metadata.event_id),
+            partner_id=partner_id,
+            event_id=metadata.event_id,
+            event_type=event.detail_type,
+            status=DeliveryStatus.PENDING,
+            attempts=0,
+            created_at=now,
+            updated_at=now,
+            body=domain.payload(
+                metadata.event_id, event.detail_type, metadata.occurred_at, event.detail.data
+            ).decode(),
+        )
+    )
+    context |= {"partner_id": partner_id, "delivery_id": delivery.delivery_id}
+    if delivery.status is DeliveryStatus.DELIVERED:
+        logger.info("event already delivered", extra=context)
+        return Outcome.ALREADY_DELIVERED
+    delivery = attempt(webhook, delivery, retries_left=receive_count < MAX_RECEIVES)
+    if delivery.status is DeliveryStatus.DELIVERED:
+        return Outcome.DELIVERED
+    logger.warning(
+        "webhook delivery failed",
+        extra={**context, "attempts": delivery.attempts, "status_code": delivery.last_status_code},
+    )
+    raise RetryLaterError(
+        f"delivery {delivery.delivery_id} failed: {delivery.last_error}",
+        domain.backoff_seconds(delivery.attempts),
+    )
+
+
+def attempt(webhook: Webhook, delivery: Delivery, *, retries_left: bool) -> Delivery:
+    """POST the delivery's body, freshly signed, to the webhook's URL; record the outcome."""
+    body = delivery.body.encode()
+    timestamp = int(clock.now().timestamp())
+    secret = webhook.secret.get_secret_value()
+    outcome = webhook_http.post(
+        webhook.url, body, domain.headers(secret, delivery.event_id, timestamp, body)
+    )
+    if outcome.ok:
+        metrics.add_metric(name="WebhooksDelivered", unit="Count", value=1)
+        return store.record_attempt(
+            delivery,
+            status=DeliveryStatus.DELIVERED,
+            status_code=outcome.status_code,
+            error=None,
+            next_attempt=None,
+        )
+    metrics.add_metric(name="WebhookDeliveryFailures", unit="Count", value=1)
+    wait = timedelta(seconds=domain.backoff_seconds(delivery.attempts + 1))
+    return store.record_attempt(
+        delivery,
+        status=DeliveryStatus.FAILED,
+        status_code=outcome.status_code,
+        error=outcome.error,
+        next_attempt=clock.iso(clock.now() + wait) if retries_left else None,
+    )
+
+
+class ReplayRequest(BaseModel):
+    """The (empty) body of a replay: nothing to choose, the delivery is sent as recorded."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def replay(partner_id: str, delivery_id: str) -> Delivery:
+    """Send a recorded delivery again, now, to the webhook's current URL; no retry if it fails."""
+    delivery = store.get_delivery(partner_id, delivery_id) if len(delivery_id) <= 64 else None
+    if delivery is None:
+        raise problems.not_found(f"delivery {delivery_id}")
+    webhook = store.get_webhook(partner_id)
+    if webhook is None:
+        raise problems.conflict(
+            "webhook-not-registered", f"partner {partner_id} has no webhook to replay to"
+        )
+    replayed = attempt(webhook, delivery, retries_left=False)
+    logger.info(
+        "delivery replayed",
+        extra={
+            "partner_id": partner_id,
+            "delivery_id": delivery_id,
+            "status": replayed.status.value,
+        },
+    )
+    return replayed

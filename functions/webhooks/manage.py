@@ -1,0 +1,109 @@
+"""Register, read and remove a partner's webhook, and list its deliveries.
+
+Who may: an admin (``Action.MANAGE_ACCESS``) for any partner, a partner for itself. Another
+partner's webhook answers 404, as if it did not exist; other staff roles get 403.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
+
+from shared import clock
+from shared.domain import webhooks as domain
+from shared.domain.webhooks import WebhookRequest
+from shared.http import problems
+from shared.http.auth import Action, Principal, Role
+from shared.observability import logger
+from shared.store import table
+from shared.store import webhooks as store
+from shared.store.webhooks import Webhook
+
+MAX_ID_LENGTH = 64
+
+
+def authorize(principal: Principal, partner_id: str) -> None:
+    """Raise 404 for another partner's webhook, 403 for staff who may not manage access."""
+    if principal.role is Role.PARTNER:
+        if principal.principal_id != partner_id or len(partner_id) > MAX_ID_LENGTH:
+            raise problems.not_found(f"the webhook of partner {partner_id}")
+        return
+    principal.require(Action.MANAGE_ACCESS)
+    if len(partner_id) > MAX_ID_LENGTH:
+        raise problems.not_found(f"the webhook of partner {partner_id}")
+
+
+def loopback_allowed() -> bool:
+    """Only off AWS: in a Lambda, 127.0.0.1 is the runtime's own API, never a partner."""
+    return "AWS_LAMBDA_FUNCTION_NAME" not in os.environ
+
+
+def register(partner_id: str, request: WebhookRequest) -> tuple[Webhook, str]:
+    """Create or replace the webhook with a new signing secret; return both (the secret once)."""
+    try:
+        url = domain.check_url(request.url, allow_loopback=loopback_allowed())
+    except domain.InvalidWebhookUrlError as error:
+        raise problems.unprocessable(
+            "invalid-webhook-url",
+            str(error),
+            errors=[{"pointer": "#/url", "detail": str(error)}],
+        ) from None
+    now = clock.now()
+    existing = store.get_webhook(partner_id)
+    secret = domain.new_secret()
+    webhook = Webhook(
+        partner_id=partner_id,
+        url=url,
+        events=request.event_types(),
+        secret=SecretStr(secret),
+        created_at=existing.created_at if existing else now,
+        updated_at=now,
+    )
+    store.put_webhook(webhook)
+    logger.info(
+        "webhook registered",
+        extra={
+            "partner_id": partner_id,
+            "events": list(webhook.events),
+            "replaced": bool(existing),
+        },
+    )
+    return webhook, secret
+
+
+def read(partner_id: str) -> Webhook:
+    webhook = store.get_webhook(partner_id)
+    if webhook is None:
+        raise problems.not_found(f"the webhook of partner {partner_id}")
+    return webhook
+
+
+def remove(partner_id: str) -> None:
+    if not store.delete_webhook(partner_id):
+        raise problems.not_found(f"the webhook of partner {partner_id}")
+    logger.info("webhook removed", extra={"partner_id": partner_id})
+
+
+class DeliveryQuery(BaseModel):
+    """The query string of GET /partners/{partner_id}/webhook/deliveries (``limit`` 1-100)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=25, ge=1, le=100)
+    cursor: Annotated[str, StringConstraints(max_length=1024)] | None = None
+
+
+def list_deliveries(partner_id: str, query: DeliveryQuery) -> dict[str, Any]:
+    """One page of deliveries, newest first: ``{"deliveries": [...], "next_cursor": ...}``."""
+    try:
+        page = store.list_deliveries(partner_id, limit=query.limit, cursor=query.cursor)
+    except table.InvalidCursorError:
+        raise problems.invalid_query(
+            [{"parameter": "cursor", "detail": "not a cursor this API handed out"}]
+        ) from None
+    return {
+        "deliveries": [delivery.to_wire() for delivery in store.deliveries(page)],
+        "next_cursor": page.cursor,
+    }

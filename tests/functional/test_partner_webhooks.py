@@ -1,0 +1,643 @@
+"""Partner webhooks: registration over the API, and order events POSTed, signed, to a real server.
+
+The receiver is a real HTTP server on 127.0.0.1 (port 0); events travel the real path: bus ->
+rule -> partner-webhooks queue -> the pump -> deliver_webhooks -> urllib -> the receiver.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from shared.adapters import aws
+from shared.domain import webhooks
+from shared.http import problems
+from shared.http.auth import Principal, Role, key_item
+from shared.store import table
+from shared.store.table import Put
+from tests.functional.conftest import ADMIN_KEY, PARTNER_KEY
+from tests.functional.order_events import detail, envelope, put_on_bus, sqs_batch
+
+PARTNER = "prt_demo"  # the seeded partner, PARTNER_KEY's principal
+SPEC = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text())
+OTHER_PARTNER_KEY = "otc_test_other_partner_key_0123456789"
+AUDITOR_KEY = "otc_test_auditor_key_0123456789abcdef"
+
+
+# --- a real endpoint ------------------------------------------------------------------------------
+
+
+@dataclass
+class Received:
+    path: str
+    raw_headers: dict[str, str]
+    body: bytes
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Case-insensitive, as HTTP headers are (urllib sends ``Otc-event-id``)."""
+        return _Headers(self.raw_headers)
+
+
+class _Headers(dict[str, str]):
+    def __init__(self, raw: dict[str, str]) -> None:
+        super().__init__({name.lower(): value for name, value in raw.items()})
+
+    def __getitem__(self, name: str) -> str:
+        return super().__getitem__(name.lower())
+
+
+@dataclass
+class Receiver:
+    """An HTTP server on loopback that records every POST and answers from a script."""
+
+    url: str
+    requests: list[Received] = field(default_factory=list)
+    answers: list[int] = field(default_factory=list)  # popped per request; then 200
+
+    def next_status(self) -> int:
+        return self.answers.pop(0) if self.answers else 200
+
+
+class _Handler(BaseHTTPRequestHandler):
+    receiver: Receiver
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.receiver.requests.append(Received(self.path, dict(self.headers.items()), body))
+        status = self.receiver.next_status()
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    class Handler(_Handler):  # one class per test: the receiver is a class attribute
+        pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    Handler.receiver = Receiver(url=f"http://127.0.0.1:{server.server_address[1]}/hooks/otc")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Handler.receiver
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _dead_url() -> str:
+    """A loopback port nobody listens on: connections are refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/hooks"
+
+
+# --- API helpers ----------------------------------------------------------------------------------
+
+
+def _headers(key: str | None, **extra: str) -> dict[str, str]:
+    return {"Content-Type": "application/json", **({"X-Api-Key": key} if key else {}), **extra}
+
+
+def _put(client, body: Any, *, partner: str = PARTNER, key: str = PARTNER_KEY) -> Any:
+    return client.http.put(
+        f"/partners/{partner}/webhook", headers=_headers(key), body=json.dumps(body)
+    )
+
+
+def _register(client, url: str, events: list[str] | None = None) -> str:
+    body: dict[str, Any] = {"url": url} | ({"events": events} if events is not None else {})
+    response = _put(client, body)
+    assert response.status_code == 200, response.body
+    secret: str = json.loads(response.body)["secret"]
+    return secret
+
+
+def _deliveries(client, query: str = "", *, key: str = PARTNER_KEY) -> Any:
+    return client.http.get(f"/partners/{PARTNER}/webhook/deliveries{query}", headers=_headers(key))
+
+
+def _replay(client, delivery_id: str, *, key: str = PARTNER_KEY, idem: str | None = None) -> Any:
+    headers = _headers(key, **{"Idempotency-Key": idem or str(uuid.uuid4())})
+    return client.http.post(
+        f"/partners/{PARTNER}/webhook/deliveries/{delivery_id}/replay", headers=headers, body=""
+    )
+
+
+def _seed_key(raw_key: str, principal: Principal) -> None:
+    table.transact([Put.new(key_item(raw_key, principal))])
+
+
+def _verifies(secret: str, request: Received) -> bool:
+    return webhooks.verify(
+        secret, request.headers[webhooks.SIGNATURE_HEADER], request.body, now=int(time.time())
+    )
+
+
+def _conforms(instance: Any, schema: str) -> None:
+    """Validate an answer against a schema of openapi.yaml (JSON Schema 2020-12 in OAS 3.1)."""
+    spec = Resource.from_contents(SPEC, default_specification=DRAFT202012)
+    registry: Registry[Any] = Registry().with_resource("urn:otc:openapi", spec)
+    reference = {"$ref": f"urn:otc:openapi#/components/schemas/{schema}"}
+    Draft202012Validator(reference, registry=registry).validate(instance)
+
+
+def _only_delivery(client) -> dict[str, Any]:
+    [delivery] = json.loads(_deliveries(client).body)["deliveries"]
+    return dict(delivery)
+
+
+# --- registration ---------------------------------------------------------------------------------
+
+
+def test_a_partner_registers_its_webhook_and_sees_the_secret_once(world, client) -> None:
+    # When the partner registers its endpoint
+    response = _put(client, {"url": "https://hooks.acme.example/otc"})
+
+    # Then the answer holds the signing secret, not to be cached, and every order event
+    assert response.status_code == 200, response.body
+    assert response.headers["Cache-Control"] == "no-store"
+    registered = json.loads(response.body)
+    secret = registered.pop("secret")
+    assert secret.startswith("whsec_") and len(secret) > 40
+    assert registered["url"] == "https://hooks.acme.example/otc"
+    assert registered["events"] == list(webhooks.ORDER_EVENT_TYPES)
+    assert registered["partner_id"] == PARTNER
+
+    # And no later answer shows it again
+    read = client.http.get(f"/partners/{PARTNER}/webhook", headers=_headers(PARTNER_KEY))
+    assert read.status_code == 200
+    assert json.loads(read.body) == registered
+    assert secret not in read.body.decode()
+    assert secret not in _deliveries(client).body.decode()
+
+    # And registering again replaces the endpoint with a new secret
+    again = json.loads(_put(client, {"url": "https://hooks.acme.example/v2"}).body)
+    assert again["secret"] != secret
+    assert again["created_at"] == registered["created_at"]
+
+
+def test_a_partner_may_subscribe_to_some_order_events(world, client) -> None:
+    response = _put(
+        client, {"url": "https://hooks.acme.example/otc", "events": ["OrderShipped", "OrderHeld"]}
+    )
+    assert response.status_code == 200
+    assert json.loads(response.body)["events"] == ["OrderHeld", "OrderShipped"]
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        ({"url": "ftp://hooks.acme.example/otc"}, "#/url"),
+        ({"url": "http://hooks.acme.example/otc"}, "#/url"),  # http only on loopback
+        ({"url": "https://10.0.0.7/otc"}, "#/url"),  # private address
+        ({"url": "https://169.254.169.254/latest"}, "#/url"),  # link-local (metadata)
+        ({"url": "https://user:pw@hooks.acme.example/otc"}, "#/url"),
+        ({"url": "not a url"}, "#/url"),
+        ({"url": "https://hooks.acme.example/otc", "events": ["OrderInvoiced"]}, "#/events"),
+        ({"url": "https://hooks.acme.example/otc", "events": []}, "#/events"),
+        ({"url": "https://hooks.acme.example/otc", "secret": "mine"}, "#/secret"),
+        ({"events": ["OrderShipped"]}, "#/url"),
+    ],
+)
+def test_registration_refuses_bad_urls_and_unknown_events(world, client, body, pointer) -> None:
+    response = _put(client, body)
+    assert response.status_code == 422, response.body
+    assert response.headers["Content-Type"] == problems.CONTENT_TYPE
+    assert pointer in [error["pointer"] for error in json.loads(response.body)["errors"]]
+    assert (
+        client.http.get(f"/partners/{PARTNER}/webhook", headers=_headers(PARTNER_KEY)).status_code
+        == 404
+    )
+
+
+def test_loopback_urls_are_refused_on_aws(world, client, monkeypatch) -> None:
+    # Given the API running in a Lambda (where 127.0.0.1 is the runtime's own API)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "otc-dev-APIHandler")
+
+    # Then
+    assert _put(client, {"url": "http://127.0.0.1:9001/2018-06-01/runtime"}).status_code == 422
+
+
+def test_a_partner_cannot_touch_another_partners_webhook(world, client) -> None:
+    # Given an admin registered a webhook for another partner
+    assert (
+        _put(
+            client, {"url": "https://other.example/h"}, partner="prt_other", key=ADMIN_KEY
+        ).status_code
+        == 200
+    )
+    base = "/partners/prt_other/webhook"
+    partner = _headers(PARTNER_KEY, **{"Idempotency-Key": "k-1"})
+
+    # When the demo partner tries to read, change, remove, list or replay it: as if it did not exist
+    answers = [
+        client.http.get(base, headers=partner),
+        client.http.put(base, headers=partner, body=json.dumps({"url": "https://evil.example/"})),
+        client.http.delete(base, headers=partner),
+        client.http.get(f"{base}/deliveries", headers=partner),
+        client.http.post(f"{base}/deliveries/dlv_X/replay", headers=partner, body=""),
+    ]
+
+    # Then
+    assert [answer.status_code for answer in answers] == [404] * 5
+    assert all(a.headers["Content-Type"] == problems.CONTENT_TYPE for a in answers)
+    kept = client.http.get(base, headers=_headers(ADMIN_KEY))
+    assert json.loads(kept.body)["url"] == "https://other.example/h"
+
+
+def test_staff_who_may_not_manage_access_are_forbidden(world, client) -> None:
+    _seed_key(AUDITOR_KEY, Principal(principal_id="stf_auditor", role=Role.AUDITOR))
+    response = client.http.get(f"/partners/{PARTNER}/webhook", headers=_headers(AUDITOR_KEY))
+    assert response.status_code == 403
+    assert (
+        client.http.get(f"/partners/{PARTNER}/webhook", headers=_headers(None)).status_code == 401
+    )
+
+
+def test_an_admin_manages_any_partners_webhook_and_delete_stops_deliveries(
+    world, client, receiver
+) -> None:
+    # Given an admin registered the demo partner's webhook
+    assert _put(client, {"url": receiver.url}, key=ADMIN_KEY).status_code == 200
+    assert (
+        client.http.get(f"/partners/{PARTNER}/webhook", headers=_headers(PARTNER_KEY)).status_code
+        == 200
+    )
+
+    # When the admin removes it
+    removed = client.http.delete(f"/partners/{PARTNER}/webhook", headers=_headers(ADMIN_KEY))
+
+    # Then it is gone, and events no longer reach the endpoint
+    assert removed.status_code == 204
+    assert (
+        client.http.get(f"/partners/{PARTNER}/webhook", headers=_headers(ADMIN_KEY)).status_code
+        == 404
+    )
+    assert (
+        client.http.delete(f"/partners/{PARTNER}/webhook", headers=_headers(ADMIN_KEY)).status_code
+        == 404
+    )
+    put_on_bus(world, "OrderConfirmed", detail("OrderConfirmed"))
+    world.pump.drain()
+    assert receiver.requests == []
+
+
+# --- delivery -----------------------------------------------------------------------------------
+
+
+def test_an_order_event_is_posted_signed_to_the_placing_partner(world, client, receiver) -> None:
+    # Given the partner's webhook
+    secret = _register(client, receiver.url)
+    event = detail("OrderConfirmed")
+
+    # When an order it placed is confirmed
+    put_on_bus(world, "OrderConfirmed", event)
+    world.pump.drain()
+
+    # Then its endpoint got the event, once
+    [request] = receiver.requests
+    assert request.path == "/hooks/otc"
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers[webhooks.EVENT_ID_HEADER] == event["metadata"]["event_id"]
+    assert json.loads(request.body) == {
+        "id": event["metadata"]["event_id"],
+        "type": "OrderConfirmed",
+        "created": event["metadata"]["occurred_at"],
+        "data": event["data"],
+    }
+    # signed as documented: HMAC-SHA256 of "<t>.<body>" under the secret, and only that secret
+    header = request.headers[webhooks.SIGNATURE_HEADER]
+    timestamp, signature = (part.split("=", 1)[1] for part in header.split(","))
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + request.body, hashlib.sha256)
+    assert hmac.compare_digest(signature, expected.hexdigest())
+    assert abs(int(timestamp) - time.time()) < 60
+    assert _verifies(secret, request)
+    assert not _verifies(webhooks.new_secret(), request)
+    assert not _verifies(secret, Received(request.path, request.raw_headers, request.body + b" "))
+    # and the delivery is on record
+    delivery = _only_delivery(client)
+    assert delivery["event_id"] == event["metadata"]["event_id"]
+    assert (delivery["status"], delivery["attempts"], delivery["last_status_code"]) == (
+        "delivered",
+        1,
+        200,
+    )
+    assert delivery["delivered_at"] and delivery["next_attempt"] is None
+
+
+def test_answers_and_deliveries_match_openapi_yaml(world, client, receiver) -> None:
+    # Given a registered webhook and a delivered event
+    registered = json.loads(_put(client, {"url": receiver.url}).body)
+    read = json.loads(
+        client.http.get(f"/partners/{PARTNER}/webhook", headers=_headers(PARTNER_KEY)).body
+    )
+    put_on_bus(world, "OrderShipped", detail("OrderShipped"))
+    world.pump.drain()
+    page = json.loads(_deliveries(client).body)
+    replayed = json.loads(_replay(client, page["deliveries"][0]["id"]).body)
+
+    # Then each answer, and what the endpoint received, is what the spec documents
+    _conforms(registered, "WebhookWithSecret")
+    _conforms(read, "Webhook")
+    _conforms(page, "WebhookDeliveryPage")
+    _conforms(replayed, "WebhookDelivery")
+    _conforms(json.loads(receiver.requests[0].body), "WebhookEvent")
+    with pytest.raises(Exception, match="secret"):
+        _conforms(read, "WebhookWithSecret")
+
+
+def test_the_reason_an_order_is_held_stays_inside(world, client, receiver) -> None:
+    _register(client, receiver.url)
+    put_on_bus(world, "OrderHeld", detail("OrderHeld", reason="credit limit exceeded"))
+    world.pump.drain()
+    [request] = receiver.requests
+    data = json.loads(request.body)["data"]
+    assert data["status"] == "on_hold"
+    assert "reason" not in data
+
+
+def test_cancellations_carry_their_reason(world, client, receiver) -> None:
+    _register(client, receiver.url)
+    put_on_bus(world, "OrderCancelled", detail("OrderCancelled", reason="customer changed plans"))
+    world.pump.drain()
+    [request] = receiver.requests
+    assert json.loads(request.body)["data"]["reason"] == "customer changed plans"
+
+
+def test_only_the_placing_partner_gets_only_the_events_it_subscribed_to(
+    world, client, receiver
+) -> None:
+    # Given the demo partner subscribed to shipments only
+    _register(client, receiver.url, events=["OrderShipped"])
+
+    # When a confirmation of its order, a shipment of a staff-placed order, a shipment of another
+    # partner's order and a shipment of its own order are published
+    mine = detail("OrderShipped")
+    put_on_bus(world, "OrderConfirmed", detail("OrderConfirmed"))
+    put_on_bus(world, "OrderShipped", detail("OrderShipped", placed_by="stf_admin"))
+    put_on_bus(world, "OrderShipped", detail("OrderShipped", placed_by="prt_other"))
+    put_on_bus(world, "OrderShipped", mine)
+    world.pump.drain()
+
+    # Then only its own shipment reached it
+    [request] = receiver.requests
+    assert request.headers[webhooks.EVENT_ID_HEADER] == mine["metadata"]["event_id"]
+    assert json.loads(request.body)["data"]["shipment"] == mine["data"]["shipment"]
+    assert len(json.loads(_deliveries(client).body)["deliveries"]) == 1
+
+
+def test_every_order_event_type_reaches_the_webhook_queue(world) -> None:
+    for detail_type in webhooks.ORDER_EVENT_TYPES:
+        put_on_bus(world, detail_type, detail(detail_type))
+    assert world.queue_depth("PartnerWebhooksQueue") == len(webhooks.ORDER_EVENT_TYPES)
+
+
+def test_an_endpoint_answering_500_gets_the_event_on_retry(world, client, receiver) -> None:
+    # Given an endpoint that fails once
+    secret = _register(client, receiver.url)
+    receiver.answers = [500]
+
+    # When an event is delivered, and retried as SQS does
+    put_on_bus(world, "OrderShipped", detail("OrderShipped"))
+    world.pump.drain()
+
+    # Then the second POST was the same event, signed afresh, and the delivery records both
+    first, second = receiver.requests
+    assert first.body == second.body
+    assert first.headers[webhooks.EVENT_ID_HEADER] == second.headers[webhooks.EVENT_ID_HEADER]
+    assert _verifies(secret, second)
+    delivery = _only_delivery(client)
+    assert (delivery["status"], delivery["attempts"], delivery["last_status_code"]) == (
+        "delivered",
+        2,
+        200,
+    )
+    assert world.queue_depth("PartnerWebhooksQueue") == 0
+
+
+def test_a_redirect_is_not_followed_and_counts_as_a_failure(world, client, receiver) -> None:
+    _register(client, receiver.url)
+    receiver.answers = [302]
+    put_on_bus(world, "OrderConfirmed", detail("OrderConfirmed"))
+    world.pump.drain()
+    assert len(receiver.requests) == 2
+    assert _only_delivery(client)["attempts"] == 2
+
+
+def test_a_duplicate_delivery_of_a_delivered_event_posts_nothing(world, client, receiver) -> None:
+    # Given a delivered event
+    _register(client, receiver.url)
+    body = json.dumps(envelope("OrderConfirmed", detail("OrderConfirmed")))
+    first = client.lambda_.invoke("deliver_webhooks", sqs_batch([body, body])).payload
+
+    # When SQS delivers it again
+    again = client.lambda_.invoke("deliver_webhooks", sqs_batch([body])).payload
+
+    # Then it was POSTed once
+    assert first == again == {"batchItemFailures": []}
+    assert len(receiver.requests) == 1
+    assert _only_delivery(client)["attempts"] == 1
+
+
+def test_a_dead_endpoint_ends_in_the_dlq_after_the_retries(world, client) -> None:
+    # Given an endpoint that never answers
+    _register(client, _dead_url())
+
+    # When the event is retried until SQS gives up (the pump retries at once)
+    put_on_bus(world, "OrderConfirmed", detail("OrderConfirmed"))
+    world.pump.drain()
+
+    # Then the message sits in the DLQ after maxReceiveCount attempts, all on record
+    assert world.queue_depth("PartnerWebhooksQueue") == 0
+    assert world.queue_depth("PartnerWebhooksDeadLetterQueue") == 1
+    delivery = _only_delivery(client)
+    assert (delivery["status"], delivery["attempts"]) == ("failed", 8)
+    assert delivery["last_status_code"] is None
+    assert "refused" in delivery["last_error"].lower()
+    assert delivery["next_attempt"] is None  # no retry is coming
+
+
+def test_a_failed_attempt_asks_sqs_to_back_off_exponentially(
+    world, client, receiver, monkeypatch
+) -> None:
+    # Given a failing endpoint and a message as Lambda receives it from the real queue
+    _register(client, receiver.url)
+    receiver.answers = [503, 503]
+    put_on_bus(world, "OrderConfirmed", detail("OrderConfirmed"))
+    sqs = world.session.client("sqs")
+    url = world.queues["PartnerWebhooksQueue"]
+    calls: list[dict[str, Any]] = []
+    real = aws.client("sqs").change_message_visibility
+
+    def spy(**kwargs: Any) -> Any:
+        calls.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(aws.client("sqs"), "change_message_visibility", spy)
+
+    # When the consumer fails on it twice
+    for expected_delay in (20, 40):
+        [message] = sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]
+        batch = world.pump._sqs_record(
+            message, "arn:aws:sqs:us-east-1:123456789012:otc-local-partner-webhooks"
+        )
+        with pytest.raises(Exception, match="All records failed"):
+            client.lambda_.invoke("deliver_webhooks", {"Records": [batch]})
+
+        # Then the message is hidden for 2^attempts x 10 s
+        assert calls[-1]["VisibilityTimeout"] == expected_delay
+        assert calls[-1]["ReceiptHandle"] == message["ReceiptHandle"]
+        assert calls[-1]["QueueUrl"].endswith("/123456789012/otc-local-partner-webhooks")
+        assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []
+        sqs.change_message_visibility(  # fast-forward: the delay has passed
+            QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        )
+    delivery = _only_delivery(client)
+    assert (delivery["status"], delivery["attempts"], delivery["last_status_code"]) == (
+        "failed",
+        2,
+        503,
+    )
+    assert delivery["next_attempt"] > delivery["updated_at"]
+
+
+def test_the_backoff_is_best_effort(world, client, receiver) -> None:
+    # Given a record whose receipt handle SQS does not know: the backoff call fails
+    _register(client, receiver.url)
+    receiver.answers = [500]
+    good = json.dumps(envelope("OrderConfirmed", detail("OrderConfirmed", placed_by="stf_admin")))
+    failing = json.dumps(envelope("OrderConfirmed", detail("OrderConfirmed")))
+    batch = sqs_batch([failing, good])
+
+    # When the consumer fails on one record
+    result = client.lambda_.invoke("deliver_webhooks", batch).payload
+
+    # Then that record is still reported for a retry, and the other one completed
+    assert result == {"batchItemFailures": [{"itemIdentifier": batch["Records"][0]["messageId"]}]}
+
+
+# --- replay and listing -------------------------------------------------------------------------
+
+
+def test_replay_resends_a_delivery_now(world, client, receiver) -> None:
+    # Given a delivered event
+    secret = _register(client, receiver.url)
+    put_on_bus(world, "OrderShipped", detail("OrderShipped"))
+    world.pump.drain()
+    delivery_id = _only_delivery(client)["id"]
+
+    # When the partner replays it
+    replayed = _replay(client, delivery_id, idem="replay-1")
+
+    # Then the same body went out again, freshly signed, and the attempt is on record
+    assert replayed.status_code == 200, replayed.body
+    assert json.loads(replayed.body)["attempts"] == 2
+    first, second = receiver.requests
+    assert second.body == first.body and _verifies(secret, second)
+    # a retry of the same replay request answers the same, without a third POST
+    again = _replay(client, delivery_id, idem="replay-1")
+    assert again.status_code == 200 and json.loads(again.body) == json.loads(replayed.body)
+    assert len(receiver.requests) == 2
+    # an admin may replay too
+    assert _replay(client, delivery_id, key=ADMIN_KEY).status_code == 200
+    assert len(receiver.requests) == 3
+
+
+def test_replay_needs_an_idempotency_key_and_a_known_delivery(world, client, receiver) -> None:
+    _register(client, receiver.url)
+    missing_key = client.http.post(
+        f"/partners/{PARTNER}/webhook/deliveries/dlv_X/replay",
+        headers=_headers(PARTNER_KEY),
+        body="",
+    )
+    assert missing_key.status_code == 400
+    assert _replay(client, "dlv_01KAT3ZPD9Y3H8K1C6P0S4T2ZA").status_code == 404
+    assert receiver.requests == []
+
+
+def test_a_dead_lettered_delivery_is_replayed_once_the_endpoint_is_back(
+    world, client, receiver
+) -> None:
+    # Given a delivery that exhausted its retries against a dead endpoint
+    _register(client, _dead_url())
+    put_on_bus(world, "OrderAmended", detail("OrderAmended"))
+    world.pump.drain()
+    delivery_id = _only_delivery(client)["id"]
+
+    # When the partner fixes its endpoint (a new secret comes with it) and replays
+    secret = _register(client, receiver.url)
+    replayed = json.loads(_replay(client, delivery_id).body)
+
+    # Then it arrived, signed with the new secret
+    assert (replayed["status"], replayed["attempts"], replayed["last_error"]) == (
+        "delivered",
+        9,
+        None,
+    )
+    [request] = receiver.requests
+    assert _verifies(secret, request)
+
+
+def test_replay_without_a_webhook_conflicts(world, client, receiver) -> None:
+    _register(client, receiver.url)
+    put_on_bus(world, "OrderConfirmed", detail("OrderConfirmed"))
+    world.pump.drain()
+    delivery_id = _only_delivery(client)["id"]
+    client.http.delete(f"/partners/{PARTNER}/webhook", headers=_headers(PARTNER_KEY))
+    response = _replay(client, delivery_id)
+    assert response.status_code == 409
+    assert json.loads(response.body)["type"].endswith("/webhook-not-registered")
+
+
+def test_deliveries_are_listed_newest_first_a_page_at_a_time(world, client, receiver) -> None:
+    # Given three delivered events
+    _register(client, receiver.url)
+    events = []
+    for _ in range(3):
+        time.sleep(0.002)  # event ids are ULIDs: time-ordered across milliseconds, not within one
+        events.append(detail("OrderReceived"))
+    for event in events:
+        put_on_bus(world, "OrderReceived", event)
+        world.pump.drain()
+
+    # When the partner pages through its deliveries two at a time
+    first = json.loads(_deliveries(client, "?limit=2").body)
+    second = json.loads(_deliveries(client, f"?limit=2&cursor={first['next_cursor']}").body)
+
+    # Then it sees all three, newest first, and the last page says so
+    listed = [d["event_id"] for d in first["deliveries"] + second["deliveries"]]
+    assert listed == [e["metadata"]["event_id"] for e in reversed(events)]
+    assert second["next_cursor"] is None
+    assert {d["status"] for d in first["deliveries"]} == {"delivered"}
+
+
+@pytest.mark.parametrize(
+    "query", ["?limit=0", "?limit=101", "?limit=x", "?cursor=bm9wZQ", "?page=2"]
+)
+def test_bad_paging_parameters_answer_400(world, client, query) -> None:
+    response = _deliveries(client, query)
+    assert response.status_code == 400, response.body
+    assert response.headers["Content-Type"] == problems.CONTENT_TYPE
