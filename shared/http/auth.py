@@ -16,19 +16,12 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from shared import clock, ids
+from shared.domain.principal import Role  # defined with the principals; imported from here too
 from shared.http import problems
 from shared.store import table
 
 HEADER = "x-api-key"
 MAX_KEY_LENGTH = 128
-
-
-class Role(StrEnum):
-    PARTNER = "partner"
-    ADMIN = "admin"
-    CREDIT_MANAGER = "credit_manager"
-    AR_CLERK = "ar_clerk"
-    AUDITOR = "auditor"
 
 
 class Action(StrEnum):

@@ -191,3 +191,58 @@ def test_sigterm_stops_the_stack_cleanly(tmp_path: Path):
 def socket_connect(port: int) -> None:
     with socket.create_connection(("127.0.0.1", port), timeout=1):
         pass
+
+
+def _send(stack: LocalStack, method: str, path: str, body: dict[str, Any]) -> Answer:
+    headers = {
+        "Content-Type": "application/json",
+        "X-Api-Key": PARTNER_KEY,
+        "Idempotency-Key": str(uuid.uuid4()),
+    }
+    return stack.request(method, path, body=json.dumps(body).encode(), headers=headers)
+
+
+def test_an_order_is_placed_amended_partially_shipped_and_shipped(local_stack):
+    # Given a confirmed order
+    placed = post_order(local_stack, order_body())
+    assert placed.status == 201, placed.body
+    order = wait_for_status(local_stack, placed.json()["id"], "confirmed")
+    path = f"/orders/{order['id']}"
+
+    # When the partner amends it: five widgets instead of three, and a new ship-to
+    amendment = {
+        "version": order["version"],
+        "lines": [{"sku": "WIDGET-1", "quantity": 5}, {"sku": "GADGET-2", "quantity": 1}],
+        "ship_to": {"line1": "Dock 4", "city": "Hamburg", "postal_code": "20457", "country": "DE"},
+    }
+    amended = _send(local_stack, "PATCH", path, amendment)
+
+    # Then it is a new version, repriced, with the stock for five reserved
+    assert amended.status == 200, amended.body
+    assert amended.json()["version"] == order["version"] + 1
+    assert amended.json()["total"] == {"amount": "100.08", "currency": "EUR"}
+    assert amended.json()["lines"][0]["reserved"] == 5
+
+    # When it ships in two parts
+    first = {"carrier": "DHL", "tracking_number": "E2E-1", "lines": [{"line_no": 1, "quantity": 2}]}
+    partly = _send(local_stack, "POST", f"{path}/shipments", first)
+    rest = {
+        "carrier": "DHL",
+        "tracking_number": "E2E-2",
+        "lines": [{"line_no": 1, "quantity": 3}, {"line_no": 2, "quantity": 1}],
+    }
+    shipped = _send(local_stack, "POST", f"{path}/shipments", rest)
+
+    # Then it is partially shipped, then shipped, and its history tells the whole story
+    assert partly.status == 201, partly.body
+    assert partly.json()["order"]["status"] == "partially_shipped"
+    assert shipped.status == 201, shipped.body
+    assert shipped.json()["order"]["status"] == "shipped"
+    history = local_stack.request("GET", f"{path}/history", headers={"X-Api-Key": PARTNER_KEY})
+    assert [event["type"] for event in history.json()["events"]] == [
+        "OrderReceived",
+        "OrderConfirmed",
+        "OrderAmended",
+        "OrderShipped",
+        "OrderShipped",
+    ]
