@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from tests.functional.conftest import ADMIN_KEY, PARTNER_KEY, World
+from tests.functional.helpers import assert_problem, events, snapshot
 
-PROBLEM = "application/problem+json"
 AUDITOR_KEY = "otc_test_auditor_key_0123456789abcdef"
 WIDGET = {"name": "Widget", "unit": "EA", "tax_category": "standard"}
 
@@ -38,27 +38,6 @@ def put(client: Any, path: str, body: Any, key: str = ADMIN_KEY) -> Any:
 
 def get(client: Any, path: str, key: str = PARTNER_KEY) -> Any:
     return client.http.get(path, headers={"X-Api-Key": key})
-
-
-def snapshot(world: World) -> list[dict[str, Any]]:
-    return sorted(world.table_items(), key=lambda item: (item["pk"], item["sk"]))
-
-
-def events(world: World, detail_type: str) -> list[dict[str, Any]]:
-    return [
-        json.loads(item["detail"])["data"]
-        for item in world.table_items()
-        if item.get("entity") == "Event" and item["detail_type"] == detail_type
-    ]
-
-
-def assert_problem(response: Any, status: int, kind: str) -> dict[str, Any]:
-    assert response.status_code == status, response.body
-    assert response.headers["Content-Type"] == PROBLEM
-    problem = json.loads(response.body)
-    assert problem["type"].endswith("/" + kind), problem
-    assert problem["status"] == status and problem["detail"]
-    return problem
 
 
 # --- items -----------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ import pytest
 from shared.store import stock, table
 from shared.store.table import TransactionConflictError
 from tests.functional.conftest import ADMIN_KEY, PARTNER_KEY, World
+from tests.functional.helpers import assert_problem, events, snapshot
 
-PROBLEM = "application/problem+json"
 AUDITOR_KEY = "otc_test_auditor_key_0123456789abcdef"
 
 
@@ -55,27 +55,6 @@ def adjust(
 def level(sku: str) -> tuple[int, int]:
     current = stock.get_level(sku)
     return current.available, current.reserved
-
-
-def snapshot(world: World) -> list[dict[str, Any]]:
-    return sorted(world.table_items(), key=lambda item: (item["pk"], item["sk"]))
-
-
-def events(world: World, detail_type: str) -> list[dict[str, Any]]:
-    return [
-        json.loads(item["detail"])["data"]
-        for item in world.table_items()
-        if item.get("entity") == "Event" and item["detail_type"] == detail_type
-    ]
-
-
-def assert_problem(response: Any, status: int, kind: str) -> dict[str, Any]:
-    assert response.status_code == status, response.body
-    assert response.headers["Content-Type"] == PROBLEM
-    problem = json.loads(response.body)
-    assert problem["type"].endswith("/" + kind), problem
-    assert problem["detail"]
-    return problem
 
 
 # --- reading ---------------------------------------------------------------------------------

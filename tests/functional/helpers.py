@@ -1,0 +1,34 @@
+"""Assertions and views of the table that several functional test modules share."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.functional.conftest import World
+
+PROBLEM = "application/problem+json"
+
+
+def snapshot(world: World) -> list[dict[str, Any]]:
+    """Every item, in key order: equal snapshots mean nothing was written."""
+    return sorted(world.table_items(), key=lambda item: (item["pk"], item["sk"]))
+
+
+def events(world: World, detail_type: str) -> list[dict[str, Any]]:
+    """The data of every event of that type written so far."""
+    return [
+        json.loads(item["detail"])["data"]
+        for item in world.table_items()
+        if item.get("entity") == "Event" and item["detail_type"] == detail_type
+    ]
+
+
+def assert_problem(response: Any, status: int, kind: str) -> dict[str, Any]:
+    """The response is an RFC 9457 problem of that status and kind; returns its body."""
+    assert response.status_code == status, response.body
+    assert response.headers["Content-Type"] == PROBLEM
+    problem = json.loads(response.body)
+    assert problem["type"].endswith("/" + kind), problem
+    assert problem["status"] == status and problem["detail"]
+    return problem
