@@ -573,6 +573,39 @@ def replay_webhook_delivery(partner_id: str, delivery_id: str) -> Response:
 
 
 # --- HTTP: data migration -------------------------------------------------------------------
+# API Gateway allows one variable name per path level, so POST /imports/{kind} and
+# GET /imports/{import_id} share one: ``import_ref`` is the kind for the POST, the id otherwise.
+
+
+@app.route("/imports/{import_ref}", methods=["POST"], content_types=["text/csv"])
+def post_import(import_ref: str) -> Response:
+    from functions.imports.upload import receive, start
+
+    principal = _principal()
+    upload = receive(import_ref, _request().raw_body, principal)
+
+    def run() -> dict[str, Any]:
+        answer = start(upload, principal)
+        return {"status": 202, "body": answer, "headers": {"Location": answer["status_url"]}}
+
+    return _idempotent(f"imports.upload.{upload.kind}", principal, upload.fingerprint, run)
+
+
+@app.route("/imports/{import_ref}", methods=["GET"])
+def get_import(import_ref: str) -> Response:
+    from functions.imports.read import get_import as read_import
+
+    # no-store: the answer holds a presigned link to the error report
+    return _json(read_import(import_ref, _principal()), headers={"Cache-Control": "no-store"})
+
+
+@app.route("/imports/{import_ref}/errors", methods=["GET"])
+def list_import_errors(import_ref: str) -> Response:
+    from functions.accounts.paging import PageQuery
+    from functions.imports.read import list_errors
+
+    principal = _principal()
+    return _json(list_errors(import_ref, _query(PageQuery), principal))
 
 
 # --- Events: EventBridge -> SQS -> Lambda -----------------------------------------------------
@@ -608,6 +641,25 @@ def deliver_webhooks(event: Any) -> dict[str, Any]:
     from shared.adapters import sqs_backoff
 
     return sqs_backoff.handle_batch(event.to_dict(), deliver_event, event.context)
+
+
+# --- Events: data migration (S3 -> default bus -> SQS, then a work queue of row chunks) -------
+
+
+@app.on_sqs_message(queue="import-files", batch_size=1)
+def start_imports(event: Any) -> dict[str, Any]:
+    from functions.imports.batch import handle_bodies
+    from functions.imports.start_import import start_from_message
+
+    return handle_bodies(event.to_dict(), start_from_message, event.context)
+
+
+@app.on_sqs_message(queue="import-rows", batch_size=10)
+def import_rows(event: Any) -> dict[str, Any]:
+    from functions.imports.batch import handle_bodies
+    from functions.imports.import_rows import import_chunk_message
+
+    return handle_bodies(event.to_dict(), import_chunk_message, event.context)
 
 
 # --- The outbox: table stream -> EventBridge, plus the scheduled sweep --------------------------

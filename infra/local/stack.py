@@ -28,6 +28,7 @@ def deploy(session: boto3.session.Session, stack_name: str = STACK_NAME) -> dict
     outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
     _apply_ttl(session, outputs)
     _verify_sender(session, outputs)
+    _announce_new_documents(session, outputs)
     return outputs
 
 
@@ -52,6 +53,20 @@ def _verify_sender(session: boto3.session.Session, outputs: dict[str, str]) -> N
     session.client("sesv2").create_email_identity(EmailIdentity=outputs["SenderEmail"])
 
 
+def _announce_new_documents(session: boto3.session.Session, outputs: dict[str, str]) -> None:
+    """moto's CloudFormation ignores the bucket's NotificationConfiguration; apply it as AWS would.
+
+    With EventBridge notifications on, moto (5.2) sends "Object Created" events to the rules whose
+    pattern matches, as S3 does: data-migration files reach the import-files queue locally too.
+    Where moto differs from S3 (every event has the same ``id``; it offers them to rules on every
+    bus, not only the default one), nothing here depends on it.
+    """
+    session.client("s3").put_bucket_notification_configuration(
+        Bucket=outputs["DocumentsBucketName"],
+        NotificationConfiguration={"EventBridgeConfiguration": {}},
+    )
+
+
 def environment(outputs: dict[str, str]) -> dict[str, str]:
     """The variables the Lambda functions get from the packaged template, for the same resources."""
     return {
@@ -60,6 +75,7 @@ def environment(outputs: dict[str, str]) -> dict[str, str]:
         "EVENT_BUS_NAME": outputs["EventBusName"],
         "DOCUMENTS_BUCKET": outputs["DocumentsBucketName"],
         "SENDER_EMAIL": outputs["SenderEmail"],
+        "IMPORT_ROWS_QUEUE_URL": outputs["ImportRowsQueueUrl"],
     }
 
 

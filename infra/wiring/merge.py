@@ -37,6 +37,7 @@ ENVIRONMENT: dict[str, Any] = {
     "EVENT_BUS_NAME": {"Fn::GetAtt": [BUS, "Name"]},
     "DOCUMENTS_BUCKET": {"Ref": "DocumentsBucket"},
     "SENDER_EMAIL": {"Ref": "SenderEmail"},
+    "IMPORT_ROWS_QUEUE_URL": {"Ref": "ImportRowsQueue"},
 }
 
 

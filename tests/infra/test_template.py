@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.infra.cfn import FUNCTION, as_list, events, of_type, target
+from tests.infra.cfn import FUNCTION, as_list, events, of_type, role_statements, target
 
 pytestmark = pytest.mark.infra
 
@@ -67,6 +67,8 @@ def test_every_function_runs_python312_on_arm64_with_active_tracing(template: Te
         "DeliverWebhooks",
         "PublishEvents",
         "SweepOutbox",
+        "StartImports",
+        "ImportRows",
     }
     for function_id, function in functions.items():
         properties = function["Properties"]
@@ -200,9 +202,14 @@ def test_every_rule_listens_on_our_bus(template: Template) -> None:
         for _, source in events(template, kind)
     ]
 
-    # Then none listens on the default bus (where no business event is ever put)
+    # Then none listens on the default bus (where no business event is ever put), but for rules
+    # on events AWS services put there and nowhere else (S3's "Object Created")
     assert rules
     for rule in rules + sam_rules:
+        if rule.get("EventBusName") == "default":
+            sources = rule["EventPattern"]["source"]
+            assert sources and all(source.startswith("aws.") for source in sources), rule
+            continue
         assert rule.get("EventBusName") in our_bus, rule
 
 
@@ -217,13 +224,26 @@ def _deliveries(template: Template) -> list[tuple[str, str]]:
     ]
 
 
+def _work_queues(template: Template) -> set[str]:
+    """Queues a function fills itself (fan-out: one message in, many out), named in its role."""
+    return {
+        target(resource)
+        for function_id in of_type(template, FUNCTION)
+        for statement in role_statements(template, function_id)
+        if "sqs:SendMessage" in as_list(statement["Action"])
+        for resource in as_list(statement["Resource"])
+        if isinstance(resource, dict) and "Fn::GetAtt" in resource
+    }
+
+
 def test_every_consumer_queue_is_fed_by_a_rule_on_the_bus(template: Template) -> None:
     # Given the queues functions consume, and where rules deliver
     delivered_to = {queue for _, queue in _deliveries(template)}
 
-    # Then each consumer queue is an EventBridge target, and no Lambda is a rule target directly
-    # (DESIGN: every async hop is EventBridge -> SQS -> Lambda, for buffering, retries and DLQs)
-    assert _consumer_queues(template) <= delivered_to
+    # Then each consumer queue is an EventBridge target (or a work queue a function fans out
+    # to), and no Lambda is a rule target directly (DESIGN: every async hop is EventBridge ->
+    # SQS -> Lambda, for buffering, retries and DLQs)
+    assert _consumer_queues(template) <= delivered_to | _work_queues(template)
     assert events(template, "CloudWatchEvent") + events(template, "EventBridgeRule") == []
 
 
