@@ -648,16 +648,16 @@ def deliver_webhooks(event: Any) -> dict[str, Any]:
 
 @app.on_sqs_message(queue="import-files", batch_size=1)
 def start_imports(event: Any) -> dict[str, Any]:
-    from functions.imports.batch import handle_bodies
     from functions.imports.start_import import start_from_message
+    from shared.adapters.bus_events import handle_bodies
 
     return handle_bodies(event.to_dict(), start_from_message, event.context)
 
 
 @app.on_sqs_message(queue="import-rows", batch_size=10)
 def import_rows(event: Any) -> dict[str, Any]:
-    from functions.imports.batch import handle_bodies
     from functions.imports.import_rows import import_chunk_message
+    from shared.adapters.bus_events import handle_bodies
 
     return handle_bodies(event.to_dict(), import_chunk_message, event.context)
 

@@ -1,4 +1,4 @@
-"""Events as consumers receive them: EventBridge envelopes in SQS messages, handled in batches.
+"""SQS batches as consumers receive them, most often EventBridge envelopes.
 
 Each record is handled on its own; failures are reported per message (partial batch response),
 so one poison message goes to its DLQ after its retries without holding the others back.
@@ -34,14 +34,10 @@ class BusEvent(EventBridgeModel):
     detail: BusDetail
 
 
-def handle_batch(
-    event: dict[str, Any], handle: Callable[[BusEvent], object], context: Any = None
+def process_records(
+    event: dict[str, Any], record_handler: Callable[[SQSRecord], object], context: Any = None
 ) -> dict[str, Any]:
-    """Apply ``handle`` to every bus event in an SQS batch; answer Lambda's batchItemFailures."""
-
-    def record_handler(record: SQSRecord) -> None:
-        handle(BusEvent.model_validate_json(record.body))
-
+    """Handle every record of an SQS batch on its own; answer Lambda's batchItemFailures."""
     return dict(
         process_partial_response(
             event=event,
@@ -50,3 +46,19 @@ def handle_batch(
             context=context,
         )
     )
+
+
+def handle_batch(
+    event: dict[str, Any], handle: Callable[[BusEvent], object], context: Any = None
+) -> dict[str, Any]:
+    """Apply ``handle`` to every bus event in an SQS batch; answer Lambda's batchItemFailures."""
+    return process_records(
+        event, lambda record: handle(BusEvent.model_validate_json(record.body)), context
+    )
+
+
+def handle_bodies(
+    event: dict[str, Any], handle: Callable[[str], object], context: Any = None
+) -> dict[str, Any]:
+    """Apply ``handle`` to every message body (messages that are not bus events)."""
+    return process_records(event, lambda record: handle(record.body), context)

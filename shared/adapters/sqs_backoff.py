@@ -11,15 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from shared.adapters import aws
-from shared.adapters.bus_events import BusEvent
+from shared.adapters.bus_events import BusEvent, process_records
 from shared.observability import logger
 
 MAX_VISIBILITY_SECONDS = 12 * 3600  # SQS's limit
@@ -47,14 +42,7 @@ def handle_batch(
             delay(record, retry.delay_seconds)
             raise
 
-    return dict(
-        process_partial_response(
-            event=event,
-            record_handler=record_handler,
-            processor=BatchProcessor(event_type=EventType.SQS),
-            context=context,
-        )
-    )
+    return process_records(event, record_handler, context)
 
 
 def queue_url(queue_arn: str) -> str:
