@@ -244,6 +244,58 @@ def post_shipment(order_id: str) -> Response:
     return _idempotent(f"orders.ship.{order_id}", principal, shipment_request, run)
 
 
+# --- HTTP: invoices and credit notes --------------------------------------------------------
+
+
+@app.route("/invoices", methods=["GET"])
+def list_invoices() -> Response:
+    from functions.invoicing.list_invoices import InvoiceQuery, list_invoices
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.READ)
+    return _json(list_invoices(_query(InvoiceQuery), principal))
+
+
+@app.route("/invoices/{invoice_id}", methods=["GET"])
+def get_invoice(invoice_id: str) -> Response:
+    from functions.invoicing.get_invoice import get_invoice
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.READ)
+    return _json(get_invoice(invoice_id, principal))
+
+
+@app.route("/invoices/{invoice_id}/document", methods=["GET"])
+def get_invoice_document(invoice_id: str) -> Response:
+    from functions.invoicing.document_link import DocumentQuery, document_link
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.READ)
+    link = document_link(invoice_id, _query(DocumentQuery), principal)
+    # no-store: the answer is a bearer link to the document
+    return _json(link, headers={"Cache-Control": "no-store"})
+
+
+@app.route("/invoices/{invoice_id}/credit-notes", methods=["POST"])
+def post_credit_note(invoice_id: str) -> Response:
+    from functions.invoicing.credit_notes import CreditNoteRequest, issue_credit_note
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.ISSUE_CREDIT_NOTES)
+    request = _body(CreditNoteRequest)
+
+    def issue() -> dict[str, Any]:
+        note = issue_credit_note(invoice_id, request, principal)
+        location = f"/invoices/{note.invoice_id}"
+        return {"status": 201, "body": note.to_wire(), "headers": {"Location": location}}
+
+    return _idempotent(f"invoices.credit.{invoice_id}", principal, request, issue)
+
+
 # --- HTTP: accounts (customers, partners, staff, API keys) ----------------------------------
 
 
@@ -608,6 +660,109 @@ def list_import_errors(import_ref: str) -> Response:
     return _json(list_errors(import_ref, _query(PageQuery), principal))
 
 
+# --- HTTP: payments intake (gateway webhooks, bank statements, manual payments) -------------
+# The webhook routes take no API key: the gateway's signature authenticates each request.
+
+
+@app.route("/webhooks/stripe", methods=["POST"])
+def post_stripe_webhook() -> Response:
+    from functions.payments.receive_webhook import receive_stripe
+
+    request = _request()
+    return _json(receive_stripe(request.raw_body, request.headers))
+
+
+@app.route("/webhooks/{provider}", methods=["POST"])
+def post_gateway_webhook(provider: str) -> Response:
+    from functions.payments.receive_webhook import receive_generic
+
+    request = _request()
+    return _json(receive_generic(provider, request.raw_body, request.headers))
+
+
+@app.route("/bank-statements", methods=["POST"], content_types=["application/xml", "text/xml"])
+def post_bank_statement() -> Response:
+    from functions.payments.import_statement import import_statement, receive
+
+    principal = _principal()
+    upload = receive(_request().raw_body, principal)
+
+    def run() -> dict[str, Any]:
+        imported = import_statement(upload, by=principal.principal_id)
+        return {"status": 201 if imported.first else 200, "body": imported.summary}
+
+    return _idempotent("payments.statement", principal, upload.fingerprint, run)
+
+
+@app.route("/payments", methods=["POST"])
+def post_payment() -> Response:
+    from functions.payments.record_manual_payment import (
+        ManualPaymentRequest,
+        record_manual_payment,
+    )
+
+    principal = _principal()
+    request = _body(ManualPaymentRequest)
+
+    def record() -> dict[str, Any]:
+        payment = record_manual_payment(request, principal)
+        location = f"/payments/{payment.payment_id}"
+        return {"status": 201, "body": payment.to_wire(), "headers": {"Location": location}}
+
+    return _idempotent("payments.record", principal, request, record)
+
+
+@app.route("/payments/{payment_id}", methods=["GET"])
+def get_payment(payment_id: str) -> Response:
+    from functions.payments.get_payment import get_payment as read_payment
+    from functions.payments.worklist import as_seen_by
+
+    principal = _principal()
+    return _json(as_seen_by(read_payment(payment_id, principal), principal))
+
+
+# --- HTTP: cash application (the worklist, manual allocations, reversals) -------------------
+
+
+@app.route("/payments", methods=["GET"])
+def list_payments() -> Response:
+    from functions.payments.worklist import WorklistQuery, list_payments
+
+    return _json(list_payments(_query(WorklistQuery), _principal()))
+
+
+@app.route("/payments/{payment_id}/allocations", methods=["POST"])
+def post_payment_allocations(payment_id: str) -> Response:
+    from functions.payments.allocate_manually import AllocationRequest, allocate_manually
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.APPLY_CASH)
+    request = _body(AllocationRequest)
+
+    def run() -> dict[str, Any]:
+        return {"status": 201, "body": allocate_manually(payment_id, request, principal)}
+
+    return _idempotent(f"payments.allocate.{payment_id}", principal, request, run)
+
+
+@app.route("/payments/{payment_id}/allocations/{allocation_id}/reversal", methods=["POST"])
+def post_allocation_reversal(payment_id: str, allocation_id: str) -> Response:
+    from functions.payments.unapply import ReversalRequest, unapply_allocation
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.APPLY_CASH)
+    request = _body(ReversalRequest)
+
+    def run() -> dict[str, Any]:
+        body = unapply_allocation(payment_id, allocation_id, request, principal)
+        return {"status": 200, "body": body}
+
+    operation = f"payments.unapply.{payment_id}.{allocation_id}"
+    return _idempotent(operation, principal, request, run)
+
+
 # --- Events: EventBridge -> SQS -> Lambda -----------------------------------------------------
 
 
@@ -660,6 +815,69 @@ def import_rows(event: Any) -> dict[str, Any]:
     from shared.adapters.bus_events import handle_bodies
 
     return handle_bodies(event.to_dict(), import_chunk_message, event.context)
+
+
+# --- Events: stock arriving fills backorders, oldest order first ------------------------------
+
+
+@app.on_sqs_message(queue="backorder-allocation", batch_size=10)
+def allocate_backorders(event: Any) -> dict[str, Any]:
+    from functions.orders.allocate_backorders import fill_backorders
+    from shared.adapters.bus_events import BusEvent, handle_batch
+
+    def allocate(message: BusEvent) -> None:
+        fill_backorders(message.detail.data["sku"], int(message.detail.data["available"]))
+
+    return handle_batch(event.to_dict(), allocate, event.context)
+
+
+# --- Events: invoicing -----------------------------------------------------------------------
+
+
+@app.on_sqs_message(queue="invoice-issuance", batch_size=10)
+def issue_invoices(event: Any) -> dict[str, Any]:
+    from functions.invoicing.issue_invoice import issue_for_event
+    from shared.adapters.bus_events import handle_batch
+
+    return handle_batch(event.to_dict(), issue_for_event, event.context)
+
+
+@app.on_sqs_message(queue="invoice-delivery", batch_size=10)
+def deliver_invoices(event: Any) -> dict[str, Any]:
+    from functions.invoicing.deliver_invoice import deliver_invoice
+    from shared.adapters.bus_events import handle_batch
+
+    return handle_batch(event.to_dict(), deliver_invoice, event.context)
+
+
+# --- Events: payments intake (gateway events; statements dropped in the bucket inbox) -------
+
+
+@app.on_sqs_message(queue="gateway-events", batch_size=10)
+def record_gateway_events(event: Any) -> dict[str, Any]:
+    from functions.payments.record_gateway_event import record_gateway_event
+    from shared.adapters.bus_events import handle_batch
+
+    return handle_batch(event.to_dict(), record_gateway_event, event.context)
+
+
+@app.on_sqs_message(queue="bank-statements", batch_size=1)
+def import_bank_statements(event: Any) -> dict[str, Any]:
+    from functions.payments.import_statement import import_from_message
+    from shared.adapters.bus_events import handle_bodies
+
+    return handle_bodies(event.to_dict(), import_from_message, event.context)
+
+
+# --- Events: cash application (payments received, disputed, disputes closed) ----------------
+
+
+@app.on_sqs_message(queue="cash-application", batch_size=10)
+def apply_cash(event: Any) -> dict[str, Any]:
+    from functions.payments.apply_cash import apply_for_event
+    from shared.adapters.bus_events import handle_batch
+
+    return handle_batch(event.to_dict(), apply_for_event, event.context)
 
 
 # --- The outbox: table stream -> EventBridge, plus the scheduled sweep --------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 import uuid
 import warnings
 from collections import Counter
@@ -47,6 +48,8 @@ class Phase:
     name: str
     detail: str = ""
     calls: Counter[Operation] = field(default_factory=Counter)
+    records: int = 0  # records in the batch, for Lambda invocations
+    seconds: float = 0.0  # wall time inside the handler, for Lambda invocations
 
     @property
     def total(self) -> int:
@@ -135,8 +138,13 @@ def _counted(
         invocations[name] += 1
         records = len(event.get("Records", [event]))
         detail = f"{kind} batch of {records} record{'' if records == 1 else 's'}"
-        with log.phase(f"{name} #{invocations[name]}", detail):
-            return handler(event, context)
+        with log.phase(f"{name} #{invocations[name]}", detail) as phase:
+            phase.records = records
+            started = time.perf_counter()
+            try:
+                return handler(event, context)
+            finally:
+                phase.seconds = time.perf_counter() - started
 
     return invoke
 
@@ -161,7 +169,7 @@ def measure() -> FlowReport:
         import app as app_module
 
         infra = boto3.session.Session(region_name=stack.REGION)  # the pump's, never counted
-        with _quiet_moto():
+        with quiet_moto():
             deployment = deploy_and_seed(infra)
         outputs, queues = deployment.outputs, deployment.queues
         reset_process_state()  # counting starts with no client, as in a fresh Lambda
@@ -173,7 +181,7 @@ def measure() -> FlowReport:
 
 
 @contextmanager
-def _quiet_moto() -> Iterator[None]:
+def quiet_moto() -> Iterator[None]:
     """Without moto's notes on what its CloudFormation skips (alarms, policies): known, noise."""
     moto_logger = logging.getLogger("moto")
     previous = moto_logger.level

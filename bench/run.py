@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from bench import aws_calls, cold_import
+from bench import aws_calls, cash_matching, cold_import, invoicing
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 PACKAGES = ("boto3", "botocore", "chalice", "aws-lambda-powertools", "pydantic", "moto")
@@ -32,6 +32,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--no-profile", action="store_true", help="skip the -X importtime breakdown"
+    )
+    parser.add_argument(
+        "--invoices",
+        type=int,
+        default=invoicing.DEFAULT_COUNT,
+        help="shipments invoiced by the invoicing benchmark (default %(default)s)",
     )
     parser.add_argument(
         "--output", type=Path, default=RESULTS, help="where to write (default bench/RESULTS.md)"
@@ -64,6 +70,8 @@ def render(
     cold: str,
     profile: str | None,
     calls: str,
+    invoices: str,
+    matching: str,
     argv: Sequence[str],
 ) -> str:
     """RESULTS.md: how it was run, on what, then each benchmark with how to read it."""
@@ -116,6 +124,30 @@ def render(
         "",
         calls,
         "",
+        "## Invoicing: invoices per second and AWS calls per invoice",
+        "",
+        "In-process under moto, one process on one core. Orders are placed, confirmed and shipped",
+        "over the API; the pump then runs `issue_invoices` on each `OrderShipped` (number,",
+        "invoice, ledger entry, credit exposure: one transaction) and `deliver_invoices` on each",
+        "`InvoiceIssued` (PDF and UBL rendered and stored in S3, one e-mail with the PDF).",
+        "Time is the wall time inside each worker's handler, summed over its invocations; moto",
+        "answers in microseconds where DynamoDB takes milliseconds, so on AWS the issuance rate",
+        "per worker is bound by latency, and the calls per invoice are the figure that travels.",
+        "",
+        invoices,
+        "",
+        "## Cash application: auto-match rate and wrong matches",
+        "",
+        "`shared.domain.matching.decide` over a seeded corpus (`bench/remittance_corpus.py`):",
+        "customers with legal forms and IBANs, open invoices (some of equal amounts), and",
+        "payments carrying realistic remittance noise (typos, OCR confusions, missing dashes,",
+        "several invoices per payment, partial and over-payments, early-payment discounts,",
+        "gateway metadata only, payer name only) plus payments that cannot be matched. The",
+        "truth is known for each; a wrong match is an automatic application that differs from it.",
+        "*Matchable* payments carry enough information for a person to apply them.",
+        "",
+        matching,
+        "",
     ]
     return "\n".join(parts)
 
@@ -134,7 +166,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     print("AWS calls: place and confirm one order under moto...", flush=True)
     calls = aws_calls.table(aws_calls.measure())
     print(calls)
-    options.output.write_text(render(options.repeat, load_before, cold, profile, calls, arguments))
+    print(f"invoicing: {options.invoices} shipments through the invoicing workers...", flush=True)
+    invoices = invoicing.table(invoicing.measure(options.invoices))
+    print(invoices)
+    print("cash application: the remittance corpus through the matcher...", flush=True)
+    matching = cash_matching.table(cash_matching.measure())
+    print(matching)
+    options.output.write_text(
+        render(options.repeat, load_before, cold, profile, calls, invoices, matching, arguments)
+    )
     print(f"written: {options.output}")
 
 

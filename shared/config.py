@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 from functools import cache
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from shared.domain.seller import Seller
 
 
 class Settings(BaseModel):
@@ -17,6 +21,9 @@ class Settings(BaseModel):
     documents_bucket: str = ""
     sender_email: str = ""  # the verified SES identity customer e-mails come from
     import_rows_queue_url: str = ""  # where the import file worker fans rows out to
+    seller_profile: str = ""  # the seller on invoices, as JSON (empty: the demo seller)
+    stripe_webhook_secret_parameter: str = ""  # SSM SecureString holding Stripe's signing secret
+    webhook_secrets_prefix: str = ""  # SSM path of generic providers' secrets: <prefix>/<provider>
     max_body_bytes: int = 256 * 1024
     idempotency_ttl_seconds: int = 96 * 3600  # Stripe retries for 3 days; keep a margin.
     outbox_publish_delay_seconds: int = 120  # the sweeper leaves younger events to the stream
@@ -32,4 +39,20 @@ def settings() -> Settings:
         documents_bucket=os.environ.get("DOCUMENTS_BUCKET", ""),
         sender_email=os.environ.get("SENDER_EMAIL", ""),
         import_rows_queue_url=os.environ.get("IMPORT_ROWS_QUEUE_URL", ""),
+        seller_profile=os.environ.get("SELLER_PROFILE", ""),
+        stripe_webhook_secret_parameter=os.environ.get("STRIPE_WEBHOOK_SECRET_PARAMETER", ""),
+        webhook_secrets_prefix=os.environ.get("WEBHOOK_SECRETS_PREFIX", ""),
     )
+
+
+@cache
+def seller() -> Seller:
+    """Who issues the invoices: the ``SellerProfile`` stack parameter, read once per process.
+
+    An empty profile stands for the demo seller, so the local stack and tests need none; a real
+    deployment must set it (its legal name, address, VAT id and bank account go on every invoice).
+    """
+    from shared.domain import seller as seller_domain
+
+    profile = settings().seller_profile.strip()
+    return seller_domain.load(profile) if profile else seller_domain.DEMO

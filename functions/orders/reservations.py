@@ -2,10 +2,11 @@
 
 A move is planned on a snapshot of stock levels and written in ONE transaction with the order's
 new version, its events, the conditional stock updates (never below zero) and the conditional
-credit update (never beyond the limit). If another order took the stock meanwhile, only the stock
-conditions fail: the move is planned again on fresh levels. A failed credit condition is
-reported to the caller (which holds the order); a failed order guard means the order itself
-changed, and the caller's retry will see it.
+credit update (never beyond the limit), with the backorder markers the move creates or clears
+(one per SKU the order waits for: how arriving stock finds it, oldest first). If another order
+took the stock meanwhile, only the stock conditions fail: the move is planned again on fresh
+levels. A failed credit condition is reported to the caller (which holds the order); a failed
+order guard means the order itself changed, and the caller's retry will see it.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def commit(plan: Callable[[], Move], *, consumed: tuple[str, str] | None = None)
         if move.credit is not None:
             state.append(move.credit)
         first_stock = len(state)
-        state += [*move.stock, *move.extra]
+        state += [*move.stock, *move.extra, *orders.backorder_markers(move.before, move.after)]
         try:
             outbox.commit(state, move.events, consumed=consumed)
         except StaleStateError as conflict:

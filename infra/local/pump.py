@@ -72,7 +72,11 @@ class EventPump:
         self._streams = session.client("dynamodbstreams")
         self._stream_arn = stream_arn
         self._retry_delay = retry_delay_seconds
-        self._iterators: dict[str, str | None] = {}
+        # Where each shard is read next, as (iterator type, sequence number); None: not at all.
+        # A fresh iterator is taken from it on every pass: in-process moto replaces the table
+        # (and its stream shard) when it rolls a failed transaction back, and an iterator kept
+        # from before would go on reading the discarded shard, missing every later record.
+        self._iterators: dict[str, tuple[str, str] | None] = {}
         self._consumers: list[_Consumer] = []
         self._publisher: Any = None
         self._stream_attempts: dict[str, int] = {}
@@ -119,18 +123,18 @@ class EventPump:
             "Shards"
         ]:
             shard_id = shard["ShardId"]
-            if shard_id not in self._iterators:
-                self._iterators[shard_id] = self._streams.get_shard_iterator(
-                    StreamArn=self._stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
-            iterator = self._iterators[shard_id]
-            if iterator is None:
+            position = self._iterators.setdefault(shard_id, ("TRIM_HORIZON", ""))
+            if position is None:
                 continue
+            iterator = self._iterator(shard_id, position)
             answer = self._streams.get_records(ShardIterator=iterator, Limit=100)
+            if answer["Records"]:
+                last = answer["Records"][-1]["dynamodb"]["SequenceNumber"]
+                position = ("AFTER_SEQUENCE_NUMBER", last)
             shaped = (self._stream_record(record) for record in answer["Records"])
             records = [record for record in shaped if matches(OUTBOX_EVENTS_ONLY, record)]
             if not records:
-                self._iterators[shard_id] = answer.get("NextShardIterator")
+                self._iterators[shard_id] = position
                 continue
             try:
                 result = (
@@ -143,22 +147,29 @@ class EventPump:
             moved += len(records)
             if not failures:
                 self._stream_attempts.pop(shard_id, None)
-                self._iterators[shard_id] = answer.get("NextShardIterator")
+                self._iterators[shard_id] = position
                 continue
             first = min(failures, key=int)
             attempts = self._stream_attempts[shard_id] = self._stream_attempts.get(shard_id, 0) + 1
             if attempts > self.STREAM_MAX_RETRIES:  # Lambda's on-failure destination, then move on
                 self._stream_attempts.pop(shard_id)
                 self._send_stream_failure(shard_id, first, records)
-                self._iterators[shard_id] = answer.get("NextShardIterator")
+                self._iterators[shard_id] = position
                 continue
-            self._iterators[shard_id] = self._streams.get_shard_iterator(
-                StreamArn=self._stream_arn,
-                ShardId=shard_id,
-                ShardIteratorType="AT_SEQUENCE_NUMBER",
-                SequenceNumber=first,
-            )["ShardIterator"]
+            self._iterators[shard_id] = ("AT_SEQUENCE_NUMBER", first)
         return moved
+
+    def _iterator(self, shard_id: str, position: tuple[str, str]) -> str:
+        kind, sequence_number = position
+        request: dict[str, Any] = {
+            "StreamArn": self._stream_arn,
+            "ShardId": shard_id,
+            "ShardIteratorType": kind,
+        }
+        if sequence_number:
+            request["SequenceNumber"] = sequence_number
+        iterator: str = self._streams.get_shard_iterator(**request)["ShardIterator"]
+        return iterator
 
     def _send_stream_failure(
         self, shard_id: str, first: str, records: list[dict[str, Any]]

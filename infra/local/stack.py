@@ -12,6 +12,11 @@ RESOURCES = Path(__file__).resolve().parents[1] / "resources.yaml"
 STACK_NAME = "otc-local"
 STAGE = "local"
 REGION = "us-east-1"
+# Signing secrets of the local stack's gateways: Stripe, and a generic provider "demo-pay".
+DEMO_WEBHOOK_SECRETS = {
+    "stripe": "whsec_local_stripe_0123456789abcdef",
+    "demo-pay": "whsec_local_demo_pay_0123456789abcdef",
+}
 
 
 def deploy(session: boto3.session.Session, stack_name: str = STACK_NAME) -> dict[str, str]:
@@ -29,6 +34,7 @@ def deploy(session: boto3.session.Session, stack_name: str = STACK_NAME) -> dict
     _apply_ttl(session, outputs)
     _verify_sender(session, outputs)
     _announce_new_documents(session, outputs)
+    _store_webhook_secrets(session, outputs)
     return outputs
 
 
@@ -67,6 +73,19 @@ def _announce_new_documents(session: boto3.session.Session, outputs: dict[str, s
     )
 
 
+def _store_webhook_secrets(session: boto3.session.Session, outputs: dict[str, str]) -> None:
+    """What the operator does on AWS before pointing a gateway at the API: one SecureString per
+    gateway under the stack's path (the stack itself never holds a secret)."""
+    ssm = session.client("ssm")
+    for provider, secret in DEMO_WEBHOOK_SECRETS.items():
+        ssm.put_parameter(
+            Name=f"{outputs['WebhookSecretsPrefix']}/{provider}",
+            Value=secret,
+            Type="SecureString",
+            Overwrite=True,
+        )
+
+
 def environment(outputs: dict[str, str]) -> dict[str, str]:
     """The variables the Lambda functions get from the packaged template, for the same resources."""
     return {
@@ -76,6 +95,8 @@ def environment(outputs: dict[str, str]) -> dict[str, str]:
         "DOCUMENTS_BUCKET": outputs["DocumentsBucketName"],
         "SENDER_EMAIL": outputs["SenderEmail"],
         "IMPORT_ROWS_QUEUE_URL": outputs["ImportRowsQueueUrl"],
+        "WEBHOOK_SECRETS_PREFIX": outputs["WebhookSecretsPrefix"],
+        "STRIPE_WEBHOOK_SECRET_PARAMETER": f"{outputs['WebhookSecretsPrefix']}/stripe",
     }
 
 

@@ -38,6 +38,9 @@ ENVIRONMENT: dict[str, Any] = {
     "DOCUMENTS_BUCKET": {"Ref": "DocumentsBucket"},
     "SENDER_EMAIL": {"Ref": "SenderEmail"},
     "IMPORT_ROWS_QUEUE_URL": {"Ref": "ImportRowsQueue"},
+    "SELLER_PROFILE": {"Ref": "SellerProfile"},
+    "WEBHOOK_SECRETS_PREFIX": {"Fn::Sub": "${WebhookSecretsPath}/${Stage}"},
+    "STRIPE_WEBHOOK_SECRET_PARAMETER": {"Fn::Sub": "${WebhookSecretsPath}/${Stage}/stripe"},
 }
 
 
@@ -83,7 +86,7 @@ def merge(chalice: Template, resources: Template, *, stream_placeholder: str) ->
 def _add_sections(template: Template, resources: Template) -> None:
     if "Description" in resources:
         template["Description"] = resources["Description"]
-    for section in ("Parameters", "Conditions", "Resources", "Outputs"):
+    for section in ("Parameters", "Rules", "Conditions", "Resources", "Outputs"):
         ours = resources.get(section, {})
         theirs = template.setdefault(section, {})
         if clash := sorted(set(ours) & set(theirs)):

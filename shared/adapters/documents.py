@@ -95,6 +95,17 @@ def write(
     aws.client("s3").put_object(**request)
 
 
+def exists(key: str) -> bool:
+    """Whether an object is stored under ``key`` (a HEAD: no body is read)."""
+    try:
+        aws.client("s3").head_object(Bucket=bucket(), Key=key)
+    except ClientError as error:
+        if error.response["Error"]["Code"] in _NOT_FOUND:
+            return False
+        raise
+    return True
+
+
 def share(key: str, *, seconds: int = 300, filename: str | None = None) -> str:
     """A presigned GET of ``key`` valid for ``seconds`` (anyone holding it may download)."""
     params: dict[str, Any] = {"Bucket": bucket(), "Key": key}

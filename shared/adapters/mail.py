@@ -1,10 +1,26 @@
-"""Sending e-mail through SES v2: one message, plain text and HTML, to one recipient."""
+"""Sending e-mail through SES v2: one message, plain text and HTML, to one recipient.
+
+``send`` sends a simple message; ``send_raw`` builds a MIME message with attachments (SES's
+simple content has none) and sends it as raw content.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.policy import SMTP
 
 from shared.adapters import aws
 
 CHARSET = "UTF-8"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    content_type: str  # e.g. "application/pdf"
 
 
 def send(*, sender: str, recipient: str, subject: str, text: str, html: str) -> str:
@@ -23,3 +39,58 @@ def send(*, sender: str, recipient: str, subject: str, text: str, html: str) -> 
         },
     )
     return str(answer["MessageId"])
+
+
+def send_raw(
+    *,
+    sender: str,
+    recipient: str,
+    subject: str,
+    text: str,
+    html: str,
+    attachments: Sequence[Attachment] = (),
+) -> str:
+    """Send one e-mail with attachments and return SES's MessageId (SES errors propagate)."""
+    message = mime_message(
+        sender=sender,
+        recipient=recipient,
+        subject=subject,
+        text=text,
+        html=html,
+        attachments=attachments,
+    )
+    answer = aws.client("sesv2").send_email(
+        FromEmailAddress=sender,
+        Destination={"ToAddresses": [recipient]},
+        Content={"Raw": {"Data": message.as_bytes()}},
+    )
+    return str(answer["MessageId"])
+
+
+def mime_message(
+    *,
+    sender: str,
+    recipient: str,
+    subject: str,
+    text: str,
+    html: str,
+    attachments: Sequence[Attachment] = (),
+) -> EmailMessage:
+    """multipart/mixed: the text and HTML bodies as alternatives, then each attachment.
+
+    Bodies are quoted-printable, attachments base64, so the message is 7-bit ASCII whatever the
+    text holds. The SMTP policy writes CRLF line ends and refuses header values with line
+    breaks, so nothing in a subject can inject a header.
+    """
+    message = EmailMessage(policy=SMTP)
+    message["From"] = sender
+    message["To"] = recipient
+    message["Subject"] = subject
+    message.set_content(text, charset="utf-8", cte="quoted-printable")
+    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    for attachment in attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        message.add_attachment(
+            attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
+    return message

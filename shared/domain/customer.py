@@ -56,6 +56,8 @@ CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 DecimalString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
 PolicyName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
 StatusName = Literal["active", "credit_hold", "closed"]
+# How shipments are billed: one invoice per shipment, or one per order once all of it shipped.
+InvoicingMode = Literal["per_shipment", "per_order"]
 
 
 class CustomerStatus(StrEnum):
@@ -124,6 +126,7 @@ class CustomerRequest(BaseModel):
     payment_terms: PaymentTerms = NET_30
     credit_limit: DecimalString = "0"  # in ``currency``; above 0 is a credit decision
     dunning_policy: PolicyName = "default"
+    invoicing: InvoicingMode = "per_shipment"
 
     @field_validator("currency")
     @classmethod
@@ -156,6 +159,7 @@ class CustomerPatch(BaseModel):
     payment_terms: PaymentTerms | None = None
     credit_limit: DecimalString | None = None
     dunning_policy: PolicyName | None = None
+    invoicing: InvoicingMode | None = None
     status: StatusName | None = None
 
     @field_validator(
@@ -165,6 +169,7 @@ class CustomerPatch(BaseModel):
         "payment_terms",
         "credit_limit",
         "dunning_policy",
+        "invoicing",
         "status",
     )
     @classmethod
@@ -191,6 +196,7 @@ class Customer(BaseModel):
     payment_terms: PaymentTerms = NET_30
     credit_limit: Decimal = Decimal(0)
     dunning_policy: str = "default"
+    invoicing: InvoicingMode = "per_shipment"
     status: CustomerStatus = CustomerStatus.ACTIVE
     version: int = 1
     created_at: datetime = Field(default_factory=clock.now)
@@ -232,6 +238,7 @@ class Customer(BaseModel):
             "payment_terms": self.field_wire("payment_terms"),
             "credit_limit": self.field_wire("credit_limit"),
             "dunning_policy": self.dunning_policy,
+            "invoicing": self.invoicing,
             "status": self.status.value,
             "version": self.version,
             "created_at": clock.iso(self.created_at),
@@ -266,6 +273,7 @@ def open_account(request: CustomerRequest, actor: str) -> tuple[Customer, Domain
         payment_terms=request.payment_terms,
         credit_limit=credit_limit_amount(request.credit_limit, request.currency),
         dunning_policy=request.dunning_policy,
+        invoicing=request.invoicing,
         status=CustomerStatus.ACTIVE,
         version=1,
         created_at=now,

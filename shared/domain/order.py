@@ -418,6 +418,28 @@ def ship(
     return shipped, shipment, event
 
 
+def allocate(order: Order, sku: str, reserved: Mapping[int, int]) -> tuple[Order, DomainEvent]:
+    """Backordered units of ``sku`` get stock: ``reserved`` is the new reservation per line
+    number of that SKU (never less than held, never more than not yet shipped)."""
+    if order.status not in HOLDS_STOCK:
+        raise OrderTransitionError(f"order {order.order_id} is {order.status}; it holds no stock")
+    allocated = 0
+    lines: list[OrderLine] = []
+    for line in order.lines:
+        if line.sku != sku or not line.tracked or line.line_no not in reserved:
+            lines.append(line)
+            continue
+        units = reserved[line.line_no]
+        if not line.reserved <= units <= line.quantity - line.shipped:
+            raise ValueError(f"line {line.line_no}: cannot hold {units} of {sku}")
+        allocated += units - line.reserved
+        lines.append(line.model_copy(update={"reserved": units}))
+    if allocated <= 0:
+        raise OrderTransitionError(f"order {order.order_id} waits for no {sku} to allocate")
+    after = _next(order, lines=tuple(lines))
+    return after, _event("BackorderAllocated", after, sku=sku, allocated=allocated)
+
+
 def mark_untracked(order: Order, skus: set[str]) -> Order:
     """The same order knowing which SKUs keep no stock (services): they never backorder."""
     lines = tuple(line.model_copy(update={"tracked": line.sku not in skus}) for line in order.lines)

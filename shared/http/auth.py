@@ -27,7 +27,7 @@ MAX_KEY_LENGTH = 128
 class Action(StrEnum):
     """What an endpoint does; each role may do a fixed set (checked by ``Principal.require``)."""
 
-    READ = "read"  # read orders, customers, catalog, stock (partners: their customers only)
+    READ = "read"  # read orders, invoices, customers, catalog, stock (partners: their customers')
     PLACE_ORDERS = "place_orders"  # place, amend, cancel orders
     SHIP_ORDERS = "ship_orders"  # record shipments (a 3PL partner, or staff)
     MANAGE_CUSTOMERS = "manage_customers"  # create and edit customer accounts
@@ -35,13 +35,24 @@ class Action(StrEnum):
     MANAGE_CATALOG = "manage_catalog"  # items, prices, stock levels
     MANAGE_ACCESS = "manage_access"  # partners, staff, API keys, webhooks
     IMPORT_DATA = "import_data"  # data migration
+    ISSUE_CREDIT_NOTES = "issue_credit_notes"  # correct issued invoices with credit notes
+    RECORD_PAYMENTS = "record_payments"  # manual payments, bank statement uploads
+    APPLY_CASH = "apply_cash"  # allocate payments to invoices by hand, take allocations back
 
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.PARTNER: frozenset({Action.READ, Action.PLACE_ORDERS, Action.SHIP_ORDERS}),
     Role.ADMIN: frozenset(Action),
     Role.CREDIT_MANAGER: frozenset({Action.READ, Action.DECIDE_CREDIT}),
-    Role.AR_CLERK: frozenset({Action.READ, Action.MANAGE_CUSTOMERS}),
+    Role.AR_CLERK: frozenset(
+        {
+            Action.READ,
+            Action.MANAGE_CUSTOMERS,
+            Action.ISSUE_CREDIT_NOTES,
+            Action.RECORD_PAYMENTS,
+            Action.APPLY_CASH,
+        }
+    ),
     Role.AUDITOR: frozenset({Action.READ}),
 }
 

@@ -135,6 +135,103 @@ def add_open_receivables(customer_id: str, amount: Decimal) -> Update:
     )
 
 
+def invoice_issued(customer_id: str, released: Decimal, billed: Decimal) -> Update:
+    """An invoice turns order exposure into a receivable: ``released`` (the net amount of the
+    order it bills) leaves the uninvoiced orders, ``billed`` (the invoice total, tax included)
+    joins the open receivables. One update, as a transaction may touch the item only once."""
+    _not_negative("released", released)
+    _not_negative("billed", billed)
+    return Update(
+        key=credit_key(customer_id),
+        expression=(
+            "SET uninvoiced_orders = uninvoiced_orders - :released, "
+            "open_receivables = open_receivables + :billed, "
+            "headroom = headroom + :released - :billed, updated_at = :now"
+        ),
+        condition=f"{_EXISTS} AND uninvoiced_orders >= :released",
+        values={":released": released, ":billed": billed, ":now": clock.iso(clock.now())},
+    )
+
+
+def settle_receivables(customer_id: str, amount: Decimal) -> Update:
+    """Receivables that are no longer owed (credited, or paid): never below zero."""
+    _not_negative("amount", amount)
+    return _move(
+        customer_id,
+        "open_receivables = open_receivables - :amount, headroom = headroom + :amount",
+        amount,
+        condition=f"{_EXISTS} AND open_receivables >= :amount",
+    )
+
+
+def add_unapplied_cash(customer_id: str, amount: Decimal) -> Update:
+    """Money received for the customer and not applied yet lowers its exposure."""
+    _not_negative("amount", amount)
+    return _move(
+        customer_id,
+        "unapplied_cash = unapplied_cash + :amount, headroom = headroom + :amount",
+        amount,
+        condition=_EXISTS,
+    )
+
+
+def release_unapplied_cash(customer_id: str, amount: Decimal) -> Update:
+    """Unapplied money that leaves (refunded): never more than is held."""
+    _not_negative("amount", amount)
+    return _move(
+        customer_id,
+        "unapplied_cash = unapplied_cash - :amount, headroom = headroom - :amount",
+        amount,
+        condition=f"{_EXISTS} AND unapplied_cash >= :amount",
+    )
+
+
+def cash_moved(
+    customer_id: str,
+    *,
+    settled: Decimal = Decimal(0),
+    reopened: Decimal = Decimal(0),
+    received: Decimal = Decimal(0),
+    released: Decimal = Decimal(0),
+) -> Update:
+    """Cash application in one update (a transaction may touch the item only once).
+
+    ``settled`` (cash plus discount applied) leaves the open receivables and ``reopened`` (an
+    allocation taken back) rejoins them; ``received`` (money of a payer identified only now, or
+    cash an allocation gave back) joins the unapplied cash and ``released`` (cash applied, or
+    refunded) leaves it. Neither figure may end below zero.
+    """
+    for name, value in (
+        ("settled", settled),
+        ("reopened", reopened),
+        ("received", received),
+        ("released", released),
+    ):
+        _not_negative(name, value)
+    return Update(
+        key=credit_key(customer_id),
+        expression=(
+            "SET open_receivables = open_receivables - :settled + :reopened, "
+            "unapplied_cash = unapplied_cash + :received - :released, "
+            "headroom = headroom + :settled - :reopened + :received - :released, "
+            "updated_at = :now"
+        ),
+        condition=(
+            f"{_EXISTS} AND open_receivables >= :receivables_floor "
+            "AND unapplied_cash >= :cash_floor"
+        ),
+        values={
+            ":settled": settled,
+            ":reopened": reopened,
+            ":received": received,
+            ":released": released,
+            ":receivables_floor": max(Decimal(0), settled - reopened),
+            ":cash_floor": max(Decimal(0), released - received),
+            ":now": clock.iso(clock.now()),
+        },
+    )
+
+
 def change_limit(customer_id: str, previous: Decimal, new: Decimal) -> Update:
     """Set a new limit; the headroom moves by the difference. Fails unless ``previous`` is the
     stored limit, so a change computed from a stale read can never skew the headroom."""

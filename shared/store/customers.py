@@ -49,6 +49,7 @@ def to_item(customer: Customer) -> Item:
         "payment_terms": customer.payment_terms.model_dump(),
         "credit_limit": customer.credit_limit,
         "dunning_policy": customer.dunning_policy,
+        "invoicing": customer.invoicing,
         "status": customer.status.value,
         "version": customer.version,
         "created_at": clock.iso(customer.created_at),
@@ -62,7 +63,8 @@ def listing_sort_key(customer: Customer) -> str:
 
 
 def from_item(item: Item) -> Customer:
-    """The account (items written before accounts had terms and limits read with defaults)."""
+    """The account (items written before accounts had terms, limits or an invoicing setting read
+    with defaults)."""
     address, terms = item.get("billing_address"), item.get("payment_terms")
     created_at = item.get("created_at") or clock.now()
     return Customer(
@@ -76,6 +78,7 @@ def from_item(item: Item) -> Customer:
         payment_terms=PaymentTerms.from_stored(terms) if terms else NET_30,
         credit_limit=Decimal(item.get("credit_limit", 0)),
         dunning_policy=item.get("dunning_policy", "default"),
+        invoicing=item.get("invoicing", "per_shipment"),
         status=CustomerStatus(item.get("status", CustomerStatus.ACTIVE.value)),
         version=int(item.get("version", 1)),
         created_at=created_at,

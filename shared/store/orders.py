@@ -9,7 +9,7 @@ from typing import Any
 from shared import clock
 from shared.domain.order import Address, Order, OrderLine, OrderStatus, Shipment
 from shared.store import table
-from shared.store.table import Item, Page, Put
+from shared.store.table import Delete, Item, Page, Put, Write
 
 
 def order_key(order_id: str) -> tuple[str, str]:
@@ -91,6 +91,46 @@ def shipment_record(order: Order, shipment: Shipment) -> Put:
     )
 
 
+# --- backorder markers: BACKORDER#<sku> / <created>#<order id>, oldest first ------------------
+
+
+def backorder_key(sku: str, order: Order) -> tuple[str, str]:
+    return f"BACKORDER#{sku}", f"{clock.iso(order.created_at)}#{order.order_id}"
+
+
+def backordered_skus(order: Order) -> set[str]:
+    """Tracked SKUs this order waits for; only an order that holds stock waits (a held or
+    cancelled order holds nothing and waits for nothing)."""
+    if not order.holds_stock:
+        return set()
+    return {line.sku for line in order.lines if line.tracked and line.backordered > 0}
+
+
+def backorder_markers(before: Order, after: Order) -> list[Write]:
+    """The marker writes that keep one marker per (SKU, order) while the order waits for it."""
+    waited, waits = backordered_skus(before), backordered_skus(after)
+    puts: list[Write] = [
+        Put(
+            item={
+                "pk": (key := backorder_key(sku, after))[0],
+                "sk": key[1],
+                "entity": "Backorder",
+                "sku": sku,
+                "order_id": after.order_id,
+                "customer_id": after.customer_id,
+            }
+        )
+        for sku in sorted(waits - waited)
+    ]
+    deletes: list[Write] = [Delete(backorder_key(sku, before)) for sku in sorted(waited - waits)]
+    return puts + deletes
+
+
+def backorders(sku: str, *, limit: int, cursor: str | None) -> Page:
+    """One page of the orders waiting for ``sku``, oldest first."""
+    return table.query_page(f"BACKORDER#{sku}", limit=limit, cursor=cursor)
+
+
 def list_for_customer(
     customer_id: str, *, since: str | None, until: str | None, limit: int, cursor: str | None
 ) -> Page:
@@ -117,3 +157,15 @@ def list_by_status(
         cursor=cursor,
         descending=True,
     )
+
+
+def shipments(order_id: str) -> list[Shipment]:
+    """Every shipment of the order, in the order they were recorded (ids are time-ordered)."""
+    pk, _ = order_key(order_id)
+    found: list[Shipment] = []
+    cursor: str | None = None
+    while True:
+        page = table.query_page(pk, sk_from="SHIPMENT#", sk_to="SHIPMENT#~", cursor=cursor)
+        found += [Shipment.model_validate(item) for item in page.items]
+        if not (cursor := page.cursor):
+            return found

@@ -78,7 +78,27 @@ class Update:
         return {"Update": request}
 
 
-Write = Put | Update
+@dataclass(frozen=True)
+class Delete:
+    """Delete one item (no error if it is already gone), guarded by ``condition`` if given."""
+
+    key: tuple[str, str]
+    condition: str | None = None
+    values: Item = field(default_factory=dict)
+
+    def to_request(self, table: str) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "TableName": table,
+            "Key": to_dynamo({"pk": self.key[0], "sk": self.key[1]}),
+        }
+        if self.condition:
+            request["ConditionExpression"] = self.condition
+        if self.values:
+            request["ExpressionAttributeValues"] = to_dynamo(self.values)
+        return {"Delete": request}
+
+
+Write = Put | Update | Delete
 
 
 class TransactionConflictError(Exception):

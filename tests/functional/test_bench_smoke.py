@@ -7,7 +7,7 @@ failing number. Cold import times are only checked to exist.
 from __future__ import annotations
 
 import app as app_module
-from bench import aws_calls, cold_import
+from bench import aws_calls, cold_import, invoicing
 
 PLACE_AND_CONFIRM = [
     (
@@ -123,3 +123,29 @@ def test_placing_and_confirming_one_order_makes_exactly_these_aws_calls():
     # a replay reads the key and finds the stored answer through the failed conditional put
     assert report.replay.breakdown() == {"dynamodb.GetItem": 1, "dynamodb.PutItem": 1}
     assert report.unattributed is None
+
+
+def test_invoicing_bench_counts_the_calls_of_each_invoice():
+    # When two shipments go through both invoicing workers
+    figures = {worker.name: worker for worker in invoicing.measure(count=2)}
+
+    # Then each invoice costs exactly these calls, and the workers took measurable time
+    issue, deliver = figures["issue_invoices"], figures["deliver_invoices"]
+    assert issue.records == deliver.records == 2
+    # order, customer, shipments, source guards, counter; then the one transaction
+    assert issue.calls_per_record() == {
+        "dynamodb.BatchGetItem": 1,
+        "dynamodb.GetItem": 3,
+        "dynamodb.Query": 1,
+        "dynamodb.TransactWriteItems": 1,
+    }
+    # invoice; PDF and UBL; claim, send, mark sent
+    assert deliver.calls_per_record() == {
+        "dynamodb.GetItem": 1,
+        "dynamodb.PutItem": 1,
+        "dynamodb.UpdateItem": 1,
+        "s3.PutObject": 2,
+        "sesv2.SendEmail": 1,
+    }
+    assert issue.seconds > 0 and deliver.seconds > 0
+    assert "issue_invoices" in invoicing.table(list(figures.values()))

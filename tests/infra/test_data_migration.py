@@ -18,6 +18,11 @@ pytestmark = pytest.mark.infra
 Template = dict[str, Any]
 KIND_OBJECTS = [{"Fn::Sub": f"${{DocumentsBucket.Arn}}/imports/{kind}/*"} for kind in KINDS]
 REPORTS = {"Fn::Sub": "${DocumentsBucket.Arn}/imports/reports/*"}
+INVOICE_DOCUMENTS = {"Fn::Sub": "${DocumentsBucket.Arn}/invoices/*"}  # links to invoice documents
+PAYMENT_EVIDENCE = [  # verified webhook bodies and posted bank statements (payments intake)
+    {"Fn::Sub": "${DocumentsBucket.Arn}/webhooks/*"},
+    {"Fn::Sub": "${DocumentsBucket.Arn}/statements/*"},
+]
 
 
 def _s3_grants(template: Template, function_id: str, action: str) -> list[Any]:
@@ -76,13 +81,14 @@ def test_the_row_queue_is_filled_by_the_file_worker_alone(template: Template) ->
 
 def test_import_functions_touch_only_their_part_of_the_bucket(template: Template) -> None:
     # The file worker reads uploaded files and writes reports; the row worker writes reports;
-    # the API stores uploads and signs links to reports (a presigned URL needs the signer's grant)
+    # the API stores uploads and signs links to reports and invoice documents (a presigned URL
+    # needs the signer's grant)
     assert _s3_grants(template, "StartImports", "s3:GetObject") == KIND_OBJECTS
     assert _s3_grants(template, "StartImports", "s3:PutObject") == [REPORTS]
     assert _s3_grants(template, "ImportRows", "s3:GetObject") == []
     assert _s3_grants(template, "ImportRows", "s3:PutObject") == [REPORTS]
-    assert _s3_grants(template, "APIHandler", "s3:PutObject") == KIND_OBJECTS
-    assert _s3_grants(template, "APIHandler", "s3:GetObject") == [REPORTS]
+    assert _s3_grants(template, "APIHandler", "s3:PutObject") == [*KIND_OBJECTS, *PAYMENT_EVIDENCE]
+    assert _s3_grants(template, "APIHandler", "s3:GetObject") == [REPORTS, INVOICE_DOCUMENTS]
     # and the workers' S3 grants name keys under imports/, never the whole bucket
     for function_id in ("StartImports", "ImportRows"):
         for statement in role_statements(template, function_id):

@@ -48,7 +48,7 @@ def test_a_webhook_is_retried_eight_times_before_it_is_dead_lettered(template: T
     assert queue["RedrivePolicy"]["maxReceiveCount"] == 8
 
 
-def test_only_the_notifier_may_send_email_and_only_from_the_sender(template: Template) -> None:
+def test_only_the_mailers_may_send_email_and_only_from_the_sender(template: Template) -> None:
     # Given every statement naming an SES action, per function
     ses = {
         function_id: [
@@ -59,12 +59,20 @@ def test_only_the_notifier_may_send_email_and_only_from_the_sender(template: Tem
         for function_id in of_type(template, FUNCTION)
     }
 
-    # Then only NotifyCustomers has one: SendEmail on the sender identity, from that address
-    assert {function_id for function_id, found in ses.items() if found} == {"NotifyCustomers"}
-    [statement] = ses["NotifyCustomers"]
-    assert as_list(statement["Action"]) == ["ses:SendEmail"]
-    assert as_list(statement["Resource"]) == [SENDER_IDENTITY]
-    assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SenderEmail"}}}
+    # Then only the customer notifier and the invoice deliverer have one: sending on the sender
+    # identity, from that address (raw MIME for the invoice attachments)
+    mailers = {function_id for function_id, found in ses.items() if found}
+    assert mailers == {"NotifyCustomers", "DeliverInvoices"}
+    actions = {
+        "NotifyCustomers": ["ses:SendEmail"],
+        "DeliverInvoices": ["ses:SendEmail", "ses:SendRawEmail"],
+    }
+    for function_id in mailers:
+        [statement] = ses[function_id]
+        assert as_list(statement["Action"]) == actions[function_id]
+        assert as_list(statement["Resource"]) == [SENDER_IDENTITY]
+        sender_only = {"StringEquals": {"ses:FromAddress": {"Ref": "SenderEmail"}}}
+        assert statement["Condition"] == sender_only
 
 
 def test_the_stack_creates_the_identity_the_functions_send_from(template: Template) -> None:

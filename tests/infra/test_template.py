@@ -63,12 +63,18 @@ def test_every_function_runs_python312_on_arm64_with_active_tracing(template: Te
     assert set(functions) == {
         "APIHandler",
         "ConfirmOrders",
+        "AllocateBackorders",
+        "IssueInvoices",
+        "DeliverInvoices",
         "NotifyCustomers",
         "DeliverWebhooks",
         "PublishEvents",
         "SweepOutbox",
         "StartImports",
         "ImportRows",
+        "RecordGatewayEvents",
+        "ImportBankStatements",
+        "ApplyCash",
     }
     for function_id, function in functions.items():
         properties = function["Properties"]
@@ -85,6 +91,9 @@ def test_every_function_finds_the_stack_resources_in_its_environment(template: T
         "EVENT_BUS_NAME": {"Fn::GetAtt": ["EventBus", "Name"]},
         "DOCUMENTS_BUCKET": {"Ref": "DocumentsBucket"},
         "SENDER_EMAIL": {"Ref": "SenderEmail"},
+        "SELLER_PROFILE": {"Ref": "SellerProfile"},
+        "WEBHOOK_SECRETS_PREFIX": {"Fn::Sub": "${WebhookSecretsPath}/${Stage}"},
+        "STRIPE_WEBHOOK_SECRET_PARAMETER": {"Fn::Sub": "${WebhookSecretsPath}/${Stage}/stripe"},
     }
 
     # Then every function gets it, next to what .chalice/config.json sets
@@ -141,8 +150,14 @@ def test_every_dead_letter_queue_has_an_alarm(template: Template) -> None:
     # Then each has an alarm on visible messages that notifies someone
     assert {
         "OrderConfirmationDeadLetterQueue",
+        "BackorderAllocationDeadLetterQueue",
+        "InvoiceIssuanceDeadLetterQueue",
+        "InvoiceDeliveryDeadLetterQueue",
         "CustomerNotificationsDeadLetterQueue",
         "PartnerWebhooksDeadLetterQueue",
+        "GatewayEventsDeadLetterQueue",
+        "BankStatementsDeadLetterQueue",
+        "CashApplicationDeadLetterQueue",
         "BusDeadLetterQueue",
         "PublisherDeadLetterQueue",
     } <= (dead_letter_queues)

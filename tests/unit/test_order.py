@@ -188,3 +188,29 @@ def test_the_total_is_the_sum_of_rounded_line_totals(lines, currency):
     order, event = _placed(currency, tuple(lines))
     assert order.total == sum((line.line_total for line in order.lines), Decimal(0))
     assert event.data["total"]["amount"] == str(order.total)
+
+
+def test_allocating_fills_a_backordered_line_and_leaves_the_others():
+    order = _confirmed({1: 1, 2: 1})  # A: 1 of 3 reserved, 2 backordered
+    allocated, event = order_domain.allocate(order, "A", {1: 3})
+    assert [(line.reserved, line.backordered) for line in allocated.lines] == [(3, 0), (1, 0)]
+    assert allocated.version == order.version + 1
+    assert allocated.status is OrderStatus.CONFIRMED
+    assert event.detail_type == "BackorderAllocated"
+    assert (event.data["sku"], event.data["allocated"]) == ("A", 2)
+
+
+def test_allocating_never_takes_back_nor_exceeds_what_is_outstanding():
+    order = _confirmed({1: 1, 2: 1})
+    with pytest.raises(ValueError):
+        order_domain.allocate(order, "A", {1: 0})
+    with pytest.raises(ValueError):
+        order_domain.allocate(order, "A", {1: 4})
+    with pytest.raises(OrderTransitionError):
+        order_domain.allocate(order, "A", {1: 1})  # nothing new to hold
+
+
+def test_an_order_that_holds_no_stock_gets_no_allocation():
+    held, _ = order_domain.hold(_confirmed({1: 1, 2: 1}), "limit")
+    with pytest.raises(OrderTransitionError):
+        order_domain.allocate(held, "A", {1: 3})

@@ -1,0 +1,1 @@
+"""Invoicing: issuing invoices and credit notes, and rendering and delivering their documents."""

@@ -1,0 +1,171 @@
+"""Issue a credit note against an invoice (POST /invoices/{invoice_id}/credit-notes).
+
+An issued invoice never changes; a credit note corrects it, for some quantities of some lines
+or (lines omitted) for everything not yet credited. ONE transaction writes:
+
+- the next number of the credit note series (gap-free, like invoices);
+- the credit note (an invoice item of kind ``credit_note``, status ``issued``);
+- the invoice's next version (credited quantities and taxes, amount due, status), guarded by
+  the version that was read;
+- the journal entry: revenue and VAT debited, the receivable credited by what was still open
+  (any rest is owed to the customer, as unapplied cash);
+- the credit move: open receivables down by what the note took off the amount due;
+- ``CreditNoteIssued`` and ``InvoiceCredited``.
+
+If someone else wrote the invoice meanwhile (a payment, another note), it is read again and the
+note computed anew, once; a second conflict answers 409.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from functions.invoicing.get_invoice import readable_invoice
+from shared import clock, ids
+from shared.config import seller as configured_seller
+from shared.domain import invoice as invoice_domain
+from shared.domain import ledger as ledger_domain
+from shared.domain import numbering
+from shared.domain.events import DomainEvent
+from shared.domain.invoice import CreditError, DocumentKind, Invoice, InvoiceStatus
+from shared.http import problems
+from shared.http.auth import Principal
+from shared.store import credit, invoices, outbox, series
+from shared.store import ledger as ledger_store
+from shared.store.outbox import StaleStateError
+from shared.store.table import Update, Write
+
+MAX_LINES = 200
+ATTEMPTS = 2  # the first read, and one more after a concurrent write to the invoice
+_INVOICE_INDEX = 2  # in the transaction: counter, credit note, invoice, ...
+
+QuantityString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class CreditLineRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    line_no: int = Field(ge=1)  # the invoice's line number
+    quantity: QuantityString
+
+    @field_validator("quantity")
+    @classmethod
+    def _above_zero(cls, value: str) -> str:
+        if Decimal(value) <= 0:
+            raise ValueError("must be above 0")
+        return value
+
+
+class CreditNoteRequest(BaseModel):
+    """What to credit and why; without ``lines``, everything not yet credited."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    reason: Reason
+    lines: list[CreditLineRequest] | None = Field(default=None, min_length=1, max_length=MAX_LINES)
+
+    @field_validator("lines")
+    @classmethod
+    def _one_entry_per_line(
+        cls, lines: list[CreditLineRequest] | None
+    ) -> list[CreditLineRequest] | None:
+        numbers = [line.line_no for line in lines or []]
+        if len(set(numbers)) != len(numbers):
+            raise ValueError("name each invoice line once")
+        return lines
+
+    def quantities(self) -> dict[int, Decimal] | None:
+        if self.lines is None:
+            return None
+        return {line.line_no: Decimal(line.quantity) for line in self.lines}
+
+
+def issue_credit_note(invoice_id: str, request: CreditNoteRequest, principal: Principal) -> Invoice:
+    """The numbered credit note; problems: 404 unknown, 409 not creditable, 422 bad lines."""
+    for attempt in range(ATTEMPTS):
+        invoice = _creditable(invoice_id, principal)
+        try:
+            return _write(invoice, request, principal)
+        except StaleStateError as stale:
+            if _INVOICE_INDEX not in stale.failed:
+                raise
+            if attempt == ATTEMPTS - 1:
+                raise problems.conflict(
+                    "concurrent-modification",
+                    "the invoice changed meanwhile; read it again and retry",
+                ) from None
+    raise AssertionError("unreachable")
+
+
+def _creditable(invoice_id: str, principal: Principal) -> Invoice:
+    invoice = readable_invoice(invoice_id, principal)
+    if invoice is None:
+        raise problems.conflict(
+            "not-creditable", f"{invoice_id} was imported from the legacy system; it has no lines"
+        )
+    if invoice.kind is DocumentKind.CREDIT_NOTE:
+        raise problems.conflict(
+            "not-creditable", f"{invoice.number} is a credit note; only invoices are credited"
+        )
+    if invoice.status is InvoiceStatus.CREDITED:
+        raise problems.conflict("fully-credited", f"invoice {invoice.number} is fully credited")
+    return invoice
+
+
+def _write(invoice: Invoice, request: CreditNoteRequest, principal: Principal) -> Invoice:
+    seller = configured_seller()
+    try:
+        draft = invoice_domain.credit_note(
+            invoice,
+            credit_note_id=ids.new_id("cn"),
+            quantities=request.quantities(),
+            reason=request.reason,
+            issued_at=clock.now(),
+        )
+    except CreditError as error:
+        raise _refused(error, request) from None
+    settled = min(draft.total, invoice.amount_due)
+
+    def write(number: int, counter: Update) -> Invoice:
+        note = invoice_domain.numbered(draft, number, seller)
+        credited = invoice_domain.apply_credit(invoice, note)
+        state: list[Write] = [
+            counter,
+            *invoices.issue_writes(note),
+            invoices.replacing(credited, invoice),
+            *ledger_store.post(ledger_domain.for_credit_note(note, open_before=invoice.amount_due)),
+        ]
+        if settled > 0:
+            state.append(credit.settle_receivables(invoice.customer_id, settled))
+        events = [
+            invoice_domain.issued_event(note),
+            _credited_event(credited, note, principal),
+        ]
+        outbox.commit(state, events)
+        return note
+
+    series_name = numbering.series(seller.credit_note_prefix, draft.issued_on)
+    return series.issue(seller.entity, series_name, write)
+
+
+def _credited_event(credited: Invoice, note: Invoice, principal: Principal) -> DomainEvent:
+    event = invoice_domain.credited_event(credited, note)
+    return event.model_copy(update={"data": {**event.data, "credited_by": principal.principal_id}})
+
+
+def _refused(error: CreditError, request: CreditNoteRequest) -> problems.Problem:
+    """422 pointing at the line the error names (or at ``lines`` as a whole)."""
+    pointer = "#/lines"
+    if error.line_no is not None and request.lines is not None:
+        index = next(
+            (i for i, line in enumerate(request.lines) if line.line_no == error.line_no), None
+        )
+        if index is not None:
+            pointer = f"#/lines/{index}/{error.field or 'quantity'}"
+    return problems.unprocessable(
+        "credit-error", error.detail, errors=[{"pointer": pointer, "detail": error.detail}]
+    )

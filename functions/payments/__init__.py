@@ -1,0 +1,1 @@
+"""Payments intake: gateway webhooks, bank statements and manual entries become Payments."""

@@ -1,0 +1,239 @@
+"""A clerk applies a payment to invoices (POST /payments/{payment_id}/allocations).
+
+The worklist holds payments the matcher would not apply alone; a clerk says which invoices
+they pay (and, for a payer not identified yet, whose money it is). The allocation is written
+exactly like an automatic one - ONE transaction of the payment, the invoices, the journal
+entries, the credit figures, ``PaymentApplied`` and ``InvoicePaid`` (see ``settlement``) - with
+the clerk as ``applied_by`` and the evidence "allocated by <clerk>".
+
+The same transaction remembers the correction: every payer key of the payment (its account,
+its normalised name) becomes an alias of the customer, so the matcher identifies the payer's
+next payment on its own.
+
+Refused with 422 and a pointer per failing field: an unknown customer or one billed in another
+currency, an invoice that is not the customer's or not open, an amount beyond what is due or
+beyond what the payment has unapplied. 409 when the payment cannot take allocations (refunded,
+disputed, another customer's) or changed twice while this was being written.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from functions.payments.settlement import CashMove, payment_event
+from functions.payments.worklist import with_decision
+from shared import clock
+from shared.domain import remittance
+from shared.domain.invoice import DocumentKind, Invoice
+from shared.domain.money import minor_units
+from shared.domain.payment import Payment, PaymentStatus
+from shared.http import problems
+from shared.http.auth import Action, Principal
+from shared.store import aliases, credit, invoices, payments
+from shared.store.outbox import StaleStateError
+
+ATTEMPTS = 2  # the first read, and one more after a concurrent write
+MAX_ALLOCATIONS = 50
+
+AmountString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=120)]
+
+
+class AllocationLine(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    invoice_id: Identifier
+    amount: AmountString
+    discount: AmountString | None = None  # an early-payment discount the clerk grants
+
+
+class AllocationRequest(BaseModel):
+    """Which invoices the payment pays, and (for an unidentified payer) whose payment it is."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    customer_id: Identifier | None = None
+    allocations: list[AllocationLine] = Field(min_length=1, max_length=MAX_ALLOCATIONS)
+
+    @field_validator("allocations")
+    @classmethod
+    def _one_entry_per_invoice(cls, lines: list[AllocationLine]) -> list[AllocationLine]:
+        ids = [line.invoice_id for line in lines]
+        if len(set(ids)) != len(ids):
+            raise ValueError("name each invoice once")
+        return lines
+
+
+def allocate_manually(
+    payment_id: str, request: AllocationRequest, principal: Principal
+) -> dict[str, Any]:
+    """The payment after the allocations (with its latest matcher decision)."""
+    principal.require(Action.APPLY_CASH)
+    for attempt in range(ATTEMPTS):
+        payment = _allocatable(payment_id)
+        move = _planned(payment, request, principal)
+        try:
+            move.commit(
+                [
+                    payment_event(
+                        "PaymentApplied",
+                        move.payment,
+                        move.at,
+                        allocated=[
+                            allocation.to_wire(payment.currency)
+                            for allocation in move.payment.allocations
+                            if allocation not in payment.allocations
+                        ],
+                        decision={"basis": "manual", "allocated_by": principal.principal_id},
+                    ),
+                    *move.invoice_events(payment_id=payment.payment_id),
+                ]
+            )
+        except StaleStateError:
+            if attempt == ATTEMPTS - 1:
+                raise problems.conflict(
+                    "concurrent-modification",
+                    "the payment or an invoice changed meanwhile; read them again and retry",
+                ) from None
+            continue
+        return with_decision(move.payment)
+    raise AssertionError("unreachable")
+
+
+def _allocatable(payment_id: str) -> Payment:
+    payment = payments.get(payment_id)
+    if payment is None:
+        raise problems.not_found(f"payment {payment_id}")
+    if payment.status is PaymentStatus.REFUNDED or payment.disputed:
+        state = "refunded" if payment.status is PaymentStatus.REFUNDED else "disputed"
+        raise problems.conflict("not-allocatable", f"payment {payment_id} is {state}")
+    if payment.unapplied <= 0:
+        raise problems.conflict(
+            "not-allocatable", f"payment {payment_id} has nothing left to apply"
+        )
+    return payment
+
+
+def _planned(payment: Payment, request: AllocationRequest, principal: Principal) -> CashMove:
+    """The allocations as one move, or 409/422 naming what does not fit."""
+    errors: list[dict[str, str]] = []
+    customer_id = _customer(payment, request, errors)
+    found: list[tuple[Invoice, Decimal, Decimal]] = []
+    for index, line in enumerate(request.allocations):
+        pointer = f"#/allocations/{index}"
+        invoice = _invoice(line.invoice_id, customer_id, payment, f"{pointer}/invoice_id", errors)
+        amount = _amount(line.amount, payment, f"{pointer}/amount", errors)
+        discount = _amount(line.discount or "0", payment, f"{pointer}/discount", errors)
+        if invoice is None or amount is None or discount is None:
+            continue
+        if amount + discount <= 0:
+            errors.append({"pointer": f"{pointer}/amount", "detail": "must be above 0"})
+        elif amount + discount > invoice.amount_due:
+            errors.append(
+                {
+                    "pointer": f"{pointer}/amount",
+                    "detail": f"{amount + discount} exceeds the {invoice.amount_due} "
+                    f"{invoice.currency} due on {invoice.number}",
+                }
+            )
+        else:
+            found.append((invoice, amount, discount))
+    total = sum((amount for _, amount, _ in found), Decimal(0))
+    if total > payment.unapplied:
+        errors.append(
+            {
+                "pointer": "#/allocations",
+                "detail": f"{total} {payment.currency} exceeds the {payment.unapplied} "
+                f"{payment.currency} the payment has unapplied",
+            }
+        )
+    if errors or customer_id is None:
+        raise problems.unprocessable(
+            "allocation-refused", errors[0]["detail"] if errors else "no customer", errors=errors
+        )
+    move = CashMove(payment, clock.now())
+    move.identify(customer_id)
+    for invoice, amount, discount in found:
+        move.allocate(
+            invoice,
+            amount,
+            discount,
+            by=principal.principal_id,
+            evidence=(f"allocated by {principal.principal_id}",),
+            confidence=Decimal(1),
+        )
+    payer_keys = remittance.payer_key(payment.payer_name, payment.payer_account)
+    move.extra += aliases.remember(
+        payer_keys, customer_id, by=principal.principal_id, payment_id=payment.payment_id
+    )
+    return move
+
+
+def _customer(
+    payment: Payment, request: AllocationRequest, errors: list[dict[str, str]]
+) -> str | None:
+    """Whose payment it is: the payment's customer, or the one the clerk names."""
+    named = request.customer_id
+    if payment.customer_id and named and named != payment.customer_id:
+        raise problems.conflict(
+            "not-allocatable", f"payment {payment.payment_id} is {payment.customer_id}'s"
+        )
+    customer_id = payment.customer_id or named
+    if customer_id is None:
+        errors.append(
+            {"pointer": "#/customer_id", "detail": "required: the payer is not identified yet"}
+        )
+        return None
+    figures = credit.get_exposure(customer_id)
+    if figures is None:
+        errors.append({"pointer": "#/customer_id", "detail": f"no customer {customer_id}"})
+        return None
+    if figures.currency != payment.currency:
+        errors.append(
+            {
+                "pointer": "#/customer_id",
+                "detail": f"{customer_id} is billed in {figures.currency}, the payment is in "
+                f"{payment.currency}",
+            }
+        )
+        return None
+    return customer_id
+
+
+def _invoice(
+    invoice_id: str,
+    customer_id: str | None,
+    payment: Payment,
+    pointer: str,
+    errors: list[dict[str, str]],
+) -> Invoice | None:
+    invoice = invoices.get(invoice_id)
+    problem = None
+    if invoice is None or invoice.kind is not DocumentKind.INVOICE:
+        problem = f"no invoice {invoice_id} that cash can be applied to"
+    elif customer_id is not None and invoice.customer_id != customer_id:
+        problem = f"invoice {invoice.number} is not {customer_id}'s"
+    elif invoice.currency != payment.currency:
+        problem = f"invoice {invoice.number} is in {invoice.currency}, not {payment.currency}"
+    elif invoice.amount_due <= 0:
+        problem = f"invoice {invoice.number} has nothing due ({invoice.status.value})"
+    if problem:
+        errors.append({"pointer": pointer, "detail": problem})
+        return None
+    return invoice
+
+
+def _amount(
+    text: str, payment: Payment, pointer: str, errors: list[dict[str, str]]
+) -> Decimal | None:
+    amount = Decimal(text)
+    places = minor_units(payment.currency)
+    if amount != amount.quantize(Decimal(1).scaleb(-places)):
+        errors.append(
+            {"pointer": pointer, "detail": f"{payment.currency} has {places} decimal places"}
+        )
+        return None
+    return amount

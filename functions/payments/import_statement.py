@@ -1,0 +1,207 @@
+"""Bank statements (camt.053) become payments: posted to the API or dropped in the bucket inbox.
+
+Both ways run ``import_statement``: the file is kept in S3 (``statements/<sha256>.xml``), the
+import is recorded under the file's SHA-256 (the same bytes again import nothing and answer the
+first import's summary), and every booked credit becomes one payment in its own transaction
+(payment, source guard, ledger receipt, ``PaymentReceived``). The source guard is the bank's
+entry reference, so an entry already imported from another file (an intraday statement, then
+the end-of-day one) is counted as a duplicate and adds nothing.
+
+The inbox: objects created under ``inbox/camt053/`` reach the ``bank-statements`` queue (S3 ->
+the default bus -> a rule). A file that cannot be imported leaves an error report at
+``inbox/camt053/errors/<name>.txt`` and no payment; its message is consumed, not retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from typing import Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
+from pydantic import BaseModel, ConfigDict
+
+from shared import clock
+from shared.adapters import documents
+from shared.domain import camt053
+from shared.domain import payment as payment_domain
+from shared.domain.camt053 import StatementCredit, StatementError, StatementFile
+from shared.domain.payment import Payment, PaymentMethod
+from shared.http import problems
+from shared.http.auth import Action, Principal
+from shared.observability import logger
+from shared.store import payments, statements
+from shared.store.payments import DuplicatePaymentError
+
+INBOX = "inbox/camt053/"
+ERRORS = INBOX + "errors/"
+ARCHIVE = "statements/"
+# Through the API the import runs while the caller waits (API Gateway gives up after 29 s): a
+# couple of thousand entries at most. Larger files go to the inbox, imported by a worker.
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+MAX_FILE_BYTES = 10 * 1024 * 1024  # dropped in the inbox
+XML = "application/xml"
+
+
+class StatementFingerprint(BaseModel):
+    """What an Idempotency-Key is bound to: the file's SHA-256."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sha256: str
+
+
+@dataclass(frozen=True)
+class StatementUpload:
+    content: bytes
+    parsed: StatementFile
+    fingerprint: StatementFingerprint
+
+
+@dataclass(frozen=True)
+class StatementImport:
+    summary: dict[str, Any]
+    first: bool  # False: this file was imported before, and the summary is that import's
+
+
+def receive(raw_body: bytes | str | None, principal: Principal) -> StatementUpload:
+    """``POST /bank-statements``: the file, once it is one the import would not refuse."""
+    principal.require(Action.RECORD_PAYMENTS)
+    content = raw_body.encode() if isinstance(raw_body, str) else raw_body or b""
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise problems.Problem(
+            413,
+            "payload-too-large",
+            "Body too large",
+            f"the file exceeds {MAX_UPLOAD_BYTES} bytes through the API; drop files of up to "
+            f"{MAX_FILE_BYTES} bytes in the bucket under {INBOX}",
+        )
+    try:
+        parsed = camt053.parse(content)
+    except StatementError as invalid:
+        raise problems.unprocessable("invalid-statement", str(invalid)) from None
+    digest = hashlib.sha256(content).hexdigest()
+    return StatementUpload(content, parsed, StatementFingerprint(sha256=digest))
+
+
+def import_statement(upload: StatementUpload, *, by: str) -> StatementImport:
+    """Receive every booked credit of the file once; the summary of this file's import."""
+    sha256 = upload.fingerprint.sha256
+    if (summary := statements.summary_of(sha256)) is not None:
+        logger.info("statement imported before", extra={"sha256": sha256})
+        return StatementImport(summary, first=False)
+    key = f"{ARCHIVE}{sha256}.xml"
+    documents.write(key, upload.content, content_type=XML, metadata={"imported-by": by})
+    parsed = upload.parsed
+    statements.begin(sha256, statement_id=parsed.statement_id, key=key, by=by)
+    received: list[str] = []
+    duplicates = 0
+    for credit in parsed.credits:
+        payment = _payment(credit, parsed, sha256, by)
+        try:
+            payments.receive(payment)
+            received.append(payment.payment_id)
+        except DuplicatePaymentError as duplicate:
+            if _from_this_file(duplicate.payment_id, sha256):
+                received.append(str(duplicate.payment_id))  # an interrupted run got this far
+            else:
+                duplicates += 1
+    summary = {
+        "statement_id": parsed.statement_id,
+        "file_sha256": sha256,
+        "payments": received,
+        "skipped_debits": parsed.skipped_debits,
+        "skipped_unbooked": parsed.skipped_unbooked,
+        "duplicates": duplicates,
+    }
+    statements.complete(sha256, summary)
+    logger.info("statement imported", extra={**camt053.summary(parsed), "payments": len(received)})
+    return StatementImport(summary, first=True)
+
+
+def import_from_message(body: str) -> StatementImport | None:
+    """One SQS message of the inbox: S3's "Object Created" event as EventBridge delivers it."""
+    envelope = S3EventNotificationEventBridgeModel.model_validate_json(body)
+    return import_dropped(envelope.detail.bucket.name, envelope.detail.object.key)
+
+
+def import_dropped(bucket: str, key: str) -> StatementImport | None:
+    """Import a file dropped in the inbox; None when it is none (ignored) or was refused."""
+    if bucket != documents.bucket() or not key.startswith(INBOX) or key.startswith(ERRORS):
+        logger.info("not a statement in the inbox; ignored", extra={"key": key})
+        return None
+    try:
+        stored = _read(key)
+    except documents.NoSuchObjectError:
+        logger.warning("the statement is gone; nothing to import", extra={"key": key})
+        return None
+    except documents.ObjectTooLargeError:
+        _report(key, f"the file is larger than {MAX_FILE_BYTES} bytes; split it")
+        return None
+    try:
+        parsed = camt053.parse(stored.content)
+    except StatementError as invalid:
+        _report(stored.key, str(invalid))
+        return None
+    digest = hashlib.sha256(stored.content).hexdigest()
+    upload = StatementUpload(stored.content, parsed, StatementFingerprint(sha256=digest))
+    return import_statement(upload, by=stored.metadata.get("uploaded-by") or "inbox")
+
+
+def error_report_key(key: str) -> str:
+    name = posixpath.basename(key) or "statement"
+    return f"{ERRORS}{name}.txt"
+
+
+def _payment(credit: StatementCredit, parsed: StatementFile, sha256: str, by: str) -> Payment:
+    statement = next(s for s in parsed.statements if s.statement_id == credit.statement_id)
+    facts = {
+        "statement_id": credit.statement_id,
+        "statement_sha256": sha256,
+        "entry": str(credit.entry_index),
+        "transaction": str(credit.transaction_index) if credit.transaction_index else None,
+        "account_iban": statement.account_iban,
+        "end_to_end_id": credit.end_to_end_id,
+        "booking_date": credit.booking_date.isoformat() if credit.booking_date else None,
+        "value_date": credit.value_date.isoformat() if credit.value_date else None,
+        "creditor_references": " ".join(credit.creditor_references) or None,
+        "imported_by": by,
+    }
+    day = credit.booking_date or credit.value_date
+    return payment_domain.receive(
+        source=payment_domain.BANK,
+        external_id=credit.external_id,
+        method=PaymentMethod.BANK_TRANSFER,
+        amount=credit.amount,
+        currency=credit.currency,
+        received_at=datetime.combine(day, time(), tzinfo=UTC) if day else clock.now(),
+        payer_name=credit.debtor_name,
+        payer_account=credit.debtor_iban,
+        remittance=credit.remittance,
+        metadata={name: value for name, value in facts.items() if value},
+    )
+
+
+def _from_this_file(payment_id: str | None, sha256: str) -> bool:
+    existing = payments.get(payment_id) if payment_id else None
+    return existing is not None and existing.metadata.get("statement_sha256") == sha256
+
+
+def _read(key: str) -> documents.StoredObject:
+    """The object; S3 notifications may give the key URL-encoded ("a+b.xml" for "a b.xml")."""
+    try:
+        return documents.read(key, limit=MAX_FILE_BYTES)
+    except (documents.NoSuchObjectError, documents.ObjectAccessDeniedError):
+        decoded = unquote_plus(key)
+        if decoded == key:
+            raise
+        return documents.read(decoded, limit=MAX_FILE_BYTES)
+
+
+def _report(key: str, reason: str) -> None:
+    report = f"{key}\nrejected at {clock.iso(clock.now())}; nothing was imported.\n\n{reason}\n"
+    documents.write(error_report_key(key), report.encode(), content_type="text/plain")
+    logger.warning("statement rejected", extra={"key": key, "reason": reason})

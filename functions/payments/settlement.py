@@ -1,0 +1,303 @@
+"""One transaction of cash application on one payment, built move by move.
+
+Applying cash, taking an allocation back, refunding and marking a dispute all change the same
+things together, and every one of them must be ONE ``TransactWriteItems``:
+
+- the payment's next version, guarded by the version that was read (always the first write);
+- each invoice touched, its next version guarded by the version that was read;
+- the journal entries (allocation, unapplication, refund, transfer out of the suspense ledger),
+  each posted once by its deterministic id;
+- ONE update of the customer's credit figures (a transaction may touch an item only once), so
+  the moves accumulate their effect and the update is built last;
+- the events: the caller's payment event, and ``InvoicePaid`` / ``InvoiceReopened`` for each
+  invoice whose amount due reached zero or grew again.
+
+A failed guard on the payment or an invoice raises the outbox's ``StaleStateError`` (the
+caller reads again and decides anew); ``stale`` tells those apart from a broken credit invariant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from shared.domain import invoice as invoice_domain
+from shared.domain import ledger as ledger_domain
+from shared.domain import payment as payment_domain
+from shared.domain.events import DomainEvent
+from shared.domain.invoice import Invoice, InvoiceStatus
+from shared.domain.ledger import JournalEntry
+from shared.domain.payment import Allocation, Payment
+from shared.store import credit, invoices, outbox, payments
+from shared.store import ledger as ledger_store
+from shared.store.table import Write
+
+ZERO = Decimal(0)
+CONSUMER = "cash-application"  # the consumer of payment events (its consumed markers)
+MATCHER = CONSUMER  # ``applied_by`` of the allocations the matcher made
+
+
+class BrokenInvariantError(Exception):
+    """A write other than a version guard failed: a journal entry posted before, or credit
+    figures that do not hold what the move takes out of them. Retrying cannot help: the message
+    goes to its DLQ and alarm rather than write wrong figures."""
+
+
+class UnknownInvoiceError(LookupError):
+    """An allocation names an invoice that is not (or no longer) an invoice of this system."""
+
+
+@dataclass
+class CashMove:
+    """The changes of one transaction on ``before`` (see the module notes)."""
+
+    before: Payment
+    at: datetime
+    payment: Payment = field(init=False)
+    invoices_before: dict[str, Invoice] = field(default_factory=dict)
+    invoices_after: dict[str, Invoice] = field(default_factory=dict)
+    entries: list[JournalEntry] = field(default_factory=list)
+    extra: list[Write] = field(default_factory=list)  # e.g. aliases, the decision record
+    settled: Decimal = ZERO  # open receivables settled (cash + discount)
+    reopened: Decimal = ZERO  # open receivables that are owed again
+    received: Decimal = ZERO  # joins the customer's unapplied cash
+    released: Decimal = ZERO  # leaves it
+
+    def __post_init__(self) -> None:
+        self.payment = self.before
+
+    # --- moves ---------------------------------------------------------------------------------
+
+    def identify(self, customer_id: str) -> None:
+        """The payment is ``customer_id``'s: its money moves out of the suspense ledger."""
+        if self.payment.customer_id == customer_id:
+            return
+        if self.payment.customer_id is not None:
+            raise ValueError(
+                f"payment {self.payment.payment_id} belongs to {self.payment.customer_id}"
+            )
+        moving = self.payment.unapplied
+        self._set(self.payment.model_copy(update={"customer_id": customer_id}))
+        if moving > 0:
+            self.entries += ledger_domain.for_transfer(
+                self.payment.payment_id,
+                self.payment.currency,
+                moving,
+                payments.UNIDENTIFIED,
+                customer_id,
+                self.at,
+            )
+            self.received += moving
+
+    def allocate(
+        self,
+        invoice: Invoice,
+        amount: Decimal,
+        discount: Decimal,
+        *,
+        by: str,
+        evidence: Iterable[str],
+        confidence: Decimal,
+    ) -> Allocation:
+        """Apply ``amount`` (and grant ``discount``) of the payment to ``invoice``."""
+        customer_id = self._customer()
+        if invoice.customer_id != customer_id:
+            raise ValueError(f"invoice {invoice.number} is not {customer_id}'s")
+        current = self._invoice(invoice)
+        moved, allocation = payment_domain.allocate(
+            self.payment,
+            invoice.invoice_id,
+            invoice.number,
+            amount,
+            discount,
+            by,
+            tuple(evidence),
+            confidence,
+            self.at,
+        )
+        self._set(moved)
+        self._set_invoice(invoice_domain.record_payment(current, amount, discount=discount))
+        self.entries.append(
+            ledger_domain.for_allocation(
+                customer_id,
+                self.payment.currency,
+                invoice.invoice_id,
+                amount,
+                discount,
+                allocation.allocation_id,
+                self.at,
+            )
+        )
+        self.settled += amount + discount
+        self.released += amount
+        return allocation
+
+    def take_back(self, allocation_id: str) -> Allocation:
+        """Reverse an active allocation: its invoice reopens, its cash is unapplied again."""
+        moved, allocation = payment_domain.unapply(self.payment, allocation_id, self.at)
+        self._set(moved)
+        customer_id = self._customer()
+        current = self._invoice_by_id(allocation.invoice_id)
+        # The contested payment no longer covers the invoice: no dispute holds it any more.
+        self._set_invoice(
+            invoice_domain.reverse_payment(
+                invoice_domain.dispute(current, open=False),
+                allocation.amount,
+                discount=allocation.discount,
+            )
+        )
+        self.entries.append(
+            ledger_domain.for_unapplication(
+                customer_id,
+                self.payment.currency,
+                allocation.invoice_id,
+                allocation.amount,
+                allocation.discount,
+                allocation.allocation_id,
+                self.at,
+            )
+        )
+        self.reopened += allocation.amount + allocation.discount
+        self.received += allocation.amount
+        return allocation
+
+    def refund(self, amount: Decimal, refund_id: str) -> None:
+        """Pay ``amount`` of the unapplied part back (take allocations back first if needed)."""
+        self._set(payment_domain.refund(self.payment, amount, self.at))
+        self.entries.append(
+            ledger_domain.for_refund(
+                payments.ledger_customer(self.payment),
+                self.payment.currency,
+                amount,
+                refund_id,
+                self.at,
+            )
+        )
+        if self.payment.customer_id:
+            self.released += amount
+
+    def mark_invoices_disputed(self, open: bool) -> list[Invoice]:
+        """Every invoice the payment is applied to is disputed (``open``) or no longer."""
+        touched = []
+        for allocation in self.payment.active_allocations:
+            current = self._invoice_by_id(allocation.invoice_id)
+            changed = invoice_domain.dispute(current, open=open)
+            if changed is not current:
+                touched.append(self._set_invoice(changed))
+        return touched
+
+    def set_payment(self, payment: Payment) -> None:
+        """A move of the payment's own (e.g. ``payment_domain.dispute``)."""
+        self._set(payment)
+
+    # --- the transaction -----------------------------------------------------------------------
+
+    def writes(self) -> list[Write]:
+        """Payment first, then the invoices, ledger entries, credit update and the extras."""
+        state: list[Write] = [payments.replacing(self.payment, self.before)]
+        for invoice_id, after in self.invoices_after.items():
+            state.append(invoices.replacing(after, self.invoices_before[invoice_id]))
+        for entry in self.entries:
+            state += ledger_store.post(entry)
+        if self.payment.customer_id and any(
+            (self.settled, self.reopened, self.received, self.released)
+        ):
+            state.append(
+                credit.cash_moved(
+                    self.payment.customer_id,
+                    settled=self.settled,
+                    reopened=self.reopened,
+                    received=self.received,
+                    released=self.released,
+                )
+            )
+        return [*state, *self.extra]
+
+    def invoice_events(self, **context: Any) -> list[DomainEvent]:
+        """``InvoicePaid`` / ``InvoiceReopened`` for each invoice whose amount due changed so."""
+        found = []
+        for invoice_id, after in self.invoices_after.items():
+            before = self.invoices_before[invoice_id]
+            if after.status is InvoiceStatus.PAID and before.status is not InvoiceStatus.PAID:
+                found.append(invoice_event("InvoicePaid", after, self.at, **context))
+            elif after.amount_due > before.amount_due:
+                found.append(invoice_event("InvoiceReopened", after, self.at, **context))
+        return found
+
+    def commit(
+        self, events: Sequence[DomainEvent], *, consumed: tuple[str, str] | None = None
+    ) -> None:
+        """Write everything at once; raises ``StaleStateError`` or ``BrokenInvariantError``."""
+        state = self.writes()
+        try:
+            outbox.commit(state, events, consumed=consumed)
+        except outbox.StaleStateError as stale:
+            if self.stale(stale):
+                raise
+            raise BrokenInvariantError(
+                f"payment {self.payment.payment_id}: writes {list(stale.failed)} refused "
+                f"(a journal entry posted before, or credit figures of "
+                f"{self.payment.customer_id} that do not cover the move)"
+            ) from stale
+
+    def stale(self, error: outbox.StaleStateError) -> bool:
+        """Did a guard on the payment or an invoice fail (someone wrote since they were read)?"""
+        return any(index <= len(self.invoices_after) for index in error.failed) or not error.failed
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _set(self, moved: Payment) -> None:
+        """Keep ``moved`` exactly one version after ``before``: one transaction, one version."""
+        self.payment = moved.model_copy(update={"version": self.before.version + 1})
+
+    def _set_invoice(self, moved: Invoice) -> Invoice:
+        """Keep ``moved`` exactly one version after the invoice as read."""
+        read = self.invoices_before[moved.invoice_id]
+        self.invoices_after[moved.invoice_id] = moved.model_copy(
+            update={"version": read.version + 1}
+        )
+        return self.invoices_after[moved.invoice_id]
+
+    def _customer(self) -> str:
+        if self.payment.customer_id is None:
+            raise ValueError(f"payment {self.payment.payment_id} has no customer yet")
+        return self.payment.customer_id
+
+    def _invoice(self, invoice: Invoice) -> Invoice:
+        self.invoices_before.setdefault(invoice.invoice_id, invoice)
+        return self.invoices_after.get(invoice.invoice_id, invoice)
+
+    def _invoice_by_id(self, invoice_id: str) -> Invoice:
+        if invoice_id in self.invoices_after:
+            return self.invoices_after[invoice_id]
+        if invoice_id not in self.invoices_before:
+            found = invoices.get(invoice_id)
+            if found is None:
+                raise UnknownInvoiceError(f"invoice {invoice_id} is not an invoice of ours")
+            self.invoices_before[invoice_id] = found
+        return self.invoices_before[invoice_id]
+
+
+def invoice_event(detail_type: str, invoice: Invoice, at: datetime, **context: Any) -> DomainEvent:
+    """An event of the invoice aggregate (its wire form, with what caused it)."""
+    return DomainEvent(
+        detail_type=detail_type,
+        source=invoice_domain.SOURCE,
+        aggregate_id=invoice.invoice_id,
+        occurred_at=at,
+        data={**invoice.to_wire(), **context},
+    )
+
+
+def payment_event(detail_type: str, payment: Payment, at: datetime, **data: Any) -> DomainEvent:
+    """An event of the payment aggregate: the payment as written, and what happened to it."""
+    return DomainEvent(
+        detail_type=detail_type,
+        source=payment_domain.SOURCE,
+        aggregate_id=payment.payment_id,
+        occurred_at=at,
+        data={**payment.to_wire(), **data},
+    )

@@ -1,0 +1,82 @@
+"""The cash-application worklist: payments by status, each with the matcher's latest decision.
+
+``GET /payments?status=unapplied|partially_applied|applied|refunded&limit&cursor`` lists
+payments oldest received first (gsi2); each carries ``matching``: the decision the matcher
+recorded (basis, confidence, evidence, explanation, proposed allocations and candidates), so a
+clerk sees why a payment waits and what it probably pays. Staff only: payments of every
+customer share one listing.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from functions.accounts.paging import invalid_cursor
+from shared.domain.payment import Payment, PaymentStatus
+from shared.domain.principal import Role
+from shared.http import problems
+from shared.http.auth import Action, Principal
+from shared.store import decisions, payments, table
+from shared.store.table import InvalidCursorError
+
+
+class WorklistQuery(BaseModel):
+    """The query string of GET /payments."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: PaymentStatus = PaymentStatus.UNAPPLIED
+    limit: int = Field(default=25, ge=1, le=100)
+    cursor: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
+
+
+def authorize(principal: Principal) -> None:
+    """Staff who may read: the listing spans every customer, so no partner sees it."""
+    principal.require(Action.READ)
+    if principal.role is Role.PARTNER:
+        raise problems.forbidden("the worklist of payments is for staff")
+
+
+def list_payments(query: WorklistQuery, principal: Principal) -> dict[str, Any]:
+    """``{"payments": [...], "next_cursor": ...}``: each payment with its latest decision."""
+    authorize(principal)
+    try:
+        _require_cursor_of(query.cursor, f"PAYMENTSTATUS#{query.status.value}")
+        page = payments.list_by_status(query.status, limit=query.limit, cursor=query.cursor)
+    except InvalidCursorError:
+        raise invalid_cursor() from None
+    found = [payments.from_item(item) for item in page.items if item.get("entity") == "Payment"]
+    matched = decisions.get_many(payment.payment_id for payment in found) if found else {}
+    return {
+        "payments": [view(payment, matched.get(payment.payment_id)) for payment in found],
+        "next_cursor": page.cursor,
+    }
+
+
+def view(payment: Payment, decision: dict[str, Any] | None) -> dict[str, Any]:
+    """A payment as the worklist and GET /payments/{id} show it: with the matcher's decision."""
+    return {**payment.to_wire(), "matching": decision}
+
+
+def with_decision(payment: Payment) -> dict[str, Any]:
+    """``view`` with the payment's stored decision (None while it was not decided)."""
+    return view(payment, decisions.get(payment.payment_id))
+
+
+def _require_cursor_of(cursor: str | None, partition: str) -> None:
+    """Refuse a cursor of another listing (another status) before DynamoDB does (with a 500)."""
+    if not cursor:
+        return
+    key = table.from_dynamo(table._decode_cursor(cursor))
+    if set(key) != {"pk", "sk", "gsi2pk", "gsi2sk"} or key["gsi2pk"] != partition:
+        raise InvalidCursorError(cursor)
+
+
+def as_seen_by(payment: Payment, principal: Principal) -> dict[str, Any]:
+    """GET /payments/{id}: staff see the matcher's decision; partners do not (its candidates
+    may name other customers' invoices)."""
+    if principal.role is Role.PARTNER:
+        return view(payment, None)
+    return with_decision(payment)

@@ -1,0 +1,389 @@
+"""The general ledger of receivables: every money movement as a balanced double entry.
+
+Each business fact (an invoice or credit note issued, money received, cash applied to an
+invoice or taken off it again, a refund, a fee) becomes one journal entry whose debits equal its
+credits. The entry id is derived from the fact (``kind:source_id``), so a retried write collides
+with the first instead of posting twice.
+
+Accounts, from the seller's point of view:
+
+- receivables (asset): what customers owe on issued invoices and fees;
+- unapplied cash (liability): money received but not yet applied to an invoice, and credit owed
+  to a customer (a credit note beyond what its invoice still had open);
+- revenue, tax payable, fee income, discounts allowed (an expense), cash (asset).
+
+``customer_balance`` is what a customer owes net of the money we hold for them: receivables
+less unapplied cash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from shared import clock
+from shared.domain.invoice import DocumentKind, Invoice
+
+ZERO = Decimal(0)
+KINDS = frozenset(
+    {
+        "invoice",
+        "credit_note",
+        "payment",
+        "allocation",
+        "unapplication",
+        "refund",
+        "fee",
+        "transfer",
+    }
+)
+
+
+class Account(StrEnum):
+    RECEIVABLES = "receivables"
+    REVENUE = "revenue"
+    TAX_PAYABLE = "tax_payable"
+    CASH = "cash"
+    UNAPPLIED_CASH = "unapplied_cash"  # a liability: money held for, or credit owed to, customers
+    DISCOUNTS_ALLOWED = "discounts_allowed"
+    FEE_INCOME = "fee_income"
+
+
+class Posting(BaseModel):
+    """One side of an entry on one account: a debit or a credit, never both."""
+
+    model_config = ConfigDict(frozen=True)
+
+    account: Account
+    debit: Decimal = ZERO
+    credit: Decimal = ZERO
+
+    @model_validator(mode="after")
+    def _one_side(self) -> Posting:
+        if self.debit < 0 or self.credit < 0:
+            raise ValueError(f"{self.account}: amounts are not negative")
+        if (self.debit > 0) == (self.credit > 0):
+            raise ValueError(f"{self.account}: a posting is either a debit or a credit above 0")
+        return self
+
+    @property
+    def amount(self) -> Decimal:
+        """Debit-positive: what the posting adds to the account's debit balance."""
+        return self.debit - self.credit
+
+
+class JournalEntry(BaseModel):
+    """One balanced entry for one customer in one currency."""
+
+    model_config = ConfigDict(frozen=True)
+
+    entry_id: str
+    customer_id: str
+    currency: str
+    posted_at: datetime
+    kind: str
+    source_id: str
+    memo: str
+    postings: tuple[Posting, ...]
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        if kind not in KINDS:
+            raise ValueError(f"unknown entry kind '{kind}'")
+        return kind
+
+    @field_validator("posted_at")
+    @classmethod
+    def _utc_millis(cls, moment: datetime) -> datetime:
+        """UTC at millisecond precision, as stored, so an entry reads back equal."""
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        moment = moment.astimezone(UTC)
+        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+    @model_validator(mode="after")
+    def _balanced(self) -> JournalEntry:
+        if not self.postings:
+            raise ValueError(f"{self.entry_id}: an entry moves an amount above 0")
+        debits = sum((posting.debit for posting in self.postings), ZERO)
+        credits = sum((posting.credit for posting in self.postings), ZERO)
+        if debits != credits:
+            raise ValueError(f"{self.entry_id}: debits {debits} differ from credits {credits}")
+        return self
+
+    @property
+    def total(self) -> Decimal:
+        return sum((posting.debit for posting in self.postings), ZERO)
+
+    def to_item_data(self) -> dict[str, Any]:
+        """Plain data for the store: amounts as decimal strings, the time as ISO UTC."""
+        return {
+            "entry_id": self.entry_id,
+            "customer_id": self.customer_id,
+            "currency": self.currency,
+            "posted_at": clock.iso(self.posted_at),
+            "kind": self.kind,
+            "source_id": self.source_id,
+            "memo": self.memo,
+            "postings": [
+                {"account": p.account.value, "debit": str(p.debit), "credit": str(p.credit)}
+                for p in self.postings
+            ],
+        }
+
+    @classmethod
+    def from_item_data(cls, data: dict[str, Any]) -> JournalEntry:
+        return cls(
+            entry_id=data["entry_id"],
+            customer_id=data["customer_id"],
+            currency=data["currency"],
+            posted_at=datetime.fromisoformat(data["posted_at"]),
+            kind=data["kind"],
+            source_id=data["source_id"],
+            memo=data["memo"],
+            postings=tuple(
+                Posting(
+                    account=Account(p["account"]),
+                    debit=Decimal(str(p["debit"])),
+                    credit=Decimal(str(p["credit"])),
+                )
+                for p in data["postings"]
+            ),
+        )
+
+
+def entry_id(kind: str, source_id: str) -> str:
+    """The id of the one entry a fact may post: a retry of the same write collides with it."""
+    return f"{kind}:{source_id}"
+
+
+# --- builders -----------------------------------------------------------------------------------
+
+
+def for_invoice(inv: Invoice) -> JournalEntry:
+    """DR receivables the total; CR revenue the net total, tax payable the tax."""
+    if inv.kind is not DocumentKind.INVOICE:
+        raise ValueError(f"{inv.invoice_id} is not an invoice")
+    return _entry(
+        "invoice",
+        inv.invoice_id,
+        _debit(Account.RECEIVABLES, inv.total),
+        _credit(Account.REVENUE, inv.net_total),
+        _credit(Account.TAX_PAYABLE, inv.tax_total),
+        customer_id=inv.customer_id,
+        currency=inv.currency,
+        posted_at=inv.issued_at,
+        memo=f"Invoice {inv.number}",
+    )
+
+
+def for_credit_note(note: Invoice, open_before: Decimal) -> JournalEntry:
+    """DR revenue and tax payable; CR receivables what the invoice had open, the rest is owed.
+
+    ``open_before`` is the credited invoice's amount due before the note: a note beyond it
+    (the invoice was partly or fully paid) leaves a credit owed to the customer, held as
+    unapplied cash until it is applied elsewhere or refunded.
+    """
+    if note.kind is not DocumentKind.CREDIT_NOTE:
+        raise ValueError(f"{note.invoice_id} is not a credit note")
+    against_receivable = min(note.total, max(open_before, ZERO))
+    return _entry(
+        "credit_note",
+        note.invoice_id,
+        _debit(Account.REVENUE, note.net_total),
+        _debit(Account.TAX_PAYABLE, note.tax_total),
+        _credit(Account.RECEIVABLES, against_receivable),
+        _credit(Account.UNAPPLIED_CASH, note.total - against_receivable),
+        customer_id=note.customer_id,
+        currency=note.currency,
+        posted_at=note.issued_at,
+        memo=f"Credit note {note.number} for invoice {note.credited_invoice_number}",
+    )
+
+
+def for_payment(
+    customer_id: str, currency: str, amount: Decimal, payment_id: str, posted_at: datetime
+) -> JournalEntry:
+    """Money received: DR cash; CR unapplied cash until it is applied to invoices."""
+    return _entry(
+        "payment",
+        payment_id,
+        _debit(Account.CASH, amount),
+        _credit(Account.UNAPPLIED_CASH, amount),
+        customer_id=customer_id,
+        currency=currency,
+        posted_at=posted_at,
+        memo=f"Payment {payment_id} received",
+    )
+
+
+def for_allocation(  # noqa: PLR0917 (the positional order is the callers' contract)
+    customer_id: str,
+    currency: str,
+    invoice_id: str,
+    amount: Decimal,
+    discount: Decimal,
+    allocation_id: str,
+    posted_at: datetime,
+) -> JournalEntry:
+    """Cash applied to an invoice: DR unapplied cash and discounts allowed; CR receivables."""
+    return _entry(
+        "allocation",
+        allocation_id,
+        _debit(Account.UNAPPLIED_CASH, amount),
+        _debit(Account.DISCOUNTS_ALLOWED, discount),
+        _credit(Account.RECEIVABLES, amount + discount),
+        customer_id=customer_id,
+        currency=currency,
+        posted_at=posted_at,
+        memo=f"Applied to invoice {invoice_id}",
+    )
+
+
+def for_unapplication(  # noqa: PLR0917 (mirrors for_allocation)
+    customer_id: str,
+    currency: str,
+    invoice_id: str,
+    amount: Decimal,
+    discount: Decimal,
+    allocation_id: str,
+    posted_at: datetime,
+) -> JournalEntry:
+    """An allocation taken back (the reverse of ``for_allocation``, one per allocation)."""
+    return _entry(
+        "unapplication",
+        allocation_id,
+        _debit(Account.RECEIVABLES, amount + discount),
+        _credit(Account.UNAPPLIED_CASH, amount),
+        _credit(Account.DISCOUNTS_ALLOWED, discount),
+        customer_id=customer_id,
+        currency=currency,
+        posted_at=posted_at,
+        memo=f"Unapplied from invoice {invoice_id}",
+    )
+
+
+def for_refund(
+    customer_id: str, currency: str, amount: Decimal, refund_id: str, posted_at: datetime
+) -> JournalEntry:
+    """Money paid back to the customer: DR unapplied cash; CR cash."""
+    return _entry(
+        "refund",
+        refund_id,
+        _debit(Account.UNAPPLIED_CASH, amount),
+        _credit(Account.CASH, amount),
+        customer_id=customer_id,
+        currency=currency,
+        posted_at=posted_at,
+        memo=f"Refund {refund_id}",
+    )
+
+
+def for_transfer(  # noqa: PLR0917 (from and to read in this order)
+    payment_id: str,
+    currency: str,
+    amount: Decimal,
+    from_customer: str,
+    to_customer: str,
+    posted_at: datetime,
+) -> tuple[JournalEntry, JournalEntry]:
+    """Money received moves from one sub-ledger to another (out of the suspense ledger of
+    unidentified payers, to the customer cash application identified).
+
+    Two entries, each balanced in its own ledger: the cash and the money held leave the one
+    (DR unapplied cash; CR cash) and arrive in the other (DR cash; CR unapplied cash).
+    """
+    leaving = _entry(
+        "transfer",
+        f"{payment_id}:out",
+        _debit(Account.UNAPPLIED_CASH, amount),
+        _credit(Account.CASH, amount),
+        customer_id=from_customer,
+        currency=currency,
+        posted_at=posted_at,
+        memo=f"Payment {payment_id} identified as {to_customer}'s",
+    )
+    arriving = _entry(
+        "transfer",
+        f"{payment_id}:in",
+        _debit(Account.CASH, amount),
+        _credit(Account.UNAPPLIED_CASH, amount),
+        customer_id=to_customer,
+        currency=currency,
+        posted_at=posted_at,
+        memo=f"Payment {payment_id} moved from {from_customer}",
+    )
+    return leaving, arriving
+
+
+def for_fee(
+    customer_id: str, currency: str, amount: Decimal, source_id: str, posted_at: datetime
+) -> JournalEntry:
+    """A fee charged to the customer (e.g. a reminder fee): DR receivables; CR fee income."""
+    return _entry(
+        "fee",
+        source_id,
+        _debit(Account.RECEIVABLES, amount),
+        _credit(Account.FEE_INCOME, amount),
+        customer_id=customer_id,
+        currency=currency,
+        posted_at=posted_at,
+        memo=f"Fee {source_id}",
+    )
+
+
+# --- balances -----------------------------------------------------------------------------------
+
+
+def balances(entries: Iterable[JournalEntry]) -> dict[Account, Decimal]:
+    """Every account's balance, debit-positive (a liability's credit balance is negative)."""
+    totals = dict.fromkeys(Account, ZERO)
+    for entry in entries:
+        for posting in entry.postings:
+            totals[posting.account] += posting.amount
+    return totals
+
+
+def customer_balance(entries: Iterable[JournalEntry]) -> Decimal:
+    """What the customer owes net of money held for them: receivables less unapplied cash.
+
+    Pass one customer's entries: the unapplied cash account's credit balance is what we hold.
+    """
+    totals = balances(entries)
+    return totals[Account.RECEIVABLES] + totals[Account.UNAPPLIED_CASH]
+
+
+def _debit(account: Account, amount: Decimal) -> Posting | None:
+    return Posting(account=account, debit=amount) if amount else None
+
+
+def _credit(account: Account, amount: Decimal) -> Posting | None:
+    return Posting(account=account, credit=amount) if amount else None
+
+
+def _entry(
+    kind: str,
+    source_id: str,
+    *postings: Posting | None,
+    customer_id: str,
+    currency: str,
+    posted_at: datetime,
+    memo: str,
+) -> JournalEntry:
+    """An entry of the non-zero ``postings`` (a zero amount posts nothing)."""
+    return JournalEntry(
+        entry_id=entry_id(kind, source_id),
+        customer_id=customer_id,
+        currency=currency,
+        posted_at=posted_at,
+        kind=kind,
+        source_id=source_id,
+        memo=memo,
+        postings=tuple(posting for posting in postings if posting is not None),
+    )

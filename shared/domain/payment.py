@@ -1,0 +1,482 @@
+"""Payments: money received from a customer, and how much of it is applied to invoices.
+
+A payment arrives through one channel - a payment gateway's webhook (``stripe`` or a generic
+provider's name), a bank statement entry (``bank``) or a clerk's entry (``manual``) - and is
+named there by an external id: the gateway's payment intent or charge id, the bank's entry
+reference (AcctSvcrRef), the cheque number or wire reference. The pair (source, reference) is
+what makes one real payment one Payment, however often the channel reports it.
+
+A payment starts ``unapplied``; cash application allocates parts of it to invoices
+(``allocate``), may take an allocation back (``unapply``), and money may go back to the payer
+(``refund``) or be contested at the gateway (``dispute``). Every move returns a new, immutable
+Payment with the next version; nothing here touches storage.
+
+    unapplied = amount - applied (active allocations) - refunded
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from shared import clock, ids
+from shared.domain.events import DomainEvent
+from shared.domain.money import Money, minor_units
+
+SOURCE = "otc.payments"
+ZERO = Decimal(0)
+
+STRIPE = "stripe"
+BANK = "bank"
+MANUAL = "manual"
+PROVIDER_NAME = re.compile(r"^[a-z0-9-]{2,40}$")  # a generic gateway's name is its source
+MAX_REFERENCE_LENGTH = 200
+DISPUTE_PREFIX = "dispute:"  # metadata keys recording each gateway dispute's state
+
+
+class PaymentMethod(StrEnum):
+    CARD = "card"
+    BANK_TRANSFER = "bank_transfer"
+    CHEQUE = "cheque"
+    WIRE = "wire"
+    GATEWAY = "gateway"  # a gateway payment whose instrument the gateway does not tell
+
+
+class PaymentStatus(StrEnum):
+    UNAPPLIED = "unapplied"  # nothing applied yet (the cash-application worklist)
+    PARTIALLY_APPLIED = "partially_applied"  # some applied, some still to apply (worklist too)
+    APPLIED = "applied"  # all of it applied (what was not refunded)
+    REFUNDED = "refunded"  # all of it paid back
+
+
+WORKLIST_STATUSES = (PaymentStatus.UNAPPLIED, PaymentStatus.PARTIALLY_APPLIED)
+
+
+class PaymentError(ValueError):
+    """A move the payment's state does not allow."""
+
+
+class OverAllocationError(PaymentError):
+    """An allocation larger than what the payment still has unapplied."""
+
+
+class RefundExceedsUnappliedError(PaymentError):
+    """A refund larger than the unapplied part: allocations must be taken back first."""
+
+    def __init__(self, payment: Payment, amount: Decimal) -> None:
+        super().__init__(
+            f"payment {payment.payment_id}: a refund of {amount} {payment.currency} exceeds the "
+            f"unapplied {payment.unapplied} {payment.currency}; {payment.applied} "
+            f"{payment.currency} is applied to invoices - unapply it before refunding"
+        )
+        self.amount = amount
+        self.applied = payment.applied
+        self.unapplied = payment.unapplied
+
+
+def _utc_millis(moment: datetime) -> datetime:
+    """UTC at millisecond precision, as stored, so a payment reads back equal."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def _check_amount(amount: Decimal, currency: str, *, name: str, positive: bool) -> Decimal:
+    """``amount`` is finite, not negative (above 0 when ``positive``), in the minor unit."""
+    if not amount.is_finite():
+        raise ValueError(f"{name} must be a finite decimal")
+    if amount < 0 or (positive and amount == 0):
+        raise ValueError(f"{name} must be {'above' if positive else 'at least'} 0, got {amount}")
+    places = minor_units(currency)
+    exponent = amount.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places:
+        raise ValueError(f"{name} {amount} has more decimals than {currency} allows ({places})")
+    return amount
+
+
+class Allocation(BaseModel):
+    """A part of a payment applied to one invoice (with any early-payment discount taken)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    allocation_id: str
+    invoice_id: str
+    invoice_number: str
+    amount: Decimal  # cash applied
+    discount: Decimal = ZERO  # early-payment discount granted on top (not cash)
+    applied_at: datetime
+    applied_by: str  # a principal id, or the automatic matcher's name
+    evidence: tuple[str, ...] = ()  # why it matched: "reference", "amount", "payer", ...
+    confidence: Decimal = Decimal(1)  # 0..1; manual allocations are 1
+    reversed_at: datetime | None = None
+
+    @field_validator("applied_at", "reversed_at")
+    @classmethod
+    def _utc(cls, moment: datetime | None) -> datetime | None:
+        return _utc_millis(moment) if moment else None
+
+    @property
+    def active(self) -> bool:
+        return self.reversed_at is None
+
+    def to_wire(self, currency: str) -> dict[str, Any]:
+        return {
+            "id": self.allocation_id,
+            "invoice_id": self.invoice_id,
+            "invoice_number": self.invoice_number,
+            "amount": Money(amount=self.amount, currency=currency).to_wire(),
+            "discount": Money(amount=self.discount, currency=currency).to_wire(),
+            "applied_at": clock.iso(self.applied_at),
+            "applied_by": self.applied_by,
+            "evidence": list(self.evidence),
+            "confidence": str(self.confidence),
+            "reversed_at": clock.iso(self.reversed_at) if self.reversed_at else None,
+        }
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> Allocation:
+        reversed_at = data.get("reversed_at")
+        return cls(
+            allocation_id=data["id"],
+            invoice_id=data["invoice_id"],
+            invoice_number=data["invoice_number"],
+            amount=Decimal(data["amount"]["amount"]),
+            discount=Decimal(data["discount"]["amount"]),
+            applied_at=datetime.fromisoformat(data["applied_at"]),
+            applied_by=data["applied_by"],
+            evidence=tuple(data.get("evidence", ())),
+            confidence=Decimal(data.get("confidence", "1")),
+            reversed_at=datetime.fromisoformat(reversed_at) if reversed_at else None,
+        )
+
+
+class Payment(BaseModel):
+    """Money received once, from one channel, and what became of it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    payment_id: str
+    source: str  # stripe | bank | manual | a generic provider's name
+    external_id: str  # the channel's own id of this payment
+    method: PaymentMethod
+    amount: Decimal
+    currency: str
+    received_at: datetime
+    payer_name: str | None = None
+    payer_account: str | None = None  # IBAN, when the channel tells it
+    remittance: str | None = None  # what the payer wrote (invoice numbers, with luck)
+    metadata: dict[str, str] = {}
+    customer_id: str | None = None  # when the channel knows it; else cash application finds it
+    allocations: tuple[Allocation, ...] = ()
+    refunded: Decimal = ZERO
+    disputed: bool = False
+    status: PaymentStatus = PaymentStatus.UNAPPLIED
+    version: int = 1
+
+    @field_validator("received_at")
+    @classmethod
+    def _utc(cls, moment: datetime) -> datetime:
+        return _utc_millis(moment)
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, source: str) -> str:
+        if source not in (STRIPE, BANK, MANUAL) and not PROVIDER_NAME.fullmatch(source):
+            raise ValueError(f"unknown payment source '{source}'")
+        return source
+
+    @field_validator("external_id")
+    @classmethod
+    def _reference(cls, external_id: str) -> str:
+        if not external_id or len(external_id) > MAX_REFERENCE_LENGTH:
+            raise ValueError(f"an external id has 1 to {MAX_REFERENCE_LENGTH} characters")
+        return external_id
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Payment:
+        minor_units(self.currency)
+        _check_amount(self.amount, self.currency, name="amount", positive=True)
+        _check_amount(self.refunded, self.currency, name="refunded", positive=False)
+        for allocation in self.allocations:
+            _check_amount(allocation.amount, self.currency, name="allocation", positive=False)
+            _check_amount(allocation.discount, self.currency, name="discount", positive=False)
+        if self.unapplied < 0:
+            raise ValueError(
+                f"payment {self.payment_id}: applied {self.applied} and refunded {self.refunded} "
+                f"exceed the amount {self.amount}"
+            )
+        return self
+
+    @property
+    def active_allocations(self) -> tuple[Allocation, ...]:
+        return tuple(allocation for allocation in self.allocations if allocation.active)
+
+    @property
+    def applied(self) -> Decimal:
+        """Cash applied to invoices by the allocations still in force."""
+        return sum((allocation.amount for allocation in self.active_allocations), ZERO)
+
+    @property
+    def unapplied(self) -> Decimal:
+        """What is left to apply (or refund)."""
+        return self.amount - self.applied - self.refunded
+
+    @property
+    def source_reference(self) -> str:
+        """What the source guard holds for this payment within its source.
+
+        Gateways and banks name a payment by one id. A clerk's reference is unique per method
+        only (cheque 1042 and wire 1042 are two payments), so manual payments add the method.
+        """
+        return source_reference(self.source, self.external_id, self.method)
+
+    def money(self, amount: Decimal) -> dict[str, str]:
+        return Money(amount=amount, currency=self.currency).to_wire()
+
+    def to_wire(self) -> dict[str, Any]:
+        """The API's view (GET /payments/{id}), also the data of every payment event."""
+        return {
+            "id": self.payment_id,
+            "source": self.source,
+            "external_id": self.external_id,
+            "method": self.method.value,
+            "amount": self.money(self.amount),
+            "currency": self.currency,
+            "received_at": clock.iso(self.received_at),
+            "payer_name": self.payer_name,
+            "payer_account": self.payer_account,
+            "remittance": self.remittance,
+            "metadata": dict(self.metadata),
+            "customer_id": self.customer_id,
+            "allocations": [allocation.to_wire(self.currency) for allocation in self.allocations],
+            "applied": self.money(self.applied),
+            "unapplied": self.money(self.unapplied),
+            "refunded": self.money(self.refunded),
+            "disputed": self.disputed,
+            "status": self.status.value,
+            "version": self.version,
+        }
+
+
+def source_reference(source: str, external_id: str, method: PaymentMethod | str) -> str:
+    """See ``Payment.source_reference``: the reference a (source, external id) is guarded by."""
+    return f"{PaymentMethod(method).value}:{external_id}" if source == MANUAL else external_id
+
+
+def from_wire(data: Mapping[str, Any]) -> Payment:
+    """Read back what ``Payment.to_wire`` wrote (the store and consumers use it)."""
+    return Payment(
+        payment_id=data["id"],
+        source=data["source"],
+        external_id=data["external_id"],
+        method=PaymentMethod(data["method"]),
+        amount=Decimal(data["amount"]["amount"]),
+        currency=data["currency"],
+        received_at=datetime.fromisoformat(data["received_at"]),
+        payer_name=data.get("payer_name"),
+        payer_account=data.get("payer_account"),
+        remittance=data.get("remittance"),
+        metadata=dict(data.get("metadata") or {}),
+        customer_id=data.get("customer_id"),
+        allocations=tuple(Allocation.from_wire(item) for item in data.get("allocations", ())),
+        refunded=Decimal(data["refunded"]["amount"]),
+        disputed=bool(data.get("disputed", False)),
+        status=PaymentStatus(data["status"]),
+        version=int(data["version"]),
+    )
+
+
+# --- moves ----------------------------------------------------------------------------------------
+
+
+def receive(
+    *,
+    source: str,
+    external_id: str,
+    method: PaymentMethod | str,
+    amount: Decimal,
+    currency: str,
+    received_at: datetime,
+    payer_name: str | None = None,
+    payer_account: str | None = None,
+    remittance: str | None = None,
+    metadata: Mapping[str, str] | None = None,
+    customer_id: str | None = None,
+    payment_id: str | None = None,
+) -> Payment:
+    """A new, unapplied payment (raises ``ValueError`` for an amount or source it refuses)."""
+    return Payment(
+        payment_id=payment_id or ids.new_id("pay"),
+        source=source,
+        external_id=external_id,
+        method=PaymentMethod(method),
+        amount=amount,
+        currency=currency,
+        received_at=received_at,
+        payer_name=_text(payer_name),
+        payer_account=_text(payer_account),
+        remittance=_text(remittance),
+        metadata=dict(metadata or {}),
+        customer_id=customer_id,
+    )
+
+
+def allocate(  # noqa: PLR0917 (the positional order is the callers' contract)
+    payment: Payment,
+    invoice_id: str,
+    number: str,
+    amount: Decimal,
+    discount: Decimal,
+    by: str,
+    evidence: Iterable[str],
+    confidence: Decimal,
+    at: datetime,
+) -> tuple[Payment, Allocation]:
+    """Apply ``amount`` of the payment (plus ``discount`` granted) to an invoice."""
+    _check_amount(amount, payment.currency, name="amount", positive=False)
+    _check_amount(discount, payment.currency, name="discount", positive=False)
+    if amount + discount == 0:
+        raise PaymentError("an allocation applies an amount or a discount above 0")
+    if amount > payment.unapplied:
+        raise OverAllocationError(
+            f"payment {payment.payment_id} has {payment.unapplied} {payment.currency} unapplied; "
+            f"cannot apply {amount}"
+        )
+    if not ZERO <= confidence <= 1:
+        raise PaymentError(f"confidence is between 0 and 1, got {confidence}")
+    allocation = Allocation(
+        allocation_id=ids.new_id("alc"),
+        invoice_id=invoice_id,
+        invoice_number=number,
+        amount=amount,
+        discount=discount,
+        applied_at=at,
+        applied_by=by,
+        evidence=tuple(evidence),
+        confidence=confidence,
+    )
+    return _moved(payment, allocations=(*payment.allocations, allocation)), allocation
+
+
+def unapply(payment: Payment, allocation_id: str, at: datetime) -> tuple[Payment, Allocation]:
+    """Take an active allocation back; its amount becomes unapplied again."""
+    found = [a for a in payment.allocations if a.allocation_id == allocation_id]
+    if not found:
+        raise PaymentError(f"payment {payment.payment_id} has no allocation {allocation_id}")
+    if not found[0].active:
+        raise PaymentError(f"allocation {allocation_id} was already taken back")
+    reversed_allocation = found[0].model_copy(update={"reversed_at": _utc_millis(at)})
+    allocations = tuple(
+        reversed_allocation if a.allocation_id == allocation_id else a for a in payment.allocations
+    )
+    return _moved(payment, allocations=allocations), reversed_allocation
+
+
+def refund(payment: Payment, amount: Decimal, at: datetime) -> Payment:
+    """Pay ``amount`` back out of the unapplied part (``at`` is when; the event carries it).
+
+    Applied cash is not refunded implicitly: the invoices it paid would silently reopen. Take
+    the allocations back first (``unapply``), then refund.
+    """
+    del at  # the time belongs to the event and the ledger entry; the payment keeps totals
+    _check_amount(amount, payment.currency, name="refund", positive=True)
+    if amount > payment.unapplied:
+        raise RefundExceedsUnappliedError(payment, amount)
+    return _moved(payment, refunded=payment.refunded + amount)
+
+
+def dispute(
+    payment: Payment,
+    open: bool,
+    *,
+    dispute_id: str | None = None,
+    outcome: str | None = None,
+) -> Payment:
+    """Mark the payment contested at the gateway (``open``) or no longer contested.
+
+    With ``dispute_id`` the payment remembers each dispute's state in its metadata
+    (``dispute:<id>``: ``open``, or the ``outcome`` once closed) and stays disputed while any
+    dispute is open; callers use ``dispute_state`` to see a late "opened" after "closed".
+    """
+    if dispute_id is None:
+        return _moved(payment, disputed=open)
+    state = "open" if open else (outcome or "closed")
+    metadata = {**payment.metadata, DISPUTE_PREFIX + dispute_id: state}
+    still_open = any(
+        key.startswith(DISPUTE_PREFIX) and value == "open" for key, value in metadata.items()
+    )
+    return _moved(payment, disputed=still_open, metadata=metadata)
+
+
+def dispute_state(payment: Payment, dispute_id: str) -> str | None:
+    """``open``, ``won``, ``lost`` (or ``closed``) for a dispute the payment knows, else None."""
+    return payment.metadata.get(DISPUTE_PREFIX + dispute_id)
+
+
+def status_of(payment: Payment) -> PaymentStatus:
+    if payment.refunded == payment.amount:
+        return PaymentStatus.REFUNDED
+    if payment.applied == 0:
+        return PaymentStatus.UNAPPLIED
+    if payment.unapplied > 0:
+        return PaymentStatus.PARTIALLY_APPLIED
+    return PaymentStatus.APPLIED
+
+
+def _moved(payment: Payment, **changes: Any) -> Payment:
+    moved = Payment.model_validate({**dict(payment), **changes, "version": payment.version + 1})
+    return moved.model_copy(update={"status": status_of(moved)})
+
+
+def _text(value: str | None) -> str | None:
+    value = " ".join(value.split()) if value else None
+    return value or None
+
+
+# --- events -------------------------------------------------------------------------------------
+
+
+def received_event(payment: Payment) -> DomainEvent:
+    return _event("PaymentReceived", payment, payment.received_at, {})
+
+
+def refunded_event(payment: Payment, amount: Decimal, at: datetime) -> DomainEvent:
+    """PaymentRefunded: the payment after the refund, and how much this refund paid back."""
+    return _event("PaymentRefunded", payment, at, {"refund": payment.money(amount)})
+
+
+def disputed_event(
+    payment: Payment, at: datetime, *, dispute_id: str, reason: str | None
+) -> DomainEvent:
+    return _event("PaymentDisputed", payment, at, {"dispute": {"id": dispute_id, "reason": reason}})
+
+
+def dispute_closed_event(
+    payment: Payment, at: datetime, *, dispute_id: str, outcome: str
+) -> DomainEvent:
+    """PaymentDisputeClosed with the outcome: ``won`` (the money stays) or ``lost``."""
+    if outcome not in ("won", "lost"):
+        raise ValueError(f"a dispute is won or lost, not '{outcome}'")
+    return _event(
+        "PaymentDisputeClosed",
+        payment,
+        at,
+        {"dispute": {"id": dispute_id}, "outcome": outcome},
+    )
+
+
+def _event(detail_type: str, payment: Payment, at: datetime, extra: dict[str, Any]) -> DomainEvent:
+    return DomainEvent(
+        detail_type=detail_type,
+        source=SOURCE,
+        aggregate_id=payment.payment_id,
+        occurred_at=at,
+        data={**payment.to_wire(), **extra},
+    )

@@ -1,0 +1,217 @@
+"""Invoices and credit notes in the single table: the document, its receivable, its listings.
+
+- document: ``INVOICE#<id>`` / ``INVOICE``: the invoice or credit note (its wire form, as JSON)
+  and the receivable's figures (status, amount due, version) as attributes;
+- source guard: ``INVOICESOURCE#<shipment id, or ORDER#<order id>>`` / ``INVOICESOURCE``: the
+  invoice that billed it.
+
+Index keys of a document:
+
+- gsi1: ``CUSTOMER#<customer id>`` / ``INVOICE#<issued on>#<id>`` (a customer's documents by
+  date; legacy invoices imported from CSV carry the same keys, see shared/store/imports.py);
+- gsi2: ``INVOICESTATUS#<status>`` / ``<due on, else issued on>#<id>`` (worklists by status);
+- open_by_due (sparse): ``OPEN`` / ``<due on>#<customer id>#<number>`` while an invoice is open,
+  partially paid or disputed; a write that settles it (paid, credited) drops the keys, and the
+  collection runs never see it again.
+
+An issued document never changes; the receivable's figures (credited, paid, due, status) do,
+each write replacing the version that was read. The source guards make billing exactly once per
+shipment: their puts fail if any invoice already billed that shipment, whatever happened to the
+consumed markers (they expire) or to the customer's invoicing setting since.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from shared.domain import invoice as invoice_domain
+from shared.domain.invoice import DocumentKind, Invoice, InvoiceStatus
+from shared.store import table
+from shared.store.table import Item, Page, Put, Write
+
+SORT_KEY = "INVOICE"
+SOURCE_SORT_KEY = "INVOICESOURCE"
+OPEN_PARTITION = "OPEN"
+OPEN_STATUSES = frozenset(
+    {InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.DISPUTED}
+)
+MAX_ID_LENGTH = 64
+
+
+def invoice_key(invoice_id: str) -> tuple[str, str]:
+    return f"INVOICE#{invoice_id}", SORT_KEY
+
+
+def source_key(source: str) -> tuple[str, str]:
+    return f"INVOICESOURCE#{source}", SOURCE_SORT_KEY
+
+
+def order_source(order_id: str) -> str:
+    """The source of an invoice that bills a whole order (customers invoiced per order)."""
+    return f"ORDER#{order_id}"
+
+
+def invoice_id_for(source: str) -> str:
+    """The id of the invoice that bills ``source``: the same source always yields the same id."""
+    return "inv_" + hashlib.sha256(source.encode()).hexdigest()[:26]
+
+
+# --- mapping ----------------------------------------------------------------------------------
+
+
+def to_item(invoice: Invoice) -> Item:
+    pk, sk = invoice_key(invoice.invoice_id)
+    issued_on = invoice.issued_on.isoformat()
+    listed_on = (invoice.due_on or invoice.issued_on).isoformat()
+    item: Item = {
+        "pk": pk,
+        "sk": sk,
+        "entity": "Invoice",
+        "gsi1pk": f"CUSTOMER#{invoice.customer_id}",
+        "gsi1sk": f"INVOICE#{issued_on}#{invoice.invoice_id}",
+        "gsi2pk": f"INVOICESTATUS#{invoice.status.value}",
+        "gsi2sk": f"{listed_on}#{invoice.invoice_id}",
+        "invoice_id": invoice.invoice_id,
+        "kind": invoice.kind.value,
+        "number": invoice.number,
+        "customer_id": invoice.customer_id,
+        "order_id": invoice.order_id,
+        "currency": invoice.currency,
+        "total": invoice.total,
+        "amount_due": invoice.amount_due,
+        "status": invoice.status.value,
+        "issued_on": issued_on,
+        "due_on": invoice.due_on.isoformat() if invoice.due_on else None,
+        "version": invoice.version,
+        "document": json.dumps(invoice.to_wire(), separators=(",", ":"), sort_keys=True),
+    }
+    if is_open(invoice):
+        assert invoice.due_on is not None, "an open invoice has a due date"
+        item["open_due_pk"] = OPEN_PARTITION
+        item["open_due_sk"] = f"{invoice.due_on.isoformat()}#{invoice.customer_id}#{invoice.number}"
+    return item
+
+
+def is_open(invoice: Invoice) -> bool:
+    """An invoice collections still chase (credit notes never are)."""
+    return invoice.kind is DocumentKind.INVOICE and invoice.status in OPEN_STATUSES
+
+
+def is_legacy(item: Item) -> bool:
+    """An open receivable imported from the legacy system (no document of ours)."""
+    return bool(item.get("legacy")) or "document" not in item
+
+
+def from_item(item: Item) -> Invoice:
+    """The document with its receivable as last written (not for legacy items, see is_legacy)."""
+    return invoice_domain.from_wire(json.loads(item["document"]))
+
+
+def legacy_wire(item: Item) -> dict[str, Any]:
+    """A legacy invoice as the API shows it: its number, dates and amounts (it has no lines)."""
+    currency = item["currency"]
+    original, still_open = item["original_amount"], item["open_amount"]
+    return {
+        "id": item["invoice_id"],
+        "kind": DocumentKind.INVOICE.value,
+        "legacy": True,
+        "number": item["invoice_number"],
+        "customer_id": item["customer_id"],
+        "currency": currency,
+        "total": {"amount": str(original), "currency": currency},
+        "amount_paid": {"amount": str(original - still_open), "currency": currency},
+        "amount_due": {"amount": str(still_open), "currency": currency},
+        "status": item["status"],
+        "issued_on": item["issue_date"],
+        "due_on": item["due_date"],
+    }
+
+
+def wire(item: Item) -> dict[str, Any]:
+    """Any invoice item as the API shows it: ours in full, a legacy one in summary."""
+    return legacy_wire(item) if is_legacy(item) else from_item(item).to_wire()
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+
+def get_item(invoice_id: str) -> Item | None:
+    if not invoice_id or len(invoice_id) > MAX_ID_LENGTH:
+        return None
+    return table.get(*invoice_key(invoice_id))
+
+
+def get(invoice_id: str) -> Invoice | None:
+    """The invoice or credit note this system issued (None when unknown, or legacy)."""
+    item = get_item(invoice_id)
+    return from_item(item) if item and not is_legacy(item) else None
+
+
+def billed_by(sources: Iterable[str]) -> dict[str, str]:
+    """Source -> id of the invoice that billed it, for the sources already billed."""
+    items = table.get_many(source_key(source) for source in sources)
+    return {item["source"]: item["invoice_id"] for item in items}
+
+
+def list_for_customer(
+    customer_id: str, *, since: str | None, until: str | None, limit: int, cursor: str | None
+) -> Page:
+    """A customer's documents (legacy invoices too), newest issue date first."""
+    return table.query_page(
+        f"CUSTOMER#{customer_id}",
+        index="gsi1",
+        sk_from=f"INVOICE#{since}" if since else "INVOICE#",
+        sk_to=f"INVOICE#{until}~" if until else "INVOICE#~",
+        limit=limit,
+        cursor=cursor,
+        descending=True,
+    )
+
+
+def list_by_status(
+    status: InvoiceStatus,
+    *,
+    due_from: str | None,
+    due_to: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page:
+    """Documents in ``status`` by due date (credit notes by issue date), oldest first."""
+    return table.query_page(
+        f"INVOICESTATUS#{status.value}",
+        index="gsi2",
+        sk_from=due_from,
+        sk_to=f"{due_to}~" if due_to else None,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+# --- writes -----------------------------------------------------------------------------------
+
+
+def source_guard(source: str, invoice: Invoice) -> Put:
+    pk, sk = source_key(source)
+    return Put.new(
+        {
+            "pk": pk,
+            "sk": sk,
+            "entity": "InvoiceSource",
+            "source": source,
+            "invoice_id": invoice.invoice_id,
+            "number": invoice.number,
+        }
+    )
+
+
+def issue_writes(invoice: Invoice, sources: Iterable[str] = ()) -> list[Write]:
+    """The new document (refused if its id exists) and a guard per source it bills."""
+    return [Put.new(to_item(invoice)), *(source_guard(source, invoice) for source in sources)]
+
+
+def replacing(invoice: Invoice, before: Invoice) -> Put:
+    """The receivable's next version, refused if anyone wrote since ``before`` was read."""
+    return Put.replacing(to_item(invoice), before.version)

@@ -1,0 +1,304 @@
+"""Reading camt.053 statements: every field a payment needs, old and new versions, and whole-file
+rejection of anything malformed."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from shared.domain import camt053
+from shared.domain.camt053 import StatementError
+
+SAMPLE = Path(__file__).resolve().parents[2] / "events" / "camt053" / "statement.xml"
+
+
+def document(entries: str, *, version: str = "02", statement: str = "S-1") -> bytes:
+    """A statement file of ``entries`` (Ntry elements) in camt.053.001.<version>."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.{version}">
+  <BkToCstmrStmt>
+    <GrpHdr><MsgId>MSG-1</MsgId><CreDtTm>2026-11-20T18:00:00</CreDtTm></GrpHdr>
+    <Stmt>
+      <Id>{statement}</Id>
+      <Acct><Id><IBAN>DE89 3704 0044 0532 0130 00</IBAN></Id></Acct>
+      {entries}
+    </Stmt>
+  </BkToCstmrStmt>
+</Document>""".encode()
+
+
+def entry(
+    amount: str = "100.00",
+    *,
+    currency: str = "EUR",
+    indicator: str = "CRDT",
+    status: str = "<Sts>BOOK</Sts>",
+    reference: str | None = "REF-1",
+    details: str = "",
+) -> str:
+    ref = f"<AcctSvcrRef>{reference}</AcctSvcrRef>" if reference else ""
+    amount_element = f'<Amt Ccy="{currency}">{amount}</Amt>' if currency else f"<Amt>{amount}</Amt>"
+    return f"""<Ntry>
+      {amount_element}
+      <CdtDbtInd>{indicator}</CdtDbtInd>
+      {status}
+      <BookgDt><Dt>2026-11-20</Dt></BookgDt>
+      <ValDt><DtTm>2026-11-21T00:00:00+01:00</DtTm></ValDt>
+      {ref}
+      {details}
+    </Ntry>"""
+
+
+V02_DETAILS = """<NtryDtls><TxDtls>
+  <Refs><EndToEndId>E2E-42</EndToEndId></Refs>
+  <RltdPties>
+    <Dbtr><Nm>Initech SARL</Nm></Dbtr>
+    <DbtrAcct><Id><IBAN>FR14 2004 1010 0505 0001 3M02 606</IBAN></Id></DbtrAcct>
+  </RltdPties>
+  <RmtInf><Ustrd>INV-2026-000020</Ustrd><Ustrd>and 21</Ustrd></RmtInf>
+</TxDtls></NtryDtls>"""
+
+
+# --- the sample file (camt.053.001.08) ------------------------------------------------------------
+
+
+def test_the_sample_statement_reads_into_its_booked_credits():
+    # When
+    parsed = camt053.parse(SAMPLE.read_bytes())
+
+    # Then
+    assert parsed.version == "001.08" and parsed.message_id == "COBA-20261120-0001"
+    assert parsed.statement_id == "STMT-2026-11-20-0532013000"
+    [statement] = parsed.statements
+    assert statement.account_iban == "DE89370400440532013000"
+    assert [c.external_id for c in parsed.credits] == [
+        "COBA2026112000001",
+        "COBA2026112000002",
+        "COBA2026112000003#1",
+        "COBA2026112000003#2",
+        "COBA2026112000004",
+    ]
+    assert [c.amount for c in parsed.credits] == [
+        Decimal("1190.00"),
+        Decimal("845.50"),
+        Decimal("1000.00"),
+        Decimal("500.00"),
+        Decimal("79.00"),
+    ]
+    assert parsed.skipped_debits == 1 and parsed.skipped_unbooked == 1
+
+
+def test_each_field_of_a_version_08_entry_is_read():
+    # When
+    first = camt053.parse(SAMPLE.read_bytes()).credits[0]
+
+    # Then
+    assert first.currency == "EUR"
+    assert first.booking_date == date(2026, 11, 20) and first.value_date == date(2026, 11, 20)
+    assert first.account_servicer_reference == "COBA2026112000001"
+    assert first.end_to_end_id == "ACME-PAY-88231"
+    assert first.debtor_name == "ACME Retail GmbH"  # RltdPties/Dbtr/Pty/Nm
+    assert first.debtor_iban == "DE02120300000000202051"  # spaces dropped
+    assert first.creditor_references == ("RF50INV2026000017",)
+    assert first.remittance == "INV-2026-000017 RF50INV2026000017"
+    assert first.entry_index == 1 and first.transaction_index is None
+
+
+def test_a_batch_entry_is_one_payment_per_transaction_with_its_own_amount_and_party():
+    # When
+    credits = camt053.parse(SAMPLE.read_bytes()).credits
+    first, second = credits[2], credits[3]
+
+    # Then
+    assert (first.transaction_index, second.transaction_index) == (1, 2)
+    assert first.debtor_name == "Initech SARL" and second.debtor_name == "Umbrella GmbH"
+    assert first.remittance == "Invoice INV-2026-000020"
+    assert second.creditor_references == ("RF39INV2026000021",)
+    assert first.value_date == date(2026, 11, 21)
+
+
+def test_not_provided_end_to_end_ids_are_none():
+    # When
+    noisy = camt053.parse(SAMPLE.read_bytes()).credits[1]
+
+    # Then
+    assert noisy.end_to_end_id is None
+    assert noisy.remittance == "pmt inv 2026 18 + 19 thx globex ap dept"
+
+
+# --- version 02 and others ------------------------------------------------------------------------
+
+
+def test_a_version_02_entry_names_its_debtor_directly_and_its_status_as_text():
+    # Given
+    content = document(entry(details=V02_DETAILS), version="02")
+
+    # When
+    parsed = camt053.parse(content)
+
+    # Then
+    [credit] = parsed.credits
+    assert parsed.version == "001.02"
+    assert credit.debtor_name == "Initech SARL"
+    assert credit.debtor_iban == "FR1420041010050500013M02606"
+    assert credit.end_to_end_id == "E2E-42"
+    assert credit.remittance == "INV-2026-000020 and 21"
+    assert credit.value_date == date(2026, 11, 21)  # from ValDt/DtTm
+    assert parsed.statements[0].account_iban == "DE89370400440532013000"
+
+
+@pytest.mark.parametrize("version", ["02", "04", "08", "10", "13"])
+def test_every_version_from_02_to_13_is_read(version):
+    # Given
+    status = "<Sts>BOOK</Sts>" if int(version) < 9 else "<Sts><Cd>BOOK</Cd></Sts>"
+
+    # When
+    parsed = camt053.parse(document(entry(status=status), version=version))
+
+    # Then
+    assert parsed.version == f"001.{version}" and len(parsed.credits) == 1
+
+
+def test_debits_pending_and_informational_entries_are_counted_not_received():
+    # Given
+    entries = (
+        entry(indicator="DBIT", reference="D1")
+        + entry(status="<Sts>PDNG</Sts>", reference="P1")
+        + entry(status="<Sts><Cd>INFO</Cd></Sts>", reference="I1")
+        + entry(reference="B1")
+    )
+
+    # When
+    parsed = camt053.parse(document(entries))
+
+    # Then
+    assert [c.external_id for c in parsed.credits] == ["B1"]
+    assert parsed.skipped_debits == 1 and parsed.skipped_unbooked == 2
+
+
+def test_an_entry_without_a_bank_reference_is_named_by_statement_and_position():
+    # Given
+    content = document(entry(reference=None) + entry(reference=None))
+
+    # When
+    first, second = camt053.parse(content).credits
+    again = camt053.parse(content).credits[0]
+    elsewhere = camt053.parse(document(entry(reference=None), statement="S-2")).credits[0]
+
+    # Then
+    assert first.external_id.startswith("entry-") and first.external_id != second.external_id
+    assert again.external_id == first.external_id
+    assert elsewhere.external_id != first.external_id
+
+
+def test_additional_entry_information_is_the_remittance_when_nothing_else_is():
+    # Given
+    content = document(entry(details="<AddtlNtryInf>Rechnung 4711</AddtlNtryInf>"))
+
+    # When
+    [credit] = camt053.parse(content).credits
+
+    # Then
+    assert credit.remittance == "Rechnung 4711"
+
+
+def test_a_single_transaction_takes_the_booked_amount():
+    # Given: the transaction states the instructed amount, before the bank's charges
+    details = '<NtryDtls><TxDtls><Amt Ccy="EUR">100.50</Amt></TxDtls></NtryDtls>'
+
+    # When
+    [credit] = camt053.parse(document(entry("100.00", details=details))).credits
+
+    # Then
+    assert credit.amount == Decimal("100.00")
+
+
+def test_amounts_of_zero_decimal_currencies_are_read():
+    # When
+    [credit] = camt053.parse(document(entry("5000", currency="JPY"))).credits
+
+    # Then
+    assert credit.amount == Decimal(5000) and credit.currency == "JPY"
+
+
+# --- whole-file rejection -------------------------------------------------------------------------
+
+
+BATCH_OF = """<NtryDtls>
+  <TxDtls><Amt Ccy="EUR">{0}</Amt></TxDtls>
+  <TxDtls><AmtDtls><TxAmt><Amt Ccy="{2}">{1}</Amt></TxAmt></AmtDtls></TxDtls>
+</NtryDtls>"""
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"<Document><unclosed></Document>", "not well-formed"),
+        (b"", "not well-formed"),
+        (b"not xml at all", "not well-formed"),
+        (
+            b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.08"/>',
+            "not a camt.053",
+        ),
+        (b"<Document/>", "not a camt.053"),
+        (
+            b'<Other xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"/>',
+            "not a camt.053",
+        ),
+        (
+            b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.01"/>',
+            "not a camt.053",
+        ),
+        (
+            b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"/>',
+            "no BkToCstmrStmt",
+        ),
+        (
+            b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">'
+            b"<BkToCstmrStmt><GrpHdr/></BkToCstmrStmt></Document>",
+            "holds no statement",
+        ),
+        (document("", statement=""), "has no Id"),
+        (document(entry(currency="")), "no currency"),
+        (document(entry("")), r"amount \(Amt\) is missing"),
+        (document(entry("12,50")), "not a decimal number"),
+        (document(entry("1e3")), "not a decimal number"),
+        (document(entry("0.00")), "not above 0"),
+        (document(entry("10.001")), "more decimals than EUR"),
+        (document(entry("10", currency="ZZZ")), "not an ISO 4217 currency"),
+        (document(entry(indicator="CRED")), "CdtDbtInd is CRDT or DBIT"),
+        (document(entry(details=BATCH_OF.format("60.00", "30.00", "EUR"))), "add up to 90.00"),
+        (document(entry(details=BATCH_OF.format("60.00", "40.00", "USD"))), "in USD"),
+        (
+            document(entry(details="<NtryDtls><TxDtls/><TxDtls/></NtryDtls>")),
+            "has no amount",
+        ),
+    ],
+)
+def test_a_malformed_file_is_rejected_whole_with_a_clear_message(content, message):
+    # When / Then
+    with pytest.raises(StatementError, match=message):
+        camt053.parse(content)
+
+
+def test_a_good_entry_does_not_save_a_file_with_a_bad_one():
+    # Given
+    content = document(entry(reference="GOOD") + entry("abc", reference="BAD"))
+
+    # When / Then
+    with pytest.raises(StatementError, match="entry 2"):
+        camt053.parse(content)
+
+
+def test_entity_expansion_is_refused():
+    # Given: a "billion laughs" document
+    content = b"""<?xml version="1.0"?>
+<!DOCTYPE Document [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">&b;</Document>"""
+
+    # When / Then
+    with pytest.raises(StatementError, match="not well-formed"):
+        camt053.parse(content)
