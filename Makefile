@@ -22,7 +22,7 @@ test: $(STAMP)  ## lint, types, and every test layer (unit, functional, e2e, inf
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
-	$(BIN)/pytest -n 2 --dist loadgroup  # two workers: the 2-core machine the suite is sized for
+	$(BIN)/pytest -n 2  # two workers: the 2-core machine the suite is sized for
 
 test-fast: $(STAMP)
 	$(BIN)/pytest tests/unit tests/functional -q

@@ -87,7 +87,8 @@ def runtime_dependencies(cache: Path) -> Path:
         _remove_distributions(partial, RUNTIME_PROVIDED)
         shutil.rmtree(partial / "bin", ignore_errors=True)
         for stale in cache.glob("deps-*"):
-            shutil.rmtree(stale, ignore_errors=True)
+            if stale != target:  # a concurrent build's copy of this key may be in use
+                shutil.rmtree(stale, ignore_errors=True)
         with contextlib.suppress(OSError):  # a concurrent build got there first: use its copy
             partial.rename(target)  # only a complete install ever becomes the cache
     finally:
