@@ -132,11 +132,11 @@ def _wrong_secret(body: bytes) -> tuple[bytes, dict[str, str]]:
 
 
 def _stale(body: bytes) -> tuple[bytes, dict[str, str]]:
-    return body, {"Stripe-Signature": stripe_signature(body, timestamp=int(time.time()) - 301)}
+    return body, {"Stripe-Signature": stripe_signature(body, timestamp=int(time.time()) - 600)}
 
 
 def _future(body: bytes) -> tuple[bytes, dict[str, str]]:
-    return body, {"Stripe-Signature": stripe_signature(body, timestamp=int(time.time()) + 301)}
+    return body, {"Stripe-Signature": stripe_signature(body, timestamp=int(time.time()) + 600)}
 
 
 def _missing(body: bytes) -> tuple[bytes, dict[str, str]]:
