@@ -160,14 +160,8 @@ def list_for_customer(
     customer_id: str, *, since: str | None, until: str | None, limit: int, cursor: str | None
 ) -> Page:
     """A customer's documents (legacy invoices too), newest issue date first."""
-    return table.query_page(
-        f"CUSTOMER#{customer_id}",
-        index="gsi1",
-        sk_from=f"INVOICE#{since}" if since else "INVOICE#",
-        sk_to=f"INVOICE#{until}~" if until else "INVOICE#~",
-        limit=limit,
-        cursor=cursor,
-        descending=True,
+    return table.customer_page(
+        customer_id, "INVOICE", since=since, until=until, limit=limit, cursor=cursor
     )
 
 

@@ -134,14 +134,8 @@ def backorders(sku: str, *, limit: int, cursor: str | None) -> Page:
 def list_for_customer(
     customer_id: str, *, since: str | None, until: str | None, limit: int, cursor: str | None
 ) -> Page:
-    return table.query_page(
-        f"CUSTOMER#{customer_id}",
-        index="gsi1",
-        sk_from=f"ORDER#{since}" if since else "ORDER#",
-        sk_to=f"ORDER#{until}~" if until else "ORDER#~",
-        limit=limit,
-        cursor=cursor,
-        descending=True,
+    return table.customer_page(
+        customer_id, "ORDER", since=since, until=until, limit=limit, cursor=cursor
     )
 
 

@@ -218,12 +218,6 @@ def list_for_customer(
 
     ``since`` and ``until`` are ISO dates or timestamps bounding ``received_at``.
     """
-    return table.query_page(
-        f"CUSTOMER#{customer_id or UNIDENTIFIED}",
-        index="gsi1",
-        sk_from=f"PAYMENT#{since}" if since else "PAYMENT#",
-        sk_to=f"PAYMENT#{until}~" if until else "PAYMENT#~",
-        limit=limit,
-        cursor=cursor,
-        descending=True,
+    return table.customer_page(
+        customer_id or UNIDENTIFIED, "PAYMENT", since=since, until=until, limit=limit, cursor=cursor
     )

@@ -220,6 +220,32 @@ def query_page(
     )
 
 
+def customer_page(
+    customer_id: str,
+    kind: str,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    """One page of a customer's items of one ``kind``, newest first.
+
+    Items a customer owns are indexed on gsi1 as ``CUSTOMER#<id>`` / ``<KIND>#<when>#...``;
+    ``since`` and ``until`` (ISO dates or timestamps, both inclusive) bound ``<when>``.
+    """
+    prefix = f"{kind}#"
+    return query_page(
+        f"CUSTOMER#{customer_id}",
+        index="gsi1",
+        sk_from=f"{prefix}{since}" if since else prefix,
+        sk_to=f"{prefix}{until}~" if until else f"{prefix}~",
+        limit=limit,
+        cursor=cursor,
+        descending=True,
+    )
+
+
 def delete_many(keys: Iterable[tuple[str, str]]) -> None:
     """BatchWriteItem deletes in chunks of 25, retrying what DynamoDB leaves unprocessed."""
     unique = list(dict.fromkeys(keys))
