@@ -28,7 +28,6 @@ from functions.invoicing.ubl import render_ubl
 from shared.adapters import documents as bucket
 from shared.adapters import mail
 from shared.adapters.bus_events import BusEvent
-from shared.config import settings
 from shared.domain import invoice as invoice_domain
 from shared.domain.invoice import Invoice
 from shared.observability import logger, metrics
@@ -43,10 +42,6 @@ class Outcome(StrEnum):
     ALREADY_EMAILED = "already_emailed"  # stored again; the e-mail went (or is going) out before
     STORED = "stored"  # stored; the buyer has no e-mail address
     SKIPPED = "skipped"  # not an issuing event
-
-
-class SenderNotConfiguredError(RuntimeError):
-    """SENDER_EMAIL is not set: no e-mail can be sent (retried, then dead-lettered)."""
 
 
 def deliver_invoice(event: BusEvent) -> Outcome:
@@ -68,16 +63,13 @@ def deliver_invoice(event: BusEvent) -> Outcome:
     if not recipient:
         logger.warning("the buyer has no e-mail address; documents stored only", extra=context)
         return Outcome.STORED
-    sender = settings().sender_email
-    if not sender:
-        raise SenderNotConfiguredError("SENDER_EMAIL is not set")
-    claim = markers.claim(metadata.event_id, recipient, detail_type=event.detail_type)
-    if claim is None:
-        logger.info("documents stored; e-mail already sent or being sent", extra=context)
-        return Outcome.ALREADY_EMAILED
+    sender = mail.configured_sender()
     email = invoice_email.render(invoice)
-    try:
-        message_id = mail.send_raw(
+    message_id = markers.send_once(
+        metadata.event_id,
+        recipient,
+        detail_type=event.detail_type,
+        send=lambda: mail.send_raw(
             sender=sender,
             recipient=recipient,
             subject=email.subject,
@@ -87,13 +79,11 @@ def deliver_invoice(event: BusEvent) -> Outcome:
                 _attachment(invoice, DocumentFormat.PDF, pdf),
                 _attachment(invoice, DocumentFormat.UBL, xml),
             ],
-        )
-    except Exception:
-        markers.release(claim)
-        logger.exception("sending the documents failed; released for a retry", extra=context)
-        raise
-    if not markers.mark_sent(claim, message_id):
-        logger.warning("claim taken over while sending", extra={**context, "message": message_id})
+        ),
+    )
+    if message_id is None:
+        logger.info("documents stored; e-mail already sent or being sent", extra=context)
+        return Outcome.ALREADY_EMAILED
     logger.info("documents delivered", extra={**context, "ses_message_id": message_id})
     metrics.add_metric(name="InvoiceDocumentsEmailed", unit="Count", value=1)
     return Outcome.DELIVERED

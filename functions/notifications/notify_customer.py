@@ -25,7 +25,6 @@ from enum import StrEnum
 
 from shared.adapters import mail
 from shared.adapters.bus_events import BusEvent
-from shared.config import settings
 from shared.domain import notifications
 from shared.observability import logger, metrics
 from shared.store import customers
@@ -36,10 +35,6 @@ class Outcome(StrEnum):
     SENT = "sent"
     DUPLICATE = "duplicate"  # sent before, or being sent by another attempt right now
     SKIPPED = "skipped"  # nothing to send: an event without an e-mail, an unknown customer
-
-
-class SenderNotConfiguredError(RuntimeError):
-    """SENDER_EMAIL is not set: no e-mail can be sent (retried, then dead-lettered)."""
 
 
 def notify_customer(event: BusEvent) -> Outcome:
@@ -60,28 +55,22 @@ def notify_customer(event: BusEvent) -> Outcome:
         return Outcome.SKIPPED
     recipient = str(getattr(customer, "contact_email", None) or customer.billing_email)
     email = notifications.render(event.detail_type, order, customer.legal_name)
-    sender = settings().sender_email
-    if not sender:
-        raise SenderNotConfiguredError("SENDER_EMAIL is not set")
-
-    claim = markers.claim(metadata.event_id, recipient, detail_type=event.detail_type)
-    if claim is None:
-        logger.info("e-mail already sent or being sent", extra=context)
-        return Outcome.DUPLICATE
-    try:
-        message_id = mail.send(
+    sender = mail.configured_sender()
+    message_id = markers.send_once(
+        metadata.event_id,
+        recipient,
+        detail_type=event.detail_type,
+        send=lambda: mail.send(
             sender=sender,
             recipient=recipient,
             subject=email.subject,
             text=email.text,
             html=email.html,
-        )
-    except Exception:
-        markers.release(claim)
-        logger.exception("sending the e-mail failed; released for a retry", extra=context)
-        raise
-    if not markers.mark_sent(claim, message_id):
-        logger.warning("claim taken over while sending", extra={**context, "message": message_id})
+        ),
+    )
+    if message_id is None:
+        logger.info("e-mail already sent or being sent", extra=context)
+        return Outcome.DUPLICATE
     logger.info("customer e-mailed", extra={**context, "ses_message_id": message_id})
     metrics.add_metric(name="CustomerEmailsSent", unit="Count", value=1)
     return Outcome.SENT

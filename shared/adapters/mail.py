@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 
 from shared.adapters import aws
+from shared.config import settings
 
 CHARSET = "UTF-8"
 
@@ -21,6 +22,18 @@ class Attachment:
     filename: str
     content: bytes
     content_type: str  # e.g. "application/pdf"
+
+
+class SenderNotConfiguredError(RuntimeError):
+    """SENDER_EMAIL is not set: no e-mail can be sent (retried, then dead-lettered)."""
+
+
+def configured_sender() -> str:
+    """The verified SES identity customer e-mails come from."""
+    sender = settings().sender_email
+    if not sender:
+        raise SenderNotConfiguredError("SENDER_EMAIL is not set")
+    return sender
 
 
 def send(*, sender: str, recipient: str, subject: str, text: str, html: str) -> str:

@@ -10,6 +10,7 @@ timeout, so the message's own retry finds it takeable.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from shared import clock
 from shared.adapters import aws
+from shared.observability import logger
 from shared.store import table
 from shared.store.table import to_dynamo
 
@@ -100,6 +102,34 @@ def release(held: Claim) -> None:
         ConditionExpression="claim_token = :token",
         ExpressionAttributeValues=to_dynamo({":token": held.token}),
     )
+
+
+def send_once(
+    event_id: str, recipient: str, *, detail_type: str, send: Callable[[], str]
+) -> str | None:
+    """Run ``send`` (which returns SES's MessageId) at most once per (event, recipient).
+
+    Claims the e-mail, sends, marks it sent; a failed send releases the claim and raises, so the
+    message's retry claims afresh. ``None`` when it was sent before or another attempt holds it.
+    """
+    held = claim(event_id, recipient, detail_type=detail_type)
+    if held is None:
+        return None
+    try:
+        message_id = send()
+    except Exception:
+        release(held)
+        logger.exception(
+            "sending the e-mail failed; released for a retry",
+            extra={"event_id": event_id, "detail_type": detail_type},
+        )
+        raise
+    if not mark_sent(held, message_id):
+        logger.warning(
+            "claim taken over while sending",
+            extra={"event_id": event_id, "detail_type": detail_type, "message": message_id},
+        )
+    return message_id
 
 
 def _key(held: Claim) -> dict[str, Any]:
