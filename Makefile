@@ -4,6 +4,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Where `make run` writes the running local stack's URLs and demo keys (git-ignored).
+LOCAL_STACK := build/local-stack.json
 
 .PHONY: install run test test-fast lint typecheck package invoke bench collect clean
 
@@ -16,7 +18,13 @@ $(STAMP): pyproject.toml requirements.txt
 install: $(STAMP)
 
 run: $(STAMP)  ## the local stack: moto + infra/resources.yaml + the API on :8000 + the event pump
-	$(BIN)/python -m infra.local
+	$(BIN)/python -m infra.local --ready-file $(LOCAL_STACK)
+
+# Scheduler never fires in moto: this starts the daily collection run on the running stack.
+# make collect [DRY_RUN=1] [AS_OF=2026-12-01] [ARGS="--api-url URL --admin-key KEY"]
+collect: $(STAMP)  ## the collection run on the running `make run` stack (POST /collection-runs)
+	$(BIN)/python -m infra.local.collect --ready-file $(LOCAL_STACK) \
+		$(if $(filter 1 true yes,$(DRY_RUN)),--dry-run) $(if $(AS_OF),--as-of $(AS_OF)) $(ARGS)
 
 test: $(STAMP)  ## lint, types, and every test layer (unit, functional, e2e, infra)
 	$(BIN)/ruff check .

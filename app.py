@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any, TypeVar
 
-from chalice import ConvertToMiddleware, Rate, Response
+from chalice import ConvertToMiddleware, Cron, Rate, Response
 from chalice.app import Chalice, Request
 from pydantic import BaseModel
 
@@ -336,6 +336,20 @@ def get_customer(customer_id: str) -> Response:
     principal = _principal()
     principal.require(Action.READ)
     return _json(get_customer(customer_id, principal).to_wire())
+
+
+@app.route("/customers/{customer_id}/statement", methods=["GET"])
+def get_customer_statement(customer_id: str) -> Response:
+    from functions.collections.statement import StatementFormat, StatementQuery, read_statement
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.READ)
+    query = _query(StatementQuery)
+    answer = read_statement(customer_id, query, principal)
+    # no-store: the PDF answer is a bearer link to the document
+    pdf = query.format is StatementFormat.PDF
+    return _json(answer, headers={"Cache-Control": "no-store"} if pdf else None)
 
 
 @app.route("/customers/{customer_id}", methods=["PATCH"])
@@ -763,6 +777,54 @@ def post_allocation_reversal(payment_id: str, allocation_id: str) -> Response:
     return _idempotent(operation, principal, request, run)
 
 
+# --- HTTP: collections (runs, promises to pay, the worklist, a customer's history) ----------
+
+
+@app.route("/collection-runs", methods=["POST"])
+def post_collection_run() -> Response:
+    from functions.collections.run import RunRequest, request_run
+    from shared.http import body
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.RUN_COLLECTIONS)
+    request = body.parse(_request().raw_body or b"{}", RunRequest)
+    answer = request_run(request)
+    return _json(answer, 200 if request.dry_run else 202)
+
+
+@app.route("/invoices/{invoice_id}/promises", methods=["POST"])
+def post_promise(invoice_id: str) -> Response:
+    from functions.collections.promises import PromiseRequest, record_promise
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.MANAGE_COLLECTIONS)
+    request = _body(PromiseRequest)
+
+    def run() -> dict[str, Any]:
+        return {"status": 201, "body": record_promise(invoice_id, request, principal)}
+
+    return _idempotent(f"collections.promise.{invoice_id}", principal, request, run)
+
+
+@app.route("/collections/worklist", methods=["GET"])
+def get_collections_worklist() -> Response:
+    from functions.collections.worklist import WorklistQuery, worklist
+
+    return _json(worklist(_query(WorklistQuery), _principal()))
+
+
+@app.route("/customers/{customer_id}/collections", methods=["GET"])
+def get_customer_collections(customer_id: str) -> Response:
+    from functions.collections.history import collection_history
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.READ)
+    return _json(collection_history(customer_id, principal))
+
+
 # --- Events: EventBridge -> SQS -> Lambda -----------------------------------------------------
 
 
@@ -878,6 +940,26 @@ def apply_cash(event: Any) -> dict[str, Any]:
     from shared.adapters.bus_events import handle_batch
 
     return handle_batch(event.to_dict(), apply_for_event, event.context)
+
+
+# --- Events: collections (the daily run fans customers out to the reminder worker) -----------
+
+
+@app.schedule(Cron(0, 6, "*", "*", "?", "*"), description="Daily collection run")
+def run_collections(event: Any) -> dict[str, Any]:
+    from datetime import datetime
+
+    from functions.collections.run import scheduled_as_of, start_run
+
+    return start_run(scheduled_as_of(datetime.fromisoformat(event.time)))
+
+
+@app.on_sqs_message(queue="collection-reminders", batch_size=5)
+def remind_customers(event: Any) -> dict[str, Any]:
+    from functions.collections.remind_customer import remind_from_message
+    from shared.adapters.bus_events import handle_bodies
+
+    return handle_bodies(event.to_dict(), remind_from_message, event.context)
 
 
 # --- The outbox: table stream -> EventBridge, plus the scheduled sweep --------------------------

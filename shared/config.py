@@ -21,9 +21,13 @@ class Settings(BaseModel):
     documents_bucket: str = ""
     sender_email: str = ""  # the verified SES identity customer e-mails come from
     import_rows_queue_url: str = ""  # where the import file worker fans rows out to
+    collection_queue_url: str = ""  # where the collection run fans customers out to
+    collection_time_zone: str = "UTC"  # IANA zone whose calendar day a scheduled run collects for
+    public_api_url: str = ""  # the API's base URL, for links in e-mails (no trailing slash)
     seller_profile: str = ""  # the seller on invoices, as JSON (empty: the demo seller)
     stripe_webhook_secret_parameter: str = ""  # SSM SecureString holding Stripe's signing secret
     webhook_secrets_prefix: str = ""  # SSM path of generic providers' secrets: <prefix>/<provider>
+    dashboard_link_secret_parameter: str = ""  # SSM SecureString signing dashboard links
     max_body_bytes: int = 256 * 1024
     idempotency_ttl_seconds: int = 96 * 3600  # Stripe retries for 3 days; keep a margin.
     outbox_publish_delay_seconds: int = 120  # the sweeper leaves younger events to the stream
@@ -39,9 +43,13 @@ def settings() -> Settings:
         documents_bucket=os.environ.get("DOCUMENTS_BUCKET", ""),
         sender_email=os.environ.get("SENDER_EMAIL", ""),
         import_rows_queue_url=os.environ.get("IMPORT_ROWS_QUEUE_URL", ""),
+        collection_queue_url=os.environ.get("COLLECTION_QUEUE_URL", ""),
+        collection_time_zone=os.environ.get("COLLECTION_TIME_ZONE", "") or "UTC",
+        public_api_url=os.environ.get("PUBLIC_API_URL", "").rstrip("/"),
         seller_profile=os.environ.get("SELLER_PROFILE", ""),
         stripe_webhook_secret_parameter=os.environ.get("STRIPE_WEBHOOK_SECRET_PARAMETER", ""),
         webhook_secrets_prefix=os.environ.get("WEBHOOK_SECRETS_PREFIX", ""),
+        dashboard_link_secret_parameter=os.environ.get("DASHBOARD_LINK_SECRET_PARAMETER", ""),
     )
 
 

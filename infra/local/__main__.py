@@ -5,7 +5,8 @@ Options:
   --port PORT            API port (default 8000; 0 picks a free one)
   --moto-port PORT       moto's port (default 5000; 0 picks a free one)
   --seed-keys P A        use these demo keys (partner, admin) instead of fresh ones
-  --ready-file PATH      once up, write the URLs and keys there as JSON (removed on exit)
+  --ready-file PATH      once up, write the URLs and keys there as JSON (removed on exit);
+                         `make run` writes build/local-stack.json, which `make collect` reads
 
 Once everything is up, a line ``READY <api url>`` is printed to stdout.
 """
@@ -63,6 +64,7 @@ def _configure_logging() -> None:
 
 
 def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     partial.write_text(text)
     partial.replace(path)

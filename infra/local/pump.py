@@ -229,7 +229,7 @@ class EventPump:
     def fire_schedule(self, handler_name: str) -> Any:
         """What EventBridge Scheduler does on AWS (moto never fires schedules)."""
         handler = getattr(self._app_module, handler_name)
-        return handler(scheduled_event(), LambdaContext(handler_name))
+        return handler(scheduled_event(handler_name), LambdaContext(handler_name))
 
     # --- Lambda event shapes ------------------------------------------------------------------
 
@@ -274,15 +274,16 @@ def with_account(body: str) -> str:
     return body
 
 
-def scheduled_event() -> dict[str, Any]:
+def scheduled_event(handler_name: str = "schedule") -> dict[str, Any]:
+    """What Scheduler hands a function now (the envelope infra/wiring/merge.py makes its Input)."""
     return {
         "version": "0",
-        "id": str(uuid.uuid4()),
+        "id": uuid.uuid4().hex[:16],
         "detail-type": "Scheduled Event",
-        "source": "aws.events",
+        "source": "aws.scheduler",
         "account": ACCOUNT,
         "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": "us-east-1",
-        "resources": [f"arn:aws:events:us-east-1:{ACCOUNT}:rule/otc-schedule"],
+        "resources": [f"arn:aws:scheduler:us-east-1:{ACCOUNT}:schedule/default/{handler_name}"],
         "detail": {},
     }

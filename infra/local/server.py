@@ -110,6 +110,14 @@ def _warm_clients() -> None:
         aws.client(service)
 
 
+def _link_to(api_url: str) -> None:
+    """E-mails link to this API (PUBLIC_API_URL, the REST API's URL on AWS)."""
+    from shared.config import settings
+
+    os.environ["PUBLIC_API_URL"] = api_url
+    settings.cache_clear()  # seeding read the settings before the port was known
+
+
 class PumpThread(threading.Thread):
     """Runs the pump every ``interval`` seconds until stopped; a failure never kills it."""
 
@@ -180,12 +188,13 @@ class LocalStack:
         config = self._chalice_config()
         session = boto3.session.Session(region_name=stack.REGION)
         outputs = stack.deploy(session)
-        stack.apply_environment(stack.environment(outputs))
+        stack.apply_environment(stack.environment(outputs, self._api_url()))
         keys = self._seed()
         _warm_clients()
         app_module = self._start_api(config)
+        api_url = self._api_url()  # the port is known now, even if 0 was asked for
+        _link_to(api_url)
         self._start_pump(app_module, session, outputs)
-        api_url = f"http://{self.host}:{self.port}"
         self.ready = Ready(
             api_url=api_url,
             moto_url=moto_url,
@@ -195,6 +204,9 @@ class LocalStack:
             curl_get_order=curl_get_order(api_url, keys[0]),
         )
         return self.ready
+
+    def _api_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
 
     def _start_moto(self) -> str:
         from moto.server import ThreadedMotoServer
@@ -300,9 +312,12 @@ def banner(ready: Ready) -> str:
             "",
             f"  {ready.curl_get_order}",
             "",
-            "Schedules (admins): moto never fires them and there is no admin endpoint for them",
-            "yet. sweep_outbox (rate 5 min on AWS) only backs up the stream path, which the pump",
-            f"runs every {PUMP_INTERVAL_SECONDS:g} s. Keys change on each start (see --seed-keys).",
+            "Schedules: moto never fires them. The daily collection run (run_collections, 06:00",
+            "on AWS) starts from `make collect` (POST /collection-runs with the admin key; the",
+            "pump hands each customer to remind_customers, whose e-mails land in moto's SES);",
+            "`make collect DRY_RUN=1` shows what would be sent, `AS_OF=YYYY-MM-DD` picks the day.",
+            "sweep_outbox (rate 5 min on AWS) only backs up the stream path, which the pump runs",
+            f"every {PUMP_INTERVAL_SECONDS:g} s. Keys change on each start (see --seed-keys).",
             "",
             "Ctrl-C stops everything.",
             "",

@@ -12,6 +12,8 @@ RESOURCES = Path(__file__).resolve().parents[1] / "resources.yaml"
 STACK_NAME = "otc-local"
 STAGE = "local"
 REGION = "us-east-1"
+# Where the local API listens by default (`make run`): the base of links in e-mails.
+LOCAL_API_URL = "http://127.0.0.1:8000"
 # Signing secrets of the local stack's gateways: Stripe, and a generic provider "demo-pay".
 DEMO_WEBHOOK_SECRETS = {
     "stripe": "whsec_local_stripe_0123456789abcdef",
@@ -86,8 +88,11 @@ def _store_webhook_secrets(session: boto3.session.Session, outputs: dict[str, st
         )
 
 
-def environment(outputs: dict[str, str]) -> dict[str, str]:
-    """The variables the Lambda functions get from the packaged template, for the same resources."""
+def environment(outputs: dict[str, str], api_url: str = LOCAL_API_URL) -> dict[str, str]:
+    """The variables the Lambda functions get from the packaged template, for the same resources.
+
+    ``api_url`` is the local API's (on AWS, the REST API's URL, given to the e-mailing workers).
+    """
     return {
         "TABLE_NAME": outputs["TableName"],
         "IDEMPOTENCY_TABLE_NAME": outputs["IdempotencyTableName"],
@@ -95,6 +100,9 @@ def environment(outputs: dict[str, str]) -> dict[str, str]:
         "DOCUMENTS_BUCKET": outputs["DocumentsBucketName"],
         "SENDER_EMAIL": outputs["SenderEmail"],
         "IMPORT_ROWS_QUEUE_URL": outputs["ImportRowsQueueUrl"],
+        "COLLECTION_QUEUE_URL": outputs["CollectionRemindersQueueUrl"],
+        "COLLECTION_TIME_ZONE": outputs["CollectionTimeZone"],
+        "PUBLIC_API_URL": api_url,
         "WEBHOOK_SECRETS_PREFIX": outputs["WebhookSecretsPrefix"],
         "STRIPE_WEBHOOK_SECRET_PARAMETER": f"{outputs['WebhookSecretsPrefix']}/stripe",
     }

@@ -38,10 +38,42 @@ ENVIRONMENT: dict[str, Any] = {
     "DOCUMENTS_BUCKET": {"Ref": "DocumentsBucket"},
     "SENDER_EMAIL": {"Ref": "SenderEmail"},
     "IMPORT_ROWS_QUEUE_URL": {"Ref": "ImportRowsQueue"},
+    "COLLECTION_QUEUE_URL": {"Ref": "CollectionRemindersQueue"},
+    "COLLECTION_TIME_ZONE": {"Ref": "CollectionTimeZone"},
     "SELLER_PROFILE": {"Ref": "SellerProfile"},
     "WEBHOOK_SECRETS_PREFIX": {"Fn::Sub": "${WebhookSecretsPath}/${Stage}"},
     "STRIPE_WEBHOOK_SECRET_PARAMETER": {"Fn::Sub": "${WebhookSecretsPath}/${Stage}/stripe"},
 }
+
+
+# The API's base URL, for links in e-mails, goes to the functions that write such links.
+# Chalice names the REST API RestAPI and deploys it to the stage .chalice/config.json sets (its
+# EndpointURL output). A function the API itself refers to (its handler) cannot have it: API ->
+# function -> API is a cycle CloudFormation refuses.
+REST_API = "RestAPI"
+PUBLIC_API_URL = "PUBLIC_API_URL"
+LINKS_TO_API = frozenset({"RemindCustomers"})  # the reminder e-mail links the statement
+# Cron schedules that fire at a wall-clock time of the seller's, not of UTC.
+SCHEDULE_TIME_ZONES: dict[str, Any] = {"RunCollections": {"Ref": "CollectionTimeZone"}}
+# What a schedule hands its function. Without an Input, Scheduler invokes the function with
+# "{}", which Chalice cannot read as the "Scheduled Event" app.py's handlers take (the rule
+# based schedules Chalice has in mind send that envelope). So the envelope is the Input, filled
+# in by Scheduler's context attributes: ``time`` is when the invocation was scheduled for (UTC),
+# the same on every retry of it.
+SCHEDULED_EVENT = json.dumps(
+    {
+        "version": "0",
+        "id": "<aws.scheduler.execution-id>",
+        "detail-type": "Scheduled Event",
+        "source": "aws.scheduler",
+        "account": "${AWS::AccountId}",
+        "time": "<aws.scheduler.scheduled-time>",
+        "region": "${AWS::Region}",
+        "resources": ["<aws.scheduler.schedule-arn>"],
+        "detail": {},
+    },
+    separators=(",", ":"),
+)
 
 
 class WiringError(ValueError):
@@ -76,6 +108,9 @@ def merge(chalice: Template, resources: Template, *, stream_placeholder: str) ->
     _add_sections(template, resources)
     for logical_id, function in functions(template).items():
         _wire_function(template, logical_id, function["Properties"])
+        if logical_id in LINKS_TO_API:
+            variables = function["Properties"]["Environment"]["Variables"]
+            variables[PUBLIC_API_URL] = _public_api_url(template, logical_id)
         events = function["Properties"].get("Events", {})
         site = _Site(template, logical_id, stream_placeholder)
         for name, event in events.items():
@@ -93,6 +128,19 @@ def _add_sections(template: Template, resources: Template) -> None:
             raise WiringError(f"{section} defined by both Chalice and resources.yaml: {clash}")
         theirs.update(ours)
     template["Parameters"]["Stage"]["Default"] = "dev"
+
+
+def _public_api_url(template: Template, function_id: str) -> dict[str, str]:
+    """Chalice's EndpointURL without its trailing slash, for a function the API does not name."""
+    api = template["Resources"].get(REST_API)
+    endpoint = template.get("Outputs", {}).get("EndpointURL", {}).get("Value")
+    url = endpoint.get("Fn::Sub") if isinstance(endpoint, dict) else None
+    if api is None or not isinstance(url, str) or f"${{{REST_API}}}" not in url:
+        raise WiringError(f"{function_id} links to the API, but Chalice wrote no URL of it")
+    definition = json.dumps(api)
+    if f'"{function_id}"' in definition or f"${{{function_id}." in definition:
+        raise WiringError(f"{function_id} serves the API, so it cannot know the API's URL (cycle)")
+    return {"Fn::Sub": url.rstrip("/")}
 
 
 def _wire_function(template: Template, logical_id: str, properties: dict[str, Any]) -> None:
@@ -161,16 +209,20 @@ def _wire_schedule(site: _Site, event: Event) -> Event:
 
     SAM names a schedule after the function and event alone; dev and prod stacks in one account
     would then collide in the default schedule group, so the name carries the stage. Chalice
-    gives each handler its own function with one trigger, so the function id is unique.
+    gives each handler its own function with one trigger, so the function id is unique. The
+    function gets a "Scheduled Event" envelope (SCHEDULED_EVENT), as Chalice's handlers expect.
+    A cron schedule in SCHEDULE_TIME_ZONES fires at its wall-clock time in that zone (Scheduler
+    follows daylight saving time), not in UTC.
     """
-    return {
-        "Type": "ScheduleV2",
-        "Properties": {
-            "ScheduleExpression": event["Properties"]["Schedule"],
-            "Name": {"Fn::Sub": f"otc-${{Stage}}-{site.function_id}"},
-            "FlexibleTimeWindow": {"Mode": "OFF"},
-        },
+    properties: dict[str, Any] = {
+        "ScheduleExpression": event["Properties"]["Schedule"],
+        "Name": {"Fn::Sub": f"otc-${{Stage}}-{site.function_id}"},
+        "FlexibleTimeWindow": {"Mode": "OFF"},
+        "Input": {"Fn::Sub": SCHEDULED_EVENT},
     }
+    if (time_zone := SCHEDULE_TIME_ZONES.get(site.function_id)) is not None:
+        properties["ScheduleExpressionTimezone"] = time_zone
+    return {"Type": "ScheduleV2", "Properties": properties}
 
 
 def _wire_bus_rule(_site: _Site, event: Event) -> Event:

@@ -54,7 +54,8 @@ TaxId = Annotated[
 ]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 DecimalString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
-PolicyName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
+# A dunning policy of shared.domain.dunning.POLICIES (an unknown name would dun by the default).
+PolicyName = Literal["default", "strict", "gentle"]
 StatusName = Literal["active", "credit_hold", "closed"]
 # How shipments are billed: one invoice per shipment, or one per order once all of it shipped.
 InvoicingMode = Literal["per_shipment", "per_order"]

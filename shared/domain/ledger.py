@@ -1,16 +1,16 @@
 """The general ledger of receivables: every money movement as a balanced double entry.
 
 Each business fact (an invoice or credit note issued, money received, cash applied to an
-invoice or taken off it again, a refund, a fee) becomes one journal entry whose debits equal its
-credits. The entry id is derived from the fact (``kind:source_id``), so a retried write collides
-with the first instead of posting twice.
+invoice or taken off it again, a refund, a fee, late-payment interest) becomes one journal entry
+whose debits equal its credits. The entry id is derived from the fact (``kind:source_id``), so a
+retried write collides with the first instead of posting twice.
 
 Accounts, from the seller's point of view:
 
-- receivables (asset): what customers owe on issued invoices and fees;
+- receivables (asset): what customers owe on issued invoices, fees and interest;
 - unapplied cash (liability): money received but not yet applied to an invoice, and credit owed
   to a customer (a credit note beyond what its invoice still had open);
-- revenue, tax payable, fee income, discounts allowed (an expense), cash (asset).
+- revenue, tax payable, fee income, interest income, discounts allowed (an expense), cash (asset).
 
 ``customer_balance`` is what a customer owes net of the money we hold for them: receivables
 less unapplied cash.
@@ -39,6 +39,7 @@ KINDS = frozenset(
         "unapplication",
         "refund",
         "fee",
+        "interest",
         "transfer",
     }
 )
@@ -52,6 +53,7 @@ class Account(StrEnum):
     UNAPPLIED_CASH = "unapplied_cash"  # a liability: money held for, or credit owed to, customers
     DISCOUNTS_ALLOWED = "discounts_allowed"
     FEE_INCOME = "fee_income"
+    INTEREST_INCOME = "interest_income"
 
 
 class Posting(BaseModel):
@@ -335,6 +337,22 @@ def for_fee(
         currency=currency,
         posted_at=posted_at,
         memo=f"Fee {source_id}",
+    )
+
+
+def for_interest(
+    customer_id: str, currency: str, amount: Decimal, source_id: str, posted_at: datetime
+) -> JournalEntry:
+    """Late-payment interest charged on an overdue invoice: DR receivables; CR interest income."""
+    return _entry(
+        "interest",
+        source_id,
+        _debit(Account.RECEIVABLES, amount),
+        _credit(Account.INTEREST_INCOME, amount),
+        customer_id=customer_id,
+        currency=currency,
+        posted_at=posted_at,
+        memo=f"Interest {source_id}",
     )
 
 

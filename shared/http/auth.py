@@ -38,12 +38,24 @@ class Action(StrEnum):
     ISSUE_CREDIT_NOTES = "issue_credit_notes"  # correct issued invoices with credit notes
     RECORD_PAYMENTS = "record_payments"  # manual payments, bank statement uploads
     APPLY_CASH = "apply_cash"  # allocate payments to invoices by hand, take allocations back
+    RUN_COLLECTIONS = "run_collections"  # start the dunning run by hand
+    MANAGE_COLLECTIONS = "manage_collections"  # the collections worklist, promises to pay
+    READ_REPORTS = "read_reports"  # aging, KPIs, the finance dashboard (staff)
+    READ_AUDIT = "read_audit"  # the audit trail and its verification
 
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.PARTNER: frozenset({Action.READ, Action.PLACE_ORDERS, Action.SHIP_ORDERS}),
     Role.ADMIN: frozenset(Action),
-    Role.CREDIT_MANAGER: frozenset({Action.READ, Action.DECIDE_CREDIT}),
+    Role.CREDIT_MANAGER: frozenset(
+        {
+            Action.READ,
+            Action.DECIDE_CREDIT,
+            Action.RUN_COLLECTIONS,
+            Action.MANAGE_COLLECTIONS,
+            Action.READ_REPORTS,
+        }
+    ),
     Role.AR_CLERK: frozenset(
         {
             Action.READ,
@@ -51,9 +63,12 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.ISSUE_CREDIT_NOTES,
             Action.RECORD_PAYMENTS,
             Action.APPLY_CASH,
+            Action.RUN_COLLECTIONS,
+            Action.MANAGE_COLLECTIONS,
+            Action.READ_REPORTS,
         }
     ),
-    Role.AUDITOR: frozenset({Action.READ}),
+    Role.AUDITOR: frozenset({Action.READ, Action.READ_REPORTS, Action.READ_AUDIT}),
 }
 
 

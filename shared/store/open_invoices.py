@@ -13,14 +13,16 @@ journal entry of ours; cash application leaves them to clerks (``skipped`` count
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from shared.adapters import aws
 from shared.domain.invoice import DocumentKind, Invoice
 from shared.domain.matching import OpenInvoice
 from shared.store import invoices, table
-from shared.store.table import from_dynamo, to_dynamo
+from shared.store.table import Item, from_dynamo, to_dynamo
 
 INDEX = "open_by_due"
 PAGE_SIZE = 1000
@@ -40,7 +42,7 @@ class OpenBook:
 
 def read() -> OpenBook:
     """Every invoice with an amount due, oldest due first (the index's order)."""
-    keys = list(_index_keys())
+    keys = list(_keys(index_items()))
     found: dict[str, Invoice] = {}
     skipped = 0
     for item in sorted(table.get_many(keys), key=lambda item: item.get("open_due_sk", "")):
@@ -53,21 +55,44 @@ def read() -> OpenBook:
     return OpenBook(invoices=found, skipped=skipped)
 
 
-def _index_keys() -> Any:
-    """The (pk, sk) of every item in the open-by-due index, page by page."""
+def due_before(day: date) -> Iterator[tuple[str, str]]:
+    """The (pk, sk) of every open invoice due before ``day`` (overdue on it), oldest due first.
+
+    The index sort key starts with the due date, so ``open_due_sk < "<day>"`` is exactly the
+    invoices due on an earlier day: a Query of the index, never a Scan.
+    """
+    return _keys(index_items(below=day.isoformat()))
+
+
+def index_items(*, below: str | None = None, through: str | None = None) -> Iterator[Item]:
+    """The items of the open-by-due index (keys only), oldest due first, page by page.
+
+    ``below`` and ``through`` bound the sort key ``<due>#<customer>#<number>`` (exclusive and
+    inclusive): a Query of the index, whose reads grow with what it finds, never a Scan.
+    """
+    expression = "open_due_pk = :open"
+    values: dict[str, Any] = {":open": invoices.OPEN_PARTITION}
+    if below is not None:
+        expression += " AND open_due_sk < :below"
+        values[":below"] = below
+    elif through is not None:
+        expression += " AND open_due_sk <= :through"
+        values[":through"] = through
     request: dict[str, Any] = {
         "TableName": table.table_name(),
         "IndexName": INDEX,
-        "KeyConditionExpression": "open_due_pk = :open",
-        "ExpressionAttributeValues": to_dynamo({":open": invoices.OPEN_PARTITION}),
+        "KeyConditionExpression": expression,
+        "ExpressionAttributeValues": to_dynamo(values),
         "Limit": PAGE_SIZE,
     }
     while True:
         answer = aws.client("dynamodb").query(**request)
-        for raw in answer["Items"]:
-            item = from_dynamo(raw)
-            yield item["pk"], item["sk"]
+        yield from (from_dynamo(raw) for raw in answer["Items"])
         last = answer.get("LastEvaluatedKey")
         if not last:
             return
         request["ExclusiveStartKey"] = last
+
+
+def _keys(items: Iterator[Item]) -> Iterator[tuple[str, str]]:
+    return ((item["pk"], item["sk"]) for item in items)

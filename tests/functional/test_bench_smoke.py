@@ -7,7 +7,7 @@ failing number. Cold import times are only checked to exist.
 from __future__ import annotations
 
 import app as app_module
-from bench import aws_calls, cold_import, invoicing
+from bench import aws_calls, cold_import, collection_run, invoicing
 
 PLACE_AND_CONFIRM = [
     (
@@ -149,3 +149,19 @@ def test_invoicing_bench_counts_the_calls_of_each_invoice():
     }
     assert issue.seconds > 0 and deliver.seconds > 0
     assert "issue_invoices" in invoicing.table(list(figures.values()))
+
+
+def test_collection_run_reads_grow_with_what_is_due_not_with_the_table():
+    # Given tables of 60 and 240 invoices over the bench's customers, 40 of them due
+    # When the collection run starts for the day and the workers drain its fan-out
+    small, large = collection_run.measure((60, 240), due=40)
+
+    # Then the run reads the same index items with the same requests at either size
+    assert small.index_items_read == large.index_items_read == 40
+    assert small.run.breakdown() == large.run.breakdown()
+    assert small.run.breakdown()["dynamodb.Query"] == 1
+    assert "dynamodb.Scan" not in small.run.breakdown() | small.workers.breakdown()
+    # and every customer with an invoice at a level got one e-mail, at either size
+    assert small.customers == large.customers == 40
+    assert small.emails == large.emails > 0
+    assert small.workers.breakdown() == large.workers.breakdown()

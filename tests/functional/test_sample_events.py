@@ -262,3 +262,46 @@ def test_partner_webhooks_sample_is_handled_without_failures(world):
 
     # Then
     assert result == {"batchItemFailures": []}
+
+
+# --- Collections ---------------------------------------------------------------------------------
+
+
+def test_collection_schedule_sample_is_the_envelope_scheduler_sends_and_runs(world):
+    # Given the run's scheduled event (the Input of the packaged schedule, filled in)
+    event = load("schedule/run-collections.json")
+    assert EventBridgeModel.model_validate(event).detail_type == "Scheduled Event"
+
+    # When
+    result = app_module.run_collections(event, LambdaContext("run_collections"))
+
+    # Then: the run collects for the event's day; a fresh world has nothing due
+    assert result["as_of"] == "2027-01-06"
+    assert (result["customers"], result["invoices"]) == (0, 0)
+
+
+def test_collection_reminders_sample_is_a_batch_of_customers_with_distinct_message_ids():
+    from functions.collections.remind_customer import ReminderMessage
+
+    # Given
+    batch = load("sqs/collection-reminders-batch.json")
+
+    # When
+    parsed = SqsModel.model_validate(batch)
+    messages = [ReminderMessage.model_validate_json(record["body"]) for record in batch["Records"]]
+
+    # Then: one message per customer of one run, each with its own id
+    assert len({record.messageId for record in parsed.Records}) == len(parsed.Records) == 2
+    assert [message.customer_id for message in messages] == ["cus_acme", "cus_globex"]
+    assert len({(message.run_id, message.as_of) for message in messages}) == 1
+
+
+def test_collection_reminders_sample_is_handled_without_failures(world):
+    # Given: the invoices are unknown here, so no customer has anything to be reminded of
+    batch = load("sqs/collection-reminders-batch.json")
+
+    # When
+    result = app_module.remind_customers(batch, LambdaContext("remind_customers"))
+
+    # Then: every record parsed and was handled
+    assert result == {"batchItemFailures": []}

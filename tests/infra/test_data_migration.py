@@ -19,6 +19,7 @@ Template = dict[str, Any]
 KIND_OBJECTS = [{"Fn::Sub": f"${{DocumentsBucket.Arn}}/imports/{kind}/*"} for kind in KINDS]
 REPORTS = {"Fn::Sub": "${DocumentsBucket.Arn}/imports/reports/*"}
 INVOICE_DOCUMENTS = {"Fn::Sub": "${DocumentsBucket.Arn}/invoices/*"}  # links to invoice documents
+STATEMENTS_OF_ACCOUNT = {"Fn::Sub": "${DocumentsBucket.Arn}/account-statements/*"}  # their links
 PAYMENT_EVIDENCE = [  # verified webhook bodies and posted bank statements (payments intake)
     {"Fn::Sub": "${DocumentsBucket.Arn}/webhooks/*"},
     {"Fn::Sub": "${DocumentsBucket.Arn}/statements/*"},
@@ -88,7 +89,11 @@ def test_import_functions_touch_only_their_part_of_the_bucket(template: Template
     assert _s3_grants(template, "ImportRows", "s3:GetObject") == []
     assert _s3_grants(template, "ImportRows", "s3:PutObject") == [REPORTS]
     assert _s3_grants(template, "APIHandler", "s3:PutObject") == [*KIND_OBJECTS, *PAYMENT_EVIDENCE]
-    assert _s3_grants(template, "APIHandler", "s3:GetObject") == [REPORTS, INVOICE_DOCUMENTS]
+    assert _s3_grants(template, "APIHandler", "s3:GetObject") == [
+        REPORTS,
+        INVOICE_DOCUMENTS,
+        STATEMENTS_OF_ACCOUNT,
+    ]
     # and the workers' S3 grants name keys under imports/, never the whole bucket
     for function_id in ("StartImports", "ImportRows"):
         for statement in role_statements(template, function_id):

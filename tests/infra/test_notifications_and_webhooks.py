@@ -59,13 +59,15 @@ def test_only_the_mailers_may_send_email_and_only_from_the_sender(template: Temp
         for function_id in of_type(template, FUNCTION)
     }
 
-    # Then only the customer notifier and the invoice deliverer have one: sending on the sender
-    # identity, from that address (raw MIME for the invoice attachments)
+    # Then only the customer notifier, the invoice deliverer and the collection worker have one:
+    # sending on the sender identity, from that address (raw MIME for the attachments: invoice
+    # documents, the statement of account)
     mailers = {function_id for function_id, found in ses.items() if found}
-    assert mailers == {"NotifyCustomers", "DeliverInvoices"}
+    assert mailers == {"NotifyCustomers", "DeliverInvoices", "RemindCustomers"}
     actions = {
         "NotifyCustomers": ["ses:SendEmail"],
         "DeliverInvoices": ["ses:SendEmail", "ses:SendRawEmail"],
+        "RemindCustomers": ["ses:SendEmail", "ses:SendRawEmail"],
     }
     for function_id in mailers:
         [statement] = ses[function_id]

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import pytest
+from chalice.app import CloudWatchEvent
 
 from tests.infra.cfn import FUNCTION, as_list, events, of_type, role_statements, target
 
@@ -75,6 +76,8 @@ def test_every_function_runs_python312_on_arm64_with_active_tracing(template: Te
         "RecordGatewayEvents",
         "ImportBankStatements",
         "ApplyCash",
+        "RunCollections",
+        "RemindCustomers",
     }
     for function_id, function in functions.items():
         properties = function["Properties"]
@@ -92,6 +95,8 @@ def test_every_function_finds_the_stack_resources_in_its_environment(template: T
         "DOCUMENTS_BUCKET": {"Ref": "DocumentsBucket"},
         "SENDER_EMAIL": {"Ref": "SenderEmail"},
         "SELLER_PROFILE": {"Ref": "SellerProfile"},
+        "COLLECTION_QUEUE_URL": {"Ref": "CollectionRemindersQueue"},
+        "COLLECTION_TIME_ZONE": {"Ref": "CollectionTimeZone"},
         "WEBHOOK_SECRETS_PREFIX": {"Fn::Sub": "${WebhookSecretsPath}/${Stage}"},
         "STRIPE_WEBHOOK_SECRET_PARAMETER": {"Fn::Sub": "${WebhookSecretsPath}/${Stage}/stripe"},
     }
@@ -158,6 +163,7 @@ def test_every_dead_letter_queue_has_an_alarm(template: Template) -> None:
         "GatewayEventsDeadLetterQueue",
         "BankStatementsDeadLetterQueue",
         "CashApplicationDeadLetterQueue",
+        "CollectionRemindersDeadLetterQueue",
         "BusDeadLetterQueue",
         "PublisherDeadLetterQueue",
     } <= (dead_letter_queues)
@@ -196,15 +202,48 @@ def test_stream_source_gets_new_events_only_and_dead_letters_what_keeps_failing(
     assert "PublisherDeadLetterQueue" in of_type(template, "AWS::SQS::Queue")
 
 
-def test_schedules_run_on_eventbridge_scheduler_with_the_apps_rate(template: Template) -> None:
-    # Given the sweep's schedule (app.py: every 5 minutes)
-    [(function_id, schedule)] = events(template, "ScheduleV2")
+def test_schedules_run_on_eventbridge_scheduler_with_the_apps_expressions(
+    template: Template,
+) -> None:
+    # Given the schedules app.py declares: the sweep every 5 minutes, collections daily at 06:00
+    schedules = dict(events(template, "ScheduleV2"))
 
-    # Then it is a Scheduler schedule, named per stage so dev and prod can share an account
-    assert function_id == "SweepOutbox"
-    assert schedule["ScheduleExpression"] == "rate(5 minutes)"
-    assert "${Stage}" in schedule["Name"]["Fn::Sub"]
+    # Then each is a Scheduler schedule, named per stage so dev and prod can share an account
+    assert set(schedules) == {"SweepOutbox", "RunCollections"}
+    assert schedules["SweepOutbox"]["ScheduleExpression"] == "rate(5 minutes)"
+    assert schedules["RunCollections"]["ScheduleExpression"] == "cron(0 6 * * ? *)"
+    for function_id, schedule in schedules.items():
+        assert "${Stage}" in schedule["Name"]["Fn::Sub"], function_id
+        assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}, function_id
+    # and the collection run fires at 06:00 in the seller's time zone (the sweep has none)
+    time_zone = {"Ref": "CollectionTimeZone"}
+    assert schedules["RunCollections"]["ScheduleExpressionTimezone"] == time_zone
+    assert "ScheduleExpressionTimezone" not in schedules["SweepOutbox"]
     assert events(template, "Schedule") == []
+
+
+def test_schedules_hand_their_functions_a_scheduled_event_with_its_time(
+    template: Template,
+) -> None:
+    # Given what each schedule sends (without an Input, Scheduler sends "{}")
+    for function_id, schedule in events(template, "ScheduleV2"):
+        text = schedule["Input"]["Fn::Sub"]
+
+        # When Scheduler and CloudFormation fill in their placeholders
+        for placeholder, value in {
+            "<aws.scheduler.scheduled-time>": "2026-12-01T06:00:00Z",
+            "<aws.scheduler.execution-id>": "d32c5kddcf5bb8c3",
+            "<aws.scheduler.schedule-arn>": "arn:aws:scheduler:us-east-1:123456789012:schedule/x",
+            "${AWS::AccountId}": "123456789012",
+            "${AWS::Region}": "us-east-1",
+        }.items():
+            text = text.replace(placeholder, value)
+        event = CloudWatchEvent(json.loads(text), context=None)
+
+        # Then it is the envelope Chalice's scheduled handlers read, with the scheduled time
+        assert event.detail_type == "Scheduled Event", function_id
+        assert event.time == "2026-12-01T06:00:00Z", function_id
+        assert (event.account, event.region) == ("123456789012", "us-east-1"), function_id
 
 
 def test_every_rule_listens_on_our_bus(template: Template) -> None:

@@ -93,3 +93,16 @@ def test_a_rule_trigger_listens_on_our_bus_not_the_default_one(packaged: Package
         "Pattern": {"source": ["otc.orders"]},
         "EventBusName": {"Fn::GetAtt": ["EventBus", "Name"]},
     }
+
+
+def test_the_api_handler_cannot_be_given_the_apis_url(
+    packaged: Packaged, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the API's own handler among the functions that link to the API
+    monkeypatch.setattr(merge, "LINKS_TO_API", frozenset({"APIHandler"}))
+
+    # When the merge runs, then it refuses the RestAPI -> APIHandler -> RestAPI cycle
+    with pytest.raises(merge.WiringError, match="cycle"):
+        merge.merge(
+            packaged.chalice_template, cfn_yaml.load(RESOURCES), stream_placeholder=TABLE_STREAM
+        )

@@ -243,6 +243,7 @@ def test_an_account_built_the_old_way_still_works():
         ({"legal_name": "   "}, "legal_name"),
         ({"tax_id": "<script>"}, "tax_id"),
         ({"dunning_policy": "Not A Slug"}, "dunning_policy"),
+        ({"dunning_policy": "platinum"}, "dunning_policy"),  # no such policy
         ({"status": "closed"}, "status"),  # an account always opens active
         ({"customer_id": "cus_mine"}, "customer_id"),  # ids are the server's
     ],

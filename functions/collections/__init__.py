@@ -1,0 +1,1 @@
+"""Collections: the dunning run, reminders, promises to pay, the worklist and statements."""

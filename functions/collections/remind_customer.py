@@ -1,0 +1,393 @@
+"""The per-customer collection worker: record the day's reminder once, then e-mail it once.
+
+The run (``run.py``) sends one message per customer with the open invoices due; this worker
+
+1. reads the customer, those invoices (one BatchGetItem), their dunning states and the money
+   applied to them (the customer's payments), and plans the day's reminder (``shared.domain.
+   dunning.plan``);
+2. records what the plan changes in ONE transaction: a marker per (invoice, level) that is refused
+   if that level happened before, each invoice's state at the version read, the fee and interest
+   journal entries (each entry id posted once), the reminder item ``recorded`` (one per customer
+   per day), the audit events, and the credit hold when a level calls for it. A lost race (another
+   run, a payment, a clerk editing the account) fails a guard: the worker reads and plans again,
+   and finds the levels recorded;
+3. sends the day's reminder if it is recorded and not sent, with the claim protocol of the other
+   customer e-mails (``shared.store.notifications``): claimed before sending, marked sent with
+   SES's MessageId after, released when sending fails (the message fails, SQS retries it). Then
+   the reminder is marked ``sent`` (with ``ReminderSent``).
+
+So a message delivered twice, a run repeated the same day, two runs overlapping, or a crash
+between the transaction and the e-mail all end with each level recorded once and one e-mail.
+Once the day's reminder is recorded nothing more is recorded for the customer that day: an
+invoice that reaches a level later that day gets it on the next run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from functions.collections import reminder_email
+from shared import clock
+from shared.adapters import mail
+from shared.config import settings
+from shared.domain import customer as customer_domain
+from shared.domain import dunning, ledger
+from shared.domain.customer import Customer, CustomerPatch, CustomerStatus
+from shared.domain.dunning import AllocationSpan, DueInvoice, InvoiceDunning, ReminderPlan
+from shared.domain.events import DomainEvent
+from shared.domain.payment import Allocation
+from shared.observability import logger, metrics
+from shared.store import customers, invoices, outbox, payments, table
+from shared.store import dunning as store
+from shared.store import ledger as ledger_store
+from shared.store import notifications as markers
+from shared.store.outbox import StaleStateError
+from shared.store.table import Item, Write
+
+SOURCE = "otc.collections"
+ACTOR = "collections"  # who the credit hold's amendment names
+MAX_ATTEMPTS = 5  # plans per message before the message fails (and SQS retries it)
+PAYMENTS_PAGE = 100
+
+
+class ReminderMessage(BaseModel):
+    """One customer of a collection run: the open invoices due, as the run's query found them."""
+
+    customer_id: str
+    as_of: date
+    invoice_ids: list[str]
+    run_id: str = ""
+
+
+class Outcome(StrEnum):
+    SENT = "sent"  # the day's reminder went out now
+    ALREADY_SENT = "already_sent"  # it went out before (or another attempt is sending it)
+    NOTHING_TO_SEND = "nothing_to_send"  # nothing reached a level today
+    UNKNOWN_CUSTOMER = "unknown_customer"
+
+
+class LostRacesError(RuntimeError):
+    """Every attempt lost a guard to a concurrent writer; the message is retried."""
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What the planner is given, as read."""
+
+    customer: Customer
+    invoices: dict[str, DueInvoice]
+    states: dict[str, InvoiceDunning]
+
+    def plan(self, as_of: date) -> ReminderPlan:
+        policy = dunning.policy_named(self.customer.dunning_policy)
+        due = list(self.invoices.values())
+        return dunning.plan(self.customer.customer_id, policy, due, self.states, as_of)
+
+
+def collection_day(moment: datetime) -> date:
+    """The calendar day of ``moment`` where collections run (``collection_time_zone``)."""
+    return moment.astimezone(ZoneInfo(settings().collection_time_zone)).date()
+
+
+# --- entry points ------------------------------------------------------------------------------
+
+
+def remind_from_message(body: str) -> Outcome:
+    message = ReminderMessage.model_validate_json(body)
+    return remind_customer(message.customer_id, message.as_of, message.invoice_ids)
+
+
+def remind_customer(customer_id: str, as_of: date, invoice_ids: list[str]) -> Outcome:
+    context = {"customer_id": customer_id, "as_of": as_of.isoformat()}
+    if not record(customer_id, as_of, invoice_ids):
+        logger.warning("unknown customer; nothing to remind", extra=context)
+        return Outcome.UNKNOWN_CUSTOMER
+    outcome = send_reminder(store.reminder_id_for(customer_id, as_of))
+    logger.info("customer reminded", extra={**context, "outcome": outcome.value})
+    return outcome
+
+
+def preview(customer_id: str, as_of: date, invoice_ids: list[str]) -> dict[str, Any] | None:
+    """What the worker would record and send today, without writing or sending anything."""
+    situation = read_situation(customer_id, invoice_ids)
+    if situation is None:
+        return None
+    planned = situation.plan(as_of)
+    customer = situation.customer
+    link = reminder_email.statement_url(customer_id)
+    email = (
+        reminder_email.render(planned, customer.legal_name, link=link) if planned.lines else None
+    )
+    return {
+        **planned.to_wire(),
+        "reminder_id": store.reminder_id_for(customer_id, as_of) if email else None,
+        "recipient": customer.notification_email if email else None,
+        "subject": email.subject if email else None,
+        "puts_on_credit_hold": planned.credit_hold and customer.status is CustomerStatus.ACTIVE,
+    }
+
+
+# --- 1. read and plan --------------------------------------------------------------------------
+
+
+def read_situation(customer_id: str, invoice_ids: list[str]) -> Situation | None:
+    customer = customers.get(customer_id, consistent=True)
+    if customer is None:
+        return None
+    items = table.get_many(invoices.invoice_key(invoice_id) for invoice_id in invoice_ids)
+    due = {
+        invoice.invoice_id: invoice
+        for invoice in map(store.due_invoice, items)
+        if invoice is not None and invoice.customer_id == customer_id
+    }
+    due = _with_allocations(customer_id, due)
+    return Situation(customer=customer, invoices=due, states=store.states(due))
+
+
+def _with_allocations(customer_id: str, due: dict[str, DueInvoice]) -> dict[str, DueInvoice]:
+    """Each invoice with the money applied to it, and when (interest runs on the rest).
+
+    The customer's payments are read newest first back to the oldest invoice's issue date, and
+    further back only while some invoice's applications do not add up to what it says was
+    settled (cash received earlier and applied later).
+    """
+    if not due:
+        return due
+    spans: dict[str, list[AllocationSpan]] = {invoice_id: [] for invoice_id in due}
+    oldest = min(invoice.issued_on for invoice in due.values())
+    for payment in _payments_newest_first(customer_id):
+        if payment.received_at.date() < oldest and _all_accounted(due, spans):
+            break
+        for allocation in payment.allocations:
+            if allocation.invoice_id in spans:
+                spans[allocation.invoice_id].append(_span(allocation))
+    return {
+        invoice_id: invoice.model_copy(update={"allocations": tuple(spans[invoice_id])})
+        for invoice_id, invoice in due.items()
+    }
+
+
+def _payments_newest_first(customer_id: str) -> Iterator[Any]:
+    cursor: str | None = None
+    while True:
+        page = payments.list_for_customer(customer_id, limit=PAYMENTS_PAGE, cursor=cursor)
+        yield from (payments.from_item(item) for item in page.items)
+        if not (cursor := page.cursor):
+            return
+
+
+def _span(allocation: Allocation) -> AllocationSpan:
+    reversed_at = allocation.reversed_at
+    return AllocationSpan(
+        applied_on=collection_day(allocation.applied_at),
+        amount=allocation.amount + allocation.discount,
+        reversed_on=collection_day(reversed_at) if reversed_at else None,
+    )
+
+
+def _all_accounted(due: dict[str, DueInvoice], spans: dict[str, list[AllocationSpan]]) -> bool:
+    for invoice_id, invoice in due.items():
+        settled = invoice.total - invoice.amount_credited - invoice.amount_due
+        found = sum((span.amount for span in spans[invoice_id] if span.reversed_on is None), 0)
+        if found != settled:
+            return False
+    return True
+
+
+# --- 2. record ---------------------------------------------------------------------------------
+
+
+def record(customer_id: str, as_of: date, invoice_ids: list[str]) -> bool:
+    """Record what the day's plan changes, once; ``False`` when the customer does not exist."""
+    reminder_id = store.reminder_id_for(customer_id, as_of)
+    for _ in range(MAX_ATTEMPTS):
+        if store.get_reminder(reminder_id) is not None:
+            return True  # the day's reminder is recorded: nothing more today
+        situation = read_situation(customer_id, invoice_ids)
+        if situation is None:
+            return False
+        planned = situation.plan(as_of)
+        changes = planned.states_after(situation.states)
+        if not changes:
+            return True
+        writes, events = recording(situation, planned, changes)
+        try:
+            outbox.commit(writes, events)
+        except StaleStateError:
+            logger.info("lost a race; planning again", extra={"reminder_id": reminder_id})
+            continue
+        if planned.lines:
+            metrics.add_metric(name="RemindersRecorded", unit="Count", value=1)
+        return True
+    raise LostRacesError(f"{reminder_id}: lost {MAX_ATTEMPTS} races in a row")
+
+
+def recording(
+    situation: Situation, planned: ReminderPlan, changes: dict[str, InvoiceDunning]
+) -> tuple[list[Write], list[DomainEvent]]:
+    """The writes and events of one plan (see the module docstring)."""
+    customer = situation.customer
+    writes: list[Write] = [
+        store.state_write(situation.states[invoice_id], after, customer.customer_id)
+        for invoice_id, after in changes.items()
+    ]
+    events = [_promise_event(planned, change) for change in planned.promises]
+    if planned.lines:
+        line_writes, line_events = _lines(customer, planned)
+        writes += line_writes
+        events += line_events
+    if planned.credit_hold and customer.status is CustomerStatus.ACTIVE:
+        amendment = customer_domain.amend(
+            customer,
+            CustomerPatch.model_validate({"version": customer.version, "status": "credit_hold"}),
+            ACTOR,
+        )
+        writes += customers.amending_writes(customer, amendment.customer)
+        events += [amendment.event] if amendment.event else []
+    return writes, events
+
+
+def _lines(customer: Customer, planned: ReminderPlan) -> tuple[list[Write], list[DomainEvent]]:
+    """Per line its level marker, fee and interest entries and event; then the reminder."""
+    reminder_id = store.reminder_id_for(customer.customer_id, planned.as_of)
+    now = clock.now()
+    writes: list[Write] = []
+    events: list[DomainEvent] = []
+    for line in planned.lines:
+        writes.append(store.level_put(customer.customer_id, line, reminder_id, planned.as_of))
+        if line.fee > 0:
+            source_id = f"{line.invoice_id}:level{line.level}"
+            fee = ledger.for_fee(customer.customer_id, line.currency, line.fee, source_id, now)
+            writes += ledger_store.post(fee)
+        if line.interest > 0:
+            source_id = f"{line.invoice_id}:{planned.as_of.isoformat()}"
+            interest = ledger.for_interest(
+                customer.customer_id, line.currency, line.interest, source_id, now
+            )
+            writes += ledger_store.post(interest)
+        dunned = {
+            "customer_id": customer.customer_id,
+            "reminder_id": reminder_id,
+            "as_of": planned.as_of.isoformat(),
+            **line.to_wire(),
+        }
+        events.append(_event("InvoiceDunned", line.invoice_id, dunned))
+    writes.append(
+        store.reminder_put(
+            planned,
+            recipient=customer.notification_email,
+            customer_name=customer.legal_name,
+            statement_from=_statement_from(planned),
+        )
+    )
+    totals = planned.to_wire()["totals"]
+    recorded = {
+        "reminder_id": reminder_id,
+        "as_of": planned.as_of.isoformat(),
+        "template": planned.template,
+        "invoices": len(planned.lines),
+        "totals": totals,
+    }
+    events.append(_event("ReminderRecorded", customer.customer_id, recorded))
+    return writes, events
+
+
+def _statement_from(planned: ReminderPlan) -> date | None:
+    """The statement attached to a final notice starts at the oldest due date it chases."""
+    if not planned.attach_statement:
+        return None
+    return min(line.due_on for line in planned.lines)
+
+
+def _promise_event(planned: ReminderPlan, change: dunning.PromiseChange) -> DomainEvent:
+    kind = "PromiseKept" if change.status is dunning.PromiseStatus.KEPT else "PromiseBroken"
+    data = {
+        "customer_id": planned.customer_id,
+        "promise_id": change.promise_id,
+        "status": change.status.value,
+        "as_of": planned.as_of.isoformat(),
+    }
+    return _event(kind, change.invoice_id, data)
+
+
+def _event(detail_type: str, aggregate_id: str, data: dict[str, Any]) -> DomainEvent:
+    return DomainEvent(detail_type=detail_type, source=SOURCE, aggregate_id=aggregate_id, data=data)
+
+
+# --- 3. send -----------------------------------------------------------------------------------
+
+
+def send_reminder(reminder_id: str) -> Outcome:
+    """E-mail the recorded reminder once (claim, send, mark sent); release the claim on failure."""
+    reminder = store.get_reminder(reminder_id)
+    if reminder is None:
+        return Outcome.NOTHING_TO_SEND
+    if reminder["status"] == store.SENT:
+        return Outcome.ALREADY_SENT
+    sender = mail.configured_sender()
+    message_id = markers.send_once(
+        reminder_id,
+        reminder["recipient"],
+        detail_type="ReminderRecorded",
+        send=lambda: _send(sender, reminder),
+    )
+    if message_id is None:
+        _finish_sent_elsewhere(reminder)
+        return Outcome.ALREADY_SENT
+    _mark_sent(reminder, message_id)
+    metrics.add_metric(name="RemindersEmailed", unit="Count", value=1)
+    return Outcome.SENT
+
+
+def _send(sender: str, reminder: Item) -> str:
+    planned = store.reminder_plan(reminder)
+    link = reminder_email.statement_url(reminder["customer_id"])
+    email = reminder_email.render(planned, reminder.get("customer_name", ""), link=link)
+    message = {
+        "sender": sender,
+        "recipient": reminder["recipient"],
+        "subject": email.subject,
+        "text": email.text,
+        "html": email.html,
+    }
+    if not reminder.get("attach_statement"):
+        return mail.send(**message)
+    return mail.send_raw(**message, attachments=[_statement_pdf(reminder)])
+
+
+def _statement_pdf(reminder: Item) -> mail.Attachment:
+    from functions.collections.statement import file_name, statement_for
+    from functions.collections.statement_pdf import render_pdf
+
+    as_of = date.fromisoformat(reminder["as_of"])
+    start = date.fromisoformat(reminder.get("statement_from") or reminder["as_of"])
+    statement = statement_for(reminder["customer_id"], min(start, as_of), as_of)
+    return mail.Attachment(
+        filename=file_name(statement), content=render_pdf(statement), content_type="application/pdf"
+    )
+
+
+def _finish_sent_elsewhere(reminder: Item) -> None:
+    """The claim is held or used: if the e-mail went out, mark the reminder sent now."""
+    marker = table.get(*markers.marker_key(reminder["reminder_id"], reminder["recipient"]))
+    if marker and marker.get("message_id"):
+        _mark_sent(reminder, marker["message_id"])
+
+
+def _mark_sent(reminder: Item, message_id: str) -> None:
+    event = _event(
+        "ReminderSent",
+        reminder["customer_id"],
+        {"reminder_id": reminder["reminder_id"], "message_id": message_id},
+    )
+    try:
+        outbox.commit([store.mark_reminder_sent(reminder["reminder_id"], message_id)], [event])
+    except StaleStateError:
+        logger.info("reminder marked sent before", extra={"reminder": reminder["reminder_id"]})

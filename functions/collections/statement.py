@@ -1,0 +1,200 @@
+"""A customer's statement of account (GET /customers/{customer_id}/statement), as JSON or PDF.
+
+The statement is built from the customer's ledger and invoices as read now (see
+shared/domain/statement.py). As JSON it is the answer itself; as a PDF it is rendered, stored
+in the documents bucket at ``account-statements/<customer id>/<from>_<to>.pdf`` (encrypted by the
+bucket's default key, like invoices) and answered as a presigned link valid five minutes.
+
+The aging lists the invoices open now that were issued by the statement's end, with what is
+due on them now (the store keeps no history of an invoice's amount due); their days past due
+are counted to the statement's end.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from shared import clock
+from shared.adapters import documents
+from shared.config import seller as configured_seller
+from shared.domain import statement as statement_domain
+from shared.domain.customer import Customer
+from shared.domain.statement import OpenInvoice, Statement
+from shared.http import problems
+from shared.http.auth import Principal
+from shared.store import customers, invoices
+from shared.store import ledger as ledger_store
+from shared.store.table import Item
+
+PREFIX = "account-statements"
+LINK_SECONDS = 300
+DEFAULT_DAYS = 90
+MAX_YEARS = 3
+MAX_ID_LENGTH = 64
+PDF_CONTENT_TYPE = "application/pdf"
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_OPEN = frozenset(status.value for status in invoices.OPEN_STATUSES)
+
+
+class StatementFormat(StrEnum):
+    JSON = "json"
+    PDF = "pdf"
+
+
+class StatementQuery(BaseModel):
+    """The query string of GET /customers/{id}/statement (``from`` and ``to`` YYYY-MM-DD)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    start: date | None = Field(default=None, alias="from")
+    end: date | None = Field(default=None, alias="to")
+    format: StatementFormat = StatementFormat.JSON
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _iso_day(cls, value: Any) -> Any:
+        if isinstance(value, str) and not _ISO_DAY.match(value):
+            raise ValueError("a date is written YYYY-MM-DD")
+        return value
+
+    def period(self, today: date) -> tuple[date, date]:
+        """(from, to): ``to`` defaults to ``today``, ``from`` to 90 days before ``to``."""
+        end = self.end or today
+        start = self.start or end - timedelta(days=DEFAULT_DAYS)
+        if start > end:
+            raise problems.invalid_query(
+                [{"parameter": "from", "detail": f"'from' ({start}) is after 'to' ({end})"}]
+            )
+        if start < _years_before(end, MAX_YEARS):
+            raise problems.invalid_query(
+                [{"parameter": "from", "detail": f"a statement covers {MAX_YEARS} years at most"}]
+            )
+        return start, end
+
+
+class UnknownCustomerError(LookupError):
+    def __init__(self, customer_id: str) -> None:
+        super().__init__(f"customer {customer_id} does not exist")
+        self.customer_id = customer_id
+
+
+def statement_for(customer_id: str, start: date, end: date) -> Statement:
+    """The customer's statement of ``start``..``end`` (raises UnknownCustomerError)."""
+    customer = customers.get(customer_id)
+    if customer is None:
+        raise UnknownCustomerError(customer_id)
+    return _statement(customer, start, end)
+
+
+def read_statement(customer_id: str, query: StatementQuery, principal: Principal) -> dict[str, Any]:
+    """The statement (JSON), or a link to its PDF; another partner's customer answers 404."""
+    if len(customer_id) > MAX_ID_LENGTH or not principal.may_act_for(customer_id):
+        raise problems.not_found(f"customer {customer_id}")
+    start, end = query.period(clock.now().date())
+    try:
+        statement = statement_for(customer_id, start, end)
+    except UnknownCustomerError:
+        raise problems.not_found(f"customer {customer_id}") from None
+    if query.format is StatementFormat.JSON:
+        return statement.to_wire()
+    return pdf_link(statement)
+
+
+def pdf_link(statement: Statement) -> dict[str, Any]:
+    """Render and store the statement's PDF; a presigned GET of it, valid LINK_SECONDS."""
+    from functions.collections.statement_pdf import render_pdf  # fpdf only on this path
+
+    key = document_key(statement)
+    documents.write(key, render_pdf(statement), content_type=PDF_CONTENT_TYPE)
+    return {
+        "url": documents.share(key, seconds=LINK_SECONDS, filename=file_name(statement)),
+        "expires_in": LINK_SECONDS,
+    }
+
+
+def document_key(statement: Statement) -> str:
+    return f"{PREFIX}/{statement.customer_id}/{statement.start}_{statement.end}.pdf"
+
+
+def file_name(statement: Statement) -> str:
+    return f"statement-{statement.customer_id}-{statement.start}_{statement.end}.pdf"
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def _statement(customer: Customer, start: date, end: date) -> Statement:
+    items = _documents_until(customer.customer_id, end)
+    seller = configured_seller()
+    return statement_domain.build(
+        customer_id=customer.customer_id,
+        customer_name=customer.legal_name,
+        currency=customer.currency,
+        start=start,
+        end=end,
+        entries=ledger_store.entries_for(customer.customer_id),
+        open_invoices=[
+            found for found in (_open_invoice(item) for item in items) if found is not None
+        ],
+        numbers={item["invoice_id"]: _number(item) for item in items},
+        customer_address=_address_lines(customer),
+        seller=seller.party,
+        payment=seller.payment,
+    )
+
+
+def _documents_until(customer_id: str, end: date) -> list[Item]:
+    """Every document of the customer issued on or before ``end`` (legacy invoices too)."""
+    found: list[Item] = []
+    cursor: str | None = None
+    while True:
+        page = invoices.list_for_customer(
+            customer_id, since=None, until=end.isoformat(), limit=100, cursor=cursor
+        )
+        found += page.items
+        if not (cursor := page.cursor):
+            return found
+
+
+def _number(item: Item) -> str:
+    return str(item.get("number") or item.get("invoice_number") or item["invoice_id"])
+
+
+def _open_invoice(item: Item) -> OpenInvoice | None:
+    if item.get("status") not in _OPEN or item.get("kind", "invoice") != "invoice":
+        return None
+    legacy = invoices.is_legacy(item)
+    due = item.get("due_date") if legacy else item.get("due_on")
+    issued = item.get("issue_date") if legacy else item.get("issued_on")
+    if not due or not issued:
+        return None
+    return OpenInvoice(
+        invoice_id=item["invoice_id"],
+        number=_number(item),
+        issued_on=date.fromisoformat(issued),
+        due_on=date.fromisoformat(due),
+        amount_due=Decimal(str(item["open_amount"] if legacy else item["amount_due"])),
+        legacy=legacy,
+    )
+
+
+def _address_lines(customer: Customer) -> list[str]:
+    address = customer.billing_address
+    if address is None:
+        return []
+    city = " ".join(part for part in (address.postal_code, address.city) if part)
+    lines = [address.line1, *([address.line2] if address.line2 else []), city]
+    return [*lines, ", ".join(part for part in (address.region, address.country) if part)]
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
