@@ -82,13 +82,17 @@ def test_the_row_queue_is_filled_by_the_file_worker_alone(template: Template) ->
 
 def test_import_functions_touch_only_their_part_of_the_bucket(template: Template) -> None:
     # The file worker reads uploaded files and writes reports; the row worker writes reports;
-    # the API stores uploads and signs links to reports and invoice documents (a presigned URL
-    # needs the signer's grant)
+    # the API stores uploads and statements of account, and signs links to reports, invoice
+    # documents and statements (a presigned URL needs the signer's grant)
     assert _s3_grants(template, "StartImports", "s3:GetObject") == KIND_OBJECTS
     assert _s3_grants(template, "StartImports", "s3:PutObject") == [REPORTS]
     assert _s3_grants(template, "ImportRows", "s3:GetObject") == []
     assert _s3_grants(template, "ImportRows", "s3:PutObject") == [REPORTS]
-    assert _s3_grants(template, "APIHandler", "s3:PutObject") == [*KIND_OBJECTS, *PAYMENT_EVIDENCE]
+    assert _s3_grants(template, "APIHandler", "s3:PutObject") == [
+        *KIND_OBJECTS,
+        *PAYMENT_EVIDENCE,
+        STATEMENTS_OF_ACCOUNT,  # the PDF it renders on request
+    ]
     assert _s3_grants(template, "APIHandler", "s3:GetObject") == [
         REPORTS,
         INVOICE_DOCUMENTS,
