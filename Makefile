@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Where `make run` writes the running local stack's URLs and demo keys (git-ignored).
 LOCAL_STACK := build/local-stack.json
 
-.PHONY: install run test test-fast lint typecheck package invoke bench collect clean
+.PHONY: install run test test-fast lint typecheck package invoke bench collect snapshot clean
 
 $(STAMP): pyproject.toml requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,11 +26,16 @@ collect: $(STAMP)  ## the collection run on the running `make run` stack (POST /
 	$(BIN)/python -m infra.local.collect --ready-file $(LOCAL_STACK) \
 		$(if $(filter 1 true yes,$(DRY_RUN)),--dry-run) $(if $(AS_OF),--as-of $(AS_OF)) $(ARGS)
 
+# Scheduler never fires in moto: this takes the nightly report snapshot on the running stack.
+# make snapshot [DAY=2026-11-30]
+snapshot: $(STAMP)  ## the nightly aging + KPI snapshot on the running `make run` stack
+	$(BIN)/python -m infra.local.snapshot --ready-file $(LOCAL_STACK) $(if $(DAY),--day $(DAY))
+
 test: $(STAMP)  ## lint, types, and every test layer (unit, functional, e2e, infra)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
-	$(BIN)/pytest -n 2  # two workers: the 2-core machine the suite is sized for
+	$(BIN)/pytest -n 2 --durations=15  # two workers: the 2-core machine the suite is sized for
 
 test-fast: $(STAMP)
 	$(BIN)/pytest tests/unit tests/functional -q

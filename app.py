@@ -27,6 +27,20 @@ app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
 TABLE_STREAM = "arn:aws:dynamodb:us-east-1:000000000000:table/otc-table/stream/LATEST"
 
 
+@app.middleware("all")
+def acting(event: Any, get_response: Any) -> Any:
+    """Events this invocation causes name ``system:<function>`` until a principal is known.
+
+    ``_principal()`` replaces it with the authenticated principal; the actor before is restored
+    afterwards, as a warm Lambda runs the next invocation in the same context.
+    """
+    from shared import actor
+
+    context = getattr(event, "context", None) or getattr(event, "lambda_context", None)
+    with actor.acting_as(actor.system(getattr(context, "function_name", None))):
+        return get_response(event)
+
+
 @app.middleware("http")
 def problem_details(request: Any, get_response: Any) -> Response:
     """Every error leaves as application/problem+json, whoever raised it."""
@@ -74,9 +88,12 @@ def health() -> Response:
 
 
 def _principal() -> Any:
+    from shared import actor
     from shared.http import auth
 
-    return auth.authenticate(_request().headers)
+    principal = auth.authenticate(_request().headers)
+    actor.set_actor(principal.principal_id)  # the events this request causes name who caused them
+    return principal
 
 
 def _body(model: type[Model]) -> Model:
@@ -134,8 +151,7 @@ def post_order() -> Response:
     order_request = _body(OrderRequest)
 
     def place() -> dict[str, Any]:
-        order = place_order(order_request, principal)
-        metrics.add_metric(name="OrdersPlaced", unit="Count", value=1)
+        order = place_order(order_request, principal)  # counted as OrdersReceived on commit
         return {
             "status": 201,
             "body": order.to_wire(),
@@ -681,16 +697,20 @@ def list_import_errors(import_ref: str) -> Response:
 @app.route("/webhooks/stripe", methods=["POST"])
 def post_stripe_webhook() -> Response:
     from functions.payments.receive_webhook import receive_stripe
+    from shared import actor
 
     request = _request()
+    actor.set_actor("gateway:stripe")  # the signature, checked next, is the only credential
     return _json(receive_stripe(request.raw_body, request.headers))
 
 
 @app.route("/webhooks/{provider}", methods=["POST"])
 def post_gateway_webhook(provider: str) -> Response:
     from functions.payments.receive_webhook import receive_generic
+    from shared import actor
 
     request = _request()
+    actor.set_actor(f"gateway:{provider}")  # the signature, checked next, is the only credential
     return _json(receive_generic(provider, request.raw_body, request.headers))
 
 
@@ -823,6 +843,77 @@ def get_customer_collections(customer_id: str) -> Response:
     principal = _principal()
     principal.require(Action.READ)
     return _json(collection_history(customer_id, principal))
+
+
+# --- HTTP: audit trail (auditor or admin) ----------------------------------------------------
+
+
+@app.route("/audit", methods=["GET"])
+def get_audit_trail() -> Response:
+    from functions.audit.trail import AuditQuery, audit_trail
+    from shared.http.auth import Action
+
+    _principal().require(Action.READ_AUDIT)
+    return _json(audit_trail(_query(AuditQuery)))
+
+
+@app.route("/audit/verify", methods=["GET"])
+def verify_audit_trail() -> Response:
+    from functions.audit.trail import VerifyQuery, verify
+    from shared.http.auth import Action
+
+    _principal().require(Action.READ_AUDIT)
+    return _json(verify(_query(VerifyQuery)))
+
+
+# --- HTTP: reports (AR aging, KPIs) -----------------------------------------------------------
+
+
+@app.route("/reports/aging", methods=["GET"])
+def get_aging_report() -> Response:
+    from functions.reporting.reports import AgingQuery, read_aging
+    from shared.http.auth import Action
+
+    _principal().require(Action.READ_REPORTS)
+    return _json(read_aging(_query(AgingQuery)))
+
+
+@app.route("/reports/kpis", methods=["GET"])
+def get_kpi_report() -> Response:
+    from functions.reporting.reports import KpiQuery, read_kpis
+    from shared.http.auth import Action
+
+    _principal().require(Action.READ_REPORTS)
+    return _json(read_kpis(_query(KpiQuery)))
+
+
+# --- HTTP: the finance dashboard (a staff key, or a signed short-lived link) ------------------
+
+
+@app.route("/dashboard", methods=["GET"])
+def get_dashboard() -> Response:
+    from functions.reporting import dashboard
+    from shared.http.auth import Action
+
+    query = _query(dashboard.DashboardQuery)
+    if query.token is not None:
+        dashboard.check_token(query.token)  # a browser holding a link: the token is the credential
+    else:
+        _principal().require(Action.READ_REPORTS)
+    return Response(body=dashboard.page(query.as_of), status_code=200, headers=dashboard.HEADERS)
+
+
+@app.route("/dashboard/links", methods=["POST"])
+def post_dashboard_link() -> Response:
+    from functions.reporting import dashboard
+    from shared.http.auth import Action
+
+    _principal().require(Action.READ_REPORTS)
+    request = _request()
+    page_url = dashboard.page_url(request.headers, request.context)
+    # Minting changes nothing (no Idempotency-Key); the link is a bearer token: never cached.
+    body = dashboard.link_wire(dashboard.mint_link(), page_url)
+    return _json(body, 201, {"Cache-Control": "no-store"})
 
 
 # --- Events: EventBridge -> SQS -> Lambda -----------------------------------------------------
@@ -960,6 +1051,18 @@ def remind_customers(event: Any) -> dict[str, Any]:
     from shared.adapters.bus_events import handle_bodies
 
     return handle_bodies(event.to_dict(), remind_from_message, event.context)
+
+
+# --- Reports: the nightly snapshot of aging and KPIs ----------------------------------------
+
+
+@app.schedule(Cron(30, 1, "*", "*", "?", "*"), description="Nightly report snapshot")
+def run_reports(event: Any) -> dict[str, Any]:
+    from datetime import datetime
+
+    from functions.reporting.snapshot import scheduled_day, take
+
+    return take(scheduled_day(datetime.fromisoformat(event.time)))
 
 
 # --- The outbox: table stream -> EventBridge, plus the scheduled sweep --------------------------

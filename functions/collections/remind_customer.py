@@ -223,9 +223,7 @@ def record(customer_id: str, as_of: date, invoice_ids: list[str]) -> bool:
         except StaleStateError:
             logger.info("lost a race; planning again", extra={"reminder_id": reminder_id})
             continue
-        if planned.lines:
-            metrics.add_metric(name="RemindersRecorded", unit="Count", value=1)
-        return True
+        return True  # RemindersRecorded is counted from the committed ReminderRecorded event
     raise LostRacesError(f"{reminder_id}: lost {MAX_ATTEMPTS} races in a row")
 
 
@@ -264,12 +262,24 @@ def _lines(customer: Customer, planned: ReminderPlan) -> tuple[list[Write], list
         writes.append(store.level_put(customer.customer_id, line, reminder_id, planned.as_of))
         if line.fee > 0:
             source_id = f"{line.invoice_id}:level{line.level}"
-            fee = ledger.for_fee(customer.customer_id, line.currency, line.fee, source_id, now)
+            fee = ledger.for_fee(
+                customer.customer_id,
+                line.currency,
+                line.fee,
+                source_id,
+                now,
+                invoice_id=line.invoice_id,
+            )
             writes += ledger_store.post(fee)
         if line.interest > 0:
             source_id = f"{line.invoice_id}:{planned.as_of.isoformat()}"
             interest = ledger.for_interest(
-                customer.customer_id, line.currency, line.interest, source_id, now
+                customer.customer_id,
+                line.currency,
+                line.interest,
+                source_id,
+                now,
+                invoice_id=line.invoice_id,
             )
             writes += ledger_store.post(interest)
         dunned = {

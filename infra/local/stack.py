@@ -19,6 +19,8 @@ DEMO_WEBHOOK_SECRETS = {
     "stripe": "whsec_local_stripe_0123456789abcdef",
     "demo-pay": "whsec_local_demo_pay_0123456789abcdef",
 }
+# The secret the local dashboard links are signed with (on AWS, the operator's SecureString).
+DEMO_DASHBOARD_LINK_SECRET = "local_dashboard_link_secret_0123456789abcdef"  # noqa: S105
 
 
 def deploy(session: boto3.session.Session, stack_name: str = STACK_NAME) -> dict[str, str]:
@@ -37,6 +39,7 @@ def deploy(session: boto3.session.Session, stack_name: str = STACK_NAME) -> dict
     _verify_sender(session, outputs)
     _announce_new_documents(session, outputs)
     _store_webhook_secrets(session, outputs)
+    _store_dashboard_link_secret(session, outputs)
     return outputs
 
 
@@ -88,6 +91,16 @@ def _store_webhook_secrets(session: boto3.session.Session, outputs: dict[str, st
         )
 
 
+def _store_dashboard_link_secret(session: boto3.session.Session, outputs: dict[str, str]) -> None:
+    """The SecureString the operator creates on AWS before dashboard links can be minted."""
+    session.client("ssm").put_parameter(
+        Name=outputs["DashboardLinkSecretParameter"],
+        Value=DEMO_DASHBOARD_LINK_SECRET,
+        Type="SecureString",
+        Overwrite=True,
+    )
+
+
 def environment(outputs: dict[str, str], api_url: str = LOCAL_API_URL) -> dict[str, str]:
     """The variables the Lambda functions get from the packaged template, for the same resources.
 
@@ -105,6 +118,7 @@ def environment(outputs: dict[str, str], api_url: str = LOCAL_API_URL) -> dict[s
         "PUBLIC_API_URL": api_url,
         "WEBHOOK_SECRETS_PREFIX": outputs["WebhookSecretsPrefix"],
         "STRIPE_WEBHOOK_SECRET_PARAMETER": f"{outputs['WebhookSecretsPrefix']}/stripe",
+        "DASHBOARD_LINK_SECRET_PARAMETER": outputs["DashboardLinkSecretParameter"],
     }
 
 

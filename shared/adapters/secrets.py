@@ -1,4 +1,4 @@
-"""Webhook signing secrets, read from SSM Parameter Store (SecureString) through Powertools.
+"""Signing secrets (webhooks, dashboard links), read from SSM Parameter Store through Powertools.
 
 The operator creates one SecureString per gateway (the stack never holds a secret):
 
@@ -84,4 +84,30 @@ def webhook_secrets(provider: str) -> tuple[str, ...]:
     found = tuple(part.strip() for part in str(value or "").split(",") if part.strip())
     if not found:
         raise UnknownProviderError(provider)
+    return found
+
+
+def dashboard_link_secrets() -> tuple[str, ...]:
+    """The secrets dashboard links are signed with: the first signs, any verifies.
+
+    One SecureString (``DASHBOARD_LINK_SECRET_PARAMETER``), comma-separated to rotate like the
+    webhook secrets; cached per process for five minutes. Raises ``SecretsNotConfiguredError``
+    when the deployment names no parameter, or the parameter is missing or empty.
+    """
+    name = settings().dashboard_link_secret_parameter
+    if not name:
+        raise SecretsNotConfiguredError("DASHBOARD_LINK_SECRET_PARAMETER is not set")
+    holder = _secrets(aws.client("ssm"))
+    try:
+        value = holder.provider.get(name, decrypt=True, max_age=MAX_AGE_SECONDS)
+    except GetParameterError as error:
+        cause = error.__cause__ or error.__context__
+        if isinstance(cause, ClientError) and (
+            cause.response["Error"]["Code"] == "ParameterNotFound"
+        ):
+            raise SecretsNotConfiguredError(f"no parameter {name}") from None
+        raise
+    found = tuple(part.strip() for part in str(value or "").split(",") if part.strip())
+    if not found:
+        raise SecretsNotConfiguredError(f"the parameter {name} holds no secret")
     return found

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared import clock, ids
+from shared import actor, clock, ids
 
 
 class DomainEvent(BaseModel):
@@ -21,6 +21,7 @@ class DomainEvent(BaseModel):
     aggregate_id: str
     occurred_at: datetime = Field(default_factory=clock.now)
     data: dict[str, Any]
+    actor: str = Field(default_factory=actor.current)  # who caused it: a principal or system:<fn>
 
     def detail(self) -> dict[str, Any]:
         """The EventBridge ``detail``: metadata for deduplication and tracing, then the data."""

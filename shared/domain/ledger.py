@@ -80,7 +80,13 @@ class Posting(BaseModel):
 
 
 class JournalEntry(BaseModel):
-    """One balanced entry for one customer in one currency."""
+    """One balanced entry for one customer in one currency.
+
+    ``invoice_id`` names the invoice whose receivable the entry moves (the invoice itself, the
+    one a credit note credits, the one cash was applied to or taken back from, the one a fee or
+    interest was charged on); entries posted before it existed have none (see
+    shared/domain/reporting.py for how those are attributed).
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -92,6 +98,7 @@ class JournalEntry(BaseModel):
     source_id: str
     memo: str
     postings: tuple[Posting, ...]
+    invoice_id: str | None = None
 
     @field_validator("kind")
     @classmethod
@@ -125,7 +132,9 @@ class JournalEntry(BaseModel):
 
     def to_item_data(self) -> dict[str, Any]:
         """Plain data for the store: amounts as decimal strings, the time as ISO UTC."""
+        named = {"invoice_id": self.invoice_id} if self.invoice_id else {}
         return {
+            **named,
             "entry_id": self.entry_id,
             "customer_id": self.customer_id,
             "currency": self.currency,
@@ -157,6 +166,7 @@ class JournalEntry(BaseModel):
                 )
                 for p in data["postings"]
             ),
+            invoice_id=data.get("invoice_id"),
         )
 
 
@@ -182,6 +192,7 @@ def for_invoice(inv: Invoice) -> JournalEntry:
         currency=inv.currency,
         posted_at=inv.issued_at,
         memo=f"Invoice {inv.number}",
+        invoice_id=inv.invoice_id,
     )
 
 
@@ -206,6 +217,7 @@ def for_credit_note(note: Invoice, open_before: Decimal) -> JournalEntry:
         currency=note.currency,
         posted_at=note.issued_at,
         memo=f"Credit note {note.number} for invoice {note.credited_invoice_number}",
+        invoice_id=note.credited_invoice_id,
     )
 
 
@@ -245,6 +257,7 @@ def for_allocation(  # noqa: PLR0917 (the positional order is the callers' contr
         currency=currency,
         posted_at=posted_at,
         memo=f"Applied to invoice {invoice_id}",
+        invoice_id=invoice_id,
     )
 
 
@@ -268,6 +281,7 @@ def for_unapplication(  # noqa: PLR0917 (mirrors for_allocation)
         currency=currency,
         posted_at=posted_at,
         memo=f"Unapplied from invoice {invoice_id}",
+        invoice_id=invoice_id,
     )
 
 
@@ -325,7 +339,13 @@ def for_transfer(  # noqa: PLR0917 (from and to read in this order)
 
 
 def for_fee(
-    customer_id: str, currency: str, amount: Decimal, source_id: str, posted_at: datetime
+    customer_id: str,
+    currency: str,
+    amount: Decimal,
+    source_id: str,
+    posted_at: datetime,
+    *,
+    invoice_id: str | None = None,
 ) -> JournalEntry:
     """A fee charged to the customer (e.g. a reminder fee): DR receivables; CR fee income."""
     return _entry(
@@ -337,11 +357,18 @@ def for_fee(
         currency=currency,
         posted_at=posted_at,
         memo=f"Fee {source_id}",
+        invoice_id=invoice_id,
     )
 
 
 def for_interest(
-    customer_id: str, currency: str, amount: Decimal, source_id: str, posted_at: datetime
+    customer_id: str,
+    currency: str,
+    amount: Decimal,
+    source_id: str,
+    posted_at: datetime,
+    *,
+    invoice_id: str | None = None,
 ) -> JournalEntry:
     """Late-payment interest charged on an overdue invoice: DR receivables; CR interest income."""
     return _entry(
@@ -353,6 +380,7 @@ def for_interest(
         currency=currency,
         posted_at=posted_at,
         memo=f"Interest {source_id}",
+        invoice_id=invoice_id,
     )
 
 
@@ -393,6 +421,7 @@ def _entry(
     currency: str,
     posted_at: datetime,
     memo: str,
+    invoice_id: str | None = None,
 ) -> JournalEntry:
     """An entry of the non-zero ``postings`` (a zero amount posts nothing)."""
     return JournalEntry(
@@ -404,4 +433,5 @@ def _entry(
         source_id=source_id,
         memo=memo,
         postings=tuple(posting for posting in postings if posting is not None),
+        invoice_id=invoice_id,
     )

@@ -6,23 +6,36 @@ to the publisher; the publisher deletes the marker once EventBridge has the even
 sweep republishes whatever stayed pending (stream retention is finite, an outage may be longer).
 A consumer that reacts to an event adds a ``consumed`` marker for that event id to the same
 transaction, so a redelivered event changes nothing the second time.
+
+The event items are hash-chained per aggregate (``shared.domain.audit``): each carries its actor,
+``seq`` (1.. per aggregate), ``prev_hash`` and ``hash``. ``commit`` reads the chain heads of the
+aggregates it writes (one BatchGetItem), links the events and moves each head in the same
+transaction, guarded on the seq it read; when only head guards fail (another writer chained
+meanwhile) it reads the heads again and retries. After a successful commit it counts the business
+outcomes of the events (``shared.outcomes``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import random
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from shared import clock
+from shared import clock, outcomes
+from shared.domain import audit
 from shared.domain.events import DomainEvent
 from shared.store import table
 from shared.store.table import Item, Put, TransactionConflictError, Write
 
 OUTBOX_SHARDS = 4
 CONSUMED_TTL = timedelta(days=14)
+HEAD_SHARDS = 4
+HEAD_ATTEMPTS = 8  # tries of a commit that loses only the race for a chain head
+HEAD_BACKOFF_SECONDS = 0.01  # the first retry waits up to this (jittered), doubling each time
 
 
 class AlreadyConsumedError(Exception):
@@ -41,10 +54,11 @@ def event_key(event_id: str, aggregate_id: str, occurred_at: str) -> tuple[str, 
     return f"AGG#{aggregate_id}", f"EVENT#{occurred_at}#{event_id}"
 
 
-def event_item(event: DomainEvent) -> Item:
+def event_item(event: DomainEvent, chain: audit.Link | None = None) -> Item:
+    """The immutable event item; ``chain`` is its link in the aggregate's hash chain."""
     occurred_at = clock.iso(event.occurred_at)
     pk, sk = event_key(event.event_id, event.aggregate_id, occurred_at)
-    return {
+    item: Item = {
         "pk": pk,
         "sk": sk,
         "entity": "Event",
@@ -53,8 +67,69 @@ def event_item(event: DomainEvent) -> Item:
         "source": event.source,
         "aggregate_id": event.aggregate_id,
         "occurred_at": occurred_at,
+        "actor": event.actor,
         "detail": json.dumps(event.detail(), separators=(",", ":"), sort_keys=True),
     }
+    if chain:
+        item |= {"seq": chain.seq, "prev_hash": chain.prev_hash, "hash": chain.hash}
+    return item
+
+
+def head_key(aggregate_id: str) -> tuple[str, str]:
+    return f"AUDITHEAD#{aggregate_id}", "HEAD"
+
+
+def head_shard(aggregate_id: str) -> str:
+    shard = int(hashlib.sha256(aggregate_id.encode()).hexdigest(), 16) % HEAD_SHARDS
+    return f"AUDITHEADS#{shard}"
+
+
+def read_heads(aggregate_ids: Sequence[str]) -> dict[str, audit.ChainHead]:
+    """The chain heads of these aggregates (one BatchGetItem); a new aggregate has none."""
+    found = table.get_many(head_key(aggregate_id) for aggregate_id in aggregate_ids)
+    return {
+        item["aggregate_id"]: audit.ChainHead(seq=int(item["seq"]), hash=item["hash"])
+        for item in found
+    }
+
+
+def _head_write(aggregate_id: str, before: audit.ChainHead, after: audit.ChainHead) -> Put:
+    pk, sk = head_key(aggregate_id)
+    item: Item = {
+        "pk": pk,
+        "sk": sk,
+        "entity": "AuditHead",
+        "aggregate_id": aggregate_id,
+        "seq": after.seq,
+        "hash": after.hash,
+        "updated_at": clock.iso(clock.now()),
+        # every chain head, listed for verification, over a few partitions (each commit moves one)
+        "gsi2pk": head_shard(aggregate_id),
+        "gsi2sk": aggregate_id,
+    }
+    if before.seq == 0:
+        return Put.new(item)
+    return Put(item=item, condition="seq = :seq", values={":seq": before.seq})
+
+
+def _chained(
+    events: Sequence[DomainEvent], heads: dict[str, audit.ChainHead]
+) -> tuple[list[Item], list[Put]]:
+    """The event items linked after ``heads`` (in order per aggregate), and the head writes."""
+    items: list[Item] = []
+    moved: dict[str, audit.ChainHead] = {}
+    for event in events:
+        before = heads.get(event.aggregate_id, audit.ChainHead())
+        head = moved.get(event.aggregate_id, before)
+        unlinked = event_item(event)
+        (chain,) = audit.link(head, [unlinked])
+        items.append(event_item(event, chain))
+        moved[event.aggregate_id] = audit.head_after(head, [chain])
+    writes = [
+        _head_write(aggregate_id, heads.get(aggregate_id, audit.ChainHead()), after)
+        for aggregate_id, after in moved.items()
+    ]
+    return items, writes
 
 
 def pending_key(event_id: str, occurred_at: str) -> tuple[str, str]:
@@ -87,20 +162,33 @@ def commit(
     """Write the state, its events and their outbox markers at once (and mark ``consumed``).
 
     Raises ``AlreadyConsumedError`` when ``consumed`` = (consumer, event id) was applied before,
-    ``StaleStateError`` when a state guard failed.
+    ``StaleStateError`` when a state guard failed. A commit that loses only the race for a chain
+    head (another writer chained an event of the same aggregate meanwhile) is retried here.
     """
-    writes: list[Write] = list(state)
-    for event in events:
-        item = event_item(event)
-        writes += [Put.new(item), Put(item=_pending_item(item))]
-    if consumed:
-        writes.append(Put(item=_consumed_item(*consumed), condition="attribute_not_exists(pk)"))
-    try:
-        table.transact(writes)
-    except TransactionConflictError as conflict:
-        if consumed and len(writes) - 1 in conflict.failed:
-            raise AlreadyConsumedError(consumed[1]) from conflict
-        raise StaleStateError([i for i in conflict.failed if i < len(state)]) from conflict
+    aggregate_ids = list(dict.fromkeys(event.aggregate_id for event in events))
+    for attempt in range(1, HEAD_ATTEMPTS + 1):
+        heads = read_heads(aggregate_ids) if aggregate_ids else {}
+        items, head_writes = _chained(events, heads)
+        writes: list[Write] = list(state)
+        for item in items:
+            writes += [Put.new(item), Put(item=_pending_item(item))]
+        first_head = len(writes)
+        writes += head_writes
+        if consumed:
+            writes.append(Put(item=_consumed_item(*consumed), condition="attribute_not_exists(pk)"))
+        try:
+            table.transact(writes)
+        except TransactionConflictError as conflict:
+            if consumed and len(writes) - 1 in conflict.failed:
+                raise AlreadyConsumedError(consumed[1]) from conflict
+            head_range = range(first_head, first_head + len(head_writes))
+            heads_only = all(i in head_range for i in conflict.failed)
+            if heads_only and attempt < HEAD_ATTEMPTS:
+                time.sleep(random.uniform(0, HEAD_BACKOFF_SECONDS * 2 ** (attempt - 1)))
+                continue
+            raise StaleStateError([i for i in conflict.failed if i < len(state)]) from conflict
+        outcomes.count(events)
+        return
 
 
 def pending_before(shard: int, cutoff: str, limit: int = 100) -> list[Item]:
@@ -128,11 +216,39 @@ def entry(item: Item, bus_name: str) -> dict[str, Any]:
 
 def history(aggregate_id: str) -> list[Item]:
     """Every event of one aggregate, oldest first (the audit trail)."""
-    pk, _ = event_key("", aggregate_id, "")
     items: list[Item] = []
     cursor: str | None = None
     while True:
-        page = table.query_page(pk, sk_from="EVENT#", sk_to="EVENT#~", limit=100, cursor=cursor)
+        page = history_page(aggregate_id, limit=100, cursor=cursor)
         items += page.items
         if not (cursor := page.cursor):
             return items
+
+
+def history_page(
+    aggregate_id: str,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> table.Page:
+    """One page of an aggregate's events, oldest first; ``since``/``until`` bound the time."""
+    pk, _ = event_key("", aggregate_id, "")
+    return table.query_page(
+        pk,
+        sk_from=f"EVENT#{since}" if since else "EVENT#",
+        sk_to=f"EVENT#{until}~" if until else "EVENT#~",
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def head(aggregate_id: str) -> audit.ChainHead | None:
+    item = table.get(*head_key(aggregate_id))
+    return audit.ChainHead(seq=int(item["seq"]), hash=item["hash"]) if item else None
+
+
+def heads_page(shard: int, *, limit: int, cursor: str | None = None) -> table.Page:
+    """One page of the chain heads listed in one shard, by aggregate id."""
+    return table.query_page(f"AUDITHEADS#{shard}", index="gsi2", limit=limit, cursor=cursor)

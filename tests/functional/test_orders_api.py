@@ -27,9 +27,10 @@ def test_a_partner_places_an_order_that_is_priced_and_received(world, client):
     assert order["status"] == "received"
     assert [line["line_total"] for line in order["lines"]] == ["59.97", "0.13"]
     assert order["total"] == {"amount": "60.10", "currency": "EUR"}
-    # and the state, its OrderReceived event and the outbox marker were written together
+    # and the state, its OrderReceived event, the outbox marker and the order's audit chain head
+    # were written together
     entities = sorted(item["entity"] for item in world.written())
-    assert entities == ["Event", "Order", "OutboxPending"]
+    assert entities == ["AuditHead", "Event", "Order", "OutboxPending"]
 
 
 def test_the_worker_confirms_the_order_and_get_shows_it(world, client):

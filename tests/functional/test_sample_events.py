@@ -280,6 +280,19 @@ def test_collection_schedule_sample_is_the_envelope_scheduler_sends_and_runs(wor
     assert (result["customers"], result["invoices"]) == (0, 0)
 
 
+def test_report_schedule_sample_is_the_envelope_scheduler_sends_and_runs(world):
+    # Given the nightly snapshot's scheduled event
+    event = load("schedule/run-reports.json")
+    assert EventBridgeModel.model_validate(event).detail_type == "Scheduled Event"
+
+    # When
+    result = app_module.run_reports(event, LambdaContext("run_reports"))
+
+    # Then it snapshots the UTC day that ended before 01:30 (tests/functional/test_report_snapshot)
+    assert result["day"] == "2026-11-30"
+    assert result["latest"] == {"aging": True, "kpis": True}
+
+
 def test_collection_reminders_sample_is_a_batch_of_customers_with_distinct_message_ids():
     from functions.collections.remind_customer import ReminderMessage
 

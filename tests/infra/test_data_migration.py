@@ -97,6 +97,7 @@ def test_import_functions_touch_only_their_part_of_the_bucket(template: Template
         REPORTS,
         INVOICE_DOCUMENTS,
         STATEMENTS_OF_ACCOUNT,
+        {"Fn::Sub": "${DocumentsBucket.Arn}/reports/*"},  # the nightly report snapshots it serves
     ]
     # and the workers' S3 grants name keys under imports/, never the whole bucket
     for function_id in ("StartImports", "ImportRows"):

@@ -78,6 +78,7 @@ def test_every_function_runs_python312_on_arm64_with_active_tracing(template: Te
         "ApplyCash",
         "RunCollections",
         "RemindCustomers",
+        "RunReports",
     }
     for function_id, function in functions.items():
         properties = function["Properties"]
@@ -99,6 +100,9 @@ def test_every_function_finds_the_stack_resources_in_its_environment(template: T
         "COLLECTION_TIME_ZONE": {"Ref": "CollectionTimeZone"},
         "WEBHOOK_SECRETS_PREFIX": {"Fn::Sub": "${WebhookSecretsPath}/${Stage}"},
         "STRIPE_WEBHOOK_SECRET_PARAMETER": {"Fn::Sub": "${WebhookSecretsPath}/${Stage}/stripe"},
+        "DASHBOARD_LINK_SECRET_PARAMETER": {
+            "Fn::Sub": "${DashboardSecretsPath}/${Stage}/link-secret"
+        },
     }
 
     # Then every function gets it, next to what .chalice/config.json sets
@@ -205,11 +209,13 @@ def test_stream_source_gets_new_events_only_and_dead_letters_what_keeps_failing(
 def test_schedules_run_on_eventbridge_scheduler_with_the_apps_expressions(
     template: Template,
 ) -> None:
-    # Given the schedules app.py declares: the sweep every 5 minutes, collections daily at 06:00
+    # Given the schedules app.py declares: the sweep every 5 minutes, collections daily at 06:00,
+    # the report snapshot nightly at 01:30 UTC
     schedules = dict(events(template, "ScheduleV2"))
 
     # Then each is a Scheduler schedule, named per stage so dev and prod can share an account
-    assert set(schedules) == {"SweepOutbox", "RunCollections"}
+    assert set(schedules) == {"SweepOutbox", "RunCollections", "RunReports"}
+    assert schedules["RunReports"]["ScheduleExpression"] == "cron(30 1 * * ? *)"
     assert schedules["SweepOutbox"]["ScheduleExpression"] == "rate(5 minutes)"
     assert schedules["RunCollections"]["ScheduleExpression"] == "cron(0 6 * * ? *)"
     for function_id, schedule in schedules.items():

@@ -1,0 +1,1 @@
+"""Reporting: AR aging and KPIs, the nightly snapshot, and the finance dashboard."""

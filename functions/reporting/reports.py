@@ -1,0 +1,357 @@
+"""AR aging and KPIs (GET /reports/aging, GET /reports/kpis), rebuilt from the books.
+
+The books are read from the single table: every customer (``customers.list_page``), each
+customer's ledger (``ledger.entries_for``, and the suspense ledger of unidentified payers) and
+documents (invoices, credit notes, legacy invoices), and for the KPIs the dated facts of the
+period from the immutable event items (``outbox.history``): when an order was first confirmed and
+shipped complete, when an invoice's dispute opened and closed; payments received and the
+matcher's decisions. The arithmetic is in shared/domain/reporting.py.
+
+Cost: one ledger query and one document query per customer; the KPIs add the customer's payments
+and orders of the period, one event-history query per order active in the period, and one per
+invoice that had cash applied (disputes only arise there).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shared import clock
+from shared.domain import invoice as invoice_domain
+from shared.domain import reporting
+from shared.domain.customer import Customer
+from shared.domain.invoice import InvoiceStatus
+from shared.domain.reporting import (
+    AgingReport,
+    Books,
+    DisputeFact,
+    InvoiceFact,
+    KpiReport,
+    OrderFact,
+    PaymentFact,
+)
+from shared.store import customers, decisions, invoices, orders, outbox, payments
+from shared.store import ledger as ledger_store
+from shared.store.table import Item
+
+PAGE = 100
+UNIDENTIFIED_NAME = "Unidentified payers"
+DEFAULT_KPI_DAYS = 30
+MAX_KPI_DAYS = 3 * 366
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_EDGES = re.compile(r"^\d{1,4}(,\d{1,4}){0,7}$")
+
+
+def aging_report(as_of: date, edges: tuple[int, ...] = reporting.DEFAULT_EDGES) -> AgingReport:
+    """AR aging at the end of ``as_of`` (UTC); ``edges`` the buckets' upper days past due."""
+    return reporting.aging(_books(as_of), as_of, edges)
+
+
+def kpi_report(start: date, end: date) -> KpiReport:
+    """The KPIs of ``start``..``end`` (both included), per currency."""
+    if start > end:
+        raise ValueError(f"'from' ({start}) is after 'to' ({end})")
+    return reporting.kpis(_books(end, activity_from=start), start, end)
+
+
+def dso_trend(end: date, months: int = 6) -> list[dict[str, Any]]:
+    """Standard DSO per calendar month up to ``end``, oldest first (see reporting.dso_trend)."""
+    return reporting.dso_trend(_books(end), end, months)
+
+
+# --- HTTP ---------------------------------------------------------------------------------------
+
+
+def _iso_day(value: Any) -> Any:
+    if isinstance(value, str) and not _ISO_DAY.match(value):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+def _not_after_today(day: date | None, name: str) -> None:
+    if day is not None and day > clock.now().date():
+        raise ValueError(f"'{name}' ({day}) is after today")
+
+
+class AgingQuery(BaseModel):
+    """GET /reports/aging: ``as_of`` (YYYY-MM-DD, default today), ``buckets`` (upper edges in
+    days past due, e.g. ``15,30,45``; default 30,60,90), ``live`` (compute now rather than
+    answer the nightly snapshot)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: date | None = None
+    buckets: tuple[int, ...] | None = None
+    live: bool = False
+
+    _day = field_validator("as_of", mode="before")(_iso_day)
+
+    @field_validator("buckets", mode="before")
+    @classmethod
+    def _edges(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not _EDGES.match(value):
+                raise ValueError("bucket edges are days past due, comma-separated: 15,30,45")
+            value = tuple(int(edge) for edge in value.split(","))
+        if value is not None:
+            value = reporting.check_edges(value)
+        return value
+
+    @model_validator(mode="after")
+    def _past(self) -> AgingQuery:
+        _not_after_today(self.as_of, "as_of")
+        return self
+
+
+class KpiQuery(BaseModel):
+    """GET /reports/kpis: ``from`` and ``to`` (YYYY-MM-DD, both included); ``to`` defaults to
+    today, ``from`` to 29 days before ``to`` (30 days)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    start: date | None = Field(default=None, alias="from")
+    end: date | None = Field(default=None, alias="to")
+
+    _days = field_validator("start", "end", mode="before")(_iso_day)
+
+    @model_validator(mode="after")
+    def _period(self) -> KpiQuery:
+        _not_after_today(self.end, "to")
+        start, end = self.period()
+        if start > end:
+            raise ValueError(f"'from' ({start}) is after 'to' ({end})")
+        if (end - start).days + 1 > MAX_KPI_DAYS:
+            raise ValueError(f"a period covers {MAX_KPI_DAYS} days at most")
+        return self
+
+    def period(self) -> tuple[date, date]:
+        end = self.end or clock.now().date()
+        return self.start or end - timedelta(days=DEFAULT_KPI_DAYS - 1), end
+
+
+def read_aging(query: AgingQuery) -> dict[str, Any]:
+    """The aging asked for: with no ``as_of``, ``buckets`` or ``live``, the newest nightly
+    snapshot when there is one (``source: snapshot``), else computed now (``source: live``)."""
+    if query.as_of is None and query.buckets is None and not query.live:
+        from functions.reporting import snapshot
+
+        if (stored := snapshot.latest("aging")) is not None:
+            return {**stored, "source": "snapshot"}
+    as_of = query.as_of or clock.now().date()
+    report = aging_report(as_of, query.buckets or reporting.DEFAULT_EDGES)
+    return {**report.to_wire(), "source": "live"}
+
+
+def read_kpis(query: KpiQuery) -> dict[str, Any]:
+    return kpi_report(*query.period()).to_wire()
+
+
+# --- reading the books ----------------------------------------------------------------------------
+
+
+def _books(until: date, *, activity_from: date | None = None) -> Books:
+    """The books as they stood at the end of ``until``; with ``activity_from``, the event facts
+    of ``activity_from``..``until`` too (payments, orders, disputes)."""
+    entries = []
+    facts: list[InvoiceFact] = []
+    names: dict[str, str] = {payments.UNIDENTIFIED: UNIDENTIFIED_NAME}
+    owners = [*_all_customers()]
+    for customer in owners:
+        names[customer.customer_id] = customer.legal_name
+        entries += ledger_store.entries_for(customer.customer_id)
+        facts += [_invoice_fact(item) for item in _documents(customer.customer_id, until)]
+    entries += ledger_store.entries_for(payments.UNIDENTIFIED)
+    books = Books(entries=entries, invoices=facts, customer_names=names)
+    if activity_from is None:
+        return books
+    ids = [customer.customer_id for customer in owners]
+    applied_to = {
+        invoice_id
+        for entry in entries
+        if entry.kind == "allocation" and entry.posted_at.date() <= until
+        if (invoice_id := reporting.attributed_invoice(entry, {})) is not None
+    }
+    by_id = {fact.invoice_id: fact for fact in facts}
+    return Books(
+        entries=entries,
+        invoices=facts,
+        customer_names=names,
+        orders=[
+            fact for customer_id in ids for fact in _order_facts(customer_id, activity_from, until)
+        ],
+        payments=[
+            fact
+            for customer_id in [*ids, None]
+            for fact in _payment_facts(customer_id, activity_from, until)
+        ],
+        disputes=[
+            dispute
+            for invoice_id in sorted(applied_to)
+            if invoice_id in by_id
+            for dispute in _disputes(by_id[invoice_id])
+        ],
+    )
+
+
+def _all_customers() -> Iterator[Customer]:
+    cursor: str | None = None
+    while True:
+        page, cursor = customers.list_page(limit=PAGE, cursor=cursor)
+        yield from page
+        if not cursor:
+            return
+
+
+def _documents(customer_id: str, until: date) -> list[Item]:
+    """The customer's documents issued on or before ``until`` (legacy invoices too)."""
+    found: list[Item] = []
+    cursor: str | None = None
+    while True:
+        page = invoices.list_for_customer(
+            customer_id, since=None, until=until.isoformat(), limit=PAGE, cursor=cursor
+        )
+        found += page.items
+        if not (cursor := page.cursor):
+            return found
+
+
+def _invoice_fact(item: Item) -> InvoiceFact:
+    if invoices.is_legacy(item):
+        return InvoiceFact(
+            invoice_id=item["invoice_id"],
+            customer_id=item["customer_id"],
+            number=item["invoice_number"],
+            currency=item["currency"],
+            issued_on=date.fromisoformat(item["issue_date"]),
+            due_on=date.fromisoformat(item["due_date"]),
+            total=Decimal(str(item["original_amount"])),
+            legacy=True,
+            open_amount=Decimal(str(item["open_amount"])),
+        )
+    document = invoices.from_item(item)
+    return InvoiceFact(
+        invoice_id=document.invoice_id,
+        customer_id=document.customer_id,
+        number=document.number,
+        currency=document.currency,
+        kind=document.kind.value,
+        issued_on=document.issued_on,
+        due_on=document.due_on,
+        total=document.total,
+        credited_invoice_id=document.credited_invoice_id,
+    )
+
+
+def _events(aggregate_id: str) -> list[tuple[str, datetime, dict[str, Any]]]:
+    """(detail type, occurred at, data) of the aggregate's events, oldest first."""
+    return [
+        (
+            item["detail_type"],
+            datetime.fromisoformat(item["occurred_at"]),
+            json.loads(item["detail"]).get("data", {}),
+        )
+        for item in outbox.history(aggregate_id)
+    ]
+
+
+def _order_facts(customer_id: str, start: date, end: date) -> list[OrderFact]:
+    """The customer's orders placed by ``end`` and changed since ``start`` (an order first
+    confirmed in the period was last changed at or after its confirmation)."""
+    found: list[OrderFact] = []
+    cursor: str | None = None
+    while True:
+        page = orders.list_for_customer(
+            customer_id, since=None, until=end.isoformat(), limit=PAGE, cursor=cursor
+        )
+        for item in page.items:
+            if datetime.fromisoformat(item["updated_at"]).date() >= start:
+                found.append(_order_fact(item))
+        if not (cursor := page.cursor):
+            return found
+
+
+def _order_fact(item: Item) -> OrderFact:
+    confirmed_at = shipped_at = None
+    for detail_type, at, data in _events(item["order_id"]):
+        if detail_type == "OrderConfirmed" and confirmed_at is None:
+            confirmed_at = at
+        elif detail_type == "OrderShipped" and data.get("status") == "shipped" and not shipped_at:
+            shipped_at = at
+    return OrderFact(
+        order_id=item["order_id"],
+        customer_id=item["customer_id"],
+        currency=item["currency"],
+        confirmed_at=confirmed_at,
+        shipped_complete_at=shipped_at,
+    )
+
+
+def _payment_facts(customer_id: str | None, start: date, end: date) -> list[PaymentFact]:
+    """Payments received ``start``..``end`` (``None``: those of no known customer), with when
+    the matcher applied each on its own (its decision record: ``auto``)."""
+    items: list[Item] = []
+    cursor: str | None = None
+    while True:
+        page = payments.list_for_customer(
+            customer_id,
+            since=start.isoformat(),
+            until=end.isoformat(),
+            limit=PAGE,
+            cursor=cursor,
+        )
+        items += page.items
+        if not (cursor := page.cursor):
+            break
+    decided = decisions.get_many(item["payment_id"] for item in items)
+    facts = []
+    for item in items:
+        decision = decided.get(item["payment_id"])
+        auto = bool(decision and decision.get("auto") and decision.get("decided_at"))
+        facts.append(
+            PaymentFact(
+                payment_id=item["payment_id"],
+                currency=item["currency"],
+                received_at=datetime.fromisoformat(item["received_at"]),
+                auto_applied_at=(
+                    datetime.fromisoformat(decision["decided_at"]) if decision and auto else None
+                ),
+            )
+        )
+    return facts
+
+
+def _disputes(invoice: InvoiceFact) -> list[DisputeFact]:
+    """The invoice's disputes from its audit trail: every invoicing event carries the invoice as
+    written, so a dispute lasts from the first event showing it ``disputed`` to the first after
+    it that does not (closed, or the contested payment taken back)."""
+    found: list[DisputeFact] = []
+    opened: datetime | None = None
+    for item in outbox.history(invoice.invoice_id):
+        if item["source"] != invoice_domain.SOURCE:
+            continue
+        status = json.loads(item["detail"]).get("data", {}).get("status")
+        at = datetime.fromisoformat(item["occurred_at"])
+        if status == InvoiceStatus.DISPUTED and opened is None:
+            opened = at
+        elif status != InvoiceStatus.DISPUTED and opened is not None:
+            found.append(_dispute(invoice, opened, at))
+            opened = None
+    if opened is not None:
+        found.append(_dispute(invoice, opened, None))
+    return found
+
+
+def _dispute(invoice: InvoiceFact, opened: datetime, closed: datetime | None) -> DisputeFact:
+    return DisputeFact(
+        invoice_id=invoice.invoice_id,
+        currency=invoice.currency,
+        opened_at=opened,
+        closed_at=closed,
+    )

@@ -1,0 +1,94 @@
+"""The nightly report snapshot: aging and KPIs written to S3 as JSON and CSV, and the newest read.
+
+``take(day)`` computes, from the books as they stood at the end of ``day`` (UTC):
+
+- ``aging``: the AR aging as of ``day`` (default buckets);
+- ``kpis``: the KPIs of the 30 days that end with ``day`` (``day - 29`` .. ``day``);
+
+and writes each as ``reports/<kind>/dt=YYYY-MM-DD/<kind>.json`` and ``.csv`` in the documents
+bucket (SSE-KMS by the bucket's default). ``dt=`` is a Hive-style partition, so an Athena table
+over ``reports/<kind>/`` with ``PARTITIONED BY (dt string)`` finds every day; the JSON is one line
+(one record), as Athena's JSON SerDe reads it. Taking a day again rewrites its objects: a rerun
+or a backfill is safe.
+
+After the objects, the pointer item ``REPORT#<kind>`` / ``LATEST`` names the newest day, so
+``latest(kind)`` answers with one GetItem and one GetObject, and never sees a half-written day.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
+
+from shared import clock
+from shared.adapters import documents
+from shared.store import snapshots
+
+KINDS = ("aging", "kpis")
+KPI_PERIOD_DAYS = 30
+PREFIX = "reports"
+MAX_SNAPSHOT_BYTES = 32 * 1024 * 1024
+
+
+class Report(Protocol):
+    def to_wire(self) -> dict[str, Any]: ...
+
+    def to_csv(self) -> str: ...
+
+
+def object_key(kind: str, day: date, extension: str) -> str:
+    return f"{PREFIX}/{kind}/dt={day.isoformat()}/{kind}.{extension}"
+
+
+def scheduled_day(event_time: datetime) -> date:
+    """The day a nightly run snapshots: the UTC day that ended before the run was scheduled.
+
+    Reports count days in UTC; the run fires at 01:30 UTC, when yesterday is complete (and
+    postings of its last moments have had time to land).
+    """
+    return event_time.astimezone(UTC).date() - timedelta(days=1)
+
+
+def reports_of(day: date) -> dict[str, Report]:
+    from functions.reporting.reports import aging_report, kpi_report
+
+    return {
+        "aging": aging_report(day),
+        "kpis": kpi_report(day - timedelta(days=KPI_PERIOD_DAYS - 1), day),
+    }
+
+
+def take(day: date) -> dict[str, Any]:
+    """Write ``day``'s snapshots; ``{"day", "objects": [...], "latest": {kind: bool}}``."""
+    taken_at = clock.now()
+    metadata = {"taken-at": clock.iso(taken_at), "day": day.isoformat()}
+    written: list[str] = []
+    pointed: dict[str, bool] = {}
+    for kind, report in reports_of(day).items():
+        json_key, csv_key = object_key(kind, day, "json"), object_key(kind, day, "csv")
+        body = json.dumps(report.to_wire(), separators=(",", ":"), ensure_ascii=False)
+        documents.write(json_key, body.encode(), content_type="application/json", metadata=metadata)
+        documents.write(
+            csv_key, report.to_csv().encode(), content_type="text/csv", metadata=metadata
+        )
+        written += [json_key, csv_key]
+        pointer = snapshots.Pointer(kind, day, json_key, csv_key, taken_at)
+        pointed[kind] = snapshots.point_to(pointer)
+    return {"day": day.isoformat(), "objects": written, "latest": pointed}
+
+
+def latest(kind: str) -> dict[str, Any] | None:
+    """The newest snapshot of ``kind`` as its report's wire form; None when none was taken (or
+    its object is gone)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown report kind {kind!r}; one of {', '.join(KINDS)}")
+    pointer = snapshots.latest(kind)
+    if pointer is None:
+        return None
+    try:
+        stored = documents.read(pointer.json_key, limit=MAX_SNAPSHOT_BYTES)
+    except documents.NoSuchObjectError:
+        return None
+    report: dict[str, Any] = json.loads(stored.content)
+    return report
