@@ -40,7 +40,13 @@ from shared.config import settings
 from shared.domain import customer as customer_domain
 from shared.domain import dunning, ledger
 from shared.domain.customer import Customer, CustomerPatch, CustomerStatus
-from shared.domain.dunning import AllocationSpan, DueInvoice, InvoiceDunning, ReminderPlan
+from shared.domain.dunning import (
+    AllocationSpan,
+    DueInvoice,
+    InvoiceDunning,
+    ReminderLine,
+    ReminderPlan,
+)
 from shared.domain.events import DomainEvent
 from shared.domain.payment import Allocation
 from shared.observability import logger, metrics
@@ -252,6 +258,22 @@ def recording(
     return writes, events
 
 
+def _charges(customer_id: str, line: ReminderLine, as_of: date, now: datetime) -> list[Write]:
+    """The line's fee (once per invoice and level) and interest (once per invoice and day)."""
+    charged = [
+        (ledger.for_fee, line.fee, f"{line.invoice_id}:level{line.level}"),
+        (ledger.for_interest, line.interest, f"{line.invoice_id}:{as_of.isoformat()}"),
+    ]
+    return [
+        write
+        for build, amount, source_id in charged
+        if amount > 0
+        for write in ledger_store.post(
+            build(customer_id, line.currency, amount, source_id, now, invoice_id=line.invoice_id)
+        )
+    ]
+
+
 def _lines(customer: Customer, planned: ReminderPlan) -> tuple[list[Write], list[DomainEvent]]:
     """Per line its level marker, fee and interest entries and event; then the reminder."""
     reminder_id = store.reminder_id_for(customer.customer_id, planned.as_of)
@@ -260,28 +282,7 @@ def _lines(customer: Customer, planned: ReminderPlan) -> tuple[list[Write], list
     events: list[DomainEvent] = []
     for line in planned.lines:
         writes.append(store.level_put(customer.customer_id, line, reminder_id, planned.as_of))
-        if line.fee > 0:
-            source_id = f"{line.invoice_id}:level{line.level}"
-            fee = ledger.for_fee(
-                customer.customer_id,
-                line.currency,
-                line.fee,
-                source_id,
-                now,
-                invoice_id=line.invoice_id,
-            )
-            writes += ledger_store.post(fee)
-        if line.interest > 0:
-            source_id = f"{line.invoice_id}:{planned.as_of.isoformat()}"
-            interest = ledger.for_interest(
-                customer.customer_id,
-                line.currency,
-                line.interest,
-                source_id,
-                now,
-                invoice_id=line.invoice_id,
-            )
-            writes += ledger_store.post(interest)
+        writes += _charges(customer.customer_id, line, planned.as_of, now)
         dunned = {
             "customer_id": customer.customer_id,
             "reminder_id": reminder_id,

@@ -348,16 +348,8 @@ def for_fee(
     invoice_id: str | None = None,
 ) -> JournalEntry:
     """A fee charged to the customer (e.g. a reminder fee): DR receivables; CR fee income."""
-    return _entry(
-        "fee",
-        source_id,
-        _debit(Account.RECEIVABLES, amount),
-        _credit(Account.FEE_INCOME, amount),
-        customer_id=customer_id,
-        currency=currency,
-        posted_at=posted_at,
-        memo=f"Fee {source_id}",
-        invoice_id=invoice_id,
+    return _charge(
+        "fee", Account.FEE_INCOME, customer_id, currency, amount, source_id, posted_at, invoice_id
     )
 
 
@@ -371,15 +363,38 @@ def for_interest(
     invoice_id: str | None = None,
 ) -> JournalEntry:
     """Late-payment interest charged on an overdue invoice: DR receivables; CR interest income."""
-    return _entry(
+    return _charge(
         "interest",
+        Account.INTEREST_INCOME,
+        customer_id,
+        currency,
+        amount,
+        source_id,
+        posted_at,
+        invoice_id,
+    )
+
+
+def _charge(  # noqa: PLR0917 (the builders above pass their arguments straight through)
+    kind: str,
+    income: Account,
+    customer_id: str,
+    currency: str,
+    amount: Decimal,
+    source_id: str,
+    posted_at: datetime,
+    invoice_id: str | None,
+) -> JournalEntry:
+    """A charge to the customer beyond its invoices: DR receivables; CR ``income``."""
+    return _entry(
+        kind,
         source_id,
         _debit(Account.RECEIVABLES, amount),
-        _credit(Account.INTEREST_INCOME, amount),
+        _credit(income, amount),
         customer_id=customer_id,
         currency=currency,
         posted_at=posted_at,
-        memo=f"Interest {source_id}",
+        memo=f"{kind.capitalize()} {source_id}",
         invoice_id=invoice_id,
     )
 
