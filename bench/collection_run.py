@@ -50,6 +50,9 @@ CUSTOMERS = 100
 AS_OF = date(2026, 6, 1)
 OPEN_LATER_SHARE = Decimal("0.2")  # of the invoices not due: open, due after the run's horizon
 BATCH = 25  # BatchWriteItem's limit
+# A run over 1,000 invoices moves thousands of records (events, e-mails, webhooks) through the
+# pump, a batch per queue a round: far more rounds than a test's default allows.
+DRAIN_ROUNDS = 2000
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ def _measure_one(size: int, due: int) -> RunFigures:
             deployment.queues,
             deployment.outputs["TableStreamArn"],
         )
-        pump.drain()
+        pump.drain(max_rounds=DRAIN_ROUNDS)
         workers = _summed("remind_customers", log.phases)
         emails = _emails_sent(infra)
     return RunFigures(
