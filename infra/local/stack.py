@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import boto3
+
+from infra.wiring import cfn_yaml
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources.yaml"
 STACK_NAME = "otc-local"
@@ -28,7 +32,7 @@ def deploy(session: boto3.session.Session, stack_name: str = STACK_NAME) -> dict
     cloudformation = session.client("cloudformation")
     cloudformation.create_stack(
         StackName=stack_name,
-        TemplateBody=RESOURCES.read_text(),
+        TemplateBody=_template_body(RESOURCES.read_text()),
         Parameters=[{"ParameterKey": "Stage", "ParameterValue": STAGE}],
     )
     stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
@@ -41,6 +45,12 @@ def deploy(session: boto3.session.Session, stack_name: str = STACK_NAME) -> dict
     _store_webhook_secrets(session, outputs)
     _store_dashboard_link_secret(session, outputs)
     return outputs
+
+
+@cache
+def _template_body(yaml_text: str) -> str:
+    """The template as JSON: moto parses that in a fraction of the time YAML takes, per deploy."""
+    return json.dumps(cfn_yaml.loads(yaml_text))
 
 
 def _apply_ttl(session: boto3.session.Session, outputs: dict[str, str]) -> None:

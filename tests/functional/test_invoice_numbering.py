@@ -36,7 +36,7 @@ from shared.store import invoices, outbox, series, table
 from shared.store.outbox import StaleStateError
 from shared.store.table import Update
 
-ISSUANCES = 1000  # 2000 take 80-90 s on a 2-CPU machine; 1000 take 40-60 s
+ISSUANCES = 400  # 1000 take 40-60 s on a 2-CPU machine; 400 race as hard at a third of that
 THREADS = 16
 TABLE = "otc-numbering"
 
@@ -128,7 +128,7 @@ def _issue(draft: Invoice, index: int) -> str:
     return series.issue(seller().entity, in_series, write).number
 
 
-def test_thousands_of_concurrent_issuances_take_exactly_one_to_n(bare_table, isolated_transactions):
+def test_hundreds_of_concurrent_issuances_take_exactly_one_to_n(bare_table, isolated_transactions):
     # Given one draft, and many workers issuing invoices from it at once
     draft = _draft()
     started = time.monotonic()
