@@ -5,7 +5,7 @@ customer's ledger (``ledger.entries_for``, and the suspense ledger of unidentifi
 documents (invoices, credit notes, legacy invoices), and for the KPIs the dated facts of the
 period from the immutable event items (``outbox.history``): when an order was first confirmed and
 shipped complete, when an invoice's dispute opened and closed; payments received and the
-matcher's decisions. The arithmetic is in shared/domain/reporting.py.
+matcher's decisions. The arithmetic is in shared/domain/aging.py and kpis.py.
 
 Cost: one ledger query and one document query per customer; the KPIs add the customer's payments
 and orders of the period, one event-history query per order active in the period, and one per
@@ -24,19 +24,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared import clock
+from shared.domain import aging, kpis, reporting
 from shared.domain import invoice as invoice_domain
-from shared.domain import reporting
+from shared.domain.aging import AgingReport
 from shared.domain.customer import Customer
 from shared.domain.invoice import InvoiceStatus
-from shared.domain.reporting import (
-    AgingReport,
-    Books,
-    DisputeFact,
-    InvoiceFact,
-    KpiReport,
-    OrderFact,
-    PaymentFact,
-)
+from shared.domain.kpis import KpiReport
+from shared.domain.reporting import Books, DisputeFact, InvoiceFact, OrderFact, PaymentFact
 from shared.store import customers, decisions, invoices, orders, outbox, payments
 from shared.store import ledger as ledger_store
 from shared.store.table import Item
@@ -49,21 +43,21 @@ _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _EDGES = re.compile(r"^\d{1,4}(,\d{1,4}){0,7}$")
 
 
-def aging_report(as_of: date, edges: tuple[int, ...] = reporting.DEFAULT_EDGES) -> AgingReport:
+def aging_report(as_of: date, edges: tuple[int, ...] = aging.DEFAULT_EDGES) -> AgingReport:
     """AR aging at the end of ``as_of`` (UTC); ``edges`` the buckets' upper days past due."""
-    return reporting.aging(_books(as_of), as_of, edges)
+    return aging.aging(_books(as_of), as_of, edges)
 
 
 def kpi_report(start: date, end: date) -> KpiReport:
     """The KPIs of ``start``..``end`` (both included), per currency."""
     if start > end:
         raise ValueError(f"'from' ({start}) is after 'to' ({end})")
-    return reporting.kpis(_books(end, activity_from=start), start, end)
+    return kpis.kpis(_books(end, activity_from=start), start, end)
 
 
 def dso_trend(end: date, months: int = 6) -> list[dict[str, Any]]:
-    """Standard DSO per calendar month up to ``end``, oldest first (see reporting.dso_trend)."""
-    return reporting.dso_trend(_books(end), end, months)
+    """Standard DSO per calendar month up to ``end``, oldest first (see kpis.dso_trend)."""
+    return kpis.dso_trend(_books(end), end, months)
 
 
 # --- HTTP ---------------------------------------------------------------------------------------
@@ -101,7 +95,7 @@ class AgingQuery(BaseModel):
                 raise ValueError("bucket edges are days past due, comma-separated: 15,30,45")
             value = tuple(int(edge) for edge in value.split(","))
         if value is not None:
-            value = reporting.check_edges(value)
+            value = aging.check_edges(value)
         return value
 
     @model_validator(mode="after")
@@ -145,7 +139,7 @@ def read_aging(query: AgingQuery) -> dict[str, Any]:
         if (stored := snapshot.latest("aging")) is not None:
             return {**stored, "source": "snapshot"}
     as_of = query.as_of or clock.now().date()
-    report = aging_report(as_of, query.buckets or reporting.DEFAULT_EDGES)
+    report = aging_report(as_of, query.buckets or aging.DEFAULT_EDGES)
     return {**report.to_wire(), "source": "live"}
 
 

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from functions.reporting.dashboard import Dashboard, overdue_rows, render
-from shared.domain.reporting import AgingCurrency, AgingReport, AgingRow
+from shared.domain.aging import AgingCurrency, AgingReport, AgingRow
 
 AS_OF = date(2026, 12, 1)
 

@@ -27,7 +27,7 @@ from decimal import Decimal
 
 import pytest
 
-from shared.domain import ledger, reporting
+from shared.domain import aging, kpis, ledger, reporting
 from shared.domain.ledger import Account, JournalEntry, Posting
 from shared.domain.reporting import Books, DisputeFact, InvoiceFact, OrderFact, PaymentFact
 
@@ -250,7 +250,7 @@ def _buckets(row: dict[str, object]) -> dict[str, object]:
 def test_aging_at_the_period_end_buckets_every_open_item_by_days_past_due() -> None:
     # Given the dataset
     # When aging as of 2026-03-31
-    report = reporting.aging(books(), END).to_wire()
+    report = aging.aging(books(), END).to_wire()
     # Then, by hand (days past due = 03-31 - due):
     #   I1 1000 - 600 - 400 = 0 (not listed); I2 500 due 04-04 -> current
     #   I3 800 - 100 (CN1) - 300 = 400, due 03-17: 14 days -> 1-30 (P5's 200 comes 04-05)
@@ -305,8 +305,8 @@ def test_aging_at_the_period_end_buckets_every_open_item_by_days_past_due() -> N
 def test_aging_as_of_a_past_day_ignores_what_happened_later() -> None:
     # Given the dataset: P3's 300 was applied to I3 on 03-20
     # When aging as of 03-19 and as of 04-05
-    before = reporting.aging(books(), date(2026, 3, 19)).to_wire()
-    after = reporting.aging(books(), date(2026, 4, 5)).to_wire()
+    before = aging.aging(books(), date(2026, 3, 19)).to_wire()
+    after = aging.aging(books(), date(2026, 4, 5)).to_wire()
     # Then on 03-19 I3 still has 800 - 100 (CN1, 03-12) = 700 open, 2 days past due (1-30)
     beta = next(
         row for row in before["currencies"][0]["customers"] if row["customer_id"] == "cus_b"
@@ -323,8 +323,8 @@ def test_aging_as_of_a_past_day_ignores_what_happened_later() -> None:
 def test_a_legacy_invoice_is_open_at_its_imported_amount_from_its_issue_date() -> None:
     # Given L1 (issued 2025-10-01, 250.00 open when imported)
     # When aging as of 2025-09-30, then 2025-11-30
-    earlier = reporting.aging(books(), date(2025, 9, 30)).to_wire()
-    issued = reporting.aging(books(), date(2025, 11, 30)).to_wire()
+    earlier = aging.aging(books(), date(2025, 9, 30)).to_wire()
+    issued = aging.aging(books(), date(2025, 11, 30)).to_wire()
     # Then nothing is open before its issue date; on 11-30 it is 30 days past due (due 10-31)
     assert earlier["currencies"] == []
     [gamma] = issued["currencies"][0]["customers"]
@@ -335,7 +335,7 @@ def test_a_legacy_invoice_is_open_at_its_imported_amount_from_its_issue_date() -
 def test_configured_bucket_edges() -> None:
     # Given the dataset
     # When aging as of 03-31 with edges 15, 30, 45
-    report = reporting.aging(books(), END, (15, 30, 45))
+    report = aging.aging(books(), END, (15, 30, 45))
     wire = report.to_wire()
     # Then I3 (14 days) is 1-15, the fee (30 days) 16-30, I6 (90) and L1 (151) are 45+
     assert wire["buckets"] == ["current", "1-15", "16-30", "31-45", "45+"]
@@ -361,7 +361,7 @@ def test_configured_bucket_edges() -> None:
 @pytest.mark.parametrize("edges", [(), (30, 30), (0, 30), (60, 30)])
 def test_bucket_edges_ascend_above_zero(edges: tuple[int, ...]) -> None:
     with pytest.raises(ValueError, match="edge"):
-        reporting.aging(books(), END, edges)
+        aging.aging(books(), END, edges)
 
 
 # --- KPIs -----------------------------------------------------------------------------------------
@@ -370,7 +370,7 @@ def test_bucket_edges_ascend_above_zero(edges: tuple[int, ...]) -> None:
 def test_kpis_of_the_period_are_the_hand_computed_figures() -> None:
     # Given the dataset
     # When the KPIs of March 2026 (31 days)
-    report = reporting.kpis(books(), START, END).to_wire()
+    report = kpis.kpis(books(), START, END).to_wire()
     [eur] = report["currencies"]
     assert (report["from"], report["to"], report["days"]) == ("2026-03-01", "2026-03-31", 31)
     # Then, by hand:
@@ -414,7 +414,7 @@ def test_kpis_of_the_period_are_the_hand_computed_figures() -> None:
 def test_a_ratio_without_a_denominator_is_none() -> None:
     # Given the dataset
     # When the KPIs of a quiet week (no sales, no payments, no orders)
-    [eur] = reporting.kpis(books(), date(2026, 1, 20), date(2026, 1, 26)).to_wire()["currencies"]
+    [eur] = kpis.kpis(books(), date(2026, 1, 20), date(2026, 1, 26)).to_wire()["currencies"]
     # Then the sales ratios are None; AR is what was open then (I1 1000, I6 400, L1 250)
     assert (eur["dso"], eur["best_possible_dso"], eur["average_days_delinquent"]) == (
         None,
@@ -430,7 +430,7 @@ def test_a_ratio_without_a_denominator_is_none() -> None:
 
 
 def test_kpis_csv_has_a_row_per_kpi() -> None:
-    report = reporting.kpis(books(), START, END)
+    report = kpis.kpis(books(), START, END)
     rows = report.to_csv().splitlines()
     assert rows[0] == "from,to,currency,kpi,value"
     assert "2026-03-01,2026-03-31,EUR,cei,44.21" in rows
@@ -440,7 +440,7 @@ def test_kpis_csv_has_a_row_per_kpi() -> None:
 def test_dso_trend_per_calendar_month() -> None:
     # Given the dataset
     # When the trend of the 3 months up to 03-31
-    trend = reporting.dso_trend(books(), END, months=3)
+    trend = kpis.dso_trend(books(), END, months=3)
     # Then January: AR at 01-31 = I1 1000 + I6 400 + L1 250 = 1650, sales (I1) 1000
     # -> 1650 / 1000 x 31 = 51.15
     # February: AR at 02-28 = 1850, sales (I3) 800 -> 1850/800 x 28 = 64.75
