@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from unittest import mock
 
 import boto3
 
@@ -67,6 +68,26 @@ def point_at_moto(moto_url: str) -> None:
     # No X-Ray daemon and no CloudWatch here; the user may still turn metrics on (they print EMF).
     os.environ["POWERTOOLS_TRACE_DISABLED"] = "1"
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "1")
+
+
+def one_dynamodb_request_at_a_time() -> Any:
+    """A patcher: moto's server handles one DynamoDB request at a time, atomically as DynamoDB.
+
+    moto backs up the whole table (a deep copy) before a transaction and puts the copy back when
+    it is cancelled. With requests on other threads the copy fails ("dictionary changed size
+    during iteration", a 500) or the rollback undoes their writes; the API serves requests on
+    threads, the pump runs on its own, so concurrent partners hit both.
+    """
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock = threading.RLock()
+    call_action = DynamoHandler.call_action
+
+    def serialized(handler: Any) -> Any:
+        with lock:
+            return call_action(handler)
+
+    return mock.patch.object(DynamoHandler, "call_action", serialized)
 
 
 def ensure_port_free(host: str, port: int) -> None:
@@ -175,6 +196,7 @@ class LocalStack:
         self.moto_port = moto_port
         self._seed_keys = seed_keys
         self._moto: Any = None
+        self._serialized: Any = None
         self._server: Any = None
         self._server_thread: threading.Thread | None = None
         self._pump_thread: PumpThread | None = None
@@ -212,6 +234,8 @@ class LocalStack:
         from moto.server import ThreadedMotoServer
 
         ensure_port_free(HOST, self.moto_port)
+        self._serialized = one_dynamodb_request_at_a_time()
+        self._serialized.start()
         self._moto = ThreadedMotoServer(ip_address=HOST, port=self.moto_port, verbose=False)
         self._moto.start()
         host, port = self._moto.get_host_and_port()
@@ -290,6 +314,9 @@ class LocalStack:
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
+        if self._serialized is not None:
+            self._serialized.stop()
+            self._serialized = None
 
 
 def banner(ready: Ready) -> str:
