@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 from shared import clock
@@ -11,13 +12,23 @@ _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 def ulid() -> str:
     millis = int(clock.now().timestamp() * 1000)
-    value = (millis << 80) | int.from_bytes(os.urandom(10), "big")
+    return _base32((millis << 80) | int.from_bytes(os.urandom(10), "big"))
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{ulid()}"
+
+
+def derived_id(prefix: str, seed: str) -> str:
+    """The same id for the same ``seed``, every time (128 bits of its SHA-256, as a ULID is)."""
+    digest = hashlib.sha256(seed.encode()).digest()
+    return f"{prefix}_{_base32(int.from_bytes(digest[:16], 'big'))}"
+
+
+def _base32(value: int) -> str:
+    """128 bits as 26 Crockford base32 characters, most significant first."""
     chars = []
     for _ in range(26):
         value, digit = divmod(value, 32)
         chars.append(_ALPHABET[digit])
     return "".join(reversed(chars))
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}_{ulid()}"

@@ -6,14 +6,26 @@ from decimal import Decimal
 
 from shared.domain import customer as customer_domain
 from shared.domain.customer import Customer, CustomerRequest
+from shared.http import idempotency
 from shared.http.auth import Action, Principal
 from shared.store import customers
+from shared.store.outbox import StaleStateError
 
 
 def create_customer(request: CustomerRequest, principal: Principal) -> Customer:
     principal.require(Action.MANAGE_CUSTOMERS)
     if Decimal(request.credit_limit) > 0:
         principal.require(Action.DECIDE_CREDIT)
-    customer, event = customer_domain.open_account(request, principal.principal_id)
-    customers.create(customer, [event])
+    customer, event = customer_domain.open_account(
+        request, principal.principal_id, customer_id=idempotency.request_scoped_id("cus")
+    )
+    try:
+        customers.create(customer, [event])
+    except StaleStateError:
+        # A retry whose first attempt opened the account, then died before its answer was saved
+        if opened := idempotency.made_before(
+            "cus", lambda made: customers.get(made, consistent=True)
+        ):
+            return opened
+        raise
     return customer

@@ -23,7 +23,7 @@ from shared.domain import dunning as dunning_domain
 from shared.domain.events import DomainEvent
 from shared.domain.invoice import DocumentKind, Invoice, InvoiceStatus
 from shared.domain.money import quantize
-from shared.http import problems
+from shared.http import idempotency, problems
 from shared.http.auth import Principal
 from shared.store import dunning, invoices, outbox
 from shared.store.outbox import StaleStateError
@@ -61,17 +61,22 @@ def record_promise(
 ) -> dict[str, Any]:
     """The promise as written, with its status; problems: 404, 409 (settled, race), 422."""
     invoice = _promisable(invoice_id)
+    amount = _checked(request, invoice)
+    promise_id = idempotency.request_scoped_id("ptp")  # the same on a retry of this request
+    before = dunning.states([invoice.invoice_id])[invoice.invoice_id]
+    if before.promise is not None and before.promise.promise_id == promise_id:
+        # A retry whose first attempt recorded the promise, then died before answering
+        return wire(before.promise, invoice.amount_due, today())
     promise = dunning_domain.Promise(
-        promise_id=ids.new_id("ptp"),
+        promise_id=promise_id or ids.new_id("ptp"),
         invoice_id=invoice.invoice_id,
         customer_id=invoice.customer_id,
         promised_on=request.promised_on,
-        amount=_checked(request, invoice),
+        amount=amount,
         due_when_made=invoice.amount_due,
         recorded_by=principal.principal_id,
         recorded_at=clock.now(),
     )
-    before = dunning.states([invoice.invoice_id])[invoice.invoice_id]
     after = before.model_copy(
         update={"promise": promise, "broken_promise": False, "version": before.version + 1}
     )

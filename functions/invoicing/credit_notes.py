@@ -31,7 +31,7 @@ from shared.domain import ledger as ledger_domain
 from shared.domain import numbering
 from shared.domain.events import DomainEvent
 from shared.domain.invoice import CreditError, DocumentKind, Invoice, InvoiceStatus
-from shared.http import problems
+from shared.http import idempotency, problems
 from shared.http.auth import Principal
 from shared.store import credit, invoices, outbox, series
 from shared.store import ledger as ledger_store
@@ -86,6 +86,17 @@ class CreditNoteRequest(BaseModel):
 
 def issue_credit_note(invoice_id: str, request: CreditNoteRequest, principal: Principal) -> Invoice:
     """The numbered credit note; problems: 404 unknown, 409 not creditable, 422 bad lines."""
+    try:
+        return _issue(invoice_id, request, principal)
+    except (problems.Problem, StaleStateError):
+        # A retry whose first attempt issued the note, then died before its answer was saved:
+        # the invoice is credited already (refused now, or the note's own guard failed).
+        if note := idempotency.made_before("cn", invoices.get):
+            return note
+        raise
+
+
+def _issue(invoice_id: str, request: CreditNoteRequest, principal: Principal) -> Invoice:
     for attempt in range(ATTEMPTS):
         invoice = _creditable(invoice_id, principal)
         try:
@@ -121,7 +132,8 @@ def _write(invoice: Invoice, request: CreditNoteRequest, principal: Principal) -
     try:
         draft = invoice_domain.credit_note(
             invoice,
-            credit_note_id=ids.new_id("cn"),
+            # the same on a retry of this request
+            credit_note_id=idempotency.request_scoped_id("cn") or ids.new_id("cn"),
             quantities=request.quantities(),
             reason=request.reason,
             issued_at=clock.now(),

@@ -6,7 +6,7 @@ from functions.catalog.price_lines import price_lines
 from shared.domain import order as order_domain
 from shared.domain.customer import CustomerStatus
 from shared.domain.order import Order, OrderRequest
-from shared.http import problems
+from shared.http import idempotency, problems
 from shared.http.auth import Principal
 from shared.store import customers, orders, outbox
 
@@ -28,6 +28,16 @@ def place_order(request: OrderRequest, principal: Principal) -> Order:
             errors=[{"pointer": "#/currency", "detail": f"must be {customer.currency}"}],
         )
     priced = price_lines(request.lines, request.currency, request.customer_id)
-    order, event = order_domain.place(request, priced, principal.principal_id, tracked={})
-    outbox.commit([orders.new(order)], [event])
+    order_id = idempotency.request_scoped_id("ord")  # the same on a retry of this request
+    order, event = order_domain.place(
+        request, priced, principal.principal_id, tracked={}, order_id=order_id
+    )
+    try:
+        outbox.commit([orders.new(order)], [event])
+    except outbox.StaleStateError:
+        # A retry whose first attempt placed the order, then died before its answer was saved.
+        placed = orders.get(order.order_id) if order_id else None
+        if placed is None:
+            raise
+        return placed
     return order

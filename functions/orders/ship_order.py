@@ -7,7 +7,7 @@ from functions.orders.refusals import refused_as_conflicts
 from functions.orders.reservations import Move, commit
 from shared.domain import order as order_domain
 from shared.domain.order import Order, Shipment, ShipmentError, ShipmentRequest
-from shared.http import problems
+from shared.http import idempotency, problems
 from shared.http.auth import Principal
 from shared.store import orders, stock
 
@@ -17,8 +17,22 @@ def ship_order(
 ) -> tuple[Order, Shipment]:
     order = get_order(order_id, principal)
     try:
+        return _ship(order, request, principal)
+    except problems.Problem:
+        # A retry whose first attempt recorded the shipment, then died before its answer was
+        # saved: the order has shipped those units (refused now), the shipment is there.
+        if shipment := idempotency.made_before("shp", lambda made: orders.shipment(order_id, made)):
+            return order, shipment
+        raise
+
+
+def _ship(order: Order, request: ShipmentRequest, principal: Principal) -> tuple[Order, Shipment]:
+    shipment_id = idempotency.request_scoped_id("shp")  # the same on a retry of this request
+    try:
         with refused_as_conflicts():
-            shipped, shipment, event = order_domain.ship(order, request, principal.principal_id)
+            shipped, shipment, event = order_domain.ship(
+                order, request, principal.principal_id, shipment_id=shipment_id
+            )
     except ShipmentError as error:
         pointer = f"#/lines/{error.index}/{error.field}"
         raise problems.unprocessable(

@@ -18,7 +18,7 @@ from shared import clock
 from shared.domain import payment as payment_domain
 from shared.domain.money import UnknownCurrencyError, minor_units
 from shared.domain.payment import Payment
-from shared.http import problems
+from shared.http import idempotency, problems
 from shared.http.auth import Action, Principal
 from shared.observability import logger
 from shared.store import customers, payments
@@ -87,10 +87,15 @@ def record_manual_payment(request: ManualPaymentRequest, principal: Principal) -
         remittance=request.remittance,
         metadata={"recorded_by": principal.principal_id},
         customer_id=customer_id,
+        payment_id=idempotency.request_scoped_id("pay"),  # the same on a retry of this request
     )
     try:
         payments.receive(payment)
     except DuplicatePaymentError as duplicate:
+        if duplicate.payment_id == payment.payment_id and (
+            made := payments.get(payment.payment_id)
+        ):
+            return made  # a retry whose first attempt recorded it, then died before answering
         raise problems.conflict(
             "duplicate-payment",
             f"the {request.method} with reference {request.reference!r} was recorded before, "

@@ -261,10 +261,12 @@ class Amendment(BaseModel):
         return "status" in self.changed and self.customer.status is not CustomerStatus.CLOSED
 
 
-def open_account(request: CustomerRequest, actor: str) -> tuple[Customer, DomainEvent]:
+def open_account(
+    request: CustomerRequest, actor: str, *, customer_id: str | None = None
+) -> tuple[Customer, DomainEvent]:
     now = clock.now()
     customer = Customer(
-        customer_id=ids.new_id("cus"),
+        customer_id=customer_id or ids.new_id("cus"),
         legal_name=request.legal_name,
         billing_email=request.billing_email,
         contact_email=request.contact_email,

@@ -263,12 +263,17 @@ class Order(BaseModel):
 
 
 def place(
-    request: OrderRequest, priced: Sequence[PricedLine], placed_by: str, tracked: Mapping[str, bool]
+    request: OrderRequest,
+    priced: Sequence[PricedLine],
+    placed_by: str,
+    tracked: Mapping[str, bool],
+    *,
+    order_id: str | None = None,
 ) -> tuple[Order, DomainEvent]:
     """A received order with the server's prices; ``tracked`` says which SKUs keep stock."""
     now = clock.now()
     order = Order(
-        order_id=ids.new_id("ord"),
+        order_id=order_id or ids.new_id("ord"),
         placed_by=placed_by,
         customer_id=request.customer_id,
         currency=request.currency,
@@ -368,7 +373,7 @@ def amend(
 
 
 def ship(
-    order: Order, request: ShipmentRequest, shipped_by: str
+    order: Order, request: ShipmentRequest, shipped_by: str, *, shipment_id: str | None = None
 ) -> tuple[Order, Shipment, DomainEvent]:
     """Ship reserved units; anything beyond a line's reservation is refused (never over-ship)."""
     if order.status not in HOLDS_STOCK:
@@ -405,7 +410,7 @@ def ship(
     status = OrderStatus.SHIPPED if done else OrderStatus.PARTIALLY_SHIPPED
     shipped = _next(order, status=status, lines=lines)
     shipment = Shipment(
-        shipment_id=ids.new_id("shp"),
+        shipment_id=shipment_id or ids.new_id("shp"),
         carrier=request.carrier,
         tracking_number=request.tracking_number,
         shipped_at=shipped.updated_at,

@@ -27,6 +27,8 @@ from shared.store.table import to_dynamo
 NOTIFIED_TTL = timedelta(days=400)
 # Longer than the function timeout (60 s), shorter than the queue's visibility timeout (360 s).
 CLAIM_LEASE = timedelta(minutes=3)
+# Tries at recording an e-mail SES accepted (each one botocore's own retries deep).
+MARK_ATTEMPTS = 3
 
 SENDING = "sending"
 SENT = "sent"
@@ -124,11 +126,22 @@ def send_once(
             extra={"event_id": event_id, "detail_type": detail_type},
         )
         raise
-    if not mark_sent(held, message_id):
-        logger.warning(
-            "claim taken over while sending",
-            extra={"event_id": event_id, "detail_type": detail_type, "message": message_id},
-        )
+    for attempt in range(1, MARK_ATTEMPTS + 1):
+        # The e-mail is out: failing now would have the message retried, and the retry would
+        # send it again once the lease has passed. Marking it sent is worth a few more tries.
+        try:
+            if not mark_sent(held, message_id):
+                logger.warning(
+                    "claim taken over while sending",
+                    extra={"event_id": event_id, "detail_type": detail_type, "message": message_id},
+                )
+            break
+        except Exception:
+            if attempt == MARK_ATTEMPTS:
+                logger.exception(
+                    "e-mail sent but not marked sent; a delivery after the lease sends it again",
+                    extra={"event_id": event_id, "detail_type": detail_type, "message": message_id},
+                )
     return message_id
 
 

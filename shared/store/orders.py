@@ -86,9 +86,15 @@ def shipment_record(order: Order, shipment: Shipment) -> Put:
             "entity": "Shipment",
             "order_id": order.order_id,
             "customer_id": order.customer_id,
+            "order_version": order.version,  # the order's version the shipment made
             **shipment.to_wire(),
         }
     )
+
+
+def shipment(order_id: str, shipment_id: str) -> Shipment | None:
+    item = table.get(order_key(order_id)[0], f"SHIPMENT#{shipment_id}")
+    return Shipment.model_validate(item) if item else None
 
 
 # --- backorder markers: BACKORDER#<sku> / <created>#<order id>, oldest first ------------------
@@ -154,12 +160,15 @@ def list_by_status(
 
 
 def shipments(order_id: str) -> list[Shipment]:
-    """Every shipment of the order, in the order they were recorded (ids are time-ordered)."""
+    """Every shipment of the order, in the order they were recorded (by time, then by the
+    order's version each made: ids are not time-ordered, a retried request names its shipment)."""
     pk, _ = order_key(order_id)
-    found: list[Shipment] = []
+    found: list[Item] = []
     cursor: str | None = None
     while True:
         page = table.query_page(pk, sk_from="SHIPMENT#", sk_to="SHIPMENT#~", cursor=cursor)
-        found += [Shipment.model_validate(item) for item in page.items]
+        found += page.items
         if not (cursor := page.cursor):
-            return found
+            break
+    found.sort(key=lambda item: (item["shipped_at"], int(item.get("order_version", 0))))
+    return [Shipment.model_validate(item) for item in found]

@@ -351,7 +351,8 @@ def test_orders_list_by_customer_a_page_at_a_time(world, client):
         client, "get", f"/orders?customer_id=cus_acme&limit=2&cursor={page['next_cursor']}"
     )
     listed = [o["id"] for o in page["orders"] + rest["orders"]]
-    assert sorted(listed) == sorted(ids) and listed == sorted(listed, reverse=True)
+    created = [o["created_at"] for o in page["orders"] + rest["orders"]]
+    assert sorted(listed) == sorted(ids) and created == sorted(created, reverse=True)
     assert _call(client, "get", "/orders?customer_id=cus_acme&status=confirmed")[1]["orders"] == []
     world.pump.drain()
     assert len(_call(client, "get", "/orders?status=confirmed", ADMIN_KEY)[1]["orders"]) == 3

@@ -1,0 +1,267 @@
+"""Faults at every AWS call site in turn, every event delivered twice and shuffled: same state.
+
+The scenario (bench/faults.py) places an order, ships it in two parts, has both invoices issued
+and e-mailed, pays the first by Stripe webhook, credits part of the second and has a cheque pay
+part of the rest, then runs collections for it (a friendly reminder, then a second notice with
+its fee and interest). Each mode faults every call site of the fault-free run the first time it
+is reached; the final business state, by business references, must equal the fault-free run's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from chalice.test import Client
+
+import app as app_module
+from bench.faults import MODES, Crash, FaultInjector, Run, ScenarioFailed, run_scenario
+from infra.local.offline import reset_process_state
+from shared import clock
+from shared.domain.order import Shipment, ShipmentLine
+from shared.store import notifications, orders, table
+from tests.functional.accounts import Answer, call, customer_body
+from tests.functional.conftest import World, order_body, post_order
+from tests.functional.invoicing import documents, entities, placed, ship
+from tests.functional.test_manual_payments import cheque
+
+
+@pytest.fixture(scope="module")
+def fault_free() -> Run:
+    return run_scenario(FaultInjector(None, chaotic=False))
+
+
+def test_the_fault_free_run_goes_through_every_step(fault_free: Run):
+    digest = fault_free.digest
+    assert [order["status"] for order in digest["orders"]["PO-FAULTS-1"]] == ["shipped"]
+    assert {ref: invoice["status"] for ref, invoice in digest["invoices"].items()} == {
+        "PO-FAULTS-1/invoice#1": "paid",
+        "PO-FAULTS-1/invoice#2": "partially_paid",
+        "PO-FAULTS-1/credit_note#1": "issued",
+    }
+    assert digest["payments"]["pi_3FaultsPaid0001"]["status"] == "applied"
+    assert digest["payments"]["0001042"]["status"] == "applied"  # the cheque
+    assert "fee:PO-FAULTS-1/invoice#2:level2" in digest["ledger"]["entries"]
+    assert sum(digest["emails"].values()) == 8 and set(digest["emails"].values()) == {1}
+    assert digest["queues"] == {}  # every queue and DLQ empty
+    assert len(fault_free.reached) >= 10
+
+
+@pytest.mark.parametrize("mode", [None, *MODES])
+def test_every_fault_is_survived_with_the_same_final_state(fault_free: Run, mode: str | None):
+    injector = FaultInjector(mode)  # and the chaotic pump: twice, shuffled
+    faulted = run_scenario(injector)
+
+    assert faulted.digest == fault_free.digest
+    assert faulted.duplicates_delivered > 0 and faulted.stream_batches_replayed > 0
+    assert faulted.given_up == []
+    if mode is not None:
+        denominator = {site for site in fault_free.reached if not injector.excluded(site)}
+        assert {site for site in denominator if faulted.injected[site]} == denominator
+        assert faulted.retries > 0
+
+
+def test_the_injector_really_injects():
+    # Without the partner's retries a throttled request is a failed step
+    with pytest.raises(ScenarioFailed, match="answered 500"):
+        run_scenario(FaultInjector("throttle"), retries=0)
+
+
+# --- the bugs the faults found ----------------------------------------------------------------
+
+
+def _injected(mode: str, only: set[tuple[str, str]]) -> FaultInjector:
+    reset_process_state()  # clients created from now on carry the hooks
+    injector = FaultInjector(mode, only=only)
+    injector.attach()
+    return injector
+
+
+def test_an_order_placed_before_a_crash_is_not_placed_again_by_the_retry(world: World):
+    injector = _injected("crash", {("dynamodb.TransactWriteItems", "shared/store/table.py")})
+    try:
+        with Client(app_module.app, stage_name="dev") as client:
+            body = order_body(purchase_order="PO-CRASH-1")
+            # Given the Lambda dies right after the order's transaction went through
+            with pytest.raises(Crash):
+                post_order(client, body, idempotency_key="crash-1")
+            # When the partner retries with the same Idempotency-Key
+            retried = post_order(client, body, idempotency_key="crash-1")
+    finally:
+        injector.detach()
+
+    # Then it gets the order the first attempt placed, and there is only that one
+    assert retried.status_code == 201, retried.body
+    placed = [item for item in world.table_items() if item.get("entity") == "Order"]
+    assert [item["order_id"] for item in placed] == [json.loads(retried.body)["id"]]
+
+
+def test_an_email_sent_is_not_sent_again_when_recording_it_was_throttled(world: World):
+    injector = _injected("throttle", {("dynamodb.UpdateItem", "shared/store/notifications.py")})
+    sent: list[str] = []
+
+    def send() -> str:
+        sent.append("message")
+        return f"ses-{len(sent)}"
+
+    moment = datetime(2026, 11, 2, 6, tzinfo=UTC)
+    clock.set_clock(lambda: moment)
+    try:
+        # Given SES accepted the e-mail and recording it as sent was throttled
+        with contextlib.suppress(ClientError):
+            notifications.send_once("evt_1", "ap@acme.example", detail_type="X", send=send)
+        # When the event comes again after the claim's lease
+        later = moment + notifications.CLAIM_LEASE + timedelta(seconds=1)
+        clock.set_clock(lambda: later)
+        again: Any = notifications.send_once("evt_1", "ap@acme.example", detail_type="X", send=send)
+    finally:
+        clock.set_clock(None)
+        injector.detach()
+
+    # Then the customer got it once
+    assert (sent, again) == (["message"], None)
+    assert injector.faults_injected == 1
+
+
+def _crash_then_retry(
+    client: Client, path: str, body: Any, *, use_case: str, key: str = "crash-then-retry"
+) -> Answer:
+    """POST ``body``; the Lambda dies right after ``use_case`` committed; the partner retries."""
+    injector = _injected("crash", {("dynamodb.TransactWriteItems", use_case)})
+    try:
+        with pytest.raises(Crash):
+            call(client, "POST", path, body=body, idempotency_key=key)
+        return call(client, "POST", path, body=body, idempotency_key=key)
+    finally:
+        injector.detach()
+
+
+def test_a_shipment_recorded_before_a_crash_is_not_recorded_again_by_the_retry(
+    client: Client, world: World
+):
+    # Given a confirmed order with units left to ship after the first shipment
+    order = placed(client, world)
+    shipment = {
+        "carrier": "DHL",
+        "tracking_number": "JD0001",
+        "lines": [{"line_no": 1, "quantity": 1}],
+    }
+
+    # When the Lambda dies right after the shipment's transaction, and the 3PL retries
+    retried = _crash_then_retry(
+        client,
+        f"/orders/{order['id']}/shipments",
+        shipment,
+        use_case="functions/orders/ship_order.py",
+    )
+
+    # Then it gets the shipment the first attempt recorded, and one unit left the warehouse
+    assert retried.status == 201, retried.body
+    recorded = entities(world, "Shipment")
+    assert [item["shipment_id"] for item in recorded] == [retried.body["shipment"]["shipment_id"]]
+    assert orders.get(order["id"]).lines[0].shipped == 1  # type: ignore[union-attr]
+
+
+def test_a_cheque_recorded_before_a_crash_is_the_answer_to_the_retry(client: Client, world: World):
+    # When the Lambda dies right after the payment's transaction, and the clerk's client retries
+    retried = _crash_then_retry(
+        client, "/payments", cheque(), use_case="functions/payments/record_manual_payment.py"
+    )
+
+    # Then the retry gets the payment (not "duplicate-payment"), recorded once
+    assert retried.status == 201, retried.body
+    assert [item["payment_id"] for item in entities(world, "Payment")] == [retried.body["id"]]
+
+
+def test_a_credit_note_issued_before_a_crash_is_not_issued_again_by_the_retry(
+    client: Client, world: World
+):
+    # Given an invoice with a line of several units
+    order = placed(client, world)
+    ship(client, world, order["id"], [(1, order["lines"][0]["quantity"])])
+    [invoice] = documents(world)
+    body = {"reason": "damaged", "lines": [{"line_no": 1, "quantity": "1"}]}
+
+    # When the Lambda dies right after the note's transaction, and the clerk's client retries
+    retried = _crash_then_retry(
+        client,
+        f"/invoices/{invoice['id']}/credit-notes",
+        body,
+        use_case="functions/invoicing/credit_notes.py",
+    )
+
+    # Then the retry gets the note the first attempt issued, and the invoice is credited once
+    assert retried.status == 201, retried.body
+    assert [note["id"] for note in documents(world, "credit_note")] == [retried.body["id"]]
+    [credited] = documents(world)
+    assert credited["credited_quantities"] == {"1": "1"}
+
+
+def test_shipments_are_listed_in_the_order_they_were_recorded_whatever_their_ids(world: World):
+    # Given two shipments in the same millisecond, the later one with the smaller id
+    order = orders.get(_placed_order_id(world))
+    assert order is not None
+    moment = datetime(2026, 11, 2, 6, tzinfo=UTC)
+    recorded = []
+    for version, shipment_id in ((order.version + 1, "shp_Z"), (order.version + 2, "shp_A")):
+        shipment = Shipment(
+            shipment_id=shipment_id,
+            carrier="DHL",
+            tracking_number=shipment_id,
+            shipped_at=moment,
+            lines=(ShipmentLine(line_no=1, sku=order.lines[0].sku, quantity=1),),
+        )
+        shipped = order.model_copy(update={"version": version})
+        table.transact([orders.shipment_record(shipped, shipment)])
+        recorded.append(shipment_id)
+
+    # Then invoicing reads them in that order (its releases telescope over it)
+    assert [shipment.shipment_id for shipment in orders.shipments(order.order_id)] == recorded
+
+
+def _placed_order_id(world: World) -> str:
+    with Client(app_module.app, stage_name="dev") as client:
+        response = post_order(client, order_body(purchase_order="PO-ORDERED"))
+    assert response.status_code == 201, response.body
+    return str(json.loads(response.body)["id"])
+
+
+def test_a_promise_recorded_before_a_crash_is_not_recorded_again_by_the_retry(
+    client: Client, world: World
+):
+    # Given an open invoice
+    order = placed(client, world)
+    ship(client, world, order["id"], [(1, 1)])
+    [invoice] = documents(world)
+    promised_on = (clock.now() + timedelta(days=7)).date().isoformat()
+
+    # When the Lambda dies right after the promise's transaction, and the client retries
+    retried = _crash_then_retry(
+        client,
+        f"/invoices/{invoice['id']}/promises",
+        {"promised_on": promised_on, "amount": "10.00"},
+        use_case="functions/collections/promises.py",
+    )
+
+    # Then the retry gets the promise the first attempt recorded, recorded once
+    assert retried.status == 201, retried.body
+    recorded = entities(world, "PromiseToPay")
+    assert [item["promise_id"] for item in recorded] == [retried.body["promise_id"]]
+
+
+def test_a_customer_opened_before_a_crash_is_not_opened_again_by_the_retry(
+    client: Client, world: World
+):
+    # When the Lambda dies right after the account's transaction, and the client retries
+    retried = _crash_then_retry(
+        client, "/customers", customer_body(), use_case="functions/accounts/create_customer.py"
+    )
+
+    # Then the retry gets the account the first attempt opened, opened once
+    assert retried.status == 201, retried.body
+    opened = [item for item in entities(world, "Customer") if item["legal_name"] == "Initech SARL"]
+    assert [item["customer_id"] for item in opened] == [retried.body["id"]]
