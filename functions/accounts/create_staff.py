@@ -4,17 +4,31 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
+from functions.accounts.issue_key import registered_before
 from shared.domain import principal as principal_domain
 from shared.domain.principal import IssuedKey, StaffRequest
-from shared.http import auth
+from shared.http import auth, idempotency
 from shared.http.auth import Action, Principal
 from shared.store import principals
+from shared.store.outbox import StaleStateError
 
 
 def create_staff(request: StaffRequest, caller: Principal) -> IssuedKey:
     caller.require(Action.MANAGE_ACCESS)
-    staff, created = principal_domain.new_staff(request, caller.principal_id)
-    key, issued = principal_domain.issue_key(staff, None, caller.principal_id)
+    # The staff member and its key are named the same on a retry of this request
+    staff, created = principal_domain.new_staff(
+        request, caller.principal_id, principal_id=idempotency.request_scoped_id("stf")
+    )
+    key, issued = principal_domain.issue_key(
+        staff, None, caller.principal_id, key_id=idempotency.request_scoped_id("key")
+    )
     secret = auth.new_key()
-    stored = principals.create(staff, key, secret, [created, issued])
+    try:
+        stored = principals.create(staff, key, secret, [created, issued])
+    except StaleStateError:
+        # A retry whose first attempt registered the staff member, then died before answering:
+        # the key's first secret never reached the caller, the key gets a new one.
+        if registered := registered_before("stf", key.key_id):
+            return registered
+        raise
     return IssuedKey(principal=stored, key=key, secret=SecretStr(secret))

@@ -14,6 +14,10 @@ Refused with 422 and a pointer per failing field: an unknown customer or one bil
 currency, an invoice that is not the customer's or not open, an amount beyond what is due or
 beyond what the payment has unapplied. 409 when the payment cannot take allocations (refunded,
 disputed, another customer's) or changed twice while this was being written.
+
+Each allocation's id is derived from the request (its Idempotency-Key) and the invoice: a retry
+whose first attempt allocated, then died before its answer was saved, finds those allocations on
+the payment it reads and answers the payment instead of allocating a second time.
 """
 
 from __future__ import annotations
@@ -25,12 +29,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from functions.payments.settlement import CashMove, payment_event
 from functions.payments.worklist import with_decision
-from shared import clock
+from shared import clock, ids
 from shared.domain import remittance
 from shared.domain.invoice import DocumentKind, Invoice
 from shared.domain.money import minor_units
 from shared.domain.payment import Payment, PaymentStatus
-from shared.http import problems
+from shared.http import idempotency, problems
 from shared.http.auth import Action, Principal
 from shared.store import aliases, credit, invoices, payments
 from shared.store.outbox import StaleStateError
@@ -72,9 +76,14 @@ def allocate_manually(
 ) -> dict[str, Any]:
     """The payment after the allocations (with its latest matcher decision)."""
     principal.require(Action.APPLY_CASH)
+    allocation_ids = _allocation_ids(request)
     for attempt in range(ATTEMPTS):
-        payment = _allocatable(payment_id)
-        move = _planned(payment, request, principal)
+        payment = _found(payment_id)
+        if any(a.allocation_id in allocation_ids.values() for a in payment.allocations):
+            # A retry whose first attempt allocated, then died before its answer was saved
+            return with_decision(payment)
+        _require_allocatable(payment)
+        move = _planned(payment, request, principal, allocation_ids)
         try:
             move.commit(
                 [
@@ -103,10 +112,27 @@ def allocate_manually(
     raise AssertionError("unreachable")
 
 
-def _allocatable(payment_id: str) -> Payment:
+def _allocation_ids(request: AllocationRequest) -> dict[str, str]:
+    """Invoice id -> the id of its allocation, the same on every retry of this request (none
+    outside a request: the allocations get new ids)."""
+    scope = idempotency.request_scoped_id("alc")
+    if scope is None:
+        return {}
+    return {
+        line.invoice_id: ids.derived_id("alc", f"{scope}#{line.invoice_id}")
+        for line in request.allocations
+    }
+
+
+def _found(payment_id: str) -> Payment:
     payment = payments.get(payment_id)
     if payment is None:
         raise problems.not_found(f"payment {payment_id}")
+    return payment
+
+
+def _require_allocatable(payment: Payment) -> None:
+    payment_id = payment.payment_id
     if payment.status is PaymentStatus.REFUNDED or payment.disputed:
         state = "refunded" if payment.status is PaymentStatus.REFUNDED else "disputed"
         raise problems.conflict("not-allocatable", f"payment {payment_id} is {state}")
@@ -114,10 +140,14 @@ def _allocatable(payment_id: str) -> Payment:
         raise problems.conflict(
             "not-allocatable", f"payment {payment_id} has nothing left to apply"
         )
-    return payment
 
 
-def _planned(payment: Payment, request: AllocationRequest, principal: Principal) -> CashMove:
+def _planned(
+    payment: Payment,
+    request: AllocationRequest,
+    principal: Principal,
+    allocation_ids: dict[str, str],
+) -> CashMove:
     """The allocations as one move, or 409/422 naming what does not fit."""
     errors: list[dict[str, str]] = []
     customer_id = _customer(payment, request, errors)
@@ -164,6 +194,7 @@ def _planned(payment: Payment, request: AllocationRequest, principal: Principal)
             by=principal.principal_id,
             evidence=(f"allocated by {principal.principal_id}",),
             confidence=Decimal(1),
+            allocation_id=allocation_ids.get(invoice.invoice_id),
         )
     payer_keys = remittance.payer_key(payment.payer_name, payment.payer_account)
     move.extra += aliases.remember(

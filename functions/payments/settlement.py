@@ -101,6 +101,7 @@ class CashMove:
         by: str,
         evidence: Iterable[str],
         confidence: Decimal,
+        allocation_id: str | None = None,
     ) -> Allocation:
         """Apply ``amount`` (and grant ``discount``) of the payment to ``invoice``."""
         customer_id = self._customer()
@@ -117,6 +118,7 @@ class CashMove:
             tuple(evidence),
             confidence,
             self.at,
+            allocation_id=allocation_id,
         )
         self._set(moved)
         self._set_invoice(invoice_domain.record_payment(current, amount, discount=discount))

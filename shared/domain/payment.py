@@ -338,6 +338,8 @@ def allocate(  # noqa: PLR0917 (the positional order is the callers' contract)
     evidence: Iterable[str],
     confidence: Decimal,
     at: datetime,
+    *,
+    allocation_id: str | None = None,
 ) -> tuple[Payment, Allocation]:
     """Apply ``amount`` of the payment (plus ``discount`` granted) to an invoice."""
     _check_amount(amount, payment.currency, name="amount", positive=False)
@@ -352,7 +354,7 @@ def allocate(  # noqa: PLR0917 (the positional order is the callers' contract)
     if not ZERO <= confidence <= 1:
         raise PaymentError(f"confidence is between 0 and 1, got {confidence}")
     allocation = Allocation(
-        allocation_id=ids.new_id("alc"),
+        allocation_id=allocation_id or ids.new_id("alc"),
         invoice_id=invoice_id,
         invoice_number=number,
         amount=amount,

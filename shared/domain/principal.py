@@ -171,10 +171,12 @@ class IssuedKey(BaseModel):
         return {**self.key.to_wire(), "secret": secret}
 
 
-def new_partner(request: PartnerRequest, actor: str) -> tuple[PrincipalRecord, DomainEvent]:
+def new_partner(
+    request: PartnerRequest, actor: str, *, principal_id: str | None = None
+) -> tuple[PrincipalRecord, DomainEvent]:
     now = clock.now()
     partner = PrincipalRecord(
-        principal_id=ids.new_id("prt"),
+        principal_id=principal_id or ids.new_id("prt"),
         kind="partner",
         name=request.name,
         role=Role.PARTNER,
@@ -185,10 +187,12 @@ def new_partner(request: PartnerRequest, actor: str) -> tuple[PrincipalRecord, D
     return partner, _event("PartnerCreated", partner, actor)
 
 
-def new_staff(request: StaffRequest, actor: str) -> tuple[PrincipalRecord, DomainEvent]:
+def new_staff(
+    request: StaffRequest, actor: str, *, principal_id: str | None = None
+) -> tuple[PrincipalRecord, DomainEvent]:
     now = clock.now()
     staff = PrincipalRecord(
-        principal_id=ids.new_id("stf"),
+        principal_id=principal_id or ids.new_id("stf"),
         kind="staff",
         name=request.name,
         role=Role(request.role),
@@ -227,7 +231,7 @@ def amend_partner(
 
 
 def issue_key(
-    principal: PrincipalRecord, label: str | None, actor: str
+    principal: PrincipalRecord, label: str | None, actor: str, *, key_id: str | None = None
 ) -> tuple[ApiKey, DomainEvent]:
     """A new key for ``principal`` (the caller draws the secret and stores only its hash)."""
     if len(principal.active_keys) >= MAX_ACTIVE_KEYS:
@@ -235,7 +239,7 @@ def issue_key(
             f"{principal.principal_id} has {MAX_ACTIVE_KEYS} active keys; revoke one first"
         )
     key = ApiKey(
-        key_id=ids.new_id("key"),
+        key_id=key_id or ids.new_id("key"),
         principal_id=principal.principal_id,
         role=principal.role,
         label=label,

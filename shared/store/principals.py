@@ -9,11 +9,15 @@ A key item repeats its principal's role and bound customers, so authentication i
 The principal item lists its active keys (key id -> the key item's pk) and every key write bumps
 its version: rebinding a partner rewrites exactly those key items in the same transaction, and a
 key issued or revoked meanwhile makes that transaction fail instead of leaving a key behind.
+
+A key gets a new secret (``rotate_secret``) by moving to the new hash's item, in one transaction
+with the principal's list: the item of the old secret goes, so that secret stops working.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from shared import clock
@@ -22,7 +26,7 @@ from shared.domain.principal import ApiKey, PrincipalRecord
 from shared.http import auth
 from shared.http.auth import Role
 from shared.store import outbox, table
-from shared.store.table import Item, Put, Update, Write
+from shared.store.table import Delete, Item, Put, Update, Write
 
 KEY_SORT_KEY = "APIKEY"
 
@@ -124,6 +128,36 @@ def add_key(
     )
 
 
+def rotate_secret(principal: PrincipalRecord, key: ApiKey, secret: str) -> PrincipalRecord:
+    """Give an active key of ``principal`` (as read) a new secret; the old one stops working.
+
+    The key keeps its id, label and creation date; only the hash it is found by changes. Returns
+    the principal as stored; ``outbox.StaleStateError`` if it moved or the key item did.
+    """
+    old_pk = principal.active_keys[key.key_id]
+    item = _key_item(principal, key, secret)
+    now = clock.now()
+    outbox.commit(
+        [
+            Delete(
+                key=(old_pk, KEY_SORT_KEY),
+                condition="key_id = :key_id AND principal_id = :principal_id",
+                values={":key_id": key.key_id, ":principal_id": principal.principal_id},
+            ),
+            Put.new(item),
+            _key_list_change(principal, key.key_id, item["pk"], at=now),
+        ],
+        [],
+    )
+    return principal.model_copy(
+        update={
+            "active_keys": {**principal.active_keys, key.key_id: item["pk"]},
+            "version": principal.version + 1,
+            "updated_at": now,
+        }
+    )
+
+
 def revoke_key(principal: PrincipalRecord, key: ApiKey, events: Sequence[DomainEvent]) -> None:
     """Mark an active key of ``principal`` revoked (``key`` is the revoked form)."""
     key_pk = principal.active_keys[key.key_id]
@@ -196,12 +230,15 @@ def list_keys(
     return [key_from_item(item) for item in page.items], page.cursor
 
 
-def _key_list_change(principal: PrincipalRecord, key_id: str, key_pk: str | None) -> Update:
-    """Add (``key_pk`` given) or drop a key in the principal's list at the version read."""
+def _key_list_change(
+    principal: PrincipalRecord, key_id: str, key_pk: str | None, *, at: datetime | None = None
+) -> Update:
+    """Add or point anew (``key_pk`` given) or drop a key in the principal's list at the
+    version read."""
     bump = "version = version + :one, updated_at = :now"
     values: dict[str, Any] = {
         ":one": 1,
-        ":now": clock.iso(clock.now()),
+        ":now": clock.iso(at or clock.now()),
         ":expected": principal.version,
     }
     if key_pk is None:

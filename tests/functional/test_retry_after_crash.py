@@ -1,0 +1,183 @@
+"""A Lambda that dies after a POST's write, before its answer was saved: the retry repeats nothing.
+
+Powertools saves the answer of an Idempotency-Key only once the use case returned; a crash in
+between leaves the partner's retry (same key, same body) to run the use case again. Each test
+lets the worker die right after the use case's transaction went through, then retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from chalice.test import Client
+
+from bench.faults import Crash, FaultInjector
+from infra.local.offline import reset_process_state
+from shared.http import auth
+from shared.http.auth import hash_key
+from tests.functional.accounts import Answer, call
+from tests.functional.cash import CUSTOMER, invoice_now, issued_invoice, paid_in, payment_now
+from tests.functional.conftest import World
+from tests.functional.invoicing import assert_ledger_balanced, entities
+
+
+def _crash_then_retry(client: Client, path: str, body: Any, *, use_case: str) -> Answer:
+    """POST ``body``; the Lambda dies right after ``use_case`` committed; the caller retries."""
+    reset_process_state()  # clients created from now on carry the injector's hooks
+    injector = FaultInjector("crash", only={("dynamodb.TransactWriteItems", use_case)})
+    injector.attach()
+    try:
+        with pytest.raises(Crash):
+            call(client, "POST", path, body=body, idempotency_key="crash-then-retry")
+        with injector.paused():  # the retry's own writes go through (the clock stays moved)
+            retried = call(client, "POST", path, body=body, idempotency_key="crash-then-retry")
+    finally:
+        injector.detach()
+    assert injector.faults_injected == 1
+    return retried
+
+
+@pytest.fixture
+def secrets(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every key secret drawn, in order (the first attempt's never reaches the caller)."""
+    drawn: list[str] = []
+    new_key = auth.new_key
+
+    def recorded() -> str:
+        drawn.append(new_key())
+        return drawn[-1]
+
+    monkeypatch.setattr(auth, "new_key", recorded)
+    yield drawn
+
+
+def _keys_of(world: World, principal_id: str) -> list[dict[str, Any]]:
+    return [key for key in entities(world, "ApiKey") if key["principal_id"] == principal_id]
+
+
+def _reads(client: Client, secret: str) -> int:
+    return call(client, "GET", f"/customers/{CUSTOMER}", key=secret).status
+
+
+# --- cash -----------------------------------------------------------------------------------
+
+
+def test_an_allocation_made_before_a_crash_is_not_made_again_by_the_retry(
+    client: Client, world: World
+):
+    # Given an open invoice and an unidentified payment of its whole amount
+    invoice = issued_invoice(client, world)
+    payment = paid_in(world, str(invoice.total), payer_name="Crash Payer")
+    body = {
+        "customer_id": CUSTOMER,
+        "allocations": [{"invoice_id": invoice.invoice_id, "amount": "5.00"}],
+    }
+
+    # When the Lambda dies right after the allocation's transaction, and the clerk's client retries
+    retried = _crash_then_retry(
+        client,
+        f"/payments/{payment.payment_id}/allocations",
+        body,
+        use_case="functions/payments/allocate_manually.py",
+    )
+
+    # Then the retry answers the payment with the first attempt's allocation, applied once
+    assert retried.status == 201, retried.body
+    [allocation] = payment_now(payment.payment_id).allocations
+    assert [a["id"] for a in retried.body["allocations"]] == [allocation.allocation_id]
+    assert payment_now(payment.payment_id).unapplied == invoice.total - Decimal("5.00")
+    assert invoice_now(invoice.invoice_id).amount_due == invoice.total - Decimal("5.00")
+    assert_ledger_balanced(CUSTOMER)
+
+
+# --- access: the first attempt's secret never reached the caller ----------------------------
+
+
+def test_a_key_issued_before_a_crash_is_given_a_new_secret_by_the_retry(
+    client: Client, world: World, secrets: list[str]
+):
+    # Given a partner with its first key
+    registered = call(
+        client, "POST", "/partners", body={"name": "Crash ERP", "customer_ids": [CUSTOMER]}
+    )
+    assert registered.status == 201, registered.body
+    partner_id = registered.body["partner"]["id"]
+    first_key = registered.body["api_key"]["secret"]
+
+    # When the Lambda dies right after a second key was stored, and the admin's client retries
+    retried = _crash_then_retry(
+        client,
+        f"/principals/{partner_id}/keys",
+        {"label": "ERP prod"},
+        use_case="functions/accounts/issue_key.py",
+    )
+
+    # Then the retry answers the key the first attempt stored, with a new secret
+    assert retried.status == 201, retried.body
+    lost, answered = secrets[-2:]
+    assert retried.body["api_key"]["secret"] == answered != lost
+    keys = _keys_of(world, partner_id)
+    assert sorted(key["key_id"] for key in keys) == sorted(
+        [registered.body["api_key"]["key_id"], retried.body["api_key"]["key_id"]]
+    )
+    [issued] = [key for key in keys if key["key_id"] == retried.body["api_key"]["key_id"]]
+    assert issued["pk"] == f"APIKEY#{hash_key(answered)}" and issued["label"] == "ERP prod"
+    # and the secret nobody holds opens nothing; the answered one and the first key work
+    assert _reads(client, lost) == 401
+    assert _reads(client, answered) == _reads(client, first_key) == 200
+    listed = call(client, "GET", f"/principals/{partner_id}/keys").body["keys"]
+    assert [key["status"] for key in listed] == ["active", "active"]
+
+
+def test_a_partner_registered_before_a_crash_is_not_registered_again_by_the_retry(
+    client: Client, world: World, secrets: list[str]
+):
+    # When the Lambda dies right after the partner's transaction, and the admin's client retries
+    retried = _crash_then_retry(
+        client,
+        "/partners",
+        {"name": "Crash ERP", "customer_ids": [CUSTOMER]},
+        use_case="functions/accounts/create_partner.py",
+    )
+
+    # Then the retry answers the partner the first attempt registered, registered once
+    assert retried.status == 201, retried.body
+    partner_id = retried.body["partner"]["id"]
+    named = [p for p in entities(world, "Principal") if p["name"] == "Crash ERP"]
+    assert [p["principal_id"] for p in named] == [partner_id]
+    assert retried.headers["Location"] == f"/partners/{partner_id}"
+    # with one key, whose secret is the one answered; the first attempt's opens nothing
+    lost, answered = secrets[0], secrets[-1]  # the first attempt's, the retry's last
+    assert retried.body["api_key"]["secret"] == answered
+    [key] = _keys_of(world, partner_id)
+    assert key["key_id"] == retried.body["api_key"]["key_id"]
+    assert key["pk"] == f"APIKEY#{hash_key(answered)}"
+    assert retried.body["partner"]["active_keys"] == 1
+    assert _reads(client, lost) == 401 and _reads(client, answered) == 200
+
+
+def test_staff_registered_before_a_crash_is_not_registered_again_by_the_retry(
+    client: Client, world: World, secrets: list[str]
+):
+    # When the Lambda dies right after the staff member's transaction, and the client retries
+    retried = _crash_then_retry(
+        client,
+        "/staff",
+        {"name": "Crash Clerk", "role": "ar_clerk"},
+        use_case="functions/accounts/create_staff.py",
+    )
+
+    # Then the retry answers the staff member the first attempt registered, registered once
+    assert retried.status == 201, retried.body
+    staff_id = retried.body["staff"]["id"]
+    named = [p for p in entities(world, "Principal") if p["name"] == "Crash Clerk"]
+    assert [p["principal_id"] for p in named] == [staff_id]
+    # with one key, whose secret is the one answered; the first attempt's opens nothing
+    lost, answered = secrets[0], secrets[-1]  # the first attempt's, the retry's last
+    assert retried.body["api_key"]["secret"] == answered
+    [key] = _keys_of(world, staff_id)
+    assert key["pk"] == f"APIKEY#{hash_key(answered)}" and key["role"] == "ar_clerk"
+    assert _reads(client, lost) == 401 and _reads(client, answered) == 200
