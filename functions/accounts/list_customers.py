@@ -56,7 +56,7 @@ def _encode(after: str) -> str:
 def _decode(cursor: str) -> str:
     try:
         after = json.loads(base64.urlsafe_b64decode(cursor.encode()))["after"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
+    except (ValueError, KeyError, TypeError, binascii.Error, RecursionError):
         raise invalid_cursor() from None
     if not isinstance(after, str):
         raise invalid_cursor()

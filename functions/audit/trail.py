@@ -136,7 +136,7 @@ def _decode(cursor: str) -> tuple[int, str | None]:
     try:
         value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         shard, inner = value["shard"], value["cursor"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
+    except (ValueError, KeyError, TypeError, binascii.Error, RecursionError):
         raise invalid_cursor() from None
     if not isinstance(shard, int) or not 0 <= shard < outbox.HEAD_SHARDS:
         raise invalid_cursor()

@@ -17,7 +17,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from functions.collections.remind_customer import ReminderMessage, collection_day, preview
 from shared import clock
@@ -33,7 +33,7 @@ class RunRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    as_of: date | None = None
+    as_of: date | None = Field(default=None, le=date.max - timedelta(days=MAX_LEAD_DAYS))
     dry_run: bool = False
 
 

@@ -66,7 +66,8 @@ class StatementQuery(BaseModel):
     def period(self, today: date) -> tuple[date, date]:
         """(from, to): ``to`` defaults to ``today``, ``from`` to 90 days before ``to``."""
         end = self.end or today
-        start = self.start or end - timedelta(days=DEFAULT_DAYS)
+        back = timedelta(days=DEFAULT_DAYS)
+        start = self.start or max(end, date.min + back) - back  # not before the first day
         if start > end:
             raise problems.invalid_query(
                 [{"parameter": "from", "detail": f"'from' ({start}) is after 'to' ({end})"}]
@@ -194,6 +195,8 @@ def _address_lines(customer: Customer) -> list[str]:
 
 
 def _years_before(day: date, years: int) -> date:
+    if day.year <= years:
+        return date.min  # the calendar's first day is as far back as it goes
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February

@@ -127,7 +127,8 @@ class KpiQuery(BaseModel):
 
     def period(self) -> tuple[date, date]:
         end = self.end or clock.now().date()
-        return self.start or end - timedelta(days=DEFAULT_KPI_DAYS - 1), end
+        back = timedelta(days=DEFAULT_KPI_DAYS - 1)
+        return self.start or max(end, date.min + back) - back, end  # not before the first day
 
 
 def read_aging(query: AgingQuery) -> dict[str, Any]:

@@ -180,7 +180,8 @@ def kpis(
         raise ValueError(f"'from' ({start}) is after 'to' ({end})")
     ledger = IndexedBooks(books)
     days = Decimal((end - start).days + 1)
-    opening = ledger.receivables(start - timedelta(days=1))
+    # Nothing was owed before the calendar's first day.
+    opening = ledger.receivables(start - timedelta(days=1)) if start > date.min else {}
     closing = ledger.receivables(end)
     sales = ledger.credit_sales(start, end)
     paid = _days_to_pay(ledger, start, end)
@@ -285,6 +286,8 @@ def _months_back(end: date, months: int) -> Iterable[tuple[date, date]]:
     for _ in range(months):
         first = last.replace(day=1)
         yield first, last
+        if first == date.min:  # the calendar has no month before
+            return
         last = first - timedelta(days=1)
 
 

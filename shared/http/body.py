@@ -22,6 +22,8 @@ def parse(raw_body: bytes | str | None, model: type[Model]) -> Model:
         document = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
         raise problems.malformed_json(f"the body is not valid JSON: {error}") from None
+    except RecursionError:  # nested deeper than the parser goes: no document of ours is
+        raise problems.malformed_json("the body is not valid JSON: nested too deep") from None
     try:
         return model.model_validate(document)
     except ValidationError as error:

@@ -169,7 +169,7 @@ def _decode_cursor(cursor: str) -> dict[str, Any]:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         if not isinstance(key, dict) or not all(isinstance(v, str) for v in key.values()):
             raise ValueError(cursor)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nested too deep
         raise InvalidCursorError(cursor) from error
     return to_dynamo(key)
 

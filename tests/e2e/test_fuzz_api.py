@@ -1,0 +1,532 @@
+"""Schemathesis over openapi.yaml against a local stack of its own, as every role, over HTTP.
+
+Every operation gets positive (valid per the schema) and negative (invalid) requests from each
+role's key: the partner (bound to a customer of its own), the admin, and staff with the
+credit_manager, ar_clerk and auditor roles created through the API. Path parameters are drawn at
+random or, for half the strategies, name real resources (an order, an invoice, a payment...)
+so that requests reach past the not-found check. Checks on every answer:
+
+- no 5xx;
+- every 4xx is application/problem+json with type, title and status (status equal to the code);
+- a rejected request (4xx) writes nothing.
+
+Why the write check reads the table's stream: a Scan of the whole table through the moto server
+costs about half a second, too much for every request. Every write to the table, including a
+write that changes nothing, puts a record on its DynamoDB stream, so reading the stream from a
+position of our own (GetRecords, one call) sees any write a request made. The event pump writes
+too, in its own time, after accepted requests: before each request the test waits until the
+stream has been quiet and every work queue (not the DLQs) empty, so the only writer left while
+the request runs is the request. The idempotency table has no stream; its item count
+(DescribeTable) catches a record a rejected request would leave behind. A webhook the fuzzing
+registers is removed at once (its retried deliveries would keep the pump busy for minutes), and
+collection runs are dry runs. The stack runs alone (its own process and ports), so the shared
+e2e stack's data is never touched.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import re
+import signal
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+
+from tests.e2e.conftest import ADMIN_KEY, ROOT, LocalStack
+
+pytestmark = pytest.mark.e2e
+
+SCHEMA = schemathesis.openapi.from_path(ROOT / "openapi.yaml")
+PROBLEM_JSON = "application/problem+json"
+# Per operation, role and mode: 3 keeps the module under 4 minutes; OTC_FUZZ_EXAMPLES digs deeper.
+EXAMPLES_PER_MODE = int(os.environ.get("OTC_FUZZ_EXAMPLES", "3"))
+FORBIDDEN_STREAK = 2  # a role refused this often on an operation is refused for its role alone
+QUIET_SECONDS = 0.6  # three pump intervals without a stream record
+SETTLE_TIMEOUT_SECONDS = 8.0
+STAFF_ROLES = ("credit_manager", "ar_clerk", "auditor")
+PATH_PARAMETER = re.compile(r"{([^}]+)}")
+
+
+# --- the stack's storage, as the write check sees it ----------------------------------------
+
+
+@dataclass
+class Storage:
+    """The table's stream read from our own position, the idempotency table, the work queues."""
+
+    moto_url: str
+    clients: dict[str, Any] = field(default_factory=dict)
+    iterators: dict[str, str] = field(default_factory=dict)
+    queue_urls: list[str] = field(default_factory=list)
+    idempotency_table: str = ""
+    settled: bool = False
+
+    def client(self, service: str) -> Any:
+        if service not in self.clients:
+            self.clients[service] = boto3.client(  # type: ignore[call-overload]
+                service,
+                endpoint_url=self.moto_url,
+                region_name="us-east-1",
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
+        return self.clients[service]
+
+    def open(self) -> Storage:
+        streams = self.client("dynamodbstreams")
+        [stream] = streams.list_streams()["Streams"]
+        shards = streams.describe_stream(StreamArn=stream["StreamArn"])["StreamDescription"]
+        for shard in shards["Shards"]:
+            self.iterators[shard["ShardId"]] = streams.get_shard_iterator(
+                StreamArn=stream["StreamArn"],
+                ShardId=shard["ShardId"],
+                ShardIteratorType="LATEST",
+            )["ShardIterator"]
+        self.queue_urls = [
+            url for url in self.client("sqs").list_queues()["QueueUrls"] if "dlq" not in url
+        ]
+        [self.idempotency_table] = [
+            name
+            for name in self.client("dynamodb").list_tables()["TableNames"]
+            if name.endswith("-idempotency")
+        ]
+        return self
+
+    def new_writes(self) -> list[dict[str, Any]]:
+        """The stream records since the last call: every write to the table in between."""
+        records: list[dict[str, Any]] = []
+        for shard, iterator in self.iterators.items():
+            answer = self.client("dynamodbstreams").get_records(ShardIterator=iterator)
+            records.extend(answer["Records"])
+            self.iterators[shard] = answer["NextShardIterator"]
+        return records
+
+    def idempotency_records(self) -> int:
+        table = self.client("dynamodb").describe_table(TableName=self.idempotency_table)
+        return int(table["Table"]["ItemCount"])
+
+    def queues_empty(self) -> bool:
+        names = [
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ]
+        sqs = self.client("sqs")
+        for url in self.queue_urls:
+            attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names)
+            if any(int(attributes["Attributes"][name]) for name in names):
+                return False
+        return True
+
+    def settle(self) -> None:
+        """Wait until the pump has nothing left to do: no stream record lately, no message."""
+        deadline = time.monotonic() + SETTLE_TIMEOUT_SECONDS
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline:
+            if self.new_writes():
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= QUIET_SECONDS and self.queues_empty():
+                self.settled = True
+                return
+            time.sleep(0.1)
+        self.settled = False
+
+
+# --- the stack, its principals and resources -------------------------------------------------
+
+
+@dataclass
+class Fuzzed:
+    stack: LocalStack
+    storage: Storage
+    keys: dict[str, str]
+    known: dict[str, str]
+    session: requests.Session
+
+
+def _api(stack: LocalStack, method: str, path: str, key: str, body: Any = None) -> Any:
+    headers = {"X-Api-Key": key, "Content-Type": "application/json"}
+    if method == "POST":
+        headers["Idempotency-Key"] = str(uuid.uuid4())
+    raw = None if body is None else json.dumps(body).encode()
+    answer = stack.request(method, path, body=raw, headers=headers)
+    assert answer.status < 300, (method, path, answer.status, answer.body)
+    return answer.json() if answer.body else None
+
+
+def _eventually(read: Callable[[], Any], timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = read()
+        if found:
+            return found
+        time.sleep(0.2)
+    pytest.fail("the pump did not get there in time")
+
+
+def _customer_body(name: str) -> dict[str, Any]:
+    return {
+        "legal_name": name,
+        "billing_email": "ap@fuzz.example",
+        "currency": "EUR",
+        "billing_address": {
+            "line1": "1 Main St",
+            "city": "Cork",
+            "postal_code": "T12 X2Y3",
+            "country": "IE",
+        },
+        "credit_limit": "100000.00",
+    }
+
+
+def _resources(stack: LocalStack) -> tuple[dict[str, str], dict[str, str]]:
+    """Staff keys for every role, a customer with its partner, and one of each resource."""
+    keys = {"admin": ADMIN_KEY}
+    known: dict[str, str] = {"currency": "EUR", "import_ref": "customers"}
+    for role in STAFF_ROLES:
+        created = _api(stack, "POST", "/staff", ADMIN_KEY, {"name": f"{role} fuzz", "role": role})
+        keys[role] = created["api_key"]["secret"]
+        known["staff_id"] = created["staff"]["id"]
+    customer = _api(stack, "POST", "/customers", ADMIN_KEY, _customer_body("Fuzz Trading Ltd"))
+    partner = _api(
+        stack,
+        "POST",
+        "/partners",
+        ADMIN_KEY,
+        {"name": "Fuzz EDI", "customer_ids": [customer["id"]]},
+    )
+    keys["partner"] = partner["api_key"]["secret"]
+    order = _api(
+        stack,
+        "POST",
+        "/orders",
+        keys["partner"],
+        {
+            "customer_id": customer["id"],
+            "currency": "EUR",
+            "purchase_order": "PO-FUZZ",
+            "lines": [{"sku": "WIDGET-1", "quantity": 4, "unit_price": "19.99"}],
+        },
+    )
+    _eventually(
+        lambda: _api(stack, "GET", f"/orders/{order['id']}", ADMIN_KEY)["status"] == "confirmed"
+    )
+    _api(
+        stack,
+        "POST",
+        f"/orders/{order['id']}/shipments",
+        ADMIN_KEY,
+        {"carrier": "DHL", "tracking_number": "JDFUZZ1", "lines": [{"line_no": 1, "quantity": 1}]},
+    )
+    [invoice] = _eventually(
+        lambda: _api(stack, "GET", f"/invoices?customer_id={customer['id']}", ADMIN_KEY)["invoices"]
+    )
+    payment = _api(
+        stack,
+        "POST",
+        "/payments",
+        ADMIN_KEY,
+        {
+            "amount": "10.00",
+            "currency": "EUR",
+            "method": "cheque",
+            "received_on": time.strftime("%Y-%m-%d", time.gmtime()),
+            "payer_name": "Fuzz Trading Ltd",
+            "reference": "CHQ-FUZZ-1",
+            "customer_id": customer["id"],
+        },
+    )
+    known.update(
+        customer_id=customer["id"],
+        partner_id=partner["partner"]["id"],
+        principal_id=partner["partner"]["id"],
+        order_id=order["id"],
+        invoice_id=invoice["id"],
+        payment_id=payment["id"],
+        sku="WIDGET-1",
+        provider="demo-pay",
+    )
+    return keys, known
+
+
+@pytest.fixture(scope="module")
+def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
+    stack = LocalStack(tmp_path_factory.mktemp("fuzz-stack")).start()
+    try:
+        stack.wait_ready()
+        keys, known = _resources(stack)
+        storage = Storage(stack.ready["moto_url"]).open()
+        with requests.Session() as session:
+            yield Fuzzed(stack, storage, keys, known, session)
+    finally:
+        print(f"\nfuzzing: {SUMMARY['sent']} requests, {SUMMARY['rejected']} rejections checked")
+        code = stack.stop(signal.SIGINT)
+        logs = stack.logs()
+        assert code == 0, f"SIGINT: exit code {code}\n{logs}"
+        assert "Traceback" not in logs, logs
+
+
+# --- the checks -----------------------------------------------------------------------------
+
+
+def problem_violation(status: int, content_type: str, body: bytes) -> str | None:
+    """Why an error answer is not an RFC 9457 problem (None when it is one)."""
+    if not content_type.startswith(PROBLEM_JSON):
+        return f"content type {content_type!r}"
+    try:
+        problem = json.loads(body)
+    except ValueError:
+        return "the body is not JSON"
+    if not isinstance(problem, dict):
+        return "the body is not an object"
+    missing = [name for name in ("type", "title", "status") if name not in problem]
+    if missing:
+        return f"no {', '.join(missing)}"
+    if problem["status"] != status:
+        return f"status {problem['status']} in a {status} answer"
+    return None
+
+
+def _tame(case: Any, key: str) -> None:
+    """The key goes first (a malformed generated header ends the local server's header block);
+    a collection run is always a dry run (a real one would dun every customer of the stack)."""
+    case.headers = {"X-Api-Key": key, **(case.headers or {})}
+    if case.operation.label == "POST /collection-runs" and isinstance(case.body, dict):
+        case.body = {**case.body, "dry_run": True}
+
+
+def _strategies(operation: Any, known: dict[str, str]) -> list[tuple[GenerationMode, Any]]:
+    names = PATH_PARAMETER.findall(operation.path)
+    real = {name: known[name] for name in names if name in known}
+    found = []
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+        strategy = operation.as_strategy(generation_mode=mode)
+        if real:
+            strategy = st.one_of(strategy, operation.as_strategy(mode, path_parameters=real))
+        found.append((mode, strategy))
+    return found
+
+
+SUMMARY: Counter[str] = Counter()  # over the module, printed when the stack stops
+OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]  # type: ignore[union-attr]
+
+
+@dataclass
+class Tally:
+    failures: list[str] = field(default_factory=list)
+    sent: int = 0
+    forbidden: int = 0  # 403s in a row for the current role
+    rejected: int = 0
+    unchecked: int = 0  # rejections sent while the pump was not known to be idle
+
+
+def _probe(fuzzed: Fuzzed, case: Any, role: str, key: str, mode: str, tally: Tally) -> None:
+    """Send one case and check its answer (and, for a rejection, that nothing was written)."""
+    if tally.forbidden >= FORBIDDEN_STREAK:
+        return  # the role may not do this at all; more examples only say so again
+    _tame(case, key)
+    storage = fuzzed.storage
+    if not storage.settled:
+        storage.settle()
+    checked = storage.settled
+    idempotency_before = storage.idempotency_records()
+    response = case.call(base_url=fuzzed.stack.api_url, session=fuzzed.session, timeout=20)
+    tally.sent += 1
+    status = response.status_code
+    writes = storage.new_writes()
+    where = f"{role} {mode}: {case.as_curl_command()}"
+    if status >= 500:
+        tally.failures.append(f"{status} {where}\n  {response.content[:300]!r}")
+    if status >= 400:
+        content_type = (response.headers.get("content-type") or [""])[0]
+        why = problem_violation(status, content_type, response.content)
+        if why:
+            tally.failures.append(f"not a problem ({why}): {status} {where}")
+    if 400 <= status < 500:
+        tally.rejected += 1
+        tally.unchecked += not checked
+    if 400 <= status < 500 and checked:
+        if writes:
+            keys = [record["dynamodb"].get("Keys") for record in writes]
+            tally.failures.append(f"rejected {status} but wrote {keys}: {where}")
+        if storage.idempotency_records() != idempotency_before:
+            tally.failures.append(f"rejected {status} but kept an idempotency record: {where}")
+    if status < 400 and (case.method != "GET" or writes):
+        storage.settled = False  # the pump has work now
+    if status < 400 and case.operation.label == "PUT /partners/{partner_id}/webhook":
+        # A live webhook would retry deliveries for minutes, and the pump would never be idle.
+        fuzzed.stack.request("DELETE", case.formatted_path, headers={"X-Api-Key": ADMIN_KEY})
+    tally.forbidden = tally.forbidden + 1 if status == 403 else 0
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[op.label for op in OPERATIONS])
+def test_every_answer_is_a_success_or_a_problem_and_rejections_write_nothing(fuzzed, operation):
+    tally = Tally()
+    for role, key in fuzzed.keys.items():
+        tally.forbidden = 0
+        for mode, strategy in _strategies(operation, fuzzed.known):
+
+            @settings(
+                max_examples=EXAMPLES_PER_MODE,
+                deadline=None,
+                database=None,
+                phases=[Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
+            @given(case=strategy)
+            def probe(case: Any) -> None:
+                _probe(fuzzed, case, role, key, mode.value, tally)  # noqa: B023 (run right here)
+
+            # Unsatisfiable: nothing invalid to generate (GET /health has no input at all)
+            with contextlib.suppress(Unsatisfiable):
+                probe()
+
+    SUMMARY.update(sent=tally.sent, rejected=tally.rejected)
+    assert tally.sent > 0
+    assert tally.failures == [], "\n".join(tally.failures)
+    assert tally.unchecked == 0, f"{tally.unchecked} of {tally.rejected} rejections not checked"
+
+
+def test_the_write_check_sees_a_write_and_no_write(fuzzed):
+    # Given: the pump idle
+    storage = fuzzed.storage
+    storage.settle()
+    assert storage.settled
+    records = storage.idempotency_records()
+
+    # When: an accepted POST
+    _api(fuzzed.stack, "POST", "/customers", ADMIN_KEY, _customer_body("Written Ltd"))
+
+    # Then: its writes are on the stream, its idempotency record counted
+    assert storage.new_writes()
+    assert storage.idempotency_records() == records + 1
+    storage.settle()
+
+    # When: a rejected POST (the same body without its currency)
+    rejected = _customer_body("Refused Ltd")
+    del rejected["currency"]
+    headers = {
+        "X-Api-Key": ADMIN_KEY,
+        "Content-Type": "application/json",
+        "Idempotency-Key": str(uuid.uuid4()),
+    }
+    answer = fuzzed.stack.request(
+        "POST", "/customers", body=json.dumps(rejected).encode(), headers=headers
+    )
+
+    # Then: nothing on the stream, no idempotency record
+    assert answer.status == 422, answer.body
+    assert storage.new_writes() == []
+    assert storage.idempotency_records() == records + 1
+
+
+NESTED_DEEP = b"[" * 5000 + b"]" * 5000  # valid JSON, nested deeper than the parser recurses
+
+
+@pytest.mark.parametrize("path", ["/customers", "/orders", "/payments", "/staff"])
+def test_a_body_nested_too_deep_is_a_problem_not_a_crash(fuzzed, path):
+    # When
+    headers = {
+        "X-Api-Key": ADMIN_KEY,
+        "Content-Type": "application/json",
+        "Idempotency-Key": str(uuid.uuid4()),
+    }
+    answer = fuzzed.stack.request("POST", path, body=NESTED_DEEP, headers=headers)
+
+    # Then
+    assert answer.status == 400, answer.body
+    assert problem_violation(400, answer.content_type, answer.body) is None
+    assert answer.json()["type"].endswith("/malformed-json")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/customers",
+        "/payments",
+        "/audit/verify",
+        "/principals/stf_admin/keys",
+        "/invoices?customer_id=cus_acme",
+        "/audit?entity=cus_acme",
+    ],
+)
+def test_a_cursor_nested_too_deep_is_a_problem_not_a_crash(fuzzed, path):
+    # Given: a cursor of the allowed length that decodes to JSON nested 1,500 deep
+    cursor = base64.urlsafe_b64encode(b"[" * 1500).decode()
+    separator = "&" if "?" in path else "?"
+
+    # When
+    answer = fuzzed.stack.request(
+        "GET", f"{path}{separator}cursor={cursor}", headers={"X-Api-Key": ADMIN_KEY}
+    )
+
+    # Then
+    assert answer.status == 400, answer.body
+    assert problem_violation(400, answer.content_type, answer.body) is None
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/collection-runs", {"as_of": "9999-12-31", "dry_run": True}),
+        ("POST", "/collection-runs", {"as_of": "0001-01-01", "dry_run": True}),
+        ("GET", "/customers/{customer_id}/statement?to=0001-01-01", None),
+        ("GET", "/customers/{customer_id}/statement?from=0001-01-01&to=0001-01-01", None),
+        ("GET", "/customers/{customer_id}/statement?to=0002-06-30&format=pdf", None),
+        ("GET", "/reports/kpis?to=0001-01-01", None),
+        ("GET", "/reports/kpis?from=0001-01-01&to=0001-03-15", None),
+        ("GET", "/dashboard?as_of=0001-01-01", None),
+        ("GET", "/reports/aging?as_of=0001-01-01", None),
+        ("GET", "/collections/worklist?as_of=9999-12-31", None),
+    ],
+)
+def test_the_calendars_first_and_last_days_are_answered_not_crashed(fuzzed, method, path, body):
+    # Given: days at the ends of the calendar, where date arithmetic runs out of days
+    path = path.format(customer_id=fuzzed.known["customer_id"])
+    headers = {"X-Api-Key": ADMIN_KEY, "Content-Type": "application/json"}
+
+    # When
+    raw = None if body is None else json.dumps(body).encode()
+    answer = fuzzed.stack.request(method, path, body=raw, headers=headers)
+
+    # Then: an answer, or a problem saying what is wrong with the day
+    assert answer.status < 500, answer.body
+    if answer.status >= 400:
+        assert problem_violation(answer.status, answer.content_type, answer.body) is None
+
+
+def test_the_problem_check_rejects_what_is_not_a_problem():
+    # Given / When / Then: the check the fuzzing relies on says no where it must
+    good = b'{"type": "about:blank", "title": "Not found", "status": 404}'
+    assert problem_violation(404, PROBLEM_JSON, good) is None
+    assert problem_violation(404, "application/json", good)
+    assert problem_violation(404, PROBLEM_JSON, b"<html>")
+    assert problem_violation(404, PROBLEM_JSON, b'{"title": "Not found", "status": 404}')
+    assert problem_violation(400, PROBLEM_JSON, good)
+
+
+def test_schema_covers_every_route_of_the_app():
+    # Given: the app's routes, as Chalice registered them
+    import app as app_module
+
+    routes = {(method, path) for path, entry in app_module.app.routes.items() for method in entry}
+
+    # Then: schemathesis fuzzes every one of them
+    assert routes <= {(op.method.upper(), op.path) for op in OPERATIONS}
+    assert Path(ROOT / "openapi.yaml").exists()
