@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.topology import OUTBOX_EVENTS_ONLY, queue_logical_id
+from shared.http.problems import CONTENT_TYPE, PROBLEM_BASE
 
 Template = dict[str, Any]
 Event = dict[str, Any]
@@ -77,6 +78,21 @@ SCHEDULED_EVENT = json.dumps(
 )
 
 
+# API Gateway answers some requests itself, before any function runs: an unknown route or method
+# (its 403 "Missing Authentication Token", which is a 404 here), a body over its 10 MB, its
+# throttling, an integration that timed out. Each answers RFC 9457 problem+json as the app does;
+# the other 4xx and 5xx of the gateway too, without a ``status`` member (the template cannot know
+# it). ``$context.error.messageString`` is the gateway's message, already quoted for JSON.
+GATEWAY_PROBLEMS: dict[str, tuple[int | None, str, str]] = {
+    "MISSING_AUTHENTICATION_TOKEN": (404, "not-found", "Not found"),
+    "REQUEST_TOO_LARGE": (413, "payload-too-large", "Body too large"),
+    "THROTTLED": (429, "throttled", "Too many requests"),
+    "INTEGRATION_TIMEOUT": (504, "gateway-timeout", "Gateway timeout"),
+    "DEFAULT_4XX": (None, "refused-by-gateway", "Refused by the gateway"),
+    "DEFAULT_5XX": (None, "gateway-error", "Gateway error"),
+}
+
+
 class WiringError(ValueError):
     """app.py declares something infra/resources.yaml (or this merge) cannot wire."""
 
@@ -107,6 +123,10 @@ def merge(chalice: Template, resources: Template, *, stream_placeholder: str) ->
     """Chalice's template plus our resources, with every function and trigger wired to them."""
     template = json.loads(json.dumps(chalice))
     _add_sections(template, resources)
+    if (api := template["Resources"].get(REST_API)) is not None:
+        api["Properties"]["DefinitionBody"]["x-amazon-apigateway-gateway-responses"] = (
+            gateway_responses()
+        )
     for logical_id, function in functions(template).items():
         _wire_function(template, logical_id, function["Properties"])
         if logical_id in LINKS_TO_API:
@@ -117,6 +137,24 @@ def merge(chalice: Template, resources: Template, *, stream_placeholder: str) ->
         for name, event in events.items():
             events[name] = _wire_event(site, event)
     return template
+
+
+def gateway_responses() -> dict[str, dict[str, Any]]:
+    """The REST API's own answers as problem+json (``x-amazon-apigateway-gateway-responses``)."""
+    responses = {}
+    for response_type, (status, kind, title) in GATEWAY_PROBLEMS.items():
+        body = f'"type":"{PROBLEM_BASE}{kind}","title":"{title}",'
+        if status is not None:
+            body += f'"status":{status},'
+        body += '"detail":$context.error.messageString,"instance":"$context.path"'
+        response: dict[str, Any] = {
+            "responseParameters": {"gatewayresponse.header.Content-Type": f"'{CONTENT_TYPE}'"},
+            "responseTemplates": {"application/json": "{" + body + "}"},
+        }
+        if status is not None:
+            response["statusCode"] = str(status)
+        responses[response_type] = response
+    return responses
 
 
 def _add_sections(template: Template, resources: Template) -> None:

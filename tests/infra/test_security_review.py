@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
 import re
 import textwrap
 from collections.abc import Callable, Iterator
@@ -232,3 +233,29 @@ def test_every_function_role_has_a_policy_with_statements(template: Template) ->
         assert policies, function_id
         for policy in policies:
             assert as_list(policy["PolicyDocument"]["Statement"]), (function_id, policy)
+
+
+def test_the_gateways_own_answers_are_problem_json(template: Template) -> None:
+    # Given the packaged REST API's definition
+    body = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    responses = body["x-amazon-apigateway-gateway-responses"]
+
+    # Then an unknown route is a 404 (not the gateway's 403), and every answer of the gateway's
+    # own is problem+json whose body, once API Gateway fills in its variables, is a problem
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"
+    assert {"DEFAULT_4XX", "DEFAULT_5XX", "REQUEST_TOO_LARGE", "THROTTLED"} <= set(responses)
+    for response_type, response in responses.items():
+        header = response["responseParameters"]["gatewayresponse.header.Content-Type"]
+        assert header == "'application/problem+json'", response_type
+        filled = (
+            response["responseTemplates"]["application/json"]
+            .replace("$context.error.messageString", json.dumps("Missing Authentication Token"))
+            .replace("$context.path", "/api/nowhere")
+        )
+        problem = json.loads(filled)
+        assert problem["type"].startswith("https://") and problem["title"], response_type
+        assert problem["detail"] == "Missing Authentication Token"
+        if "statusCode" in response:
+            assert problem["status"] == int(response["statusCode"]), response_type
+        else:
+            assert "status" not in problem, response_type
