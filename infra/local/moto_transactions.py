@@ -6,9 +6,9 @@ writes become quadratic in time and memory. ``lean_transactions`` backs up only 
 transaction names and puts exactly those back when it is cancelled - all a transaction can have
 changed - and runs transactions one at a time with no single-item read overlapping one (moto
 creates an updated item before it sets its attributes; DynamoDB never shows half an item).
-Every condition is still moto's own. Tests that race writers and the benchmarks use it; a
-cancelled transaction's stream records are not taken back, so it is for flows whose
-cancellations carry no event (the local stack keeps moto's own rollback).
+Every condition is still moto's own, and a cancelled transaction's stream records are taken
+back with its items (as moto's own rollback does), so no event of it is ever published. Tests
+that race writers and the benchmarks use it (the local stack keeps moto's own rollback).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ def lean_transactions() -> Iterator[None]:
     def transact(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
         with lock:
             saved = []
+            streams = {}  # table -> its stream's length before the transaction
             for operation in transact_items:
                 [(kind, request)] = operation.items()
                 table = backend.tables[request["TableName"]]
@@ -46,6 +47,8 @@ def lean_transactions() -> Iterator[None]:
                 range_key = DynamoType(key[table.range_key_attr])
                 before = table.get_item(hash_key, range_key)
                 saved.append((table, hash_key, range_key, copy.deepcopy(before)))
+                if table.stream_shard is not None:
+                    streams[table] = len(table.stream_shard.items)
             try:
                 transact_write_items(backend, transact_items)
             except Exception:
@@ -54,6 +57,9 @@ def lean_transactions() -> Iterator[None]:
                         table.items[hash_key].pop(range_key, None)
                     else:
                         table.items[hash_key][range_key] = before
+                for table, length in streams.items():
+                    if table.stream_shard is not None:
+                        del table.stream_shard.items[length:]
                 raise
 
     def read(backend: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:

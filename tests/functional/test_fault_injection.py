@@ -1,10 +1,10 @@
 """Faults at every AWS call site in turn, every event delivered twice and shuffled: same state.
 
-The scenario (bench/faults.py) places an order, ships it in two parts, has both invoices issued
-and e-mailed, pays the first by Stripe webhook, credits part of the second and has a cheque pay
-part of the rest, then runs collections for it (a friendly reminder, then a second notice with
-its fee and interest). Each mode faults every call site of the fault-free run the first time it
-is reached; the final business state, by business references, must equal the fault-free run's.
+The business is the simulation's (bench/simulation.py), over a tiny plan that still pays by card,
+bank file and cheque, in full and in part, disputes a card payment, partly credits invoices,
+records promises to pay and sends reminders. Each mode faults every call site of the fault-free
+run the first time it is reached (bench/faults.py); the final business state, by business
+references, must equal the fault-free run's, and every invariant must still hold.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from botocore.exceptions import ClientError
 from chalice.test import Client
 
 import app as app_module
-from bench.faults import MODES, Crash, FaultInjector, Run, ScenarioFailed, run_scenario
+from bench.faults import MODES, Crash, FaultInjector, compare
+from bench.simulation import Outcome, simulate
+from bench.simulation_plan import plan
 from infra.local.offline import reset_process_state
 from shared import clock
 from shared.domain.order import Shipment, ShipmentLine
@@ -29,46 +31,74 @@ from tests.functional.conftest import World, order_body, post_order
 from tests.functional.invoicing import documents, entities, placed, ship
 from tests.functional.test_manual_payments import cheque
 
+# Two customers (net 7 and net 14) over a week, two orders a day: this seed's plan has every
+# channel, a partial payment, a disputed card payment, two credit notes, two promises to pay
+# and reminders, in 14 orders.
+TINY = plan(377, customers=2, days=7, orders_per_day=2)
+
 
 @pytest.fixture(scope="module")
-def fault_free() -> Run:
-    return run_scenario(FaultInjector(None, chaotic=False))
+def fault_free() -> tuple[FaultInjector, Outcome]:
+    recorder = FaultInjector(None, chaotic=False)  # the plain pump, no fault: sites recorded
+    return recorder, simulate(TINY, harness=recorder)
 
 
-def test_the_fault_free_run_goes_through_every_step(fault_free: Run):
-    digest = fault_free.digest
-    assert [order["status"] for order in digest["orders"]["PO-FAULTS-1"]] == ["shipped"]
-    assert {ref: invoice["status"] for ref, invoice in digest["invoices"].items()} == {
-        "PO-FAULTS-1/invoice#1": "paid",
-        "PO-FAULTS-1/invoice#2": "partially_paid",
-        "PO-FAULTS-1/credit_note#1": "issued",
-    }
-    assert digest["payments"]["pi_3FaultsPaid0001"]["status"] == "applied"
-    assert digest["payments"]["0001042"]["status"] == "applied"  # the cheque
-    assert "fee:PO-FAULTS-1/invoice#2:level2" in digest["ledger"]["entries"]
-    assert sum(digest["emails"].values()) == 8 and set(digest["emails"].values()) == {1}
-    assert digest["queues"] == {}  # every queue and DLQ empty
-    assert len(fault_free.reached) >= 10
+def test_the_fault_free_run_covers_every_kind_of_business(
+    fault_free: tuple[FaultInjector, Outcome],
+):
+    recorder, outcome = fault_free
+    assert outcome.violations == []
+    counts = outcome.counts
+    for name in (
+        "payments.stripe",
+        "payments.bank",
+        "payments.cheque",
+        "payments.partial",
+        "disputes.opened",
+        "credit_notes",
+        "promises",
+        "state.reminders",
+    ):
+        assert counts.get(name, 0) > 0, name
+    assert counts["state.credit_notes"] == counts["credit_notes"]
+    assert counts["state.promises"] == counts["promises"]
+    assert len(recorder.reached) >= 80  # call sites
 
 
 @pytest.mark.parametrize("mode", [None, *MODES])
-def test_every_fault_is_survived_with_the_same_final_state(fault_free: Run, mode: str | None):
+def test_every_fault_is_survived_with_the_same_final_state(
+    fault_free: tuple[FaultInjector, Outcome], mode: str | None
+):
+    recorder, reference = fault_free
     injector = FaultInjector(mode)  # and the chaotic pump: twice, shuffled
-    faulted = run_scenario(injector)
 
-    assert faulted.digest == fault_free.digest
+    faulted = compare(recorder, reference, injector, simulate(TINY, harness=injector))
+
+    assert faulted.differences == []
+    assert faulted.violations == []
     assert faulted.duplicates_delivered > 0 and faulted.stream_batches_replayed > 0
     assert faulted.given_up == []
     if mode is not None:
-        denominator = {site for site in fault_free.reached if not injector.excluded(site)}
-        assert {site for site in denominator if faulted.injected[site]} == denominator
+        # every site of the fault-free run (but the excluded) was faulted, and survived
+        assert faulted.sites > 0 and faulted.injected >= faulted.sites
+        assert faulted.survived == faulted.sites
         assert faulted.retries > 0
 
 
-def test_the_injector_really_injects():
-    # Without the partner's retries a throttled request is a failed step
-    with pytest.raises(ScenarioFailed, match="answered 500"):
-        run_scenario(FaultInjector("throttle"), retries=0)
+def test_the_injector_really_injects_and_a_different_state_is_reported(
+    fault_free: tuple[FaultInjector, Outcome],
+):
+    # Given a partner that does not retry
+    recorder, reference = fault_free
+    injector = FaultInjector("throttle", chaotic=False)
+    injector.attempts = 1
+
+    # When every site is throttled once
+    faulted = compare(recorder, reference, injector, simulate(TINY, harness=injector))
+
+    # Then requests failed, and the final state differs from the fault-free one
+    assert any("answered 500" in violation for violation in faulted.violations)
+    assert faulted.differences and faulted.survived == 0
 
 
 # --- the bugs the faults found ----------------------------------------------------------------
