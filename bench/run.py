@@ -10,12 +10,23 @@ import argparse
 import os
 import platform
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from bench import aws_calls, cash_matching, cold_import, collection_run, invoicing
+from bench import (
+    aws_calls,
+    cash_matching,
+    cold_import,
+    collection_run,
+    cost_model,
+    faults,
+    invoicing,
+    load,
+    simulation,
+)
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 PACKAGES = ("boto3", "botocore", "chalice", "aws-lambda-powertools", "pydantic", "moto")
@@ -71,17 +82,182 @@ def _version(package: str) -> str:
         return "absent"
 
 
-def render(
-    repeat: int,
-    load_before: float,
-    cold: str,
-    profile: str | None,
-    calls: str,
-    invoices: str,
-    matching: str,
-    collections: str,
-    argv: Sequence[str],
-) -> str:
+@dataclass(frozen=True)
+class Section:
+    """One benchmark in RESULTS.md: what it measures, how to run it alone, and its figures."""
+
+    title: str
+    alone: str  # the command that runs this benchmark by itself
+    about: tuple[str, ...]  # how to read the figures, one paragraph each
+    produce: Callable[[argparse.Namespace], str]  # runs it, returns its markdown
+
+
+def _cold_imports(options: argparse.Namespace) -> str:
+    report = cold_import.measure(options.repeat)
+    figures = cold_import.table(report)
+    profile = None if options.no_profile else cold_import.profile_table(report)
+    if profile:
+        figures += (
+            "\n\nWhere the time goes (`-X importtime` inflates times; read it for proportions):"
+            f"\n\n{profile}"
+        )
+    return figures
+
+
+def _collection_runs(options: argparse.Namespace) -> str:
+    runs = collection_run.measure(options.collection_sizes)
+    return collection_run.table(runs) + (
+        f"\n\nWorker calls at {runs[-1].table_invoices:,} invoices: "
+        f"{collection_run.worker_breakdown(runs)}"
+    )
+
+
+SECTIONS = (
+    Section(
+        "Cold import per Lambda entry point",
+        "python -m bench.cold_import",
+        (
+            "Each figure is the median and the minimum of `--repeat` fresh interpreters (after "
+            "one discarded warm-up round), timing `import app` plus the imports the entry "
+            "point's handler bodies make, read from app.py. The environment is a Lambda's "
+            "(region, function name, the app's variables, `POWERTOOLS_TRACE_DISABLED=1`, no AWS "
+            "config files). The floor is what any Python Lambda that talks to AWS pays: `import "
+            "boto3` and one client. *Lazy part* is the entry point's median minus the median of "
+            "`import app` alone.",
+            "Lambda gives a function CPU in proportion to its memory (one vCPU at 1,769 MB, so "
+            "about 0.3 at the app's 512 MB): its milliseconds are larger than these, and the "
+            "ratio to the floor is the figure that travels. Bytecode caches were warm here; a "
+            "package shipped without `.pyc` files compiles every module it imports on each cold "
+            "start. With tracing on (as deployed), the Tracer also patches the AWS SDK at "
+            "import, so these are a floor.",
+        ),
+        _cold_imports,
+    ),
+    Section(
+        "AWS API calls to place and confirm one order",
+        "python -m bench.aws_calls",
+        (
+            "In-process under moto: the stack from infra/resources.yaml, the Chalice app "
+            "through `chalice.test.Client`, and the event pump playing Lambda's event source "
+            "mappings. One count per API call (botocore `before-call` on the app's session, "
+            "retries not counted); the pump's own reads of the stream and the queues are not "
+            "the app's and are not counted. Each pump row is one Lambda invocation: the "
+            "publisher (stream -> bus), the consumer (confirm), then the publisher again for "
+            "the confirmation's own event. A publisher row with 0 calls is a stream batch "
+            "holding no new event item, which the packaged event source filter keeps from the "
+            "function on AWS. The GET and the replayed POST (same Idempotency-Key and body) are "
+            "for reference, not in the total.",
+        ),
+        lambda options: aws_calls.table(aws_calls.measure()),
+    ),
+    Section(
+        "Cost: USD per 1,000 order-to-cash cycles",
+        "python -m bench.cost_model",
+        (
+            "`bench/cost_model.py` measures one whole cycle in-process under moto and prices "
+            "what it used at the published prices in its one table (below, each with its page "
+            "and date). Its docstring says how each billed quantity is derived (DynamoDB units "
+            "are estimated from item sizes by DynamoDB's rules) and what the model leaves out.",
+        ),
+        lambda options: cost_model.table(cost_model.measure()),
+    ),
+    Section(
+        "Load: orders per second over HTTP, and the overhead against a no-op route",
+        "python -m bench.load",
+        (
+            "`bench/load.py` starts the local stack as `make run` does (moto's server, the API, "
+            "the event pump, on 127.0.0.1) and runs locust headless against it from a process "
+            "of its own. Everything shares this machine's cores, so the rates are a floor for "
+            "one process serving the app, not a Lambda fleet's; the ratio to GET /health (no "
+            "AWS call) is the app's own overhead next to the framework's.",
+        ),
+        lambda options: load.table(load.measure()),
+    ),
+    Section(
+        "Invoicing: invoices per second and AWS calls per invoice",
+        "python -m bench.invoicing",
+        (
+            "In-process under moto, one process on one core. Orders are placed, confirmed and "
+            "shipped over the API; the pump then runs `issue_invoices` on each `OrderShipped` "
+            "(number, invoice, ledger entry, credit exposure: one transaction) and "
+            "`deliver_invoices` on each `InvoiceIssued` (PDF and UBL rendered and stored in S3, "
+            "one e-mail with the PDF). Time is the wall time inside each worker's handler, "
+            "summed over its invocations; moto answers in microseconds where DynamoDB takes "
+            "milliseconds, so on AWS the issuance rate per worker is bound by latency, and the "
+            "calls per invoice are the figure that travels.",
+        ),
+        lambda options: invoicing.table(invoicing.measure(options.invoices)),
+    ),
+    Section(
+        "Cash application: auto-match rate and wrong matches",
+        "python -m bench.cash_matching",
+        (
+            "`shared.domain.matching.decide` over a seeded corpus "
+            "(`bench/remittance_corpus.py`): customers with legal forms and IBANs, open "
+            "invoices (some of equal amounts), and payments carrying realistic remittance noise "
+            "(typos, OCR confusions, missing dashes, several invoices per payment, partial and "
+            "over-payments, early-payment discounts, gateway metadata only, payer name only) "
+            "plus payments that cannot be matched. The truth is known for each; a wrong match "
+            "is an automatic application that differs from it. *Matchable* payments carry "
+            "enough information for a person to apply them.",
+        ),
+        lambda options: cash_matching.table(cash_matching.measure()),
+    ),
+    Section(
+        "Collection runs: reads grow with what is due, not with the table",
+        "python -m bench.collection_run",
+        (
+            f"`bench/collection_run.py`: for each table size a fresh stack in moto (in process) "
+            f"holds that many invoices over {collection_run.CUSTOMERS} customers, of which "
+            f"{collection_run.DUE:,} are open and due on the run's day; the others are paid (out "
+            f"of the sparse `open_by_due` index) or open and due after the run's horizon. *Run* "
+            f"is `start_run` (Query pages of the index, one SQS message per customer); *workers* "
+            f"are the `remind_customers` invocations that drain the fan-out queue (plan; record "
+            f"levels, fees and interest in one transaction; one e-mail per customer). DynamoDB "
+            f"bills a Query by the items it reads: the request and item counts are the figures "
+            f"that travel. moto finds an index's items by walking the whole table, so its times "
+            f"grow with the table where DynamoDB's do not. moto also ends a Query page at 1 MB "
+            f"of whole items, counting items outside the key range and attributes the index does "
+            f"not project: its 4 index pages per run are 1 on DynamoDB (1,000 keys of about 150 "
+            f"bytes), and the workers' extra Query pages at 100,000 invoices (each customer's "
+            f"partition then holds 1,000 invoices besides the payments the worker reads) are "
+            f"moto's too.",
+        ),
+        _collection_runs,
+    ),
+    Section(
+        "A month of business",
+        "python -m bench.simulation",
+        (
+            "`bench/simulation.py` plays a seeded month of orders, partial shipments, invoices, "
+            "payments by webhook, bank file and cheque (late, partial, over, disputed) and a "
+            "collection run every day, through the API and the event pump, then checks the "
+            "invariants: the ledger balances, every invoice's amount due is invoiced - credited "
+            "- applied, no e-mail or fee twice, no message left outside a DLQ without an alarm.",
+        ),
+        lambda options: simulation.table(simulation.measure()),
+    ),
+    Section(
+        "Fault injection: faults injected and survived",
+        "python -m bench.faults",
+        (
+            "`bench/faults.py` runs the same business once without faults, then once per fault "
+            "kind with a fault at every AWS call site in turn (throttling; a timeout after the "
+            "write went through; the worker dying), every SQS message and EventBridge event "
+            "delivered twice and in shuffled order. A run survives when its final state equals "
+            "the fault-free run's.",
+        ),
+        lambda options: faults.table(faults.measure()),
+    ),
+)
+
+
+def _paragraphs(about: Sequence[str]) -> list[str]:
+    """Each paragraph of a section's text, a blank line between them."""
+    return [line for paragraph in about for line in ("", paragraph)][1:]
+
+
+def render(load_before: float, figures: Sequence[tuple[Section, str]], argv: Sequence[str]) -> str:
     """RESULTS.md: how it was run, on what, then each benchmark with how to read it."""
     command = COMMAND + (f" with `{' '.join(argv)}`" if argv else "")
     parts = [
@@ -91,134 +267,32 @@ def render(
         "",
         f"- Command: {command}",
         *machine(load_before),
-        "",
-        "## Cold import per Lambda entry point",
-        "",
-        f"Each figure is the median and the minimum of {repeat} fresh interpreters (after one",
-        "discarded warm-up round), timing `import app` plus the imports the entry point's handler",
-        "bodies make, read from app.py. The environment is a Lambda's (region, function name,",
-        "the app's variables, `POWERTOOLS_TRACE_DISABLED=1`, no AWS config files). The floor is",
-        "what any Python Lambda that talks to AWS pays: `import boto3` and one client. *Lazy",
-        "part* is the entry point's median minus the median of `import app` alone.",
-        "",
-        "Lambda gives a function CPU in proportion to its memory (one vCPU at 1,769 MB, so about",
-        "0.3 at the app's 512 MB): its milliseconds are larger than these, and the ratio to the",
-        "floor is the figure that travels. Bytecode caches were warm here; a package shipped",
-        "without `.pyc` files compiles every module it imports on each cold start. With tracing",
-        "on (as deployed), the Tracer also patches the AWS SDK at import, so these are a floor.",
-        "",
-        cold,
-        "",
     ]
-    if profile:
+    for section, text in figures:
         parts += [
-            "Where the time goes (`-X importtime` inflates times; read it for proportions):",
             "",
-            profile,
+            f"## {section.title}",
             "",
+            f"Alone: `.venv/bin/{section.alone}`.",
+            "",
+            *_paragraphs(section.about),
+            "",
+            text,
         ]
-    parts += [
-        "## AWS API calls to place and confirm one order",
-        "",
-        "In-process under moto: the stack from infra/resources.yaml, the Chalice app through",
-        "`chalice.test.Client`, and the event pump playing Lambda's event source mappings. One",
-        "count per API call (botocore `before-call` on the app's session, retries not counted);",
-        "the pump's own reads of the stream and the queues are not the app's and are not",
-        "counted. Each pump row is one Lambda invocation: the publisher (stream -> bus), the",
-        "consumer (confirm), then the publisher again for the confirmation's own event. A",
-        "publisher row with 0 calls is a stream batch holding no new event item, which the",
-        "packaged event source filter keeps from the function on AWS. The GET and the replayed",
-        "POST (same Idempotency-Key and body) are for reference, not in the total.",
-        "",
-        calls,
-        "",
-        "## Invoicing: invoices per second and AWS calls per invoice",
-        "",
-        "In-process under moto, one process on one core. Orders are placed, confirmed and shipped",
-        "over the API; the pump then runs `issue_invoices` on each `OrderShipped` (number,",
-        "invoice, ledger entry, credit exposure: one transaction) and `deliver_invoices` on each",
-        "`InvoiceIssued` (PDF and UBL rendered and stored in S3, one e-mail with the PDF).",
-        "Time is the wall time inside each worker's handler, summed over its invocations; moto",
-        "answers in microseconds where DynamoDB takes milliseconds, so on AWS the issuance rate",
-        "per worker is bound by latency, and the calls per invoice are the figure that travels.",
-        "",
-        invoices,
-        "",
-        "## Cash application: auto-match rate and wrong matches",
-        "",
-        "`shared.domain.matching.decide` over a seeded corpus (`bench/remittance_corpus.py`):",
-        "customers with legal forms and IBANs, open invoices (some of equal amounts), and",
-        "payments carrying realistic remittance noise (typos, OCR confusions, missing dashes,",
-        "several invoices per payment, partial and over-payments, early-payment discounts,",
-        "gateway metadata only, payer name only) plus payments that cannot be matched. The",
-        "truth is known for each; a wrong match is an automatic application that differs from it.",
-        "*Matchable* payments carry enough information for a person to apply them.",
-        "",
-        matching,
-        "",
-        "## Collection runs: reads grow with what is due, not with the table",
-        "",
-        "`bench/collection_run.py`: for each table size a fresh stack in moto (in process) holds",
-        f"that many invoices over {collection_run.CUSTOMERS} customers, of which "
-        f"{collection_run.DUE:,} are open and due on the run's day; the others are paid (out of",
-        "the sparse `open_by_due` index) or open and due after the run's horizon. *Run* is",
-        "`start_run` (Query pages of the index, one SQS message per customer); *workers* are the",
-        "`remind_customers` invocations that drain the fan-out queue (plan; record levels, fees",
-        "and interest in one transaction; one e-mail per customer). DynamoDB bills a Query by the",
-        "items it reads: the request and item counts are the figures that travel. moto finds an",
-        "index's items by walking the whole table, so its times grow with the table where",
-        "DynamoDB's do not. moto also ends a Query page at 1 MB of whole items, counting items",
-        "outside the key range and attributes the index does not project: its 4 index pages per",
-        "run are 1 on DynamoDB (1,000 keys of about 150 bytes), and the workers' extra Query pages",
-        "at 100,000 invoices (each customer's partition then holds 1,000 invoices besides the",
-        "payments the worker reads) are moto's too.",
-        "",
-        collections,
-        "",
-    ]
-    return "\n".join(parts)
+    return "\n".join(parts) + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     arguments = list(sys.argv[1:] if argv is None else argv)
     options = parse_args(arguments)
     load_before = os.getloadavg()[0]
-    print(f"cold imports: {options.repeat} fresh interpreters per entry point...", flush=True)
-    report = cold_import.measure(options.repeat)
-    cold = cold_import.table(report)
-    print(cold, flush=True)
-    profile = None if options.no_profile else cold_import.profile_table(report)
-    if profile:
-        print(profile, flush=True)
-    print("AWS calls: place and confirm one order under moto...", flush=True)
-    calls = aws_calls.table(aws_calls.measure())
-    print(calls)
-    print(f"invoicing: {options.invoices} shipments through the invoicing workers...", flush=True)
-    invoices = invoicing.table(invoicing.measure(options.invoices))
-    print(invoices)
-    print("cash application: the remittance corpus through the matcher...", flush=True)
-    matching = cash_matching.table(cash_matching.measure())
-    print(matching)
-    print(f"collection runs: tables of {options.collection_sizes} invoices...", flush=True)
-    runs = collection_run.measure(options.collection_sizes)
-    collections = collection_run.table(runs) + (
-        f"\n\nWorker calls at {runs[-1].table_invoices:,} invoices: "
-        f"{collection_run.worker_breakdown(runs)}"
-    )
-    print(collections)
-    options.output.write_text(
-        render(
-            options.repeat,
-            load_before,
-            cold,
-            profile,
-            calls,
-            invoices,
-            matching,
-            collections,
-            arguments,
-        )
-    )
+    figures = []
+    for section in SECTIONS:
+        print(f"{section.title}...", flush=True)
+        text = section.produce(options)
+        print(text, flush=True)
+        figures.append((section, text))
+    options.output.write_text(render(load_before, figures, arguments))
     print(f"written: {options.output}")
 
 
