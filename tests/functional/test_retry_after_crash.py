@@ -7,21 +7,28 @@ lets the worker die right after the use case's transaction went through, then re
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from chalice.test import Client
 
+import app as app_module
 from bench.faults import Crash, FaultInjector
 from infra.local.offline import reset_process_state
+from shared import clock
+from shared.domain.order import Shipment, ShipmentLine
 from shared.http import auth
 from shared.http.auth import hash_key
-from tests.functional.accounts import Answer, call
+from shared.store import orders, table
+from tests.functional.accounts import Answer, call, customer_body
 from tests.functional.cash import CUSTOMER, invoice_now, issued_invoice, paid_in, payment_now
-from tests.functional.conftest import World
-from tests.functional.invoicing import assert_ledger_balanced, entities
+from tests.functional.conftest import World, order_body, post_order
+from tests.functional.invoicing import assert_ledger_balanced, documents, entities, placed, ship
+from tests.functional.test_manual_payments import cheque
 
 
 def _crash_then_retry(client: Client, path: str, body: Any, *, use_case: str) -> Answer:
@@ -181,3 +188,133 @@ def test_staff_registered_before_a_crash_is_not_registered_again_by_the_retry(
     [key] = _keys_of(world, staff_id)
     assert key["pk"] == f"APIKEY#{hash_key(answered)}" and key["role"] == "ar_clerk"
     assert _reads(client, lost) == 401 and _reads(client, answered) == 200
+
+
+# --- orders, payments, invoices, collections, accounts ---------------------------------------
+
+
+def test_a_shipment_recorded_before_a_crash_is_not_recorded_again_by_the_retry(
+    client: Client, world: World
+):
+    # Given a confirmed order with units left to ship after the first shipment
+    order = placed(client, world)
+    shipment = {
+        "carrier": "DHL",
+        "tracking_number": "JD0001",
+        "lines": [{"line_no": 1, "quantity": 1}],
+    }
+
+    # When the Lambda dies right after the shipment's transaction, and the 3PL retries
+    retried = _crash_then_retry(
+        client,
+        f"/orders/{order['id']}/shipments",
+        shipment,
+        use_case="functions/orders/ship_order.py",
+    )
+
+    # Then it gets the shipment the first attempt recorded, and one unit left the warehouse
+    assert retried.status == 201, retried.body
+    recorded = entities(world, "Shipment")
+    assert [item["shipment_id"] for item in recorded] == [retried.body["shipment"]["shipment_id"]]
+    assert orders.get(order["id"]).lines[0].shipped == 1  # type: ignore[union-attr]
+
+
+def test_a_cheque_recorded_before_a_crash_is_the_answer_to_the_retry(client: Client, world: World):
+    # When the Lambda dies right after the payment's transaction, and the clerk's client retries
+    retried = _crash_then_retry(
+        client, "/payments", cheque(), use_case="functions/payments/record_manual_payment.py"
+    )
+
+    # Then the retry gets the payment (not "duplicate-payment"), recorded once
+    assert retried.status == 201, retried.body
+    assert [item["payment_id"] for item in entities(world, "Payment")] == [retried.body["id"]]
+
+
+def test_a_credit_note_issued_before_a_crash_is_not_issued_again_by_the_retry(
+    client: Client, world: World
+):
+    # Given an invoice with a line of several units
+    order = placed(client, world)
+    ship(client, world, order["id"], [(1, order["lines"][0]["quantity"])])
+    [invoice] = documents(world)
+    body = {"reason": "damaged", "lines": [{"line_no": 1, "quantity": "1"}]}
+
+    # When the Lambda dies right after the note's transaction, and the clerk's client retries
+    retried = _crash_then_retry(
+        client,
+        f"/invoices/{invoice['id']}/credit-notes",
+        body,
+        use_case="functions/invoicing/credit_notes.py",
+    )
+
+    # Then the retry gets the note the first attempt issued, and the invoice is credited once
+    assert retried.status == 201, retried.body
+    assert [note["id"] for note in documents(world, "credit_note")] == [retried.body["id"]]
+    [credited] = documents(world)
+    assert credited["credited_quantities"] == {"1": "1"}
+
+
+def test_shipments_are_listed_in_the_order_they_were_recorded_whatever_their_ids(world: World):
+    # Given two shipments in the same millisecond, the later one with the smaller id
+    order = orders.get(_placed_order_id(world))
+    assert order is not None
+    moment = datetime(2026, 11, 2, 6, tzinfo=UTC)
+    recorded = []
+    for version, shipment_id in ((order.version + 1, "shp_Z"), (order.version + 2, "shp_A")):
+        shipment = Shipment(
+            shipment_id=shipment_id,
+            carrier="DHL",
+            tracking_number=shipment_id,
+            shipped_at=moment,
+            lines=(ShipmentLine(line_no=1, sku=order.lines[0].sku, quantity=1),),
+        )
+        shipped = order.model_copy(update={"version": version})
+        table.transact([orders.shipment_record(shipped, shipment)])
+        recorded.append(shipment_id)
+
+    # Then invoicing reads them in that order (its releases telescope over it)
+    assert [shipment.shipment_id for shipment in orders.shipments(order.order_id)] == recorded
+
+
+def _placed_order_id(world: World) -> str:
+    with Client(app_module.app, stage_name="dev") as client:
+        response = post_order(client, order_body(purchase_order="PO-ORDERED"))
+    assert response.status_code == 201, response.body
+    return str(json.loads(response.body)["id"])
+
+
+def test_a_promise_recorded_before_a_crash_is_not_recorded_again_by_the_retry(
+    client: Client, world: World
+):
+    # Given an open invoice
+    order = placed(client, world)
+    ship(client, world, order["id"], [(1, 1)])
+    [invoice] = documents(world)
+    promised_on = (clock.now() + timedelta(days=7)).date().isoformat()
+
+    # When the Lambda dies right after the promise's transaction, and the client retries
+    retried = _crash_then_retry(
+        client,
+        f"/invoices/{invoice['id']}/promises",
+        {"promised_on": promised_on, "amount": "10.00"},
+        use_case="functions/collections/promises.py",
+    )
+
+    # Then the retry gets the promise the first attempt recorded, recorded once
+    assert retried.status == 201, retried.body
+    recorded = entities(world, "PromiseToPay")
+    assert [item["promise_id"] for item in recorded] == [retried.body["promise_id"]]
+
+
+def test_a_customer_opened_before_a_crash_is_not_opened_again_by_the_retry(
+    client: Client, world: World
+):
+    # When the Lambda dies right after the account's transaction, and the client retries
+    retried = _crash_then_retry(
+        client, "/customers", customer_body(), use_case="functions/accounts/create_customer.py"
+    )
+
+    # Then the retry gets the account the first attempt opened, opened once
+    assert retried.status == 201, retried.body
+    opened = [item for item in entities(world, "Customer") if item["legal_name"] == "Initech SARL"]
+    assert [item["customer_id"] for item in opened] == [retried.body["id"]]
