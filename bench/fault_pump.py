@@ -12,7 +12,7 @@ import copy
 import logging
 import random
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -164,25 +164,6 @@ class ChaoticPump(EventPump):
                 twin["receiptHandle"] = f"duplicate-{uuid.uuid4()}"
                 self._pending[consumer.name].append(_Redelivery(twin))
         return len(records)
-
-    def _settle(
-        self, consumer: _Consumer, messages: Sequence[Mapping[str, Any]], failed: set[str]
-    ) -> None:
-        done = [m for m in messages if m["MessageId"] not in failed]
-        if done:
-            self._sqs.delete_message_batch(
-                QueueUrl=consumer.queue_url,
-                Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)
-                ],
-            )
-        for message in messages:
-            if message["MessageId"] in failed:
-                self._sqs.change_message_visibility(
-                    QueueUrl=consumer.queue_url,
-                    ReceiptHandle=message["ReceiptHandle"],
-                    VisibilityTimeout=self._retry_delay,
-                )
 
     def _again(self, redelivery: _Redelivery, pending: list[_Redelivery], where: str) -> None:
         redelivery.attempts += 1

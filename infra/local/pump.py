@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import ModuleType
@@ -209,6 +209,13 @@ class EventPump:
         except Exception:  # the whole batch failed, as Lambda would see it
             _log.exception("%s failed on a batch of %d messages", consumer.name, len(messages))
             failed = {message["MessageId"] for message in messages}
+        self._settle(consumer, messages, failed)
+        return len(messages)
+
+    def _settle(
+        self, consumer: _Consumer, messages: Sequence[Mapping[str, Any]], failed: set[str]
+    ) -> None:
+        """Delete what the handler did; what failed comes back after the retry delay."""
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:
             self._sqs.delete_message_batch(
@@ -224,7 +231,6 @@ class EventPump:
                     ReceiptHandle=message["ReceiptHandle"],
                     VisibilityTimeout=self._retry_delay,
                 )
-        return len(messages)
 
     def fire_schedule(self, handler_name: str) -> Any:
         """What EventBridge Scheduler does on AWS (moto never fires schedules)."""
