@@ -382,7 +382,10 @@ def _issuing(operation: str, principal: Any, payload: BaseModel, issue: Any) -> 
     """``_idempotent`` for answers that show a new API key's secret.
 
     The secret reaches the caller once and never the idempotency record (nor anything else that
-    is stored): a replay answers the same, with ``"secret": null``.
+    is stored). A replay means the first answer, the only place its secret ever was, did not
+    reach the caller (a lost connection, or a Lambda that died after saving it): the replay
+    answers the same key with a new secret, and the first one stops working (``"secret": null``
+    when the key was revoked since).
     """
     shown: list[str] = []
 
@@ -393,7 +396,13 @@ def _issuing(operation: str, principal: Any, payload: BaseModel, issue: Any) -> 
 
     response = _idempotent(operation, principal, payload, run)
     body = json.loads(response.body)
-    body["api_key"]["secret"] = shown[0] if shown else None
+    if shown:
+        body["api_key"]["secret"] = shown[0]
+    elif response.status_code == 201:
+        from functions.accounts.issue_key import secret_for_replay
+
+        key = body["api_key"]
+        body["api_key"]["secret"] = secret_for_replay(key["principal_id"], key["key_id"])
     response.body = json.dumps(body)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -8,7 +8,8 @@ Each simulated day:
 - 09:00 disputes opened or closed, then the day's payments: Stripe webhooks, one camt.053 file
   per currency (``POST /bank-statements``), cheques a clerk records (``POST /payments``);
 - 12:00 the day's shipments (invoicing and delivery e-mails follow);
-- 15:00 the day's orders (confirmation follows).
+- 15:00 the day's orders, each placed by its customer's procurement system with a partner key
+  bound to that customer alone (confirmation follows).
 
 Every request goes through ONE method, ``Driver.request``, that behaves like a real partner or
 gateway: on a 5xx answer, or an exception the harness says it injected, it sends the same request
@@ -184,8 +185,14 @@ class Driver:
             self.expect(self.request("POST", f"/stock/{sku}/adjustments", body=body), "stock")
         for account in month.customers:
             answer = self.request("POST", "/customers", body=account.body())
-            if self.expect(answer, f"customer {account.ref}", 201):
-                self.books.customers[account.ref] = answer.body["id"]
+            if not self.expect(answer, f"customer {account.ref}", 201):
+                continue
+            self.books.customers[account.ref] = answer.body["id"]
+            # The customer's procurement system places its orders with a key bound to it alone
+            body = {"name": f"{account.ref} procurement", "customer_ids": [answer.body["id"]]}
+            partner = self.request("POST", "/partners", body=body)
+            if self.expect(partner, f"partner of {account.ref}", 201):
+                self.books.partner_keys[account.ref] = partner.body["api_key"]["secret"]
         self.drain()
 
     def collect(self, day: DayPlan) -> None:
@@ -421,7 +428,11 @@ class Driver:
                 "purchase_order": order.purchase_order,
                 "lines": [{"sku": sku, "quantity": qty} for sku, qty in order.lines],
             }
-            answer = self.request("POST", "/orders", body=body)
+            key = self.books.partner_keys.get(order.customer)
+            if key is None:
+                self.violations.append(f"order {order.purchase_order}: its partner holds no key")
+                continue
+            answer = self.request("POST", "/orders", body=body, key=key)
             if self.expect(answer, f"order {order.purchase_order}", 201):
                 self.books.orders[order.purchase_order] = answer.body["id"]
                 self.books.ordered_by[order.purchase_order] = customer_id

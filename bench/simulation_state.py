@@ -52,6 +52,7 @@ class Books:
     """What the driver learnt from the API's answers, by business reference."""
 
     customers: dict[str, str] = field(default_factory=dict)  # ref -> customer id
+    partner_keys: dict[str, str] = field(default_factory=dict)  # customer ref -> partner's key
     orders: dict[str, str] = field(default_factory=dict)  # purchase order -> order id
     ordered_by: dict[str, str] = field(default_factory=dict)  # purchase order -> customer id
     shipments: dict[str, tuple[str, int]] = field(default_factory=dict)  # id -> (PO, ordinal)

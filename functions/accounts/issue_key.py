@@ -76,3 +76,14 @@ def registered_before(prefix: str, key_id: str) -> IssuedKey | None:
             f"key revoked since; issue another with POST /principals/{made.principal_id}/keys",
         )
     return reissue(made, key_id)
+
+
+def secret_for_replay(principal_id: str, key_id: str) -> str | None:
+    """A new secret for a key whose answer is replayed (``None``: revoked or gone since)."""
+    principal = principals.get(principal_id)
+    if principal is None or key_id not in principal.active_keys:
+        return None
+    try:
+        return reissue(principal, key_id).secret.get_secret_value()
+    except StaleStateError:
+        return None

@@ -82,17 +82,20 @@ def test_an_admin_registers_a_partner_whose_key_is_shown_once_and_stored_as_a_ha
     assert got.status == 200 and got.body == partner
 
 
-def test_a_replayed_registration_answers_the_same_partner_without_the_secret(world, client):
+def test_a_replayed_registration_answers_the_same_partner_with_a_new_secret(world, client):
     # Given a partner registered with an Idempotency-Key
     body = {"name": "Buyer ERP", "customer_ids": ["cus_acme"]}
     first = call(client, "POST", "/partners", body=body, idempotency_key="prt-1")
-    # When the request is retried
+    # When the request is retried (its answer never arrived)
     again = call(client, "POST", "/partners", body=body, idempotency_key="prt-1")
-    # Then it answers the same partner and key id, but the secret is never stored to replay
+    # Then it answers the same partner and key id with a new secret: the first one, never
+    # stored to replay, stops working, and the new one reads the partner's customer
     assert again.status == 201
-    assert again.body["partner"] == first.body["partner"]
+    assert again.body["partner"]["id"] == first.body["partner"]["id"]
     assert again.body["api_key"]["key_id"] == first.body["api_key"]["key_id"]
-    assert again.body["api_key"]["secret"] is None
+    assert again.body["api_key"]["secret"] not in (None, first.body["api_key"]["secret"])
+    assert _reads(client, first.body["api_key"]["secret"], "cus_acme") == 401
+    assert _reads(client, again.body["api_key"]["secret"], "cus_acme") == 200
     assert len(events(world, "PartnerCreated")) == 1
     secret = first.body["api_key"]["secret"]
     records = json.dumps(_idempotency_records(world), default=str)
