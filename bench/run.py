@@ -60,6 +60,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--output", type=Path, default=RESULTS, help="where to write (default bench/RESULTS.md)"
     )
+    parser.add_argument(
+        "--only",
+        type=lambda text: set(text.split(",")),
+        default=None,
+        help="run only these benchmarks (module names, comma-separated, e.g. simulation,faults) "
+        "and replace their sections in the existing output, keeping the others",
+    )
     return parser.parse_args(argv)
 
 
@@ -269,17 +276,44 @@ def render(load_before: float, figures: Sequence[tuple[Section, str]], argv: Seq
         *machine(load_before),
     ]
     for section, text in figures:
-        parts += [
-            "",
-            f"## {section.title}",
-            "",
-            f"Alone: `.venv/bin/{section.alone}`.",
-            "",
-            *_paragraphs(section.about),
-            "",
-            text,
-        ]
+        parts += ["", *_section(section, text)]
     return "\n".join(parts) + "\n"
+
+
+def _section(section: Section, text: str) -> list[str]:
+    return [
+        f"## {section.title}",
+        "",
+        f"Alone: `.venv/bin/{section.alone}`.",
+        "",
+        *_paragraphs(section.about),
+        "",
+        text,
+    ]
+
+
+def module_of(section: Section) -> str:
+    """``python -m bench.faults`` -> ``faults``: how ``--only`` names a benchmark."""
+    return section.alone.split()[-1].removeprefix("bench.")
+
+
+def replace_sections(
+    previous: str, load_before: float, figures: Sequence[tuple[Section, str]], argv: Sequence[str]
+) -> str:
+    """The previous RESULTS.md with the sections of ``figures`` run again (and said so)."""
+    chunks = previous.rstrip("\n").split("\n## ")
+    fresh = {f"{section.title}": (section, text) for section, text in figures}
+    rerun = [
+        f"- Run again alone: {', '.join(module_of(s) for s, _ in figures)} with "
+        f"`.venv/bin/python -m bench.run {' '.join(argv)}`",
+        *(f"  {line}" for line in machine(load_before)),
+    ]
+    parts = [chunks[0].rstrip("\n") + "\n" + "\n".join(rerun) + "\n"]
+    for chunk in chunks[1:]:
+        title = chunk.split("\n", 1)[0]
+        rerun_text = "\n".join(_section(*fresh[title])) + "\n" if title in fresh else None
+        parts.append(chunk if rerun_text is None else rerun_text.removeprefix("## "))
+    return "\n## ".join(parts).rstrip("\n") + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -288,11 +322,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     load_before = os.getloadavg()[0]
     figures = []
     for section in SECTIONS:
+        if options.only is not None and module_of(section) not in options.only:
+            continue
         print(f"{section.title}...", flush=True)
         text = section.produce(options)
         print(text, flush=True)
         figures.append((section, text))
-    options.output.write_text(render(load_before, figures, arguments))
+    if options.only is None:
+        options.output.write_text(render(load_before, figures, arguments))
+    else:
+        previous = options.output.read_text()
+        options.output.write_text(replace_sections(previous, load_before, figures, arguments))
     print(f"written: {options.output}")
 
 

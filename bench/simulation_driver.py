@@ -9,7 +9,8 @@ Each simulated day:
   per currency (``POST /bank-statements``), cheques a clerk records (``POST /payments``);
 - 12:00 the day's shipments (invoicing and delivery e-mails follow);
 - 15:00 the day's orders, each placed by its customer's procurement system with a partner key
-  bound to that customer alone (confirmation follows).
+  bound to that customer alone (confirmation follows); the credit manager then approves those
+  credit control held.
 
 Every request goes through ONE method, ``Driver.request``, that behaves like a real partner or
 gateway: on a 5xx answer, or an exception the harness says it injected, it sends the same request
@@ -437,6 +438,21 @@ class Driver:
                 self.books.orders[order.purchase_order] = answer.body["id"]
                 self.books.ordered_by[order.purchase_order] = customer_id
                 self.counts["orders"] += 1
+        self.drain()
+        self.release_held(day)
+
+    def release_held(self, day: DayPlan) -> None:
+        """The credit manager approves the day's orders credit control held (over the limit, or
+        a customer on a dunning credit hold), as the business goes on shipping to them."""
+        for order in day.orders:
+            order_id = self.books.orders.get(order.purchase_order)
+            if order_id is None:
+                continue
+            placed = self.request("GET", f"/orders/{order_id}")
+            if placed.status == 200 and placed.body["status"] == "on_hold":
+                answer = self.request("POST", f"/orders/{order_id}/approve", body={})
+                if self.expect(answer, f"approval of {order.purchase_order}", 200):
+                    self.counts["orders.released_from_hold"] += 1
         self.drain()
 
 
