@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +12,7 @@ from chalice.test import Client
 
 import app as app_module
 from infra.local.pump import LambdaContext
+from shared import clock
 from shared.domain import ledger as ledger_domain
 from shared.domain.imports import ReceivableRow
 from shared.store import credit, imports, table
@@ -176,3 +177,17 @@ def legacy_invoice(
     table.transact([Put.new(item)])
     invoice_id: str = item["invoice_id"]
     return invoice_id
+
+
+def acme_owes_two_legacy_invoices() -> None:
+    """Imported on 2026-11-02 (the clock is left there): ACME's 1000.00 due 2026-10-15 and
+    250.00 due 2026-12-15."""
+    clock.set_clock(lambda: datetime(2026, 11, 2, 9, tzinfo=UTC))
+    legacy_invoice(
+        "cus_acme", "L-1", issued="2026-09-15", due="2026-10-15", original="1000.00",
+        still_open="1000.00",
+    )  # fmt: skip
+    legacy_invoice(
+        "cus_acme", "L-2", issued="2026-11-01", due="2026-12-15", original="250.00",
+        still_open="250.00",
+    )  # fmt: skip

@@ -14,7 +14,7 @@ from tests.functional.accounts import call, new_staff
 from tests.functional.cash import paid_in
 from tests.functional.conftest import ADMIN_KEY, PARTNER_KEY
 from tests.functional.helpers import assert_problem
-from tests.functional.invoicing import legacy_invoice
+from tests.functional.invoicing import acme_owes_two_legacy_invoices
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 
@@ -23,15 +23,7 @@ NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 def books(world):
     """On 2026-12-01: ACME owes 1000.00 due 2026-10-15 (47 days past due: 31-60) and 250.00 due
     2026-12-15 (current); 75.00 came in from an unknown payer and waits to be applied."""
-    clock.set_clock(lambda: datetime(2026, 11, 2, 9, tzinfo=UTC))
-    legacy_invoice(
-        "cus_acme", "L-1", issued="2026-09-15", due="2026-10-15", original="1000.00",
-        still_open="1000.00",
-    )  # fmt: skip
-    legacy_invoice(
-        "cus_acme", "L-2", issued="2026-11-01", due="2026-12-15", original="250.00",
-        still_open="250.00",
-    )  # fmt: skip
+    acme_owes_two_legacy_invoices()
     clock.set_clock(lambda: NOW)
     paid_in(world, "75.00", payer_name="Nobody We Know")
     yield world

@@ -17,7 +17,7 @@ from functions.reporting.reports import aging_report, kpi_report
 from infra.local.pump import LambdaContext
 from shared import clock
 from shared.store import snapshots
-from tests.functional.invoicing import legacy_invoice
+from tests.functional.invoicing import acme_owes_two_legacy_invoices
 
 DAY = date(2026, 11, 30)
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -27,15 +27,7 @@ EVENTS = Path(__file__).resolve().parents[2] / "events"
 def books(world):
     """ACME's two legacy invoices, imported on 2026-11-02: 1000.00 due 2026-10-15 (46 days past
     due on 2026-11-30: 31-60) and 250.00 due 2026-12-15 (current)."""
-    clock.set_clock(lambda: datetime(2026, 11, 2, 9, tzinfo=UTC))
-    legacy_invoice(
-        "cus_acme", "L-1", issued="2026-09-15", due="2026-10-15", original="1000.00",
-        still_open="1000.00",
-    )  # fmt: skip
-    legacy_invoice(
-        "cus_acme", "L-2", issued="2026-11-01", due="2026-12-15", original="250.00",
-        still_open="250.00",
-    )  # fmt: skip
+    acme_owes_two_legacy_invoices()
     clock.set_clock(lambda: datetime.combine(DAY, time(23, 59), UTC))
     yield world
     clock.set_clock(None)
