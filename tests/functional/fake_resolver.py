@@ -9,6 +9,10 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
+from shared.adapters import host_resolution
+
 PUBLIC_ADDRESS = "93.184.215.14"  # a global unicast address; nothing here connects to it
 _NUMERIC = re.compile(r"[0-9a-fx.:]+", re.IGNORECASE)
 
@@ -37,3 +41,12 @@ def _answer(address: str, port: int) -> tuple[Any, ...]:
     if ":" in address:
         return (socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, port, 0, 0))
     return (socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))
+
+
+def install(monkeypatch: pytest.MonkeyPatch, *public_hosts: str) -> FakeResolver:
+    """Resolve webhook hosts with a fake for the test; ``public_hosts`` answer PUBLIC_ADDRESS."""
+    fake = FakeResolver()
+    for host in public_hosts:
+        fake.answer(host, PUBLIC_ADDRESS)
+    monkeypatch.setattr(host_resolution, "getaddrinfo", fake.getaddrinfo)
+    return fake

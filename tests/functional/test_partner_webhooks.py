@@ -26,13 +26,14 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from functions.webhooks.deliver import MAX_RECEIVES
-from shared.adapters import aws, host_resolution
+from shared.adapters import aws
 from shared.config import settings
 from shared.domain import webhooks
 from shared.http import problems
 from shared.http.auth import Principal, Role, key_item
 from shared.store import table
 from shared.store.table import Put
+from tests.functional import fake_resolver
 from tests.functional.conftest import ADMIN_KEY, PARTNER_KEY
 from tests.functional.fake_resolver import PUBLIC_ADDRESS, FakeResolver
 from tests.functional.order_events import detail, envelope, put_on_bus, sqs_batch
@@ -114,11 +115,7 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture(autouse=True)
 def resolver(monkeypatch: pytest.MonkeyPatch) -> FakeResolver:
     """Names under .example resolve to a public address unless a test says otherwise."""
-    fake = FakeResolver()
-    for host in ("hooks.acme.example", "other.example", "evil.example"):
-        fake.answer(host, PUBLIC_ADDRESS)
-    monkeypatch.setattr(host_resolution, "getaddrinfo", fake.getaddrinfo)
-    return fake
+    return fake_resolver.install(monkeypatch, "hooks.acme.example", "other.example", "evil.example")
 
 
 @pytest.fixture
