@@ -1,7 +1,8 @@
 """Partner webhooks: registration over the API, and order events POSTed, signed, to a real server.
 
 The receiver is a real HTTP server on 127.0.0.1 (port 0); events travel the real path: bus ->
-rule -> partner-webhooks queue -> the pump -> deliver_webhooks -> urllib -> the receiver.
+rule -> partner-webhooks queue -> the pump -> deliver_webhooks -> urllib3 -> the receiver. Host
+names resolve through a fake resolver (``resolver``): .example names answer what a test says.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class Received:
 
     @property
     def headers(self) -> dict[str, str]:
-        """Case-insensitive, as HTTP headers are (urllib sends ``Otc-event-id``)."""
+        """Case-insensitive, as HTTP headers are (a client may send ``Otc-event-id``)."""
         return _Headers(self.raw_headers)
 
 
