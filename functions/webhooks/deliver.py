@@ -7,6 +7,10 @@ one delivery item, keyed by the event id: a redelivered message finds it, and on
 ``RetryLaterError`` with an exponential backoff; after the queue's maxReceiveCount the message
 rests in the DLQ, and an admin or the partner can replay the delivery through the API.
 
+Every attempt resolves the URL's host again and POSTs only to an address it vetted (see
+``shared.adapters.webhook_destination``): a host that now resolves inside the network is a
+failed attempt that connected nowhere, with the reason on record.
+
 Deliveries are at least once: two copies of one message processed at the same moment may both
 POST, and a crash after a 2xx but before it is recorded POSTs again. Receivers deduplicate on
 ``OTC-Event-Id`` (README, "Customer e-mails and partner webhooks").

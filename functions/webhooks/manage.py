@@ -39,7 +39,7 @@ def authorize(principal: Principal, partner_id: str) -> None:
 def register(partner_id: str, request: WebhookRequest) -> tuple[Webhook, str]:
     """Create or replace the webhook with a new signing secret; return both (the secret once)."""
     try:
-        url = webhook_destination.vet(request.url).url.url
+        webhook_destination.vet(request.url)  # refused now, not at the first delivery
     except domain.InvalidWebhookUrlError as error:
         raise problems.unprocessable(
             "invalid-webhook-url",
@@ -59,7 +59,7 @@ def register(partner_id: str, request: WebhookRequest) -> tuple[Webhook, str]:
     secret = domain.new_secret()
     webhook = Webhook(
         partner_id=partner_id,
-        url=url,
+        url=request.url,
         events=request.event_types(),
         secret=SecretStr(secret),
         created_at=existing.created_at if existing else now,
