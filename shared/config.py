@@ -31,6 +31,7 @@ class Settings(BaseModel):
     max_body_bytes: int = 256 * 1024
     idempotency_ttl_seconds: int = 96 * 3600  # Stripe retries for 3 days; keep a margin.
     outbox_publish_delay_seconds: int = 120  # the sweeper leaves younger events to the stream
+    webhook_allow_loopback: bool = False  # partner webhooks to 127.0.0.1: the local stack only
 
 
 @cache
@@ -50,6 +51,7 @@ def settings() -> Settings:
         stripe_webhook_secret_parameter=os.environ.get("STRIPE_WEBHOOK_SECRET_PARAMETER", ""),
         webhook_secrets_prefix=os.environ.get("WEBHOOK_SECRETS_PREFIX", ""),
         dashboard_link_secret_parameter=os.environ.get("DASHBOARD_LINK_SECRET_PARAMETER", ""),
+        webhook_allow_loopback=os.environ.get("WEBHOOK_ALLOW_LOOPBACK", "") in {"1", "true"},
     )
 
 

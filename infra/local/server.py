@@ -56,6 +56,7 @@ def local_environment(moto_url: str) -> dict[str, str]:
         "AWS_DEFAULT_REGION": stack.REGION,
         "AWS_REGION": stack.REGION,
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",  # DynamoDB Streams under botocore >= 1.44
+        "WEBHOOK_ALLOW_LOOPBACK": "1",  # the demo's partner webhook may be a local receiver
     }
 
 
