@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from annotated_types import GroupedMetadata
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
 _NONCHARACTERS = "\ufdd0-\ufdef\ufffe\uffff" + "".join(
     f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(1, 17)
@@ -30,6 +30,7 @@ _NONCHARACTERS = "\ufdd0-\ufdef\ufffe\uffff" + "".join(
 # surrogates (only a lone one can reach a str) and the non-characters (U+FFFE and U+FFFF are
 # outside XML 1.0's Char production; the others are "discouraged" by it).
 UNWRITABLE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff{_NONCHARACTERS}]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
 _LINE_BREAKS = re.compile("[\t\n\r\u2028\u2029]")
 _NEWLINES = re.compile("\r\n?")
 
@@ -44,6 +45,13 @@ def scrub(text: str, replacement: str = REPLACEMENT) -> str:
 def _refuse(found: re.Match[str], why: str) -> ValueError:
     char = found.group()
     return ValueError(f"contains U+{ord(char):04X} at position {found.start() + 1}: {why}")
+
+
+def _no_surrogates(value: object) -> object:
+    """Refused before pydantic reads the string (it cannot, and would say only that)."""
+    if isinstance(value, str) and (found := _SURROGATES.search(value)):
+        raise _refuse(found, "a lone surrogate is not a character")
+    return value
 
 
 def _multi_line(value: str) -> str:
@@ -72,6 +80,7 @@ class SingleLine(GroupedMetadata):
     def __iter__(self) -> Iterator[object]:
         yield from _trimmed(self.min_length, self.max_length)
         yield AfterValidator(_single_line)
+        yield BeforeValidator(_no_surrogates)
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,7 @@ class MultiLine(GroupedMetadata):
     def __iter__(self) -> Iterator[object]:
         yield from _trimmed(self.min_length, self.max_length)
         yield AfterValidator(_multi_line)
+        yield BeforeValidator(_no_surrogates)
 
 
 def _trimmed(min_length: int, max_length: int) -> StringConstraints:
