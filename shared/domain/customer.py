@@ -31,7 +31,7 @@ from shared import clock, ids
 from shared.domain.events import DomainEvent
 from shared.domain.money import minor_units, quantize
 from shared.domain.terms import NET_30, PaymentTerms
-from shared.domain.text import SingleLine
+from shared.domain.text import STORED, SingleLine
 
 SOURCE = "otc.accounts"
 
@@ -111,7 +111,7 @@ class Address(BaseModel):
 
     @classmethod
     def from_stored(cls, raw: dict[str, Any]) -> Address:
-        return cls.model_validate(raw, strict=False)
+        return cls.model_validate(raw, strict=False, context=STORED)
 
 
 class CustomerRequest(BaseModel):

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from annotated_types import GroupedMetadata
-from pydantic import AfterValidator, BeforeValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints, ValidationInfo
 
 _NONCHARACTERS = "\ufdd0-\ufdef\ufffe\uffff" + "".join(
     f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(1, 17)
@@ -35,6 +35,10 @@ _LINE_BREAKS = re.compile("[\t\n\r\u2028\u2029]")
 _NEWLINES = re.compile("\r\n?")
 
 REPLACEMENT = "\ufffd"
+
+# The validation context that reads an item back: text stored before these rules existed is
+# taken as it is (the writers scrub it), so one old item cannot make a read fail.
+STORED = {"stored": True}
 
 
 def scrub(text: str, replacement: str = REPLACEMENT) -> str:
@@ -54,17 +58,23 @@ def _no_surrogates(value: object) -> object:
     return value
 
 
-def _multi_line(value: str) -> str:
+def _is_stored(info: ValidationInfo) -> bool:
+    return isinstance(info.context, dict) and info.context.get("stored") is True
+
+
+def _multi_line(value: str, info: ValidationInfo) -> str:
+    if _is_stored(info):
+        return value
     value = _NEWLINES.sub("\n", value)
     if found := UNWRITABLE.search(value):
         raise _refuse(found, "control characters and non-characters are not allowed")
     return value
 
 
-def _single_line(value: str) -> str:
-    if found := _LINE_BREAKS.search(value):
+def _single_line(value: str, info: ValidationInfo) -> str:
+    if not _is_stored(info) and (found := _LINE_BREAKS.search(value)):
         raise _refuse(found, "tabs and line breaks are not allowed in a single-line field")
-    return _multi_line(value)
+    return _multi_line(value, info)
 
 
 @dataclass(frozen=True)

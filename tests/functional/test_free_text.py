@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import defusedxml.ElementTree as SafeET
 import pytest
 from chalice.test import Client
+from lxml import etree
 
 from tests.functional.accounts import PROBLEM, Answer, call, customer_body
 from tests.functional.cash import issued_invoice
@@ -20,6 +22,7 @@ from tests.functional.conftest import ADMIN_KEY, PARTNER_KEY, World, order_body,
 from tests.functional.invoicing import placed
 
 Setup = Callable[[Client, World], dict[str, str]]
+NS = {"cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"}
 
 _ITEM = {"name": "Widget", "unit": "C62", "tax_category": "standard"}
 
@@ -376,3 +379,53 @@ def test_a_single_line_name_refuses_a_tab_or_newline_and_a_multi_line_reason_kee
         if item.get("entity") == "Event" and item["detail_type"] == "OrderCancelled"
     ]
     assert event["data"]["reason"] == "ordered twice\nsee ticket 42"
+
+
+# --- text stored before the rules -----------------------------------------------------------------
+
+
+def test_control_characters_stored_before_the_rules_cannot_break_the_documents(world, client):
+    # Given an account and a confirmed order whose stored text holds a NUL, a BEL and a newline
+    # (as written before free text refused them)
+    from shared.store import customers, orders, table
+
+    acme = customers.get("cus_acme")
+    assert acme is not None and acme.billing_address is not None
+    address = acme.billing_address.model_copy(update={"city": "Ber\x07lin", "line1": "Main\n1"})
+    legacy = acme.model_copy(
+        update={"legal_name": "ACME\x00 Industrial", "billing_address": address}
+    )
+    table.transact([table.Put(customers.to_item(legacy))])
+    order = orders.get(placed(client, world)["id"])
+    assert order is not None
+    table.transact(
+        [table.Put(orders.to_item(order.model_copy(update={"purchase_order": "PO\x00-9"})))]
+    )
+
+    # When the account is read, and the order is shipped and invoiced
+    read = call(client, "GET", "/customers/cus_acme")
+    answer = call(
+        client,
+        "POST",
+        f"/orders/{order.order_id}/shipments",
+        body={
+            "carrier": "DHL",
+            "tracking_number": "JD0002",
+            "lines": [{"line_no": 1, "quantity": 3}, {"line_no": 2, "quantity": 1}],
+        },
+    )
+    assert answer.status == 201, answer.body
+    world.pump.drain()
+
+    # Then the account reads as stored, and the UBL in the bucket is well-formed, text replaced
+    assert read.status == 200 and read.body["legal_name"] == "ACME\x00 Industrial"
+    s3 = world.session.client("s3")
+    bucket = world.outputs["DocumentsBucketName"]
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix="invoices/cus_acme/")
+    [key] = [item["Key"] for item in listed["Contents"] if item["Key"].endswith(".xml")]
+    ubl = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    SafeET.fromstring(ubl)
+    root = etree.fromstring(ubl)
+    texts = root.xpath("//cbc:RegistrationName/text() | //cbc:ID/text()", namespaces=NS)
+    assert "ACME\ufffd Industrial" in texts and "PO\ufffd-9" in texts
+    assert "Ber\ufffdlin" in root.xpath("//cbc:CityName/text()", namespaces=NS)

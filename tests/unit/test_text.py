@@ -19,9 +19,10 @@ from pypdf import PdfReader
 from functions.invoicing.pdf import render_pdf
 from functions.invoicing.ubl import render_ubl
 from shared.domain.aging import AgingReport
+from shared.domain.customer import Address
 from shared.domain.imports import RowError, error_report
 from shared.domain.invoice import TaxCode
-from shared.domain.text import REPLACEMENT, MultiLine, SingleLine, scrub
+from shared.domain.text import REPLACEMENT, STORED, MultiLine, SingleLine, scrub
 from tests.unit import invoice_samples
 from tests.unit.invoice_samples import buyer, domestic_invoice
 
@@ -164,6 +165,20 @@ def test_scrubbing_keeps_tabs_newlines_and_ordinary_text() -> None:
     assert scrub("Zeile 1\n\tЖ 株式会社\r\n") == "Zeile 1\n\tЖ 株式会社\r\n"
     assert scrub("Acme\x00Ltd") == f"Acme{REPLACEMENT}Ltd"
     assert scrub("Acme\x00Ltd", " ") == "Acme Ltd"
+
+
+def test_text_stored_before_the_rules_is_read_back_as_it_is() -> None:
+    # Given an address as stored before control characters were refused
+    stored = {"line1": "Main\x00 1", "city": "Ber\nlin", "postal_code": "10115", "country": "DE"}
+
+    # When it is read back from the table, and when it is sent in a request
+    address = Address.from_stored(stored)
+    with pytest.raises(ValidationError):
+        Address.model_validate(stored)
+
+    # Then the read takes it as it is (the writers scrub it); a request refuses it
+    assert (address.line1, address.city) == ("Main\x00 1", "Ber\nlin")
+    assert _Form.model_validate({"name": "a\x00"}, context=STORED).name == "a\x00"
 
 
 # --- the writers, over text stored before the types refused it ---------------------------------
