@@ -53,7 +53,7 @@ def _refuse(found: re.Match[str], why: str) -> ValueError:
 
 def _no_surrogates(value: object) -> object:
     """Refused before pydantic reads the string (it cannot, and would say only that)."""
-    if isinstance(value, str) and (found := _SURROGATES.search(value)):
+    if isinstance(value, str) and not value.isprintable() and (found := _SURROGATES.search(value)):
         raise _refuse(found, "a lone surrogate is not a character")
     return value
 
@@ -63,7 +63,7 @@ def _is_stored(info: ValidationInfo) -> bool:
 
 
 def _multi_line(value: str, info: ValidationInfo) -> str:
-    if _is_stored(info):
+    if value.isprintable() or _is_stored(info):  # printable: no control, surrogate, non-character
         return value
     value = _NEWLINES.sub("\n", value)
     if found := UNWRITABLE.search(value):
@@ -72,6 +72,8 @@ def _multi_line(value: str, info: ValidationInfo) -> str:
 
 
 def _single_line(value: str, info: ValidationInfo) -> str:
+    if value.isprintable():  # the common case, at C speed: no line break either
+        return value
     if not _is_stored(info) and (found := _LINE_BREAKS.search(value)):
         raise _refuse(found, "tabs and line breaks are not allowed in a single-line field")
     return _multi_line(value, info)
@@ -90,7 +92,7 @@ class SingleLine(GroupedMetadata):
     def __iter__(self) -> Iterator[object]:
         yield from _trimmed(self.min_length, self.max_length)
         yield AfterValidator(_single_line)
-        yield BeforeValidator(_no_surrogates)
+        yield BeforeValidator(_no_surrogates)  # wraps all of the above, so it runs first
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ class MultiLine(GroupedMetadata):
     def __iter__(self) -> Iterator[object]:
         yield from _trimmed(self.min_length, self.max_length)
         yield AfterValidator(_multi_line)
-        yield BeforeValidator(_no_surrogates)
+        yield BeforeValidator(_no_surrogates)  # wraps all of the above, so it runs first
 
 
 def _trimmed(min_length: int, max_length: int) -> StringConstraints:
