@@ -31,6 +31,7 @@ from shared.domain import ledger as ledger_domain
 from shared.domain import numbering
 from shared.domain.events import DomainEvent
 from shared.domain.invoice import CreditError, DocumentKind, Invoice, InvoiceStatus
+from shared.domain.text import MultiLine
 from shared.http import idempotency, problems
 from shared.http.auth import Principal
 from shared.store import credit, invoices, outbox, series
@@ -43,7 +44,7 @@ ATTEMPTS = 2  # the first read, and one more after a concurrent write to the inv
 _INVOICE_INDEX = 2  # in the transaction: counter, credit note, invoice, ...
 
 QuantityString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Reason = Annotated[str, MultiLine(max_length=500)]
 
 
 class CreditLineRequest(BaseModel):

@@ -18,18 +18,19 @@ from shared import clock
 from shared.domain import payment as payment_domain
 from shared.domain.money import UnknownCurrencyError, minor_units
 from shared.domain.payment import Payment
+from shared.domain.text import MultiLine, SingleLine
 from shared.http import idempotency, problems
 from shared.http.auth import Action, Principal
 from shared.observability import logger
 from shared.store import customers, payments
 from shared.store.payments import DuplicatePaymentError
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=140)]
-Account = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
+Text = Annotated[str, SingleLine(max_length=140)]
+Account = Annotated[str, SingleLine(max_length=64, min_length=0)]
 Reference = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9 /._:#-]{0,99}$")
 ]
-Remittance = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+Remittance = Annotated[str, MultiLine(max_length=500, min_length=0)]
 
 
 class ManualPaymentRequest(BaseModel):

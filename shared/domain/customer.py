@@ -31,6 +31,7 @@ from shared import clock, ids
 from shared.domain.events import DomainEvent
 from shared.domain.money import minor_units, quantize
 from shared.domain.terms import NET_30, PaymentTerms
+from shared.domain.text import STORED, SingleLine
 
 SOURCE = "otc.accounts"
 
@@ -46,9 +47,9 @@ COUNTRIES = frozenset(
     TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW""".split()  # noqa: SIM905 (a table reads better than 249 quoted strings)
 )
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-LegalName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+Text = Annotated[str, SingleLine(max_length=120)]
+LegalName = Annotated[str, SingleLine(max_length=200)]
+PostalCode = Annotated[str, SingleLine(max_length=20)]
 TaxId = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ./-]{1,39}$")
 ]
@@ -110,7 +111,7 @@ class Address(BaseModel):
 
     @classmethod
     def from_stored(cls, raw: dict[str, Any]) -> Address:
-        return cls.model_validate(raw, strict=False)
+        return cls.model_validate(raw, strict=False, context=STORED)
 
 
 class CustomerRequest(BaseModel):

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from shared.domain.money import UnknownCurrencyError, minor_units
 from shared.domain.payment import PaymentMethod
+from shared.domain.text import scrub
 
 STRIPE = "stripe"
 EVENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,255}$")  # also an S3 key segment: no slashes
@@ -332,10 +333,10 @@ def from_generic(provider: str, body: GenericWebhook) -> GatewayEvent:
         amount=amount,
         currency=data.currency,
         received_at=created,
-        payer_name=data.payer_name,
+        payer_name=_clean(data.payer_name),
         payer_account=_clean(data.payer_account),
         remittance=_clean(data.remittance),
-        metadata=dict(data.metadata),
+        metadata=_metadata(data.metadata),
         customer_id=data.metadata.get("customer_id"),
     )
     return event.model_copy(update={"action": Action.PAYMENT, "payment": payment})
@@ -405,11 +406,17 @@ def _minor_amount(value: Any, currency: str, field: str) -> Decimal:
 def _metadata(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         return {}
-    return {str(key)[:40]: str(item)[:MAX_TEXT] for key, item in value.items() if item is not None}
+    return {
+        scrub(str(key))[:40]: scrub(str(item))[:MAX_TEXT]
+        for key, item in value.items()
+        if item is not None
+    }
 
 
 def _clean(value: Any) -> str | None:
+    """Free text on one line, controls and non-characters as spaces: a gateway's event is
+    a payment that happened, so its text is cleaned rather than the event refused."""
     if not isinstance(value, str):
         return None
-    text = " ".join(value.split())[:MAX_TEXT]
+    text = " ".join(scrub(value, " ").split())[:MAX_TEXT]
     return text or None

@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from shared.domain.text import SingleLine
+
 ORDER_EVENT_TYPES: tuple[str, ...] = (
     "OrderReceived",
     "OrderConfirmed",
@@ -264,7 +266,7 @@ class WebhookRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    url: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    url: Annotated[str, SingleLine(max_length=MAX_URL_LENGTH)]
     events: EventTypes | None = None
 
     @field_validator("events")
