@@ -18,7 +18,16 @@ from shared.observability import logger, metrics, tracer
 
 Model = TypeVar("Model", bound=BaseModel)
 
-app = Chalice(app_name="otc")
+
+class _Api(Chalice):
+    """Chalice, each route of which answers 503 problem+json when AWS is unavailable."""
+
+    def route(self, path: str, **kwargs: Any) -> Any:
+        register = super().route(path, **kwargs)
+        return lambda view: register(problems.answering_outages(view))
+
+
+app = _Api(app_name="otc")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
 app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler))
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))

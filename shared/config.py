@@ -6,7 +6,7 @@ import os
 from functools import cache
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from shared.domain.seller import Seller
@@ -33,6 +33,21 @@ class Settings(BaseModel):
     outbox_publish_delay_seconds: int = 120  # the sweeper leaves younger events to the stream
 
 
+class AwsClientSettings(BaseModel):
+    """How long an AWS call may take, and how often botocore tries it, in every client.
+
+    API Gateway gives up on a request after 29 s: a call that exhausts its attempts
+    (``max_attempts`` x (connect + read) plus backoff) leaves the request time to answer 503
+    rather than be cut off. Read without the table's settings, so any process can make clients.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    connect_timeout_seconds: float = Field(default=2.0, gt=0)
+    read_timeout_seconds: float = Field(default=5.0, gt=0)
+    max_attempts: int = Field(default=3, ge=1)  # botocore's standard mode: the first try included
+
+
 @cache
 def settings() -> Settings:
     """The settings of this process (tests that change the environment call ``cache_clear``)."""
@@ -51,6 +66,19 @@ def settings() -> Settings:
         webhook_secrets_prefix=os.environ.get("WEBHOOK_SECRETS_PREFIX", ""),
         dashboard_link_secret_parameter=os.environ.get("DASHBOARD_LINK_SECRET_PARAMETER", ""),
     )
+
+
+@cache
+def aws_client_settings() -> AwsClientSettings:
+    """``BOTOCORE_CONNECT_TIMEOUT_SECONDS``, ``BOTOCORE_READ_TIMEOUT_SECONDS``,
+    ``BOTOCORE_MAX_ATTEMPTS``; each unset or empty one keeps its default."""
+    names = {
+        "connect_timeout_seconds": "BOTOCORE_CONNECT_TIMEOUT_SECONDS",
+        "read_timeout_seconds": "BOTOCORE_READ_TIMEOUT_SECONDS",
+        "max_attempts": "BOTOCORE_MAX_ATTEMPTS",
+    }
+    given = {field: os.environ[name] for field, name in names.items() if os.environ.get(name)}
+    return AwsClientSettings.model_validate(given)
 
 
 @cache
