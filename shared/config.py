@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,6 +29,8 @@ class Settings(BaseModel):
     webhook_secrets_prefix: str = ""  # SSM path of generic providers' secrets: <prefix>/<provider>
     dashboard_link_secret_parameter: str = ""  # SSM SecureString signing dashboard links
     max_body_bytes: int = 256 * 1024
+    # A posted bank statement larger than this is imported by a worker (202); 0: every one.
+    statement_sync_max_bytes: int = 256 * 1024
     idempotency_ttl_seconds: int = 96 * 3600  # Stripe retries for 3 days; keep a margin.
     outbox_publish_delay_seconds: int = 120  # the sweeper leaves younger events to the stream
 
@@ -65,7 +67,13 @@ def settings() -> Settings:
         stripe_webhook_secret_parameter=os.environ.get("STRIPE_WEBHOOK_SECRET_PARAMETER", ""),
         webhook_secrets_prefix=os.environ.get("WEBHOOK_SECRETS_PREFIX", ""),
         dashboard_link_secret_parameter=os.environ.get("DASHBOARD_LINK_SECRET_PARAMETER", ""),
+        **_given({"statement_sync_max_bytes": "STATEMENT_SYNC_MAX_BYTES"}),
     )
+
+
+def _given(names: dict[str, str]) -> dict[str, Any]:
+    """The fields whose environment variable is set and not empty (the others keep defaults)."""
+    return {field: os.environ[name] for field, name in names.items() if os.environ.get(name)}
 
 
 @cache
@@ -77,8 +85,7 @@ def aws_client_settings() -> AwsClientSettings:
         "read_timeout_seconds": "BOTOCORE_READ_TIMEOUT_SECONDS",
         "max_attempts": "BOTOCORE_MAX_ATTEMPTS",
     }
-    given = {field: os.environ[name] for field, name in names.items() if os.environ.get(name)}
-    return AwsClientSettings.model_validate(given)
+    return AwsClientSettings.model_validate(_given(names))
 
 
 @cache
