@@ -69,6 +69,26 @@ def test_the_presigning_client_shares_the_configuration(fresh_clients):
     assert config.retries == shared_config.retries
 
 
+def test_powertools_calls_aws_through_the_shared_clients(fresh_clients):
+    from shared.adapters import secrets
+    from shared.config import settings
+    from shared.http import idempotency
+
+    # Given a deployment's settings
+    for name in ("TABLE_NAME", "IDEMPOTENCY_TABLE_NAME", "EVENT_BUS_NAME"):
+        fresh_clients.setenv(name, name.lower())
+    settings.cache_clear()
+    idempotency._persistence.cache_clear()
+
+    # Then the idempotency store and the parameters provider use the configured clients
+    try:
+        assert idempotency._persistence().client is aws.client("dynamodb")
+        assert secrets._secrets(aws.client("ssm")).provider.client is aws.client("ssm")
+    finally:
+        settings.cache_clear()
+        idempotency._persistence.cache_clear()
+
+
 def test_a_bad_setting_is_refused(fresh_clients):
     # Given a setting that is no positive number
     fresh_clients.setenv("BOTOCORE_READ_TIMEOUT_SECONDS", "0")
