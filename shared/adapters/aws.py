@@ -29,8 +29,8 @@ from botocore.exceptions import (
 from shared.config import aws_client_settings
 
 # Error codes AWS answers when it is overloaded, throttling or failing inside: the same request
-# may succeed later. (DynamoDB's TransactionInProgressException is not one: it says a transaction
-# with the same token is still running, an answer about that request.)
+# may succeed later. DynamoDB's TransactionInProgressException says a transaction with the same
+# client token is still running: once it ends, the same call again answers its outcome.
 RETRYABLE_CODES = frozenset(
     {
         "ProvisionedThroughputExceededException",
@@ -47,6 +47,7 @@ RETRYABLE_CODES = frozenset(
         "InternalFailure",
         "ServiceUnavailable",
         "ServiceUnavailableException",
+        "TransactionInProgressException",
     }
 )
 # A transaction DynamoDB cancelled for being throttled, or for meeting another one in flight.

@@ -173,7 +173,7 @@ def answering_outages(view: Callable[..., Any]) -> Callable[..., Any]:
 
             if not aws.unavailable(error):
                 raise
-            logger.warning("AWS unavailable; answered 503", exc_info=True)
+            logger.warning("AWS unavailable; answered 503", extra={"error": repr(error)[:1000]})
             raise service_unavailable() from error
 
     return answering

@@ -107,7 +107,7 @@ def test_a_bad_setting_is_refused(fresh_clients):
         ("SlowDown", True),
         ("InternalServerError", True),
         ("ServiceUnavailable", True),
-        ("TransactionInProgressException", False),  # a same-token transaction is still running
+        ("TransactionInProgressException", True),  # a same-token transaction is still running
         ("ConditionalCheckFailedException", False),
         ("AccessDeniedException", False),
         ("ValidationException", False),
