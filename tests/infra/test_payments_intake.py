@@ -134,3 +134,17 @@ def test_a_large_posted_statement_reaches_the_importer_by_the_inbox(template: Te
     assert importer["Timeout"] == 300
     assert queue["VisibilityTimeout"] >= 6 * importer["Timeout"]
     assert queue["RedrivePolicy"]["maxReceiveCount"] == MAX_RECEIVES
+
+
+def test_the_api_gives_up_when_api_gateway_does(template: Template) -> None:
+    from shared.config import AwsClientSettings
+
+    # Given the API's function and the clients' defaults
+    api = template["Resources"]["APIHandler"]["Properties"]
+    clients = AwsClientSettings()
+
+    # Then it stops with API Gateway (29 s; a Powertools in-progress record then expires with
+    # it), and one AWS call that exhausts its tries leaves it time to answer 503
+    assert api["Timeout"] == 29
+    per_try = clients.connect_timeout_seconds + clients.read_timeout_seconds
+    assert clients.max_attempts * per_try < api["Timeout"]
