@@ -43,8 +43,9 @@ from shared.store.payments import DuplicatePaymentError
 INBOX = "inbox/camt053/"
 ERRORS = INBOX + "errors/"
 ARCHIVE = "statements/"
-# Through the API the import runs while the caller waits (API Gateway gives up after 29 s): a
-# couple of thousand entries at most. Larger files go to the inbox, imported by a worker.
+# Through the API a file of up to STATEMENT_SYNC_MAX_BYTES is imported while the caller waits
+# (API Gateway gives up after 29 s); a larger one, up to this, is stored for the worker
+# (queue_statement.py). Larger files still are dropped in the inbox.
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 MAX_FILE_BYTES = 10 * 1024 * 1024  # dropped in the inbox
 MAX_RECEIVES = 5  # the bank-statements queue's maxReceiveCount (infra/resources.yaml)
@@ -188,8 +189,8 @@ def import_dropped(
         return None
     digest = hashlib.sha256(stored.content).hexdigest()
     upload = StatementUpload(stored.content, parsed, StatementFingerprint(sha256=digest))
+    by = stored.metadata.get("uploaded-by") or "inbox"
     try:
-        by = stored.metadata.get("uploaded-by") or "inbox"
         return import_statement(upload, by=by, time_left=time_left)
     except Exception as error:
         if last_attempt:
