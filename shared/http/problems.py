@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from chalice.app import ChaliceUnhandledError
@@ -135,6 +137,46 @@ def request_in_progress() -> Problem:
         "a request with this Idempotency-Key is still being processed; retry shortly",
         headers={"Retry-After": "1"},
     )
+
+
+RETRY_AFTER_SECONDS = 2
+
+
+def service_unavailable() -> Problem:
+    """503: AWS was slow, throttled or unreachable; nothing half-done stays, the retry finishes."""
+    return Problem(
+        503,
+        "service-unavailable",
+        "Service unavailable",
+        "a service this request needs is busy or unreachable; retry the same request (with the "
+        "same Idempotency-Key) shortly",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def answering_outages(view: Callable[..., Any]) -> Callable[..., Any]:
+    """``view``, answering ``service_unavailable`` when AWS is slow, throttled or unreachable.
+
+    The one place an AWS outage becomes an answer. Chalice renders any exception but its own as
+    a bare 500 before middleware sees it, so the mapping wraps each view.
+    """
+
+    @functools.wraps(view)
+    def answering(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except Problem:
+            raise
+        except Exception as error:
+            from shared.adapters import aws
+            from shared.observability import logger
+
+            if not aws.unavailable(error):
+                raise
+            logger.warning("AWS unavailable; answered 503", extra={"error": repr(error)[:1000]})
+            raise service_unavailable() from error
+
+    return answering
 
 
 def from_framework(status: int, body: Any) -> Problem:
