@@ -16,6 +16,7 @@ import pytest
 from chalice.test import Client
 from lxml import etree
 
+from tests.functional import fake_resolver
 from tests.functional.accounts import PROBLEM, Answer, call, customer_body
 from tests.functional.cash import issued_invoice
 from tests.functional.conftest import ADMIN_KEY, PARTNER_KEY, World, order_body, post_order
@@ -294,8 +295,9 @@ def _objects(world: World) -> list[str]:
 
 @pytest.mark.parametrize("text_field", FIELDS, ids=[f.id for f in FIELDS])
 def test_hostile_text_in_any_field_is_refused_at_its_pointer_and_writes_nothing(
-    world, client, text_field
+    world, client, text_field, monkeypatch
 ):
+    fake_resolver.install(monkeypatch, "hooks.example.com")  # webhook URLs resolve, publicly
     # Given the resource the request is about, and what is stored so far
     path = text_field.path.format(**text_field.setup(client, world))
     written, objects = world.written(), _objects(world)
