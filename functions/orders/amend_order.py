@@ -78,7 +78,7 @@ def amend_order(order_id: str, request: AmendmentRequest, principal: Principal) 
             stock=stock_writes(allocation.delta),
         )
 
-    with refused_as_conflicts():
+    with refused_as_conflicts(order.order_id):
         try:
             return commit(lambda: amendment(enforce_limit=True)).after
         except CreditLimitExceededError:

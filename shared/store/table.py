@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -261,11 +262,25 @@ def delete_many(keys: Iterable[tuple[str, str]]) -> None:
             pending = answer.get("UnprocessedItems") or {}
 
 
+def request_token(items: Sequence[Mapping[str, Any]]) -> str:
+    """The ClientRequestToken of a transaction: a digest of exactly what it writes.
+
+    The SDK re-sends a transaction after a timeout (its standard retry mode), and DynamoDB may
+    have applied the first send: without a token the re-send meets its own writes and fails its
+    conditions. With the same token (and the same items) DynamoDB answers the re-send as the
+    success it was, for ten minutes. The items carry their event ids and timestamps, so two
+    different state changes never share a token.
+    """
+    canonical = json.dumps(items, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:36]
+
+
 def transact(writes: Sequence[Write]) -> None:
     """Write all or nothing; a failed condition raises ``TransactionConflictError``."""
+    items = [write.to_request(table_name()) for write in writes]
     try:
         aws.client("dynamodb").transact_write_items(
-            TransactItems=[write.to_request(table_name()) for write in writes]
+            TransactItems=items, ClientRequestToken=request_token(items)
         )
     except ClientError as error:
         if error.response["Error"]["Code"] != "TransactionCanceledException":
