@@ -266,10 +266,11 @@ def request_token(items: Sequence[Mapping[str, Any]]) -> str:
     """The ClientRequestToken of a transaction: a digest of exactly what it writes.
 
     The SDK re-sends a transaction after a timeout (its standard retry mode), and DynamoDB may
-    have applied the first send: without a token the re-send meets its own writes and fails its
-    conditions. With the same token (and the same items) DynamoDB answers the re-send as the
-    success it was, for ten minutes. The items carry their event ids and timestamps, so two
-    different state changes never share a token.
+    have applied the first send: with the same token and the same items DynamoDB answers the
+    re-send as the success it was (for ten minutes) instead of judging its conditions against
+    its own writes. botocore would fill in a random token per call; one derived from the writes
+    also makes any other re-send of the very same writes land once. The items carry their event
+    ids and timestamps, so two different state changes never share a token.
     """
     canonical = json.dumps(items, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:36]
