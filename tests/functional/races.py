@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from infra.local.server import one_dynamodb_request_at_a_time
+from shared.adapters import aws
 from shared.http import problems
 from shared.http.auth import Principal, authenticate
 from tests.functional.conftest import ADMIN_KEY
@@ -23,7 +25,14 @@ def principal(key: str = ADMIN_KEY) -> Principal:
 
 
 def race(*calls: Callable[[], Any]) -> list[Outcome]:
-    """Start every call at the same moment, each on its own thread; their outcomes in order."""
+    """Start every call at the same moment, each on its own thread; their outcomes in order.
+
+    In-process moto is not atomic per request as DynamoDB is (a query iterating a partition
+    while a transaction adds to it fails with "dictionary changed size during iteration"):
+    requests are served one at a time, as the local stack serves them; requests of different
+    calls still interleave, so every condition is judged on what the others wrote meanwhile.
+    """
+    aws.client("dynamodb")  # created before the threads: client creation is not thread-safe
     start = threading.Barrier(len(calls))
     outcomes: list[Outcome | None] = [None] * len(calls)
 
@@ -37,10 +46,11 @@ def race(*calls: Callable[[], Any]) -> list[Outcome]:
             outcomes[index] = Outcome(500, repr(error))
 
     threads = [threading.Thread(target=run, args=pair) for pair in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with one_dynamodb_request_at_a_time():
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     return [outcome for outcome in outcomes if outcome is not None]
 
 
