@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -262,18 +262,17 @@ def delete_many(keys: Iterable[tuple[str, str]]) -> None:
             pending = answer.get("UnprocessedItems") or {}
 
 
-def request_token(items: Sequence[Mapping[str, Any]]) -> str:
-    """The ClientRequestToken of a transaction: a digest of exactly what it writes.
+def request_token() -> str:
+    """The ClientRequestToken of one transaction: new for each call, the same on its re-sends.
 
-    The SDK re-sends a transaction after a timeout (its standard retry mode), and DynamoDB may
-    have applied the first send: with the same token and the same items DynamoDB answers the
-    re-send as the success it was (for ten minutes) instead of judging its conditions against
-    its own writes. botocore would fill in a random token per call; one derived from the writes
-    also makes any other re-send of the very same writes land once. The items carry their event
-    ids and timestamps, so two different state changes never share a token.
+    The SDK re-sends a transaction after a timeout (its standard retry mode) with the same
+    token, and DynamoDB may have applied the first send: it then answers the re-send as the
+    success it was (for ten minutes) instead of judging its conditions against its own writes.
+    The token is per call, neither a digest of the writes (two callers making the very same
+    move, e.g. reserving one unit each, must both be judged) nor the request's id (a request
+    that loses a race plans again and writes another transaction).
     """
-    canonical = json.dumps(items, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:36]
+    return str(uuid.uuid4())
 
 
 def transact(writes: Sequence[Write]) -> None:
@@ -281,7 +280,7 @@ def transact(writes: Sequence[Write]) -> None:
     items = [write.to_request(table_name()) for write in writes]
     try:
         aws.client("dynamodb").transact_write_items(
-            TransactItems=items, ClientRequestToken=request_token(items)
+            TransactItems=items, ClientRequestToken=request_token()
         )
     except ClientError as error:
         if error.response["Error"]["Code"] != "TransactionCanceledException":

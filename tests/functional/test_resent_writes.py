@@ -134,3 +134,18 @@ def test_a_resent_claim_of_an_e_mail_holds_it_so_the_e_mail_goes_out(world: Worl
     assert held is not None
     [marker] = _entities(world, "Notification")
     assert marker["claim_token"] == held.token and marker["status"] == "sending"
+
+
+def test_two_identical_moves_are_two_moves_not_a_resend(world: World):
+    from shared.store import stock, table
+
+    # Given WIDGET-1's level
+    before = stock.get_level("WIDGET-1")
+
+    # When two callers each reserve one unit with the very same transaction
+    table.transact([stock.reserve("WIDGET-1", 1)])
+    table.transact([stock.reserve("WIDGET-1", 1)])
+
+    # Then both were applied: only a re-send of one call is answered as its first send
+    after = stock.get_level("WIDGET-1")
+    assert (after.available, after.reserved) == (before.available - 2, before.reserved + 2)
