@@ -179,3 +179,28 @@ def placed_on_hold(client, world: World) -> dict[str, Any]:
     order: dict[str, Any] = call(client, "GET", f"/orders/{json.loads(response.body)['id']}").body
     assert order["status"] == "on_hold", order
     return order
+
+
+def test_the_losers_answer_is_problem_json_naming_the_current_version(world: World, client):
+    # Given an order that was cancelled, and an amendment read before that
+    order = placed(client, world)
+    cancelled = call(client, "POST", f"/orders/{order['id']}/cancel", body={"reason": "dup"})
+    assert cancelled.status == 200
+    before = world.written()
+
+    # When the cancel is sent again (another key) and the stale amendment arrives
+    again = call(client, "POST", f"/orders/{order['id']}/cancel", body={"reason": "dup"})
+    amendment = call(
+        client,
+        "PATCH",
+        f"/orders/{order['id']}",
+        body={"version": order["version"], "lines": [{"sku": "WIDGET-1", "quantity": 1}]},
+    )
+
+    # Then both answer 409 problem+json with the version the order is at, and write nothing
+    for answer, kind in ((again, "invalid-order-state"), (amendment, "version-mismatch")):
+        assert answer.status == 409, answer.body
+        assert answer.headers["Content-Type"] == "application/problem+json"
+        assert answer.body["type"].endswith("/" + kind)
+        assert answer.body["current_version"] == cancelled.body["version"]
+    assert world.written() == before
