@@ -7,8 +7,13 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
+
 from shared import clock
+from shared.adapters import aws
 from shared.config import settings
+from shared.store import notifications, stock, table
 from tests.functional.accounts import call
 from tests.functional.cash import issued_invoice
 from tests.functional.conftest import ADMIN_KEY, World, order_body, post_order
@@ -119,8 +124,6 @@ def test_a_resent_shipment_answers_the_order_after_the_shipment(world: World, cl
 
 
 def test_a_resent_claim_of_an_e_mail_holds_it_so_the_e_mail_goes_out(world: World):
-    from shared.store import notifications
-
     # Given the SDK's first send of an e-mail's claim times out after it was written
     def is_claim(body: dict[str, Any]) -> bool:
         return body.get("Item", {}).get("entity") == {"S": "Notification"}
@@ -137,8 +140,6 @@ def test_a_resent_claim_of_an_e_mail_holds_it_so_the_e_mail_goes_out(world: Worl
 
 
 def test_two_identical_moves_are_two_moves_not_a_resend(world: World):
-    from shared.store import stock, table
-
     # Given WIDGET-1's level
     before = stock.get_level("WIDGET-1")
 
@@ -149,3 +150,21 @@ def test_two_identical_moves_are_two_moves_not_a_resend(world: World):
     # Then both were applied: only a re-send of one call is answered as its first send
     after = stock.get_level("WIDGET-1")
     assert (after.available, after.reserved) == (before.available - 2, before.reserved + 2)
+
+
+def test_the_local_stack_answers_a_token_as_dynamodb_documents_it(world: World):
+    # Given a transaction written with a token
+    dynamodb = aws.client("dynamodb")
+    reserve = [stock.reserve("WIDGET-1", 1).to_request(table.table_name())]
+    release = [stock.release("WIDGET-1", 1).to_request(table.table_name())]
+    before = stock.get_level("WIDGET-1")
+    dynamodb.transact_write_items(TransactItems=reserve, ClientRequestToken="tok-1")
+
+    # When the same request is sent again with it, and another request with it
+    dynamodb.transact_write_items(TransactItems=reserve, ClientRequestToken="tok-1")
+    with pytest.raises(ClientError) as mismatch:
+        dynamodb.transact_write_items(TransactItems=release, ClientRequestToken="tok-1")
+
+    # Then the repeat succeeded without writing again, and the other request was refused
+    assert stock.get_level("WIDGET-1").reserved == before.reserved + 1
+    assert mismatch.value.response["Error"]["Code"] == "IdempotentParameterMismatchException"
