@@ -10,6 +10,7 @@ from functions.catalog.set_stock import set_stock
 from functions.collections.promises import PromiseRequest, record_promise
 from functions.invoicing.credit_notes import CreditNoteRequest, issue_credit_note
 from functions.payments.allocate_manually import AllocationRequest, allocate_manually
+from functions.payments.unapply import ReversalRequest, unapply_allocation
 from shared import clock
 from shared.domain.stock import SetOnHandRequest
 from shared.store import dunning, stock
@@ -130,3 +131,37 @@ def test_two_allocations_of_one_payment_apply_it_once(
     paid = invoice_now(invoice.invoice_id)
     assert (paid.status.value, paid.amount_due) == ("paid", Decimal(0))
     assert exposure(CUSTOMER).open_receivables == receivables - invoice.total
+
+
+def test_two_reversals_of_one_allocation_take_it_back_once(
+    world: World, client, serializable_transactions
+):
+    # Given an invoice paid by an allocation
+    invoice = issued_invoice(client, world)
+    payment = paid_in(world, str(invoice.total), **PAYER)
+    admin = principal()
+    request = AllocationRequest.model_validate(
+        {
+            "customer_id": CUSTOMER,
+            "allocations": [{"invoice_id": invoice.invoice_id, "amount": str(invoice.total)}],
+        }
+    )
+    allocate_manually(payment.payment_id, request, admin)
+    [allocation] = payment_now(payment.payment_id).allocations
+    receivables = exposure(CUSTOMER).open_receivables
+    reversal = ReversalRequest.model_validate({"reason": "wrong invoice"})
+
+    # When two clerks take it back at once
+    outcomes = race(
+        *[lambda: unapply_allocation(payment.payment_id, allocation.allocation_id, reversal, admin)]
+        * 2
+    )
+
+    # Then one takes it back, the other answers 409, and the invoice is owed once more, once
+    assert statuses(outcomes) == [200, 409], outcomes
+    [refusal] = conflicts(outcomes)
+    assert refusal["type"].endswith("/already-reversed"), refusal
+    assert payment_now(payment.payment_id).applied == 0
+    assert invoice_now(invoice.invoice_id).amount_due == invoice.total
+    assert exposure(CUSTOMER).open_receivables == receivables + invoice.total
+    assert _events(world, "PaymentUnapplied") == 1
