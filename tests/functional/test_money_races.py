@@ -69,6 +69,7 @@ def test_two_credit_notes_that_together_exceed_the_invoice_credit_it_once(
     assert statuses(outcomes) == [200, 409], outcomes
     [refusal] = conflicts(outcomes)
     assert refusal["type"].endswith("/fully-credited"), refusal
+    assert refusal["current_version"] == invoice_now(invoice.invoice_id).version
     [note] = [outcome.body for outcome in outcomes if outcome.status == 200]
     assert note.total == invoice.total
     assert invoice_now(invoice.invoice_id).status.value == "credited"
@@ -125,8 +126,11 @@ def test_two_allocations_of_one_payment_apply_it_once(
         lambda: allocate_manually(payment.payment_id, request, admin),
     )
 
-    # Then one applies it, the other answers 409, and the money moved once
+    # Then one applies it, the other answers 409 with the payment's version, and the money
+    # moved once
     assert statuses(outcomes) == [200, 409], outcomes
+    [refusal] = conflicts(outcomes)
+    assert refusal["current_version"] == payment_now(payment.payment_id).version
     assert payment_now(payment.payment_id).applied == invoice.total
     paid = invoice_now(invoice.invoice_id)
     assert (paid.status.value, paid.amount_due) == ("paid", Decimal(0))
@@ -161,6 +165,7 @@ def test_two_reversals_of_one_allocation_take_it_back_once(
     assert statuses(outcomes) == [200, 409], outcomes
     [refusal] = conflicts(outcomes)
     assert refusal["type"].endswith("/already-reversed"), refusal
+    assert refusal["current_version"] == payment_now(payment.payment_id).version
     assert payment_now(payment.payment_id).applied == 0
     assert invoice_now(invoice.invoice_id).amount_due == invoice.total
     assert exposure(CUSTOMER).open_receivables == receivables + invoice.total
