@@ -109,6 +109,7 @@ def _issue(invoice_id: str, request: CreditNoteRequest, principal: Principal) ->
                 raise problems.conflict(
                     "concurrent-modification",
                     "the invoice changed meanwhile; read it again and retry",
+                    current_version=_creditable(invoice_id, principal).version,
                 ) from None
     raise AssertionError("unreachable")
 
@@ -124,7 +125,11 @@ def _creditable(invoice_id: str, principal: Principal) -> Invoice:
             "not-creditable", f"{invoice.number} is a credit note; only invoices are credited"
         )
     if invoice.status is InvoiceStatus.CREDITED:
-        raise problems.conflict("fully-credited", f"invoice {invoice.number} is fully credited")
+        raise problems.conflict(
+            "fully-credited",
+            f"invoice {invoice.number} is fully credited",
+            current_version=invoice.version,
+        )
     return invoice
 
 

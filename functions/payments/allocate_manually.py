@@ -135,10 +135,14 @@ def _require_allocatable(payment: Payment) -> None:
     payment_id = payment.payment_id
     if payment.status is PaymentStatus.REFUNDED or payment.disputed:
         state = "refunded" if payment.status is PaymentStatus.REFUNDED else "disputed"
-        raise problems.conflict("not-allocatable", f"payment {payment_id} is {state}")
+        raise problems.conflict(
+            "not-allocatable", f"payment {payment_id} is {state}", current_version=payment.version
+        )
     if payment.unapplied <= 0:
         raise problems.conflict(
-            "not-allocatable", f"payment {payment_id} has nothing left to apply"
+            "not-allocatable",
+            f"payment {payment_id} has nothing left to apply",
+            current_version=payment.version,
         )
 
 

@@ -51,7 +51,9 @@ def unapply_allocation(
             raise problems.not_found(f"allocation {allocation_id} of payment {payment_id}")
         if not allocation.active:
             raise problems.conflict(
-                "already-reversed", f"allocation {allocation_id} was taken back before"
+                "already-reversed",
+                f"allocation {allocation_id} was taken back before",
+                current_version=payment.version,
             )
         move = CashMove(payment, clock.now())
         reversed_allocation = move.take_back(allocation_id)

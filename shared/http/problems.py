@@ -29,6 +29,7 @@ class Problem(ChaliceUnhandledError):
         *,
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -37,6 +38,7 @@ class Problem(ChaliceUnhandledError):
         self.detail = detail
         self.errors = errors
         self.headers = headers or {}
+        self.extensions = extensions or {}  # RFC 9457 extension members (e.g. current_version)
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -49,7 +51,7 @@ class Problem(ChaliceUnhandledError):
             body["instance"] = instance
         if self.errors is not None:
             body["errors"] = self.errors
-        return body
+        return {**self.extensions, **body}
 
 
 def invalid_body(error: ValidationError) -> Problem:
@@ -97,9 +99,13 @@ def invalid_query(errors: list[dict[str, Any]]) -> Problem:
     return Problem(400, "invalid-query", "Invalid query", "see errors", errors=errors)
 
 
-def conflict(kind: str, detail: str) -> Problem:
-    """409: the resource is not in a state that allows the request (e.g. already shipped)."""
-    return Problem(409, kind, "Conflict", detail)
+def conflict(kind: str, detail: str, *, current_version: int | None = None) -> Problem:
+    """409: the resource is not in a state that allows the request (e.g. already shipped).
+
+    ``current_version``: the version the resource is at now, for a client that lost a race to
+    read again (or retry with) instead of guessing."""
+    extensions = {} if current_version is None else {"current_version": current_version}
+    return Problem(409, kind, "Conflict", detail, extensions=extensions)
 
 
 def unprocessable(kind: str, detail: str, errors: list[dict[str, Any]] | None = None) -> Problem:
