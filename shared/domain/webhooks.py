@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from shared.domain.omittable import Omittable
+
 ORDER_EVENT_TYPES: tuple[str, ...] = (
     "OrderReceived",
     "OrderConfirmed",
@@ -197,7 +199,7 @@ class WebhookRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     url: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-    events: EventTypes | None = None
+    events: Omittable[EventTypes] = None  # every order event when left out
 
     @field_validator("events")
     @classmethod
