@@ -17,7 +17,7 @@ T = TypeVar("T")
 
 def _not_null(value: Any) -> Any:
     if value is None:
-        raise ValueError("leave the field out instead of sending null")
+        raise ValueError("may not be null (leave the field out instead)")
     return value
 
 

@@ -281,6 +281,52 @@ def test_a_webhook_subscription_takes_null_nowhere(
     assert world.written() == []
 
 
+NULLS = [
+    (
+        "POST",
+        "/payments",
+        {
+            "amount": "100.00",
+            "currency": "EUR",
+            "method": "wire",
+            "received_on": "2026-12-01",
+            "payer_name": "ACME Retail GmbH",
+            "reference": "WIRE-1",
+            "remittance": None,
+        },
+        "#/remittance",
+    ),
+    (
+        "POST",
+        "/payments/pay_x/allocations",
+        {"customer_id": None, "allocations": [{"invoice_id": "inv_x", "amount": "1.00"}]},
+        "#/customer_id",
+    ),
+    (
+        "POST",
+        "/payments/pay_x/allocations",
+        {"allocations": [{"invoice_id": "inv_x", "amount": "1.00", "discount": None}]},
+        "#/allocations/0/discount",
+    ),
+    ("POST", "/invoices/inv_x/credit-notes", {"reason": "damaged", "lines": None}, "#/lines"),
+    ("PATCH", "/customers/cus_acme", {"version": 1, "legal_name": None}, "#/legal_name"),
+]
+
+
+def test_null_is_refused_where_the_schema_does_not_allow_it(world: World, client):
+    # When staff send null for fields the schema has no null for (they may be left out)
+    answers = [
+        (pointer, _send(client, method, path, body, content_type="application/json", key=ADMIN_KEY))
+        for method, path, body, pointer in NULLS
+    ]
+
+    # Then each is refused naming the field, and nothing was written
+    for pointer, answer in answers:
+        problem = assert_problem(answer, 422, "validation-error")
+        assert pointer in {error["pointer"] for error in problem["errors"]}, problem
+    assert world.written() == []
+
+
 def test_a_webhook_subscription_left_without_events_takes_them_all(world: World, client):
     # When a partner registers its webhook naming no events
     answer = _send(
