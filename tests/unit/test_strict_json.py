@@ -68,7 +68,7 @@ def test_nesting_up_to_the_limit_and_paired_surrogates_are_read():
         ("application/json", True),
         ("application/json; charset=utf-8", True),
         ("Application/JSON; Charset=UTF-8", True),
-        ("application/problem+json", True),
+        ("application/problem+json", False),
         (None, False),
         ("", False),
         ("text/plain", False),
