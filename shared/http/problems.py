@@ -175,8 +175,7 @@ def from_framework(status: int, body: Any) -> Problem:
     message = body.get("Message", "") if isinstance(body, dict) else ""
     code = body.get("Code", "") if isinstance(body, dict) else ""
     if status == 415:
-        return Problem(415, "unsupported-media-type", "Unsupported media type", message)
-    kind = {415: "unsupported-media-type", 405: "method-not-allowed", 404: "not-found"}.get(
-        status, "bad-request"
-    )
+        detail = message or "send the body as application/json"
+        return Problem(415, "unsupported-media-type", "Unsupported media type", detail)
+    kind = {405: "method-not-allowed", 404: "not-found"}.get(status, "bad-request")
     return Problem(status, kind, code or "Request rejected", message or "the request was rejected")
