@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 MAX_DEPTH = 32  # DynamoDB nests no deeper, and no document of ours comes close
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # \uD800 to \uDFFF: paired or not
 
 
 class StrictJsonError(ValueError):
@@ -42,7 +42,10 @@ def loads(raw: bytes) -> Any:
         raise
     except ValueError as error:
         raise StrictJsonError(f"the body is not JSON: {error}") from None
-    _check_values(document)
+    if not _nests_within(document, MAX_DEPTH):
+        raise StrictJsonError(f"the body nests deeper than {MAX_DEPTH} levels")
+    if _SURROGATE_ESCAPE.search(text) and not _encodable(document):
+        raise StrictJsonError("the body escapes a lone UTF-16 surrogate")
     return document
 
 
@@ -66,18 +69,26 @@ def _finite_float(text: str) -> float:
     return number
 
 
-def _check_values(document: Any) -> None:
-    """Refuse nesting deeper than ``MAX_DEPTH`` and unpaired surrogates, without recursion."""
-    pending = [(document, 1)]
-    while pending:
-        value, level = pending.pop()
-        if isinstance(value, dict | list) and level > MAX_DEPTH:
-            raise StrictJsonError(f"the body nests deeper than {MAX_DEPTH} levels")
-        if isinstance(value, dict):
-            if any(_SURROGATE.search(key) for key in value):
-                raise StrictJsonError("a key escapes a lone UTF-16 surrogate")
-            pending.extend((child, level + 1) for child in value.values())
-        elif isinstance(value, list):
-            pending.extend((child, level + 1) for child in value)
-        elif isinstance(value, str) and _SURROGATE.search(value):
-            raise StrictJsonError("a string escapes a lone UTF-16 surrogate")
+def _nests_within(document: Any, limit: int) -> bool:
+    """Whether arrays and objects nest at most ``limit`` deep, level by level (no recursion)."""
+    level = [document] if isinstance(document, dict | list) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return False
+        children: list[Any] = []
+        for container in level:
+            values = container.values() if isinstance(container, dict) else container
+            children += [value for value in values if isinstance(value, dict | list)]
+        level = children
+    return True
+
+
+def _encodable(document: Any) -> bool:
+    """Whether every key and string encodes as UTF-8 (a lone surrogate does not)."""
+    try:
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
