@@ -108,7 +108,8 @@ def _principal() -> Any:
 def _body(model: type[Model]) -> Model:
     from shared.http import body
 
-    return body.parse(_request().raw_body, model)
+    request = _request()
+    return body.parse(request.raw_body, model, content_type=request.headers.get("Content-Type"))
 
 
 def _query(model: type[Model]) -> Model:
@@ -121,7 +122,7 @@ def _query(model: type[Model]) -> Model:
         raise problems.invalid_query(
             [
                 {
-                    "parameter": ".".join(str(p) for p in item["loc"]) or "query",
+                    "parameter": ".".join(str(p) for p in item["loc"]),
                     "detail": item["msg"],
                 }
                 for item in error.errors(include_url=False, include_input=False)
@@ -836,12 +837,11 @@ def post_allocation_reversal(payment_id: str, allocation_id: str) -> Response:
 @app.route("/collection-runs", methods=["POST"])
 def post_collection_run() -> Response:
     from functions.collections.run import RunRequest, request_run
-    from shared.http import body
     from shared.http.auth import Action
 
     principal = _principal()
     principal.require(Action.RUN_COLLECTIONS)
-    request = body.parse(_request().raw_body or b"{}", RunRequest)
+    request = _body(RunRequest) if _request().raw_body else RunRequest()
     answer = request_run(request)
     return _json(answer, 200 if request.dry_run else 202)
 

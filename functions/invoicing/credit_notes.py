@@ -31,6 +31,7 @@ from shared.domain import ledger as ledger_domain
 from shared.domain import numbering
 from shared.domain.events import DomainEvent
 from shared.domain.invoice import CreditError, DocumentKind, Invoice, InvoiceStatus
+from shared.domain.omittable import Omittable
 from shared.domain.text import MultiLine
 from shared.http import idempotency, problems
 from shared.http.auth import Principal
@@ -67,7 +68,9 @@ class CreditNoteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     reason: Reason
-    lines: list[CreditLineRequest] | None = Field(default=None, min_length=1, max_length=MAX_LINES)
+    lines: Omittable[list[CreditLineRequest]] = Field(
+        default=None, min_length=1, max_length=MAX_LINES
+    )
 
     @field_validator("lines")
     @classmethod

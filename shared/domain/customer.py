@@ -30,6 +30,7 @@ from pydantic import (
 from shared import clock, ids
 from shared.domain.events import DomainEvent
 from shared.domain.money import minor_units, quantize
+from shared.domain.omittable import Omittable
 from shared.domain.terms import NET_30, PaymentTerms
 from shared.domain.text import STORED, SingleLine
 
@@ -153,32 +154,16 @@ class CustomerPatch(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     version: int = Field(ge=1)
-    legal_name: LegalName | None = None
-    billing_email: EmailStr | None = None
+    legal_name: Omittable[LegalName] = None
+    billing_email: Omittable[EmailStr] = None
     contact_email: EmailStr | None = None
     tax_id: TaxId | None = None
-    billing_address: Address | None = None
-    payment_terms: PaymentTerms | None = None
-    credit_limit: DecimalString | None = None
-    dunning_policy: PolicyName | None = None
-    invoicing: InvoicingMode | None = None
-    status: StatusName | None = None
-
-    @field_validator(
-        "legal_name",
-        "billing_email",
-        "billing_address",
-        "payment_terms",
-        "credit_limit",
-        "dunning_policy",
-        "invoicing",
-        "status",
-    )
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may not be null (leave the field out to keep it)")
-        return value
+    billing_address: Omittable[Address] = None
+    payment_terms: Omittable[PaymentTerms] = None
+    credit_limit: Omittable[DecimalString] = None
+    dunning_policy: Omittable[PolicyName] = None
+    invoicing: Omittable[InvoicingMode] = None
+    status: Omittable[StatusName] = None
 
     def requested(self) -> dict[str, Any]:
         """The fields the caller sent (null included), without the version."""

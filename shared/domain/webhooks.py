@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from shared.domain.omittable import Omittable
 from shared.domain.text import SingleLine
 
 ORDER_EVENT_TYPES: tuple[str, ...] = (
@@ -267,7 +268,7 @@ class WebhookRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     url: Annotated[str, SingleLine(max_length=MAX_URL_LENGTH)]
-    events: EventTypes | None = None
+    events: Omittable[EventTypes] = None  # every order event when left out
 
     @field_validator("events")
     @classmethod

@@ -57,10 +57,7 @@ class Problem(ChaliceUnhandledError):
 def invalid_body(error: ValidationError) -> Problem:
     """422 with one entry per failing field, as a JSON pointer into the request body."""
     errors = [
-        {
-            "pointer": "#/" + "/".join(str(part) for part in item["loc"]),
-            "detail": item["msg"],
-        }
+        {"pointer": pointer(*item["loc"]), "detail": item["msg"]}
         for item in error.errors(include_url=False, include_input=False)
     ]
     return Problem(
@@ -72,8 +69,23 @@ def invalid_body(error: ValidationError) -> Problem:
     )
 
 
+def pointer(*path: str | int) -> str:
+    """The JSON pointer (RFC 6901, as a URI fragment) to ``path``: ``pointer("lines", 0)``."""
+    return "#" + "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
+
+
 def malformed_json(reason: str) -> Problem:
     return Problem(400, "malformed-json", "Body is not JSON", reason)
+
+
+def unsupported_media_type(content_type: str | None) -> Problem:
+    sent = f"Content-Type {content_type!r}" if content_type else "no Content-Type"
+    return Problem(
+        415,
+        "unsupported-media-type",
+        "Unsupported media type",
+        f"the body is sent with {sent}; send it as application/json",
+    )
 
 
 def too_large(limit: int) -> Problem:
@@ -95,8 +107,27 @@ def forbidden(detail: str) -> Problem:
 
 
 def invalid_query(errors: list[dict[str, Any]]) -> Problem:
-    """400 for bad query parameters; ``errors`` hold {"parameter", "detail"}."""
-    return Problem(400, "invalid-query", "Invalid query", "see errors", errors=errors)
+    """400 for bad URL parameters; ``errors`` hold {"parameter", "detail"} (and "in": "path"
+    for a path parameter).
+
+    Each leaves as a body problem's do, {"pointer", "detail"}, pointing at ``#/query/<name>``
+    or ``#/path/<name>`` (at ``#/query`` for the parameters together: no "parameter").
+    """
+    return Problem(
+        400,
+        "invalid-query",
+        "Invalid query",
+        "see errors",
+        errors=[
+            {
+                "pointer": pointer(
+                    error.get("in", "query"), *filter(None, [error.get("parameter")])
+                ),
+                "detail": error["detail"],
+            }
+            for error in errors
+        ],
+    )
 
 
 def conflict(kind: str, detail: str, *, current_version: int | None = None) -> Problem:
@@ -191,7 +222,8 @@ def from_framework(status: int, body: Any) -> Problem:
         return Problem(500, "internal-error", "Internal error", "an unexpected error occurred")
     message = body.get("Message", "") if isinstance(body, dict) else ""
     code = body.get("Code", "") if isinstance(body, dict) else ""
-    kind = {415: "unsupported-media-type", 405: "method-not-allowed", 404: "not-found"}.get(
-        status, "bad-request"
-    )
+    if status == 415:
+        detail = message or "send the body as application/json"
+        return Problem(415, "unsupported-media-type", "Unsupported media type", detail)
+    kind = {405: "method-not-allowed", 404: "not-found"}.get(status, "bad-request")
     return Problem(status, kind, code or "Request rejected", message or "the request was rejected")
