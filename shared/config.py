@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -50,6 +51,18 @@ def settings() -> Settings:
         stripe_webhook_secret_parameter=os.environ.get("STRIPE_WEBHOOK_SECRET_PARAMETER", ""),
         webhook_secrets_prefix=os.environ.get("WEBHOOK_SECRETS_PREFIX", ""),
         dashboard_link_secret_parameter=os.environ.get("DASHBOARD_LINK_SECRET_PARAMETER", ""),
+    )
+
+
+DEFAULT_BUSINESS_WINDOW = (date(2000, 1, 1), date(2099, 12, 31))
+
+
+def business_window() -> tuple[date, date]:
+    """The first and last day a business date may name (``BUSINESS_DATES_FROM``/``_TO``)."""
+    first, last = DEFAULT_BUSINESS_WINDOW
+    return (
+        date.fromisoformat(os.environ.get("BUSINESS_DATES_FROM") or first.isoformat()),
+        date.fromisoformat(os.environ.get("BUSINESS_DATES_TO") or last.isoformat()),
     )
 
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
 
 from shared import clock, ids
 from shared.domain import dunning as dunning_domain
+from shared.domain.dates import BusinessDate
 from shared.domain.events import DomainEvent
 from shared.domain.invoice import DocumentKind, Invoice, InvoiceStatus
 from shared.domain.money import quantize
@@ -38,15 +39,8 @@ class PromiseRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    promised_on: date
+    promised_on: BusinessDate
     amount: AmountString
-
-    @field_validator("promised_on", mode="before")
-    @classmethod
-    def _iso_date(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            raise ValueError("an ISO date (YYYY-MM-DD) is required")
-        return value
 
     @field_validator("amount", mode="before")
     @classmethod

@@ -29,6 +29,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from shared.domain import dates
 from shared.domain.money import UnknownCurrencyError, minor_units
 from shared.domain.payment import PaymentMethod
 
@@ -316,7 +317,7 @@ class GenericWebhook(BaseModel):
 
 
 def from_generic(provider: str, body: GenericWebhook) -> GatewayEvent:
-    created = datetime.fromtimestamp(body.created, UTC)
+    created = _moment(body.created, "created")
     data = body.data
     event = GatewayEvent(provider=provider, event_id=body.id, type=body.type, created=created)
     amount = Decimal(data.amount)
@@ -379,7 +380,16 @@ def _timestamp(value: Any, field: str, *, default: datetime | None = None) -> da
         return default
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise GatewayEventError(f"{field} is not a unix timestamp")
-    return datetime.fromtimestamp(value, UTC)
+    return _moment(value, field)
+
+
+def _moment(seconds: int, field: str) -> datetime:
+    """A unix timestamp as a UTC moment inside the business window."""
+    try:
+        return dates.check_moment(datetime.fromtimestamp(seconds, UTC))
+    except (OverflowError, OSError, ValueError) as error:  # beyond year 9999, or out of window
+        reason = error if isinstance(error, dates.OutOfWindowError) else "is out of range"
+        raise GatewayEventError(f"{field} {reason}") from None
 
 
 def _currency(value: Any) -> str:

@@ -17,7 +17,7 @@ from shared import clock
 from shared.domain.customer import Address, Customer, CustomerStatus
 from shared.domain.events import DomainEvent
 from shared.domain.terms import NET_30, PaymentTerms
-from shared.store import credit, outbox, table
+from shared.store import credit, outbox, readable, table
 from shared.store.credit import CreditExposure
 from shared.store.table import Item, Put, Write
 
@@ -105,7 +105,7 @@ def get_with_exposure(customer_id: str) -> tuple[Customer, CreditExposure | None
 
 def get_many(customer_ids: Iterable[str]) -> list[Customer]:
     """The accounts that exist among ``customer_ids`` (consistent; missing ones are left out)."""
-    return [from_item(item) for item in table.get_many(customer_key(cid) for cid in customer_ids)]
+    return readable.each(table.get_many(customer_key(cid) for cid in customer_ids), from_item)
 
 
 def opening_writes(customer: Customer) -> list[Write]:
@@ -144,7 +144,7 @@ def list_page(*, limit: int, cursor: str | None = None) -> tuple[list[Customer],
     if cursor:
         _require_listing_cursor(cursor)
     page = table.query_page(LISTING, index="gsi2", sk_from=BY_NAME, limit=limit, cursor=cursor)
-    return [from_item(item) for item in page.items], page.cursor
+    return readable.each(page.items, from_item), page.cursor
 
 
 def _require_listing_cursor(cursor: str) -> None:
