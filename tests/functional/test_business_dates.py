@@ -3,12 +3,23 @@ refused with a problem naming the field, and nothing is written."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from tests.functional.accounts import call
 from tests.functional.conftest import World
+from tests.functional.helpers import assert_problem, snapshot
+from tests.functional.payment_intake import (
+    generic_event,
+    objects,
+    payment_intent,
+    post_generic,
+    post_stripe,
+    stripe_event,
+)
+from tests.functional.test_bank_statements import SAMPLE, post_statement
 from tests.functional.test_manual_payments import cheque
 
 NOT_BUSINESS_DATES = [
@@ -122,3 +133,51 @@ def test_the_audit_trail_bounds_are_dates_or_moments_inside_the_window(
     errors = _assert_refused(answer, 400, "invalid-query")
     assert all("from" in str(error.get("pointer", error.get("parameter"))) for error in errors)
     assert world.written() == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (b"<BookgDt><Dt>2026-11-20</Dt></BookgDt>", b"<BookgDt><Dt>0044-07-08</Dt></BookgDt>"),
+        (b"<ValDt><Dt>2026-11-21</Dt></ValDt>", b"<ValDt><Dt>2100-01-01</Dt></ValDt>"),
+        (b"<ValDt><Dt>2026-11-21</Dt></ValDt>", b"<ValDt><DtTm>1999-12-31T23:00:00</DtTm></ValDt>"),
+    ],
+)
+def test_a_bank_statement_with_a_date_outside_the_window_is_refused_whole(
+    client, world: World, old: bytes, new: bytes
+):
+    # Given
+    content = SAMPLE.replace(old, new, 1)
+    assert content != SAMPLE
+    before = snapshot(world)
+
+    # When
+    response = post_statement(client, content)
+
+    # Then
+    problem = assert_problem(response, 422, "invalid-statement")
+    assert "from 2000-01-01 to 2099-12-31" in problem["detail"]
+    assert snapshot(world) == before and objects(world, "statements/") == {}
+
+
+@pytest.mark.parametrize("created", [0, 946684799, 4102444800, 10**12])
+def test_a_gateway_event_dated_outside_the_window_is_refused_and_leaves_nothing(
+    client, world: World, created: int
+):
+    # Given
+    generic = json.loads(generic_event())
+    stripe = json.loads(stripe_event("payment_intent.succeeded", payment_intent()))
+    before = snapshot(world)
+
+    # When
+    by_generic = post_generic(
+        client, "demo-pay", json.dumps({**generic, "created": created}).encode()
+    )
+    by_stripe = post_stripe(client, json.dumps({**stripe, "created": created}).encode())
+
+    # Then
+    for response in (by_generic, by_stripe):
+        assert response.status_code in (400, 422), response.body
+        assert response.headers["Content-Type"] == "application/problem+json"
+        assert json.loads(response.body)["status"] == response.status_code
+    assert snapshot(world) == before and objects(world, "webhooks/") == {}
