@@ -45,3 +45,8 @@ def parse(text: object) -> datetime:
         return datetime.fromisoformat(text)
     except ValueError:  # the shape is right, the calendar is not (2026-02-30, 25:00)
         raise TimestampError("not a valid calendar timestamp") from None
+
+
+def parse_optional(text: object) -> datetime | None:
+    """``parse`` of a stored timestamp that may be absent (None)."""
+    return None if text is None else parse(text)

@@ -66,7 +66,7 @@ def from_item(item: Item) -> Customer:
     """The account (items written before accounts had terms, limits or an invoicing setting read
     with defaults)."""
     address, terms = item.get("billing_address"), item.get("payment_terms")
-    created_at = item.get("created_at") or clock.now()
+    created_at = clock.parse(item["created_at"]) if item.get("created_at") else clock.now()
     return Customer(
         customer_id=item["customer_id"],
         legal_name=item["legal_name"],
@@ -82,7 +82,7 @@ def from_item(item: Item) -> Customer:
         status=CustomerStatus(item.get("status", CustomerStatus.ACTIVE.value)),
         version=int(item.get("version", 1)),
         created_at=created_at,
-        updated_at=item.get("updated_at") or created_at,
+        updated_at=clock.parse(item["updated_at"]) if item.get("updated_at") else created_at,
     )
 
 
