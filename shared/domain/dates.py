@@ -61,7 +61,7 @@ def _written_as_moment(value: object) -> object:
     """A moment is ISO 8601 text or a ``datetime``; numbers (epoch seconds) are refused."""
     if isinstance(value, datetime) or (isinstance(value, str) and _DAY.match(value)):
         return value
-    raise ValueError("a date-time is written YYYY-MM-DDTHH:MM:SS with a UTC offset")
+    raise ValueError("a date-time is written YYYY-MM-DDTHH:MM:SS (UTC unless an offset is given)")
 
 
 BusinessDate = Annotated[date, BeforeValidator(_written_as_day), AfterValidator(check_day)]
