@@ -179,7 +179,8 @@ def list_orders() -> Response:
     principal = _principal()
     principal.require(Action.READ)
     found = list_orders(_query(OrderQuery), principal)
-    return _json({"orders": [o.to_wire() for o in found.orders], "next_cursor": found.next_cursor})
+    orders = [o.to_wire() for o in found.orders]
+    return _json({"orders": orders, "next_cursor": found.next_cursor, "skipped": found.skipped})
 
 
 @app.route("/orders/{order_id}", methods=["GET"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +89,18 @@ def aws_client_settings() -> AwsClientSettings:
         "max_attempts": "BOTOCORE_MAX_ATTEMPTS",
     }
     return AwsClientSettings.model_validate(_given(names))
+
+
+DEFAULT_BUSINESS_WINDOW = (date(2000, 1, 1), date(2099, 12, 31))
+
+
+def business_window() -> tuple[date, date]:
+    """The first and last day a business date may name (``BUSINESS_DATES_FROM``/``_TO``)."""
+    first, last = DEFAULT_BUSINESS_WINDOW
+    return (
+        date.fromisoformat(os.environ.get("BUSINESS_DATES_FROM") or first.isoformat()),
+        date.fromisoformat(os.environ.get("BUSINESS_DATES_TO") or last.isoformat()),
+    )
 
 
 @cache

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from functions.accounts.paging import invalid_cursor
 from shared import clock
 from shared.domain import audit
+from shared.domain.dates import BusinessDate, BusinessMoment
 from shared.store import outbox
 from shared.store.table import InvalidCursorError, Item
 
@@ -34,8 +35,8 @@ class AuditQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     entity: Entity
-    since: date | datetime | None = Field(default=None, alias="from")
-    until: date | datetime | None = Field(default=None, alias="to")
+    since: BusinessDate | BusinessMoment | None = Field(default=None, alias="from")
+    until: BusinessDate | BusinessMoment | None = Field(default=None, alias="to")
     limit: int = Field(default=50, ge=1, le=200)
     cursor: Cursor | None = None
 

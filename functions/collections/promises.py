@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from shared import clock, ids
 from shared.domain import dunning as dunning_domain
+from shared.domain.dates import BusinessDate
 from shared.domain.events import DomainEvent
 from shared.domain.invoice import DocumentKind, Invoice, InvoiceStatus
 from shared.domain.money import quantize
@@ -38,7 +39,7 @@ class PromiseRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    promised_on: date  # an ISO date string: bodies are validated strictly, as JSON
+    promised_on: BusinessDate  # an ISO date string: bodies are validated strictly, as JSON
     amount: AmountString
 
 

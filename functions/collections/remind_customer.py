@@ -50,7 +50,7 @@ from shared.domain.dunning import (
 from shared.domain.events import DomainEvent
 from shared.domain.payment import Allocation
 from shared.observability import logger, metrics
-from shared.store import customers, invoices, outbox, payments, table
+from shared.store import customers, invoices, outbox, payments, readable, table
 from shared.store import dunning as store
 from shared.store import ledger as ledger_store
 from shared.store import notifications as markers
@@ -150,7 +150,7 @@ def read_situation(customer_id: str, invoice_ids: list[str]) -> Situation | None
     items = table.get_many(invoices.invoice_key(invoice_id) for invoice_id in invoice_ids)
     due = {
         invoice.invoice_id: invoice
-        for invoice in map(store.due_invoice, items)
+        for invoice in readable.each(items, store.due_invoice)
         if invoice is not None and invoice.customer_id == customer_id
     }
     due = _with_allocations(customer_id, due)
@@ -184,7 +184,7 @@ def _payments_newest_first(customer_id: str) -> Iterator[Any]:
     cursor: str | None = None
     while True:
         page = payments.list_for_customer(customer_id, limit=PAYMENTS_PAGE, cursor=cursor)
-        yield from (payments.from_item(item) for item in page.items)
+        yield from readable.each(page.items, payments.from_item)
         if not (cursor := page.cursor):
             return
 

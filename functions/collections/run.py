@@ -17,16 +17,18 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from functions.collections.remind_customer import ReminderMessage, collection_day, preview
 from shared import clock
 from shared.adapters import work_queue
 from shared.config import settings
+from shared.domain.dates import BusinessDate
 from shared.domain.dunning import MAX_LEAD_DAYS
 from shared.domain.omittable import Omittable
 from shared.observability import logger
 from shared.store import dunning as store
+from shared.store import readable
 
 
 class RunRequest(BaseModel):
@@ -34,7 +36,7 @@ class RunRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    as_of: Omittable[date] = Field(default=None, le=date.max - timedelta(days=MAX_LEAD_DAYS))
+    as_of: Omittable[BusinessDate] = None
     dry_run: bool = False
 
 
@@ -49,6 +51,11 @@ def request_run(request: RunRequest) -> dict[str, Any]:
 
 
 def start_run(as_of: date, *, dry_run: bool = False) -> dict[str, Any]:
+    with readable.skipping() as skipped:  # an index item that does not read is named, not fatal
+        return _start_run(as_of, dry_run=dry_run) | {"skipped": readable.wire(skipped)}
+
+
+def _start_run(as_of: date, *, dry_run: bool) -> dict[str, Any]:
     due = store.due_through(as_of + timedelta(days=MAX_LEAD_DAYS))
     run_id = f"run_{as_of:%Y%m%d}_{uuid.uuid4().hex[:12]}"
     answer: dict[str, Any] = {

@@ -12,23 +12,23 @@ are counted to the statement's end.
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared import clock
 from shared.adapters import documents
 from shared.config import seller as configured_seller
 from shared.domain import statement as statement_domain
 from shared.domain.customer import Customer
+from shared.domain.dates import BusinessDate
 from shared.domain.statement import OpenInvoice, Statement
 from shared.http import problems
 from shared.http.auth import Principal
-from shared.store import customers, invoices
+from shared.store import customers, invoices, readable
 from shared.store import ledger as ledger_store
 from shared.store.table import Item
 
@@ -38,7 +38,6 @@ DEFAULT_DAYS = 90
 MAX_YEARS = 3
 MAX_ID_LENGTH = 64
 PDF_CONTENT_TYPE = "application/pdf"
-_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _OPEN = frozenset(status.value for status in invoices.OPEN_STATUSES)
 
 
@@ -52,16 +51,9 @@ class StatementQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    start: date | None = Field(default=None, alias="from")
-    end: date | None = Field(default=None, alias="to")
+    start: BusinessDate | None = Field(default=None, alias="from")
+    end: BusinessDate | None = Field(default=None, alias="to")
     format: StatementFormat = StatementFormat.JSON
-
-    @field_validator("start", "end", mode="before")
-    @classmethod
-    def _iso_day(cls, value: Any) -> Any:
-        if isinstance(value, str) and not _ISO_DAY.match(value):
-            raise ValueError("a date is written YYYY-MM-DD")
-        return value
 
     def period(self, today: date) -> tuple[date, date]:
         """(from, to): ``to`` defaults to ``today``, ``from`` to 90 days before ``to``."""
@@ -99,12 +91,12 @@ def read_statement(customer_id: str, query: StatementQuery, principal: Principal
         raise problems.not_found(f"customer {customer_id}")
     start, end = query.period(clock.now().date())
     try:
-        statement = statement_for(customer_id, start, end)
+        with readable.skipping() as skipped:  # a record that does not read is named, not fatal
+            statement = statement_for(customer_id, start, end)
     except UnknownCustomerError:
         raise problems.not_found(f"customer {customer_id}") from None
-    if query.format is StatementFormat.JSON:
-        return statement.to_wire()
-    return pdf_link(statement)
+    answer = statement.to_wire() if query.format is StatementFormat.JSON else pdf_link(statement)
+    return answer | {"skipped": readable.wire(skipped)}
 
 
 def pdf_link(statement: Statement) -> dict[str, Any]:
@@ -131,7 +123,7 @@ def file_name(statement: Statement) -> str:
 
 
 def _statement(customer: Customer, start: date, end: date) -> Statement:
-    items = _documents_until(customer.customer_id, end)
+    listed = readable.each(_documents_until(customer.customer_id, end), _document)
     seller = configured_seller()
     return statement_domain.build(
         customer_id=customer.customer_id,
@@ -140,10 +132,8 @@ def _statement(customer: Customer, start: date, end: date) -> Statement:
         start=start,
         end=end,
         entries=ledger_store.entries_for(customer.customer_id),
-        open_invoices=[
-            found for found in (_open_invoice(item) for item in items) if found is not None
-        ],
-        numbers={item["invoice_id"]: _number(item) for item in items},
+        open_invoices=[found for _, _, found in listed if found is not None],
+        numbers={invoice_id: number for invoice_id, number, _ in listed},
         customer_address=_address_lines(customer),
         seller=seller.party,
         payment=seller.payment,
@@ -161,6 +151,11 @@ def _documents_until(customer_id: str, end: date) -> list[Item]:
         found += page.items
         if not (cursor := page.cursor):
             return found
+
+
+def _document(item: Item) -> tuple[str, str, OpenInvoice | None]:
+    """(invoice id, number, the invoice as open on the statement or None) of a document."""
+    return item["invoice_id"], _number(item), _open_invoice(item)
 
 
 def _number(item: Item) -> str:

@@ -24,13 +24,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from functions.collections.promises import today
 from shared.domain import dunning as dunning_domain
+from shared.domain.dates import BusinessDate
 from shared.domain.dunning import DueInvoice
 from shared.domain.invoice import InvoiceStatus
 from shared.domain.money import Money
 from shared.domain.principal import Role
 from shared.http import problems
 from shared.http.auth import Action, Principal
-from shared.store import customers, dunning, invoices, open_invoices, table
+from shared.store import customers, dunning, invoices, open_invoices, readable, table
 from shared.store.table import Item
 
 MAX_LIMIT = 200
@@ -41,7 +42,7 @@ class WorklistQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    as_of: date | None = None  # default: today
+    as_of: BusinessDate | None = None  # default: today
     limit: int = Field(default=50, ge=1, le=MAX_LIMIT)
 
 
@@ -69,6 +70,11 @@ def authorize(principal: Principal) -> None:
 def worklist(query: WorklistQuery, principal: Principal) -> dict[str, Any]:
     """``{"as_of", "customers": [...], "customers_total", "truncated"}``, most urgent first."""
     authorize(principal)
+    with readable.skipping() as skipped:  # a record that does not read is named, not fatal
+        return {**_worklist(query), "skipped": readable.wire(skipped)}
+
+
+def _worklist(query: WorklistQuery) -> dict[str, Any]:
     as_of = query.as_of or today()
     overdue = overdue_invoices(as_of)
     states = dunning.states([inv.invoice_id for inv in overdue]) if overdue else {}
@@ -96,7 +102,8 @@ def worklist(query: WorklistQuery, principal: Principal) -> dict[str, Any]:
 def overdue_invoices(as_of: date) -> list[DueInvoice]:
     """Every invoice with something due that fell due before ``as_of``, as last written."""
     items = table.get_many(open_invoices.due_before(as_of))
-    found = [inv for inv in map(_overdue, items) if inv is not None and inv.due_on < as_of]
+    read = readable.each(items, _overdue)
+    found = [inv for inv in read if inv is not None and inv.due_on < as_of]
     return sorted(found, key=lambda inv: (inv.due_on, inv.number))
 
 

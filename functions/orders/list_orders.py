@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from shared.domain.dates import BusinessDate
 from shared.domain.order import Order, OrderStatus
 from shared.http import problems
 from shared.http.auth import Principal, Role
-from shared.store import orders
+from shared.store import orders, readable
 from shared.store.table import InvalidCursorError
 
 
@@ -21,8 +21,8 @@ class OrderQuery(BaseModel):
 
     customer_id: Annotated[str, StringConstraints(min_length=1, max_length=120)] | None = None
     status: OrderStatus | None = None
-    created_from: date | None = Field(default=None, alias="from")
-    created_to: date | None = Field(default=None, alias="to")
+    created_from: BusinessDate | None = Field(default=None, alias="from")
+    created_to: BusinessDate | None = Field(default=None, alias="to")
     limit: int = Field(default=25, ge=1, le=100)
     cursor: Annotated[str, StringConstraints(max_length=1024)] | None = None
 
@@ -36,6 +36,7 @@ class OrderQuery(BaseModel):
 class OrderList(BaseModel):
     orders: list[Order]
     next_cursor: str | None
+    skipped: list[dict[str, str]] = []  # stored orders that did not read (readable.Skipped)
 
 
 def list_orders(query: OrderQuery, principal: Principal) -> OrderList:
@@ -61,10 +62,11 @@ def list_orders(query: OrderQuery, principal: Principal) -> OrderList:
         raise problems.invalid_query(
             [{"parameter": "cursor", "detail": "not a cursor this API gave"}]
         ) from None
-    found = [orders.from_item(item) for item in page.items]
+    with readable.skipping() as skipped:  # an order that does not read is named, not fatal
+        found = readable.each(page.items, orders.from_item)
     if query.status is not None:
         found = [order for order in found if order.status is query.status]
-    return OrderList(orders=found, next_cursor=page.cursor)
+    return OrderList(orders=found, next_cursor=page.cursor, skipped=readable.wire(skipped))
 
 
 def _only_customer(principal: Principal) -> str | None:

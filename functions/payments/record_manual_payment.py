@@ -8,7 +8,7 @@ a replay of the same Idempotency-Key, which answers the first response.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
 from shared import clock
 from shared.domain import payment as payment_domain
+from shared.domain.dates import BusinessDate
 from shared.domain.money import UnknownCurrencyError, minor_units
 from shared.domain.omittable import Omittable
 from shared.domain.payment import Payment
@@ -42,7 +43,7 @@ class ManualPaymentRequest(BaseModel):
     amount: Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,4})?$")]
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
     method: Literal["cheque", "wire"]
-    received_on: date
+    received_on: BusinessDate
     payer_name: Text
     payer_account: Omittable[Account] = None
     reference: Reference  # the cheque number or wire reference: the payment's external id

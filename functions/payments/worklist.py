@@ -18,7 +18,7 @@ from shared.domain.payment import Payment, PaymentStatus
 from shared.domain.principal import Role
 from shared.http import problems
 from shared.http.auth import Action, Principal
-from shared.store import decisions, payments, table
+from shared.store import decisions, payments, readable, table
 from shared.store.table import InvalidCursorError
 
 
@@ -47,11 +47,14 @@ def list_payments(query: WorklistQuery, principal: Principal) -> dict[str, Any]:
         page = payments.list_by_status(query.status, limit=query.limit, cursor=query.cursor)
     except InvalidCursorError:
         raise invalid_cursor() from None
-    found = [payments.from_item(item) for item in page.items if item.get("entity") == "Payment"]
+    listed = [item for item in page.items if item.get("entity") == "Payment"]
+    with readable.skipping() as skipped:  # a payment that does not read is named, not fatal
+        found = readable.each(listed, payments.from_item)
     matched = decisions.get_many(payment.payment_id for payment in found) if found else {}
     return {
         "payments": [view(payment, matched.get(payment.payment_id)) for payment in found],
         "next_cursor": page.cursor,
+        "skipped": readable.wire(skipped),
     }
 
 

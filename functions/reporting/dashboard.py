@@ -36,8 +36,10 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from shared import clock
 from shared.domain import signed_links
+from shared.domain.dates import BusinessDate
 from shared.domain.payment import PaymentStatus
 from shared.http import problems
+from shared.store import readable
 
 PATH = "/dashboard"
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "dashboard.html"
@@ -68,6 +70,7 @@ class Dashboard:
     payments_to_apply: int
     payments_to_apply_capped: bool
     collections_customers: int
+    skipped: tuple[dict[str, str], ...] = ()  # stored records that did not read (readable.wire)
 
 
 # --- access ------------------------------------------------------------------------------------
@@ -105,7 +108,7 @@ class DashboardQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     token: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
-    as_of: date | None = None  # default: today (UTC)
+    as_of: BusinessDate | None = None  # default: today (UTC)
 
 
 def check_token(token: str, now: datetime | None = None) -> None:
@@ -144,14 +147,19 @@ def gather(as_of: date) -> Dashboard:
     from functions.collections.worklist import overdue_invoices
     from functions.reporting.reports import aging_report, dso_trend
 
-    waiting, capped = _payments_to_apply()
+    with readable.skipping() as skipped:  # a record that does not read is named, not fatal
+        waiting, capped = _payments_to_apply()
+        aged = aging_report(as_of).to_wire()
+        trend = dso_trend(as_of, TREND_MONTHS)
+        overdue = {invoice.customer_id for invoice in overdue_invoices(as_of)}
     return Dashboard(
         as_of=as_of,
-        aging=aging_report(as_of).to_wire(),
-        trend=dso_trend(as_of, TREND_MONTHS),
+        aging=aged,
+        trend=trend,
         payments_to_apply=waiting,
         payments_to_apply_capped=capped,
-        collections_customers=len({invoice.customer_id for invoice in overdue_invoices(as_of)}),
+        collections_customers=len(overdue),
+        skipped=tuple(readable.wire(skipped)),
     )
 
 
@@ -191,6 +199,7 @@ def render(dashboard: Dashboard) -> str:
         aging=_aging(dashboard.aging),
         trend=_trend(dashboard.trend),
         overdue=_overdue(dashboard.aging),
+        skipped=_skipped(dashboard.skipped),
     )
 
 
@@ -428,4 +437,22 @@ def _overdue(aging: dict[str, Any]) -> str:
         '<table><thead><tr><th scope="col">Customer</th><th scope="col">Currency</th>'
         '<th scope="col" class="num">Past due</th><th scope="col">Oldest bucket</th>'
         f'<th scope="col" class="num">Open</th></tr></thead><tbody>{body}</tbody></table>'
+    )
+
+
+def _skipped(skipped: tuple[dict[str, str], ...]) -> str:
+    """The records left out of the figures because they did not read (nothing when none)."""
+    if not skipped:
+        return ""
+    rows = "".join(
+        f"<tr><td>{_e(record['pk'])}</td><td>{_e(record['sk'])}</td>"
+        f"<td>{_e(record['reason'])}</td></tr>"
+        for record in skipped
+    )
+    return (
+        '<section id="skipped" aria-labelledby="skipped-title">'
+        '<h2 id="skipped-title">Records left out</h2>'
+        "<p>These stored records could not be read; the figures above leave them out.</p>"
+        '<table><thead><tr><th scope="col">Partition</th><th scope="col">Sort key</th>'
+        f'<th scope="col">Reason</th></tr></thead><tbody>{rows}</tbody></table></section>'
     )

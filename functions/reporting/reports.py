@@ -28,10 +28,11 @@ from shared.domain import aging, kpis, reporting
 from shared.domain import invoice as invoice_domain
 from shared.domain.aging import AgingReport
 from shared.domain.customer import Customer
+from shared.domain.dates import BusinessDate
 from shared.domain.invoice import InvoiceStatus
 from shared.domain.kpis import KpiReport
 from shared.domain.reporting import Books, DisputeFact, InvoiceFact, OrderFact, PaymentFact
-from shared.store import customers, decisions, invoices, orders, outbox, payments
+from shared.store import customers, decisions, invoices, orders, outbox, payments, readable
 from shared.store import ledger as ledger_store
 from shared.store.table import Item
 
@@ -39,7 +40,6 @@ PAGE = 100
 UNIDENTIFIED_NAME = "Unidentified payers"
 DEFAULT_KPI_DAYS = 30
 MAX_KPI_DAYS = 3 * 366
-_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _EDGES = re.compile(r"^\d{1,4}(,\d{1,4}){0,7}$")
 
 
@@ -63,12 +63,6 @@ def dso_trend(end: date, months: int = 6) -> list[dict[str, Any]]:
 # --- HTTP ---------------------------------------------------------------------------------------
 
 
-def _iso_day(value: Any) -> Any:
-    if isinstance(value, str) and not _ISO_DAY.match(value):
-        raise ValueError("a date is written YYYY-MM-DD")
-    return value
-
-
 def _not_after_today(day: date | None, name: str) -> None:
     if day is not None and day > clock.now().date():
         raise ValueError(f"'{name}' ({day}) is after today")
@@ -81,11 +75,9 @@ class AgingQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    as_of: date | None = None
+    as_of: BusinessDate | None = None
     buckets: tuple[int, ...] | None = None
     live: bool = False
-
-    _day = field_validator("as_of", mode="before")(_iso_day)
 
     @field_validator("buckets", mode="before")
     @classmethod
@@ -110,10 +102,8 @@ class KpiQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    start: date | None = Field(default=None, alias="from")
-    end: date | None = Field(default=None, alias="to")
-
-    _days = field_validator("start", "end", mode="before")(_iso_day)
+    start: BusinessDate | None = Field(default=None, alias="from")
+    end: BusinessDate | None = Field(default=None, alias="to")
 
     @model_validator(mode="after")
     def _period(self) -> KpiQuery:
@@ -140,12 +130,15 @@ def read_aging(query: AgingQuery) -> dict[str, Any]:
         if (stored := snapshot.latest("aging")) is not None:
             return {**stored, "source": "snapshot"}
     as_of = query.as_of or clock.now().date()
-    report = aging_report(as_of, query.buckets or aging.DEFAULT_EDGES)
-    return {**report.to_wire(), "source": "live"}
+    with readable.skipping() as skipped:
+        report = aging_report(as_of, query.buckets or aging.DEFAULT_EDGES)
+    return {**report.to_wire(), "source": "live", "skipped": readable.wire(skipped)}
 
 
 def read_kpis(query: KpiQuery) -> dict[str, Any]:
-    return kpi_report(*query.period()).to_wire()
+    with readable.skipping() as skipped:
+        report = kpi_report(*query.period())
+    return {**report.to_wire(), "skipped": readable.wire(skipped)}
 
 
 # --- reading the books ----------------------------------------------------------------------------
@@ -161,7 +154,7 @@ def _books(until: date, *, activity_from: date | None = None) -> Books:
     for customer in owners:
         names[customer.customer_id] = customer.legal_name
         entries += ledger_store.entries_for(customer.customer_id)
-        facts += [_invoice_fact(item) for item in _documents(customer.customer_id, until)]
+        facts += readable.each(_documents(customer.customer_id, until), _invoice_fact)
     entries += ledger_store.entries_for(payments.UNIDENTIFIED)
     books = Books(entries=entries, invoices=facts, customer_names=names)
     if activity_from is None:
@@ -246,14 +239,12 @@ def _invoice_fact(item: Item) -> InvoiceFact:
 
 def _events(aggregate_id: str) -> list[tuple[str, datetime, dict[str, Any]]]:
     """(detail type, occurred at, data) of the aggregate's events, oldest first."""
-    return [
-        (
-            item["detail_type"],
-            datetime.fromisoformat(item["occurred_at"]),
-            json.loads(item["detail"]).get("data", {}),
-        )
-        for item in outbox.history(aggregate_id)
-    ]
+    return readable.each(outbox.history(aggregate_id), _event)
+
+
+def _event(item: Item) -> tuple[str, datetime, dict[str, Any]]:
+    data = json.loads(item["detail"]).get("data", {})
+    return item["detail_type"], clock.parse(item["occurred_at"]), data
 
 
 def _order_facts(customer_id: str, start: date, end: date) -> list[OrderFact]:
@@ -265,14 +256,16 @@ def _order_facts(customer_id: str, start: date, end: date) -> list[OrderFact]:
         page = orders.list_for_customer(
             customer_id, since=None, until=end.isoformat(), limit=PAGE, cursor=cursor
         )
-        for item in page.items:
-            if datetime.fromisoformat(item["updated_at"]).date() >= start:
-                found.append(_order_fact(item))
+        changed = readable.each(page.items, lambda item: _order_fact(item, changed_since=start))
+        found += [fact for fact in changed if fact is not None]
         if not (cursor := page.cursor):
             return found
 
 
-def _order_fact(item: Item) -> OrderFact:
+def _order_fact(item: Item, *, changed_since: date) -> OrderFact | None:
+    """The order's fact, or None when it was last changed before ``changed_since``."""
+    if clock.parse(item["updated_at"]).date() < changed_since:
+        return None
     confirmed_at = shipped_at = None
     for detail_type, at, data in _events(item["order_id"]):
         if detail_type == "OrderConfirmed" and confirmed_at is None:
@@ -304,22 +297,18 @@ def _payment_facts(customer_id: str | None, start: date, end: date) -> list[Paym
         items += page.items
         if not (cursor := page.cursor):
             break
-    decided = decisions.get_many(item["payment_id"] for item in items)
-    facts = []
-    for item in items:
-        decision = decided.get(item["payment_id"])
-        auto = bool(decision and decision.get("auto") and decision.get("decided_at"))
-        facts.append(
-            PaymentFact(
-                payment_id=item["payment_id"],
-                currency=item["currency"],
-                received_at=datetime.fromisoformat(item["received_at"]),
-                auto_applied_at=(
-                    datetime.fromisoformat(decision["decided_at"]) if decision and auto else None
-                ),
-            )
-        )
-    return facts
+    decided = decisions.get_many(item["payment_id"] for item in items if "payment_id" in item)
+    return readable.each(items, lambda item: _payment_fact(item, decided.get(item["payment_id"])))
+
+
+def _payment_fact(item: Item, decision: dict[str, Any] | None) -> PaymentFact:
+    auto = bool(decision and decision.get("auto") and decision.get("decided_at"))
+    return PaymentFact(
+        payment_id=item["payment_id"],
+        currency=item["currency"],
+        received_at=clock.parse(item["received_at"]),
+        auto_applied_at=clock.parse(decision["decided_at"]) if decision and auto else None,
+    )
 
 
 def _disputes(invoice: InvoiceFact) -> list[DisputeFact]:
@@ -328,11 +317,9 @@ def _disputes(invoice: InvoiceFact) -> list[DisputeFact]:
     it that does not (closed, or the contested payment taken back)."""
     found: list[DisputeFact] = []
     opened: datetime | None = None
-    for item in outbox.history(invoice.invoice_id):
-        if item["source"] != invoice_domain.SOURCE:
+    for detail_source, at, status in readable.each(outbox.history(invoice.invoice_id), _status):
+        if detail_source != invoice_domain.SOURCE:
             continue
-        status = json.loads(item["detail"]).get("data", {}).get("status")
-        at = datetime.fromisoformat(item["occurred_at"])
         if status == InvoiceStatus.DISPUTED and opened is None:
             opened = at
         elif status != InvoiceStatus.DISPUTED and opened is not None:
@@ -341,6 +328,12 @@ def _disputes(invoice: InvoiceFact) -> list[DisputeFact]:
     if opened is not None:
         found.append(_dispute(invoice, opened, None))
     return found
+
+
+def _status(item: Item) -> tuple[str, datetime, Any]:
+    """(source, occurred at, the status the event shows) of an aggregate's event."""
+    status = json.loads(item["detail"]).get("data", {}).get("status")
+    return item["source"], clock.parse(item["occurred_at"]), status
 
 
 def _dispute(invoice: InvoiceFact, opened: datetime, closed: datetime | None) -> DisputeFact:

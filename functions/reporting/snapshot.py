@@ -13,6 +13,9 @@ or a backfill is safe.
 
 After the objects, the pointer item ``REPORT#<kind>`` / ``LATEST`` names the newest day, so
 ``latest(kind)`` answers with one GetItem and one GetObject, and never sees a half-written day.
+
+A stored record that does not read is left out of the day's figures and named in each report's
+``skipped`` (its key and why), rather than failing the night's run.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any, Protocol
 
 from shared import clock
 from shared.adapters import documents
-from shared.store import snapshots
+from shared.store import readable, snapshots
 
 KINDS = ("aging", "kpis")
 KPI_PERIOD_DAYS = 30
@@ -65,9 +68,12 @@ def take(day: date) -> dict[str, Any]:
     metadata = {"taken-at": clock.iso(taken_at), "day": day.isoformat()}
     written: list[str] = []
     pointed: dict[str, bool] = {}
-    for kind, report in reports_of(day).items():
+    with readable.skipping() as skipped:  # a record that does not read is named, not fatal
+        reports = reports_of(day)
+    for kind, report in reports.items():
         json_key, csv_key = object_key(kind, day, "json"), object_key(kind, day, "csv")
-        body = json.dumps(report.to_wire(), separators=(",", ":"), ensure_ascii=False)
+        wire = {**report.to_wire(), "skipped": readable.wire(skipped)}
+        body = json.dumps(wire, separators=(",", ":"), ensure_ascii=False)
         documents.write(json_key, body.encode(), content_type="application/json", metadata=metadata)
         documents.write(
             csv_key, report.to_csv().encode(), content_type="text/csv", metadata=metadata
@@ -75,7 +81,8 @@ def take(day: date) -> dict[str, Any]:
         written += [json_key, csv_key]
         pointer = snapshots.Pointer(kind, day, json_key, csv_key, taken_at)
         pointed[kind] = snapshots.point_to(pointer)
-    return {"day": day.isoformat(), "objects": written, "latest": pointed}
+    answer = {"day": day.isoformat(), "objects": written, "latest": pointed}
+    return answer | {"skipped": readable.wire(skipped)}
 
 
 def latest(kind: str) -> dict[str, Any] | None:

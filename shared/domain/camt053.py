@@ -38,6 +38,7 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeElementTree
 from pydantic import BaseModel, ConfigDict
 
+from shared.domain import dates
 from shared.domain.money import UnknownCurrencyError, minor_units
 from shared.domain.text import scrub
 
@@ -292,9 +293,13 @@ def _date(xml: _Reader, entry: Element, path: str, where: str) -> date | None:
     if text is None:
         return None
     try:
-        return date.fromisoformat(text[:10])
+        day = date.fromisoformat(text[:10])
     except ValueError:
         raise StatementError(f"{where}: {path} {text!r} is not a date") from None
+    try:
+        return dates.check_day(day)
+    except dates.OutOfWindowError as error:
+        raise StatementError(f"{where}: {path} {text[:10]}: {error}") from None
 
 
 def _anonymous_id(statement_id: str, index: int) -> str:

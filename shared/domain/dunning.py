@@ -196,7 +196,7 @@ class Promise(BaseModel):
             amount=Decimal(str(data["amount"])),
             due_when_made=Decimal(str(data["due_when_made"])),
             recorded_by=data["recorded_by"],
-            recorded_at=datetime.fromisoformat(data["recorded_at"]),
+            recorded_at=clock.parse(data["recorded_at"]),
         )
 
 

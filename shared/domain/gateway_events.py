@@ -29,6 +29,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from shared import strict_json
+from shared.domain import dates
 from shared.domain.money import UnknownCurrencyError, minor_units
 from shared.domain.payment import PaymentMethod
 from shared.domain.text import scrub
@@ -323,7 +324,7 @@ class GenericWebhook(BaseModel):
 
 
 def from_generic(provider: str, body: GenericWebhook) -> GatewayEvent:
-    created = datetime.fromtimestamp(body.created, UTC)
+    created = _moment(body.created, "created")
     data = body.data
     event = GatewayEvent(provider=provider, event_id=body.id, type=body.type, created=created)
     amount = Decimal(data.amount)
@@ -384,9 +385,18 @@ def _id_of(value: Any) -> str | None:
 def _timestamp(value: Any, field: str, *, default: datetime | None = None) -> datetime:
     if value is None and default is not None:
         return default
-    if not _whole(value) or not EARLIEST_CREATED <= value < LATEST_CREATED:
-        raise GatewayEventError(f"{field} is not a unix timestamp from 2000 to 2099")
-    return datetime.fromtimestamp(value, UTC)
+    if not _whole(value) or value < 0:
+        raise GatewayEventError(f"{field} is not a unix timestamp")
+    return _moment(value, field)
+
+
+def _moment(seconds: int, field: str) -> datetime:
+    """A unix timestamp as a UTC moment inside the business window."""
+    try:
+        return dates.check_moment(datetime.fromtimestamp(seconds, UTC))
+    except (OverflowError, OSError, ValueError) as error:  # beyond year 9999, or out of window
+        reason = error if isinstance(error, dates.OutOfWindowError) else "is out of range"
+        raise GatewayEventError(f"{field} {reason}") from None
 
 
 def _currency(value: Any) -> str:

@@ -57,6 +57,7 @@ from shared.domain.customer import (
     TaxId,
     Text,
 )
+from shared.domain.dates import BusinessDate
 from shared.domain.events import DomainEvent
 from shared.domain.money import minor_units, quantize
 from shared.domain.stock import MAX_UNITS
@@ -511,8 +512,8 @@ class ReceivableRow(_Row):
     customer_id: Identifier
     invoice_number: Identifier
     currency: str
-    issue_date: date
-    due_date: date
+    issue_date: BusinessDate
+    due_date: BusinessDate
     original_amount: Decimal
     open_amount: Decimal
 

@@ -634,7 +634,7 @@ def from_wire(data: Mapping[str, Any]) -> Invoice:
         tax_total=amount("tax_total"),
         total=amount("total"),
         issued_on=date.fromisoformat(data["issued_on"]),
-        issued_at=datetime.fromisoformat(data["issued_at"]),
+        issued_at=clock.parse(data["issued_at"]),
         due_on=day("due_on"),
         terms=data.get("terms"),
         discount_until=day("discount_until"),

@@ -154,7 +154,7 @@ class JournalEntry(BaseModel):
             entry_id=data["entry_id"],
             customer_id=data["customer_id"],
             currency=data["currency"],
-            posted_at=datetime.fromisoformat(data["posted_at"]),
+            posted_at=clock.parse(data["posted_at"]),
             kind=data["kind"],
             source_id=data["source_id"],
             memo=data["memo"],

@@ -149,11 +149,11 @@ class Allocation(BaseModel):
             invoice_number=data["invoice_number"],
             amount=Decimal(data["amount"]["amount"]),
             discount=Decimal(data["discount"]["amount"]),
-            applied_at=datetime.fromisoformat(data["applied_at"]),
+            applied_at=clock.parse(data["applied_at"]),
             applied_by=data["applied_by"],
             evidence=tuple(data.get("evidence", ())),
             confidence=Decimal(data.get("confidence", "1")),
-            reversed_at=datetime.fromisoformat(reversed_at) if reversed_at else None,
+            reversed_at=clock.parse(reversed_at) if reversed_at else None,
         )
 
 
@@ -279,7 +279,7 @@ def from_wire(data: Mapping[str, Any]) -> Payment:
         method=PaymentMethod(data["method"]),
         amount=Decimal(data["amount"]["amount"]),
         currency=data["currency"],
-        received_at=datetime.fromisoformat(data["received_at"]),
+        received_at=clock.parse(data["received_at"]),
         payer_name=data.get("payer_name"),
         payer_account=data.get("payer_account"),
         remittance=data.get("remittance"),

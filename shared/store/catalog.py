@@ -64,8 +64,8 @@ def from_item(raw: Item) -> CatalogItem:
         tax_category=pricing.TaxCategory(raw["tax_category"]),
         active=bool(raw["active"]),
         version=int(raw["version"]),
-        created_at=raw["created_at"],
-        updated_at=raw["updated_at"],
+        created_at=clock.parse(raw["created_at"]),
+        updated_at=clock.parse(raw["updated_at"]),
     )
 
 
@@ -92,7 +92,7 @@ def from_price_item(raw: Item) -> Price | None:
         currency=raw["currency"],
         unit_price=pricing.canonical(Decimal(raw["unit_price"]), raw["currency"]),
         customer_id=raw.get("customer_id"),
-        updated_at=raw["updated_at"],
+        updated_at=clock.parse(raw["updated_at"]),
     )
 
 

@@ -17,7 +17,7 @@ from shared import clock
 from shared.domain.customer import Address, Customer, CustomerStatus
 from shared.domain.events import DomainEvent
 from shared.domain.terms import NET_30, PaymentTerms
-from shared.store import credit, outbox, table
+from shared.store import credit, outbox, readable, table
 from shared.store.credit import CreditExposure
 from shared.store.table import Item, Put, Write
 
@@ -66,7 +66,7 @@ def from_item(item: Item) -> Customer:
     """The account (items written before accounts had terms, limits or an invoicing setting read
     with defaults)."""
     address, terms = item.get("billing_address"), item.get("payment_terms")
-    created_at = item.get("created_at") or clock.now()
+    created_at = clock.parse(item["created_at"]) if item.get("created_at") else clock.now()
     return Customer(
         customer_id=item["customer_id"],
         legal_name=item["legal_name"],
@@ -82,7 +82,7 @@ def from_item(item: Item) -> Customer:
         status=CustomerStatus(item.get("status", CustomerStatus.ACTIVE.value)),
         version=int(item.get("version", 1)),
         created_at=created_at,
-        updated_at=item.get("updated_at") or created_at,
+        updated_at=clock.parse(item["updated_at"]) if item.get("updated_at") else created_at,
     )
 
 
@@ -105,7 +105,7 @@ def get_with_exposure(customer_id: str) -> tuple[Customer, CreditExposure | None
 
 def get_many(customer_ids: Iterable[str]) -> list[Customer]:
     """The accounts that exist among ``customer_ids`` (consistent; missing ones are left out)."""
-    return [from_item(item) for item in table.get_many(customer_key(cid) for cid in customer_ids)]
+    return readable.each(table.get_many(customer_key(cid) for cid in customer_ids), from_item)
 
 
 def opening_writes(customer: Customer) -> list[Write]:
@@ -144,7 +144,7 @@ def list_page(*, limit: int, cursor: str | None = None) -> tuple[list[Customer],
     if cursor:
         _require_listing_cursor(cursor)
     page = table.query_page(LISTING, index="gsi2", sk_from=BY_NAME, limit=limit, cursor=cursor)
-    return [from_item(item) for item in page.items], page.cursor
+    return readable.each(page.items, from_item), page.cursor
 
 
 def _require_listing_cursor(cursor: str) -> None:

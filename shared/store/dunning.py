@@ -25,7 +25,7 @@ from decimal import Decimal
 from shared import clock
 from shared.domain.dunning import DueInvoice, InvoiceDunning, Promise, ReminderLine, ReminderPlan
 from shared.domain.invoice import DocumentKind
-from shared.store import invoices, open_invoices, table
+from shared.store import invoices, open_invoices, readable, table
 from shared.store.table import Item, Put, Update
 
 STATE_SORT_KEY = "STATE"
@@ -72,12 +72,17 @@ class DueIndex:
 def due_through(last_due: date) -> DueIndex:
     """Query (never Scan) the open-by-due index for everything due on or before ``last_due``."""
     due = DueIndex()
-    for item in open_invoices.index_items(through=f"{last_due.isoformat()}#~"):
-        due.items_read += 1
-        _, customer_id, _ = item["open_due_sk"].split("#", 2)
-        invoice_id = item["pk"].removeprefix("INVOICE#")
+    items = list(open_invoices.index_items(through=f"{last_due.isoformat()}#~"))
+    due.items_read = len(items)
+    for customer_id, invoice_id in readable.each(items, _due_entry):
         due.by_customer.setdefault(customer_id, []).append(invoice_id)
     return due
+
+
+def _due_entry(item: Item) -> tuple[str, str]:
+    """(customer id, invoice id) of an open-by-due index item."""
+    _, customer_id, _ = item["open_due_sk"].split("#", 2)
+    return customer_id, item["pk"].removeprefix("INVOICE#")
 
 
 # --- the invoices dunned ------------------------------------------------------------------------
@@ -155,10 +160,8 @@ def state_from_item(item: Item) -> InvoiceDunning:
 def states(invoice_ids: Iterable[str]) -> dict[str, InvoiceDunning]:
     """Each invoice's state as last written (one BatchGetItem); none yet -> version 0."""
     wanted = list(dict.fromkeys(invoice_ids))
-    found = {
-        item["invoice_id"]: state_from_item(item)
-        for item in table.get_many(state_key(invoice_id) for invoice_id in wanted)
-    }
+    items = table.get_many(state_key(invoice_id) for invoice_id in wanted)
+    found = dict(readable.each(items, lambda item: (item["invoice_id"], state_from_item(item))))
     return {
         invoice_id: found.get(invoice_id) or InvoiceDunning(invoice_id=invoice_id)
         for invoice_id in wanted

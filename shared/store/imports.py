@@ -120,9 +120,9 @@ def from_item(item: Item) -> ImportJob:
         chunks=number("chunks"),
         fanned_out=bool(item.get("fanned_out", False)),
         uploaded_by=item.get("uploaded_by"),
-        created_at=item["created_at"],
-        started_at=item.get("started_at"),
-        finished_at=item.get("finished_at"),
+        created_at=clock.parse(item["created_at"]),
+        started_at=clock.parse_optional(item.get("started_at")),
+        finished_at=clock.parse_optional(item.get("finished_at")),
         report_key=item.get("report_key"),
     )
 

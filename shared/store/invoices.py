@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from shared.domain import invoice as invoice_domain
@@ -125,8 +126,8 @@ def legacy_wire(item: Item) -> dict[str, Any]:
         "amount_paid": {"amount": str(original - still_open), "currency": currency},
         "amount_due": {"amount": str(still_open), "currency": currency},
         "status": item["status"],
-        "issued_on": item["issue_date"],
-        "due_on": item["due_date"],
+        "issued_on": date.fromisoformat(item["issue_date"]).isoformat(),  # dates, checked
+        "due_on": date.fromisoformat(item["due_date"]).isoformat(),
     }
 
 

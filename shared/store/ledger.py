@@ -16,7 +16,7 @@ from decimal import Decimal
 from shared import clock
 from shared.domain import ledger as ledger_domain
 from shared.domain.ledger import JournalEntry
-from shared.store import table
+from shared.store import readable, table
 from shared.store.table import Item, Put, Write
 
 GUARD_SORT_KEY = "ENTRY"
@@ -67,7 +67,7 @@ def entries_for(customer_id: str) -> list[JournalEntry]:
         page = table.query_page(
             f"LEDGER#{customer_id}", sk_from="ENTRY#", sk_to="ENTRY#~", limit=500, cursor=cursor
         )
-        entries += [from_item(item) for item in page.items]
+        entries += readable.each(page.items, from_item)
         if not (cursor := page.cursor):
             return entries
 

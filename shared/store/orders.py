@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -61,8 +60,8 @@ def from_item(item: Item) -> Order:
         total=Decimal(item["total"]),
         status=OrderStatus(item["status"]),
         version=int(item["version"]),
-        created_at=datetime.fromisoformat(item["created_at"]),
-        updated_at=datetime.fromisoformat(item["updated_at"]),
+        created_at=clock.parse(item["created_at"]),
+        updated_at=clock.parse(item["updated_at"]),
     )
 
 

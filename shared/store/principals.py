@@ -66,8 +66,8 @@ def from_item(item: Item) -> PrincipalRecord:
         customer_ids=tuple(item.get("customer_ids", [])),
         active_keys=dict(item.get("active_keys", {})),
         version=int(item["version"]),
-        created_at=item["created_at"],
-        updated_at=item["updated_at"],
+        created_at=clock.parse(item["created_at"]),
+        updated_at=clock.parse(item["updated_at"]),
     )
 
 
@@ -78,8 +78,8 @@ def key_from_item(item: Item) -> ApiKey:
         role=Role(item["role"]),
         label=item.get("label"),
         status=item["status"],
-        created_at=item["created_at"],
-        revoked_at=item.get("revoked_at"),
+        created_at=clock.parse(item["created_at"]),
+        revoked_at=clock.parse_optional(item.get("revoked_at")),
     )
 
 

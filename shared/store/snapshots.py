@@ -71,5 +71,5 @@ def latest(kind: str) -> Pointer | None:
         day=date.fromisoformat(item["day"]),
         json_key=item["json_key"],
         csv_key=item["csv_key"],
-        taken_at=datetime.fromisoformat(item["taken_at"]),
+        taken_at=clock.parse(item["taken_at"]),
     )

@@ -96,7 +96,7 @@ def from_item(raw: Item) -> StockLevel:
         available=int(raw["available"]),
         reserved=int(raw["reserved"]),
         version=int(raw["version"]),
-        updated_at=raw["updated_at"],
+        updated_at=clock.parse(raw["updated_at"]),
     )
 
 

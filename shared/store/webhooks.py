@@ -106,8 +106,8 @@ def get_webhook(partner_id: str) -> Webhook | None:
         url=item["url"],
         events=tuple(item["events"]),
         secret=SecretStr(item["secret"]),
-        created_at=datetime.fromisoformat(item["created_at"]),
-        updated_at=datetime.fromisoformat(item["updated_at"]),
+        created_at=clock.parse(item["created_at"]),
+        updated_at=clock.parse(item["updated_at"]),
     )
 
 

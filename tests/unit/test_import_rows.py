@@ -310,6 +310,8 @@ def test_a_receivable_row_reads_dates_and_amounts():
         ({"issue_date": "01/10/2024"}, "issue_date", "not a date like 2024-01-31"),
         ({"due_date": "2024-02-30"}, "due_date", "not a date like 2024-01-31"),
         ({"due_date": "2024-09-30"}, "due_date", "before the issue date 2024-10-01"),
+        ({"issue_date": "0044-07-08"}, "issue_date", "from 2000-01-01 to 2099-12-31"),
+        ({"due_date": "2100-01-01"}, "due_date", "from 2000-01-01 to 2099-12-31"),
         ({"open_amount": "0"}, "open_amount", "must be greater than 0"),
         ({"open_amount": "100.01"}, "open_amount", "more than the original amount 100.00"),
         ({"original_amount": "1,000.00"}, "original_amount", "no grouping"),
