@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import app as app_module
+from tests.functional import fake_resolver
 from tests.functional.collections import QUEUE, reminders
 from tests.functional.conftest import ADMIN_KEY, PARTNER_KEY, World, order_body
 from tests.functional.helpers import assert_problem
@@ -327,7 +328,10 @@ def test_null_is_refused_where_the_schema_does_not_allow_it(world: World, client
     assert world.written() == []
 
 
-def test_a_webhook_subscription_left_without_events_takes_them_all(world: World, client):
+def test_a_webhook_subscription_left_without_events_takes_them_all(
+    world: World, client, monkeypatch
+):
+    fake_resolver.install(monkeypatch, "hooks.acme.example")  # the URL resolves, publicly
     # When a partner registers its webhook naming no events
     answer = _send(
         client,

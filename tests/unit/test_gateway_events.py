@@ -336,13 +336,13 @@ def test_a_generic_payment_of_nothing_is_refused():
 
 
 def test_control_characters_in_a_stripe_event_text_are_cleaned_not_refused():
-    # Given a payment intent whose description and metadata hold a NUL, a C1 control and a lone
-    # surrogate (JSON can carry all three as escapes)
+    # Given a payment intent whose description and metadata hold a NUL, a C1 control and a BEL
+    # (JSON carries them as escapes; a lone surrogate escape is malformed JSON, refused whole)
     body = stripe(
         "payment_intent.succeeded",
         intent(
             description="Invoice\x00INV-2026-000017\x85",
-            metadata={"note\ud800": "paid\x07late", "customer_id": "cus_acme"},
+            metadata={"note\x07": "paid\x07late", "customer_id": "cus_acme"},
         ),
     )
 
