@@ -36,7 +36,10 @@ DEFAULT_STEPS = 8
 TARGET = 25  # examples per operation
 FAILURE_KINDS = (
     "5xx",
-    "schema mismatch",
+    "schema mismatch (status)",
+    "schema mismatch (content type)",
+    "schema mismatch (headers)",
+    "schema mismatch (body)",
     "rejectable request accepted",
     "not a problem",
     "written on a rejection",
