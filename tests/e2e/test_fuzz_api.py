@@ -61,6 +61,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core import NOT_SET
 from schemathesis.core.failures import FailureGroup
 from schemathesis.generation.stateful.state_machine import APIStateMachine, StepInput, StepOutput
 from schemathesis.specs.openapi.checks import (
@@ -306,7 +307,7 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
     finally:
         print(f"\nfuzzing: {SUMMARY['sent']} requests, {SUMMARY['rejected']} rejections checked")
         if REPORT:
-            counts = {"examples": EXAMPLES, "failures": FAILURES, **SUMMARY}
+            counts = {"examples": EXAMPLES, "answers": ANSWERS, "failures": FAILURES, **SUMMARY}
             Path(REPORT).write_text(json.dumps(counts, indent=1, sort_keys=True))
         code = stack.stop(signal.SIGINT)
         logs = stack.logs()
@@ -335,12 +336,25 @@ def problem_violation(status: int, content_type: str, body: bytes) -> str | None
     return None
 
 
+def _mutates_the_key(case: Any) -> bool:
+    """An invalid case whose invalid part is the X-Api-Key header (missing, or not a string)."""
+    data = case.meta.phase.data if case.meta else None
+    return "X-Api-Key" in (getattr(data, "description", None) or "")
+
+
 def _tame(case: Any, key: str) -> None:
-    """The key goes first (a malformed generated header ends the local server's header block);
-    a collection run is always a dry run (a real one would dun every customer of the stack)."""
-    case.headers = {"X-Api-Key": key, **(case.headers or {})}
-    if case.operation.label == "POST /collection-runs" and isinstance(case.body, dict):
-        case.body = {**case.body, "dry_run": True}
+    """The role's key, first (a malformed generated header ends the local server's header block)
+    and in place of the security scheme's generated one (which would answer 401), unless the
+    case is about that header; a collection run is always a dry run (a real one would dun every
+    customer of the stack)."""
+    if not _mutates_the_key(case):
+        generated = {k: v for k, v in (case.headers or {}).items() if k.lower() != "x-api-key"}
+        case.headers = {"X-Api-Key": key, **generated}
+    if case.operation.label == "POST /collection-runs":
+        if isinstance(case.body, dict):
+            case.body = {**case.body, "dry_run": True}
+        elif case.body is NOT_SET:
+            case.body, case.media_type = {"dry_run": True}, "application/json"
 
 
 def _strategies(operation: Any, known: dict[str, str]) -> list[Any]:
@@ -358,6 +372,9 @@ def _strategies(operation: Any, known: dict[str, str]) -> list[Any]:
 
 SUMMARY: Counter[str] = Counter()  # over the module, printed when the stack stops
 EXAMPLES: defaultdict[str, Counter[str]] = defaultdict(Counter)  # per operation, per phase
+ANSWERS: defaultdict[str, Counter[str]] = defaultdict(
+    Counter
+)  # per operation, per phase and status
 FAILURES: Counter[str] = Counter()  # per kind
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]  # type: ignore[union-attr]
 
@@ -410,6 +427,7 @@ def _probe(fuzzed: Fuzzed, case: Any, role: str, key: str, phase: str, tally: Ta
     tally.sent += 1
     EXAMPLES[case.operation.label][phase] += 1
     status = response.status_code
+    ANSWERS[case.operation.label][f"{phase} {status}"] += 1
     writes = storage.new_writes()
     mode = case.meta.generation.mode.value if case.meta else "explicit"
     where = f"{status} {role} {phase} {mode}: {case.as_curl_command()}"
