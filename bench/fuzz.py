@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,7 @@ FAILURE_KINDS = (
 class Run:
     examples: dict[str, dict[str, int]]  # per operation, per phase (stateless, stateful)
     failures: dict[str, int]  # per kind
+    statuses: dict[str, int]  # answers per status code, over every operation and phase
     sent: int
     rejected: int
     tests_passed: int
@@ -85,12 +87,22 @@ def measure(
     return Run(
         examples=counts["examples"],
         failures={kind: counts["failures"].get(kind, 0) for kind in FAILURE_KINDS},
+        statuses=statuses_of(counts.get("answers", {})),
         sent=counts.get("sent", 0),
         rejected=counts.get("rejected", 0),
         tests_passed=passed,
         tests_failed=failed,
         seconds=seconds,
     )
+
+
+def statuses_of(answers: dict[str, dict[str, int]]) -> dict[str, int]:
+    """``{"POST /orders": {"stateful 201": 3}}`` -> ``{"201": 3}``, by status."""
+    totals: Counter[str] = Counter()
+    for counts in answers.values():
+        for phase_and_status, count in counts.items():
+            totals[phase_and_status.split()[-1]] += count
+    return dict(sorted(totals.items()))
 
 
 def _outcomes(junit: str) -> tuple[int, int]:
@@ -126,6 +138,10 @@ def table(run: Run) -> str:
         "\n".join(rows),
         "",
         f"Failures: {failures}.",
+        "",
+        "Answers by status: "
+        + ", ".join(f"{status} {count:,}" for status, count in run.statuses.items())
+        + ".",
         "",
         f"{run.sent:,} requests, {run.rejected:,} of them rejected (4xx, each checked for "
         f"writes); {run.tests_passed} tests passed, {run.tests_failed} failed, in "
