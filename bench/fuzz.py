@@ -35,6 +35,7 @@ DEFAULT_EXAMPLES = 13
 DEFAULT_SCENARIOS = 25
 DEFAULT_STEPS = 8
 TARGET = 25  # examples per operation
+SHOWN = 20  # failures quoted under the table
 FAILURE_KINDS = (
     "5xx",
     "schema mismatch (status)",
@@ -52,6 +53,7 @@ class Run:
     examples: dict[str, dict[str, int]]  # per operation, per phase (stateless, stateful)
     failures: dict[str, int]  # per kind
     statuses: dict[str, int]  # answers per status code, over every operation and phase
+    failed: list[str]  # what each failure says
     sent: int
     rejected: int
     tests_passed: int
@@ -88,6 +90,7 @@ def measure(
         examples=counts["examples"],
         failures={kind: counts["failures"].get(kind, 0) for kind in FAILURE_KINDS},
         statuses=statuses_of(counts.get("answers", {})),
+        failed=counts.get("failed", []),
         sent=counts.get("sent", 0),
         rejected=counts.get("rejected", 0),
         tests_passed=passed,
@@ -150,9 +153,12 @@ def table(run: Run) -> str:
     if below:
         lines += [
             "",
-            f"\\* fewer than {TARGET} examples: every distinct case of the operation was tried "
-            f"({', '.join(below)}).",
+            f"\\* fewer than {TARGET} examples (the counts were set lower, or the operation has "
+            f"too little input for more distinct cases): {', '.join(below)}.",
         ]
+    if run.failed:
+        shown = [f"- {failure.splitlines()[0][:300]}" for failure in run.failed[:SHOWN]]
+        lines += ["", f"The first {len(shown)} failures:", "", *shown]
     return "\n".join(lines)
 
 

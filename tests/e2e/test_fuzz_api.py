@@ -307,7 +307,13 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
     finally:
         print(f"\nfuzzing: {SUMMARY['sent']} requests, {SUMMARY['rejected']} rejections checked")
         if REPORT:
-            counts = {"examples": EXAMPLES, "answers": ANSWERS, "failures": FAILURES, **SUMMARY}
+            counts = {
+                "examples": EXAMPLES,
+                "answers": ANSWERS,
+                "failures": FAILURES,
+                "failed": FAILED,
+                **SUMMARY,
+            }
             Path(REPORT).write_text(json.dumps(counts, indent=1, sort_keys=True))
         code = stack.stop(signal.SIGINT)
         logs = stack.logs()
@@ -376,6 +382,7 @@ ANSWERS: defaultdict[str, Counter[str]] = defaultdict(
     Counter
 )  # per operation, per phase and status
 FAILURES: Counter[str] = Counter()  # per kind
+FAILED: list[str] = []  # what each failure says
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]  # type: ignore[union-attr]
 
 
@@ -400,6 +407,7 @@ class Tally:
     def fail(self, kind: str, text: str) -> None:
         self.failures.append(f"{kind}: {text}")
         FAILURES[kind] += 1
+        FAILED.append(self.failures[-1])
 
 
 def _schemathesis_failures(fuzzed: Fuzzed, case: Any, response: Any) -> Iterator[tuple[str, str]]:

@@ -14,6 +14,7 @@ def test_the_table_counts_examples_per_operation_and_marks_those_below_the_targe
         },
         failures={kind: 0 for kind in FAILURE_KINDS} | {"5xx": 2},
         statuses={"201": 40, "422": 120},
+        failed=["5xx: 500 admin stateless positive: curl -X GET http://127.0.0.1:1/health\n  more"],
         sent=175,
         rejected=120,
         tests_passed=60,
@@ -30,7 +31,10 @@ def test_the_table_counts_examples_per_operation_and_marks_those_below_the_targe
     assert "| **All 2 operations** | 135 | 40 | 175 |" in text
     assert "5xx 2, schema mismatch (status) 0" in text
     assert f"fewer than {TARGET} examples" in text
-    assert "(GET /health)" in text
+    assert "examples (the counts were set lower" in text
+    assert text.endswith(
+        "- 5xx: 500 admin stateless positive: curl -X GET http://127.0.0.1:1/health"
+    )
     assert "1 failed" in text
     assert "Answers by status: 201 40, 422 120." in text
 
