@@ -18,7 +18,16 @@ from shared.observability import logger, metrics, tracer
 
 Model = TypeVar("Model", bound=BaseModel)
 
-app = Chalice(app_name="otc")
+
+class _Api(Chalice):
+    """Chalice, each route of which answers 503 problem+json when AWS is unavailable."""
+
+    def route(self, path: str, **kwargs: Any) -> Any:
+        register = super().route(path, **kwargs)
+        return lambda view: register(problems.answering_outages(view))
+
+
+app = _Api(app_name="otc")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
 app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler))
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
@@ -99,7 +108,8 @@ def _principal() -> Any:
 def _body(model: type[Model]) -> Model:
     from shared.http import body
 
-    return body.parse(_request().raw_body, model)
+    request = _request()
+    return body.parse(request.raw_body, model, content_type=request.headers.get("Content-Type"))
 
 
 def _query(model: type[Model]) -> Model:
@@ -112,7 +122,7 @@ def _query(model: type[Model]) -> Model:
         raise problems.invalid_query(
             [
                 {
-                    "parameter": ".".join(str(p) for p in item["loc"]) or "query",
+                    "parameter": ".".join(str(p) for p in item["loc"]),
                     "detail": item["msg"],
                 }
                 for item in error.errors(include_url=False, include_input=False)
@@ -725,16 +735,31 @@ def post_gateway_webhook(provider: str) -> Response:
 
 @app.route("/bank-statements", methods=["POST"], content_types=["application/xml", "text/xml"])
 def post_bank_statement() -> Response:
+    from functions.payments import queue_statement
     from functions.payments.import_statement import import_statement, receive
 
     principal = _principal()
     upload = receive(_request().raw_body, principal)
 
     def run() -> dict[str, Any]:
+        if queue_statement.wanted(upload):
+            queued = queue_statement.queue_statement(upload, by=principal.principal_id)
+            return {
+                "status": queued.status,
+                "body": queued.body,
+                "headers": {"Location": queued.location},
+            }
         imported = import_statement(upload, by=principal.principal_id)
         return {"status": 201 if imported.first else 200, "body": imported.summary}
 
     return _idempotent("payments.statement", principal, upload.fingerprint, run)
+
+
+@app.route("/bank-statements/{statement_ref}", methods=["GET"])
+def get_bank_statement(statement_ref: str) -> Response:
+    from functions.payments.get_statement import get_statement
+
+    return _json(get_statement(statement_ref, _principal()), headers={"Cache-Control": "no-store"})
 
 
 @app.route("/payments", methods=["POST"])
@@ -812,12 +837,11 @@ def post_allocation_reversal(payment_id: str, allocation_id: str) -> Response:
 @app.route("/collection-runs", methods=["POST"])
 def post_collection_run() -> Response:
     from functions.collections.run import RunRequest, request_run
-    from shared.http import body
     from shared.http.auth import Action
 
     principal = _principal()
     principal.require(Action.RUN_COLLECTIONS)
-    request = body.parse(_request().raw_body or b"{}", RunRequest)
+    request = _body(RunRequest) if _request().raw_body else RunRequest()
     answer = request_run(request)
     return _json(answer, 200 if request.dry_run else 202)
 
@@ -1026,9 +1050,18 @@ def record_gateway_events(event: Any) -> dict[str, Any]:
 @app.on_sqs_message(queue="bank-statements", batch_size=1)
 def import_bank_statements(event: Any) -> dict[str, Any]:
     from functions.payments.import_statement import import_from_message
-    from shared.adapters.bus_events import handle_bodies
+    from shared.adapters.bus_events import process_records
 
-    return handle_bodies(event.to_dict(), import_from_message, event.context)
+    context = event.context
+
+    def time_left() -> float:
+        return float(context.get_remaining_time_in_millis()) / 1000
+
+    def run(record: Any) -> object:
+        receives = int(record.attributes.approximate_receive_count or 1)
+        return import_from_message(record.body, receives, time_left if context else None)
+
+    return process_records(event.to_dict(), run, event.context)
 
 
 # --- Events: cash application (payments received, disputed, disputes closed) ----------------

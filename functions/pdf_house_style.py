@@ -25,6 +25,7 @@ from fpdf.table import Table
 
 from shared.domain.invoice import Party, PaymentInstructions
 from shared.domain.money import quantize
+from shared.domain.text import scrub
 
 CONTENT_TYPE = "application/pdf"
 
@@ -186,8 +187,11 @@ def money(value: Decimal, currency: str) -> str:
 
 
 def latin1(text: str) -> str:
-    """``text`` in characters the core fonts can draw: decomposed, transliterated, else '?'."""
-    text = text.translate(TRANSLITERATIONS)
+    """``text`` in characters the core fonts can draw: decomposed, transliterated, else '?'.
+
+    Controls and non-characters (latin-1 has the C1 controls) are replaced first, whatever is
+    stored."""
+    text = scrub(text).translate(TRANSLITERATIONS)
     if _encodable(text):
         return text
     kept = []

@@ -32,6 +32,7 @@ from infra.wiring import cfn_yaml, iam, merge
 
 ROOT = Path(__file__).resolve().parents[1]
 RESOURCES = ROOT / "infra" / "resources.yaml"
+API_RESOURCES = ROOT / "infra" / "wiring" / "api.yaml"
 REQUIREMENTS = ROOT / "requirements.txt"
 SOURCE_PACKAGES = ("functions", "shared")
 
@@ -145,12 +146,14 @@ def chalice_package(stage: Path, out: Path) -> Path:
 
 
 def merged_template(chalice_template: dict[str, Any]) -> dict[str, Any]:
-    """Chalice's template + resources.yaml, triggers wired, a least-privilege role per function."""
+    """Chalice's template + resources.yaml, triggers wired, a least-privilege role per function,
+    the API's limits and access log (api.yaml)."""
     placeholder = importlib.import_module("app").TABLE_STREAM
     template = merge.merge(
         chalice_template, cfn_yaml.load(RESOURCES), stream_placeholder=placeholder
     )
     iam.attach_roles(template, iam.load_permissions())
+    merge.limit_and_log_api(template, cfn_yaml.load(API_RESOURCES))
     return template
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from shared.domain.seller import Seller
@@ -29,8 +29,26 @@ class Settings(BaseModel):
     webhook_secrets_prefix: str = ""  # SSM path of generic providers' secrets: <prefix>/<provider>
     dashboard_link_secret_parameter: str = ""  # SSM SecureString signing dashboard links
     max_body_bytes: int = 256 * 1024
+    # A posted bank statement larger than this is imported by a worker (202); 0: every one.
+    statement_sync_max_bytes: int = 256 * 1024
     idempotency_ttl_seconds: int = 96 * 3600  # Stripe retries for 3 days; keep a margin.
     outbox_publish_delay_seconds: int = 120  # the sweeper leaves younger events to the stream
+    webhook_allow_loopback: bool = False  # partner webhooks to 127.0.0.1: the local stack only
+
+
+class AwsClientSettings(BaseModel):
+    """How long an AWS call may take, and how often botocore tries it, in every client.
+
+    API Gateway gives up on a request after 29 s: a call that exhausts its attempts
+    (``max_attempts`` x (connect + read) plus backoff) leaves the request time to answer 503
+    rather than be cut off. Read without the table's settings, so any process can make clients.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    connect_timeout_seconds: float = Field(default=2.0, gt=0)
+    read_timeout_seconds: float = Field(default=5.0, gt=0)
+    max_attempts: int = Field(default=3, ge=1)  # botocore's standard mode: the first try included
 
 
 @cache
@@ -50,7 +68,26 @@ def settings() -> Settings:
         stripe_webhook_secret_parameter=os.environ.get("STRIPE_WEBHOOK_SECRET_PARAMETER", ""),
         webhook_secrets_prefix=os.environ.get("WEBHOOK_SECRETS_PREFIX", ""),
         dashboard_link_secret_parameter=os.environ.get("DASHBOARD_LINK_SECRET_PARAMETER", ""),
+        webhook_allow_loopback=os.environ.get("WEBHOOK_ALLOW_LOOPBACK", "") in {"1", "true"},
+        **_given({"statement_sync_max_bytes": "STATEMENT_SYNC_MAX_BYTES"}),
     )
+
+
+def _given(names: dict[str, str]) -> dict[str, Any]:
+    """The fields whose environment variable is set and not empty (the others keep defaults)."""
+    return {field: os.environ[name] for field, name in names.items() if os.environ.get(name)}
+
+
+@cache
+def aws_client_settings() -> AwsClientSettings:
+    """``BOTOCORE_CONNECT_TIMEOUT_SECONDS``, ``BOTOCORE_READ_TIMEOUT_SECONDS``,
+    ``BOTOCORE_MAX_ATTEMPTS``; each unset or empty one keeps its default."""
+    names = {
+        "connect_timeout_seconds": "BOTOCORE_CONNECT_TIMEOUT_SECONDS",
+        "read_timeout_seconds": "BOTOCORE_READ_TIMEOUT_SECONDS",
+        "max_attempts": "BOTOCORE_MAX_ATTEMPTS",
+    }
+    return AwsClientSettings.model_validate(_given(names))
 
 
 @cache

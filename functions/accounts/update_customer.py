@@ -58,12 +58,15 @@ def update_customer(customer_id: str, patch: CustomerPatch, principal: Principal
     try:
         customers.update(customer, amendment.customer, amendment.event)
     except StaleStateError:
-        raise _stale(customer_id, None) from None
+        now = customers.get(customer_id, consistent=True)
+        raise _stale(customer_id, now.version if now else None) from None
     return amendment.customer
 
 
 def _stale(customer_id: str, current: int | None) -> problems.Problem:
     now = f" is at version {current}" if current is not None else " changed meanwhile"
     return problems.conflict(
-        "version-mismatch", f"customer {customer_id}{now}; read it again and retry"
+        "version-mismatch",
+        f"customer {customer_id}{now}; read it again and retry",
+        current_version=current,
     )

@@ -16,7 +16,7 @@ def update_partner(partner_id: str, patch: PartnerPatch, caller: Principal) -> P
     caller.require(Action.MANAGE_ACCESS)
     partner = find_principal(partner_id, "partner")
     if patch.version != partner.version:
-        raise _stale(partner_id, f"is at version {partner.version}")
+        raise _stale(partner_id, partner.version)
     if patch.customer_ids is not None:
         require_customers(patch.customer_ids)
     amended, event = principal_domain.amend_partner(partner, patch, caller.principal_id)
@@ -25,11 +25,13 @@ def update_partner(partner_id: str, patch: PartnerPatch, caller: Principal) -> P
     try:
         principals.update(partner, amended, [event])
     except StaleStateError:
-        raise _stale(partner_id, "changed meanwhile") from None
+        raise _stale(partner_id, find_principal(partner_id, "partner").version) from None
     return amended
 
 
-def _stale(partner_id: str, state: str) -> problems.Problem:
+def _stale(partner_id: str, current: int) -> problems.Problem:
     return problems.conflict(
-        "version-mismatch", f"partner {partner_id} {state}; read it again and retry"
+        "version-mismatch",
+        f"partner {partner_id} is at version {current}; read it again and retry",
+        current_version=current,
     )

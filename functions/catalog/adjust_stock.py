@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functions.catalog import params
+from functions.catalog import params, stock_refusals
 from shared.domain.stock import AdjustmentRequest, StockError, StockLevel
 from shared.http import problems
 from shared.store import catalog
@@ -15,4 +15,4 @@ def adjust_stock(sku: str, request: AdjustmentRequest) -> StockLevel:
     try:
         return stock_store.adjust(sku, request.delta, request.reason)
     except StockError as error:
-        raise problems.conflict(error.kind, str(error)) from None
+        raise stock_refusals.refused(sku, error) from None

@@ -13,7 +13,7 @@ def sku(value: str) -> str:
     """A SKU to write to: anything else is a bad request (reads answer 404 instead)."""
     if not pricing.is_sku(value):
         raise problems.invalid_query(
-            [{"parameter": "sku", "detail": f"a SKU matches {pricing.SKU_PATTERN}"}]
+            [{"in": "path", "parameter": "sku", "detail": f"a SKU matches {pricing.SKU_PATTERN}"}]
         )
     return value
 
@@ -21,7 +21,13 @@ def sku(value: str) -> str:
 def currency(value: str) -> str:
     if value not in MINOR_UNITS:
         raise problems.invalid_query(
-            [{"parameter": "currency", "detail": f"'{value}' is not an ISO 4217 currency code"}]
+            [
+                {
+                    "in": "path",
+                    "parameter": "currency",
+                    "detail": f"'{value}' is not an ISO 4217 currency code",
+                }
+            ]
         )
     return value
 
@@ -29,6 +35,12 @@ def currency(value: str) -> str:
 def customer_id(value: str) -> str:
     if not 0 < len(value) <= MAX_CUSTOMER_ID:
         raise problems.invalid_query(
-            [{"parameter": "customer_id", "detail": f"1 to {MAX_CUSTOMER_ID} characters"}]
+            [
+                {
+                    "in": "path",
+                    "parameter": "customer_id",
+                    "detail": f"1 to {MAX_CUSTOMER_ID} characters",
+                }
+            ]
         )
     return value

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functions.catalog import params
+from functions.catalog import params, stock_refusals
 from shared.domain.stock import SetOnHandRequest, StockError, StockLevel
 from shared.http import problems
 from shared.store import catalog
@@ -16,4 +16,4 @@ def set_stock(sku: str, request: SetOnHandRequest) -> tuple[StockLevel, bool]:
     try:
         return stock_store.set_on_hand(sku, request.on_hand, request.version, request.reason)
     except StockError as error:
-        raise problems.conflict(error.kind, str(error)) from None
+        raise stock_refusals.refused(sku, error) from None

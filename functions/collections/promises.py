@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from shared import clock, ids
 from shared.domain import dunning as dunning_domain
@@ -38,22 +38,8 @@ class PromiseRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    promised_on: date
+    promised_on: date  # an ISO date string: bodies are validated strictly, as JSON
     amount: AmountString
-
-    @field_validator("promised_on", mode="before")
-    @classmethod
-    def _iso_date(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            raise ValueError("an ISO date (YYYY-MM-DD) is required")
-        return value
-
-    @field_validator("amount", mode="before")
-    @classmethod
-    def _text(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            raise ValueError('a decimal string is required (e.g. "150.00")')
-        return value
 
 
 def record_promise(

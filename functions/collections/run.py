@@ -24,6 +24,7 @@ from shared import clock
 from shared.adapters import work_queue
 from shared.config import settings
 from shared.domain.dunning import MAX_LEAD_DAYS
+from shared.domain.omittable import Omittable
 from shared.observability import logger
 from shared.store import dunning as store
 
@@ -33,7 +34,7 @@ class RunRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    as_of: date | None = Field(default=None, le=date.max - timedelta(days=MAX_LEAD_DAYS))
+    as_of: Omittable[date] = Field(default=None, le=date.max - timedelta(days=MAX_LEAD_DAYS))
     dry_run: bool = False
 
 

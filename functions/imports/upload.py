@@ -46,7 +46,13 @@ class Upload:
 def kind_of(value: str) -> Kind:
     if value not in domain.KINDS:
         raise problems.invalid_query(
-            [{"parameter": "kind", "detail": f"one of {', '.join(domain.KINDS)}"}]
+            [
+                {
+                    "in": "path",
+                    "parameter": "import_ref",
+                    "detail": f"one of {', '.join(domain.KINDS)}",
+                }
+            ]
         )
     return value
 

@@ -31,6 +31,8 @@ from shared.domain import ledger as ledger_domain
 from shared.domain import numbering
 from shared.domain.events import DomainEvent
 from shared.domain.invoice import CreditError, DocumentKind, Invoice, InvoiceStatus
+from shared.domain.omittable import Omittable
+from shared.domain.text import MultiLine
 from shared.http import idempotency, problems
 from shared.http.auth import Principal
 from shared.store import credit, invoices, outbox, series
@@ -43,7 +45,7 @@ ATTEMPTS = 2  # the first read, and one more after a concurrent write to the inv
 _INVOICE_INDEX = 2  # in the transaction: counter, credit note, invoice, ...
 
 QuantityString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Reason = Annotated[str, MultiLine(max_length=500)]
 
 
 class CreditLineRequest(BaseModel):
@@ -66,7 +68,9 @@ class CreditNoteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     reason: Reason
-    lines: list[CreditLineRequest] | None = Field(default=None, min_length=1, max_length=MAX_LINES)
+    lines: Omittable[list[CreditLineRequest]] = Field(
+        default=None, min_length=1, max_length=MAX_LINES
+    )
 
     @field_validator("lines")
     @classmethod
@@ -108,6 +112,7 @@ def _issue(invoice_id: str, request: CreditNoteRequest, principal: Principal) ->
                 raise problems.conflict(
                     "concurrent-modification",
                     "the invoice changed meanwhile; read it again and retry",
+                    current_version=_creditable(invoice_id, principal).version,
                 ) from None
     raise AssertionError("unreachable")
 
@@ -123,7 +128,11 @@ def _creditable(invoice_id: str, principal: Principal) -> Invoice:
             "not-creditable", f"{invoice.number} is a credit note; only invoices are credited"
         )
     if invoice.status is InvoiceStatus.CREDITED:
-        raise problems.conflict("fully-credited", f"invoice {invoice.number} is fully credited")
+        raise problems.conflict(
+            "fully-credited",
+            f"invoice {invoice.number} is fully credited",
+            current_version=invoice.version,
+        )
     return invoice
 
 

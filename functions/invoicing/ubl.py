@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from shared.domain.invoice import DocumentKind, Invoice, InvoiceLine, Party, TaxBreakdown
 from shared.domain.money import minor_units, quantize
+from shared.domain.text import scrub
 
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 PROFILE_ID = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
@@ -233,8 +234,11 @@ def _cac(parent: ET.Element, name: str) -> ET.Element:
 
 
 def _cbc(parent: ET.Element, name: str, text: str, **attributes: str) -> ET.Element:
-    element = ET.SubElement(parent, f"{{{CBC}}}{name}", attributes)
-    element.text = text
+    """Every text and attribute goes through ``scrub``: stored text from before the domain
+    refused control characters must not make the document ill-formed."""
+    written = {key: scrub(value) for key, value in attributes.items()}
+    element = ET.SubElement(parent, f"{{{CBC}}}{name}", written)
+    element.text = scrub(text)
     return element
 
 

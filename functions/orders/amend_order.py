@@ -35,6 +35,7 @@ def amend_order(order_id: str, request: AmendmentRequest, principal: Principal) 
         raise problems.conflict(
             "version-mismatch",
             f"order {order_id} is at version {order.version}, not {request.version}",
+            current_version=order.version,
         )
     if request.lines is None and request.ship_to is None and request.purchase_order is None:
         raise problems.unprocessable(
@@ -78,7 +79,7 @@ def amend_order(order_id: str, request: AmendmentRequest, principal: Principal) 
             stock=stock_writes(allocation.delta),
         )
 
-    with refused_as_conflicts():
+    with refused_as_conflicts(order.order_id):
         try:
             return commit(lambda: amendment(enforce_limit=True)).after
         except CreditLimitExceededError:

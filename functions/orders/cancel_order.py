@@ -13,7 +13,7 @@ from shared.store import credit
 
 def cancel_order(order_id: str, reason: str, principal: Principal) -> Order:
     order = get_order(order_id, principal)
-    with refused_as_conflicts():
+    with refused_as_conflicts(order.order_id):
         cancelled, event = order_domain.cancel(order, reason or "cancelled", principal.principal_id)
     releases = {sku: -units for sku, units in order.reserved_by_sku().items()}
     move = Move(
@@ -25,5 +25,5 @@ def cancel_order(order_id: str, reason: str, principal: Principal) -> Order:
         else None,
         stock=stock_writes(releases),
     )
-    with refused_as_conflicts():
+    with refused_as_conflicts(order.order_id):
         return commit(lambda: move).after

@@ -14,7 +14,7 @@ from shared.store import orders, outbox
 
 def approve_order(order_id: str, principal: Principal) -> Order:
     order = get_order(order_id, principal)
-    with refused_as_conflicts():
+    with refused_as_conflicts(order.order_id):
         move = commit(
             lambda: reserve_and_confirm(
                 order, enforce_limit=False, approved_by=principal.principal_id
@@ -25,7 +25,7 @@ def approve_order(order_id: str, principal: Principal) -> Order:
 
 def reject_order(order_id: str, reason: str, principal: Principal) -> Order:
     order = get_order(order_id, principal)
-    with refused_as_conflicts():
+    with refused_as_conflicts(order.order_id):
         rejected, event = order_domain.reject(
             order, reason or "rejected by credit control", principal.principal_id
         )

@@ -6,7 +6,9 @@ credit update (never beyond the limit), with the backorder markers the move crea
 (one per SKU the order waits for: how arriving stock finds it, oldest first). If another order
 took the stock meanwhile, only the stock conditions fail: the move is planned again on fresh
 levels. A failed credit condition is reported to the caller (which holds the order); a failed
-order guard means the order itself changed, and the caller's retry will see it.
+order guard means the order itself changed, and the caller's retry will see it. The order guard
+comes first: when it failed, every other condition was judged against a stale read (the
+cancel that lost to another cancel also finds the exposure released), so only it is reported.
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ def commit(plan: Callable[[], Move], *, consumed: tuple[str, str] | None = None)
         try:
             outbox.commit(state, move.events, consumed=consumed)
         except StaleStateError as conflict:
+            if 0 in conflict.failed:
+                raise  # the order changed since it was read: nothing else it failed is news
             if move.credit is not None and 1 in conflict.failed:
                 raise CreditLimitExceededError from conflict
             stock_range = range(first_stock, first_stock + len(move.stock))

@@ -20,16 +20,17 @@ def ship_order(
         return _ship(order, request, principal)
     except problems.Problem:
         # A retry whose first attempt recorded the shipment, then died before its answer was
-        # saved: the order has shipped those units (refused now), the shipment is there.
+        # saved: the order has shipped those units (refused now), the shipment is there. The
+        # answer is the order as it is now, with that shipment (not the read from before it).
         if shipment := idempotency.made_before("shp", lambda made: orders.shipment(order_id, made)):
-            return order, shipment
+            return get_order(order_id, principal), shipment
         raise
 
 
 def _ship(order: Order, request: ShipmentRequest, principal: Principal) -> tuple[Order, Shipment]:
     shipment_id = idempotency.request_scoped_id("shp")  # the same on a retry of this request
     try:
-        with refused_as_conflicts():
+        with refused_as_conflicts(order.order_id):
             shipped, shipment, event = order_domain.ship(
                 order, request, principal.principal_id, shipment_id=shipment_id
             )
@@ -50,6 +51,6 @@ def _ship(order: Order, request: ShipmentRequest, principal: Principal) -> tuple
         stock=[stock.ship(sku, units) for sku, units in sorted(leaving.items())],
         extra=[orders.shipment_record(shipped, shipment)],
     )
-    with refused_as_conflicts():
+    with refused_as_conflicts(order.order_id):
         commit(lambda: move)
     return shipped, shipment

@@ -33,6 +33,7 @@ from shared import clock, ids
 from shared.domain import remittance
 from shared.domain.invoice import DocumentKind, Invoice
 from shared.domain.money import minor_units
+from shared.domain.omittable import Omittable
 from shared.domain.payment import Payment, PaymentStatus
 from shared.http import idempotency, problems
 from shared.http.auth import Action, Principal
@@ -51,7 +52,7 @@ class AllocationLine(BaseModel):
 
     invoice_id: Identifier
     amount: AmountString
-    discount: AmountString | None = None  # an early-payment discount the clerk grants
+    discount: Omittable[AmountString] = None  # an early-payment discount the clerk grants
 
 
 class AllocationRequest(BaseModel):
@@ -59,7 +60,7 @@ class AllocationRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    customer_id: Identifier | None = None
+    customer_id: Omittable[Identifier] = None
     allocations: list[AllocationLine] = Field(min_length=1, max_length=MAX_ALLOCATIONS)
 
     @field_validator("allocations")
@@ -135,10 +136,14 @@ def _require_allocatable(payment: Payment) -> None:
     payment_id = payment.payment_id
     if payment.status is PaymentStatus.REFUNDED or payment.disputed:
         state = "refunded" if payment.status is PaymentStatus.REFUNDED else "disputed"
-        raise problems.conflict("not-allocatable", f"payment {payment_id} is {state}")
+        raise problems.conflict(
+            "not-allocatable", f"payment {payment_id} is {state}", current_version=payment.version
+        )
     if payment.unapplied <= 0:
         raise problems.conflict(
-            "not-allocatable", f"payment {payment_id} has nothing left to apply"
+            "not-allocatable",
+            f"payment {payment_id} has nothing left to apply",
+            current_version=payment.version,
         )
 
 

@@ -9,13 +9,17 @@ the end-of-day one) is counted as a duplicate and adds nothing.
 
 The inbox: objects created under ``inbox/camt053/`` reach the ``bank-statements`` queue (S3 ->
 the default bus -> a rule). A file that cannot be imported leaves an error report at
-``inbox/camt053/errors/<name>.txt`` and no payment; its message is consumed, not retried.
+``inbox/camt053/errors/<name>.txt`` and no payment; its message is consumed, not retried. Any
+other failure (AWS slow or throttled) fails the message, which SQS delivers again; when its last
+delivery fails too, the statement is marked ``failed`` with the reason (and the message goes
+to the DLQ, whose redrive imports it again), so no import stays ``importing``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
@@ -39,10 +43,15 @@ from shared.store.payments import DuplicatePaymentError
 INBOX = "inbox/camt053/"
 ERRORS = INBOX + "errors/"
 ARCHIVE = "statements/"
-# Through the API the import runs while the caller waits (API Gateway gives up after 29 s): a
-# couple of thousand entries at most. Larger files go to the inbox, imported by a worker.
+# Through the API a file of up to STATEMENT_SYNC_MAX_BYTES is imported while the caller waits
+# (API Gateway gives up after 29 s); a larger one, up to this, is stored for the worker
+# (queue_statement.py). Larger files still are dropped in the inbox.
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 MAX_FILE_BYTES = 10 * 1024 * 1024  # dropped in the inbox
+MAX_RECEIVES = 5  # the bank-statements queue's maxReceiveCount (infra/resources.yaml)
+# The worker stops this long before its Lambda times out, so that the failure path runs (a
+# Lambda killed at its timeout could not mark the statement failed on its last attempt).
+RESERVE_SECONDS = 10.0
 XML = "application/xml"
 
 
@@ -52,6 +61,10 @@ class StatementFingerprint(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     sha256: str
+
+
+class OutOfTimeError(RuntimeError):
+    """The worker's time ran out before every credit was received; the next delivery goes on."""
 
 
 @dataclass(frozen=True)
@@ -87,8 +100,14 @@ def receive(raw_body: bytes | str | None, principal: Principal) -> StatementUplo
     return StatementUpload(content, parsed, StatementFingerprint(sha256=digest))
 
 
-def import_statement(upload: StatementUpload, *, by: str) -> StatementImport:
-    """Receive every booked credit of the file once; the summary of this file's import."""
+def import_statement(
+    upload: StatementUpload, *, by: str, time_left: Callable[[], float] | None = None
+) -> StatementImport:
+    """Receive every booked credit of the file once; the summary of this file's import.
+
+    ``time_left``: the seconds the worker has left; under ``RESERVE_SECONDS`` it stops with
+    ``OutOfTimeError`` (what it received stays, and the next run skips it).
+    """
     sha256 = upload.fingerprint.sha256
     if (summary := statements.summary_of(sha256)) is not None:
         logger.info("statement imported before", extra={"sha256": sha256})
@@ -99,7 +118,9 @@ def import_statement(upload: StatementUpload, *, by: str) -> StatementImport:
     statements.begin(sha256, statement_id=parsed.statement_id, key=key, by=by)
     received: list[str] = []
     duplicates = 0
-    for credit in parsed.credits:
+    for done, credit in enumerate(parsed.credits):
+        if time_left is not None and time_left() < RESERVE_SECONDS:
+            raise OutOfTimeError(f"out of time after {done} of {len(parsed.credits)} credits")
         payment = _payment(credit, parsed, sha256, by)
         try:
             payments.receive(payment)
@@ -122,14 +143,34 @@ def import_statement(upload: StatementUpload, *, by: str) -> StatementImport:
     return StatementImport(summary, first=True)
 
 
-def import_from_message(body: str) -> StatementImport | None:
-    """One SQS message of the inbox: S3's "Object Created" event as EventBridge delivers it."""
+def import_from_message(
+    body: str, receive_count: int = 1, time_left: Callable[[], float] | None = None
+) -> StatementImport | None:
+    """One SQS message of the inbox: S3's "Object Created" event as EventBridge delivers it.
+
+    ``receive_count``: SQS's ApproximateReceiveCount; at ``MAX_RECEIVES`` a failure is final.
+    """
     envelope = S3EventNotificationEventBridgeModel.model_validate_json(body)
-    return import_dropped(envelope.detail.bucket.name, envelope.detail.object.key)
+    return import_dropped(
+        envelope.detail.bucket.name,
+        envelope.detail.object.key,
+        last_attempt=receive_count >= MAX_RECEIVES,
+        time_left=time_left,
+    )
 
 
-def import_dropped(bucket: str, key: str) -> StatementImport | None:
-    """Import a file dropped in the inbox; None when it is none (ignored) or was refused."""
+def import_dropped(
+    bucket: str,
+    key: str,
+    *,
+    last_attempt: bool = False,
+    time_left: Callable[[], float] | None = None,
+) -> StatementImport | None:
+    """Import a file dropped in the inbox; None when it is none (ignored) or was refused.
+
+    A failure is raised (the message is delivered again); on the ``last_attempt`` the statement
+    is marked ``failed`` with the reason first.
+    """
     if bucket != documents.bucket() or not key.startswith(INBOX) or key.startswith(ERRORS):
         logger.info("not a statement in the inbox; ignored", extra={"key": key})
         return None
@@ -148,7 +189,15 @@ def import_dropped(bucket: str, key: str) -> StatementImport | None:
         return None
     digest = hashlib.sha256(stored.content).hexdigest()
     upload = StatementUpload(stored.content, parsed, StatementFingerprint(sha256=digest))
-    return import_statement(upload, by=stored.metadata.get("uploaded-by") or "inbox")
+    by = stored.metadata.get("uploaded-by") or "inbox"
+    try:
+        return import_statement(upload, by=by, time_left=time_left)
+    except Exception as error:
+        if last_attempt:
+            reason = f"the import failed {MAX_RECEIVES} times; the last time: {error!r}"
+            logger.exception("statement import failed for good", extra={"sha256": digest})
+            statements.fail(digest, reason)
+        raise
 
 
 def error_report_key(key: str) -> str:

@@ -72,7 +72,8 @@ def receive_generic(
     content = _bounded(raw_body)
     _verify(provider, headers.get(GENERIC_SIGNATURE_HEADER), content)
     try:
-        event = gateway_events.from_generic(provider, body.parse(content, GenericWebhook))
+        webhook = body.parse(content, GenericWebhook, content_type=headers.get("Content-Type"))
+        event = gateway_events.from_generic(provider, webhook)
     except GatewayEventError as error:
         raise problems.unprocessable("invalid-event", str(error)) from None
     return _record(event, content)

@@ -17,19 +17,21 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 from shared import clock
 from shared.domain import payment as payment_domain
 from shared.domain.money import UnknownCurrencyError, minor_units
+from shared.domain.omittable import Omittable
 from shared.domain.payment import Payment
+from shared.domain.text import MultiLine, SingleLine
 from shared.http import idempotency, problems
 from shared.http.auth import Action, Principal
 from shared.observability import logger
 from shared.store import customers, payments
 from shared.store.payments import DuplicatePaymentError
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=140)]
-Account = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
+Text = Annotated[str, SingleLine(max_length=140)]
+Account = Annotated[str, SingleLine(max_length=64, min_length=0)]
 Reference = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9 /._:#-]{0,99}$")
 ]
-Remittance = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+Remittance = Annotated[str, MultiLine(max_length=500, min_length=0)]
 
 
 class ManualPaymentRequest(BaseModel):
@@ -42,10 +44,10 @@ class ManualPaymentRequest(BaseModel):
     method: Literal["cheque", "wire"]
     received_on: date
     payer_name: Text
-    payer_account: Account | None = None
+    payer_account: Omittable[Account] = None
     reference: Reference  # the cheque number or wire reference: the payment's external id
-    remittance: Remittance | None = None
-    customer_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    remittance: Omittable[Remittance] = None
+    customer_id: Omittable[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = None
 
     @model_validator(mode="after")
     def _amount_in_currency(self) -> ManualPaymentRequest:

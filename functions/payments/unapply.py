@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict
 
 from functions.payments.settlement import CashMove, payment_event
 from functions.payments.worklist import with_decision
 from shared import clock
+from shared.domain.text import MultiLine
 from shared.http import problems
 from shared.http.auth import Action, Principal
 from shared.store import payments
@@ -23,7 +24,7 @@ from shared.store.outbox import StaleStateError
 
 ATTEMPTS = 2
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Reason = Annotated[str, MultiLine(max_length=500)]
 
 
 class ReversalRequest(BaseModel):
@@ -50,7 +51,9 @@ def unapply_allocation(
             raise problems.not_found(f"allocation {allocation_id} of payment {payment_id}")
         if not allocation.active:
             raise problems.conflict(
-                "already-reversed", f"allocation {allocation_id} was taken back before"
+                "already-reversed",
+                f"allocation {allocation_id} was taken back before",
+                current_version=payment.version,
             )
         move = CashMove(payment, clock.now())
         reversed_allocation = move.take_back(allocation_id)

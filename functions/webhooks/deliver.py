@@ -7,6 +7,10 @@ one delivery item, keyed by the event id: a redelivered message finds it, and on
 ``RetryLaterError`` with an exponential backoff; after the queue's maxReceiveCount the message
 rests in the DLQ, and an admin or the partner can replay the delivery through the API.
 
+Every attempt resolves the URL's host again and POSTs only to an address it vetted (see
+``shared.adapters.webhook_destination``): a host that now resolves inside the network is a
+failed attempt that connected nowhere, with the reason on record.
+
 Deliveries are at least once: two copies of one message processed at the same moment may both
 POST, and a crash after a 2xx but before it is recorded POSTs again. Receivers deduplicate on
 ``OTC-Event-Id`` (README, "Customer e-mails and partner webhooks").
@@ -20,8 +24,9 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from shared import clock
-from shared.adapters import webhook_http
+from shared.adapters import webhook_destination, webhook_http
 from shared.adapters.bus_events import BusEvent
+from shared.adapters.host_resolution import ResolverUnavailableError
 from shared.adapters.sqs_backoff import RetryLaterError
 from shared.domain import webhooks as domain
 from shared.http import problems
@@ -87,9 +92,7 @@ def attempt(webhook: Webhook, delivery: Delivery, *, retries_left: bool) -> Deli
     body = delivery.body.encode()
     timestamp = int(clock.now().timestamp())
     secret = webhook.secret.get_secret_value()
-    outcome = webhook_http.post(
-        webhook.url, body, domain.headers(secret, delivery.event_id, timestamp, body)
-    )
+    outcome = _post(webhook.url, body, domain.headers(secret, delivery.event_id, timestamp, body))
     if outcome.ok:
         metrics.add_metric(name="WebhooksDelivered", unit="Count", value=1)
         return store.record_attempt(
@@ -108,6 +111,17 @@ def attempt(webhook: Webhook, delivery: Delivery, *, retries_left: bool) -> Deli
         error=outcome.error,
         next_attempt=clock.iso(clock.now() + wait) if retries_left else None,
     )
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> webhook_http.HttpOutcome:
+    """POST to the URL's vetted address; a URL that no longer passes is a failure, not a call."""
+    try:
+        destination = webhook_destination.vet(url)
+    except domain.InvalidWebhookUrlError as error:
+        return webhook_http.HttpOutcome(status_code=None, error=f"refused: {error}")
+    except ResolverUnavailableError as error:
+        return webhook_http.HttpOutcome(status_code=None, error=str(error))
+    return webhook_http.post(destination, body, headers)
 
 
 class ReplayRequest(BaseModel):

@@ -6,12 +6,13 @@ partner's webhook answers 404, as if it did not exist; other staff roles get 403
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
 from shared import clock
+from shared.adapters import webhook_destination
+from shared.adapters.host_resolution import ResolverUnavailableError
 from shared.domain import webhooks as domain
 from shared.domain.webhooks import WebhookRequest
 from shared.http import problems
@@ -35,27 +36,30 @@ def authorize(principal: Principal, partner_id: str) -> None:
         raise problems.not_found(f"the webhook of partner {partner_id}")
 
 
-def loopback_allowed() -> bool:
-    """Only off AWS: in a Lambda, 127.0.0.1 is the runtime's own API, never a partner."""
-    return "AWS_LAMBDA_FUNCTION_NAME" not in os.environ
-
-
 def register(partner_id: str, request: WebhookRequest) -> tuple[Webhook, str]:
     """Create or replace the webhook with a new signing secret; return both (the secret once)."""
     try:
-        url = domain.check_url(request.url, allow_loopback=loopback_allowed())
+        webhook_destination.vet(request.url)  # refused now, not at the first delivery
     except domain.InvalidWebhookUrlError as error:
         raise problems.unprocessable(
             "invalid-webhook-url",
             str(error),
             errors=[{"pointer": "#/url", "detail": str(error)}],
         ) from None
+    except ResolverUnavailableError as error:
+        raise problems.Problem(
+            503,
+            "webhook-host-unresolved",
+            "Webhook host not resolved",
+            f"{error}; retry later",
+            headers={"Retry-After": "5"},
+        ) from None
     now = clock.now()
     existing = store.get_webhook(partner_id)
     secret = domain.new_secret()
     webhook = Webhook(
         partner_id=partner_id,
-        url=url,
+        url=request.url,
         events=request.event_types(),
         secret=SecretStr(secret),
         created_at=existing.created_at if existing else now,

@@ -21,6 +21,7 @@ import socket
 import sys
 import threading
 import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -30,6 +31,7 @@ from unittest import mock
 import boto3
 
 from infra.local import stack
+from infra.local.moto_request_tokens import honoured_request_tokens
 from infra.local.seed import demo_order
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,6 +58,7 @@ def local_environment(moto_url: str) -> dict[str, str]:
         "AWS_DEFAULT_REGION": stack.REGION,
         "AWS_REGION": stack.REGION,
         "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",  # DynamoDB Streams under botocore >= 1.44
+        "WEBHOOK_ALLOW_LOOPBACK": "1",  # the demo's partner webhook may be a local receiver
     }
 
 
@@ -197,6 +200,7 @@ class LocalStack:
         self._seed_keys = seed_keys
         self._moto: Any = None
         self._serialized: Any = None
+        self._request_tokens = ExitStack()
         self._server: Any = None
         self._server_thread: threading.Thread | None = None
         self._pump_thread: PumpThread | None = None
@@ -236,6 +240,7 @@ class LocalStack:
         ensure_port_free(HOST, self.moto_port)
         self._serialized = one_dynamodb_request_at_a_time()
         self._serialized.start()
+        self._request_tokens.enter_context(honoured_request_tokens())
         self._moto = ThreadedMotoServer(ip_address=HOST, port=self.moto_port, verbose=False)
         self._moto.start()
         host, port = self._moto.get_host_and_port()
@@ -317,6 +322,7 @@ class LocalStack:
         if self._serialized is not None:
             self._serialized.stop()
             self._serialized = None
+        self._request_tokens.close()
 
 
 def banner(ready: Ready) -> str:

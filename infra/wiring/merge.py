@@ -29,6 +29,26 @@ PARTIAL_BATCH = ["ReportBatchItemFailures"]
 TABLE = "Table"
 BUS = "EventBus"
 PUBLISHER_DLQ = "PublisherDeadLetterQueue"
+SCHEDULE_DLQ = "ScheduleDeadLetterQueue"
+# Scheduler retries an invocation Lambda refused (throttled, unavailable) this often within this
+# age, then sends it to SCHEDULE_DLQ. The scheduled functions are idempotent per scheduled time.
+SCHEDULE_RETRY_POLICY = {"MaximumRetryAttempts": 10, "MaximumEventAgeInSeconds": 3600}
+
+# Reserved concurrency per function, each a stack parameter <Function>ReservedConcurrency with
+# this default (-1 leaves the function unreserved, e.g. in an account whose concurrency quota is
+# still the new-account 10). A reservation both guarantees and caps: the API keeps capacity when a
+# backlog floods the workers, and a flooded worker cannot starve the API or hammer a partner. An
+# SQS consumer's event source mapping gets the same MaximumConcurrency, so its pollers stop at the
+# cap instead of being throttled (a throttled message counts a receive towards the DLQ).
+UNRESERVED = -1
+DEFAULT_RESERVED_CONCURRENCY = 5
+RESERVED_CONCURRENCY: dict[str, int] = {
+    "APIHandler": 100,
+    "PublishEvents": 10,
+    "SweepOutbox": 1,
+    "RunCollections": 1,
+    "RunReports": 1,
+}
 
 # Only new event items are worth a publisher invocation: state items and markers are filtered
 # out by Lambda before they cost anything.
@@ -129,6 +149,7 @@ def merge(chalice: Template, resources: Template, *, stream_placeholder: str) ->
         )
     for logical_id, function in functions(template).items():
         _wire_function(template, logical_id, function["Properties"])
+        _reserve_concurrency(template, logical_id, function["Properties"])
         if logical_id in LINKS_TO_API:
             variables = function["Properties"]["Environment"]["Variables"]
             variables[PUBLIC_API_URL] = _public_api_url(template, logical_id)
@@ -155,6 +176,78 @@ def gateway_responses() -> dict[str, dict[str, Any]]:
             response["statusCode"] = str(status)
         responses[response_type] = response
     return responses
+
+
+def access_log_format() -> str:
+    """One JSON line per request: who, what, the answer and how long it took (never a key)."""
+    fields = {
+        "requestId": "$context.requestId",
+        "ip": "$context.identity.sourceIp",
+        "requestTime": "$context.requestTime",
+        "httpMethod": "$context.httpMethod",
+        "resourcePath": "$context.resourcePath",
+        "status": "$context.status",
+        "protocol": "$context.protocol",
+        "responseLength": "$context.responseLength",
+        "latency": "$context.responseLatency",
+        "integrationLatency": "$context.integrationLatency",
+        "errorType": "$context.error.responseType",
+        "userAgent": "$context.identity.userAgent",
+    }
+    return json.dumps(fields, separators=(",", ":"))
+
+
+def limit_and_log_api(template: Template, api_resources: Template) -> None:
+    """Add infra/wiring/api.yaml; throttle the REST API's stage and give it a JSON access log.
+
+    Run after ``iam.attach_roles``, which drops every IAM resource it did not write (Chalice's):
+    api.yaml brings API Gateway's own logging role.
+    """
+    api = template["Resources"].get(REST_API)
+    if api is None:
+        raise WiringError("api.yaml limits and logs the REST API, but Chalice wrote none")
+    _add_sections(template, api_resources)
+    properties = api["Properties"]
+    properties["MethodSettings"] = [
+        {
+            "ResourcePath": "/*",
+            "HttpMethod": "*",
+            "ThrottlingRateLimit": {"Ref": "ApiThrottleRateLimit"},
+            "ThrottlingBurstLimit": {"Ref": "ApiThrottleBurstLimit"},
+            "MetricsEnabled": True,
+        }
+    ]
+    properties["AccessLogSetting"] = {
+        "DestinationArn": get_att("ApiAccessLogGroup"),
+        "Format": access_log_format(),
+    }
+    api["DependsOn"] = sorted({*api.get("DependsOn", []), "ApiGatewayAccount"})
+
+
+def _reserve_concurrency(template: Template, logical_id: str, properties: dict[str, Any]) -> None:
+    """A <Function>ReservedConcurrency parameter, applied unless it is -1 (UNRESERVED)."""
+    parameter = f"{logical_id}ReservedConcurrency"
+    condition = f"{logical_id}HasReservedConcurrency"
+    template["Parameters"][parameter] = {
+        "Type": "Number",
+        "Default": RESERVED_CONCURRENCY.get(logical_id, DEFAULT_RESERVED_CONCURRENCY),
+        "MinValue": UNRESERVED,
+        "Description": f"Reserved concurrency of {logical_id}; -1: unreserved.",
+    }
+    template.setdefault("Conditions", {})[condition] = {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": parameter}, str(UNRESERVED)]}]
+    }
+    reserved = {"Fn::If": [condition, {"Ref": parameter}, {"Ref": "AWS::NoValue"}]}
+    properties["ReservedConcurrentExecutions"] = reserved
+    for event in properties.get("Events", {}).values():
+        if event["Type"] == "SQS":
+            event["Properties"]["ScalingConfig"] = {
+                "Fn::If": [
+                    condition,
+                    {"MaximumConcurrency": {"Ref": parameter}},
+                    {"Ref": "AWS::NoValue"},
+                ]
+            }
 
 
 def _add_sections(template: Template, resources: Template) -> None:
@@ -258,6 +351,8 @@ def _wire_schedule(site: _Site, event: Event) -> Event:
         "Name": {"Fn::Sub": f"otc-${{Stage}}-{site.function_id}"},
         "FlexibleTimeWindow": {"Mode": "OFF"},
         "Input": {"Fn::Sub": SCHEDULED_EVENT},
+        "RetryPolicy": dict(SCHEDULE_RETRY_POLICY),
+        "DeadLetterConfig": {"Arn": get_att(SCHEDULE_DLQ)},
     }
     if (time_zone := SCHEDULE_TIME_ZONES.get(site.function_id)) is not None:
         properties["ScheduleExpressionTimezone"] = time_zone

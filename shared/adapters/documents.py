@@ -120,4 +120,4 @@ def share(key: str, *, seconds: int = 300, filename: str | None = None) -> str:
 def _signer(session: Any) -> Any:
     """An S3 client of ``session`` that signs with SigV4 (boto3 presigns with SigV2 otherwise,
     which SSE-KMS objects refuse). Keyed by session, so ``aws.reset`` renews it too."""
-    return session.client("s3", config=Config(signature_version="s3v4"))
+    return session.client("s3", config=aws.config().merge(Config(signature_version="s3v4")))

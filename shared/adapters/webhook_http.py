@@ -1,16 +1,19 @@
-"""POSTing a webhook: stdlib urllib, a short timeout, no redirects, an outcome instead of raising.
+"""POSTing a webhook to a vetted address: a short timeout, no redirects, an outcome, not a raise.
 
-Redirects are not followed: a 3xx is a failed delivery (the signed body must reach the URL the
-partner registered, not wherever that URL points next). Proxies from the environment apply.
+The connection goes to the address the destination was vetted with, never to a fresh lookup of
+the host; TLS still sends the host name (SNI) and checks the certificate against it, and the
+Host header is the URL's. Redirects are not followed: a 3xx is a failed delivery (the signed body
+must reach the URL the partner registered, not wherever that URL points next). No proxy applies.
 """
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+
+import urllib3
+
+from shared.adapters.webhook_destination import Destination
 
 TIMEOUT_SECONDS = 5.0
 MAX_ERROR_LENGTH = 300
@@ -26,33 +29,56 @@ class HttpOutcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None  # urllib then raises HTTPError with the 3xx status
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
 def post(
-    url: str, body: bytes, headers: Mapping[str, str], *, timeout: float = TIMEOUT_SECONDS
+    destination: Destination,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    timeout: float = TIMEOUT_SECONDS,
 ) -> HttpOutcome:
-    if not url.startswith(("https://", "http://")):
-        return HttpOutcome(status_code=None, error="only http(s) URLs are posted to")
-    # The scheme is checked above (and at registration): no file: or custom scheme reaches here.
-    request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")  # noqa: S310
+    url = destination.url
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            return HttpOutcome(status_code=response.status, error=None)
-    except urllib.error.HTTPError as error:
-        error.close()
-        return HttpOutcome(status_code=error.code, error=f"HTTP {error.code}")
-    except urllib.error.URLError as error:
-        return HttpOutcome(status_code=None, error=_describe(error.reason))
-    except (TimeoutError, OSError, ValueError) as error:
+        with _pool(destination, timeout) as pool:
+            response = pool.urlopen(
+                "POST",
+                url.target,
+                body=body,
+                headers={**headers, "Host": url.authority},
+                redirect=False,
+                retries=False,
+                assert_same_host=False,
+                preload_content=False,  # the receiver's answer body is not read
+            )
+            response.close()
+    except (urllib3.exceptions.HTTPError, OSError, ValueError) as error:
         return HttpOutcome(status_code=None, error=_describe(error))
+    status = response.status
+    if 200 <= status < 300:
+        return HttpOutcome(status_code=status, error=None)
+    if 300 <= status < 400:
+        return HttpOutcome(status_code=status, error=f"HTTP {status}: redirects are not followed")
+    return HttpOutcome(status_code=status, error=f"HTTP {status}")
+
+
+def _pool(destination: Destination, timeout: float) -> urllib3.HTTPConnectionPool:
+    url = destination.url
+    limits = urllib3.Timeout(connect=timeout, read=timeout)
+    if url.scheme == "https":
+        return urllib3.HTTPSConnectionPool(
+            str(destination.address),
+            url.port,
+            timeout=limits,
+            maxsize=1,
+            retries=False,
+            cert_reqs="CERT_REQUIRED",
+            server_hostname=url.host,
+            assert_hostname=url.host,
+        )
+    return urllib3.HTTPConnectionPool(
+        str(destination.address), url.port, timeout=limits, maxsize=1, retries=False
+    )
 
 
 def _describe(reason: object) -> str:
-    text = reason if isinstance(reason, str) else f"{type(reason).__name__}: {reason}"
+    text = f"{type(reason).__name__}: {reason}"
     return text[:MAX_ERROR_LENGTH]

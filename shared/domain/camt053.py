@@ -15,6 +15,9 @@ the n-th transaction of a batch, or - for banks that give no reference - a hash 
 id and the entry's position. The same entry reported in another file (an intraday statement and
 the end-of-day one) therefore becomes the same payment, once.
 
+Free text (names, remittance, references) is taken on one line, with control characters and
+non-characters replaced by spaces rather than refused: the money arrived either way.
+
 The file is read with defusedxml (no entity expansion, no external references) and rejected
 whole (``StatementError``) when it is not a camt.053 document or an entry lacks what a payment
 needs: nothing of a bad file is imported.
@@ -36,6 +39,7 @@ from defusedxml import ElementTree as SafeElementTree
 from pydantic import BaseModel, ConfigDict
 
 from shared.domain.money import UnknownCurrencyError, minor_units
+from shared.domain.text import scrub
 
 NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.(\d{2})$")
 VERSIONS = range(2, 14)  # 001.02 .. 001.13
@@ -322,12 +326,17 @@ class _Reader:
 
     def text(self, element: Element, path: str) -> str | None:
         found = self.find(element, path)
-        value = " ".join((found.text or "").split()) if found is not None else ""
-        return value or None
+        return _one_line(found.text) if found is not None else None
 
     def texts(self, element: Element, path: str) -> list[str]:
-        values = (" ".join((found.text or "").split()) for found in self.findall(element, path))
+        values = (_one_line(found.text) for found in self.findall(element, path))
         return [value for value in values if value]
+
+
+def _one_line(text: str | None) -> str | None:
+    """An element's text on one line, controls as spaces: XML 1.0 lets C1 controls and
+    non-characters through, and one in a remittance line is no reason to refuse a bank file."""
+    return " ".join(scrub(text or "", " ").split()) or None
 
 
 def summary(parsed: StatementFile) -> dict[str, Any]:

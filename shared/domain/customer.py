@@ -30,7 +30,9 @@ from pydantic import (
 from shared import clock, ids
 from shared.domain.events import DomainEvent
 from shared.domain.money import minor_units, quantize
+from shared.domain.omittable import Omittable
 from shared.domain.terms import NET_30, PaymentTerms
+from shared.domain.text import STORED, SingleLine
 
 SOURCE = "otc.accounts"
 
@@ -46,9 +48,9 @@ COUNTRIES = frozenset(
     TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW""".split()  # noqa: SIM905 (a table reads better than 249 quoted strings)
 )
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-LegalName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-PostalCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+Text = Annotated[str, SingleLine(max_length=120)]
+LegalName = Annotated[str, SingleLine(max_length=200)]
+PostalCode = Annotated[str, SingleLine(max_length=20)]
 TaxId = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ./-]{1,39}$")
 ]
@@ -110,7 +112,7 @@ class Address(BaseModel):
 
     @classmethod
     def from_stored(cls, raw: dict[str, Any]) -> Address:
-        return cls.model_validate(raw, strict=False)
+        return cls.model_validate(raw, strict=False, context=STORED)
 
 
 class CustomerRequest(BaseModel):
@@ -152,32 +154,16 @@ class CustomerPatch(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     version: int = Field(ge=1)
-    legal_name: LegalName | None = None
-    billing_email: EmailStr | None = None
+    legal_name: Omittable[LegalName] = None
+    billing_email: Omittable[EmailStr] = None
     contact_email: EmailStr | None = None
     tax_id: TaxId | None = None
-    billing_address: Address | None = None
-    payment_terms: PaymentTerms | None = None
-    credit_limit: DecimalString | None = None
-    dunning_policy: PolicyName | None = None
-    invoicing: InvoicingMode | None = None
-    status: StatusName | None = None
-
-    @field_validator(
-        "legal_name",
-        "billing_email",
-        "billing_address",
-        "payment_terms",
-        "credit_limit",
-        "dunning_policy",
-        "invoicing",
-        "status",
-    )
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may not be null (leave the field out to keep it)")
-        return value
+    billing_address: Omittable[Address] = None
+    payment_terms: Omittable[PaymentTerms] = None
+    credit_limit: Omittable[DecimalString] = None
+    dunning_policy: Omittable[PolicyName] = None
+    invoicing: Omittable[InvoicingMode] = None
+    status: Omittable[StatusName] = None
 
     def requested(self) -> dict[str, Any]:
         """The fields the caller sent (null included), without the version."""

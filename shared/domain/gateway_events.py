@@ -20,21 +20,28 @@ asks for (``None``: acknowledged and ignored).
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from shared import strict_json
 from shared.domain.money import UnknownCurrencyError, minor_units
 from shared.domain.payment import PaymentMethod
+from shared.domain.text import scrub
 
 STRIPE = "stripe"
 EVENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,255}$")  # also an S3 key segment: no slashes
 MAX_TEXT = 500
+MAX_METADATA_KEYS = 50  # Stripe's own limit on an object's metadata
+# A signed body is still only the gateway's word: its times and amounts stay in what a payment
+# can be, so that no value reaches datetime or Decimal arithmetic out of their range.
+EARLIEST_CREATED = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp())
+LATEST_CREATED = int(datetime(2100, 1, 1, tzinfo=UTC).timestamp())
+MAX_AMOUNT_DIGITS = 12  # whole units: below one trillion, as the generic format's amounts
 
 
 class GatewayEventError(ValueError):
@@ -311,7 +318,7 @@ class GenericWebhook(BaseModel):
 
     id: Annotated[str, StringConstraints(pattern=EVENT_ID.pattern)]
     type: Literal["payment.succeeded", "payment.refunded"]
-    created: Annotated[int, Field(ge=0, strict=True)]
+    created: Annotated[int, Field(ge=EARLIEST_CREATED, lt=LATEST_CREATED, strict=True)]
     data: GenericPaymentData
 
 
@@ -332,10 +339,10 @@ def from_generic(provider: str, body: GenericWebhook) -> GatewayEvent:
         amount=amount,
         currency=data.currency,
         received_at=created,
-        payer_name=data.payer_name,
+        payer_name=_clean(data.payer_name),
         payer_account=_clean(data.payer_account),
         remittance=_clean(data.remittance),
-        metadata=dict(data.metadata),
+        metadata=_metadata(data.metadata),
         customer_id=data.metadata.get("customer_id"),
     )
     return event.model_copy(update={"action": Action.PAYMENT, "payment": payment})
@@ -346,9 +353,9 @@ def from_generic(provider: str, body: GenericWebhook) -> GatewayEvent:
 
 def _json_object(body: bytes) -> dict[str, Any]:
     try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise GatewayEventError(f"the body is not JSON: {error}") from None
+        document = strict_json.loads(body)
+    except strict_json.StrictJsonError as error:
+        raise GatewayEventError(str(error)) from None
     if not isinstance(document, dict):
         raise GatewayEventError("the body is not a JSON object")
     return document
@@ -377,8 +384,8 @@ def _id_of(value: Any) -> str | None:
 def _timestamp(value: Any, field: str, *, default: datetime | None = None) -> datetime:
     if value is None and default is not None:
         return default
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise GatewayEventError(f"{field} is not a unix timestamp")
+    if not _whole(value) or not EARLIEST_CREATED <= value < LATEST_CREATED:
+        raise GatewayEventError(f"{field} is not a unix timestamp from 2000 to 2099")
     return datetime.fromtimestamp(value, UTC)
 
 
@@ -393,23 +400,35 @@ def _currency(value: Any) -> str:
 
 def _minor_amount(value: Any, currency: str, field: str) -> Decimal:
     """An integer of minor units as a Decimal in the currency's unit (1234 EUR -> 12.34)."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+    if not _whole(value) or value < 0:
         raise GatewayEventError(f"{field} is not a whole number of minor units")
     places = minor_units(currency)
-    try:
-        return (Decimal(value).scaleb(-places)).quantize(Decimal(1).scaleb(-places))
-    except InvalidOperation:
-        raise GatewayEventError(f"{field} is out of range") from None
+    if value >= 10 ** (MAX_AMOUNT_DIGITS + places):
+        raise GatewayEventError(f"{field} is out of range")
+    return (Decimal(value).scaleb(-places)).quantize(Decimal(1).scaleb(-places))
+
+
+def _whole(value: Any) -> bool:
+    """Whether a JSON value is an integer (``true`` and ``1.0`` are not)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _metadata(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         return {}
-    return {str(key)[:40]: str(item)[:MAX_TEXT] for key, item in value.items() if item is not None}
+    if len(value) > MAX_METADATA_KEYS:
+        raise GatewayEventError(f"metadata has more than {MAX_METADATA_KEYS} keys")
+    return {
+        scrub(str(key))[:40]: scrub(str(item))[:MAX_TEXT]
+        for key, item in value.items()
+        if item is not None
+    }
 
 
 def _clean(value: Any) -> str | None:
+    """Free text on one line, controls and non-characters as spaces: a gateway's event is
+    a payment that happened, so its text is cleaned rather than the event refused."""
     if not isinstance(value, str):
         return None
-    text = " ".join(value.split())[:MAX_TEXT]
+    text = " ".join(scrub(value, " ").split())[:MAX_TEXT]
     return text or None

@@ -61,6 +61,7 @@ from shared.domain.events import DomainEvent
 from shared.domain.money import minor_units, quantize
 from shared.domain.stock import MAX_UNITS
 from shared.domain.terms import NET_30, PaymentTerms
+from shared.domain.text import scrub
 
 SOURCE = "otc.imports"
 
@@ -623,7 +624,7 @@ def error_report(errors: Iterable[RowError]) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["row", "field", "reason"])
     for error in sorted(errors, key=lambda e: (e.row, e.field)):
-        writer.writerow([error.row, error.field, error.reason])
+        writer.writerow([error.row, scrub(error.field), scrub(error.reason)])
     return out.getvalue().encode()
 
 

@@ -22,12 +22,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from shared import clock, ids
 from shared.domain.events import DomainEvent
 from shared.domain.money import Money, minor_units, quantize
+from shared.domain.text import MultiLine, SingleLine
 
 SOURCE = "otc.orders"
 MAX_LINES = 200
 MAX_QUANTITY = 1_000_000
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Text = Annotated[str, SingleLine(max_length=120)]
 DecimalString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
@@ -65,9 +66,7 @@ class Address(BaseModel):
     line1: Text
     line2: Text | None = None
     city: Text
-    postal_code: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)
-    ]
+    postal_code: Annotated[str, SingleLine(max_length=20)]
     region: Text | None = None
     country: CountryCode
 
@@ -129,7 +128,7 @@ class DecisionRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+    reason: Annotated[str, MultiLine(max_length=500, min_length=0)] = ""
 
 
 class PricedLine(Protocol):

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from shared import clock
 from shared.domain.events import DomainEvent
 from shared.domain.money import minor_units, quantize
+from shared.domain.text import SingleLine
 
 SOURCE = "otc.catalog"
 
@@ -61,8 +62,8 @@ UNITS: dict[str, str] = {
 }
 
 DecimalString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-CustomerId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Name = Annotated[str, SingleLine(max_length=200)]
+CustomerId = Annotated[str, SingleLine(max_length=120)]
 
 
 class TaxCategory(StrEnum):

@@ -16,11 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints,
 from shared import clock, ids
 from shared.domain.customer import SOURCE
 from shared.domain.events import DomainEvent
+from shared.domain.text import SingleLine
 
 MAX_ACTIVE_KEYS = 5
 MAX_BOUND_CUSTOMERS = 100
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Name = Annotated[str, SingleLine(max_length=120)]
 CustomerId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Kind = Literal["partner", "staff"]
 StaffRole = Literal["admin", "credit_manager", "ar_clerk", "auditor"]

@@ -18,15 +18,16 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared import clock
 from shared.domain.events import DomainEvent
+from shared.domain.text import SingleLine
 
 SOURCE = "otc.stock"
 MAX_UNITS = 1_000_000_000
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Reason = Annotated[str, SingleLine(max_length=200)]
 
 
 class StockError(Exception):

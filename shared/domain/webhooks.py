@@ -14,11 +14,15 @@ import ipaddress
 import json
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from shared.domain.omittable import Omittable
+from shared.domain.text import SingleLine
 
 ORDER_EVENT_TYPES: tuple[str, ...] = (
     "OrderReceived",
@@ -38,13 +42,21 @@ DEFAULT_TOLERANCE_SECONDS = 300
 BACKOFF_BASE_SECONDS = 10
 BACKOFF_CAP_SECONDS = 15 * 60
 MAX_URL_LENGTH = 2048
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(address)
+    for address in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "fd00:ec2::23")
+)
+CARRIER_GRADE_NAT = ipaddress.ip_network("100.64.0.0/10")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 # Fields of an event's data a partner does not get: why an order is held is the seller's
 # internal credit decision (the customer's e-mail says "under review" for the same reason).
 WITHHELD_FIELDS: dict[str, frozenset[str]] = {"OrderHeld": frozenset({"reason"})}
 
 _ULID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class InvalidWebhookUrlError(ValueError):
@@ -135,16 +147,23 @@ def backoff_seconds(attempts: int) -> int:
     return int(min(BACKOFF_BASE_SECONDS * 2**exponent, BACKOFF_CAP_SECONDS))
 
 
-# --- registration -------------------------------------------------------------------------------
+# --- where deliveries may go -------------------------------------------------------------------
 
 
-def check_url(url: str, *, allow_loopback: bool) -> str:
-    """Accept https URLs to public hosts; http only to loopback, and only when allowed.
+@dataclass(frozen=True)
+class WebhookUrl:
+    """A webhook URL taken apart: what to resolve, what to connect to, what to ask for."""
 
-    Loopback is for local development: on AWS, 127.0.0.1 is the Lambda runtime's own API, so
-    the caller passes ``allow_loopback=False`` there. IP literals in private, link-local or
-    reserved ranges are refused (they would reach into the network the function runs in).
-    """
+    url: str
+    scheme: str
+    host: str  # lower case, without brackets; what TLS checks the certificate against
+    port: int
+    authority: str  # the Host header: the URL's host[:port] as written
+    target: str  # path and query, as sent on the request line
+
+
+def parse_url(url: str) -> WebhookUrl:
+    """Take an http(s) URL apart, refusing credentials, port 0 and anything but a host name."""
     if len(url) > MAX_URL_LENGTH:
         raise InvalidWebhookUrlError(f"the URL is longer than {MAX_URL_LENGTH} characters")
     try:
@@ -155,34 +174,86 @@ def check_url(url: str, *, allow_loopback: bool) -> str:
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("https", "http") or not host:
         raise InvalidWebhookUrlError("the URL must be https://host/...")
-    if parts.username is not None or parts.password is not None:
+    if "@" in parts.netloc:
         raise InvalidWebhookUrlError("the URL must not carry credentials")
     if port == 0:
         raise InvalidWebhookUrlError("the URL's port must not be 0")
-    loopback = host in LOOPBACK_HOSTS or _is_loopback_ip(host)
-    if loopback:
-        if not allow_loopback:
-            raise InvalidWebhookUrlError("loopback URLs are accepted only on the local stack")
-        return url
-    if parts.scheme != "https":
-        raise InvalidWebhookUrlError("the URL must use https (http only for 127.0.0.1/localhost)")
-    if _is_non_public_ip(host):
-        raise InvalidWebhookUrlError("the URL must not point at a private or reserved address")
-    return url
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return WebhookUrl(
+        url=url,
+        scheme=parts.scheme,
+        host=host,
+        port=port or (443 if parts.scheme == "https" else 80),
+        authority=parts.netloc,
+        target=target,
+    )
 
 
-def _is_loopback_ip(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def check_destination(
+    url: WebhookUrl, addresses: Sequence[IPAddress], *, allow_loopback: bool
+) -> None:
+    """Refuse the URL unless every address its host resolved to is public (or allowed loopback).
+
+    One bad address is enough to refuse: the connection may go to any of them. Loopback is for
+    the local stack only (on AWS, 127.0.0.1 is the Lambda runtime's own API); plain http is
+    accepted only there, to loopback, for a receiver without a certificate.
+    """
+    if not addresses:
+        raise InvalidWebhookUrlError(f"the host {url.host} does not resolve")
+    loopback = all(_is_loopback(address) for address in addresses)
+    for address in addresses:
+        if allow_loopback and _is_loopback(address):
+            continue
+        reason = address_refusal(address)
+        if reason:
+            raise InvalidWebhookUrlError(f"the host {url.host} resolves to {reason} ({address})")
+    if url.scheme != "https" and not (loopback and allow_loopback):
+        raise InvalidWebhookUrlError("the URL must use https")
 
 
-def _is_non_public_ip(host: str) -> bool:
-    try:
-        return not ipaddress.ip_address(host).is_global
-    except ValueError:
-        return False  # a host name; what it resolves to is the resolver's business
+def address_refusal(address: IPAddress) -> str | None:
+    """Why a POST must not go to ``address``, or None when it is a public unicast address.
+
+    IPv6 forms that carry an IPv4 address (mapped, compatible, 6to4, Teredo, NAT64) are judged
+    by the IPv4 address too: ``::ffff:127.0.0.1`` reaches loopback as surely as ``127.0.0.1``.
+    """
+    for candidate in (*_embedded_ipv4(address), address):
+        if candidate in METADATA_ADDRESSES:
+            return "a cloud metadata service"
+        reason = _non_public(candidate)
+        if reason:
+            return reason
+    return None
+
+
+def _non_public(address: IPAddress) -> str | None:
+    return next((reason for test, reason in _NON_PUBLIC if test(address)), None)
+
+
+# In order: the first that holds names the address (::1 is reserved as well as loopback).
+_NON_PUBLIC: tuple[tuple[Callable[[IPAddress], bool], str], ...] = (
+    (lambda address: address.is_loopback, "a loopback address"),
+    (lambda address: address.is_unspecified, "the unspecified address"),
+    (lambda address: address.is_link_local, "a link-local address"),
+    (lambda address: address.is_multicast, "a multicast address"),
+    (lambda address: address in CARRIER_GRADE_NAT, "a carrier-grade NAT address"),
+    (lambda address: address.is_reserved, "a reserved address"),
+    (lambda address: address.is_private, "a private address"),
+    (lambda address: not address.is_global, "a non-global address"),
+)
+
+
+def _embedded_ipv4(address: IPAddress) -> tuple[ipaddress.IPv4Address, ...]:
+    if not isinstance(address, ipaddress.IPv6Address):
+        return ()
+    embedded = [address.ipv4_mapped, address.sixtofour, address.teredo and address.teredo[1]]
+    if (address in IPV4_COMPATIBLE and int(address) > 1) or address in NAT64:
+        embedded.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return tuple(item for item in embedded if item)
+
+
+def _is_loopback(address: IPAddress) -> bool:
+    return address.is_loopback or any(item.is_loopback for item in _embedded_ipv4(address))
 
 
 EventTypes = Annotated[
@@ -196,8 +267,8 @@ class WebhookRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    url: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-    events: EventTypes | None = None
+    url: Annotated[str, SingleLine(max_length=MAX_URL_LENGTH)]
+    events: Omittable[EventTypes] = None  # every order event when left out
 
     @field_validator("events")
     @classmethod

@@ -8,10 +8,11 @@ longer than any client's retry window. Keys are scoped by caller, so two partner
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -22,6 +23,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
+from botocore.exceptions import ClientError
 
 from shared import ids
 from shared.adapters import aws
@@ -38,10 +40,44 @@ T = TypeVar("T")
 _producing: ContextVar[str | None] = ContextVar("idempotent_request", default=None)
 
 
+ATTEMPT_ATTRIBUTE = "attempt"
+
+
+class _OwnPutRecognised:
+    """The DynamoDB client Powertools keeps its records with, knowing its own in-progress put.
+
+    Powertools puts the INPROGRESS record with a condition (no live record for the key). When
+    the SDK re-sends that put after a timeout and the first send went through, the re-send meets
+    the record it wrote itself and the request would answer 409 request-in-progress to its own
+    first attempt. Each put carries an attempt id (the same in every send of it); a put refused
+    by a record bearing its own attempt id is that put having succeeded.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def put_item(self, **request: Any) -> Any:
+        attempt = {"S": uuid.uuid4().hex}
+        request["Item"] = {**request["Item"], ATTEMPT_ATTRIBUTE: attempt}
+        request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        try:
+            return self._client.put_item(**request)
+        except ClientError as error:
+            refused = error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+            found: Any = error.response.get("Item", {})
+            if refused and found.get(ATTEMPT_ATTRIBUTE) == attempt:
+                return {}
+            raise
+
+
 @cache
 def _persistence() -> DynamoDBPersistenceLayer:
+    client = cast(Any, _OwnPutRecognised(aws.client("dynamodb")))
     return DynamoDBPersistenceLayer(
-        table_name=settings().idempotency_table_name, boto3_client=aws.client("dynamodb")
+        table_name=settings().idempotency_table_name, boto3_client=client
     )
 
 

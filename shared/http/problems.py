@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from chalice.app import ChaliceUnhandledError
@@ -27,6 +29,7 @@ class Problem(ChaliceUnhandledError):
         *,
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -35,6 +38,7 @@ class Problem(ChaliceUnhandledError):
         self.detail = detail
         self.errors = errors
         self.headers = headers or {}
+        self.extensions = extensions or {}  # RFC 9457 extension members (e.g. current_version)
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -47,16 +51,13 @@ class Problem(ChaliceUnhandledError):
             body["instance"] = instance
         if self.errors is not None:
             body["errors"] = self.errors
-        return body
+        return {**self.extensions, **body}
 
 
 def invalid_body(error: ValidationError) -> Problem:
     """422 with one entry per failing field, as a JSON pointer into the request body."""
     errors = [
-        {
-            "pointer": "#/" + "/".join(str(part) for part in item["loc"]),
-            "detail": item["msg"],
-        }
+        {"pointer": pointer(*item["loc"]), "detail": item["msg"]}
         for item in error.errors(include_url=False, include_input=False)
     ]
     return Problem(
@@ -68,8 +69,23 @@ def invalid_body(error: ValidationError) -> Problem:
     )
 
 
+def pointer(*path: str | int) -> str:
+    """The JSON pointer (RFC 6901, as a URI fragment) to ``path``: ``pointer("lines", 0)``."""
+    return "#" + "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
+
+
 def malformed_json(reason: str) -> Problem:
     return Problem(400, "malformed-json", "Body is not JSON", reason)
+
+
+def unsupported_media_type(content_type: str | None) -> Problem:
+    sent = f"Content-Type {content_type!r}" if content_type else "no Content-Type"
+    return Problem(
+        415,
+        "unsupported-media-type",
+        "Unsupported media type",
+        f"the body is sent with {sent}; send it as application/json",
+    )
 
 
 def too_large(limit: int) -> Problem:
@@ -91,13 +107,36 @@ def forbidden(detail: str) -> Problem:
 
 
 def invalid_query(errors: list[dict[str, Any]]) -> Problem:
-    """400 for bad query parameters; ``errors`` hold {"parameter", "detail"}."""
-    return Problem(400, "invalid-query", "Invalid query", "see errors", errors=errors)
+    """400 for bad URL parameters; ``errors`` hold {"parameter", "detail"} (and "in": "path"
+    for a path parameter).
+
+    Each leaves as a body problem's do, {"pointer", "detail"}, pointing at ``#/query/<name>``
+    or ``#/path/<name>`` (at ``#/query`` for the parameters together: no "parameter").
+    """
+    return Problem(
+        400,
+        "invalid-query",
+        "Invalid query",
+        "see errors",
+        errors=[
+            {
+                "pointer": pointer(
+                    error.get("in", "query"), *filter(None, [error.get("parameter")])
+                ),
+                "detail": error["detail"],
+            }
+            for error in errors
+        ],
+    )
 
 
-def conflict(kind: str, detail: str) -> Problem:
-    """409: the resource is not in a state that allows the request (e.g. already shipped)."""
-    return Problem(409, kind, "Conflict", detail)
+def conflict(kind: str, detail: str, *, current_version: int | None = None) -> Problem:
+    """409: the resource is not in a state that allows the request (e.g. already shipped).
+
+    ``current_version``: the version the resource is at now, for a client that lost a race to
+    read again (or retry with) instead of guessing."""
+    extensions = {} if current_version is None else {"current_version": current_version}
+    return Problem(409, kind, "Conflict", detail, extensions=extensions)
 
 
 def unprocessable(kind: str, detail: str, errors: list[dict[str, Any]] | None = None) -> Problem:
@@ -137,13 +176,54 @@ def request_in_progress() -> Problem:
     )
 
 
+RETRY_AFTER_SECONDS = 2
+
+
+def service_unavailable() -> Problem:
+    """503: AWS was slow, throttled or unreachable; nothing half-done stays, the retry finishes."""
+    return Problem(
+        503,
+        "service-unavailable",
+        "Service unavailable",
+        "a service this request needs is busy or unreachable; retry the same request (with the "
+        "same Idempotency-Key) shortly",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def answering_outages(view: Callable[..., Any]) -> Callable[..., Any]:
+    """``view``, answering ``service_unavailable`` when AWS is slow, throttled or unreachable.
+
+    The one place an AWS outage becomes an answer. Chalice renders any exception but its own as
+    a bare 500 before middleware sees it, so the mapping wraps each view.
+    """
+
+    @functools.wraps(view)
+    def answering(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except Problem:
+            raise
+        except Exception as error:
+            from shared.adapters import aws
+            from shared.observability import logger
+
+            if not aws.unavailable(error):
+                raise
+            logger.warning("AWS unavailable; answered 503", extra={"error": repr(error)[:1000]})
+            raise service_unavailable() from error
+
+    return answering
+
+
 def from_framework(status: int, body: Any) -> Problem:
     """Re-express an error the framework produced itself (unknown route, media type, crash)."""
     if status >= 500:
         return Problem(500, "internal-error", "Internal error", "an unexpected error occurred")
     message = body.get("Message", "") if isinstance(body, dict) else ""
     code = body.get("Code", "") if isinstance(body, dict) else ""
-    kind = {415: "unsupported-media-type", 405: "method-not-allowed", 404: "not-found"}.get(
-        status, "bad-request"
-    )
+    if status == 415:
+        detail = message or "send the body as application/json"
+        return Problem(415, "unsupported-media-type", "Unsupported media type", detail)
+    kind = {405: "method-not-allowed", 404: "not-found"}.get(status, "bad-request")
     return Problem(status, kind, code or "Request rejected", message or "the request was rejected")

@@ -72,6 +72,7 @@ def claim(event_id: str, recipient: str, *, detail_type: str) -> Claim | None:
         Item=to_dynamo(item),
         ConditionExpression=guard,
         ExpressionAttributeValues=to_dynamo({":stale": clock.iso(now - CLAIM_LEASE)}),
+        ours=lambda found: found.get("claim_token") == token,
     ):
         return None
     return Claim(key=key, token=token)
@@ -149,12 +150,21 @@ def _key(held: Claim) -> dict[str, Any]:
     return to_dynamo({"pk": held.key[0], "sk": held.key[1]})
 
 
-def _write(operation: str, **request: Any) -> bool:
-    """One conditional single-item write (half the cost of a one-item transaction)."""
+def _write(
+    operation: str, ours: Callable[[table.Item], bool] | None = None, **request: Any
+) -> bool:
+    """One conditional single-item write (half the cost of a one-item transaction).
+
+    ``ours`` recognises this write's own result in the item that refused it: the SDK re-sends
+    a write after a timeout, and the first send may have gone through (the claim that meets its
+    own marker holds it, rather than leaving the e-mail unsent)."""
+    if ours is not None:
+        request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
     try:
         getattr(aws.client("dynamodb"), operation)(TableName=table.table_name(), **request)
     except ClientError as error:
         if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
+            found: Any = error.response.get("Item")
+            return ours is not None and bool(found) and ours(table.from_dynamo(found))
         raise
     return True

@@ -8,6 +8,7 @@ from typing import Any
 
 from shared import clock
 from shared.domain.order import Address, Order, OrderLine, OrderStatus, Shipment
+from shared.domain.text import STORED
 from shared.store import table
 from shared.store.table import Delete, Item, Page, Put, Write
 
@@ -53,7 +54,9 @@ def from_item(item: Item) -> Order:
         customer_id=item["customer_id"],
         currency=item["currency"],
         purchase_order=item.get("purchase_order"),
-        ship_to=Address.model_validate(item["ship_to"]) if item.get("ship_to") else None,
+        ship_to=Address.model_validate(item["ship_to"], context=STORED)
+        if item.get("ship_to")
+        else None,
         lines=tuple(line(raw) for raw in item["lines"]),
         total=Decimal(item["total"]),
         status=OrderStatus(item["status"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -261,11 +262,25 @@ def delete_many(keys: Iterable[tuple[str, str]]) -> None:
             pending = answer.get("UnprocessedItems") or {}
 
 
+def request_token() -> str:
+    """The ClientRequestToken of one transaction: new for each call, the same on its re-sends.
+
+    The SDK re-sends a transaction after a timeout (its standard retry mode) with the same
+    token, and DynamoDB may have applied the first send: it then answers the re-send as the
+    success it was (for ten minutes) instead of judging its conditions against its own writes.
+    The token is per call, neither a digest of the writes (two callers making the very same
+    move, e.g. reserving one unit each, must both be judged) nor the request's id (a request
+    that loses a race plans again and writes another transaction).
+    """
+    return str(uuid.uuid4())
+
+
 def transact(writes: Sequence[Write]) -> None:
     """Write all or nothing; a failed condition raises ``TransactionConflictError``."""
+    items = [write.to_request(table_name()) for write in writes]
     try:
         aws.client("dynamodb").transact_write_items(
-            TransactItems=[write.to_request(table_name()) for write in writes]
+            TransactItems=items, ClientRequestToken=request_token()
         )
     except ClientError as error:
         if error.response["Error"]["Code"] != "TransactionCanceledException":

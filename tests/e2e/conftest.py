@@ -23,6 +23,7 @@ PARTNER_KEY = "otc_e2e_partner_key_0123456789abcdef"
 ADMIN_KEY = "otc_e2e_admin_key_0123456789abcdef"
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
+ATTEMPTS_WHILE_UNAVAILABLE = 5  # a 503 (moto slow on a loaded machine) is retried, as clients do
 
 
 def free_ports(count: int) -> list[int]:
@@ -143,6 +144,17 @@ class LocalStack:
         *,
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
+    ) -> Answer:
+        """The answer; a 503 is sent again (same headers and body) after its Retry-After."""
+        for _ in range(ATTEMPTS_WHILE_UNAVAILABLE - 1):
+            answer = self._send(method, path, body, headers)
+            if answer.status != 503:
+                return answer
+            time.sleep(float(answer.headers.get("retry-after", "1")))
+        return self._send(method, path, body, headers)
+
+    def _send(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str] | None
     ) -> Answer:
         request = urllib.request.Request(
             self.api_url + path, data=body, method=method, headers=headers or {}

@@ -18,6 +18,7 @@ from moto import mock_aws
 
 import app as app_module
 from infra.local import stack
+from infra.local.moto_request_tokens import honoured_request_tokens
 from infra.local.offline import ADMIN_KEY, PARTNER_KEY, deploy_and_seed, reset_process_state
 from infra.local.pump import EventPump
 from infra.local.seed import demo_order
@@ -59,7 +60,8 @@ class World:
 
 @pytest.fixture
 def world() -> Iterator[World]:
-    with mock.patch.dict(os.environ), mock_aws():  # the stack's variables go with the world
+    # the stack's variables go with the world; moto answers a re-sent transaction as DynamoDB does
+    with mock.patch.dict(os.environ), mock_aws(), honoured_request_tokens():
         reset_process_state()
         session = boto3.session.Session(region_name=stack.REGION)
         deployment = deploy_and_seed(session)

@@ -50,7 +50,7 @@ def test_a_decision_whose_body_is_not_an_object_is_a_documented_422_that_changes
     problem = json.loads(answer.body)
     assert problem["type"].endswith("/validation-error")
     assert problem["status"] == 422
-    assert [error["pointer"] for error in problem["errors"]] == ["#/"]
+    assert [error["pointer"] for error in problem["errors"]] == ["#"]
     assert documented("POST", f"/orders/{{order_id}}/{decision}", 422)
     # and nothing was written
     assert world.table_items() == before

@@ -613,7 +613,7 @@ def test_an_upload_takes_an_idempotency_key_bound_to_the_file(world, client):
 def test_an_upload_must_be_csv_of_a_known_kind(world, client):
     assert upload(client, "stock", STOCK, content_type="application/json")[0] == 415
     status, problem = upload(client, "invoices", STOCK)
-    assert status == 400 and problem["errors"][0]["parameter"] == "kind"
+    assert status == 400 and problem["errors"][0]["pointer"] == "#/path/import_ref"
 
 
 # --- the sample events ----------------------------------------------------------------------------

@@ -93,7 +93,7 @@ def test_the_injector_really_injects_and_a_different_state_is_reported(
     faulted = compare(recorder, reference, injector, simulate(TINY, harness=injector))
 
     # Then requests failed, and the final state differs from the fault-free one
-    assert any("answered 500" in violation for violation in faulted.violations)
+    assert any("answered 503" in violation for violation in faulted.violations)
     assert faulted.differences and faulted.survived == 0
 
 

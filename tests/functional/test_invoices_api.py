@@ -196,7 +196,7 @@ def test_a_partner_of_several_customers_names_the_customer(world: World, client,
     named = call(client, "GET", "/invoices?customer_id=cus_globex", key=PARTNER_KEY)
     foreign = call(client, "GET", "/invoices?customer_id=cus_other", key=PARTNER_KEY)
 
-    assert unnamed.status == 400 and unnamed.body["errors"][0]["parameter"] == "customer_id"
+    assert unnamed.status == 400 and unnamed.body["errors"][0]["pointer"] == "#/query/customer_id"
     assert _ids(named) == [books.globex]
     assert _ids(foreign) == []
 

@@ -1,7 +1,8 @@
 """Partner webhooks: registration over the API, and order events POSTed, signed, to a real server.
 
 The receiver is a real HTTP server on 127.0.0.1 (port 0); events travel the real path: bus ->
-rule -> partner-webhooks queue -> the pump -> deliver_webhooks -> urllib -> the receiver.
+rule -> partner-webhooks queue -> the pump -> deliver_webhooks -> urllib3 -> the receiver. Host
+names resolve through a fake resolver (``resolver``): .example names answer what a test says.
 """
 
 from __future__ import annotations
@@ -25,13 +26,17 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from functions.webhooks.deliver import MAX_RECEIVES
 from shared.adapters import aws
+from shared.config import settings
 from shared.domain import webhooks
 from shared.http import problems
 from shared.http.auth import Principal, Role, key_item
 from shared.store import table
 from shared.store.table import Put
+from tests.functional import fake_resolver
 from tests.functional.conftest import ADMIN_KEY, PARTNER_KEY
+from tests.functional.fake_resolver import PUBLIC_ADDRESS, FakeResolver
 from tests.functional.order_events import detail, envelope, put_on_bus, sqs_batch
 
 PARTNER = "prt_demo"  # the seeded partner, PARTNER_KEY's principal
@@ -51,7 +56,7 @@ class Received:
 
     @property
     def headers(self) -> dict[str, str]:
-        """Case-insensitive, as HTTP headers are (urllib sends ``Otc-event-id``)."""
+        """Case-insensitive, as HTTP headers are (a client may send ``Otc-event-id``)."""
         return _Headers(self.raw_headers)
 
 
@@ -83,6 +88,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.receiver.requests.append(Received(self.path, dict(self.headers.items()), body))
         status = self.receiver.next_status()
         self.send_response(status)
+        if 300 <= status < 400:
+            self.send_header("Location", "/elsewhere")
         self.send_header("Content-Length", "0")
         self.end_headers()
 
@@ -104,6 +111,21 @@ def receiver() -> Iterator[Receiver]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def resolver(monkeypatch: pytest.MonkeyPatch) -> FakeResolver:
+    """Names under .example resolve to a public address unless a test says otherwise."""
+    return fake_resolver.install(monkeypatch, "hooks.acme.example", "other.example", "evil.example")
+
+
+@pytest.fixture
+def as_on_aws(world, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The deployed setting: loopback is no partner's address."""
+    monkeypatch.setenv("WEBHOOK_ALLOW_LOOPBACK", "0")
+    settings.cache_clear()
+    yield
+    settings.cache_clear()
 
 
 def _dead_url() -> str:
@@ -641,3 +663,140 @@ def test_bad_paging_parameters_answer_400(world, client, query) -> None:
     response = _deliveries(client, query)
     assert response.status_code == 400, response.body
     assert response.headers["Content-Type"] == problems.CONTENT_TYPE
+
+
+# --- addresses a webhook may not reach ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://2130706433/hooks",  # 127.0.0.1 as one decimal number
+        "https://0x7f000001/hooks",  # ... in hex
+        "https://0x7f.1/hooks",  # ... in hex, two parts
+        "https://017700000001/hooks",  # ... in octal
+        "https://127.1/hooks",  # ... in two parts
+        "https://[::1]/hooks",
+        "https://[::ffff:127.0.0.1]/hooks",  # IPv4-mapped loopback
+        "https://localhost/hooks",  # a name that resolves to loopback
+        "https://10.0.0.1/hooks",
+        "https://192.168.1.1/hooks",
+        "https://172.16.0.1/hooks",
+        "https://100.64.0.1/hooks",  # carrier-grade NAT
+        "https://169.254.169.254/latest/meta-data",
+        "https://[fd00:ec2::254]/latest/meta-data",
+        "https://metadata.google.example/computeMetadata/v1",  # a name resolving to link-local
+        "https://split.example/hooks",  # one public and one private address
+        "https://nowhere.example/hooks",  # does not resolve
+        "http://hooks.acme.example/otc",
+        "https://user:pass@hooks.acme.example/otc",
+    ],
+)
+def test_registration_refuses_urls_that_reach_inside_the_network(
+    world, client, resolver, as_on_aws, url
+) -> None:
+    # Given names whose addresses are internal
+    resolver.answer("metadata.google.example", "169.254.169.254")
+    resolver.answer("split.example", PUBLIC_ADDRESS, "10.1.2.3")
+
+    # When a partner registers the URL
+    response = _put(client, {"url": url})
+
+    # Then it is refused, pointing at the URL, and nothing was written
+    assert response.status_code == 422, response.body
+    assert response.headers["Content-Type"] == problems.CONTENT_TYPE
+    problem = json.loads(response.body)
+    assert problem["type"] == problems.PROBLEM_BASE + "invalid-webhook-url"
+    assert problem["status"] == 422
+    assert [error["pointer"] for error in problem["errors"]] == ["#/url"]
+    assert world.written() == []
+
+
+def test_the_local_stack_flag_allows_loopback_and_nothing_more(world, client, resolver) -> None:
+    # Given the local stack, where loopback receivers are allowed
+    resolver.answer("metadata.google.example", "169.254.169.254")
+
+    # When partners register internal, non-loopback URLs
+    answers = [
+        _put(client, {"url": url}).status_code
+        for url in ("https://metadata.google.example/", "http://10.0.0.1/", "https://[fe80::1]/")
+    ]
+
+    # Then they are refused all the same, and nothing was written
+    assert answers == [422, 422, 422]
+    assert world.written() == []
+
+
+def test_a_resolver_that_cannot_answer_asks_to_retry_and_writes_nothing(
+    world, client, resolver
+) -> None:
+    # Given a resolver that fails for now
+    resolver.unavailable = True
+
+    # When a partner registers its webhook
+    response = _put(client, {"url": "https://hooks.acme.example/otc"})
+
+    # Then it is asked to retry later, and nothing was written
+    assert response.status_code == 503, response.body
+    assert response.headers["Retry-After"] == "5"
+    assert json.loads(response.body)["status"] == 503
+    assert world.written() == []
+
+
+def test_a_host_that_turns_private_after_registration_is_not_delivered_to(
+    world, client, receiver, resolver, as_on_aws
+) -> None:
+    # Given a host that resolved to a public address when the partner registered it
+    port = receiver.url.split(":")[2].split("/")[0]
+    resolver.answer("rebind.example", PUBLIC_ADDRESS)
+    _register(client, f"https://rebind.example:{port}/hooks/otc")
+
+    # When it resolves to loopback, where a server listens, as an order event is delivered
+    resolver.answer("rebind.example", "127.0.0.1")
+    put_on_bus(world, "OrderConfirmed", detail("OrderConfirmed"))
+    world.pump.drain()
+
+    # Then nothing was sent there, and the delivery failed, saying why
+    assert receiver.requests == []
+    delivery = _only_delivery(client)
+    assert delivery["status"] == "failed"
+    assert delivery["last_status_code"] is None
+    assert "refused" in delivery["last_error"]
+    assert "loopback" in delivery["last_error"]
+
+
+def test_delivery_connects_to_the_address_it_vetted_with_the_host_name_kept(
+    world, client, receiver, resolver
+) -> None:
+    # Given a host name only the vetting resolver knows (the system resolver does not)
+    port = receiver.url.split(":")[2].split("/")[0]
+    resolver.answer("partner.example", "127.0.0.1")
+    _register(client, f"http://partner.example:{port}/hooks/otc")
+    lookups_at_registration = resolver.lookups.count("partner.example")
+
+    # When an order event is delivered
+    put_on_bus(world, "OrderConfirmed", detail("OrderConfirmed"))
+    world.pump.drain()
+
+    # Then it reached the vetted address, named by the URL's host, after one more vetting lookup
+    [request] = receiver.requests
+    assert request.headers["Host"] == f"partner.example:{port}"
+    assert resolver.lookups.count("partner.example") == lookups_at_registration + 1
+    assert _only_delivery(client)["status"] == "delivered"
+
+
+def test_a_redirect_is_recorded_as_a_failed_delivery(world, client, receiver) -> None:
+    # Given an endpoint that always answers with a redirect elsewhere
+    _register(client, receiver.url)
+    receiver.answers = [307] * MAX_RECEIVES
+
+    # When an order event is delivered, and retried until the queue gives up
+    put_on_bus(world, "OrderConfirmed", detail("OrderConfirmed"))
+    world.pump.drain()
+
+    # Then the redirect was never followed, and every attempt is on record as a failure
+    assert {request.path for request in receiver.requests} == {"/hooks/otc"}
+    delivery = _only_delivery(client)
+    assert (delivery["status"], delivery["attempts"]) == ("failed", MAX_RECEIVES)
+    assert delivery["last_status_code"] == 307
+    assert "redirects are not followed" in delivery["last_error"]

@@ -25,6 +25,7 @@ from shared.adapters.bus_events import BusEvent
 from shared.domain.order import OrderRequest
 from shared.http import problems
 from shared.store.table import from_dynamo
+from tests.functional import fake_resolver
 from tests.functional.conftest import PARTNER_KEY
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -196,7 +197,10 @@ def test_webhook_api_sample_is_a_rest_proxy_event_for_a_declared_route(name):
     assert (parsed.pathParameters or {})["partner_id"] == "prt_demo"
 
 
-def test_webhook_api_samples_register_read_list_replay_and_remove(world):
+def test_webhook_api_samples_register_read_list_replay_and_remove(world, monkeypatch):
+    # Given the sample webhook's host resolves to a public address
+    fake_resolver.install(monkeypatch, "hooks.acme.example")
+
     # When the samples run in order, in a fresh world
     answers = {name: invoke_api(load(name)) for name in WEBHOOK_API_SAMPLES}
 

@@ -116,6 +116,7 @@ def without_sam(template: Template) -> Template:
         key for key, value in resources.items() if key not in gone and references(value) & gone
     }:
         gone |= dependents
+    used_by_gone = set().union(*(_uses(resources[logical_id]) for logical_id in gone))
     for logical_id in gone:
         del resources[logical_id]
     plain["Outputs"] = {
@@ -123,4 +124,27 @@ def without_sam(template: Template) -> Template:
         for key, value in plain.get("Outputs", {}).items()
         if not references(value) & gone
     }
+    # Parameters and conditions only SAM resources used (function settings, the API's limits)
+    for section in ("Conditions", "Parameters"):
+        still_used = _uses({key: plain.get(key, {}) for key in ("Resources", "Outputs", "Rules")})
+        still_used |= _uses(plain.get("Conditions", {}))
+        for name in list(plain.get(section, {})):
+            if name in used_by_gone and name not in still_used:
+                del plain[section][name]
     return plain
+
+
+def _uses(value: Any) -> set[str]:
+    """The parameters, resources and conditions a value names (Ref, GetAtt, Sub, If, Condition)."""
+    found = references(value)
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Fn::If":
+                found.add(inner[0])
+            elif key in ("Condition", "Fn::Condition") and isinstance(inner, str):
+                found.add(inner)
+            found |= _uses(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= _uses(inner)
+    return found

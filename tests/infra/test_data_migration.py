@@ -23,6 +23,7 @@ STATEMENTS_OF_ACCOUNT = {"Fn::Sub": "${DocumentsBucket.Arn}/account-statements/*
 PAYMENT_EVIDENCE = [  # verified webhook bodies and posted bank statements (payments intake)
     {"Fn::Sub": "${DocumentsBucket.Arn}/webhooks/*"},
     {"Fn::Sub": "${DocumentsBucket.Arn}/statements/*"},
+    {"Fn::Sub": "${DocumentsBucket.Arn}/inbox/camt053/api/*"},  # large ones, for the importer
 ]
 
 

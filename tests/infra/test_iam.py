@@ -57,12 +57,15 @@ def test_each_function_has_a_role_of_its_own_and_no_managed_policy(template: Tem
     roles = {function_id: target(f["Properties"]["Role"]) for function_id, f in functions.items()}
 
     # Then roles are not shared, carry no managed policy, and Chalice's default role is gone
+    # (the one other role is API Gateway's, to write the API's access log)
     assert len(set(roles.values())) == len(roles)
     for role_id in roles.values():
         role = template["Resources"][role_id]
         assert role["Type"] == "AWS::IAM::Role"
         assert "ManagedPolicyArns" not in role["Properties"], role_id
-    assert set(of_type(template, "AWS::IAM::Role")) == set(roles.values())
+    all_roles = of_type(template, "AWS::IAM::Role")
+    assert set(all_roles) == {*roles.values(), "ApiGatewayCloudWatchRole"}
+    assert "ManagedPolicyArns" not in all_roles["ApiGatewayCloudWatchRole"]["Properties"]
 
 
 def test_every_function_writes_only_to_its_own_log_group(template: Template) -> None:

@@ -103,3 +103,48 @@ def test_the_consumers_touch_only_their_part_of_the_bucket(template: Template) -
         for action in ("GetItem", "PutItem", "UpdateItem"):
             assert grants(statements, f"dynamodb:{action}", TABLE), action
         assert not grants(statements, "dynamodb:DeleteItem", TABLE)
+
+
+def test_a_large_posted_statement_reaches_the_importer_by_the_inbox(template: Template) -> None:
+    from functions.payments.import_statement import INBOX, MAX_RECEIVES
+    from functions.payments.queue_statement import API_UPLOADS
+
+    # Given the API and the importer
+    api = role_statements(template, "APIHandler")
+    importer = template["Resources"]["ImportBankStatements"]["Properties"]
+    queue = template["Resources"]["BankStatementsQueue"]["Properties"]
+    rule = template["Resources"]["BankStatementsRule"]["Properties"]
+
+    # Then the API may store posted files in the inbox's api/ folder only (not the bank's
+    # drops), where the inbox rule sees them
+    uploads = {"Fn::Sub": "${DocumentsBucket.Arn}/" + API_UPLOADS + "*"}
+    assert API_UPLOADS.startswith(INBOX)
+    assert rule["EventPattern"]["detail"]["object"] == {"key": [{"prefix": INBOX}]}
+    inbox_grants = [
+        (actions, resource)
+        for actions, resources in _s3(api)
+        for resource in resources
+        if "inbox/" in str(resource)
+    ]
+    assert inbox_grants == [(["s3:PutObject"], uploads)]
+    assert grants(api, "kms:GenerateDataKey", KEY)
+
+    # And the importer has minutes for a large file, the queue hides a message six times
+    # that long, and the importer knows its last delivery (to mark the statement failed)
+    assert importer["Timeout"] == 300
+    assert queue["VisibilityTimeout"] >= 6 * importer["Timeout"]
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == MAX_RECEIVES
+
+
+def test_the_api_gives_up_when_api_gateway_does(template: Template) -> None:
+    from shared.config import AwsClientSettings
+
+    # Given the API's function and the clients' defaults
+    api = template["Resources"]["APIHandler"]["Properties"]
+    clients = AwsClientSettings()
+
+    # Then it stops with API Gateway (29 s; a Powertools in-progress record then expires with
+    # it), and one AWS call that exhausts its tries leaves it time to answer 503
+    assert api["Timeout"] == 29
+    per_try = clients.connect_timeout_seconds + clients.read_timeout_seconds
+    assert clients.max_attempts * per_try < api["Timeout"]

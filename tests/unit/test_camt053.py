@@ -302,3 +302,18 @@ def test_entity_expansion_is_refused():
     # When / Then
     with pytest.raises(StatementError, match="not well-formed"):
         camt053.parse(content)
+
+
+def test_control_characters_in_free_text_become_spaces_and_the_file_is_read():
+    # Given an entry whose debtor name and remittance lines hold C1 controls and a non-character
+    # (XML 1.0 lets them through; a NUL could not be in a well-formed file at all)
+    details = V02_DETAILS.replace("Initech SARL", "Initech\x85SARL").replace(
+        "<Ustrd>and 21</Ustrd>", "<Ustrd>and\x9b21\ufdd0</Ustrd>"
+    )
+
+    # When the file is read
+    [credit] = camt053.parse(document(entry(details=details))).credits
+
+    # Then the payment is there, its text on one line without the controls
+    assert credit.debtor_name == "Initech SARL"
+    assert credit.remittance == "INV-2026-000020 and 21"

@@ -333,3 +333,36 @@ def test_a_generic_payment_of_nothing_is_refused():
     # When / Then
     with pytest.raises(GatewayEventError, match="above 0"):
         gateway_events.from_generic("demo-pay", generic(amount="0.00"))
+
+
+def test_control_characters_in_a_stripe_event_text_are_cleaned_not_refused():
+    # Given a payment intent whose description and metadata hold a NUL, a C1 control and a lone
+    # surrogate (JSON can carry all three as escapes)
+    body = stripe(
+        "payment_intent.succeeded",
+        intent(
+            description="Invoice\x00INV-2026-000017\x85",
+            metadata={"note\ud800": "paid\x07late", "customer_id": "cus_acme"},
+        ),
+    )
+
+    # When it is read
+    event = gateway_events.parse_stripe(body)
+
+    # Then it is the payment, with the text cleaned
+    assert event.payment is not None
+    assert event.payment.remittance == "Invoice INV-2026-000017"
+    assert event.payment.metadata["note\ufffd"] == "paid\ufffdlate"
+
+
+def test_control_characters_in_a_generic_payment_text_are_cleaned_not_refused():
+    # When a generic payment's payer, remittance and metadata hold controls
+    event = gateway_events.from_generic(
+        "demo-pay",
+        generic(payer_name="Init\x00ech", remittance="INV\x1b-1", metadata={"ref": "a\x9bb"}),
+    )
+
+    # Then the payment is read with the controls replaced
+    assert event.payment is not None
+    assert (event.payment.payer_name, event.payment.remittance) == ("Init ech", "INV -1")
+    assert event.payment.metadata["ref"] == "a\ufffdb"

@@ -388,3 +388,37 @@ def test_an_imported_customer_event_is_the_api_s_with_the_import_as_actor():
     assert event.data["actor"] == "import:imp_1"
     assert event.data["import"] == {"import_id": "imp_1", "row": 4}
     assert event.data["legal_name"] == "ACME"
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("legal_name", "ACME\x00GmbH"),
+        ("line1", "Main\x851"),
+        ("city", "Ber\ufffelin"),
+        ("line2", "Hof\x07B"),
+        ("region", "Mitte\tNord"),
+    ],
+)
+def test_a_customer_row_with_a_control_character_is_an_error_at_its_column(column, value):
+    # Given a customer row whose free text holds a control character or a non-character
+    # When it is validated
+    result = customer(**{column: value})
+
+    # Then the row is reported with that column, and nothing of it is imported
+    assert isinstance(result, list)
+    assert [(error.row, error.field) for error in result] == [(2, column)]
+    assert "U+" in result[0].reason
+
+
+def test_a_catalog_row_with_a_control_character_in_its_name_is_an_error_at_the_name():
+    # Given a catalog row whose item name holds a BEL
+    columns = ("sku", "name", "unit", "tax_category", "currency", "unit_price")
+    values = ("WID-1", "Widget\x07", "C62", "standard", "EUR", "10.00")
+
+    # When it is validated
+    result = domain.parse_row("catalog", columns, row(*values))
+
+    # Then the name is the column to blame
+    assert isinstance(result, list)
+    assert [error.field for error in result] == ["name"]

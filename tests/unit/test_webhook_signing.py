@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import time
 from typing import Any
@@ -174,48 +175,151 @@ def test_the_consumer_gives_up_when_the_queue_dead_letters():
 # --- URLs and the registration body ---------------------------------------------------------------
 
 
+PUBLIC = ipaddress.ip_address("93.184.215.14")
+
+
+def _check(url: str, *addresses: str, allow_loopback: bool = False) -> None:
+    resolved = [ipaddress.ip_address(address) for address in addresses]
+    webhooks.check_destination(webhooks.parse_url(url), resolved, allow_loopback=allow_loopback)
+
+
 @pytest.mark.parametrize(
-    "url",
+    ("url", "host", "port", "authority", "target"),
     [
-        "https://hooks.acme.example/otc",
-        "https://hooks.acme.example:8443/otc?tenant=7",
-        "https://93.184.215.14/hooks",  # a public address literal
+        ("https://hooks.acme.example/otc", "hooks.acme.example", 443, "hooks.acme.example", "/otc"),
+        (
+            "https://Hooks.Acme.example:8443/otc?tenant=7",
+            "hooks.acme.example",
+            8443,
+            "Hooks.Acme.example:8443",
+            "/otc?tenant=7",
+        ),
+        ("https://[2606:2800::1]/", "2606:2800::1", 443, "[2606:2800::1]", "/"),
+        ("http://127.0.0.1:8080", "127.0.0.1", 8080, "127.0.0.1:8080", "/"),
     ],
 )
-def test_https_urls_to_public_hosts_are_accepted(url):
-    assert webhooks.check_url(url, allow_loopback=False) == url
-
-
-@pytest.mark.parametrize(
-    "url", ["http://127.0.0.1:8080/hooks", "http://localhost/hooks", "http://[::1]:9000/"]
-)
-def test_loopback_http_is_accepted_only_where_allowed(url):
-    assert webhooks.check_url(url, allow_loopback=True) == url
-    with pytest.raises(InvalidWebhookUrlError, match="local stack"):
-        webhooks.check_url(url, allow_loopback=False)
+def test_a_url_is_taken_apart_into_what_is_resolved_and_what_is_sent(
+    url, host, port, authority, target
+):
+    # When the URL is parsed
+    parsed = webhooks.parse_url(url)
+    # Then the host is resolved and checked by TLS, the authority goes in the Host header
+    assert (parsed.host, parsed.port, parsed.authority, parsed.target) == (
+        host,
+        port,
+        authority,
+        target,
+    )
 
 
 @pytest.mark.parametrize(
     "url",
     [
-        "http://hooks.acme.example/otc",
         "ftp://hooks.acme.example/otc",
         "file:///etc/passwd",
         "https:///no-host",
         "https://user:secret@hooks.acme.example/",
-        "https://10.1.2.3/",
-        "https://192.168.0.10/",
-        "https://169.254.169.254/latest/meta-data",
-        "https://[fd00::1]/",
+        "https://user@hooks.acme.example/",
+        "https://@hooks.acme.example/",
         "https://hooks.acme.example:0/",
         "https://hooks.acme.example:99999/",
         "https://hooks.acme.example/" + "x" * 2048,
         "",
     ],
 )
-def test_other_urls_are_refused(url):
+def test_urls_that_are_not_plain_http_s_to_a_host_are_refused_before_any_lookup(url):
     with pytest.raises(InvalidWebhookUrlError):
-        webhooks.check_url(url, allow_loopback=True)
+        webhooks.parse_url(url)
+
+
+def test_https_to_public_addresses_is_accepted():
+    _check(
+        "https://hooks.acme.example/otc", "93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"
+    )
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("127.8.9.10", "loopback"),
+        ("::1", "loopback"),
+        ("0.0.0.0", "unspecified"),
+        ("::", "unspecified"),
+        ("10.0.0.1", "private"),
+        ("172.16.0.1", "private"),
+        ("192.168.1.1", "private"),
+        ("fd12:3456::1", "private"),
+        ("100.64.0.1", "carrier-grade NAT"),
+        ("100.127.255.254", "carrier-grade NAT"),
+        ("169.254.169.254", "metadata"),
+        ("169.254.170.2", "metadata"),
+        ("fd00:ec2::254", "metadata"),
+        ("169.254.1.1", "link-local"),
+        ("fe80::1", "link-local"),
+        ("224.0.0.251", "multicast"),
+        ("239.255.255.250", "multicast"),
+        ("ff0e::1", "multicast"),
+        ("240.0.0.1", "reserved"),
+        ("255.255.255.255", "reserved"),
+        ("192.0.2.10", "private"),  # documentation (TEST-NET-1)
+        ("198.18.0.1", "private"),  # benchmarking
+        ("::ffff:127.0.0.1", "loopback"),  # IPv4-mapped
+        ("::ffff:169.254.169.254", "metadata"),
+        ("::ffff:10.0.0.1", "private"),
+        ("::7f00:1", "loopback"),  # IPv4-compatible
+        ("::a00:1", "private"),
+        ("2002:7f00:1::", "loopback"),  # 6to4 around 127.0.0.1
+        ("2002:a9fe:a9fe::", "metadata"),  # 6to4 around 169.254.169.254
+        ("64:ff9b::a00:1", "private"),  # NAT64 around 10.0.0.1
+    ],
+)
+def test_addresses_inside_the_network_are_refused_with_their_reason(address, reason):
+    # Given an address a host could resolve to
+    # When it is judged
+    refusal = webhooks.address_refusal(ipaddress.ip_address(address))
+    # Then it is refused, saying why
+    assert refusal is not None
+    assert reason in refusal
+    with pytest.raises(InvalidWebhookUrlError, match=reason):
+        _check("https://hooks.acme.example/", address)
+
+
+def test_one_bad_address_among_good_ones_refuses_the_url():
+    with pytest.raises(InvalidWebhookUrlError, match="private"):
+        _check("https://hooks.acme.example/", "93.184.215.14", "10.0.0.1")
+
+
+def test_a_host_without_addresses_is_refused():
+    with pytest.raises(InvalidWebhookUrlError, match="does not resolve"):
+        _check("https://hooks.acme.example/")
+
+
+def test_plain_http_is_refused_to_public_hosts():
+    with pytest.raises(InvalidWebhookUrlError, match="https"):
+        _check("http://hooks.acme.example/otc", "93.184.215.14")
+
+
+@pytest.mark.parametrize(
+    ("url", "address"),
+    [
+        ("http://127.0.0.1:8080/hooks", "127.0.0.1"),
+        ("http://localhost/hooks", "127.0.0.1"),
+        ("http://[::1]:9000/", "::1"),
+        ("https://localhost/hooks", "::1"),
+    ],
+)
+def test_loopback_is_accepted_only_where_allowed(url, address):
+    _check(url, address, allow_loopback=True)
+    with pytest.raises(InvalidWebhookUrlError, match="loopback"):
+        _check(url, address, allow_loopback=False)
+
+
+def test_allowing_loopback_allows_nothing_else():
+    with pytest.raises(InvalidWebhookUrlError, match="private"):
+        _check("http://localhost/hooks", "127.0.0.1", "10.0.0.1", allow_loopback=True)
+    with pytest.raises(InvalidWebhookUrlError, match="https"):
+        _check("http://hooks.acme.example/", "93.184.215.14", allow_loopback=True)
 
 
 def test_a_request_without_events_subscribes_to_every_order_event():

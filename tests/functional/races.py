@@ -1,0 +1,62 @@
+"""Racing requests from threads, each answered as the API would answer it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from infra.local.server import one_dynamodb_request_at_a_time
+from shared.adapters import aws
+from shared.http import problems
+from shared.http.auth import Principal, authenticate
+from tests.functional.conftest import ADMIN_KEY
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int  # 200 for a use case that returned; a problem's status; 500 for anything else
+    body: Any
+
+
+def principal(key: str = ADMIN_KEY) -> Principal:
+    return authenticate({"x-api-key": key})
+
+
+def race(*calls: Callable[[], Any]) -> list[Outcome]:
+    """Start every call at the same moment, each on its own thread; their outcomes in order.
+
+    In-process moto is not atomic per request as DynamoDB is (a query iterating a partition
+    while a transaction adds to it fails with "dictionary changed size during iteration"):
+    requests are served one at a time, as the local stack serves them; requests of different
+    calls still interleave, so every condition is judged on what the others wrote meanwhile.
+    """
+    aws.client("dynamodb")  # created before the threads: client creation is not thread-safe
+    start = threading.Barrier(len(calls))
+    outcomes: list[Outcome | None] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        start.wait()
+        try:
+            outcomes[index] = Outcome(200, call())
+        except problems.Problem as problem:
+            outcomes[index] = Outcome(problem.status, problem.body())
+        except Exception as error:  # what the API would answer 500: the tests count these
+            outcomes[index] = Outcome(500, repr(error))
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(calls)]
+    with one_dynamodb_request_at_a_time():
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def statuses(outcomes: list[Outcome]) -> list[int]:
+    return sorted(outcome.status for outcome in outcomes)
+
+
+def conflicts(outcomes: list[Outcome]) -> list[dict[str, Any]]:
+    return [outcome.body for outcome in outcomes if outcome.status == 409]
