@@ -23,6 +23,7 @@ from bench import (
     collection_run,
     cost_model,
     faults,
+    fuzz,
     invoicing,
     load,
     simulation,
@@ -255,6 +256,20 @@ SECTIONS = (
             "the fault-free run's.",
         ),
         lambda options: faults.table(faults.measure()),
+    ),
+    Section(
+        "Fuzzing: schemathesis over every operation as every role",
+        "python -m bench.fuzz",
+        (
+            "`bench/fuzz.py` runs the fuzzing tests of `tests/e2e/test_fuzz_api.py` on a local "
+            "stack of their own with larger counts than `make test`: valid and invalid cases for "
+            "every operation as the partner, the admin and each staff role, then schemathesis's "
+            "stateful scenarios along openapi.yaml's links (an order placed, then read, amended, "
+            "shipped...). Every answer is checked: no 5xx, the answer matches openapi.yaml, an "
+            "invalid request is rejected, every error is problem+json, and a rejection writes "
+            "nothing. A role refused twice in a row on an operation is not sent more of it.",
+        ),
+        lambda options: fuzz.table(fuzz.measure()),
     ),
 )
 

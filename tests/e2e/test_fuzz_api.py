@@ -4,11 +4,24 @@ Every operation gets positive (valid per the schema) and negative (invalid) requ
 role's key: the partner (bound to a customer of its own), the admin, and staff with the
 credit_manager, ar_clerk and auditor roles created through the API. Path parameters are drawn at
 random or, for half the strategies, name real resources (an order, an invoice, a payment...)
-so that requests reach past the not-found check. Checks on every answer:
+so that requests reach past the not-found check. Then, per role, schemathesis's stateful phase
+chains operations along openapi.yaml's links (and the links schemathesis infers from the
+schemas): an order placed, then read, amended, shipped or cancelled; a customer opened, then
+read and updated; a payment recorded, then allocated and the allocation reversed. Checks on
+every answer:
 
-- no 5xx;
+- no 5xx (schemathesis's not_a_server_error);
+- the answer is one openapi.yaml documents: its status, content type, headers and body
+  (status_code_conformance, content_type_conformance, response_headers_conformance,
+  response_schema_conformance);
+- an invalid request is rejected (negative_data_rejection);
 - every 4xx is application/problem+json with type, title and status (status equal to the code);
 - a rejected request (4xx) writes nothing.
+
+OTC_FUZZ_EXAMPLES (cases per operation, role and mode), OTC_FUZZ_SCENARIOS and OTC_FUZZ_STEPS
+(stateful scenarios per role, steps per scenario) dig deeper than the defaults, which keep the
+module near two minutes; `make bench` runs it with at least 25 cases per operation
+(bench/fuzz.py), reading the counts the module writes to OTC_FUZZ_REPORT.
 
 Why the write check reads the table's stream: a Scan of the whole table through the moto server
 costs about half a second, too much for every request. Every write to the table, including a
@@ -33,7 +46,7 @@ import re
 import signal
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +60,17 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core import NOT_SET
+from schemathesis.core.failures import FailureGroup
+from schemathesis.generation.stateful.state_machine import APIStateMachine, StepInput, StepOutput
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from tests.e2e.conftest import ADMIN_KEY, ROOT, LocalStack
 
@@ -54,12 +78,18 @@ pytestmark = pytest.mark.e2e
 
 SCHEMA = schemathesis.openapi.from_path(ROOT / "openapi.yaml")
 PROBLEM_JSON = "application/problem+json"
-# Per operation, role and mode: 3 keeps the module under 4 minutes; OTC_FUZZ_EXAMPLES digs deeper.
-EXAMPLES_PER_MODE = int(os.environ.get("OTC_FUZZ_EXAMPLES", "3"))
+# Per operation, role and mode: 1 keeps the module near two minutes; OTC_FUZZ_EXAMPLES digs deeper.
+EXAMPLES_PER_MODE = int(os.environ.get("OTC_FUZZ_EXAMPLES", "1"))
 FORBIDDEN_STREAK = 2  # a role refused this often on an operation is refused for its role alone
 QUIET_SECONDS = 0.6  # three pump intervals without a stream record
 SETTLE_TIMEOUT_SECONDS = 8.0
 STAFF_ROLES = ("credit_manager", "ar_clerk", "auditor")
+ROLES = ("partner", "admin", *STAFF_ROLES)
+# The stateful phase: per role, this many scenarios of up to this many linked steps.
+STATEFUL_SCENARIOS = int(os.environ.get("OTC_FUZZ_SCENARIOS", "3"))
+STATEFUL_STEPS = int(os.environ.get("OTC_FUZZ_STEPS", "6"))
+# Where the counts go as JSON (examples per operation and phase, failures per kind), if set.
+REPORT = os.environ.get("OTC_FUZZ_REPORT")
 PATH_PARAMETER = re.compile(r"{([^}]+)}")
 
 
@@ -276,6 +306,15 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
             yield Fuzzed(stack, storage, keys, known, session)
     finally:
         print(f"\nfuzzing: {SUMMARY['sent']} requests, {SUMMARY['rejected']} rejections checked")
+        if REPORT:
+            counts = {
+                "examples": EXAMPLES,
+                "answers": ANSWERS,
+                "failures": FAILURES,
+                "failed": FAILED,
+                **SUMMARY,
+            }
+            Path(REPORT).write_text(json.dumps(counts, indent=1, sort_keys=True))
         code = stack.stop(signal.SIGINT)
         logs = stack.logs()
         assert code == 0, f"SIGINT: exit code {code}\n{logs}"
@@ -303,15 +342,29 @@ def problem_violation(status: int, content_type: str, body: bytes) -> str | None
     return None
 
 
+def _mutates_the_key(case: Any) -> bool:
+    """An invalid case whose invalid part is the X-Api-Key header (missing, or not a string)."""
+    data = case.meta.phase.data if case.meta else None
+    return "X-Api-Key" in (getattr(data, "description", None) or "")
+
+
 def _tame(case: Any, key: str) -> None:
-    """The key goes first (a malformed generated header ends the local server's header block);
-    a collection run is always a dry run (a real one would dun every customer of the stack)."""
-    case.headers = {"X-Api-Key": key, **(case.headers or {})}
-    if case.operation.label == "POST /collection-runs" and isinstance(case.body, dict):
-        case.body = {**case.body, "dry_run": True}
+    """The role's key, first (a malformed generated header ends the local server's header block)
+    and in place of the security scheme's generated one (which would answer 401), unless the
+    case is about that header; a collection run is always a dry run (a real one would dun every
+    customer of the stack)."""
+    if not _mutates_the_key(case):
+        generated = {k: v for k, v in (case.headers or {}).items() if k.lower() != "x-api-key"}
+        case.headers = {"X-Api-Key": key, **generated}
+    if case.operation.label == "POST /collection-runs":
+        if isinstance(case.body, dict):
+            case.body = {**case.body, "dry_run": True}
+        elif case.body is NOT_SET:
+            case.body, case.media_type = {"dry_run": True}, "application/json"
 
 
-def _strategies(operation: Any, known: dict[str, str]) -> list[tuple[GenerationMode, Any]]:
+def _strategies(operation: Any, known: dict[str, str]) -> list[Any]:
+    """Valid cases, then invalid ones; half of each names real resources in its path."""
     names = PATH_PARAMETER.findall(operation.path)
     real = {name: known[name] for name in names if name in known}
     found = []
@@ -319,12 +372,28 @@ def _strategies(operation: Any, known: dict[str, str]) -> list[tuple[GenerationM
         strategy = operation.as_strategy(generation_mode=mode)
         if real:
             strategy = st.one_of(strategy, operation.as_strategy(mode, path_parameters=real))
-        found.append((mode, strategy))
+        found.append(strategy)
     return found
 
 
 SUMMARY: Counter[str] = Counter()  # over the module, printed when the stack stops
+EXAMPLES: defaultdict[str, Counter[str]] = defaultdict(Counter)  # per operation, per phase
+ANSWERS: defaultdict[str, Counter[str]] = defaultdict(
+    Counter
+)  # per operation, per phase and status
+FAILURES: Counter[str] = Counter()  # per kind
+FAILED: list[str] = []  # what each failure says
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]  # type: ignore[union-attr]
+
+
+SCHEMATHESIS_CHECKS = {
+    "5xx": not_a_server_error,
+    "schema mismatch (status)": status_code_conformance,
+    "schema mismatch (content type)": content_type_conformance,
+    "schema mismatch (headers)": response_headers_conformance,
+    "schema mismatch (body)": response_schema_conformance,
+    "rejectable request accepted": negative_data_rejection,
+}
 
 
 @dataclass
@@ -335,11 +404,27 @@ class Tally:
     rejected: int = 0
     unchecked: int = 0  # rejections sent while the pump was not known to be idle
 
+    def fail(self, kind: str, text: str) -> None:
+        self.failures.append(f"{kind}: {text}")
+        FAILURES[kind] += 1
+        FAILED.append(self.failures[-1])
 
-def _probe(fuzzed: Fuzzed, case: Any, role: str, key: str, mode: str, tally: Tally) -> None:
+
+def _schemathesis_failures(fuzzed: Fuzzed, case: Any, response: Any) -> Iterator[tuple[str, str]]:
+    """Each of schemathesis's checks that the answer fails, with what it says."""
+    transport = {"base_url": fuzzed.stack.api_url, "session": fuzzed.session}
+    for kind, check in SCHEMATHESIS_CHECKS.items():
+        try:
+            case.validate_response(response, checks=[check], transport_kwargs=transport)
+        except FailureGroup as failed:
+            yield (
+                kind,
+                "; ".join(f"{failure.title}: {failure.message}" for failure in failed.exceptions),
+            )
+
+
+def _probe(fuzzed: Fuzzed, case: Any, role: str, key: str, phase: str, tally: Tally) -> Any:
     """Send one case and check its answer (and, for a rejection, that nothing was written)."""
-    if tally.forbidden >= FORBIDDEN_STREAK:
-        return  # the role may not do this at all; more examples only say so again
     _tame(case, key)
     storage = fuzzed.storage
     if not storage.settled:
@@ -348,31 +433,34 @@ def _probe(fuzzed: Fuzzed, case: Any, role: str, key: str, mode: str, tally: Tal
     idempotency_before = storage.idempotency_records()
     response = case.call(base_url=fuzzed.stack.api_url, session=fuzzed.session, timeout=20)
     tally.sent += 1
+    EXAMPLES[case.operation.label][phase] += 1
     status = response.status_code
+    ANSWERS[case.operation.label][f"{phase} {status}"] += 1
     writes = storage.new_writes()
-    where = f"{role} {mode}: {case.as_curl_command()}"
-    if status >= 500:
-        tally.failures.append(f"{status} {where}\n  {response.content[:300]!r}")
+    mode = case.meta.generation.mode.value if case.meta else "explicit"
+    where = f"{status} {role} {phase} {mode}: {case.as_curl_command()}"
+    for kind, text in _schemathesis_failures(fuzzed, case, response):
+        tally.fail(kind, f"{where}\n  {text[:500]}\n  {response.content[:300]!r}")
     if status >= 400:
         content_type = (response.headers.get("content-type") or [""])[0]
         why = problem_violation(status, content_type, response.content)
         if why:
-            tally.failures.append(f"not a problem ({why}): {status} {where}")
+            tally.fail("not a problem", f"{why}: {where}")
     if 400 <= status < 500:
         tally.rejected += 1
         tally.unchecked += not checked
     if 400 <= status < 500 and checked:
         if writes:
             keys = [record["dynamodb"].get("Keys") for record in writes]
-            tally.failures.append(f"rejected {status} but wrote {keys}: {where}")
+            tally.fail("written on a rejection", f"{keys}: {where}")
         if storage.idempotency_records() != idempotency_before:
-            tally.failures.append(f"rejected {status} but kept an idempotency record: {where}")
+            tally.fail("written on a rejection", f"an idempotency record: {where}")
     if status < 400 and (case.method != "GET" or writes):
         storage.settled = False  # the pump has work now
     if status < 400 and case.operation.label == "PUT /partners/{partner_id}/webhook":
         # A live webhook would retry deliveries for minutes, and the pump would never be idle.
         fuzzed.stack.request("DELETE", case.formatted_path, headers={"X-Api-Key": ADMIN_KEY})
-    tally.forbidden = tally.forbidden + 1 if status == 403 else 0
+    return response
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=[op.label for op in OPERATIONS])
@@ -380,7 +468,7 @@ def test_every_answer_is_a_success_or_a_problem_and_rejections_write_nothing(fuz
     tally = Tally()
     for role, key in fuzzed.keys.items():
         tally.forbidden = 0
-        for mode, strategy in _strategies(operation, fuzzed.known):
+        for strategy in _strategies(operation, fuzzed.known):
 
             @settings(
                 max_examples=EXAMPLES_PER_MODE,
@@ -391,12 +479,81 @@ def test_every_answer_is_a_success_or_a_problem_and_rejections_write_nothing(fuz
             )
             @given(case=strategy)
             def probe(case: Any) -> None:
-                _probe(fuzzed, case, role, key, mode.value, tally)  # noqa: B023 (run right here)
+                if tally.forbidden >= FORBIDDEN_STREAK:
+                    return  # the role may not do this at all; more examples only say so again
+                response = _probe(fuzzed, case, role, key, "stateless", tally)  # noqa: B023
+                tally.forbidden = tally.forbidden + 1 if response.status_code == 403 else 0
 
             # Unsatisfiable: nothing invalid to generate (GET /health has no input at all)
             with contextlib.suppress(Unsatisfiable):
                 probe()
 
+    SUMMARY.update(sent=tally.sent, rejected=tally.rejected)
+    assert tally.sent > 0
+    assert tally.failures == [], "\n".join(tally.failures)
+    assert tally.unchecked == 0, f"{tally.unchecked} of {tally.rejected} rejections not checked"
+
+
+GROUNDED = {"customer_id": "customer_id", "currency": "currency", "sku": "sku"}
+
+
+def _grounded(value: Any, known: dict[str, str]) -> Any:
+    """``value`` naming the stack's customer, currency and SKU, with no stated unit price."""
+    if isinstance(value, list):
+        return [_grounded(item, known) for item in value]
+    if not isinstance(value, dict):
+        return value
+    grounded: dict[str, Any] = {}
+    for name, item in value.items():
+        if name in GROUNDED and isinstance(item, str):
+            grounded[name] = known[GROUNDED[name]]
+        elif name == "customer_ids" and isinstance(item, list):
+            grounded[name] = [known["customer_id"]]
+        elif name != "unit_price":
+            grounded[name] = _grounded(item, known)
+    return grounded
+
+
+def _state_machine(fuzzed: Fuzzed, role: str, tally: Tally) -> type[APIStateMachine]:
+    """Schemathesis's state machine over openapi.yaml's links, every step sent as ``role``.
+
+    Every other valid body names the stack's customer, currency and SKU: random ones are refused
+    (404, 422), and a refused step has no answer for the links to follow.
+    """
+    key = fuzzed.keys[role]
+    steps = Counter[str]()
+
+    class Scenario(SCHEMA.as_state_machine()):  # type: ignore[misc]
+        def step(self, input: StepInput) -> StepOutput:
+            case = input.case
+            steps["all"] += 1
+            if steps["all"] % 2 and case.meta and case.meta.generation.mode.is_positive:
+                case.body = _grounded(case.body, fuzzed.known)
+            return StepOutput(_probe(fuzzed, case, role, key, "stateful", tally), case)
+
+    return Scenario
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_scenarios_following_the_links_answer_and_reject_as_the_schema_says(fuzzed, role):
+    # Given: scenarios that chain operations along openapi.yaml's links (an order placed, then
+    # read, shipped, cancelled...), each step with the role's key
+    tally = Tally()
+    machine = _state_machine(fuzzed, role, tally)
+
+    # When
+    machine.run(
+        settings=settings(
+            max_examples=STATEFUL_SCENARIOS,
+            stateful_step_count=STATEFUL_STEPS,
+            deadline=None,
+            database=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+
+    # Then
     SUMMARY.update(sent=tally.sent, rejected=tally.rejected)
     assert tally.sent > 0
     assert tally.failures == [], "\n".join(tally.failures)
