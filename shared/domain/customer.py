@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -28,6 +29,7 @@ from pydantic import (
 )
 
 from shared import clock, ids
+from shared.domain import peppol
 from shared.domain.events import DomainEvent
 from shared.domain.money import minor_units, quantize
 from shared.domain.terms import NET_30, PaymentTerms
@@ -53,6 +55,7 @@ PostalCode = Annotated[str, SingleLine(max_length=20)]
 TaxId = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ./-]{1,39}$")
 ]
+PeppolId = Annotated[str, AfterValidator(peppol.normalized)]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 DecimalString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
 # A dunning policy of shared.domain.dunning.POLICIES (an unknown name would dun by the default).
@@ -123,6 +126,7 @@ class CustomerRequest(BaseModel):
     billing_email: EmailStr
     contact_email: EmailStr | None = None  # notifications go here, else to billing_email
     tax_id: TaxId | None = None
+    peppol_id: PeppolId | None = None  # else invoices reach the buyer under its VAT id
     currency: CurrencyCode  # fixed for the account's life
     billing_address: Address
     payment_terms: PaymentTerms = NET_30
@@ -147,7 +151,8 @@ class CustomerRequest(BaseModel):
 class CustomerPatch(BaseModel):
     """PATCH /customers/{id}: the fields to change, and the version they were read at.
 
-    An optional field sent as null clears it (contact_email, tax_id); the others may not be null.
+    An optional field sent as null clears it (contact_email, tax_id, peppol_id); the others may
+    not be null.
     """
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -157,6 +162,7 @@ class CustomerPatch(BaseModel):
     billing_email: EmailStr | None = None
     contact_email: EmailStr | None = None
     tax_id: TaxId | None = None
+    peppol_id: PeppolId | None = None
     billing_address: Address | None = None
     payment_terms: PaymentTerms | None = None
     credit_limit: DecimalString | None = None
@@ -194,6 +200,7 @@ class Customer(BaseModel):
     currency: str
     contact_email: EmailStr | None = None
     tax_id: str | None = None
+    peppol_id: str | None = None  # Peppol participant id, scheme:identifier
     billing_address: Address | None = None  # None only for accounts loaded before addresses
     payment_terms: PaymentTerms = NET_30
     credit_limit: Decimal = Decimal(0)
@@ -235,6 +242,7 @@ class Customer(BaseModel):
             "billing_email": self.billing_email,
             "contact_email": self.contact_email,
             "tax_id": self.tax_id,
+            "peppol_id": self.peppol_id,
             "currency": self.currency,
             "billing_address": self.field_wire("billing_address"),
             "payment_terms": self.field_wire("payment_terms"),
@@ -272,6 +280,7 @@ def open_account(
         billing_email=request.billing_email,
         contact_email=request.contact_email,
         tax_id=request.tax_id,
+        peppol_id=request.peppol_id,
         currency=request.currency,
         billing_address=request.billing_address,
         payment_terms=request.payment_terms,
