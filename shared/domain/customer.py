@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from shared import clock, ids
-from shared.domain import peppol
+from shared.domain import peppol, vat_ids
 from shared.domain.events import DomainEvent
 from shared.domain.money import minor_units, quantize
 from shared.domain.terms import NET_30, PaymentTerms
@@ -273,6 +273,8 @@ class Amendment(BaseModel):
 def open_account(
     request: CustomerRequest, actor: str, *, customer_id: str | None = None
 ) -> tuple[Customer, DomainEvent]:
+    """The new account; InvalidFieldError when its VAT id is not one of its billing country."""
+    _check_vat_id(request.tax_id, request.billing_address)
     now = clock.now()
     customer = Customer(
         customer_id=customer_id or ids.new_id("cus"),
@@ -304,6 +306,11 @@ def amend(customer: Customer, patch: CustomerPatch, actor: str) -> Amendment:
         return Amendment(customer=customer, changed=changed, event=None)
     if customer.status is CustomerStatus.CLOSED and wanted.get("status", "closed") == "closed":
         raise CustomerClosedError(f"customer {customer.customer_id} is closed")
+    if changed & {"tax_id", "billing_address"}:
+        _check_vat_id(
+            wanted.get("tax_id", customer.tax_id),
+            wanted.get("billing_address", customer.billing_address),
+        )
     amended = customer.model_copy(
         update={
             **{name: wanted[name] for name in changed},
@@ -317,6 +324,15 @@ def amend(customer: Customer, patch: CustomerPatch, actor: str) -> Amendment:
     }
     event = _event("CustomerUpdated", amended, actor, changes=changes)
     return Amendment(customer=amended, changed=changed, event=event)
+
+
+def _check_vat_id(tax_id: str | None, address: Address | None) -> None:
+    if tax_id is None or address is None:
+        return
+    try:
+        vat_ids.checked(tax_id, address.country)
+    except ValueError as error:
+        raise InvalidFieldError("tax_id", str(error)) from None
 
 
 def _domain_value(customer: Customer, name: str, value: Any) -> Any:
