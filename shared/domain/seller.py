@@ -15,7 +15,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, field_validator
 from stdnum import bic, iban
 
-from shared.domain import peppol
+from shared.domain import peppol, vat_ids
 from shared.domain.invoice import Party, PartyAddress, PartyContact, PaymentInstructions
 
 DOMESTIC_RATE_CATEGORIES = ("standard", "reduced")  # "zero" and "exempt" are always 0 %
@@ -48,6 +48,7 @@ class Seller(BaseModel):
     def _identified(cls, party: Party) -> Party:
         if not party.tax_id:
             raise ValueError("the seller needs its VAT identifier (tax_id) on every invoice")
+        vat_ids.checked(party.tax_id, party.address.country)
         if party.contact is None:
             raise ValueError("the seller needs a contact (name, phone, email) on every invoice")
         endpoint = party.endpoint or peppol.from_vat_id(party.tax_id)
