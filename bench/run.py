@@ -26,6 +26,7 @@ from bench import (
     invoicing,
     load,
     simulation,
+    ubl_validation,
 )
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -255,6 +256,17 @@ SECTIONS = (
             "the fault-free run's.",
         ),
         lambda options: faults.table(faults.measure()),
+    ),
+    Section(
+        "E-invoices: UBL documents validated per second (XSD, CEN EN 16931, Peppol BIS 3.0)",
+        "python -m bench.ubl_validation",
+        (
+            "`bench/ubl_validation.py` renders every UBL sample of the unit tests (invoices and "
+            "credit notes in every tax situation, up to 100 lines) and runs each through the "
+            "validator the tests use (tests/unit/validation.py): the OASIS XSD with lxml, the "
+            "CEN rules and the Peppol rules with Saxon. *Load* is paid once per test process.",
+        ),
+        lambda options: ubl_validation.table(ubl_validation.measure()),
     ),
 )
 
