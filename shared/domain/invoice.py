@@ -392,8 +392,12 @@ def credit_note(
     quantities: Mapping[int, Decimal] | None,
     reason: str,
     issued_at: datetime,
+    seller: Seller | None = None,
 ) -> Invoice:
     """An unnumbered credit note for ``quantities`` (invoice line_no -> quantity) of ``invoice``.
+
+    The note names the invoice's seller; the ``seller`` profile completes what invoices issued
+    before sellers had a contact and a Peppol participant id lack (same VAT id only).
 
     ``None`` credits everything not yet credited (a full credit; before any payment, a void).
     Lines keep the invoice's unit prices, tax codes and rates; amounts are cumulative
@@ -446,6 +450,7 @@ def credit_note(
         update={
             "invoice_id": credit_note_id,
             "kind": DocumentKind.CREDIT_NOTE,
+            "seller": _completed(invoice.seller, seller),
             "number": "",
             "series": "",
             "payment": None,
@@ -706,6 +711,18 @@ def _buyer(customer: Customer, order: Order) -> Party:
         email=str(customer.billing_email),
         party_id=customer.customer_id,
         endpoint=customer.peppol_id or peppol.from_vat_id(customer.tax_id),
+    )
+
+
+def _completed(issuer: Party, seller: Seller | None) -> Party:
+    """The issuer with the profile's contact and participant id where it has none."""
+    if seller is None or issuer.tax_id != seller.party.tax_id:
+        return issuer
+    return issuer.model_copy(
+        update={
+            "contact": issuer.contact or seller.party.contact,
+            "endpoint": issuer.endpoint or seller.party.endpoint,
+        }
     )
 
 

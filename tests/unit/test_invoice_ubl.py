@@ -3,6 +3,7 @@ the CEN EN 16931 rules and the Peppol BIS Billing 3.0 rules (tests/unit/validati
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from tests.unit.test_invoice import make_customer, make_invoice
 from tests.unit.validation import Validator, validator
 
 SCHEMAS = Path(__file__).parents[1] / "schemas" / "ubl-2.1" / "maindoc"
+LEGACY_INVOICE = Path(__file__).parents[2] / "events" / "eventbridge" / "invoice-issued.json"
 NS = {
     "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
     "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
@@ -466,3 +468,32 @@ def test_the_seller_names_its_contact() -> None:
     assert _text(root, contact + "Name") == "Debitorenbuchhaltung"
     assert _text(root, contact + "Telephone") == "+49 30 9876543"
     assert _text(root, contact + "ElectronicMail") == "ar@muster-handel.example"
+
+
+def test_a_credit_note_for_an_invoice_issued_before_peppol_ids_passes_every_rule(
+    rules: Validator,
+) -> None:
+    # Given an invoice as stored before parties had participant ids and the seller a contact
+    # (the sample InvoiceIssued event), read back
+    invoice = invoicing.from_wire(json.loads(LEGACY_INVOICE.read_text())["detail"]["data"])
+    assert invoice.seller.contact is None and invoice.buyer.endpoint is None
+
+    # When the demo seller credits one unit of its first line
+    note = invoicing.numbered(
+        invoicing.credit_note(
+            invoice,
+            credit_note_id="cn_1",
+            quantities={1: Decimal(1)},
+            reason="Returned",
+            issued_at=invoice.issued_at,
+            seller=DEMO,
+        ),
+        1,
+        DEMO,
+    )
+
+    # Then the note names the profile's contact and passes every rule; the stored invoice,
+    # rendered again, lacks only the seller contact it was issued without
+    assert note.seller.contact == DEMO.party.contact
+    assert rules.fatal(render_ubl(note)) == []
+    assert rules.rules_broken(render_ubl(invoice)) == {"DE-R-002"}
