@@ -90,10 +90,11 @@ def _header(root: ET.Element, invoice: Invoice, is_note: bool) -> None:
     if is_note and invoice.reason:
         _cbc(root, "Note", invoice.reason)
     _cbc(root, "DocumentCurrencyCode", invoice.currency)
-    # Peppol wants a buyer reference or a purchase order reference (PEPPOL-EN16931-R003): the
-    # purchase order when the buyer gave one, else our order id, which the buyer also knows.
-    if buyer_reference := invoice.purchase_order or invoice.order_id:
-        _cbc(root, "BuyerReference", buyer_reference)
+    # Peppol wants a buyer reference or a purchase order reference (PEPPOL-EN16931-R003), and
+    # German buyers the buyer reference (DE-R-015): the purchase order when the buyer gave one,
+    # else our order id, which the buyer also knows, else (no order) its customer id with us.
+    _cbc(root, "BuyerReference", invoice.purchase_order or invoice.order_id or invoice.customer_id)
+    if invoice.purchase_order or invoice.order_id:
         reference = _cac(root, "OrderReference")
         # "NA" is Peppol's purchase order reference when only the sales order is known.
         _cbc(reference, "ID", invoice.purchase_order or "NA")

@@ -497,3 +497,19 @@ def test_a_credit_note_for_an_invoice_issued_before_peppol_ids_passes_every_rule
     assert note.seller.contact == DEMO.party.contact
     assert rules.fatal(render_ubl(note)) == []
     assert rules.rules_broken(render_ubl(invoice)) == {"DE-R-002"}
+
+
+def test_a_document_without_order_or_purchase_order_names_the_customer_as_buyer_reference(
+    rules: Validator,
+) -> None:
+    # Given a credit note whose invoice had neither an order nor a purchase order
+    note = SAMPLES["credit_note"].model_copy(update={"order_id": None, "purchase_order": None})
+
+    # When it is rendered
+    xml = render_ubl(note)
+
+    # Then the customer id is the buyer reference, there is no order reference, and it passes
+    root = _parse(note)
+    assert _text(root, "cbc:BuyerReference") == note.customer_id
+    assert root.find("cac:OrderReference", NS) is None
+    assert rules.fatal(xml) == []
