@@ -27,6 +27,7 @@ from bench import (
     invoicing,
     load,
     simulation,
+    ubl_validation,
 )
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -270,6 +271,17 @@ SECTIONS = (
             "nothing. A role refused twice in a row on an operation is not sent more of it.",
         ),
         lambda options: fuzz.table(fuzz.measure()),
+    ),
+    Section(
+        "E-invoices: UBL documents validated per second (XSD, CEN EN 16931, Peppol BIS 3.0)",
+        "python -m bench.ubl_validation",
+        (
+            "`bench/ubl_validation.py` renders every UBL sample of the unit tests (invoices and "
+            "credit notes in every tax situation, up to 100 lines) and runs each through the "
+            "validator the tests use (tests/unit/validation.py): the OASIS XSD with lxml, the "
+            "CEN rules and the Peppol rules with Saxon. *Load* is paid once per test process.",
+        ),
+        lambda options: ubl_validation.table(ubl_validation.measure()),
     ),
 )
 

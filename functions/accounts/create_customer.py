@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from functions.accounts.update_customer import field_problem
 from shared.domain import customer as customer_domain
-from shared.domain.customer import Customer, CustomerRequest
+from shared.domain.customer import Customer, CustomerRequest, InvalidFieldError
 from shared.http import idempotency
 from shared.http.auth import Action, Principal
 from shared.store import customers
@@ -16,9 +17,12 @@ def create_customer(request: CustomerRequest, principal: Principal) -> Customer:
     principal.require(Action.MANAGE_CUSTOMERS)
     if Decimal(request.credit_limit) > 0:
         principal.require(Action.DECIDE_CREDIT)
-    customer, event = customer_domain.open_account(
-        request, principal.principal_id, customer_id=idempotency.request_scoped_id("cus")
-    )
+    try:
+        customer, event = customer_domain.open_account(
+            request, principal.principal_id, customer_id=idempotency.request_scoped_id("cus")
+        )
+    except InvalidFieldError as error:
+        raise field_problem(error) from None
     try:
         customers.create(customer, [event])
     except StaleStateError:

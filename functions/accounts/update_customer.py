@@ -40,11 +40,7 @@ def update_customer(customer_id: str, patch: CustomerPatch, principal: Principal
     try:
         amendment = customer_domain.amend(customer, patch, principal.principal_id)
     except InvalidFieldError as error:
-        raise problems.unprocessable(
-            "validation-error",
-            error.detail,
-            errors=[{"pointer": f"#/{error.field}", "detail": error.detail}],
-        ) from None
+        raise field_problem(error) from None
     except CustomerClosedError as error:
         raise problems.conflict("customer-closed", str(error)) from None
     if amendment.changed & CREDIT_FIELDS:
@@ -61,6 +57,15 @@ def update_customer(customer_id: str, patch: CustomerPatch, principal: Principal
         now = customers.get(customer_id, consistent=True)
         raise _stale(customer_id, now.version if now else None) from None
     return amendment.customer
+
+
+def field_problem(error: InvalidFieldError) -> problems.Problem:
+    """422 naming the field whose value the account's rules refuse."""
+    return problems.unprocessable(
+        "validation-error",
+        error.detail,
+        errors=[{"pointer": f"#/{error.field}", "detail": error.detail}],
+    )
 
 
 def _stale(customer_id: str, current: int | None) -> problems.Problem:

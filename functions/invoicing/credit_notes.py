@@ -146,6 +146,7 @@ def _write(invoice: Invoice, request: CreditNoteRequest, principal: Principal) -
             quantities=request.quantities(),
             reason=request.reason,
             issued_at=clock.now(),
+            seller=seller,
         )
     except CreditError as error:
         raise _refused(error, request) from None

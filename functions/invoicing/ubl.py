@@ -7,7 +7,11 @@ allows, so the document validates against both the OASIS schema and the Peppol r
 
 Amounts carry their currency and the currency's minor-unit digits (EN 16931 allows no more);
 unit prices keep the precision they were priced with (up to 6 decimals). Parties are addressed
-by e-mail (EAS code ``EM``) as their electronic address.
+by their Peppol participant id (EndpointID with its EAS scheme), the buyer's derived from its VAT
+id when it has none of its own (a buyer with neither gets a document for e-mail only, which
+Peppol refuses: PEPPOL-EN16931-R010). The seller names its contact (BG-6); the date of supply is
+the last shipment's (ActualDeliveryDate). Credit notes name the credited invoice with its issue
+date (BT-25, BT-26) and say the credit is cleared against that invoice (payment means 97).
 
 Built with the standard library's ElementTree, so the worker needs no XML dependency.
 """
@@ -18,6 +22,7 @@ import xml.etree.ElementTree as ET
 from datetime import date
 from decimal import Decimal
 
+from shared.domain import peppol
 from shared.domain.invoice import DocumentKind, Invoice, InvoiceLine, Party, TaxBreakdown
 from shared.domain.money import minor_units, quantize
 from shared.domain.text import scrub
@@ -27,7 +32,7 @@ PROFILE_ID = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 INVOICE_TYPE_CODE = "380"  # UNCL 1001: commercial invoice
 CREDIT_NOTE_TYPE_CODE = "381"  # UNCL 1001: credit note
 SEPA_CREDIT_TRANSFER = "58"  # UNCL 4461
-ELECTRONIC_MAIL = "EM"  # EAS code of an e-mail address as electronic address
+CLEARING_BETWEEN_PARTNERS = "97"  # UNCL 4461: a credit note is set off against its invoice
 VAT = "VAT"
 
 INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
@@ -52,7 +57,11 @@ def render_ubl(invoice: Invoice) -> bytes:
     _header(root, invoice, is_note)
     _party(_cac(root, "AccountingSupplierParty"), invoice.seller, seller=True)
     _party(_cac(root, "AccountingCustomerParty"), invoice.buyer, seller=False)
-    if not is_note and invoice.payment is not None:
+    if invoice.delivered_on is not None:
+        _cbc(_cac(root, "Delivery"), "ActualDeliveryDate", _day(invoice.delivered_on))
+    if is_note:
+        _clearing(root, invoice)
+    elif invoice.payment is not None:
         _payment_means(root, invoice)
     if note := _payment_terms(invoice):
         _cbc(_cac(root, "PaymentTerms"), "Note", note)
@@ -81,10 +90,11 @@ def _header(root: ET.Element, invoice: Invoice, is_note: bool) -> None:
     if is_note and invoice.reason:
         _cbc(root, "Note", invoice.reason)
     _cbc(root, "DocumentCurrencyCode", invoice.currency)
-    # Peppol wants a buyer reference or a purchase order reference (PEPPOL-EN16931-R003): the
-    # purchase order when the buyer gave one, else our order id, which the buyer also knows.
-    if buyer_reference := invoice.purchase_order or invoice.order_id:
-        _cbc(root, "BuyerReference", buyer_reference)
+    # Peppol wants a buyer reference or a purchase order reference (PEPPOL-EN16931-R003), and
+    # German buyers the buyer reference (DE-R-015): the purchase order when the buyer gave one,
+    # else our order id, which the buyer also knows, else (no order) its customer id with us.
+    _cbc(root, "BuyerReference", invoice.purchase_order or invoice.order_id or invoice.customer_id)
+    if invoice.purchase_order or invoice.order_id:
         reference = _cac(root, "OrderReference")
         # "NA" is Peppol's purchase order reference when only the sales order is known.
         _cbc(reference, "ID", invoice.purchase_order or "NA")
@@ -93,12 +103,15 @@ def _header(root: ET.Element, invoice: Invoice, is_note: bool) -> None:
     if is_note and invoice.credited_invoice_number:
         credited = _cac(_cac(root, "BillingReference"), "InvoiceDocumentReference")
         _cbc(credited, "ID", invoice.credited_invoice_number)
+        if invoice.credited_invoice_issued_on is not None:
+            _cbc(credited, "IssueDate", _day(invoice.credited_invoice_issued_on))
 
 
 def _party(role: ET.Element, party: Party, *, seller: bool) -> None:
     element = _cac(role, "Party")
-    if party.email:
-        _cbc(element, "EndpointID", party.email, schemeID=ELECTRONIC_MAIL)
+    if endpoint := party.endpoint or peppol.from_vat_id(party.tax_id):
+        eas, identifier = peppol.parse(endpoint)
+        _cbc(element, "EndpointID", identifier, schemeID=eas)
     if not seller and party.party_id:
         _cbc(_cac(element, "PartyIdentification"), "ID", party.party_id)
     address = _cac(element, "PostalAddress")
@@ -118,6 +131,11 @@ def _party(role: ET.Element, party: Party, *, seller: bool) -> None:
     _cbc(legal, "RegistrationName", party.name)
     if seller and party.party_id:
         _cbc(legal, "CompanyID", party.party_id)
+    if seller and party.contact is not None:
+        contact = _cac(element, "Contact")
+        _cbc(contact, "Name", party.contact.name)
+        _cbc(contact, "Telephone", party.contact.phone)
+        _cbc(contact, "ElectronicMail", party.contact.email)
 
 
 def _payment_means(root: ET.Element, invoice: Invoice) -> None:
@@ -131,6 +149,14 @@ def _payment_means(root: ET.Element, invoice: Invoice) -> None:
     _cbc(account, "Name", invoice.payment.account_name)
     if invoice.payment.bic:
         _cbc(_cac(account, "FinancialInstitutionBranch"), "ID", invoice.payment.bic)
+
+
+def _clearing(root: ET.Element, invoice: Invoice) -> None:
+    """A credit note's payment means: set off against the credited invoice's receivable."""
+    means = _cac(root, "PaymentMeans")
+    _cbc(means, "PaymentMeansCode", CLEARING_BETWEEN_PARTNERS)
+    if invoice.credited_invoice_number:
+        _cbc(means, "PaymentID", invoice.credited_invoice_number)
 
 
 def _payment_terms(invoice: Invoice) -> str | None:

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -28,6 +29,7 @@ from pydantic import (
 )
 
 from shared import clock, ids
+from shared.domain import peppol, vat_ids
 from shared.domain.events import DomainEvent
 from shared.domain.money import minor_units, quantize
 from shared.domain.omittable import Omittable
@@ -54,6 +56,7 @@ PostalCode = Annotated[str, SingleLine(max_length=20)]
 TaxId = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ./-]{1,39}$")
 ]
+PeppolId = Annotated[str, AfterValidator(peppol.normalized)]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 DecimalString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
 # A dunning policy of shared.domain.dunning.POLICIES (an unknown name would dun by the default).
@@ -124,6 +127,7 @@ class CustomerRequest(BaseModel):
     billing_email: EmailStr
     contact_email: EmailStr | None = None  # notifications go here, else to billing_email
     tax_id: TaxId | None = None
+    peppol_id: PeppolId | None = None  # else invoices reach the buyer under its VAT id
     currency: CurrencyCode  # fixed for the account's life
     billing_address: Address
     payment_terms: PaymentTerms = NET_30
@@ -148,7 +152,8 @@ class CustomerRequest(BaseModel):
 class CustomerPatch(BaseModel):
     """PATCH /customers/{id}: the fields to change, and the version they were read at.
 
-    An optional field sent as null clears it (contact_email, tax_id); the others may not be null.
+    An optional field sent as null clears it (contact_email, tax_id, peppol_id); the others may
+    not be null.
     """
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -158,6 +163,7 @@ class CustomerPatch(BaseModel):
     billing_email: Omittable[EmailStr] = None
     contact_email: EmailStr | None = None
     tax_id: TaxId | None = None
+    peppol_id: PeppolId | None = None
     billing_address: Omittable[Address] = None
     payment_terms: Omittable[PaymentTerms] = None
     credit_limit: Omittable[DecimalString] = None
@@ -179,6 +185,7 @@ class Customer(BaseModel):
     currency: str
     contact_email: EmailStr | None = None
     tax_id: str | None = None
+    peppol_id: str | None = None  # Peppol participant id, scheme:identifier
     billing_address: Address | None = None  # None only for accounts loaded before addresses
     payment_terms: PaymentTerms = NET_30
     credit_limit: Decimal = Decimal(0)
@@ -220,6 +227,7 @@ class Customer(BaseModel):
             "billing_email": self.billing_email,
             "contact_email": self.contact_email,
             "tax_id": self.tax_id,
+            "peppol_id": self.peppol_id,
             "currency": self.currency,
             "billing_address": self.field_wire("billing_address"),
             "payment_terms": self.field_wire("payment_terms"),
@@ -250,6 +258,8 @@ class Amendment(BaseModel):
 def open_account(
     request: CustomerRequest, actor: str, *, customer_id: str | None = None
 ) -> tuple[Customer, DomainEvent]:
+    """The new account; InvalidFieldError when its VAT id is not one of its billing country."""
+    _check_vat_id(request.tax_id, request.billing_address)
     now = clock.now()
     customer = Customer(
         customer_id=customer_id or ids.new_id("cus"),
@@ -257,6 +267,7 @@ def open_account(
         billing_email=request.billing_email,
         contact_email=request.contact_email,
         tax_id=request.tax_id,
+        peppol_id=request.peppol_id,
         currency=request.currency,
         billing_address=request.billing_address,
         payment_terms=request.payment_terms,
@@ -280,6 +291,11 @@ def amend(customer: Customer, patch: CustomerPatch, actor: str) -> Amendment:
         return Amendment(customer=customer, changed=changed, event=None)
     if customer.status is CustomerStatus.CLOSED and wanted.get("status", "closed") == "closed":
         raise CustomerClosedError(f"customer {customer.customer_id} is closed")
+    if changed & {"tax_id", "billing_address"}:
+        _check_vat_id(
+            wanted.get("tax_id", customer.tax_id),
+            wanted.get("billing_address", customer.billing_address),
+        )
     amended = customer.model_copy(
         update={
             **{name: wanted[name] for name in changed},
@@ -293,6 +309,15 @@ def amend(customer: Customer, patch: CustomerPatch, actor: str) -> Amendment:
     }
     event = _event("CustomerUpdated", amended, actor, changes=changes)
     return Amendment(customer=amended, changed=changed, event=event)
+
+
+def _check_vat_id(tax_id: str | None, address: Address | None) -> None:
+    if tax_id is None or address is None:
+        return
+    try:
+        vat_ids.checked(tax_id, address.country)
+    except ValueError as error:
+        raise InvalidFieldError("tax_id", str(error)) from None
 
 
 def _domain_value(customer: Customer, name: str, value: Any) -> Any:

@@ -45,7 +45,7 @@ from pydantic import (
 
 from shared import clock
 from shared.domain import customer as customer_domain
-from shared.domain import pricing
+from shared.domain import pricing, vat_ids
 from shared.domain.customer import (
     COUNTRIES,
     Address,
@@ -391,6 +391,13 @@ class CustomerRow(_Row):
     @classmethod
     def _terms(cls, value: Any) -> Any:
         return parse_terms(value) if isinstance(value, str) else value
+
+    @field_validator("tax_id")
+    @classmethod
+    def _vat_id(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and "country" in info.data:  # else the country error speaks
+            vat_ids.checked(value, info.data["country"])
+        return value
 
     def customer(self, now: datetime) -> Customer:
         return Customer(

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict
 
 from shared import clock
-from shared.domain import numbering, terms
+from shared.domain import numbering, peppol, terms
 from shared.domain.events import DomainEvent
 from shared.domain.money import Money, quantize
 
@@ -76,6 +76,16 @@ class PartyAddress(BaseModel):
     country: str  # ISO 3166-1 alpha-2
 
 
+class PartyContact(BaseModel):
+    """Whom the buyer asks about the document (the seller contact, BG-6 of EN 16931)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    phone: str
+    email: str
+
+
 class Party(BaseModel):
     """Seller or buyer as the document names them (a snapshot taken at issue)."""
 
@@ -86,6 +96,8 @@ class Party(BaseModel):
     tax_id: str | None = None  # VAT identifier, with its country prefix (e.g. DE123456789)
     email: str | None = None
     party_id: str | None = None  # the buyer's customer id; the seller's registration id
+    endpoint: str | None = None  # Peppol participant id, scheme:identifier (shared.domain.peppol)
+    contact: PartyContact | None = None
 
 
 class PaymentInstructions(BaseModel):
@@ -161,6 +173,8 @@ class Invoice(BaseModel):
     payment_reference: str  # what the buyer quotes when paying (ISO 11649 RF reference)
     credited_invoice_id: str | None = None  # credit notes: the invoice they correct
     credited_invoice_number: str | None = None
+    credited_invoice_issued_on: date | None = None
+    delivered_on: date | None = None  # date of supply: the last shipment billed
     reason: str | None = None  # credit notes: why
     # The receivable (invoices only; credit notes keep zeros and status ``issued``)
     amount_credited: Decimal = Decimal(0)
@@ -214,6 +228,8 @@ class Invoice(BaseModel):
             "payment_reference": self.payment_reference,
             "credited_invoice_id": self.credited_invoice_id,
             "credited_invoice_number": self.credited_invoice_number,
+            "credited_invoice_issued_on": _iso_day(self.credited_invoice_issued_on),
+            "delivered_on": _iso_day(self.delivered_on),
             "reason": self.reason,
             "amount_credited": self.money(self.amount_credited),
             "amount_paid": self.money(self.amount_paid),
@@ -227,6 +243,10 @@ class Invoice(BaseModel):
             },
             "credited_taxes": [_tax_wire(tax) for tax in self.credited_taxes],
         }
+
+
+def _iso_day(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _tax_wire(tax: TaxBreakdown) -> dict[str, Any]:
@@ -258,6 +278,7 @@ def draft(
     quantities: Mapping[int, int],
     shipment_ids: Sequence[str],
     issued_at: datetime,
+    delivered_on: date | None = None,
 ) -> Invoice:
     """An unnumbered invoice billing ``quantities`` (order line_no -> units) of ``order``.
 
@@ -332,6 +353,7 @@ def draft(
         total=total,
         issued_on=moment.date(),
         issued_at=moment,
+        delivered_on=delivered_on,
         due_on=plan.due_on,
         terms=customer.payment_terms.label(),
         discount_until=plan.discount_until,
@@ -370,8 +392,12 @@ def credit_note(
     quantities: Mapping[int, Decimal] | None,
     reason: str,
     issued_at: datetime,
+    seller: Seller | None = None,
 ) -> Invoice:
     """An unnumbered credit note for ``quantities`` (invoice line_no -> quantity) of ``invoice``.
+
+    The note names the invoice's seller; the ``seller`` profile completes what invoices issued
+    before sellers had a contact and a Peppol participant id lack (same VAT id only).
 
     ``None`` credits everything not yet credited (a full credit; before any payment, a void).
     Lines keep the invoice's unit prices, tax codes and rates; amounts are cumulative
@@ -424,6 +450,7 @@ def credit_note(
         update={
             "invoice_id": credit_note_id,
             "kind": DocumentKind.CREDIT_NOTE,
+            "seller": _completed(invoice.seller, seller),
             "number": "",
             "series": "",
             "payment": None,
@@ -441,6 +468,7 @@ def credit_note(
             "payment_reference": "",
             "credited_invoice_id": invoice.invoice_id,
             "credited_invoice_number": invoice.number,
+            "credited_invoice_issued_on": invoice.issued_on,
             "reason": reason,
             "amount_credited": Decimal(0),
             "amount_paid": Decimal(0),
@@ -642,6 +670,8 @@ def from_wire(data: Mapping[str, Any]) -> Invoice:
         payment_reference=data.get("payment_reference", ""),
         credited_invoice_id=data.get("credited_invoice_id"),
         credited_invoice_number=data.get("credited_invoice_number"),
+        credited_invoice_issued_on=day("credited_invoice_issued_on"),
+        delivered_on=day("delivered_on"),
         reason=data.get("reason"),
         amount_credited=amount("amount_credited"),
         amount_paid=amount("amount_paid"),
@@ -680,6 +710,19 @@ def _buyer(customer: Customer, order: Order) -> Party:
         tax_id=customer.tax_id,
         email=str(customer.billing_email),
         party_id=customer.customer_id,
+        endpoint=customer.peppol_id or peppol.from_vat_id(customer.tax_id),
+    )
+
+
+def _completed(issuer: Party, seller: Seller | None) -> Party:
+    """The issuer with the profile's contact and participant id where it has none."""
+    if seller is None or issuer.tax_id != seller.party.tax_id:
+        return issuer
+    return issuer.model_copy(
+        update={
+            "contact": issuer.contact or seller.party.contact,
+            "endpoint": issuer.endpoint or seller.party.endpoint,
+        }
     )
 
 

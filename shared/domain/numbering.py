@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from stdnum import iso11649
+
 MAX_REFERENCE_BODY = 21  # ISO 11649: the creditor's part of the reference, alphanumerics only
 _REFERENCE = re.compile(r"^RF\d{2}[A-Z0-9]{1,21}$")
 
@@ -57,6 +59,4 @@ def is_valid_reference(ref: str) -> bool:
     Spaces (references are printed in groups of four) and lowercase are tolerated.
     """
     compact = ref.replace(" ", "").upper()
-    if not _REFERENCE.match(compact):
-        return False
-    return mod97(compact[4:] + compact[:4]) == 1
+    return bool(_REFERENCE.match(compact)) and iso11649.is_valid(compact)

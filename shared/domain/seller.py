@@ -9,25 +9,23 @@ what they need from it at issue, so a later change never alters an issued docume
 from __future__ import annotations
 
 import json
-import re
 from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, field_validator
+from stdnum import bic, iban
 
-from shared.domain.invoice import Party, PartyAddress, PaymentInstructions
-from shared.domain.numbering import mod97
+from shared.domain import peppol, vat_ids
+from shared.domain.invoice import Party, PartyAddress, PartyContact, PaymentInstructions
 
 DOMESTIC_RATE_CATEGORIES = ("standard", "reduced")  # "zero" and "exempt" are always 0 %
-_IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$")
 
 Prefix = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9]{0,7}$")]
 
 
-def iban_is_valid(iban: str) -> bool:
-    """ISO 13616: the shape, then mod 97 of the IBAN with its first four characters moved last."""
-    compact = iban.replace(" ", "").upper()
-    return bool(_IBAN.match(compact)) and mod97(compact[4:] + compact[:4]) == 1
+def iban_is_valid(number: str) -> bool:
+    """ISO 13616: the country's length and format, and the mod-97 check digits."""
+    return bool(iban.is_valid(number))
 
 
 class Seller(BaseModel):
@@ -50,15 +48,27 @@ class Seller(BaseModel):
     def _identified(cls, party: Party) -> Party:
         if not party.tax_id:
             raise ValueError("the seller needs its VAT identifier (tax_id) on every invoice")
-        return party
+        vat_ids.checked(party.tax_id, party.address.country)
+        if party.contact is None:
+            raise ValueError("the seller needs a contact (name, phone, email) on every invoice")
+        endpoint = party.endpoint or peppol.from_vat_id(party.tax_id)
+        if endpoint is None:
+            raise ValueError("the seller needs its Peppol participant id (endpoint)")
+        return party.model_copy(update={"endpoint": peppol.normalized(endpoint)})
 
     @field_validator("payment")
     @classmethod
     def _valid_iban(cls, payment: PaymentInstructions) -> PaymentInstructions:
-        compact = payment.iban.replace(" ", "").upper()
-        if not iban_is_valid(compact):
+        if not iban_is_valid(payment.iban):
             raise ValueError(f"'{payment.iban}' is not a valid IBAN (ISO 13616 mod-97 check)")
-        return payment.model_copy(update={"iban": compact})
+        if payment.bic and not bic.is_valid(payment.bic):
+            raise ValueError(f"'{payment.bic}' is not a valid BIC (ISO 9362)")
+        return payment.model_copy(
+            update={
+                "iban": iban.compact(payment.iban),
+                "bic": bic.compact(payment.bic) if payment.bic else None,
+            }
+        )
 
     @field_validator("tax_rates")
     @classmethod
@@ -105,6 +115,9 @@ DEMO = Seller(
         tax_id="DE811907980",
         email="billing@acme.example",
         party_id="HRB 123456 B",
+        contact=PartyContact(
+            name="Accounts Receivable", phone="+49 30 1234567", email="billing@acme.example"
+        ),
     ),
     payment=PaymentInstructions(
         iban="DE89370400440532013000", bic="COBADEFFXXX", account_name="ACME Industrial Supplies"

@@ -42,6 +42,7 @@ def to_item(customer: Customer) -> Item:
         "billing_email": customer.billing_email,
         "contact_email": customer.contact_email,
         "tax_id": customer.tax_id,
+        "peppol_id": customer.peppol_id,
         "currency": customer.currency,
         "billing_address": (
             customer.billing_address.model_dump() if customer.billing_address else None
@@ -74,6 +75,7 @@ def from_item(item: Item) -> Customer:
         currency=item["currency"],
         contact_email=item.get("contact_email"),
         tax_id=item.get("tax_id"),
+        peppol_id=item.get("peppol_id"),
         billing_address=Address.from_stored(address) if address else None,
         payment_terms=PaymentTerms.from_stored(terms) if terms else NET_30,
         credit_limit=Decimal(item.get("credit_limit", 0)),

@@ -23,7 +23,7 @@ from tests.functional.payment_intake import (
 PERSON: dict[str, Any] = {
     "legal_name": "Zoltan Quibbleworth",
     "billing_email": "zoltan.quibbleworth@private.example",
-    "tax_id": "FR98765432101",
+    "tax_id": "FR13765432109",
     "credit_limit": "10000.00",
     "billing_address": {
         "line1": "17 Impasse des Oubliettes",

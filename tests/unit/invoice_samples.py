@@ -20,6 +20,7 @@ from shared.domain.invoice import (
     InvoiceStatus,
     Party,
     PartyAddress,
+    PartyContact,
     PaymentInstructions,
     TaxBreakdown,
     TaxCode,
@@ -28,6 +29,7 @@ from shared.domain.money import quantize
 
 ISSUED_ON = date(2026, 3, 2)
 ISSUED_AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+DELIVERED_ON = date(2026, 2, 27)
 PAYMENT_REFERENCE = "RF18539007547034"
 
 # (code, rate) -> (VATEX code, reason) for the categories that require an exemption reason
@@ -48,6 +50,10 @@ SELLER = Party(
     tax_id="DE123456789",
     email="billing@muster-handel.example",
     party_id="HRB 12345",
+    endpoint="9930:DE123456789",
+    contact=PartyContact(
+        name="Debitorenbuchhaltung", phone="+49 30 9876543", email="ar@muster-handel.example"
+    ),
 )
 PAYMENT = PaymentInstructions(
     iban="DE89370400440532013000", bic="COBADEFFXXX", account_name="Muster Handel GmbH"
@@ -66,6 +72,7 @@ def buyer(
     city: str = "Hamburg",
     postal_code: str = "20095",
     region: str | None = None,
+    endpoint: str | None = None,
 ) -> Party:
     return Party(
         name=name,
@@ -75,6 +82,7 @@ def buyer(
         tax_id=tax_id,
         email="ap@buyer.example",
         party_id="cus_sample",
+        endpoint=endpoint,
     )
 
 
@@ -155,6 +163,7 @@ def document(
         total=total,
         issued_on=ISSUED_ON,
         issued_at=ISSUED_AT,
+        delivered_on=DELIVERED_ON,
         due_on=ISSUED_ON + timedelta(days=30) if is_invoice else None,
         terms=("2/10 net 30" if discount_days else "Net 30") if is_invoice else None,
         discount_until=discount_until,
@@ -221,6 +230,7 @@ def export_invoice() -> Invoice:
             city="Springfield",
             postal_code="62701",
             region="IL",
+            endpoint="0060:081466849",  # its DUNS number
         ),
     )
 
@@ -235,7 +245,97 @@ def credit_note() -> Invoice:
         kind=DocumentKind.CREDIT_NOTE,
         credited_invoice_id=credited.invoice_id,
         credited_invoice_number=credited.number,
+        credited_invoice_issued_on=credited.issued_on,
         reason="Damaged in transit",
+    )
+
+
+def exempt_invoice() -> Invoice:
+    """DE -> DE: an exempt line (article 132) beside a standard one."""
+    return document(
+        [
+            ("WID-1", "Widget", "C62", "2", "12.50", "standard", TaxCode.STANDARD, "19"),
+            ("TRAIN-1", "Safety training", "HUR", "3", "60.00", "exempt", TaxCode.EXEMPT, "0"),
+        ],
+        number="INV-2026-000126",
+        to=buyer(),
+    )
+
+
+def dutch_reverse_charge_invoice() -> Invoice:
+    """DE -> NL business: reverse charge, the buyer reached under its Dutch VAT id (9944)."""
+    AE = TaxCode.REVERSE_CHARGE
+    return document(
+        [("WID-1", "Widget", "C62", "12", "12.5", "standard", AE, "0")],
+        number="INV-2026-000127",
+        to=buyer(
+            "Handelsonderneming de Vries B.V.",
+            country="NL",
+            tax_id="NL004495445B01",
+            city="Amsterdam",
+            postal_code="1012 AB",
+        ),
+    )
+
+
+def swiss_export_invoice() -> Invoice:
+    """DE -> CH: export in euros, the buyer reached under its Swiss VAT id (9927)."""
+    G = TaxCode.EXPORT
+    return document(
+        [("WID-1", "Widget", "C62", "250", "12.4375", "standard", G, "0")],
+        number="INV-2026-000128",
+        to=buyer(
+            "Zürcher Präzision AG",
+            country="CH",
+            tax_id="CHE116281710MWST",
+            city="Zürich",
+            postal_code="8001",
+        ),
+    )
+
+
+def consumer_in_another_member_state() -> Invoice:
+    """DE -> AT without a VAT id: German VAT, the buyer reached under its GLN (0088)."""
+    return document(
+        [("WID-1", "Widget", "C62", "1", "12.50", "standard", TaxCode.STANDARD, "19")],
+        number="INV-2026-000129",
+        to=buyer(
+            "Österreichische Werkstätte",
+            country="AT",
+            tax_id=None,
+            city="Wien",
+            postal_code="1010",
+            endpoint="0088:4012345000009",
+        ),
+    )
+
+
+def full_credit_note() -> Invoice:
+    """Credits all of ``domestic_invoice``: every rate, the zero-rated line too."""
+    credited = domestic_invoice()
+    return document(
+        [
+            ("WID-1", "Widget", "C62", "10", "12.50", "standard", TaxCode.STANDARD, "19"),
+            (
+                "BOOK-7",
+                "Handbook of widgets",
+                "C62",
+                "3",
+                "19.99",
+                "reduced",
+                TaxCode.STANDARD,
+                "7",
+            ),
+            ("GEL-2", "Contact gel", "KGM", "2.5", "4.123456", "standard", TaxCode.STANDARD, "19"),
+            ("PAPER-1", "Printed newspaper", "C62", "1", "5.00", "zero", TaxCode.ZERO, "0"),
+        ],
+        number="CN-2026-000008",
+        to=credited.buyer,
+        kind=DocumentKind.CREDIT_NOTE,
+        credited_invoice_id=credited.invoice_id,
+        credited_invoice_number=credited.number,
+        credited_invoice_issued_on=credited.issued_on,
+        reason="Order cancelled",
     )
 
 
@@ -263,4 +363,20 @@ def all_samples() -> dict[str, Invoice]:
         "reverse_charge": reverse_charge_invoice(),
         "export": export_invoice(),
         "credit_note": credit_note(),
+    }
+
+
+def ubl_samples() -> dict[str, Invoice]:
+    """``all_samples`` and more: every tax situation, currencies, scripts and sizes."""
+    return {
+        **all_samples(),
+        "exempt": exempt_invoice(),
+        "reverse_charge_nl": dutch_reverse_charge_invoice(),
+        "export_ch": swiss_export_invoice(),
+        "consumer_at": consumer_in_another_member_state(),
+        "full_credit_note": full_credit_note(),
+        "unicode_buyer": domestic_invoice().model_copy(
+            update={"buyer": buyer("Łódź Hurtownia Spółka z o.o. — 東京支店")}
+        ),
+        "hundred_lines": long_invoice(100),
     }

@@ -198,7 +198,7 @@ def test_a_bigger_discount_never_costs_the_payer_more(net_days, amount):
 
 def test_an_account_opens_active_at_version_1_with_its_event():
     request = CustomerRequest.model_validate(
-        _request(credit_limit="50000.00", tax_id="DE123456789")
+        _request(credit_limit="50000.00", tax_id="DE123456788")
     )
     customer, event = customer_domain.open_account(request, "stf_admin")
     assert customer.customer_id.startswith("cus_")

@@ -245,6 +245,16 @@ def test_every_bad_customer_field_is_named_with_its_reason():
     assert errors["currency"] == "'EURO' is not an ISO 4217 currency code"
 
 
+def test_an_imported_vat_id_must_be_valid_for_the_rows_country():
+    # Given rows with a VAT id that fails its check digits, and one of another country
+    # When they are read
+    # Then the VAT id is the error, with the reason; a valid one is kept
+    assert "not a valid DE VAT id" in fields(customer(tax_id="DE811907981"))["tax_id"]
+    assert "VAT id of FR" in fields(customer(tax_id="FR40303265045"))["tax_id"]
+    parsed = customer(tax_id="DE811907980")
+    assert isinstance(parsed, CustomerRow) and parsed.tax_id == "DE811907980"
+
+
 def test_a_credit_limit_must_fit_the_currency():
     assert fields(customer(credit_limit="100.001"))["credit_limit"] == (
         "has more than 2 decimals for EUR"

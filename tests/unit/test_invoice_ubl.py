@@ -1,7 +1,9 @@
-"""The UBL 2.1 / Peppol BIS 3.0 XML of invoices and credit notes, checked against the OASIS XSD."""
+"""The UBL 2.1 / Peppol BIS 3.0 XML of invoices and credit notes, checked against the OASIS XSD,
+the CEN EN 16931 rules and the Peppol BIS Billing 3.0 rules (tests/unit/validation.py)."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -9,16 +11,21 @@ import pytest
 from lxml import etree
 
 from functions.invoicing.ubl import CUSTOMIZATION_ID, PROFILE_ID, render_ubl
+from shared.domain import invoice as invoicing
 from shared.domain.invoice import DocumentKind, Invoice, TaxCode
+from shared.domain.seller import DEMO
 from tests.unit import invoice_samples
-from tests.unit.invoice_samples import all_samples, document
+from tests.unit.invoice_samples import document, ubl_samples
+from tests.unit.test_invoice import make_customer, make_invoice
+from tests.unit.validation import Validator, validator
 
 SCHEMAS = Path(__file__).parents[1] / "schemas" / "ubl-2.1" / "maindoc"
+LEGACY_INVOICE = Path(__file__).parents[2] / "events" / "eventbridge" / "invoice-issued.json"
 NS = {
     "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
     "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
 }
-SAMPLES = all_samples()
+SAMPLES = ubl_samples()
 
 
 @pytest.fixture(scope="module")
@@ -220,19 +227,20 @@ def test_invoices_say_how_to_pay_and_by_when() -> None:
     assert "4.60 EUR if paid by 2026-03-12" in terms
 
 
-def test_parties_are_addressed_by_email_with_vat_ids_and_legal_names() -> None:
-    # When the reverse-charge invoice is rendered
+def test_parties_are_addressed_by_peppol_id_with_vat_ids_and_legal_names() -> None:
+    # When the reverse-charge invoice is rendered (a French buyer without a participant id)
     invoice = SAMPLES["reverse_charge"]
     root = _parse(invoice)
 
-    # Then both parties have an e-mail endpoint (EAS EM), address, VAT id and legal name
-    for role, party in (
-        ("cac:AccountingSupplierParty", invoice.seller),
-        ("cac:AccountingCustomerParty", invoice.buyer),
+    # Then the seller is reached under its participant id, the buyer under its VAT id in the
+    # French VAT scheme (EAS 9957); both have address, VAT id and legal name
+    for role, party, endpoint_id in (
+        ("cac:AccountingSupplierParty", invoice.seller, ("9930", "DE123456789")),
+        ("cac:AccountingCustomerParty", invoice.buyer, ("9957", "FR40303265045")),
     ):
         endpoint = root.find(f"{role}/cac:Party/cbc:EndpointID", NS)
         assert endpoint is not None
-        assert (endpoint.get("schemeID"), endpoint.text) == ("EM", party.email)
+        assert (endpoint.get("schemeID"), endpoint.text) == endpoint_id
         assert _text(root, f"{role}/cac:Party/cac:PartyTaxScheme/cbc:CompanyID") == party.tax_id
         assert _text(root, f"{role}/cac:Party/cac:PartyTaxScheme/cac:TaxScheme/cbc:ID") == "VAT"
         legal_name = f"{role}/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName"
@@ -278,7 +286,7 @@ def test_a_credit_note_references_the_invoice_it_credits() -> None:
     assert _text(root, credited) == "INV-2026-000123"
     assert _text(root, "cbc:Note") == "Damaged in transit"
     assert _text(root, "cac:CreditNoteLine/cbc:CreditedQuantity") == "4"
-    assert root.find("cac:PaymentMeans", NS) is None
+    assert root.find("cac:PaymentMeans/cac:PayeeFinancialAccount", NS) is None
     assert root.find("cbc:DueDate", NS) is None
 
 
@@ -308,3 +316,200 @@ def test_names_outside_ascii_survive_in_utf8(schemas: dict[str, etree.XMLSchema]
     name = "cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName"
     assert _text(root, name) == "Łódź Hurtownia Spółka z o.o."
     assert schemas["Invoice"].validate(root)
+
+
+# --- the official rules -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def rules() -> Validator:
+    """XSD, CEN EN 16931 and Peppol BIS 3.0.19, compiled once per test process."""
+    return validator()
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_each_sample_passes_the_xsd_the_cen_and_the_peppol_rules(
+    name: str, rules: Validator
+) -> None:
+    # Given a sample document (every tax situation, invoices and credit notes)
+    invoice = SAMPLES[name]
+
+    # When it is rendered and validated
+    failures = rules.fatal(render_ubl(invoice))
+
+    # Then no rule fails fatally
+    assert failures == []
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [("standard", 3, "19.99"), ("reduced", 2, "4.55"), ("zero", 1, "12.00")],
+        [("standard", 7, "0.123456"), ("exempt", 1, "250.00")],
+    ],
+)
+@pytest.mark.parametrize(
+    ("country", "tax_id"),
+    [("DE", None), ("DE", "DE811907980"), ("NL", "NL004495445B01"), ("CH", "CHE116281710MWST")],
+)
+def test_invoices_and_credit_notes_the_domain_issues_pass_every_rule(
+    lines: list[tuple[str, int, str]], country: str, tax_id: str | None, rules: Validator
+) -> None:
+    # Given an invoice issued by the demo seller to a customer (a participant id of its own when
+    # it has no VAT id), and a credit note for one unit of its first line
+    customer = make_customer(country=country, tax_id=tax_id)
+    if tax_id is None:
+        customer = customer.model_copy(update={"peppol_id": "0208:0123456749"})
+    invoice = make_invoice(*lines, customer=customer)
+    note = invoicing.numbered(
+        invoicing.credit_note(
+            invoice,
+            credit_note_id="inv_2",
+            quantities={1: Decimal(1)},
+            reason="Returned",
+            issued_at=invoice.issued_at,
+        ),
+        1,
+        DEMO,
+    )
+
+    # When both are rendered and validated
+    # Then neither fails a rule
+    assert rules.fatal(render_ubl(invoice)) == []
+    assert rules.fatal(render_ubl(note)) == []
+
+
+def _broken(name: str, path: str) -> bytes:
+    """A sample's XML with the element at ``path`` removed."""
+    root = _parse(SAMPLES[name])
+    element = root.find(path, NS)
+    assert element is not None, path
+    parent = element.getparent()
+    assert parent is not None
+    parent.remove(element)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "rule"),
+    [
+        ("domestic", "cac:AccountingSupplierParty/cac:Party/cac:Contact", "DE-R-002"),
+        ("credit_note", "cac:PaymentMeans", "DE-R-001"),
+        ("domestic", "cac:AccountingCustomerParty/cac:Party/cbc:EndpointID", "PEPPOL-EN16931-R010"),
+        ("domestic", "cac:TaxTotal/cbc:TaxAmount", "XSD"),
+        (
+            "export",
+            "cac:AccountingSupplierParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName",
+            "BR-06",
+        ),
+    ],
+)
+def test_the_validators_catch_a_missing_mandatory_element(
+    name: str, path: str, rule: str, rules: Validator
+) -> None:
+    # Given a valid sample with a mandatory element removed
+    xml = _broken(name, path)
+
+    # When it is validated
+    broken = rules.rules_broken(xml)
+
+    # Then the rule that requires it fails
+    assert rule in broken
+
+
+def test_an_email_endpoint_is_refused_by_peppol(rules: Validator) -> None:
+    # Given a valid invoice whose parties are addressed by e-mail (EAS "EM", not in Peppol's list)
+    root = _parse(SAMPLES["domestic"])
+    for endpoint in root.iterfind(".//cbc:EndpointID", NS):
+        endpoint.set("schemeID", "EM")
+        endpoint.text = "ap@buyer.example"
+
+    # When it is validated
+    failures = rules.fatal(etree.tostring(root))
+
+    # Then Peppol refuses both electronic addresses, and nothing else
+    assert [failure.rule for failure in failures] == ["PEPPOL-EN16931-CL008"] * 2
+
+
+def test_a_buyer_without_any_identifier_gets_a_document_for_email_only(rules: Validator) -> None:
+    # Given a buyer with neither a participant id nor a VAT id
+    invoice = SAMPLES["export"].model_copy(
+        update={"buyer": invoice_samples.buyer("Acme Corp", country="US", tax_id=None)}
+    )
+
+    # When its invoice is rendered and validated
+    xml = render_ubl(invoice)
+
+    # Then it has no electronic address: valid EN 16931, refused by Peppol for that alone
+    assert _parse(invoice).find("cac:AccountingCustomerParty/cac:Party/cbc:EndpointID", NS) is None
+    assert rules.rules_broken(xml) == {"PEPPOL-EN16931-R010"}
+
+
+def test_documents_give_the_date_of_supply_and_notes_the_credited_invoices_date() -> None:
+    # When an invoice and a credit note are rendered
+    invoice, note = _parse(SAMPLES["domestic"]), _parse(SAMPLES["credit_note"])
+
+    # Then both give the date of supply; the note names the credited invoice and its issue date,
+    # and is cleared against it (payment means 97)
+    for root in (invoice, note):
+        assert _text(root, "cac:Delivery/cbc:ActualDeliveryDate") == "2026-02-27"
+    credited = "cac:BillingReference/cac:InvoiceDocumentReference/"
+    assert _text(note, credited + "cbc:ID") == "INV-2026-000123"
+    assert _text(note, credited + "cbc:IssueDate") == "2026-03-02"
+    assert _text(note, "cac:PaymentMeans/cbc:PaymentMeansCode") == "97"
+
+
+def test_the_seller_names_its_contact() -> None:
+    # When a document is rendered
+    root = _parse(SAMPLES["domestic"])
+
+    # Then the seller's contact has a name, phone and e-mail (BG-6)
+    contact = "cac:AccountingSupplierParty/cac:Party/cac:Contact/cbc:"
+    assert _text(root, contact + "Name") == "Debitorenbuchhaltung"
+    assert _text(root, contact + "Telephone") == "+49 30 9876543"
+    assert _text(root, contact + "ElectronicMail") == "ar@muster-handel.example"
+
+
+def test_a_credit_note_for_an_invoice_issued_before_peppol_ids_passes_every_rule(
+    rules: Validator,
+) -> None:
+    # Given an invoice as stored before parties had participant ids and the seller a contact
+    # (the sample InvoiceIssued event), read back
+    invoice = invoicing.from_wire(json.loads(LEGACY_INVOICE.read_text())["detail"]["data"])
+    assert invoice.seller.contact is None and invoice.buyer.endpoint is None
+
+    # When the demo seller credits one unit of its first line
+    note = invoicing.numbered(
+        invoicing.credit_note(
+            invoice,
+            credit_note_id="cn_1",
+            quantities={1: Decimal(1)},
+            reason="Returned",
+            issued_at=invoice.issued_at,
+            seller=DEMO,
+        ),
+        1,
+        DEMO,
+    )
+
+    # Then the note names the profile's contact and passes every rule; the stored invoice,
+    # rendered again, lacks only the seller contact it was issued without
+    assert note.seller.contact == DEMO.party.contact
+    assert rules.fatal(render_ubl(note)) == []
+    assert rules.rules_broken(render_ubl(invoice)) == {"DE-R-002"}
+
+
+def test_a_document_without_order_or_purchase_order_names_the_customer_as_buyer_reference(
+    rules: Validator,
+) -> None:
+    # Given a credit note whose invoice had neither an order nor a purchase order
+    note = SAMPLES["credit_note"].model_copy(update={"order_id": None, "purchase_order": None})
+
+    # When it is rendered
+    xml = render_ubl(note)
+
+    # Then the customer id is the buyer reference, there is no order reference, and it passes
+    root = _parse(note)
+    assert _text(root, "cbc:BuyerReference") == note.customer_id
+    assert root.find("cac:OrderReference", NS) is None
+    assert rules.fatal(xml) == []

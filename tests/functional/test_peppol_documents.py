@@ -1,0 +1,63 @@
+"""The UBL documents the workers store pass the official checks a Peppol access point runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lxml import etree
+
+from tests.functional.conftest import World
+from tests.functional.invoicing import credit_note, documents, placed, ship
+from tests.unit.validation import validator
+
+NS = {
+    "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+    "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+}
+
+
+def _stored_xml(world: World, document: dict[str, Any]) -> bytes:
+    key = f"invoices/{document['customer_id']}/{document['number']}.xml"
+    body = world.session.client("s3").get_object(
+        Bucket=world.outputs["DocumentsBucketName"], Key=key
+    )["Body"]
+    content: bytes = body.read()
+    return content
+
+
+def test_the_stored_invoice_and_credit_note_pass_the_xsd_cen_and_peppol_rules(world: World, client):
+    # Given a shipped order, invoiced, and part of it credited, with the workers run
+    order = placed(client, world)
+    ship(client, world, order["id"], [(1, 3), (2, 1)])
+    [invoice] = documents(world)
+    answer = credit_note(
+        client,
+        invoice["id"],
+        {"reason": "Damaged in transit", "lines": [{"line_no": 1, "quantity": "1"}]},
+    )
+    assert answer.status == 201, answer.body
+    world.pump.drain()
+    [note] = documents(world, "credit_note")
+
+    # When the stored UBL documents are validated
+    invoice_xml, note_xml = _stored_xml(world, invoice), _stored_xml(world, note)
+
+    # Then neither fails a rule
+    assert validator().fatal(invoice_xml) == []
+    assert validator().fatal(note_xml) == []
+
+    # And both give the date of supply (the shipment's); the note names the credited invoice
+    # with its issue date
+    assert invoice["delivered_on"] is not None
+    for xml in (invoice_xml, note_xml):
+        root = etree.fromstring(xml)
+        assert (
+            root.findtext("cac:Delivery/cbc:ActualDeliveryDate", namespaces=NS)
+            == (invoice["delivered_on"])
+        )
+    credited = etree.fromstring(note_xml).find(
+        "cac:BillingReference/cac:InvoiceDocumentReference", NS
+    )
+    assert credited is not None
+    assert credited.findtext("cbc:ID", namespaces=NS) == invoice["number"]
+    assert credited.findtext("cbc:IssueDate", namespaces=NS) == invoice["issued_on"]
