@@ -82,7 +82,8 @@ def test_powertools_calls_aws_through_the_shared_clients(fresh_clients):
 
     # Then the idempotency store and the parameters provider use the configured clients
     try:
-        assert getattr(idempotency._persistence().client, "_client") is aws.client("dynamodb")
+        wrapped: Any = idempotency._persistence().client  # knows its own re-sent puts
+        assert wrapped._client is aws.client("dynamodb")
         assert secrets._secrets(aws.client("ssm")).provider.client is aws.client("ssm")
     finally:
         settings.cache_clear()
