@@ -4,8 +4,9 @@ An A4 document with the seller and the buyer, the document's number and dates, t
 tax breakdown, the totals and how to pay. Long documents run over several pages; the lines
 table repeats its headings and every page says which page of how many it is.
 
-Laid out in the house style (functions/pdf_house_style.py: Helvetica core fonts, Latin-1 text,
-the blocks and tables the statement of account shares); what is here is what an invoice says.
+Laid out in the house style (functions/pdf_house_style.py: Noto Sans with fallbacks for Arabic
+and CJK, the blocks and tables the statement of account shares); what is here is what an invoice
+says.
 The creation date is the issue time, so the same document always renders to the same bytes.
 """
 
@@ -14,11 +15,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from functions import pdf_house_style as house
-from functions.pdf_house_style import CONTENT_TYPE, MARGIN, RIGHT_COLUMN, HouseDocument, latin1
+from functions.pdf_house_style import CONTENT_TYPE, MARGIN, RIGHT_COLUMN, HouseDocument
 from shared.domain.invoice import DocumentKind, Invoice, TaxCode
 from shared.domain.money import quantize
 
-__all__ = ["CONTENT_TYPE", "latin1", "render_pdf"]
+__all__ = ["CONTENT_TYPE", "render_pdf"]
 
 REVERSE_CHARGE_NOTE = (
     "Reverse charge: the recipient is liable for the VAT "

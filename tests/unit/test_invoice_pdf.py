@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+from typing import cast
 
 import pytest
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 
-from functions.invoicing.pdf import latin1, render_pdf
+from functions.invoicing.pdf import render_pdf
 from shared.domain.invoice import Invoice
 from tests.unit import invoice_samples
 from tests.unit.invoice_samples import all_samples
@@ -109,25 +111,55 @@ def test_a_200_line_invoice_runs_over_several_numbered_pages() -> None:
     assert "Unit price" in reader.pages[1].extract_text()
 
 
-def test_a_name_outside_latin1_is_written_in_its_closest_latin1_form() -> None:
-    # Given a buyer whose name has characters the core fonts cannot draw
-    invoice = SAMPLES["domestic"].model_copy(
-        update={"buyer": invoice_samples.buyer("Łódź Spółka \u2013 \u201eZażółć\u201d € 中")}
+def _compact(text: str) -> str:
+    """Extracted text without whitespace and control characters: pypdf spaces CJK glyphs (and
+    the lines a long name wraps onto) apart, and writes a control character (NUL, BS, EOT) for
+    the spacing of some shaped glyphs."""
+    return "".join(char for char in text if not char.isspace() and char.isprintable())
+
+
+def test_names_in_any_script_are_written_in_their_own_letters() -> None:
+    # Given a buyer named in Cyrillic, Arabic and Chinese, in a Greek city, buying a Greek item
+    invoice = SAMPLES["domestic"]
+    line = invoice.lines[0].model_copy(update={"name": "Δοχείο αλουμινίου"})
+    buyer = invoice_samples.buyer("ООО «Ромашка» شركة الأمل 北京贸易有限公司")  # noqa: RUF001
+    buyer = buyer.model_copy(
+        update={"address": buyer.address.model_copy(update={"city": "Θεσσαλονίκη"})}
     )
+    invoice = invoice.model_copy(update={"buyer": buyer, "lines": (line, *invoice.lines[1:])})
 
-    # When the PDF is rendered
-    _, text = _read(invoice)
+    # When the PDF is rendered and read back
+    reader, text = _read(invoice)
 
-    # Then the document is produced, with the name transliterated
-    assert 'Lódz Spólka - "Zazólc" EUR ?' in text
+    # Then every name comes back as written, no "?" in its place; the fonts are embedded subsets
+    assert "?" not in text
+    assert "ООО «Ромашка»" in text  # noqa: RUF001
+    assert "北京贸易有限公司" in _compact(text)  # pypdf puts a space between CJK glyphs
+    # Shaped right to left, pypdf returns the Arabic words in visual order (last word first),
+    # each word in its logical order
+    assert "الأملشركة" in _compact(text)
+    assert "Θεσσαλονίκη" in text
+    assert "Δοχείο αλουμινίου (WID-1)" in text
+    fonts = _embedded_fonts(reader)
+    assert all("+" in name for name in fonts), fonts  # ABCDEF+Name: a subset
+    assert {"/MPDFAA+NotoSans", "/MPDFAA+NotoSansArabic", "/MPDFAA+NotoSansCJKJP"} <= fonts
 
 
-def test_latin1_keeps_what_it_can_and_replaces_the_rest() -> None:
-    # Then Latin-1 text is untouched, letters lose only what Latin-1 lacks, the rest is "?"
-    assert latin1("Müller & Søn, café") == "Müller & Søn, café"
-    assert latin1("Dvořák Łukasz Œuvre") == "Dvorák Lukasz OEuvre"
-    assert latin1("€ 5 \u2013 \u2018quoted\u2019") == "EUR 5 - 'quoted'"
-    assert latin1("東京") == "??"
+def test_a_latin_document_embeds_no_fallback_font() -> None:
+    # When a document in Latin script only is rendered
+    reader, _ = _read(SAMPLES["domestic"])
+
+    # Then only the house face is embedded, its two weights
+    assert _embedded_fonts(reader) == {"/MPDFAA+NotoSans", "/MPDFAA+NotoSansBold"}
+
+
+def _embedded_fonts(reader: PdfReader) -> set[str]:
+    names = set()
+    for page in reader.pages:
+        resources = cast(DictionaryObject, page["/Resources"].get_object())
+        for font in cast(DictionaryObject, resources["/Font"].get_object()).values():
+            names.add(str(font.get_object()["/BaseFont"]))
+    return names
 
 
 def test_rendering_is_deterministic() -> None:

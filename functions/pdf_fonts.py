@@ -1,0 +1,73 @@
+"""The fonts of the PDFs: Noto Sans, with Noto fallbacks for the scripts it lacks.
+
+Noto Sans (Latin, Greek, Cyrillic, Vietnamese) is the house face, in its regular and bold
+weights (static instances in functions/fonts/, see infra/fonts.py and functions/fonts/README.md).
+Text in a script it lacks is drawn in a fallback: Noto Sans Arabic (fontpkg-noto-sans-arabic),
+then Noto Sans CJK (noto-cjk-sans-jp-regular: Chinese, Japanese and Korean). A fallback is loaded
+the first time a document needs one of its characters, so a document in Latin script never pays
+for parsing a 16 MB CJK font. The fallbacks have one weight: bold text in them is drawn regular.
+
+Every font is embedded as the subset of glyphs the document uses (fpdf2 subsets TrueType and
+OpenType fonts), and text is shaped with HarfBuzz, so Arabic is joined and laid right to left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.fonts import TTFFont
+
+FONT = "NotoSans"
+FONTS_DIR = Path(__file__).resolve().parent / "fonts"
+HOUSE_FACES = {"": FONTS_DIR / "NotoSans-Regular.ttf", "B": FONTS_DIR / "NotoSans-Bold.ttf"}
+STYLES = ("", "B")
+
+
+def _arabic() -> Path:
+    import fontpkg_noto_sans_arabic
+
+    return Path(fontpkg_noto_sans_arabic.ROOT) / "files" / "NotoSansArabic[wdth,wght].ttf"
+
+
+def _cjk() -> Path:
+    import noto_cjk_sans_jp_regular
+
+    return Path(str(noto_cjk_sans_jp_regular.FONT_PATH))
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """A font for the characters the house face lacks; ``locate`` finds its file."""
+
+    family: str
+    locate: Callable[[], Path]
+
+
+FALLBACKS = (Fallback("NotoSansArabic", _arabic), Fallback("NotoSansCJK", _cjk))
+
+
+def add_house_fonts(document: FPDF) -> None:
+    """Registers the house face (regular and bold) and turns text shaping on."""
+    for style, path in HOUSE_FACES.items():
+        document.add_font(FONT, style, path)
+    document.set_text_shaping(True)
+
+
+def fallback_font(document: FPDF, char: str, style: str) -> str | None:
+    """The key of the first fallback font that has ``char`` (loading it on first use), if any."""
+    emphasis = "B" if "B" in style else ""
+    for fallback in FALLBACKS:
+        key = fallback.family.lower()
+        if key not in document.fonts:
+            path = fallback.locate()
+            for each in STYLES:
+                document.add_font(fallback.family, each, path)
+            loaded = [f.family for f in FALLBACKS if f.family.lower() in document.fonts]
+            document.set_fallback_fonts(loaded, exact_match=False)
+        font = document.fonts[key]
+        if isinstance(font, TTFFont) and ord(char) in font.cmap:
+            return key + emphasis
+    return None
