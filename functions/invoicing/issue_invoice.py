@@ -184,6 +184,7 @@ def _issue(order: Order, customer: Customer, billing: Billing, event_id: str) ->
         quantities=billing.quantities,
         shipment_ids=tuple(shipment.shipment_id for shipment in billing.shipments),
         issued_at=clock.now(),
+        delivered_on=max(shipment.shipped_at for shipment in billing.shipments).date(),
     )
     guards = range(1, 2 + len(billing.guarded))  # the invoice and its source guards
     exposure = 1 + len(guards) + 2  # after the counter, the documents and the ledger entry

@@ -161,7 +161,9 @@ class Invoice(BaseModel):
     payment_reference: str  # what the buyer quotes when paying (ISO 11649 RF reference)
     credited_invoice_id: str | None = None  # credit notes: the invoice they correct
     credited_invoice_number: str | None = None
+    credited_invoice_issued_on: date | None = None  # credit notes: the credited invoice's date
     reason: str | None = None  # credit notes: why
+    delivered_on: date | None = None  # invoices: when the goods billed left (the last shipment)
     # The receivable (invoices only; credit notes keep zeros and status ``issued``)
     amount_credited: Decimal = Decimal(0)
     amount_paid: Decimal = Decimal(0)
@@ -214,7 +216,9 @@ class Invoice(BaseModel):
             "payment_reference": self.payment_reference,
             "credited_invoice_id": self.credited_invoice_id,
             "credited_invoice_number": self.credited_invoice_number,
+            "credited_invoice_issued_on": _iso(self.credited_invoice_issued_on),
             "reason": self.reason,
+            "delivered_on": _iso(self.delivered_on),
             "amount_credited": self.money(self.amount_credited),
             "amount_paid": self.money(self.amount_paid),
             "amount_discounted": self.money(self.amount_discounted),
@@ -227,6 +231,10 @@ class Invoice(BaseModel):
             },
             "credited_taxes": [_tax_wire(tax) for tax in self.credited_taxes],
         }
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _tax_wire(tax: TaxBreakdown) -> dict[str, Any]:
@@ -258,6 +266,7 @@ def draft(
     quantities: Mapping[int, int],
     shipment_ids: Sequence[str],
     issued_at: datetime,
+    delivered_on: date | None = None,
 ) -> Invoice:
     """An unnumbered invoice billing ``quantities`` (order line_no -> units) of ``order``.
 
@@ -337,6 +346,7 @@ def draft(
         discount_until=plan.discount_until,
         discount_amount=plan.discount.amount,
         payment_reference="",
+        delivered_on=delivered_on,
         amount_due=total,
         status=InvoiceStatus.OPEN,
     )
@@ -441,7 +451,9 @@ def credit_note(
             "payment_reference": "",
             "credited_invoice_id": invoice.invoice_id,
             "credited_invoice_number": invoice.number,
+            "credited_invoice_issued_on": invoice.issued_on,
             "reason": reason,
+            "delivered_on": None,
             "amount_credited": Decimal(0),
             "amount_paid": Decimal(0),
             "amount_discounted": Decimal(0),
@@ -642,7 +654,9 @@ def from_wire(data: Mapping[str, Any]) -> Invoice:
         payment_reference=data.get("payment_reference", ""),
         credited_invoice_id=data.get("credited_invoice_id"),
         credited_invoice_number=data.get("credited_invoice_number"),
+        credited_invoice_issued_on=day("credited_invoice_issued_on"),
         reason=data.get("reason"),
+        delivered_on=day("delivered_on"),
         amount_credited=amount("amount_credited"),
         amount_paid=amount("amount_paid"),
         amount_discounted=amount("amount_discounted")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 from typing import cast
 
 import pytest
@@ -10,7 +11,7 @@ from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
 from functions.invoicing.pdf import render_pdf
-from shared.domain.invoice import Invoice
+from shared.domain.invoice import Invoice, Party
 from tests.unit import invoice_samples
 from tests.unit.invoice_samples import all_samples
 
@@ -160,6 +161,66 @@ def _embedded_fonts(reader: PdfReader) -> set[str]:
         for font in cast(DictionaryObject, resources["/Font"].get_object()).values():
             names.add(str(font.get_object()["/BaseFont"]))
     return names
+
+
+def test_an_invoice_names_the_sellers_register_and_contact_and_the_delivery_date() -> None:
+    # Given an invoice of goods that left on 2026-02-27, from a seller with a register number
+    invoice = SAMPLES["domestic"].model_copy(update={"delivered_on": date(2026, 2, 27)})
+
+    # When its PDF is rendered and read back
+    _, text = _read(invoice)
+
+    # Then the seller's register number and contact and the delivery date are there
+    assert "Register no.: HRB 12345" in text
+    assert "Contact: billing@muster-handel.example" in text
+    assert "Delivery date: 2026-02-27" in text
+
+
+def test_a_contact_person_and_phone_in_the_seller_profile_are_printed_too() -> None:
+    # Given a seller party that also carries a contact record (name, phone)
+    class Contact:
+        name = "Erika Muster"
+        phone = "+49 30 1234567"
+        email = "erika@muster-handel.example"
+
+    class SellerWithContact(Party):
+        contact: object = Contact()
+
+    seller = SellerWithContact(**SAMPLES["domestic"].seller.model_dump())
+    invoice = SAMPLES["domestic"].model_construct(**{**dict(SAMPLES["domestic"]), "seller": seller})
+
+    # When its PDF is rendered
+    _, text = _read(invoice)
+
+    # Then the phone and the contact's e-mail come with the seller's e-mail
+    assert "+49 30 1234567" in text
+    assert "erika@muster-handel.example" in text
+    assert "billing@muster-handel.example" in text
+
+
+def test_a_credit_note_names_the_credited_invoices_number_and_date() -> None:
+    # Given a credit note of the invoice issued on 2026-03-02
+    note = SAMPLES["credit_note"].model_copy(
+        update={"credited_invoice_issued_on": date(2026, 3, 2)}
+    )
+
+    # When it is rendered
+    _, text = _read(note)
+
+    # Then both the credited invoice's number and its date are there, and no QR code to pay
+    assert "Credits invoice: INV-2026-000123" in text
+    assert "Invoice date: 2026-03-02" in text
+    assert "Scan to pay" not in text
+
+
+def test_a_euro_invoice_carries_the_epc_qr_code_and_other_currencies_do_not() -> None:
+    # When the EUR and the USD invoices are rendered
+    _, euro = _read(SAMPLES["domestic"])
+    _, dollar = _read(SAMPLES["export"])
+
+    # Then the EUR one has the scan-to-pay code beside the bank details, the USD one has none
+    assert "Scan to pay (EPC QR)" in euro
+    assert "Scan to pay" not in dollar
 
 
 def test_rendering_is_deterministic() -> None:
