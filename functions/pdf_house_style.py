@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from fpdf import FPDF, FontFace
 from fpdf.enums import XPos, YPos
@@ -58,6 +59,15 @@ class HouseDocument(FPDF):
     def get_fallback_font(self, char: str, style: str = "") -> str | None:
         return pdf_fonts.fallback_font(self, char, style)
 
+    def cell(self, *args: Any, **kwargs: Any) -> Any:
+        pdf_fonts.prepare(self, _text(args, kwargs))
+        return super().cell(*args, **kwargs)
+
+    def multi_cell(self, *args: Any, **kwargs: Any) -> Any:
+        """Also how a table draws its cells."""
+        pdf_fonts.prepare(self, _text(args, kwargs))
+        return super().multi_cell(*args, **kwargs)
+
     def footer(self) -> None:
         self.set_y(-MARGIN)
         self.set_font(FONT, size=8)
@@ -71,7 +81,9 @@ class HouseDocument(FPDF):
         for index, text in enumerate(lines):
             self.set_x(x)
             self.set_font(FONT, style="B" if index < bold else "", size=10)
-            self.multi_cell(width, LINE, printable(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.multi_cell(
+                width, LINE, printable(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+            )
         return self.get_y()
 
     def beside(self, left: Sequence[str], *, bold: int, right: Callable[[], object]) -> None:
@@ -138,6 +150,11 @@ class HouseDocument(FPDF):
         ) as table:
             yield table
         self.ln(6)
+
+
+def _text(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """The ``text`` argument of a cell or multi_cell call (the third positional one)."""
+    return str(kwargs.get("text", args[2] if len(args) > 2 else ""))
 
 
 def row(table: Table, cells: Sequence[str]) -> None:
