@@ -213,7 +213,7 @@ def test_a_stored_nul_cannot_make_the_ubl_ill_formed() -> None:
 
 
 def test_a_stored_control_character_does_not_reach_the_pdf() -> None:
-    # Given an invoice whose stored buyer name holds controls latin-1 could encode (NUL, NEL)
+    # Given an invoice whose stored buyer name holds controls (NUL, NEL)
     invoice = domestic_invoice().model_copy(update={"buyer": buyer(name="Beispiel\x00\x85 AG")})
 
     # When its PDF is rendered and read back
