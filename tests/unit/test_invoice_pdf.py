@@ -154,6 +154,21 @@ def test_a_latin_document_embeds_no_fallback_font() -> None:
     assert _embedded_fonts(reader) == {"/MPDFAA+NotoSans", "/MPDFAA+NotoSansBold"}
 
 
+def test_letters_no_embedded_font_has_are_left_blank_and_the_document_still_renders() -> None:
+    # Given a buyer named in Hebrew and with an emoji, which no embedded font covers
+    invoice = SAMPLES["domestic"].model_copy(
+        update={"buyer": invoice_samples.buyer("\u05e9\u05dc\u05d5\u05dd \U0001f600 Beispiel AG")}
+    )
+
+    # When the PDF is rendered and read back
+    _, text = _read(invoice)
+
+    # Then the document is whole: what can be written is, the rest is left out, never a "?"
+    assert "Beispiel AG" in text
+    assert "Amount due 230.19 EUR" in text
+    assert "?" not in text
+
+
 def _embedded_fonts(reader: PdfReader) -> set[str]:
     names = set()
     for page in reader.pages:
