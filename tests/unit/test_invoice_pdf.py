@@ -6,11 +6,14 @@ import io
 from datetime import date
 from typing import cast
 
+import pypdfium2
 import pytest
+import zxingcpp
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
 from functions.invoicing.pdf import render_pdf
+from shared.domain import epc_qr
 from shared.domain.invoice import Invoice, Party
 from tests.unit import invoice_samples
 from tests.unit.invoice_samples import all_samples
@@ -236,6 +239,21 @@ def test_a_euro_invoice_carries_the_epc_qr_code_and_other_currencies_do_not() ->
     # Then the EUR one has the scan-to-pay code beside the bank details, the USD one has none
     assert "Scan to pay (EPC QR)" in euro
     assert "Scan to pay" not in dollar
+
+
+def test_the_printed_qr_code_scans_to_the_epc_payload_of_the_invoice() -> None:
+    # Given the domestic invoice (EUR, the seller's IBAN) and its EPC payload
+    invoice = SAMPLES["domestic"]
+    payload = epc_qr.for_invoice(invoice)
+
+    # When its PDF's page is rasterised at 144 dpi and scanned for codes
+    page = pypdfium2.PdfDocument(render_pdf(invoice))[0]
+    codes = zxingcpp.read_barcodes(page.render(scale=2).to_pil())
+
+    # Then exactly one QR code is on it, and it reads as the payload
+    assert [(code.format, code.text) for code in codes] == [
+        (zxingcpp.BarcodeFormat.QRCode, payload)
+    ]
 
 
 def test_rendering_is_deterministic() -> None:
