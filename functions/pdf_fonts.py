@@ -26,7 +26,6 @@ from fpdf.fonts import TTFFont
 FONT = "NotoSans"
 FONTS_DIR = Path(__file__).resolve().parent / "fonts"
 HOUSE_FACES = {"": FONTS_DIR / "NotoSans-Regular.ttf", "B": FONTS_DIR / "NotoSans-Bold.ttf"}
-STYLES = ("", "B")
 
 
 def _arabic() -> Path:
@@ -77,17 +76,16 @@ def needs_shaping(text: str) -> bool:
 
 
 def fallback_font(document: FPDF, char: str, style: str) -> str | None:
-    """The key of the first fallback font that has ``char`` (loading it on first use), if any."""
-    emphasis = "B" if "B" in style else ""
+    """The key of the first fallback font that has ``char`` (loading it on first use), if any.
+
+    Whatever ``style`` asks for: a fallback has one weight, parsed and embedded once."""
     for fallback in FALLBACKS:
         key = fallback.family.lower()
         if key not in document.fonts:
-            path = fallback.locate()
-            for each in STYLES:
-                document.add_font(fallback.family, each, path)
+            document.add_font(fallback.family, "", fallback.locate())
             loaded = [f.family for f in FALLBACKS if f.family.lower() in document.fonts]
             document.set_fallback_fonts(loaded, exact_match=False)
         font = document.fonts[key]
         if isinstance(font, TTFFont) and ord(char) in font.cmap:
-            return key + emphasis
+            return key
     return None
