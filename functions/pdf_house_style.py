@@ -1,8 +1,8 @@
 """The house style of the PDFs we send: the invoice (or credit note) and the statement of account.
 
-A4 portrait on fpdf2's core fonts (Helvetica), which keeps a document small and needs no font
-files, but covers Latin-1 only: other characters are written as their closest Latin-1 form
-("Łódź" becomes "Lódz") rather than failing the document. Every page is footed with the
+A4 portrait in Noto Sans, with fallbacks for Arabic and CJK (functions/pdf_fonts.py), embedded as
+subsets: a buyer, a city or an item is written in its own script, and stays extractable text.
+Text is scrubbed of controls and non-characters before it is drawn. Every page is footed with the
 document's running title and which page of how many it is; the creation date is fixed by the
 caller, so the same document always renders to the same bytes.
 
@@ -13,54 +13,29 @@ the two read as one house. Only those renderers import this module: fpdf stays o
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from fpdf import FPDF, FontFace
 from fpdf.enums import XPos, YPos
 from fpdf.table import Table
 
+from functions import pdf_fonts
 from shared.domain.invoice import Party, PaymentInstructions
 from shared.domain.money import quantize
 from shared.domain.text import scrub
 
 CONTENT_TYPE = "application/pdf"
 
-FONT = "Helvetica"
+FONT = pdf_fonts.FONT
 MARGIN = 15.0
 LINE = 5.0
 RIGHT_COLUMN = 120.0
 GREY = (110, 110, 110)
 HEADINGS = FontFace(emphasis="BOLD", fill_color=(230, 230, 230))
-
-# Characters Latin-1 lacks that business text often holds, and NFKD cannot reduce.
-TRANSLITERATIONS = str.maketrans(
-    {
-        "ł": "l",
-        "Ł": "L",
-        "đ": "d",
-        "Đ": "D",
-        "ħ": "h",
-        "\u0131": "i",  # dotless i
-        "œ": "oe",
-        "Œ": "OE",
-        "€": "EUR",
-        "\u2013": "-",  # en dash
-        "\u2014": "-",  # em dash
-        "\u2018": "'",  # quotation marks
-        "\u2019": "'",
-        "\u201a": ",",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201e": '"',
-        "\u2026": "...",  # ellipsis
-        "\u2022": "-",  # bullet
-        "\u00a0": " ",  # no-break space
-    }
-)
 
 
 class HouseDocument(FPDF):
@@ -76,16 +51,29 @@ class HouseDocument(FPDF):
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(auto=True, margin=MARGIN + 5)
         self.set_creation_date(created_at)
-        self.set_title(latin1(title))
+        pdf_fonts.add_house_fonts(self)
+        self.set_title(printable(title))
         if author is not None:
-            self.set_author(latin1(author))
+            self.set_author(printable(author))
+
+    def get_fallback_font(self, char: str, style: str = "") -> str | None:
+        return pdf_fonts.fallback_font(self, char, style)
+
+    def cell(self, *args: Any, **kwargs: Any) -> Any:
+        pdf_fonts.prepare(self, _text(args, kwargs))
+        return super().cell(*args, **kwargs)
+
+    def multi_cell(self, *args: Any, **kwargs: Any) -> Any:
+        """Also how a table draws its cells."""
+        pdf_fonts.prepare(self, _text(args, kwargs))
+        return super().multi_cell(*args, **kwargs)
 
     def footer(self) -> None:
         self.set_y(-MARGIN)
         self.set_font(FONT, size=8)
         self.set_text_color(*GREY)
         text = f"{self.running_title} - page {self.page_no()}/{{nb}}"
-        self.cell(0, LINE, latin1(text), align="R")
+        self.cell(0, LINE, printable(text), align="R")
         self.set_text_color(0, 0, 0)
 
     def write_lines(self, lines: Sequence[str], *, x: float, width: float, bold: int = 0) -> float:
@@ -93,7 +81,9 @@ class HouseDocument(FPDF):
         for index, text in enumerate(lines):
             self.set_x(x)
             self.set_font(FONT, style="B" if index < bold else "", size=10)
-            self.multi_cell(width, LINE, latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.multi_cell(
+                width, LINE, printable(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+            )
         return self.get_y()
 
     def beside(self, left: Sequence[str], *, bold: int, right: Callable[[], object]) -> None:
@@ -109,7 +99,7 @@ class HouseDocument(FPDF):
         """The document's title in large bold at ``x``, its facts (number, dates) below it."""
         self.set_x(x)
         self.set_font(FONT, style="B", size=size)
-        self.cell(0, 10, latin1(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.cell(0, 10, printable(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.write_lines(facts, x=x, width=0, bold=1)
 
     def write_figures(
@@ -119,8 +109,29 @@ class HouseDocument(FPDF):
         for index, (label, figure) in enumerate(rows):
             self.set_x(x)
             self.set_font(FONT, style="B" if index == len(rows) - 1 else "", size=10)
-            self.cell(label_width, LINE + 1, latin1(label))
-            self.cell(0, LINE + 1, latin1(figure), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.cell(label_width, LINE + 1, printable(label))
+            self.cell(
+                0, LINE + 1, printable(figure), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+            )
+
+    def draw_qr(self, matrix: Sequence[Sequence[bool]], *, x: float, y: float, size: float) -> None:
+        """A QR code's modules (True: dark) as black squares, ``size`` mm wide, top left at x, y.
+
+        Vectors, not an image: sharp at any zoom, a few hundred bytes, the same bytes each time.
+        Each row's runs of dark modules are one rectangle."""
+        module = size / len(matrix)
+        self.set_fill_color(0, 0, 0)
+        for row_index, modules in enumerate(matrix):
+            column = 0
+            while column < len(modules):
+                if not modules[column]:
+                    column += 1
+                    continue
+                start = column
+                while column < len(modules) and modules[column]:
+                    column += 1
+                top = y + row_index * module
+                self.rect(x + start * module, top, (column - start) * module, module, style="F")
 
     @contextmanager
     def grid(
@@ -141,11 +152,16 @@ class HouseDocument(FPDF):
         self.ln(6)
 
 
+def _text(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """The ``text`` argument of a cell or multi_cell call (the third positional one)."""
+    return str(kwargs.get("text", args[2] if len(args) > 2 else ""))
+
+
 def row(table: Table, cells: Sequence[str]) -> None:
-    """One row of ``table``, each cell's text in Latin-1."""
+    """One row of ``table``, each cell's text scrubbed."""
     cells_row = table.row()
     for text in cells:
-        cells_row.cell(latin1(text))
+        cells_row.cell(printable(text))
 
 
 # --- text -------------------------------------------------------------------------------------
@@ -186,27 +202,6 @@ def money(value: Decimal, currency: str) -> str:
     return f"{amount(value, currency)} {currency}"
 
 
-def latin1(text: str) -> str:
-    """``text`` in characters the core fonts can draw: decomposed, transliterated, else '?'.
-
-    Controls and non-characters (latin-1 has the C1 controls) are replaced first, whatever is
-    stored."""
-    text = scrub(text).translate(TRANSLITERATIONS)
-    if _encodable(text):
-        return text
-    kept = []
-    for char in text:
-        if _encodable(char):
-            kept.append(char)
-            continue
-        base = "".join(c for c in unicodedata.normalize("NFKD", char) if _encodable(c))
-        kept.append(base if base and not unicodedata.combining(base[0]) else "?")
-    return "".join(kept)
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("latin-1")
-    except UnicodeEncodeError:
-        return False
-    return True
+def printable(text: str) -> str:
+    """``text`` as drawn: controls and non-characters (whatever is stored) replaced."""
+    return scrub(text)

@@ -1,10 +1,10 @@
 """The PDF of a statement of account: what the customer reads, or finds attached to a reminder.
 
-A4, in the house style of the invoice PDF (functions/pdf_house_style.py: Helvetica core fonts,
-Latin-1 text, the same blocks and tables): the seller and the customer, the period, the lines
-between the opening and the closing balance, the aging of what is open and the open invoices,
-and how to pay. The creation date is the statement's end, so the same statement always renders
-to the same bytes.
+A4, in the house style of the invoice PDF (functions/pdf_house_style.py: Noto Sans with
+fallbacks for Arabic and CJK, the same blocks and tables): the seller and the customer, the
+period, the lines between the opening and the closing balance, the aging of what is open and
+the open invoices, and how to pay. The creation date is the statement's end, so the same
+statement always renders to the same bytes.
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ def _payment(document: HouseDocument, statement: Statement) -> None:
 def _section(document: HouseDocument, title: str) -> None:
     """A section's title (the statement's tables each have one; an invoice's do not)."""
     document.set_font(FONT, style="B", size=11)
-    document.cell(0, LINE + 2, house.latin1(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    document.cell(0, LINE + 2, house.printable(title), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 # --- text -------------------------------------------------------------------------------------

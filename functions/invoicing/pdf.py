@@ -4,8 +4,9 @@ An A4 document with the seller and the buyer, the document's number and dates, t
 tax breakdown, the totals and how to pay. Long documents run over several pages; the lines
 table repeats its headings and every page says which page of how many it is.
 
-Laid out in the house style (functions/pdf_house_style.py: Helvetica core fonts, Latin-1 text,
-the blocks and tables the statement of account shares); what is here is what an invoice says.
+Laid out in the house style (functions/pdf_house_style.py: Noto Sans with fallbacks for Arabic
+and CJK, the blocks and tables the statement of account shares); what is here is what an invoice
+says.
 The creation date is the issue time, so the same document always renders to the same bytes.
 """
 
@@ -14,12 +15,19 @@ from __future__ import annotations
 from decimal import Decimal
 
 from functions import pdf_house_style as house
-from functions.pdf_house_style import CONTENT_TYPE, MARGIN, RIGHT_COLUMN, HouseDocument, latin1
-from shared.domain.invoice import DocumentKind, Invoice, TaxCode
+from functions import qr_code
+from functions.pdf_house_style import CONTENT_TYPE, LINE, MARGIN, RIGHT_COLUMN, HouseDocument
+from shared.domain import epc_qr
+from shared.domain.invoice import DocumentKind, Invoice, Party, TaxCode
 from shared.domain.money import quantize
 
-__all__ = ["CONTENT_TYPE", "latin1", "render_pdf"]
+__all__ = ["CONTENT_TYPE", "render_pdf"]
 
+QR_SIZE = 30.0  # mm: the EPC QR code, comfortably above the 2 cm a phone needs
+QR_X = 210 - MARGIN - QR_SIZE  # flush with the right margin of an A4 page
+QR_CAPTION = "Scan to pay (EPC QR)"
+# Seller profile fields that may hold a phone number or a contact person, as far as they exist
+CONTACT_FIELDS = ("contact_name", "contact", "phone", "telephone")
 REVERSE_CHARGE_NOTE = (
     "Reverse charge: the recipient is liable for the VAT "
     "(Article 196 of Council Directive 2006/112/EC)."
@@ -47,8 +55,10 @@ def render_pdf(invoice: Invoice) -> bytes:
 
 def _heading(document: HouseDocument, invoice: Invoice) -> None:
     facts = [f"No. {invoice.number}", f"Issue date: {invoice.issued_on.isoformat()}"]
+    if invoice.delivered_on is not None:
+        facts.append(f"Delivery date: {invoice.delivered_on.isoformat()}")
     document.beside(
-        house.party_lines(invoice.seller),
+        [*house.party_lines(invoice.seller), *_seller_lines(invoice.seller)],
         bold=1,
         right=lambda: document.write_title(_title(invoice), facts, x=RIGHT_COLUMN, size=20),
     )
@@ -124,6 +134,23 @@ def _totals(document: HouseDocument, invoice: Invoice) -> None:
 
 
 def _payment(document: HouseDocument, invoice: Invoice) -> None:
+    payload = epc_qr.for_invoice(invoice)
+    if payload is None:
+        _payment_lines(document, invoice, width=0)
+        return
+    if document.get_y() + QR_SIZE + 2 * LINE > document.page_break_trigger:
+        document.add_page()
+    top = document.get_y()
+    below_lines = _payment_lines(document, invoice, width=QR_X - MARGIN - 5)
+    document.draw_qr(qr_code.matrix(payload), x=QR_X, y=top, size=QR_SIZE)
+    document.set_y(top + QR_SIZE + 1)
+    document.set_font(house.FONT, size=7)
+    document.set_x(QR_X)
+    document.cell(QR_SIZE, LINE - 1, QR_CAPTION, align="C")
+    document.set_y(max(below_lines, top + QR_SIZE + LINE))
+
+
+def _payment_lines(document: HouseDocument, invoice: Invoice, *, width: float) -> float:
     lines: list[str] = []
     if not _is_note(invoice) and invoice.payment is not None:
         request = (
@@ -136,7 +163,8 @@ def _payment(document: HouseDocument, invoice: Invoice) -> None:
         lines.append(f"Payment reference: {invoice.payment_reference}")
     if any(group.tax_code is TaxCode.REVERSE_CHARGE for group in invoice.taxes):
         lines += ["", REVERSE_CHARGE_NOTE]
-    document.write_lines(lines, x=MARGIN, width=0, bold=1 if lines[:1] == ["Payment"] else 0)
+    bold = 1 if lines[:1] == ["Payment"] else 0
+    return document.write_lines(lines, x=MARGIN, width=width, bold=bold)
 
 
 # --- text -------------------------------------------------------------------------------------
@@ -169,9 +197,36 @@ def _terms_lines(invoice: Invoice) -> list[str]:
     if _is_note(invoice):
         if invoice.credited_invoice_number:
             lines.append(f"Credits invoice: {invoice.credited_invoice_number}")
+        if invoice.credited_invoice_issued_on is not None:
+            lines.append(f"Invoice date: {invoice.credited_invoice_issued_on.isoformat()}")
         if invoice.reason:
             lines.append(f"Reason: {invoice.reason}")
     return lines
+
+
+def _seller_lines(seller: Party) -> list[str]:
+    """The seller's commercial register number and how to reach it, as far as its profile says.
+
+    ``party_id`` is the seller's registration id; a phone or contact person is read from the
+    fields a profile may have (CONTACT_FIELDS), a contact record's too (name, phone, email)."""
+    lines = [f"Register no.: {seller.party_id}"] if seller.party_id else []
+    contact = [*_contact_parts(seller), *([seller.email] if seller.email else [])]
+    if contact:
+        lines.append(f"Contact: {', '.join(dict.fromkeys(contact))}")
+    return lines
+
+
+def _contact_parts(holder: object) -> list[str]:
+    parts: list[str] = []
+    for field in CONTACT_FIELDS:
+        value = getattr(holder, field, None)
+        if isinstance(value, str) and value.strip():
+            parts.append(value.strip())
+        elif value is not None and not isinstance(value, str):
+            parts += _contact_parts(value)
+            email = getattr(value, "email", None)
+            parts += [str(email)] if email else []
+    return parts
 
 
 def _price(price: Decimal, currency: str) -> str:

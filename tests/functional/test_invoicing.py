@@ -59,6 +59,7 @@ def test_a_shipped_order_is_invoiced_once_with_its_tax_mix_and_rounding(world: W
     assert invoice["order_id"] == order["id"] and invoice["shipment_ids"] == [
         shipment["shipment_id"]
     ]
+    assert invoice["delivered_on"] == shipment["shipped_at"][:10]  # the goods' delivery date
     assert invoice["status"] == "open" and invoice["kind"] == "invoice"
     # each line rounds half-up on its own: 3 x 0.125 = 0.375 -> 0.38
     assert [(line["sku"], line["net_amount"], line["tax_code"], line["tax_rate"]) for line in
@@ -158,6 +159,7 @@ def test_per_order_customers_get_one_invoice_after_the_last_shipment_only(world:
     # Then one invoice bills the whole order, both shipments, and releases its whole total
     [invoice] = documents(world)
     assert invoice["shipment_ids"] == [first["shipment_id"], second["shipment_id"]]
+    assert invoice["delivered_on"] == max(first["shipped_at"], second["shipped_at"])[:10]
     assert [(line["order_line_no"], line["quantity"]) for line in invoice["lines"]] == [
         (1, "3"),
         (2, "1"),

@@ -49,6 +49,26 @@ def test_zip_carries_arm64_cp312_binary_wheels(packaged: Packaged) -> None:
     assert _elf_machine(binary) == EM_AARCH64
 
 
+def test_zip_carries_every_pdf_font_and_an_arm64_harfbuzz(packaged: Packaged) -> None:
+    # Given the deployment zip, and the font files the PDFs load (the fallbacks from their
+    # packages, found here in the dev environment's site-packages)
+    from functions import pdf_fonts
+
+    faces = {f"functions/fonts/{path.name}" for path in pdf_fonts.HOUSE_FACES.values()}
+    fallbacks = [fallback.locate().as_posix() for fallback in pdf_fonts.FALLBACKS]
+    with zipfile.ZipFile(packaged.code) as code:
+        names = set(code.namelist())
+        [shaper] = [name for name in names if name.startswith("uharfbuzz/_harfbuzz.")]
+        binary = code.read(shaper)
+
+    # Then each is in it, where the Lambda finds it, and HarfBuzz is built for Graviton
+    assert faces <= names
+    for path in fallbacks:  # .../site-packages/<package>/<file> is <package>/<file> in the zip
+        assert any(path.endswith(f"/{name}") for name in names if name.endswith((".ttf", ".otf")))
+    assert "functions/fonts/OFL.txt" in names
+    assert _elf_machine(binary) == EM_AARCH64
+
+
 def test_zip_leaves_boto3_to_the_runtime(packaged: Packaged) -> None:
     # Given the top-level packages of the zip
     with zipfile.ZipFile(packaged.code) as code:

@@ -48,6 +48,7 @@ def test_a_partial_credit_note_credits_the_lines_at_the_invoice_prices():
     assert note.status is InvoiceStatus.ISSUED
     assert note.number == "CN-2026-000001"
     assert (note.credited_invoice_id, note.credited_invoice_number) == ("inv_1", invoice.number)
+    assert note.credited_invoice_issued_on == invoice.issued_on
     assert (note.due_on, note.terms, note.amount_due, note.payment) == (None, None, 0, None)
     assert note.buyer == invoice.buyer and note.order_id == invoice.order_id
     assert after.amount_credited == Decimal("23.79")

@@ -463,8 +463,11 @@ def test_every_field_survives_the_wire():
     paid = invoicing.record_payment(credited, Decimal("5.00"), discount=Decimal("0.10"))
 
     # When / Then
-    for doc in (invoice, note, paid):
+    delivered = invoice.model_copy(update={"delivered_on": ISSUED_AT.date()})
+    for doc in (invoice, note, paid, delivered):
         assert invoicing.from_wire(doc.to_wire()) == doc
+    assert note.to_wire()["credited_invoice_issued_on"] == invoice.issued_on.isoformat()
+    assert delivered.to_wire()["delivered_on"] == ISSUED_AT.date().isoformat()
     assert paid.credited_quantities and paid.credited_taxes
     assert paid.to_wire()["credited_quantities"] == {"1": "1", "3": "0.5"}
     assert note.kind is DocumentKind.CREDIT_NOTE

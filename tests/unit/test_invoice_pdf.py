@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import io
+from datetime import date
+from typing import cast
 
+import pypdfium2
 import pytest
+import zxingcpp
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 
-from functions.invoicing.pdf import latin1, render_pdf
-from shared.domain.invoice import Invoice
+from functions.invoicing.pdf import render_pdf
+from shared.domain import epc_qr
+from shared.domain.invoice import Invoice, Party
 from tests.unit import invoice_samples
 from tests.unit.invoice_samples import all_samples
 
@@ -109,25 +115,145 @@ def test_a_200_line_invoice_runs_over_several_numbered_pages() -> None:
     assert "Unit price" in reader.pages[1].extract_text()
 
 
-def test_a_name_outside_latin1_is_written_in_its_closest_latin1_form() -> None:
-    # Given a buyer whose name has characters the core fonts cannot draw
+def _compact(text: str) -> str:
+    """Extracted text without whitespace and control characters: pypdf spaces CJK glyphs (and
+    the lines a long name wraps onto) apart, and writes a control character (NUL, BS, EOT) for
+    the spacing of some shaped glyphs."""
+    return "".join(char for char in text if not char.isspace() and char.isprintable())
+
+
+def test_names_in_any_script_are_written_in_their_own_letters() -> None:
+    # Given a buyer named in Cyrillic, Arabic and Chinese, in a Greek city, buying a Greek item
+    invoice = SAMPLES["domestic"]
+    line = invoice.lines[0].model_copy(update={"name": "Δοχείο αλουμινίου"})
+    buyer = invoice_samples.buyer("ООО «Ромашка» شركة الأمل 北京贸易有限公司")  # noqa: RUF001
+    buyer = buyer.model_copy(
+        update={"address": buyer.address.model_copy(update={"city": "Θεσσαλονίκη"})}
+    )
+    invoice = invoice.model_copy(update={"buyer": buyer, "lines": (line, *invoice.lines[1:])})
+
+    # When the PDF is rendered and read back
+    reader, text = _read(invoice)
+
+    # Then every name comes back as written, no "?" in its place; the fonts are embedded subsets
+    assert "?" not in text
+    assert "ООО «Ромашка»" in text  # noqa: RUF001
+    assert "北京贸易有限公司" in _compact(text)  # pypdf puts a space between CJK glyphs
+    # Shaped right to left, pypdf returns the Arabic words in visual order (last word first),
+    # each word in its logical order
+    assert "الأملشركة" in _compact(text)
+    assert "Θεσσαλονίκη" in text
+    assert "Δοχείο αλουμινίου (WID-1)" in text
+    fonts = _embedded_fonts(reader)
+    assert all("+" in name for name in fonts), fonts  # ABCDEF+Name: a subset
+    assert {"/MPDFAA+NotoSans", "/MPDFAA+NotoSansArabic", "/MPDFAA+NotoSansCJKJP"} <= fonts
+
+
+def test_a_latin_document_embeds_no_fallback_font() -> None:
+    # When a document in Latin script only is rendered
+    reader, _ = _read(SAMPLES["domestic"])
+
+    # Then only the house face is embedded, its two weights
+    assert _embedded_fonts(reader) == {"/MPDFAA+NotoSans", "/MPDFAA+NotoSansBold"}
+
+
+def test_letters_no_embedded_font_has_are_left_blank_and_the_document_still_renders() -> None:
+    # Given a buyer named in Hebrew and with an emoji, which no embedded font covers
     invoice = SAMPLES["domestic"].model_copy(
-        update={"buyer": invoice_samples.buyer("Łódź Spółka \u2013 \u201eZażółć\u201d € 中")}
+        update={"buyer": invoice_samples.buyer("\u05e9\u05dc\u05d5\u05dd \U0001f600 Beispiel AG")}
     )
 
-    # When the PDF is rendered
+    # When the PDF is rendered and read back
     _, text = _read(invoice)
 
-    # Then the document is produced, with the name transliterated
-    assert 'Lódz Spólka - "Zazólc" EUR ?' in text
+    # Then the document is whole: what can be written is, the rest is left out, never a "?"
+    assert "Beispiel AG" in text
+    assert "Amount due 230.19 EUR" in text
+    assert "?" not in text
 
 
-def test_latin1_keeps_what_it_can_and_replaces_the_rest() -> None:
-    # Then Latin-1 text is untouched, letters lose only what Latin-1 lacks, the rest is "?"
-    assert latin1("Müller & Søn, café") == "Müller & Søn, café"
-    assert latin1("Dvořák Łukasz Œuvre") == "Dvorák Lukasz OEuvre"
-    assert latin1("€ 5 \u2013 \u2018quoted\u2019") == "EUR 5 - 'quoted'"
-    assert latin1("東京") == "??"
+def _embedded_fonts(reader: PdfReader) -> set[str]:
+    names = set()
+    for page in reader.pages:
+        resources = cast(DictionaryObject, page["/Resources"].get_object())
+        for font in cast(DictionaryObject, resources["/Font"].get_object()).values():
+            names.add(str(font.get_object()["/BaseFont"]))
+    return names
+
+
+def test_an_invoice_names_the_sellers_register_and_contact_and_the_delivery_date() -> None:
+    # Given an invoice of goods that left on 2026-02-27, from a seller with a register number
+    invoice = SAMPLES["domestic"].model_copy(update={"delivered_on": date(2026, 2, 27)})
+
+    # When its PDF is rendered and read back
+    _, text = _read(invoice)
+
+    # Then the seller's register number and contact and the delivery date are there
+    assert "Register no.: HRB 12345" in text
+    assert "Contact: billing@muster-handel.example" in text
+    assert "Delivery date: 2026-02-27" in text
+
+
+def test_a_contact_person_and_phone_in_the_seller_profile_are_printed_too() -> None:
+    # Given a seller party that also carries a contact record (name, phone)
+    class Contact:
+        name = "Erika Muster"
+        phone = "+49 30 1234567"
+        email = "erika@muster-handel.example"
+
+    class SellerWithContact(Party):
+        contact: object = Contact()
+
+    seller = SellerWithContact(**SAMPLES["domestic"].seller.model_dump())
+    invoice = SAMPLES["domestic"].model_construct(**{**dict(SAMPLES["domestic"]), "seller": seller})
+
+    # When its PDF is rendered
+    _, text = _read(invoice)
+
+    # Then the phone and the contact's e-mail come with the seller's e-mail
+    assert "+49 30 1234567" in text
+    assert "erika@muster-handel.example" in text
+    assert "billing@muster-handel.example" in text
+
+
+def test_a_credit_note_names_the_credited_invoices_number_and_date() -> None:
+    # Given a credit note of the invoice issued on 2026-03-02
+    note = SAMPLES["credit_note"].model_copy(
+        update={"credited_invoice_issued_on": date(2026, 3, 2)}
+    )
+
+    # When it is rendered
+    _, text = _read(note)
+
+    # Then both the credited invoice's number and its date are there, and no QR code to pay
+    assert "Credits invoice: INV-2026-000123" in text
+    assert "Invoice date: 2026-03-02" in text
+    assert "Scan to pay" not in text
+
+
+def test_a_euro_invoice_carries_the_epc_qr_code_and_other_currencies_do_not() -> None:
+    # When the EUR and the USD invoices are rendered
+    _, euro = _read(SAMPLES["domestic"])
+    _, dollar = _read(SAMPLES["export"])
+
+    # Then the EUR one has the scan-to-pay code beside the bank details, the USD one has none
+    assert "Scan to pay (EPC QR)" in euro
+    assert "Scan to pay" not in dollar
+
+
+def test_the_printed_qr_code_scans_to_the_epc_payload_of_the_invoice() -> None:
+    # Given the domestic invoice (EUR, the seller's IBAN) and its EPC payload
+    invoice = SAMPLES["domestic"]
+    payload = epc_qr.for_invoice(invoice)
+
+    # When its PDF's page is rasterised at 144 dpi and scanned for codes
+    page = pypdfium2.PdfDocument(render_pdf(invoice))[0]
+    codes = zxingcpp.read_barcodes(page.render(scale=2).to_pil())
+
+    # Then exactly one QR code is on it, and it reads as the payload
+    assert [(code.format, code.text) for code in codes] == [
+        (zxingcpp.BarcodeFormat.QRCode, payload)
+    ]
 
 
 def test_rendering_is_deterministic() -> None:

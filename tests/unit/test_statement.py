@@ -344,3 +344,23 @@ def test_the_pdf_renders_the_statement():
     for expected in ("Statement of account", "Acme GmbH", "INV-2", "CN-1", "199.30", "425.10"):
         assert expected in text
     assert render_pdf(statement) == pdf  # the same statement renders to the same bytes
+
+
+def test_the_pdf_writes_a_customer_named_in_another_script_as_it_is():
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from functions.collections.statement_pdf import render_pdf
+
+    # Given a statement for a customer named in Greek, in a city written in Cyrillic
+    statement = _build().model_copy(
+        update={"customer_name": "Ελληνική Εταιρεία", "customer_address": ("Київ",)}
+    )
+
+    # When its PDF is rendered and read back
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(render_pdf(statement))).pages)
+
+    # Then the name and the city come back in their own letters
+    assert "Ελληνική Εταιρεία" in text
+    assert "Київ" in text
