@@ -26,8 +26,6 @@ __all__ = ["CONTENT_TYPE", "render_pdf"]
 QR_SIZE = 30.0  # mm: the EPC QR code, comfortably above the 2 cm a phone needs
 QR_X = 210 - MARGIN - QR_SIZE  # flush with the right margin of an A4 page
 QR_CAPTION = "Scan to pay (EPC QR)"
-# Seller profile fields that may hold a phone number or a contact person, as far as they exist
-CONTACT_FIELDS = ("contact_name", "contact", "phone", "telephone")
 REVERSE_CHARGE_NOTE = (
     "Reverse charge: the recipient is liable for the VAT "
     "(Article 196 of Council Directive 2006/112/EC)."
@@ -205,28 +203,17 @@ def _terms_lines(invoice: Invoice) -> list[str]:
 
 
 def _seller_lines(seller: Party) -> list[str]:
-    """The seller's commercial register number and how to reach it, as far as its profile says.
-
-    ``party_id`` is the seller's registration id; a phone or contact person is read from the
-    fields a profile may have (CONTACT_FIELDS), a contact record's too (name, phone, email)."""
+    """The seller's commercial register number (``party_id``) and how to reach it: its contact
+    (name, phone, e-mail, BG-6 of EN 16931) and its billing e-mail."""
     lines = [f"Register no.: {seller.party_id}"] if seller.party_id else []
-    contact = [*_contact_parts(seller), *([seller.email] if seller.email else [])]
+    person = seller.contact
+    contact = [
+        *([person.name, person.phone, person.email] if person else []),
+        *([seller.email] if seller.email else []),
+    ]
     if contact:
         lines.append(f"Contact: {', '.join(dict.fromkeys(contact))}")
     return lines
-
-
-def _contact_parts(holder: object) -> list[str]:
-    parts: list[str] = []
-    for field in CONTACT_FIELDS:
-        value = getattr(holder, field, None)
-        if isinstance(value, str) and value.strip():
-            parts.append(value.strip())
-        elif value is not None and not isinstance(value, str):
-            parts += _contact_parts(value)
-            email = getattr(value, "email", None)
-            parts += [str(email)] if email else []
-    return parts
 
 
 def _price(price: Decimal, currency: str) -> str:
