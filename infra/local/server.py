@@ -20,8 +20,12 @@ import shlex
 import socket
 import sys
 import threading
+import time
 import uuid
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -29,7 +33,9 @@ from unittest import mock
 
 import boto3
 
-from infra.local import stack
+from infra.local import persistence, stack
+from infra.local.moto_streams import bounded_shard_iterators, trim_read_records
+from infra.local.moto_transactions import lean_transactions
 from infra.local.seed import demo_order
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,6 +44,11 @@ CHALICE_STAGE = "dev"
 PUMP_INTERVAL_SECONDS = 0.2
 PUMP_RETRY_DELAY_SECONDS = 2
 STOP_TIMEOUT_SECONDS = 10.0
+# Where `make run` keeps moto's world between runs (git-ignored, as all of build/).
+STATE_DIR = ROOT / "build" / "local-state"
+# Stream records the pump has read are dropped once this old (DynamoDB Streams keeps 24 hours).
+STREAM_RETENTION = timedelta(minutes=15)
+TRIM_INTERVAL_SECONDS = 10.0
 
 log = logging.getLogger("infra.local")
 
@@ -70,17 +81,16 @@ def point_at_moto(moto_url: str) -> None:
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "1")
 
 
-def one_dynamodb_request_at_a_time() -> Any:
-    """A patcher: moto's server handles one DynamoDB request at a time, atomically as DynamoDB.
+def one_dynamodb_request_at_a_time(lock: threading.RLock) -> Any:
+    """A patcher: moto's server handles one DynamoDB request at a time (holding ``lock``),
+    atomically as DynamoDB.
 
-    moto backs up the whole table (a deep copy) before a transaction and puts the copy back when
-    it is cancelled. With requests on other threads the copy fails ("dictionary changed size
-    during iteration", a 500) or the rollback undoes their writes; the API serves requests on
-    threads, the pump runs on its own, so concurrent partners hit both.
+    moto backs up what a transaction touches before it and puts it back when it is cancelled.
+    With requests on other threads the rollback could undo their writes; the API serves requests
+    on threads, the pump runs on its own, so concurrent partners would hit it.
     """
     from moto.dynamodb.responses import DynamoHandler
 
-    lock = threading.RLock()
     call_action = DynamoHandler.call_action
 
     def serialized(handler: Any) -> Any:
@@ -95,6 +105,8 @@ def ensure_port_free(host: str, port: int) -> None:
     if port == 0:
         return
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the servers bind: a port whose last connections linger in TIME_WAIT is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as error:
@@ -140,19 +152,33 @@ def _link_to(api_url: str) -> None:
 
 
 class PumpThread(threading.Thread):
-    """Runs the pump every ``interval`` seconds until stopped; a failure never kills it."""
+    """Runs the pump every ``interval`` seconds until stopped; a failure never kills it.
 
-    def __init__(self, pump: Any, interval: float = PUMP_INTERVAL_SECONDS) -> None:
+    Every ``TRIM_INTERVAL_SECONDS`` it also calls ``trim`` with the pump's stream positions
+    (the stack drops the stream records the pump is done with).
+    """
+
+    def __init__(
+        self,
+        pump: Any,
+        interval: float = PUMP_INTERVAL_SECONDS,
+        trim: Callable[[dict[str, tuple[str, str] | None]], object] | None = None,
+    ) -> None:
         super().__init__(name="event-pump", daemon=True)
-        self._pump = pump
+        self.pump = pump
         self._interval = interval
+        self._trim = trim
         self._stopping = threading.Event()
 
     def run(self) -> None:
+        trimmed_at = time.monotonic()
         while not self._stopping.is_set():
             busy = False
             try:
-                busy = self._pump.pump_once() > 0  # more may be waiting: go on at once
+                busy = self.pump.pump_once() > 0  # more may be waiting: go on at once
+                if self._trim is not None and time.monotonic() - trimmed_at > TRIM_INTERVAL_SECONDS:
+                    self._trim(self.pump.stream_positions)
+                    trimmed_at = time.monotonic()
             except Exception:
                 if self._stopping.is_set():
                     return  # moto may already be going away
@@ -182,7 +208,11 @@ class Ready:
 
 
 class LocalStack:
-    """Start with ``start()``, stop with ``stop()`` (safe to call at any point, and twice)."""
+    """Start with ``start()``, stop with ``stop()`` (safe to call at any point, and twice).
+
+    With a ``state_dir``, moto's world is saved there on stop and loaded from there on start
+    (``fresh`` starts empty all the same, and saves over it on stop).
+    """
 
     def __init__(
         self,
@@ -190,16 +220,26 @@ class LocalStack:
         port: int = 8000,
         moto_port: int = 5000,
         seed_keys: tuple[str, str] | None = None,
+        state_dir: Path | None = None,
+        *,
+        fresh: bool = False,
+        stream_retention: timedelta = STREAM_RETENTION,
     ) -> None:
         self.host = host
         self.port = port
         self.moto_port = moto_port
         self._seed_keys = seed_keys
+        self._state_dir = state_dir
+        self._fresh = fresh
+        self._stream_retention = stream_retention
+        self._dynamodb = threading.RLock()  # one DynamoDB request at a time, and trimming
         self._moto: Any = None
-        self._serialized: Any = None
+        self._patches = ExitStack()
         self._server: Any = None
         self._server_thread: threading.Thread | None = None
         self._pump_thread: PumpThread | None = None
+        self._table_name = ""
+        self.restored = False
         self.ready: Ready | None = None
 
     # --- start ---------------------------------------------------------------------------------
@@ -209,14 +249,16 @@ class LocalStack:
         point_at_moto(moto_url)
         config = self._chalice_config()
         session = boto3.session.Session(region_name=stack.REGION)
-        outputs = stack.deploy(session)
+        saved = self._restore()
+        outputs = stack.stack_outputs(session) if saved else stack.deploy(session)
+        self._table_name = outputs["TableName"]
         stack.apply_environment(stack.environment(outputs, self._api_url()))
-        keys = self._seed()
+        keys = self._keep_keys(saved) if saved else self._seed()
         _warm_clients()
         app_module = self._start_api(config)
         api_url = self._api_url()  # the port is known now, even if 0 was asked for
         _link_to(api_url)
-        self._start_pump(app_module, session, outputs)
+        self._start_pump(app_module, session, outputs, saved.stream_positions if saved else {})
         self.ready = Ready(
             api_url=api_url,
             moto_url=moto_url,
@@ -234,13 +276,31 @@ class LocalStack:
         from moto.server import ThreadedMotoServer
 
         ensure_port_free(HOST, self.moto_port)
-        self._serialized = one_dynamodb_request_at_a_time()
-        self._serialized.start()
+        # What keeps a day-long run flat: transactions back up only what they touch, the
+        # stream hands out a bounded number of iterators (and the pump trims what it read).
+        self._patches.enter_context(one_dynamodb_request_at_a_time(self._dynamodb))
+        self._patches.enter_context(lean_transactions())
+        self._patches.enter_context(bounded_shard_iterators())
         self._moto = ThreadedMotoServer(ip_address=HOST, port=self.moto_port, verbose=False)
         self._moto.start()
         host, port = self._moto.get_host_and_port()
         self.moto_port = port
         return f"http://{host}:{port}"
+
+    def _restore(self) -> persistence.SavedState | None:
+        """moto's world as the last run left it, if there is one to load (and not ``fresh``)."""
+        if self._state_dir is None or self._fresh or not persistence.exists(self._state_dir):
+            return None
+        try:
+            saved = persistence.load(self._state_dir, template_digest=stack.template_digest())
+        except persistence.IncompatibleStateError as error:
+            raise StartupError(
+                f"the state in {self._state_dir} cannot be loaded ({error}); "
+                "start with --fresh (make run FRESH=1) to start empty"
+            ) from None
+        self.restored = True
+        log.info("restored the state saved in %s", self._state_dir)
+        return saved
 
     def _seed(self) -> tuple[str, str]:
         from infra.local.seed import seed
@@ -248,6 +308,14 @@ class LocalStack:
 
         partner_key, admin_key = self._seed_keys or (new_key(), new_key())
         keys = seed(partner_key, admin_key)
+        return keys.partner, keys.admin
+
+    def _keep_keys(self, saved: persistence.SavedState) -> tuple[str, str]:
+        """The demo data is there already: the keys of the last run, or those asked for."""
+        from infra.local.seed import ensure_demo_keys
+
+        partner_key, admin_key = self._seed_keys or (saved.partner_key, saved.admin_key)
+        keys = ensure_demo_keys(partner_key, admin_key)
         return keys.partner, keys.admin
 
     def _chalice_config(self) -> Any:
@@ -284,7 +352,11 @@ class LocalStack:
         return app_module
 
     def _start_pump(
-        self, app_module: ModuleType, session: boto3.session.Session, outputs: dict[str, str]
+        self,
+        app_module: ModuleType,
+        session: boto3.session.Session,
+        outputs: dict[str, str],
+        stream_positions: dict[str, tuple[str, str] | None],
     ) -> None:
         from infra.local.pump import EventPump
 
@@ -294,29 +366,56 @@ class LocalStack:
             stack.queue_urls(session),
             outputs["TableStreamArn"],
             retry_delay_seconds=PUMP_RETRY_DELAY_SECONDS,
+            stream_positions=stream_positions,
         )
-        self._pump_thread = PumpThread(pump)
+        self._pump_thread = PumpThread(pump, trim=self.trim_stream)
         self._pump_thread.start()
+
+    def trim_stream(self, positions: dict[str, tuple[str, str] | None]) -> int:
+        """Drop the table's stream records the pump has read, once past the retention window."""
+        return trim_read_records(
+            self._table_name, positions, self._stream_retention, self._dynamodb
+        )
 
     # --- stop ----------------------------------------------------------------------------------
 
     def stop(self) -> None:
-        """API first (no new work), then the pump (finishes its pass), then moto."""
+        """API first (no new work), then the pump (finishes its pass), save, then moto."""
         if self._server is not None:
             if self._server_thread is not None and self._server_thread.is_alive():
                 self._server.shutdown()  # waits for serve_forever to return
                 self._server_thread.join(STOP_TIMEOUT_SECONDS)
             self._server.server.server_close()
             self._server = None
+        positions = None
         if self._pump_thread is not None:
             self._pump_thread.stop()
+            positions = self._pump_thread.pump.stream_positions
             self._pump_thread = None
+        if self.ready is not None and positions is not None and self._state_dir is not None:
+            self._save(self._state_dir, self.ready, positions)
+            self.ready = None
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
-        if self._serialized is not None:
-            self._serialized.stop()
-            self._serialized = None
+        self._patches.close()
+
+    def _save(
+        self, directory: Path, ready: Ready, positions: dict[str, tuple[str, str] | None]
+    ) -> None:
+        started = time.monotonic()
+        with self._dynamodb:
+            persistence.save(
+                directory,
+                persistence.SavedState(
+                    partner_key=ready.partner_key,
+                    admin_key=ready.admin_key,
+                    stream_positions=positions,
+                    moto_version=persistence.moto_version(),
+                    template_digest=stack.template_digest(),
+                ),
+            )
+        log.info("saved the state in %s (%.1f s)", directory, time.monotonic() - started)
 
 
 def banner(ready: Ready) -> str:
@@ -344,7 +443,10 @@ def banner(ready: Ready) -> str:
             "pump hands each customer to remind_customers, whose e-mails land in moto's SES);",
             "`make collect DRY_RUN=1` shows what would be sent, `AS_OF=YYYY-MM-DD` picks the day.",
             "sweep_outbox (rate 5 min on AWS) only backs up the stream path, which the pump runs",
-            f"every {PUMP_INTERVAL_SECONDS:g} s. Keys change on each start (see --seed-keys).",
+            f"every {PUMP_INTERVAL_SECONDS:g} s.",
+            "",
+            "State: saved on stop and restored on start (orders, events, queues, keys), in",
+            "build/local-state/ for `make run`; `make run FRESH=1` (--fresh) starts empty.",
             "",
             "Ctrl-C stops everything.",
             "",
