@@ -25,6 +25,7 @@ from bench import (
     faults,
     invoicing,
     load,
+    local_stack_memory,
     simulation,
 )
 
@@ -56,6 +57,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=collection_run.SIZES,
         help="table sizes (invoices) of the collection-run benchmark, comma-separated "
         "(default %(default)s)",
+    )
+    parser.add_argument(
+        "--memory-minutes",
+        type=float,
+        default=local_stack_memory.DEFAULT_MINUTES,
+        help="how long the local stack's memory is watched (default %(default)s)",
     )
     parser.add_argument(
         "--output", type=Path, default=RESULTS, help="where to write (default bench/RESULTS.md)"
@@ -255,6 +262,23 @@ SECTIONS = (
             "the fault-free run's.",
         ),
         lambda options: faults.table(faults.measure()),
+    ),
+    Section(
+        "The local stack's memory over a working day",
+        "python -m bench.local_stack_memory",
+        (
+            "`bench/local_stack_memory.py` starts the local stack as `make run` does (a process "
+            "of its own, with a state folder of its own) and places orders over HTTP at a "
+            "steady rate (one per second by default, for `--memory-minutes`), each confirmed "
+            "by the pump as it goes, and reads the stack process's resident set size every "
+            "minute. A developer leaves it up all day: the target is under 1.5 GB, and the "
+            "figure that matters is the slope (what is left is the business the orders "
+            "wrote: items, events in the bus's archive, stream records of the last 15 "
+            "minutes).",
+        ),
+        lambda options: local_stack_memory.table(
+            local_stack_memory.measure(options.memory_minutes)
+        ),
     ),
 )
 

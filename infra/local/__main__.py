@@ -10,6 +10,7 @@ Options:
   --state-dir PATH       save moto's world there on stop, load it from there on start
                          (default build/local-state)
   --fresh                start empty even if a state was saved (it is saved over on stop)
+  --stream-retention S   keep stream records the pump has read for S seconds (default 900)
 
 Once everything is up, a line ``READY <api url>`` is printed to stdout.
 """
@@ -23,10 +24,18 @@ import signal
 import sys
 import threading
 import warnings
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
-from infra.local.server import HOST, STATE_DIR, LocalStack, StartupError, banner
+from infra.local.server import (
+    HOST,
+    STATE_DIR,
+    STREAM_RETENTION,
+    LocalStack,
+    StartupError,
+    banner,
+)
 
 log = logging.getLogger("infra.local")
 
@@ -55,6 +64,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--fresh", action="store_true", help="start empty even if a state was saved"
+    )
+    parser.add_argument(
+        "--stream-retention",
+        type=float,
+        default=STREAM_RETENTION.total_seconds(),
+        metavar="SECONDS",
+        help="keep stream records the pump has read this long (default %(default)g)",
     )
     return parser.parse_args(argv)
 
@@ -102,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         seed_keys=tuple(args.seed_keys) if args.seed_keys else None,
         state_dir=args.state_dir,
         fresh=args.fresh,
+        stream_retention=timedelta(seconds=args.stream_retention),
     )
     code = 0
     try:

@@ -154,7 +154,7 @@ def _link_to(api_url: str) -> None:
 class PumpThread(threading.Thread):
     """Runs the pump every ``interval`` seconds until stopped; a failure never kills it.
 
-    Every ``TRIM_INTERVAL_SECONDS`` it also calls ``trim`` with the pump's stream positions
+    Every ``trim_interval`` seconds it also calls ``trim`` with the pump's stream positions
     (the stack drops the stream records the pump is done with).
     """
 
@@ -163,11 +163,13 @@ class PumpThread(threading.Thread):
         pump: Any,
         interval: float = PUMP_INTERVAL_SECONDS,
         trim: Callable[[dict[str, tuple[str, str] | None]], object] | None = None,
+        trim_interval: float = TRIM_INTERVAL_SECONDS,
     ) -> None:
         super().__init__(name="event-pump", daemon=True)
         self.pump = pump
         self._interval = interval
         self._trim = trim
+        self._trim_interval = trim_interval
         self._stopping = threading.Event()
 
     def run(self) -> None:
@@ -176,7 +178,7 @@ class PumpThread(threading.Thread):
             busy = False
             try:
                 busy = self.pump.pump_once() > 0  # more may be waiting: go on at once
-                if self._trim is not None and time.monotonic() - trimmed_at > TRIM_INTERVAL_SECONDS:
+                if self._trim is not None and time.monotonic() - trimmed_at >= self._trim_interval:
                     self._trim(self.pump.stream_positions)
                     trimmed_at = time.monotonic()
             except Exception:
@@ -368,7 +370,11 @@ class LocalStack:
             retry_delay_seconds=PUMP_RETRY_DELAY_SECONDS,
             stream_positions=stream_positions,
         )
-        self._pump_thread = PumpThread(pump, trim=self.trim_stream)
+        self._pump_thread = PumpThread(
+            pump,
+            trim=self.trim_stream,
+            trim_interval=min(TRIM_INTERVAL_SECONDS, self._stream_retention.total_seconds()),
+        )
         self._pump_thread.start()
 
     def trim_stream(self, positions: dict[str, tuple[str, str] | None]) -> int:
