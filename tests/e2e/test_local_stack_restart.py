@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
 import signal
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -35,10 +37,31 @@ def stack(tmp_path: Path) -> Iterator[LocalStack]:
 
 
 def restart(stack: LocalStack, *, fresh: bool = False) -> None:
-    """Ctrl-C, then start again at once on the same ports."""
+    """Ctrl-C, then start again at once on the same ports.
+
+    A client keeps a connection open to each port across the stop (as boto3's pool and a
+    browser do): the stack closes them first, which leaves them in TIME_WAIT on its ports.
+    """
+    held = [
+        open_connection(stack.ready["moto_url"], "/moto-api/data.json"),
+        open_connection(stack.ready["api_url"], "/health"),
+    ]
     code = stack.stop(signal.SIGINT)
     assert code == 0, stack.logs()
-    stack.start(fresh=fresh).wait_ready()
+    try:
+        stack.start(fresh=fresh).wait_ready()
+    finally:
+        for connection in held:
+            connection.close()
+
+
+def open_connection(url: str, path: str) -> http.client.HTTPConnection:
+    """An HTTP/1.1 connection that has made one request and stays open."""
+    parsed = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parsed.hostname or "", parsed.port, timeout=60)
+    connection.request("GET", path)
+    connection.getresponse().read()
+    return connection
 
 
 def archived_events(stack: LocalStack) -> int:
