@@ -49,6 +49,11 @@ STATE_DIR = ROOT / "build" / "local-state"
 # Stream records the pump has read are dropped once this old (DynamoDB Streams keeps 24 hours).
 STREAM_RETENTION = timedelta(minutes=15)
 TRIM_INTERVAL_SECONDS = 10.0
+# The app's clients give AWS 2 s to connect and 5 s to answer. moto answers DynamoDB one request
+# at a time, in this process, on a laptop that may be busy: a slow answer here is the machine's
+# load, not a fault to answer 503 for.
+LOCAL_CONNECT_TIMEOUT_SECONDS = 10
+LOCAL_READ_TIMEOUT_SECONDS = 60
 
 log = logging.getLogger("infra.local")
 
@@ -129,6 +134,18 @@ def curl_get_order(api_url: str, partner_key: str) -> str:
     return shlex.join(
         ["curl", "-sS", "-i", f"{api_url}/orders/ORDER_ID", "-H", f"X-Api-Key: {partner_key}"]
     )
+
+
+def patient_clients() -> Any:
+    """A patcher: the app's AWS clients wait for moto as long as a loaded machine needs."""
+    from botocore.config import Config
+
+    from shared.adapters import aws
+
+    local = Config(
+        connect_timeout=LOCAL_CONNECT_TIMEOUT_SECONDS, read_timeout=LOCAL_READ_TIMEOUT_SECONDS
+    )
+    return mock.patch.object(aws, "_CONFIG", aws._CONFIG.merge(local))
 
 
 def _warm_clients() -> None:
@@ -249,6 +266,7 @@ class LocalStack:
     def start(self) -> Ready:
         moto_url = self._start_moto()
         point_at_moto(moto_url)
+        self._patches.enter_context(patient_clients())  # before the seed creates any client
         config = self._chalice_config()
         session = boto3.session.Session(region_name=stack.REGION)
         saved = self._restore()
