@@ -22,8 +22,8 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -86,23 +86,29 @@ def point_at_moto(moto_url: str) -> None:
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "1")
 
 
-def one_dynamodb_request_at_a_time(lock: threading.RLock) -> Any:
-    """A patcher: moto's server handles one DynamoDB request at a time (holding ``lock``),
-    atomically as DynamoDB.
+@contextmanager
+def one_dynamodb_request_at_a_time(lock: threading.RLock) -> Iterator[None]:
+    """moto's server handles one DynamoDB or DynamoDB Streams request at a time (holding
+    ``lock``), atomically as DynamoDB.
 
     moto backs up what a transaction touches before it and puts it back when it is cancelled.
-    With requests on other threads the rollback could undo their writes; the API serves requests
-    on threads, the pump runs on its own, so concurrent partners would hit it.
+    With requests on other threads the rollback could undo their writes, and a stream read in
+    between could see the records of a transaction that is then cancelled; the API serves
+    requests on threads, the pump runs on its own, so concurrent partners would hit both.
     """
     from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-    call_action = DynamoHandler.call_action
+    with ExitStack() as patches:
+        for handler_class in (DynamoHandler, DynamoDBStreamsHandler):
+            call_action = handler_class.call_action
 
-    def serialized(handler: Any) -> Any:
-        with lock:
-            return call_action(handler)
+            def serialized(handler: Any, call_action: Any = call_action) -> Any:
+                with lock:
+                    return call_action(handler)
 
-    return mock.patch.object(DynamoHandler, "call_action", serialized)
+            patches.enter_context(mock.patch.object(handler_class, "call_action", serialized))
+        yield
 
 
 def ensure_port_free(host: str, port: int) -> None:
