@@ -264,7 +264,6 @@ class LocalStack:
         self._server_thread: threading.Thread | None = None
         self._pump_thread: PumpThread | None = None
         self._table_name = ""
-        self.restored = False
         self.ready: Ready | None = None
 
     # --- start ---------------------------------------------------------------------------------
@@ -324,7 +323,6 @@ class LocalStack:
                 f"the state in {self._state_dir} cannot be loaded ({error}); "
                 "start with --fresh (make run FRESH=1) to start empty"
             ) from None
-        self.restored = True
         log.info("restored the state saved in %s", self._state_dir)
         return saved
 
