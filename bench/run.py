@@ -335,8 +335,11 @@ def replace_sections(
     parts = [chunks[0].rstrip("\n") + "\n" + "\n".join(rerun) + "\n"]
     for chunk in chunks[1:]:
         title = chunk.split("\n", 1)[0]
-        rerun_text = "\n".join(_section(*fresh[title])) + "\n" if title in fresh else None
+        rerun_text = "\n".join(_section(*fresh.pop(title))) + "\n" if title in fresh else None
         parts.append(chunk if rerun_text is None else rerun_text.removeprefix("## "))
+    for section, text in fresh.values():  # a benchmark new since the file was written
+        parts[-1] = parts[-1].rstrip("\n") + "\n"
+        parts.append("\n".join(_section(section, text)).removeprefix("## ") + "\n")
     return "\n## ".join(parts).rstrip("\n") + "\n"
 
 
