@@ -64,6 +64,7 @@ class LocalStack:
     moto_port: int = 0
     process: subprocess.Popen[bytes] | None = None
     ready: dict[str, Any] = field(default_factory=dict)
+    options: tuple[str, ...] = ()  # more command-line options for `python -m infra.local`
 
     @property
     def state_dir(self) -> Path:
@@ -99,6 +100,7 @@ class LocalStack:
             "--ready-file", str(self.ready_file),
             "--state-dir", str(self.state_dir),
             *(["--fresh"] if fresh else []),
+            *self.options,
         ]  # fmt: skip
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         with self.stdout_file.open("ab") as stdout, self.stderr_file.open("ab") as stderr:

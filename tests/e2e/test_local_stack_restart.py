@@ -64,19 +64,34 @@ def open_connection(url: str, path: str) -> http.client.HTTPConnection:
     return connection
 
 
-def archived_events(stack: LocalStack) -> int:
-    """How many events reached the bus (its archive keeps every one): what the pump published."""
+def moto_client(stack: LocalStack, service: str) -> Any:
     moto_url = str(stack.ready["moto_url"])
     environment = local_environment(moto_url)
-    events = boto3.client(
-        "events",
+    return boto3.client(
+        service,  # type: ignore[call-overload]
         endpoint_url=moto_url,
         region_name=environment["AWS_REGION"],
         aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
     )
-    [archive] = events.list_archives()["Archives"]
+
+
+def archived_events(stack: LocalStack) -> int:
+    """How many events reached the bus (its archive keeps every one): what the pump published."""
+    [archive] = moto_client(stack, "events").list_archives()["Archives"]
     return int(archive["EventCount"])
+
+
+def retained_stream_records(stack: LocalStack) -> int:
+    """The records the table's stream still holds, read from its trim horizon."""
+    streams = moto_client(stack, "dynamodbstreams")
+    [stream] = streams.list_streams()["Streams"]
+    arn = stream["StreamArn"]
+    [shard] = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    return len(streams.get_records(ShardIterator=iterator, Limit=1000)["Records"])
 
 
 def eventually(check: Callable[[], bool], what: str) -> None:
@@ -154,3 +169,24 @@ def test_an_order_placed_just_before_the_stop_is_confirmed_after_the_restart(sta
 
     # Then: its events are not lost: the restarted pump confirms it
     wait_for_status(stack, placed.json()["id"], "confirmed")
+
+
+def test_the_stream_keeps_only_what_the_pump_has_yet_to_read(tmp_path: Path):
+    # Given: a stack that keeps no stream record once the pump has read it
+    stack = LocalStack(tmp_path, options=("--stream-retention", "0"))
+    try:
+        stack.start().wait_ready()
+        seeded = retained_stream_records(stack)
+
+        # When: orders are placed and confirmed
+        for n in range(5):
+            placed = post_order(stack, order_body(purchase_order=f"PO-E2E-TRIM-{n}"))
+            assert placed.status == 201, placed.body
+            wait_for_status(stack, placed.json()["id"], "confirmed")
+
+        # Then: the stream drops what the pump read (the seed's records too), however many came
+        eventually(lambda: retained_stream_records(stack) == 0, "the read records dropped")
+        assert seeded > 0
+        assert stack.stop(signal.SIGINT) == 0, stack.logs()
+    finally:
+        stack.kill()
