@@ -17,8 +17,11 @@ $(STAMP): pyproject.toml requirements.txt
 
 install: $(STAMP)
 
+# make run [FRESH=1]: the state is saved in build/local-state/ on stop and restored on start;
+# FRESH=1 starts empty.
 run: $(STAMP)  ## the local stack: moto + infra/resources.yaml + the API on :8000 + the event pump
-	$(BIN)/python -m infra.local --ready-file $(LOCAL_STACK)
+	$(BIN)/python -m infra.local --ready-file $(LOCAL_STACK) \
+		$(if $(filter 1 true yes,$(FRESH)),--fresh)
 
 # Scheduler never fires in moto: this starts the daily collection run on the running stack.
 # make collect [DRY_RUN=1] [AS_OF=2026-12-01] [ARGS="--api-url URL --admin-key KEY"]

@@ -26,6 +26,7 @@ from bench import (
     fuzz,
     invoicing,
     load,
+    local_stack_memory,
     simulation,
     ubl_validation,
 )
@@ -58,6 +59,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=collection_run.SIZES,
         help="table sizes (invoices) of the collection-run benchmark, comma-separated "
         "(default %(default)s)",
+    )
+    parser.add_argument(
+        "--memory-minutes",
+        type=float,
+        default=local_stack_memory.DEFAULT_MINUTES,
+        help="how long the local stack's memory is watched (default %(default)s)",
     )
     parser.add_argument(
         "--output", type=Path, default=RESULTS, help="where to write (default bench/RESULTS.md)"
@@ -283,6 +290,23 @@ SECTIONS = (
         ),
         lambda options: ubl_validation.table(ubl_validation.measure()),
     ),
+    Section(
+        "The local stack's memory over a working day",
+        "python -m bench.local_stack_memory",
+        (
+            "`bench/local_stack_memory.py` starts the local stack as `make run` does (a process "
+            "of its own, with a state folder of its own) and places orders over HTTP at a "
+            "steady rate (one per second by default, for `--memory-minutes`), each confirmed "
+            "by the pump as it goes, and reads the stack process's resident set size every "
+            "minute. A developer leaves it up all day: the target is under 1.5 GB, and the "
+            "figure that matters is the slope (what is left is the business the orders "
+            "wrote: items, events in the bus's archive, stream records of the last 15 "
+            "minutes).",
+        ),
+        lambda options: local_stack_memory.table(
+            local_stack_memory.measure(options.memory_minutes)
+        ),
+    ),
 )
 
 
@@ -338,8 +362,11 @@ def replace_sections(
     parts = [chunks[0].rstrip("\n") + "\n" + "\n".join(rerun) + "\n"]
     for chunk in chunks[1:]:
         title = chunk.split("\n", 1)[0]
-        rerun_text = "\n".join(_section(*fresh[title])) + "\n" if title in fresh else None
+        rerun_text = "\n".join(_section(*fresh.pop(title))) + "\n" if title in fresh else None
         parts.append(chunk if rerun_text is None else rerun_text.removeprefix("## "))
+    for section, text in fresh.values():  # a benchmark new since the file was written
+        parts[-1] = parts[-1].rstrip("\n") + "\n"
+        parts.append("\n".join(_section(section, text)).removeprefix("## ") + "\n")
     return "\n## ".join(parts).rstrip("\n") + "\n"
 
 

@@ -7,6 +7,10 @@ Options:
   --seed-keys P A        use these demo keys (partner, admin) instead of fresh ones
   --ready-file PATH      once up, write the URLs and keys there as JSON (removed on exit);
                          `make run` writes build/local-stack.json, which `make collect` reads
+  --state-dir PATH       save moto's world there on stop, load it from there on start
+                         (default build/local-state)
+  --fresh                start empty even if a state was saved (it is saved over on stop)
+  --stream-retention S   keep stream records the pump has read for S seconds (default 900)
 
 Once everything is up, a line ``READY <api url>`` is printed to stdout.
 """
@@ -20,10 +24,18 @@ import signal
 import sys
 import threading
 import warnings
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
-from infra.local.server import HOST, LocalStack, StartupError, banner
+from infra.local.server import (
+    HOST,
+    STATE_DIR,
+    STREAM_RETENTION,
+    LocalStack,
+    StartupError,
+    banner,
+)
 
 log = logging.getLogger("infra.local")
 
@@ -43,6 +55,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--ready-file", type=Path, help="write the URLs and keys here as JSON once up"
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=STATE_DIR,
+        help="where the state is saved on stop and loaded on start (default %(default)s)",
+    )
+    parser.add_argument(
+        "--fresh", action="store_true", help="start empty even if a state was saved"
+    )
+    parser.add_argument(
+        "--stream-retention",
+        type=float,
+        default=STREAM_RETENTION.total_seconds(),
+        metavar="SECONDS",
+        help="keep stream records the pump has read this long (default %(default)g)",
     )
     return parser.parse_args(argv)
 
@@ -88,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         moto_port=args.moto_port,
         seed_keys=tuple(args.seed_keys) if args.seed_keys else None,
+        state_dir=args.state_dir,
+        fresh=args.fresh,
+        stream_retention=timedelta(seconds=args.stream_retention),
     )
     code = 0
     try:
@@ -107,11 +138,20 @@ def main(argv: list[str] | None = None) -> int:
         log.exception("the local stack failed to start")
         code = 1
     finally:
-        local.stop()
-        if args.ready_file:
+        if args.ready_file:  # first: whatever happens next, the stack no longer serves
             args.ready_file.unlink(missing_ok=True)
+        code = _stop(local) or code
     log.info("stopped")
     return code
+
+
+def _stop(local: LocalStack) -> int:
+    try:
+        local.stop()
+    except Exception:
+        log.exception("the local stack failed to stop cleanly")
+        return 1
+    return 0
 
 
 def exit_now(code: int) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from unittest import mock
 
 TOKEN_LIFETIME_SECONDS = 600
+PRUNE_ABOVE = 10_000  # tokens remembered before the expired ones are dropped
 
 
 @contextmanager
@@ -53,6 +54,11 @@ def honoured_request_tokens() -> Iterator[None]:
         answer = transact_write_items(handler)
         with lock:
             succeeded[key] = (digest, time.monotonic())
+            if len(succeeded) > PRUNE_ABOVE:  # a day-long local stack keeps only live tokens
+                for stale in [
+                    k for k, (_, at) in succeeded.items() if now - at >= TOKEN_LIFETIME_SECONDS
+                ]:
+                    del succeeded[stale]
         return answer
 
     with mock.patch.object(DynamoHandler, "transact_write_items", remembering):

@@ -7,8 +7,8 @@ transaction names and puts exactly those back when it is cancelled - all a trans
 changed - and runs transactions one at a time with no single-item read overlapping one (moto
 creates an updated item before it sets its attributes; DynamoDB never shows half an item).
 Every condition is still moto's own, and a cancelled transaction's stream records are taken
-back with its items (as moto's own rollback does), so no event of it is ever published. Tests
-that race writers and the benchmarks use it (the local stack keeps moto's own rollback).
+back with its items (as moto's own rollback does), so no event of it is ever published. The
+local stack, tests that race writers and the benchmarks use it.
 """
 
 from __future__ import annotations

@@ -66,6 +66,7 @@ class EventPump:
         stream_arn: str,
         *,
         retry_delay_seconds: int = 0,
+        stream_positions: Mapping[str, tuple[str, str] | None] | None = None,
     ) -> None:
         self._session = session
         self._sqs = session.client("sqs")
@@ -76,7 +77,7 @@ class EventPump:
         # A fresh iterator is taken from it on every pass: in-process moto replaces the table
         # (and its stream shard) when it rolls a failed transaction back, and an iterator kept
         # from before would go on reading the discarded shard, missing every later record.
-        self._iterators: dict[str, tuple[str, str] | None] = {}
+        self._iterators: dict[str, tuple[str, str] | None] = dict(stream_positions or {})
         self._consumers: list[_Consumer] = []
         self._publisher: Any = None
         self._stream_attempts: dict[str, int] = {}
@@ -94,6 +95,11 @@ class EventPump:
                 )
             elif source.__class__.__name__ == "DynamoDBEventConfig":
                 self._publisher = handler
+
+    @property
+    def stream_positions(self) -> dict[str, tuple[str, str] | None]:
+        """Where each shard is read next (a restarted pump given these goes on from there)."""
+        return dict(self._iterators)
 
     # --- one pass -----------------------------------------------------------------------------
 

@@ -17,8 +17,9 @@ from shared import clock, ids
 from shared.domain.customer import Address, Customer
 from shared.domain.principal import ApiKey, Kind, PrincipalRecord
 from shared.domain.terms import NET_30, PaymentTerms
+from shared.http import auth
 from shared.http.auth import Role
-from shared.store import customers, principals
+from shared.store import customers, principals, table
 
 DEMO_CUSTOMERS = (
     Customer(
@@ -67,6 +68,25 @@ def seed(partner_key: str, admin_key: str) -> DemoKeys:
         customer_ids=("cus_acme", "cus_globex"),
     )
     demo_principal("stf_admin", "staff", "Demo admin", Role.ADMIN, admin_key)
+    return DemoKeys(partner=partner_key, admin=admin_key)
+
+
+def ensure_demo_keys(partner_key: str, admin_key: str) -> DemoKeys:
+    """On a restored stack the demo principals exist: each key that is not theirs yet is added."""
+    for principal_id, secret in (("prt_demo", partner_key), ("stf_admin", admin_key)):
+        if table.get(auth.key_pk(auth.hash_key(secret)), "APIKEY") is not None:
+            continue
+        principal = principals.get(principal_id)
+        if principal is None:
+            raise RuntimeError(f"the saved state has no demo principal {principal_id}")
+        key = ApiKey(
+            key_id=ids.new_id("key"),
+            principal_id=principal_id,
+            role=principal.role,
+            label="demo",
+            created_at=clock.now(),
+        )
+        principals.add_key(principal, key, secret)
     return DemoKeys(partner=partner_key, admin=admin_key)
 
 

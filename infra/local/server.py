@@ -20,9 +20,12 @@ import shlex
 import socket
 import sys
 import threading
+import time
 import uuid
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -30,8 +33,10 @@ from unittest import mock
 
 import boto3
 
-from infra.local import stack
+from infra.local import persistence, stack
 from infra.local.moto_request_tokens import honoured_request_tokens
+from infra.local.moto_streams import bounded_shard_iterators, trim_read_records
+from infra.local.moto_transactions import lean_transactions
 from infra.local.seed import demo_order
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +45,16 @@ CHALICE_STAGE = "dev"
 PUMP_INTERVAL_SECONDS = 0.2
 PUMP_RETRY_DELAY_SECONDS = 2
 STOP_TIMEOUT_SECONDS = 10.0
+# Where `make run` keeps moto's world between runs (git-ignored, as all of build/).
+STATE_DIR = ROOT / "build" / "local-state"
+# Stream records the pump has read are dropped once this old (DynamoDB Streams keeps 24 hours).
+STREAM_RETENTION = timedelta(minutes=15)
+TRIM_INTERVAL_SECONDS = 10.0
+# The app's clients give AWS 2 s to connect and 5 s to answer. moto answers DynamoDB one request
+# at a time, in this process, on a laptop that may be busy: a slow answer here is the machine's
+# load, not a fault to answer 503 for.
+LOCAL_CONNECT_TIMEOUT_SECONDS = 10
+LOCAL_READ_TIMEOUT_SECONDS = 60
 
 log = logging.getLogger("infra.local")
 
@@ -73,24 +88,29 @@ def point_at_moto(moto_url: str) -> None:
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "1")
 
 
-def one_dynamodb_request_at_a_time() -> Any:
-    """A patcher: moto's server handles one DynamoDB request at a time, atomically as DynamoDB.
+@contextmanager
+def one_dynamodb_request_at_a_time(lock: threading.RLock) -> Iterator[None]:
+    """moto's server handles one DynamoDB or DynamoDB Streams request at a time (holding
+    ``lock``), atomically as DynamoDB.
 
-    moto backs up the whole table (a deep copy) before a transaction and puts the copy back when
-    it is cancelled. With requests on other threads the copy fails ("dictionary changed size
-    during iteration", a 500) or the rollback undoes their writes; the API serves requests on
-    threads, the pump runs on its own, so concurrent partners hit both.
+    moto backs up what a transaction touches before it and puts it back when it is cancelled.
+    With requests on other threads the rollback could undo their writes, and a stream read in
+    between could see the records of a transaction that is then cancelled; the API serves
+    requests on threads, the pump runs on its own, so concurrent partners would hit both.
     """
     from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-    lock = threading.RLock()
-    call_action = DynamoHandler.call_action
+    with ExitStack() as patches:
+        for handler_class in (DynamoHandler, DynamoDBStreamsHandler):
+            call_action = handler_class.call_action
 
-    def serialized(handler: Any) -> Any:
-        with lock:
-            return call_action(handler)
+            def serialized(handler: Any, call_action: Any = call_action) -> Any:
+                with lock:
+                    return call_action(handler)
 
-    return mock.patch.object(DynamoHandler, "call_action", serialized)
+            patches.enter_context(mock.patch.object(handler_class, "call_action", serialized))
+        yield
 
 
 def ensure_port_free(host: str, port: int) -> None:
@@ -98,6 +118,8 @@ def ensure_port_free(host: str, port: int) -> None:
     if port == 0:
         return
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the servers bind: a port whose last connections linger in TIME_WAIT is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as error:
@@ -122,6 +144,24 @@ def curl_get_order(api_url: str, partner_key: str) -> str:
     )
 
 
+def patient_clients() -> Any:
+    """A patcher: the app's AWS clients wait for moto as long as a loaded machine needs
+    (the same settings that bound them on AWS, ``shared.config.aws_client_settings``)."""
+    from shared.adapters import aws
+    from shared.config import aws_client_settings
+
+    aws_client_settings.cache_clear()
+    aws.config.cache_clear()
+    aws.reset()
+    return mock.patch.dict(
+        os.environ,
+        {
+            "BOTOCORE_CONNECT_TIMEOUT_SECONDS": str(LOCAL_CONNECT_TIMEOUT_SECONDS),
+            "BOTOCORE_READ_TIMEOUT_SECONDS": str(LOCAL_READ_TIMEOUT_SECONDS),
+        },
+    )
+
+
 def _warm_clients() -> None:
     """Create the shared clients here, before the API and pump threads race to create them.
 
@@ -143,19 +183,35 @@ def _link_to(api_url: str) -> None:
 
 
 class PumpThread(threading.Thread):
-    """Runs the pump every ``interval`` seconds until stopped; a failure never kills it."""
+    """Runs the pump every ``interval`` seconds until stopped; a failure never kills it.
 
-    def __init__(self, pump: Any, interval: float = PUMP_INTERVAL_SECONDS) -> None:
+    Every ``trim_interval`` seconds it also calls ``trim`` with the pump's stream positions
+    (the stack drops the stream records the pump is done with).
+    """
+
+    def __init__(
+        self,
+        pump: Any,
+        interval: float = PUMP_INTERVAL_SECONDS,
+        trim: Callable[[dict[str, tuple[str, str] | None]], object] | None = None,
+        trim_interval: float = TRIM_INTERVAL_SECONDS,
+    ) -> None:
         super().__init__(name="event-pump", daemon=True)
-        self._pump = pump
+        self.pump = pump
         self._interval = interval
+        self._trim = trim
+        self._trim_interval = trim_interval
         self._stopping = threading.Event()
 
     def run(self) -> None:
+        trimmed_at = time.monotonic()
         while not self._stopping.is_set():
             busy = False
             try:
-                busy = self._pump.pump_once() > 0  # more may be waiting: go on at once
+                busy = self.pump.pump_once() > 0  # more may be waiting: go on at once
+                if self._trim is not None and time.monotonic() - trimmed_at >= self._trim_interval:
+                    self._trim(self.pump.stream_positions)
+                    trimmed_at = time.monotonic()
             except Exception:
                 if self._stopping.is_set():
                     return  # moto may already be going away
@@ -185,7 +241,11 @@ class Ready:
 
 
 class LocalStack:
-    """Start with ``start()``, stop with ``stop()`` (safe to call at any point, and twice)."""
+    """Start with ``start()``, stop with ``stop()`` (safe to call at any point, and twice).
+
+    With a ``state_dir``, moto's world is saved there on stop and loaded from there on start
+    (``fresh`` starts empty all the same, and saves over it on stop).
+    """
 
     def __init__(
         self,
@@ -193,17 +253,25 @@ class LocalStack:
         port: int = 8000,
         moto_port: int = 5000,
         seed_keys: tuple[str, str] | None = None,
+        state_dir: Path | None = None,
+        *,
+        fresh: bool = False,
+        stream_retention: timedelta = STREAM_RETENTION,
     ) -> None:
         self.host = host
         self.port = port
         self.moto_port = moto_port
         self._seed_keys = seed_keys
+        self._state_dir = state_dir
+        self._fresh = fresh
+        self._stream_retention = stream_retention
+        self._dynamodb = threading.RLock()  # one DynamoDB request at a time, and trimming
         self._moto: Any = None
-        self._serialized: Any = None
-        self._request_tokens = ExitStack()
+        self._patches = ExitStack()
         self._server: Any = None
         self._server_thread: threading.Thread | None = None
         self._pump_thread: PumpThread | None = None
+        self._table_name = ""
         self.ready: Ready | None = None
 
     # --- start ---------------------------------------------------------------------------------
@@ -211,16 +279,19 @@ class LocalStack:
     def start(self) -> Ready:
         moto_url = self._start_moto()
         point_at_moto(moto_url)
+        self._patches.enter_context(patient_clients())  # before the seed creates any client
         config = self._chalice_config()
         session = boto3.session.Session(region_name=stack.REGION)
-        outputs = stack.deploy(session)
+        saved = self._restore()
+        outputs = stack.stack_outputs(session) if saved else stack.deploy(session)
+        self._table_name = outputs["TableName"]
         stack.apply_environment(stack.environment(outputs, self._api_url()))
-        keys = self._seed()
+        keys = self._keep_keys(saved) if saved else self._seed()
         _warm_clients()
         app_module = self._start_api(config)
         api_url = self._api_url()  # the port is known now, even if 0 was asked for
         _link_to(api_url)
-        self._start_pump(app_module, session, outputs)
+        self._start_pump(app_module, session, outputs, saved.stream_positions if saved else {})
         self.ready = Ready(
             api_url=api_url,
             moto_url=moto_url,
@@ -238,14 +309,31 @@ class LocalStack:
         from moto.server import ThreadedMotoServer
 
         ensure_port_free(HOST, self.moto_port)
-        self._serialized = one_dynamodb_request_at_a_time()
-        self._serialized.start()
-        self._request_tokens.enter_context(honoured_request_tokens())
+        # What keeps a day-long run flat: transactions back up only what they touch, the
+        # stream hands out a bounded number of iterators (and the pump trims what it read).
+        self._patches.enter_context(one_dynamodb_request_at_a_time(self._dynamodb))
+        self._patches.enter_context(lean_transactions())
+        self._patches.enter_context(bounded_shard_iterators())
+        self._patches.enter_context(honoured_request_tokens())
         self._moto = ThreadedMotoServer(ip_address=HOST, port=self.moto_port, verbose=False)
         self._moto.start()
         host, port = self._moto.get_host_and_port()
         self.moto_port = port
         return f"http://{host}:{port}"
+
+    def _restore(self) -> persistence.SavedState | None:
+        """moto's world as the last run left it, if there is one to load (and not ``fresh``)."""
+        if self._state_dir is None or self._fresh or not persistence.exists(self._state_dir):
+            return None
+        try:
+            saved = persistence.load(self._state_dir, template_digest=stack.template_digest())
+        except persistence.IncompatibleStateError as error:
+            raise StartupError(
+                f"the state in {self._state_dir} cannot be loaded ({error}); "
+                "start with --fresh (make run FRESH=1) to start empty"
+            ) from None
+        log.info("restored the state saved in %s", self._state_dir)
+        return saved
 
     def _seed(self) -> tuple[str, str]:
         from infra.local.seed import seed
@@ -253,6 +341,14 @@ class LocalStack:
 
         partner_key, admin_key = self._seed_keys or (new_key(), new_key())
         keys = seed(partner_key, admin_key)
+        return keys.partner, keys.admin
+
+    def _keep_keys(self, saved: persistence.SavedState) -> tuple[str, str]:
+        """The demo data is there already: the keys of the last run, or those asked for."""
+        from infra.local.seed import ensure_demo_keys
+
+        partner_key, admin_key = self._seed_keys or (saved.partner_key, saved.admin_key)
+        keys = ensure_demo_keys(partner_key, admin_key)
         return keys.partner, keys.admin
 
     def _chalice_config(self) -> Any:
@@ -289,7 +385,11 @@ class LocalStack:
         return app_module
 
     def _start_pump(
-        self, app_module: ModuleType, session: boto3.session.Session, outputs: dict[str, str]
+        self,
+        app_module: ModuleType,
+        session: boto3.session.Session,
+        outputs: dict[str, str],
+        stream_positions: dict[str, tuple[str, str] | None],
     ) -> None:
         from infra.local.pump import EventPump
 
@@ -299,30 +399,60 @@ class LocalStack:
             stack.queue_urls(session),
             outputs["TableStreamArn"],
             retry_delay_seconds=PUMP_RETRY_DELAY_SECONDS,
+            stream_positions=stream_positions,
         )
-        self._pump_thread = PumpThread(pump)
+        self._pump_thread = PumpThread(
+            pump,
+            trim=self.trim_stream,
+            trim_interval=min(TRIM_INTERVAL_SECONDS, self._stream_retention.total_seconds()),
+        )
         self._pump_thread.start()
+
+    def trim_stream(self, positions: dict[str, tuple[str, str] | None]) -> int:
+        """Drop the table's stream records the pump has read, once past the retention window."""
+        return trim_read_records(
+            self._table_name, positions, self._stream_retention, self._dynamodb
+        )
 
     # --- stop ----------------------------------------------------------------------------------
 
     def stop(self) -> None:
-        """API first (no new work), then the pump (finishes its pass), then moto."""
+        """API first (no new work), then the pump (finishes its pass), save, then moto."""
         if self._server is not None:
             if self._server_thread is not None and self._server_thread.is_alive():
                 self._server.shutdown()  # waits for serve_forever to return
                 self._server_thread.join(STOP_TIMEOUT_SECONDS)
             self._server.server.server_close()
             self._server = None
+        positions = None
         if self._pump_thread is not None:
             self._pump_thread.stop()
+            positions = self._pump_thread.pump.stream_positions
             self._pump_thread = None
+        if self.ready is not None and positions is not None and self._state_dir is not None:
+            self._save(self._state_dir, self.ready, positions)
+            self.ready = None
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
-        if self._serialized is not None:
-            self._serialized.stop()
-            self._serialized = None
-        self._request_tokens.close()
+        self._patches.close()
+
+    def _save(
+        self, directory: Path, ready: Ready, positions: dict[str, tuple[str, str] | None]
+    ) -> None:
+        started = time.monotonic()
+        with self._dynamodb:
+            persistence.save(
+                directory,
+                persistence.SavedState(
+                    partner_key=ready.partner_key,
+                    admin_key=ready.admin_key,
+                    stream_positions=positions,
+                    moto_version=persistence.moto_version(),
+                    template_digest=stack.template_digest(),
+                ),
+            )
+        log.info("saved the state in %s (%.1f s)", directory, time.monotonic() - started)
 
 
 def banner(ready: Ready) -> str:
@@ -350,7 +480,10 @@ def banner(ready: Ready) -> str:
             "pump hands each customer to remind_customers, whose e-mails land in moto's SES);",
             "`make collect DRY_RUN=1` shows what would be sent, `AS_OF=YYYY-MM-DD` picks the day.",
             "sweep_outbox (rate 5 min on AWS) only backs up the stream path, which the pump runs",
-            f"every {PUMP_INTERVAL_SECONDS:g} s. Keys change on each start (see --seed-keys).",
+            f"every {PUMP_INTERVAL_SECONDS:g} s.",
+            "",
+            "State: saved on stop and restored on start (orders, events, queues, keys), in",
+            "build/local-state/ for `make run`; `make run FRESH=1` (--fresh) starts empty.",
             "",
             "Ctrl-C stops everything.",
             "",

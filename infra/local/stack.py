@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from functools import cache
@@ -35,16 +36,27 @@ def deploy(session: boto3.session.Session, stack_name: str = STACK_NAME) -> dict
         TemplateBody=_template_body(RESOURCES.read_text()),
         Parameters=[{"ParameterKey": "Stage", "ParameterValue": STAGE}],
     )
-    stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
-    if stack["StackStatus"] != "CREATE_COMPLETE":
-        raise RuntimeError(f"stack {stack_name} is {stack['StackStatus']}")
-    outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+    outputs = stack_outputs(session, stack_name)
     _apply_ttl(session, outputs)
     _verify_sender(session, outputs)
     _announce_new_documents(session, outputs)
     _store_webhook_secrets(session, outputs)
     _store_dashboard_link_secret(session, outputs)
     return outputs
+
+
+def stack_outputs(session: boto3.session.Session, stack_name: str = STACK_NAME) -> dict[str, str]:
+    """The outputs of the deployed stack (names, ARNs, queue URLs)."""
+    cloudformation = session.client("cloudformation")
+    stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+    if stack["StackStatus"] != "CREATE_COMPLETE":
+        raise RuntimeError(f"stack {stack_name} is {stack['StackStatus']}")
+    return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+
+
+def template_digest() -> str:
+    """What the deployed resources were made from: a saved world is only loaded with the same."""
+    return hashlib.sha256(RESOURCES.read_bytes()).hexdigest()
 
 
 @cache

@@ -21,8 +21,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PARTNER_KEY = "otc_e2e_partner_key_0123456789abcdef"
 ADMIN_KEY = "otc_e2e_admin_key_0123456789abcdef"
-READY_TIMEOUT_SECONDS = 60.0
-STOP_TIMEOUT_SECONDS = 10.0
+# Generous: on a loaded machine (two cores shared by many processes) a start that takes 10 s
+# alone can take minutes; a stack that is broken fails long before (it exits, or prints a
+# traceback), and a hung one still fails at the deadline.
+READY_TIMEOUT_SECONDS = 240.0
+STOP_TIMEOUT_SECONDS = 60.0  # stopping saves moto's world to the state folder
+REQUEST_TIMEOUT_SECONDS = 60.0
 ATTEMPTS_WHILE_UNAVAILABLE = 5  # a 503 (moto slow on a loaded machine) is retried, as clients do
 
 
@@ -61,6 +65,12 @@ class LocalStack:
     moto_port: int = 0
     process: subprocess.Popen[bytes] | None = None
     ready: dict[str, Any] = field(default_factory=dict)
+    options: tuple[str, ...] = ()  # more command-line options for `python -m infra.local`
+
+    @property
+    def state_dir(self) -> Path:
+        """The stack's own state folder (never the repository's build/local-state)."""
+        return self.workdir / "state"
 
     @property
     def ready_file(self) -> Path:
@@ -78,17 +88,23 @@ class LocalStack:
     def api_url(self) -> str:
         return str(self.ready["api_url"])
 
-    def start(self) -> LocalStack:
-        self.api_port, self.moto_port = free_ports(2)
+    def start(self, *, fresh: bool = False) -> LocalStack:
+        """Start on free ports, or again on the same ports after a stop; output is appended."""
+        if not self.api_port:
+            self.api_port, self.moto_port = free_ports(2)
+        self.ready_file.unlink(missing_ok=True)  # a killed stack may have left its own
         command = [
             sys.executable, "-m", "infra.local",
             "--port", str(self.api_port),
             "--moto-port", str(self.moto_port),
             "--seed-keys", PARTNER_KEY, ADMIN_KEY,
             "--ready-file", str(self.ready_file),
+            "--state-dir", str(self.state_dir),
+            *(["--fresh"] if fresh else []),
+            *self.options,
         ]  # fmt: skip
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        with self.stdout_file.open("wb") as stdout, self.stderr_file.open("wb") as stderr:
+        with self.stdout_file.open("ab") as stdout, self.stderr_file.open("ab") as stderr:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, env=env, stdout=stdout, stderr=stderr
             )
@@ -160,7 +176,7 @@ class LocalStack:
             self.api_url + path, data=body, method=method, headers=headers or {}
         )
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as response:
                 return Answer(response.status, _lower(response.headers.items()), response.read())
         except urllib.error.HTTPError as error:
             return Answer(error.code, _lower(error.headers.items()), error.read())
@@ -180,5 +196,8 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     finally:
         code = stack.stop(signal.SIGINT)
         logs = stack.logs()
-        assert code == 0, f"SIGINT: exit code {code} (None: still running after 10 s)\n{logs}"
+        assert code == 0, (
+            f"SIGINT: exit code {code} (None: still running after {STOP_TIMEOUT_SECONDS:.0f} s)"
+            f"\n{logs}"
+        )
         assert "Traceback" not in logs, logs

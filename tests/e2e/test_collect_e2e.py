@@ -17,7 +17,7 @@ from tests.e2e.conftest import ROOT, LocalStack
 def collect(*arguments: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "infra.local.collect", *arguments]
     return subprocess.run(
-        command, check=False, cwd=ROOT, capture_output=True, text=True, timeout=60
+        command, check=False, cwd=ROOT, capture_output=True, text=True, timeout=180
     )
 
 

@@ -9,6 +9,7 @@ import pytest
 from lxml import etree
 from pypdf import PdfReader
 
+from tests.e2e.conftest import REQUEST_TIMEOUT_SECONDS
 from tests.e2e.invoiced import get, shipped_and_invoiced, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -21,7 +22,7 @@ UBL_NS = {
 
 
 def _download(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=10) as response:
+    with urllib.request.urlopen(url, timeout=REQUEST_TIMEOUT_SECONDS) as response:
         assert response.status == 200
         return bytes(response.read())
 

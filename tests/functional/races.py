@@ -46,7 +46,7 @@ def race(*calls: Callable[[], Any]) -> list[Outcome]:
             outcomes[index] = Outcome(500, repr(error))
 
     threads = [threading.Thread(target=run, args=pair) for pair in enumerate(calls)]
-    with one_dynamodb_request_at_a_time():
+    with one_dynamodb_request_at_a_time(threading.RLock()):
         for thread in threads:
             thread.start()
         for thread in threads:
