@@ -3,7 +3,8 @@
 Noto Sans (Latin, Greek, Cyrillic, Vietnamese) is the house face, in its regular and bold
 weights (static instances in functions/fonts/, see infra/fonts.py and functions/fonts/README.md).
 Text in a script it lacks is drawn in a fallback: Noto Sans Arabic (fontpkg-noto-sans-arabic),
-then Noto Sans CJK (noto-cjk-sans-jp-regular: Chinese, Japanese and Korean). A fallback is loaded
+DejaVu Sans's Hebrew letters (functions/fonts/, a subset of Debian's fonts-dejavu-core), then
+Noto Sans CJK (noto-cjk-sans-jp-regular: Chinese, Japanese and Korean). A fallback is loaded
 the first time a document needs one of its characters, so a document in Latin script never pays
 for parsing a 16 MB CJK font. The fallbacks have one weight: bold text in them is drawn regular.
 
@@ -48,7 +49,15 @@ class Fallback:
     locate: Callable[[], Path]
 
 
-FALLBACKS = (Fallback("NotoSansArabic", _arabic), Fallback("NotoSansCJK", _cjk))
+def _hebrew() -> Path:
+    return FONTS_DIR / "DejaVuSans-Hebrew.ttf"
+
+
+FALLBACKS = (
+    Fallback("NotoSansArabic", _arabic),
+    Fallback("DejaVuSansHebrew", _hebrew),
+    Fallback("NotoSansCJK", _cjk),
+)
 
 
 def add_house_fonts(document: FPDF) -> None:

@@ -157,10 +157,26 @@ def test_a_latin_document_embeds_no_fallback_font() -> None:
     assert _embedded_fonts(reader) == {"/MPDFAA+NotoSans", "/MPDFAA+NotoSansBold"}
 
 
-def test_letters_no_embedded_font_has_are_left_blank_and_the_document_still_renders() -> None:
-    # Given a buyer named in Hebrew and with an emoji, which no embedded font covers
+def test_hebrew_is_written_right_to_left_in_its_own_letters() -> None:
+    # Given a buyer named in Hebrew ("Shalom Ltd")
     invoice = SAMPLES["domestic"].model_copy(
-        update={"buyer": invoice_samples.buyer("\u05e9\u05dc\u05d5\u05dd \U0001f600 Beispiel AG")}
+        update={"buyer": invoice_samples.buyer("\u05e9\u05dc\u05d5\u05dd \u05d1\u05e2\u05f4\u05de")}
+    )
+
+    # When the PDF is rendered and read back
+    reader, text = _read(invoice)
+
+    # Then the Hebrew letters are there (shaped right to left, pypdf returns the words in visual
+    # order, last word first), in the Hebrew fallback font
+    assert "?" not in text
+    assert "\u05d1\u05e2\u05f4\u05de\u05e9\u05dc\u05d5\u05dd" in _compact(text)
+    assert "/MPDFAA+DejaVuSansBook" in _embedded_fonts(reader)  # the Hebrew subset
+
+
+def test_letters_no_embedded_font_has_are_left_blank_and_the_document_still_renders() -> None:
+    # Given a buyer named with an emoji, which no embedded font covers
+    invoice = SAMPLES["domestic"].model_copy(
+        update={"buyer": invoice_samples.buyer("\U0001f600 Beispiel AG")}
     )
 
     # When the PDF is rendered and read back
