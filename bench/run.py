@@ -27,6 +27,7 @@ from bench import (
     invoicing,
     load,
     local_stack_memory,
+    pdf_fonts,
     simulation,
     ubl_validation,
 )
@@ -289,6 +290,18 @@ SECTIONS = (
             "CEN rules and the Peppol rules with Saxon. *Load* is paid once per test process.",
         ),
         lambda options: ubl_validation.table(ubl_validation.measure()),
+    ),
+    Section(
+        "Invoice PDFs: what the Unicode fonts cost (zip size, rendering)",
+        "python -m bench.pdf_fonts",
+        (
+            "`bench/pdf_fonts.py` builds the Lambda zip as `make package` does and sets the bytes "
+            "of the PDFs' fonts and text shaping (Noto Sans, the Arabic, Hebrew and CJK "
+            "fallbacks, HarfBuzz) beside the zip without them; then it renders an invoice in "
+            "Latin script only and one naming its buyer in five scripts, first render (fonts "
+            "parsed, as a cold Lambda pays) and median of ten.",
+        ),
+        lambda options: pdf_fonts.table(pdf_fonts.measure()),
     ),
     Section(
         "The local stack's memory over a working day",
