@@ -27,7 +27,9 @@ class _Api(Chalice):
         return lambda view: register(problems.answering_outages(view))
 
 
-app = _Api(app_name="otc")
+# Powertools' Logger (shared.observability) owns the "otc" logger: Chalice configuring it too
+# would add a second handler and stop propagation wherever stdout is not the one it first saw.
+app = _Api(app_name="otc", configure_logs=False)
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
 app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler))
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))

@@ -470,7 +470,7 @@ def credit_note(
             "credited_invoice_number": invoice.number,
             "credited_invoice_issued_on": invoice.issued_on,
             "reason": reason,
-            "delivered_on": None,
+            "delivered_on": invoice.delivered_on,  # the supply the note corrects
             "amount_credited": Decimal(0),
             "amount_paid": Decimal(0),
             "amount_discounted": Decimal(0),

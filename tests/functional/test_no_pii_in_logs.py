@@ -51,14 +51,17 @@ class _Collect(logging.Handler):
 
 @pytest.fixture
 def log_lines() -> Iterator[list[str]]:
-    collect, root = _Collect(), logging.getLogger()
+    # On the root (libraries' loggers) and on the app's own logger, which does not propagate
+    collect, listened = _Collect(), [logging.getLogger(), logging.getLogger(logger.name)]
     level = logger.log_level
     logger.setLevel("DEBUG")  # stricter than production: even debug lines must be clean
-    root.addHandler(collect)
+    for listener in listened:
+        listener.addHandler(collect)
     try:
         yield collect.lines
     finally:
-        root.removeHandler(collect)
+        for listener in listened:
+            listener.removeHandler(collect)
         logger.setLevel(level)
 
 
