@@ -176,9 +176,8 @@ def test_the_stream_keeps_only_what_the_pump_has_yet_to_read(tmp_path: Path):
     stack = LocalStack(tmp_path, options=("--stream-retention", "0"))
     try:
         stack.start().wait_ready()
-        seeded = retained_stream_records(stack)
 
-        # When: orders are placed and confirmed
+        # When: orders are placed and confirmed (their stream records are read by the pump)
         for n in range(5):
             placed = post_order(stack, order_body(purchase_order=f"PO-E2E-TRIM-{n}"))
             assert placed.status == 201, placed.body
@@ -186,7 +185,6 @@ def test_the_stream_keeps_only_what_the_pump_has_yet_to_read(tmp_path: Path):
 
         # Then: the stream drops what the pump read (the seed's records too), however many came
         eventually(lambda: retained_stream_records(stack) == 0, "the read records dropped")
-        assert seeded > 0
         assert stack.stop(signal.SIGINT) == 0, stack.logs()
     finally:
         stack.kill()
