@@ -30,6 +30,7 @@ class TlsListener:
     server_names: list[str | None] = field(default_factory=list)
     handshake_errors: list[str] = field(default_factory=list)
     requests: list[bytes] = field(default_factory=list)
+    served: threading.Event = field(default_factory=threading.Event)  # the connection is done
 
 
 def _self_signed(directory: Path) -> tuple[Path, Path]:
@@ -84,6 +85,8 @@ def listener(tmp_path: Path) -> Iterator[TlsListener]:
                     found.requests.append(tls.recv(1024))
             except ssl.SSLError as error:
                 found.handshake_errors.append(error.reason or "")
+            finally:
+                found.served.set()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
@@ -103,6 +106,7 @@ def test_the_pinned_connection_names_the_host_and_refuses_a_certificate_no_ca_si
     outcome = webhook_http.post(destination, b"{}", {"Content-Type": "application/json"})
 
     # Then the connection went to the pinned address, asked for the host by name (SNI),
+    assert listener.served.wait(timeout=30)  # the server has seen the client's alert
     assert listener.server_names == [HOST]
     # and the self-signed certificate was refused: no request was sent
     assert listener.requests == []
