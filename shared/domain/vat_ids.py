@@ -10,14 +10,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from stdnum.ch import vat as swiss_vat
-from stdnum.eu import vat as eu_vat
-from stdnum.exceptions import ValidationError
-from stdnum.gb import vat as uk_vat
-from stdnum.no import mva as norwegian_vat
-
 _PREFIX_COUNTRY = {"EL": "GR", "XI": "GB"}
-_OTHER_MODULES: dict[str, ModuleType] = {"CH": swiss_vat, "GB": uk_vat, "NO": norwegian_vat}
 
 
 def checked(vat_id: str, country: str) -> str:
@@ -34,6 +27,8 @@ def checked(vat_id: str, country: str) -> str:
         return vat_id
     if not prefix.isalpha():
         raise ValueError(f"'{vat_id}' must start with its country prefix ({country})")
+    from stdnum.exceptions import ValidationError
+
     try:
         module.validate(vat_id)
     except ValidationError as error:
@@ -42,6 +37,13 @@ def checked(vat_id: str, country: str) -> str:
 
 
 def _module(country: str) -> ModuleType | None:
+    """stdnum's module for ``country``, imported on first use: off the API's cold start."""
+    from stdnum.ch import vat as swiss_vat
+    from stdnum.eu import vat as eu_vat
+    from stdnum.gb import vat as uk_vat
+    from stdnum.no import mva as norwegian_vat
+
     if country.lower() in eu_vat.MEMBER_STATES:
         return eu_vat
-    return _OTHER_MODULES.get(country)
+    others: dict[str, ModuleType] = {"CH": swiss_vat, "GB": uk_vat, "NO": norwegian_vat}
+    return others.get(country)
