@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bench import (
     aws_calls,
+    books,
     cash_matching,
     cold_import,
     collection_run,
@@ -253,6 +254,21 @@ SECTIONS = (
             "- applied, no e-mail or fee twice, no message left outside a DLQ without an alarm.",
         ),
         lambda options: simulation.table(simulation.measure()),
+    ),
+    Section(
+        "One set of books: random sequences, every view reconciled after every step",
+        "python -m bench.books",
+        (
+            "`bench/books.py` runs the hypothesis state machine of "
+            "`tests/functional/books_machine.py` with fresh random sequences, more and longer "
+            "than `make test` does: each example opens a customer and plays orders shipped "
+            "whole or in parts, credit notes, payments by cheque, wire and card (part, whole, "
+            "over), partial card refunds, disputes won and lost, and days passing with the "
+            "day's collection run. After every step the identities of "
+            "`shared/domain/reconciliation.py` are checked over the API: statement, aging "
+            "report, credit figures and every invoice's amount due.",
+        ),
+        lambda options: books.table(books.measure()),
     ),
     Section(
         "Fault injection: faults injected and survived",

@@ -5,9 +5,9 @@ shared/domain/statement.py). As JSON it is the answer itself; as a PDF it is ren
 in the documents bucket at ``account-statements/<customer id>/<from>_<to>.pdf`` (encrypted by the
 bucket's default key, like invoices) and answered as a presigned link valid five minutes.
 
-The aging lists the invoices open now that were issued by the statement's end, with what is
-due on them now (the store keeps no history of an invoice's amount due); their days past due
-are counted to the statement's end.
+The aging is what the ledger had open at the statement's end, item by item as the aging report
+counts it (invoices, legacy invoices, fees and interest), with the money then held for the
+customer; days past due are counted to the statement's end.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from shared.config import seller as configured_seller
 from shared.domain import statement as statement_domain
 from shared.domain.customer import Customer
 from shared.domain.dates import BusinessDate
-from shared.domain.statement import OpenInvoice, Statement
+from shared.domain.reporting import Books, IndexedBooks
+from shared.domain.statement import Statement
 from shared.http import problems
 from shared.http.auth import Principal
 from shared.store import customers, invoices, readable
@@ -38,7 +39,6 @@ DEFAULT_DAYS = 90
 MAX_YEARS = 3
 MAX_ID_LENGTH = 64
 PDF_CONTENT_TYPE = "application/pdf"
-_OPEN = frozenset(status.value for status in invoices.OPEN_STATUSES)
 
 
 class StatementFormat(StrEnum):
@@ -123,17 +123,21 @@ def file_name(statement: Statement) -> str:
 
 
 def _statement(customer: Customer, start: date, end: date) -> Statement:
-    listed = readable.each(_documents_until(customer.customer_id, end), _document)
+    facts = readable.each(_documents_until(customer.customer_id, end), invoices.fact)
+    entries = ledger_store.entries_for(customer.customer_id)
+    books = IndexedBooks(Books(entries=entries, invoices=facts))
+    currency = customer.currency
     seller = configured_seller()
     return statement_domain.build(
         customer_id=customer.customer_id,
         customer_name=customer.legal_name,
-        currency=customer.currency,
+        currency=currency,
         start=start,
         end=end,
-        entries=ledger_store.entries_for(customer.customer_id),
-        open_invoices=[found for _, _, found in listed if found is not None],
-        numbers={invoice_id: number for invoice_id, number, _ in listed},
+        entries=entries,
+        open_invoices=statement_domain.open_items(books, customer.customer_id, currency, end),
+        unapplied=books.unapplied(end).get((customer.customer_id, currency), Decimal(0)),
+        numbers={fact.invoice_id: fact.number for fact in facts},
         customer_address=_address_lines(customer),
         seller=seller.party,
         payment=seller.payment,
@@ -151,33 +155,6 @@ def _documents_until(customer_id: str, end: date) -> list[Item]:
         found += page.items
         if not (cursor := page.cursor):
             return found
-
-
-def _document(item: Item) -> tuple[str, str, OpenInvoice | None]:
-    """(invoice id, number, the invoice as open on the statement or None) of a document."""
-    return item["invoice_id"], _number(item), _open_invoice(item)
-
-
-def _number(item: Item) -> str:
-    return str(item.get("number") or item.get("invoice_number") or item["invoice_id"])
-
-
-def _open_invoice(item: Item) -> OpenInvoice | None:
-    if item.get("status") not in _OPEN or item.get("kind", "invoice") != "invoice":
-        return None
-    legacy = invoices.is_legacy(item)
-    due = item.get("due_date") if legacy else item.get("due_on")
-    issued = item.get("issue_date") if legacy else item.get("issued_on")
-    if not due or not issued:
-        return None
-    return OpenInvoice(
-        invoice_id=item["invoice_id"],
-        number=_number(item),
-        issued_on=date.fromisoformat(issued),
-        due_on=date.fromisoformat(due),
-        amount_due=Decimal(str(item["open_amount"] if legacy else item["amount_due"])),
-        legacy=legacy,
-    )
 
 
 def _address_lines(customer: Customer) -> list[str]:

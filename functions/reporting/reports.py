@@ -18,7 +18,6 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -154,7 +153,7 @@ def _books(until: date, *, activity_from: date | None = None) -> Books:
     for customer in owners:
         names[customer.customer_id] = customer.legal_name
         entries += ledger_store.entries_for(customer.customer_id)
-        facts += readable.each(_documents(customer.customer_id, until), _invoice_fact)
+        facts += readable.each(_documents(customer.customer_id, until), invoices.fact)
     entries += ledger_store.entries_for(payments.UNIDENTIFIED)
     books = Books(entries=entries, invoices=facts, customer_names=names)
     if activity_from is None:
@@ -208,33 +207,6 @@ def _documents(customer_id: str, until: date) -> list[Item]:
         found += page.items
         if not (cursor := page.cursor):
             return found
-
-
-def _invoice_fact(item: Item) -> InvoiceFact:
-    if invoices.is_legacy(item):
-        return InvoiceFact(
-            invoice_id=item["invoice_id"],
-            customer_id=item["customer_id"],
-            number=item["invoice_number"],
-            currency=item["currency"],
-            issued_on=date.fromisoformat(item["issue_date"]),
-            due_on=date.fromisoformat(item["due_date"]),
-            total=Decimal(str(item["original_amount"])),
-            legacy=True,
-            open_amount=Decimal(str(item["open_amount"])),
-        )
-    document = invoices.from_item(item)
-    return InvoiceFact(
-        invoice_id=document.invoice_id,
-        customer_id=document.customer_id,
-        number=document.number,
-        currency=document.currency,
-        kind=document.kind.value,
-        issued_on=document.issued_on,
-        due_on=document.due_on,
-        total=document.total,
-        credited_invoice_id=document.credited_invoice_id,
-    )
 
 
 def _events(aggregate_id: str) -> list[tuple[str, datetime, dict[str, Any]]]:

@@ -12,8 +12,11 @@ posted) and is built from the customer's ledger alone, so it always agrees with 
   opening balance plus the lines, which is ``ledger.customer_balance`` of every entry up to
   ``end``.
 
-The aging sorts what is still due on the open invoices (legacy ones included) by days past due
-as of ``end``: current (not due yet), 1-30, 31-60, 61-90 and 90+ days.
+The aging is what the customer had open at the end of ``end`` by the same ledger, item by item as
+the aging report counts them (shared.domain.reporting.IndexedBooks.open_items): invoices, legacy
+invoices, and each fee or interest charge, by days past due as of ``end``: current (not due yet),
+1-30, 31-60, 61-90 and 90+ days; ``unapplied`` is the money held for the customer. So the closing
+balance is always the aging's total less what is held (see shared.domain.reconciliation).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from pydantic import BaseModel, ConfigDict
 from shared.domain.invoice import Party, PaymentInstructions
 from shared.domain.ledger import Account, JournalEntry
 from shared.domain.money import Money
+from shared.domain.reporting import IndexedBooks
 
 ZERO = Decimal(0)
 CUSTOMER_ACCOUNTS = frozenset({Account.RECEIVABLES, Account.UNAPPLIED_CASH})
@@ -47,16 +51,18 @@ _ON_INVOICE = {
 
 
 class OpenInvoice(BaseModel):
-    """An invoice with an amount still due, as the aging needs it."""
+    """An open item with an amount still due, as the aging needs it: an invoice (``legacy`` when
+    imported from the old system), or a fee or interest charge (``kind``) on one."""
 
     model_config = ConfigDict(frozen=True)
 
-    invoice_id: str
-    number: str
+    invoice_id: str  # the invoice's id; a charge's ledger entry id
+    number: str  # the invoice's number; a charge's: the number of the invoice it was charged on
     issued_on: date
     due_on: date
     amount_due: Decimal
-    legacy: bool = False  # imported from the legacy system (not in this ledger)
+    legacy: bool = False
+    kind: str = "invoice"  # invoice, fee or interest
 
 
 class AgedInvoice(BaseModel):
@@ -88,10 +94,16 @@ class Aging(BaseModel):
     as_of: date
     buckets: dict[str, Decimal]  # every name in BUCKETS, in that order
     invoices: tuple[AgedInvoice, ...]  # oldest due date first
+    unapplied: Decimal = ZERO  # money held for the customer: received, not applied, or credit
 
     @property
     def total(self) -> Decimal:
         return sum(self.buckets.values(), ZERO)
+
+    @property
+    def balance(self) -> Decimal:
+        """What the customer owes net: the open items less the money held for it."""
+        return self.total - self.unapplied
 
 
 class Statement(BaseModel):
@@ -150,6 +162,8 @@ class Statement(BaseModel):
                     name: self.money(amount) for name, amount in self.aging.buckets.items()
                 },
                 "total": self.money(self.aging.total),
+                "unapplied": self.money(self.aging.unapplied),
+                "balance": self.money(self.aging.balance),
                 "open_invoices": [
                     {
                         "invoice_id": aged.invoice.invoice_id,
@@ -160,6 +174,7 @@ class Statement(BaseModel):
                         "days_overdue": max(aged.days_overdue, 0),
                         "bucket": aged.bucket,
                         "legacy": aged.invoice.legacy,
+                        "kind": aged.invoice.kind,
                     }
                     for aged in self.aging.invoices
                 ],
@@ -179,12 +194,14 @@ def build(
     end: date,
     entries: Iterable[JournalEntry],
     open_invoices: Iterable[OpenInvoice],
+    unapplied: Decimal = ZERO,
     numbers: Mapping[str, str] | None = None,
     customer_address: Sequence[str] = (),
     seller: Party | None = None,
     payment: PaymentInstructions | None = None,
 ) -> Statement:
-    """The statement of ``start``..``end`` from the customer's entries and open invoices.
+    """The statement of ``start``..``end`` from the customer's entries and its open items at the
+    end of ``end`` (``open_items``) with the money then held for it (``unapplied``).
 
     ``numbers`` maps document ids to their numbers (invoices, credit notes, legacy invoices),
     for the references; an id it lacks is shown as it is. Entries in another currency than
@@ -227,7 +244,7 @@ def build(
         opening_balance=opening,
         lines=tuple(lines),
         closing_balance=balance,
-        aging=aging(open_invoices, end),
+        aging=aging(open_invoices, end, unapplied),
         customer_address=tuple(customer_address),
         seller=seller,
         payment=payment,
@@ -254,18 +271,48 @@ def bucket_for(days_overdue: int) -> str:
     return BUCKETS[-1]
 
 
-def aging(open_invoices: Iterable[OpenInvoice], as_of: date) -> Aging:
-    """What is due on the invoices with an amount above 0, by days past due as of ``as_of``."""
+def aging(open_invoices: Iterable[OpenInvoice], as_of: date, unapplied: Decimal = ZERO) -> Aging:
+    """What is due on the open items with an amount above 0, by days past due as of ``as_of``."""
     buckets = dict.fromkeys(BUCKETS, ZERO)
     aged = []
-    for invoice in sorted(open_invoices, key=lambda i: (i.due_on, i.number)):
-        if invoice.amount_due <= 0:
+    for invoice in sorted(open_invoices, key=lambda i: (i.due_on, i.number, i.invoice_id)):
+        if invoice.amount_due == 0:
             continue
         days = (as_of - invoice.due_on).days
         bucket = bucket_for(days)
         buckets[bucket] += invoice.amount_due
         aged.append(AgedInvoice(invoice=invoice, days_overdue=days, bucket=bucket))
-    return Aging(as_of=as_of, buckets=buckets, invoices=tuple(aged))
+    return Aging(as_of=as_of, buckets=buckets, invoices=tuple(aged), unapplied=unapplied)
+
+
+def open_items(
+    books: IndexedBooks, customer_id: str, currency: str, day: date
+) -> list[OpenInvoice]:
+    """The customer's open items at the end of ``day``, exactly as the aging report counts them."""
+    found = []
+    for item in books.open_items(day):
+        if item.customer_id != customer_id or item.currency != currency:
+            continue
+        document = books.documents.get(item.item_id)
+        if document is not None:
+            number, issued_on, kind = document.number, document.issued_on, "invoice"
+        else:  # a charge (its entry id, "<kind>:<source>") or an entry of no known invoice
+            kind = item.item_id.split(":", 1)[0]
+            charged_on = books.documents.get(books.invoice_of.get(item.item_id) or "")
+            number = charged_on.number if charged_on else item.item_id
+            issued_on = item.due_on
+        found.append(
+            OpenInvoice(
+                invoice_id=item.item_id,
+                number=number,
+                issued_on=issued_on,
+                due_on=item.due_on,
+                amount_due=item.amount,
+                legacy=bool(document and document.legacy),
+                kind=kind,
+            )
+        )
+    return found
 
 
 def describe(entry: JournalEntry, numbers: Mapping[str, str]) -> tuple[str, str]:

@@ -26,10 +26,12 @@ import hashlib
 import json
 from collections.abc import Iterable
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from shared.domain import invoice as invoice_domain
 from shared.domain.invoice import DocumentKind, Invoice, InvoiceStatus
+from shared.domain.reporting import InvoiceFact
 from shared.store import table
 from shared.store.table import Item, Page, Put, Write
 
@@ -129,6 +131,34 @@ def legacy_wire(item: Item) -> dict[str, Any]:
         "issued_on": date.fromisoformat(item["issue_date"]).isoformat(),  # dates, checked
         "due_on": date.fromisoformat(item["due_date"]).isoformat(),
     }
+
+
+def fact(item: Item) -> InvoiceFact:
+    """Any invoice item as the books read it: its figures as issued (or as imported)."""
+    if is_legacy(item):
+        return InvoiceFact(
+            invoice_id=item["invoice_id"],
+            customer_id=item["customer_id"],
+            number=item["invoice_number"],
+            currency=item["currency"],
+            issued_on=date.fromisoformat(item["issue_date"]),
+            due_on=date.fromisoformat(item["due_date"]),
+            total=Decimal(str(item["original_amount"])),
+            legacy=True,
+            open_amount=Decimal(str(item["open_amount"])),
+        )
+    document = from_item(item)
+    return InvoiceFact(
+        invoice_id=document.invoice_id,
+        customer_id=document.customer_id,
+        number=document.number,
+        currency=document.currency,
+        kind=document.kind.value,
+        issued_on=document.issued_on,
+        due_on=document.due_on,
+        total=document.total,
+        credited_invoice_id=document.credited_invoice_id,
+    )
 
 
 def wire(item: Item) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from unittest import mock
@@ -58,8 +59,9 @@ class World:
         )
 
 
-@pytest.fixture
-def world() -> Iterator[World]:
+@contextmanager
+def opened_world() -> Iterator[World]:
+    """A moto world deployed from infra/resources.yaml and seeded, with the app's event pump."""
     # the stack's variables go with the world; moto answers a re-sent transaction as DynamoDB does
     with mock.patch.dict(os.environ), mock_aws(), honoured_request_tokens():
         reset_process_state()
@@ -72,6 +74,12 @@ def world() -> Iterator[World]:
         world.seeded = frozenset((item["pk"], item["sk"]) for item in world.table_items())
         yield world
     reset_process_state()
+
+
+@pytest.fixture
+def world() -> Iterator[World]:
+    with opened_world() as world:
+        yield world
 
 
 @pytest.fixture

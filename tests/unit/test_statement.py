@@ -308,6 +308,7 @@ def test_the_wire_form_has_decimal_strings_with_the_currency():
         "days_overdue": 0,
         "bucket": "current",
         "legacy": False,
+        "kind": "invoice",
     }
 
 

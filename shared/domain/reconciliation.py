@@ -1,0 +1,133 @@
+"""The identities between every view of a customer's money: one set of books, seen many ways.
+
+Every figure about a customer's money derives from its ledger (shared.domain.ledger): the
+statement, the aging report (live and snapshot), the credit figures, each invoice's amount due,
+the journal and its trial balance. These identities must hold between them, on any day, after any
+sequence of operations; a difference is a defect, never a rounding:
+
+1. statement: closing balance = its aging's total less the money held for the customer
+   (``aging.balance``), and its aging's total = the sum of its buckets = the sum of its items;
+2. statement aging = the customer's row in the aging report of the same day, bucket by bucket,
+   total, unapplied and balance (a customer absent from the report has nothing open or held);
+3. credit figures: open receivables less unapplied cash = the statement's closing balance (the
+   exposure is that plus the confirmed orders not yet invoiced);
+4. every invoice's amount due = what the statement's aging has open on it (0 when it has none);
+5. the books: the receivables control account of the trial balance = the aging report's total of
+   open items; the unapplied cash account = the report's unapplied; debits = credits.
+
+The checks read the API's wire forms (decimal strings with their currency), so a test, a
+benchmark or an operator can run them against any deployment; each answers the differences it
+found as sentences naming the view, the figure and both amounts (an empty list: the books agree).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+ZERO = Decimal(0)
+Wire = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class CustomerViews:
+    """One customer's views of the same day, as the API answered them."""
+
+    customer_id: str
+    statement: Wire  # GET /customers/{id}/statement (to = the day)
+    aging_row: Wire | None  # the customer's row of GET /reports/aging (as_of = the day)
+    credit: Wire | None = None  # the ``credit`` of GET /customers/{id} (staff); None: not read
+    invoices: Sequence[Wire] = field(default_factory=tuple)  # GET /invoices?customer_id=
+
+
+def amount(money: Any) -> Decimal:
+    """A wire amount (``{"amount": "1.00", ...}`` or ``"1.00"``) as a Decimal."""
+    if isinstance(money, Mapping):
+        money = money["amount"]
+    return Decimal(str(money))
+
+
+def customer_differences(views: CustomerViews) -> list[str]:
+    """Where the customer's views disagree (identities 1 to 4 of the module notes)."""
+    found: list[str] = []
+    who = views.customer_id
+
+    def differ(what: str, expected: Decimal, actual: Decimal) -> None:
+        if expected != actual:
+            found.append(f"{who}: {what} is {actual}, expected {expected}")
+
+    statement = views.statement
+    aging = statement["aging"]
+    closing = amount(statement["closing_balance"])
+    total, unapplied = amount(aging["total"]), amount(aging["unapplied"])
+    buckets = {name: amount(money) for name, money in aging["buckets"].items()}
+    items = aging["open_invoices"]
+    differ("statement aging balance", closing, amount(aging["balance"]))
+    differ("statement aging total less unapplied", closing, total - unapplied)
+    differ("sum of statement aging buckets", total, sum(buckets.values(), ZERO))
+    differ(
+        "sum of statement open items", total, sum((amount(i["amount_due"]) for i in items), ZERO)
+    )
+
+    row = views.aging_row or {}
+    row_buckets = {name: amount(money) for name, money in row.get("buckets", {}).items()}
+    for name in sorted({*buckets, *row_buckets}):
+        differ(f"aging report bucket {name}", buckets.get(name, ZERO), row_buckets.get(name, ZERO))
+    differ("aging report total", total, amount(row.get("total", "0")))
+    differ("aging report unapplied", unapplied, amount(row.get("unapplied", "0")))
+    differ("aging report balance", closing, amount(row.get("balance", "0")))
+
+    if views.credit is not None:
+        owed = amount(views.credit["open_receivables"]) - amount(views.credit["unapplied_cash"])
+        differ("credit figures' open receivables less unapplied cash", closing, owed)
+
+    open_on = {item["invoice_id"]: amount(item["amount_due"]) for item in items}
+    for invoice in views.invoices:
+        if invoice.get("kind", "invoice") != "invoice":
+            continue
+        invoice_id = invoice["id"]
+        differ(
+            f"amount due of invoice {invoice.get('number', invoice_id)}",
+            open_on.get(invoice_id, ZERO),
+            amount(invoice["amount_due"]),
+        )
+    return found
+
+
+def books_differences(aging_report: Wire, trial_balance: Wire | None = None) -> list[str]:
+    """Where the aging report and the books disagree (identity 5 of the module notes).
+
+    ``trial_balance`` is GET /ledger/trial-balance of the report's day: per currency, the
+    balances of the receivables and unapplied cash accounts (by their roles) and its totals.
+    """
+    found: list[str] = []
+    if trial_balance is None:
+        return found
+    for group in aging_report.get("currencies", []):
+        currency, totals = group["currency"], group["totals"]
+        balances = control_balances(trial_balance, currency)
+        for role, expected in (
+            ("receivables", amount(totals["total"])),
+            ("unapplied_cash", -amount(totals["unapplied"])),
+        ):
+            actual = balances.get(role, ZERO)
+            if actual != expected:
+                found.append(f"{currency}: trial balance {role} is {actual}, aging says {expected}")
+    for total in trial_balance.get("totals", []):
+        debits, credits = amount(total["debits"]), amount(total["credits"])
+        if debits != credits:
+            found.append(f"{total.get('currency')}: trial balance debits {debits} != {credits}")
+    return found
+
+
+def control_balances(trial_balance: Wire, currency: str) -> dict[str, Decimal]:
+    """Role -> debit-positive balance of the trial balance's accounts in ``currency``."""
+    balances: dict[str, Decimal] = {}
+    for line in trial_balance.get("accounts", []):
+        if line.get("currency") != currency:
+            continue
+        role = line.get("ledger_account") or line.get("role") or line.get("account")
+        balances[role] = balances.get(role, ZERO) + amount(line["balance"])
+    return balances

@@ -1,0 +1,360 @@
+"""A hypothesis state machine that drives the API through random sequences of what happens to a
+customer's money, and checks after every step that every view of it agrees (one set of books).
+
+Each example opens a new customer through the API and plays random steps on it: orders shipped
+whole or in parts (invoices follow), credit notes (partial and full, on open and on paid
+invoices), payments by cheque, bank transfer and card (part, whole and too much), partial card
+refunds and disputes won or lost (Stripe events signed with Stripe's library), days passing, and
+collection runs that remind, charge fees and interest and put customers on hold. After every step
+the identities of shared/domain/reconciliation.py are checked over the API: the statement, the
+aging report's row, the credit figures and every invoice's amount due.
+
+The same machine runs small in ``make test`` (tests/functional/test_books_state_machine.py) and
+large in ``make bench`` (bench/books.py), which reports the steps run and identities checked.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from chalice.test import Client
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from shared import clock
+from shared.domain import reconciliation
+from shared.domain.reconciliation import CustomerViews
+from tests.functional.accounts import Answer, call, create_customer
+from tests.functional.conftest import World
+from tests.functional.payment_intake import (
+    charge,
+    dispute,
+    payment_intent,
+    post_stripe,
+    stripe_event,
+    stripe_signature,
+)
+
+CENT = Decimal("0.01")
+START = datetime(2026, 3, 2, 9, tzinfo=UTC)
+SKUS = (("WIDGET-1", "19.99"), ("GADGET-2", "0.125"))
+POLICIES = ("default", "strict")
+CREDIT_LIMIT = "100000.00"
+
+
+@dataclass
+class Tally:
+    """What the machine did, over every example: steps by name and identities checked."""
+
+    steps: Counter[str] = field(default_factory=Counter)
+    checks: int = 0
+    differences: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CardPayment:
+    intent_id: str
+    charge_id: str
+    cents: int
+    metadata: dict[str, str]
+    refunded: int = 0
+    disputed: bool = False
+
+
+class SharedClock:
+    """The simulated now, moving only forward across examples (the world is shared)."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def set(self) -> None:
+        moment = self.now
+        clock.set_clock(lambda: moment)
+
+    def advance(self, days: int, hours: int = 0) -> None:
+        self.now += timedelta(days=days, hours=hours)
+        self.set()
+
+
+def books_machine(client: Client, world: World, tally: Tally) -> type[RuleBasedStateMachine]:
+    """The machine class for one world: every example opens its own customer in it."""
+    now = SharedClock()
+
+    class Books(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.customer_id = ""
+            self.orders: dict[str, dict[int, int]] = {}  # order id -> line no -> qty unshipped
+            self.invoices: list[dict[str, Any]] = []  # the customer's invoices, as last read
+            self.cards: list[CardPayment] = []
+            self.business = 0  # steps since days last passed: a day sees some business first
+
+        # --- helpers -----------------------------------------------------------------------
+
+        def step(self, name: str) -> None:
+            tally.steps[name] += 1
+            self.business = 0 if name == "days_pass_and_collect" else self.business + 1
+
+        def drain(self) -> None:
+            world.pump.drain()
+
+        def expect(self, answer: Answer, *statuses: int) -> Answer:
+            assert answer.status in statuses, (answer.status, answer.body)
+            assert answer.status < 500, answer.body
+            return answer
+
+        def learn(self) -> None:
+            found: list[dict[str, Any]] = []
+            cursor: str | None = None
+            while True:
+                query = f"/invoices?customer_id={self.customer_id}&limit=100"
+                page = self.expect(
+                    call(client, "GET", query + (f"&cursor={cursor}" if cursor else "")), 200
+                )
+                found += page.body["invoices"]
+                if not (cursor := page.body.get("next_cursor")):
+                    break
+            self.invoices = found
+
+        def open_invoices(self) -> list[dict[str, Any]]:
+            return [
+                invoice
+                for invoice in self.invoices
+                if invoice["kind"] == "invoice" and Decimal(invoice["amount_due"]["amount"]) > 0
+            ]
+
+        def issued(self) -> list[dict[str, Any]]:
+            return [invoice for invoice in self.invoices if invoice["kind"] == "invoice"]
+
+        # --- the customer ------------------------------------------------------------------
+
+        @initialize(policy=st.sampled_from(POLICIES), net_days=st.sampled_from((0, 7, 14, 30)))
+        def open_account(self, policy: str, net_days: int) -> None:
+            now.advance(days=1)
+            customer = create_customer(
+                client,
+                legal_name=f"Books Test {uuid.uuid4().hex[:6]} GmbH",
+                billing_email="ap@books.example",
+                payment_terms={"kind": "net", "net_days": net_days}
+                if net_days
+                else {"kind": "due_on_receipt"},
+                dunning_policy=policy,
+                credit_limit=CREDIT_LIMIT,
+            )
+            self.customer_id = customer["id"]
+            self.step("open_account")
+
+        # --- orders and invoices -----------------------------------------------------------
+
+        @rule(
+            quantities=st.lists(st.integers(1, 4), min_size=1, max_size=2),
+            whole=st.booleans(),
+        )
+        def order(self, quantities: list[int], whole: bool) -> None:
+            lines = [
+                {"sku": sku, "quantity": qty, "unit_price": price}
+                for (sku, price), qty in zip(SKUS, quantities, strict=False)
+            ]
+            body = {
+                "customer_id": self.customer_id,
+                "currency": "EUR",
+                "purchase_order": f"PO-{uuid.uuid4().hex[:8]}",
+                "lines": lines,
+            }
+            placed = self.expect(call(client, "POST", "/orders", body=body), 201)
+            self.drain()
+            order = self.expect(call(client, "GET", f"/orders/{placed.body['id']}"), 200).body
+            if order["status"] == "on_hold":  # a customer dunning put on hold: credit decides
+                path = f"/orders/{order['id']}/approve"
+                approved = call(client, "POST", path, body={"reason": "paid up"})
+                order = self.expect(approved, 200).body
+                self.drain()
+                self.step("order_approved")
+            self.step("order")
+            assert order["status"] == "confirmed", order
+            unshipped = {line["line_no"]: int(line["quantity"]) for line in order["lines"]}
+            self.orders[order["id"]] = unshipped
+            self.ship(order["id"], whole=whole)
+
+        def ship(self, order_id: str, *, whole: bool) -> None:
+            unshipped = self.orders[order_id]
+            shipping = {no: qty if whole else max(qty // 2, 1) for no, qty in unshipped.items()}
+            body = {
+                "carrier": "DHL",
+                "tracking_number": f"JD{uuid.uuid4().hex[:10]}",
+                "lines": [{"line_no": no, "quantity": qty} for no, qty in shipping.items()],
+            }
+            self.expect(call(client, "POST", f"/orders/{order_id}/shipments", body=body), 201)
+            self.drain()
+            for no, qty in shipping.items():
+                unshipped[no] -= qty
+            self.orders[order_id] = {no: qty for no, qty in unshipped.items() if qty}
+            if not self.orders[order_id]:
+                del self.orders[order_id]
+            self.learn()
+            self.step("ship" if whole else "ship_part")
+
+        @precondition(lambda self: bool(self.orders))
+        @rule(data=st.data())
+        def ship_rest(self, data: st.DataObject) -> None:
+            order_id = data.draw(st.sampled_from(sorted(self.orders)))
+            self.ship(order_id, whole=True)
+
+        @precondition(lambda self: bool(self.issued()))
+        @rule(data=st.data(), whole=st.booleans())
+        def credit(self, data: st.DataObject, whole: bool) -> None:
+            invoice = data.draw(st.sampled_from(self.issued()))
+            body: dict[str, Any] = {"reason": "Goods returned"}
+            if not whole:
+                body["lines"] = [{"line_no": invoice["lines"][0]["line_no"], "quantity": "1"}]
+            answer = call(client, "POST", f"/invoices/{invoice['id']}/credit-notes", body=body)
+            self.expect(answer, 201, 409, 422)  # 422: nothing left to credit on that line
+            self.drain()
+            self.learn()
+            self.step("credit_note" if answer.status == 201 else "credit_note_refused")
+
+        # --- money in ----------------------------------------------------------------------
+
+        @precondition(lambda self: bool(self.issued()))
+        @rule(
+            data=st.data(),
+            share=st.sampled_from((Decimal("0.4"), Decimal(1), Decimal("1.25"))),
+            method=st.sampled_from(("cheque", "wire")),
+        )
+        def pay_manually(self, data: st.DataObject, share: Decimal, method: str) -> None:
+            invoice = data.draw(st.sampled_from(self.issued()))
+            paid = _share(invoice["total"]["amount"], share)
+            body = {
+                "amount": str(paid),
+                "currency": "EUR",
+                "method": method,
+                "received_on": now.now.date().isoformat(),
+                "payer_name": "Books Test",
+                "reference": uuid.uuid4().hex[:10],
+                "remittance": invoice["number"],
+                "customer_id": self.customer_id,
+            }
+            self.expect(call(client, "POST", "/payments", body=body), 201)
+            self.drain()
+            self.learn()
+            self.step(f"pay_{method}")
+
+        @precondition(lambda self: bool(self.issued()))
+        @rule(data=st.data(), share=st.sampled_from((Decimal("0.5"), Decimal(1))))
+        def pay_by_card(self, data: st.DataObject, share: Decimal) -> None:
+            invoice = data.draw(st.sampled_from(self.issued()))
+            cents = int(_share(invoice["total"]["amount"], share) * 100)
+            tag = uuid.uuid4().hex[:12]
+            metadata = {"invoice_number": invoice["number"], "customer_id": self.customer_id}
+            card = CardPayment(f"pi_{tag}", f"ch_{tag}", cents, metadata)
+            intent = payment_intent(card.intent_id, cents, metadata=metadata, payer="Books Test")
+            intent["charges"]["data"][0]["id"] = intent["latest_charge"] = card.charge_id
+            self.stripe("payment_intent.succeeded", intent)
+            self.cards.append(card)
+            self.learn()
+            self.step("pay_card")
+
+        @precondition(lambda self: any(c.refunded < c.cents for c in self.cards))
+        @rule(data=st.data(), share=st.sampled_from((Decimal("0.25"), Decimal("0.5"), Decimal(1))))
+        def refund_card(self, data: st.DataObject, share: Decimal) -> None:
+            card = data.draw(st.sampled_from([c for c in self.cards if c.refunded < c.cents]))
+            more = max(int((card.cents * share).to_integral_value(ROUND_HALF_UP)), 1)
+            card.refunded = min(card.cents, card.refunded + more)
+            refunded = charge(
+                card.charge_id,
+                card.intent_id,
+                card.cents,
+                metadata=card.metadata,
+                amount_refunded=card.refunded,
+            )
+            self.stripe("charge.refunded", refunded)
+            self.learn()
+            self.step("refund_card_in_full" if card.refunded == card.cents else "refund_card_part")
+
+        @precondition(lambda self: any(not c.disputed and not c.refunded for c in self.cards))
+        @rule(data=st.data(), won=st.booleans(), part=st.booleans())
+        def dispute_card(self, data: st.DataObject, won: bool, part: bool) -> None:
+            card = data.draw(
+                st.sampled_from([c for c in self.cards if not c.disputed and not c.refunded])
+            )
+            card.disputed = True
+            cents = card.cents // 2 if part and card.cents > 1 else card.cents
+            opened = dispute(dispute_id=f"dp_{card.charge_id[3:]}", amount=cents)
+            opened |= {"charge": card.charge_id, "payment_intent": card.intent_id}
+            self.stripe("charge.dispute.created", opened)
+            closed = opened | {"status": "won" if won else "lost"}
+            self.stripe("charge.dispute.closed", closed)
+            self.learn()
+            self.step(f"dispute_{'won' if won else 'lost'}{'_part' if part else ''}")
+
+        def stripe(self, event_type: str, obj: dict[str, Any]) -> None:
+            moment = int(now.now.timestamp())
+            obj["created"] = moment - 5
+            event = json.loads(stripe_event(event_type, obj))
+            event["created"] = moment
+            body = json.dumps(event, indent=2).encode()
+            signed = {"Stripe-Signature": stripe_signature(body, timestamp=moment)}
+            response = post_stripe(client, body, signed)
+            assert response.status_code == 200, response.body
+            self.drain()
+
+        # --- time and collections ----------------------------------------------------------
+
+        @precondition(lambda self: self.business >= 2)
+        @rule(days=st.sampled_from((1, 8, 15, 31)))
+        def days_pass(self, days: int) -> None:
+            """Days pass; the day's collection run reminds, charges and holds (06:00 UTC)."""
+            now.advance(days=days)
+            self.expect(call(client, "POST", "/collection-runs", body={}), 202)
+            self.drain()
+            self.learn()
+            self.step("days_pass_and_collect")
+
+        # --- the identities ----------------------------------------------------------------
+
+        @invariant()
+        def every_view_agrees(self) -> None:
+            if not self.customer_id:
+                return
+            found = reconciliation.customer_differences(read_views(client, self.customer_id))
+            tally.checks += 1
+            tally.differences += found
+            assert found == [], found
+
+    return Books
+
+
+def read_views(client: Client, customer_id: str) -> CustomerViews:
+    """The customer's views of today, each read over the API."""
+    today = clock.now().date().isoformat()
+    statement = call(client, "GET", f"/customers/{customer_id}/statement?to={today}")
+    assert statement.status == 200, statement.body
+    aging = call(client, "GET", f"/reports/aging?as_of={today}")
+    assert aging.status == 200, aging.body
+    rows = [
+        row
+        for group in aging.body["currencies"]
+        for row in group["customers"]
+        if row.get("customer_id") == customer_id
+    ]
+    customer = call(client, "GET", f"/customers/{customer_id}")
+    assert customer.status == 200, customer.body
+    invoices = call(client, "GET", f"/invoices?customer_id={customer_id}&limit=100")
+    assert invoices.status == 200, invoices.body
+    return CustomerViews(
+        customer_id=customer_id,
+        statement=statement.body,
+        aging_row=rows[0] if rows else None,
+        credit=customer.body.get("credit"),
+        invoices=invoices.body["invoices"],
+    )
+
+
+def _share(total: str, share: Decimal) -> Decimal:
+    return max((Decimal(total) * share).quantize(CENT, ROUND_HALF_UP), CENT)

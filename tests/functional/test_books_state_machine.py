@@ -1,0 +1,38 @@
+"""Random sequences of what happens to customers' money never make two views of it disagree."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.stateful import run_state_machine_as_test
+
+from tests.functional.books_machine import Tally, books_machine
+from tests.functional.conftest import World
+
+# Small in the test suite (each step drives the API and the workers); bench/books.py runs it large.
+EXAMPLES, STEPS = 3, 8
+
+
+def test_every_view_of_a_customers_money_agrees_after_every_step(client, world: World):
+    # Given a machine that opens a customer per example and plays random steps on its money
+    tally = Tally()
+    machine = books_machine(client, world, tally)
+
+    # When hypothesis runs it, checking the identities after every step
+    run_state_machine_as_test(
+        machine,
+        settings=settings(
+            max_examples=EXAMPLES,
+            stateful_step_count=STEPS,
+            deadline=None,
+            derandomize=True,
+            phases=(Phase.explicit, Phase.generate),  # a step drives every worker: no shrinking
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        ),
+    )
+
+    # Then no identity ever failed, and the runs did what the books are about
+    assert tally.differences == []
+    assert tally.checks >= EXAMPLES
+    assert tally.steps["open_account"] >= EXAMPLES
+    assert tally.steps["order"] > 0
