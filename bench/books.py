@@ -38,6 +38,9 @@ class Result:
 def measure(examples: int = EXAMPLES, steps: int = STEPS) -> Result:
     from chalice.test import Client
 
+    from infra.local.offline import use_offline_environment
+
+    use_offline_environment()  # before the app reads its environment, as the tests do
     import app as app_module
     from tests.functional.books_machine import Tally, books_machine
     from tests.functional.conftest import opened_world

@@ -155,12 +155,25 @@ def lean_moto() -> Iterator[None]:
         jsonpath_ng.ext.parse = parse
 
 
+@dataclass(frozen=True)
+class Reconciled:
+    """One customer's views at the end of the run, and where they disagreed."""
+
+    customer: str  # the plan's reference
+    closing_balance: str  # the statement's
+    aging_balance: str  # the customer's row of the aging report
+    exposure_owed: str  # the credit figures' open receivables less unapplied cash
+    invoices: int  # invoices whose amount due was checked against the aging
+    differences: tuple[str, ...]
+
+
 @dataclass
 class Outcome:
     digest: dict[str, Any]
     counts: dict[str, Any]
     violations: list[str]
     seconds: float = 0.0
+    reconciled: tuple[Reconciled, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -205,6 +218,8 @@ def simulate(month: Plan, *, harness: Harness | None = None) -> Outcome:
             with Client(app_module.app, stage_name="dev") as client:
                 driver = Driver(client, pump, harness, log, at)
                 driver.run(month)
+                with harness.paused():
+                    reconciled = reconcile(client, driver.books.customers)
             overruns = at.close()
             with harness.paused():  # the final state, read without faults
                 state = State.read(infra, deployment.outputs, driver.books)
@@ -213,9 +228,37 @@ def simulate(month: Plan, *, harness: Harness | None = None) -> Outcome:
             harness.detach()
             reset_process_state()
         digest = state.digest()
-        violations = driver.violations + overruns + state.violations() + queues
+        differences = [found for customer in reconciled for found in customer.differences]
+        violations = driver.violations + overruns + state.violations() + queues + differences
         counts = dict(sorted(driver.counts.items())) | state.counts() | _calls(log)
-    return Outcome(digest, counts, violations, time.perf_counter() - started)
+    return Outcome(digest, counts, violations, time.perf_counter() - started, reconciled)
+
+
+def reconcile(client: Any, customers: dict[str, str]) -> tuple[Reconciled, ...]:
+    """Every customer's views read over the API and checked against each other (today's)."""
+    from shared.domain.reconciliation import amount, customer_differences
+    from tests.functional.books_machine import read_views
+
+    found = []
+    for ref, customer_id in sorted(customers.items()):
+        views = read_views(client, customer_id)
+        credit = views.credit or {}
+        owed = amount(credit.get("open_receivables", "0")) - amount(
+            credit.get("unapplied_cash", "0")
+        )
+        found.append(
+            Reconciled(
+                customer=ref,
+                closing_balance=views.statement["closing_balance"]["amount"],
+                aging_balance=(views.aging_row or {}).get("balance", "0.00"),
+                exposure_owed=str(owed),
+                invoices=sum(1 for i in views.invoices if i.get("kind") == "invoice"),
+                differences=tuple(
+                    text.replace(customer_id, ref) for text in customer_differences(views)
+                ),
+            )
+        )
+    return tuple(found)
 
 
 @contextmanager
@@ -278,7 +321,21 @@ def table(report: Report) -> str:
     calls = outcome.counts.get("aws_calls_by_operation", {})
     lines += ["", "| AWS calls by operation | Calls |", "|---|---:|"]
     lines += [f"| {operation} | {n:,} |" for operation, n in calls.items()]
-    lines.append("")
+    lines += [
+        "",
+        "Every view of each customer's money at the end of the month, read over the API "
+        "(shared/domain/reconciliation.py):",
+        "",
+        "| Customer | Statement closing | Aging report balance | Credit figures owed "
+        "| Invoices checked | Differences |",
+        "|---|---:|---:|---:|---:|---:|",
+        *(
+            f"| {row.customer} | {row.closing_balance} | {row.aging_balance} "
+            f"| {row.exposure_owed} | {row.invoices} | {len(row.differences)} |"
+            for row in outcome.reconciled
+        ),
+        "",
+    ]
     if outcome.violations:
         lines.append(f"invariants: {len(outcome.violations)} violated")
         lines += [f"- {violation}" for violation in outcome.violations[:50]]
