@@ -99,12 +99,19 @@ def _original(reversal: StatementReversal) -> tuple[Payment | None, str]:
 
 
 def _named(account: str, kind: str, value: str) -> list[Payment]:
-    if kind == "acct_svcr_ref":
-        ids = [payments.source_payment_id(payment_domain.BANK, entry_key(account, value))]
-    else:
-        ids = list(bank_reversals.payments_named(account, kind, value))
-    found = (payments.get(payment_id) for payment_id in dict.fromkeys(ids) if payment_id)
-    return [payment for payment in found if payment is not None]
+    """Payments received into ``account`` under the reference. Bank payments imported before
+    entries were keyed by account are guarded by the reference alone: their statement's
+    account (``account_iban``) must be this one."""
+    if kind != "acct_svcr_ref":
+        ids = bank_reversals.payments_named(account, kind, value)
+        return [p for p in map(payments.get, dict.fromkeys(ids)) if p is not None]
+    keyed = payments.by_source(payment_domain.BANK, entry_key(account, value))
+    if keyed is not None:
+        return [keyed]
+    legacy = payments.by_source(payment_domain.BANK, value)
+    if legacy is not None and legacy.metadata.get("account_iban") == account:
+        return [legacy]
+    return []
 
 
 def _reverse(original: Payment, reversal: StatementReversal, sha256: str) -> Outcome:

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from shared.domain.ledger import Account
 from shared.store import ledger as ledger_store
@@ -22,13 +28,25 @@ from tests.functional.invoicing import assert_ledger_balanced, exposure
 from tests.functional.payment_intake import event_data, payments
 from tests.functional.test_bank_statements import post_statement
 
+SPEC = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text())
+
+
+def conforms(instance: Any, pointer: str) -> None:
+    """``instance`` is what openapi.yaml documents at ``pointer`` (a JSON pointer)."""
+    spec = Resource.from_contents(SPEC, default_specification=DRAFT202012)
+    registry: Registry[Any] = Registry().with_resource("urn:otc:openapi", spec)
+    Draft202012Validator({"$ref": f"urn:otc:openapi#{pointer}"}, registry=registry).validate(
+        instance
+    )
+
 
 def imported(client: Any, world: World, content: bytes) -> dict[str, Any]:
-    """Post the file, let the workers run; the import's summary."""
+    """Post the file, let the workers run; the import's summary (as documented)."""
     response = post_statement(client, content)
     assert response.status_code == 201, response.body
     world.pump.drain()
     summary: dict[str, Any] = json.loads(response.body)
+    conforms(summary, "/components/schemas/StatementImport")
     return summary
 
 
@@ -56,6 +74,8 @@ def paid_by_bank(client: Any, world: World, reference: str, **order: Any) -> tup
 def held(client: Any) -> list[dict[str, Any]]:
     answer = call(client, "GET", "/payments?status=held")
     assert answer.status == 200, answer.body
+    listing = "/paths/~1payments/get/responses/200/content/application~1json/schema"
+    conforms(answer.body, listing)
     entries: list[dict[str, Any]] = answer.body["held_entries"]
     return entries
 
@@ -173,6 +193,7 @@ def test_a_reversed_credit_reopens_the_invoice_it_paid(client, world: World):
     assert reopened_event["id"] == invoice.invoice_id
     # and GET /payments/{id} shows it reversed
     shown = call(client, "GET", f"/payments/{payment_id}")
+    conforms(shown.body, "/components/schemas/Payment")
     assert shown.body["status"] == "reversed" and shown.body["reversed"]["amount"] == str(
         invoice.total
     )

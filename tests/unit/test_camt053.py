@@ -479,3 +479,45 @@ def test_control_characters_in_free_text_become_spaces_and_the_file_is_read():
     # Then the payment is there, its text on one line without the controls
     assert credit.debtor_name == "Initech SARL"
     assert credit.remittance == "INV-2026-000020 and 21"
+
+
+def test_a_batch_of_returns_is_one_reversal_per_transaction_with_its_own_reason():
+    # Given a direct-debit style batch: two returned transactions booked as one debit entry
+    details = """<NtryDtls>
+      <TxDtls><Amt Ccy="EUR">60.00</Amt><Refs><EndToEndId>E2E-1</EndToEndId></Refs>
+        <RtrInf><Rsn><Cd>AC04</Cd></Rsn></RtrInf></TxDtls>
+      <TxDtls><Amt Ccy="EUR">40.00</Amt><Refs><EndToEndId>E2E-2</EndToEndId></Refs>
+        <RtrInf><Rsn><Prtry>BANK-77</Prtry></Rsn></RtrInf></TxDtls>
+    </NtryDtls>"""
+
+    # When
+    first, second = camt053.parse(
+        document(entry(indicator="DBIT", reference="RET-B", details=details))
+    ).reversals
+
+    # Then
+    assert (first.entry_key, first.amount, first.return_reason) == (
+        "DE89370400440532013000:RET-B#1",
+        Decimal("60.00"),
+        "AC04",
+    )
+    assert (second.entry_key, second.amount, second.return_reason) == (
+        "DE89370400440532013000:RET-B#2",
+        Decimal("40.00"),
+        "BANK-77",
+    )
+    assert second.original_references == (("end_to_end_id", "E2E-2"),)
+
+
+def test_a_reversal_without_a_reference_is_keyed_by_its_content_stable_across_files():
+    # Given
+    reversing = entry(
+        indicator="DBIT", reference=None, details=REVERSAL_DETAILS.format(flag="true")
+    )
+
+    # When
+    [once] = camt053.parse(document(reversing)).reversals
+    [again] = camt053.parse(document(reversing, statement="S-9")).reversals
+
+    # Then
+    assert once.external_id.startswith("entry-") and once.entry_key == again.entry_key
