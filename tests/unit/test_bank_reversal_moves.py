@@ -6,10 +6,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shared.domain import ledger
 from shared.domain import payment as domain
-from shared.domain.payment import NotReversibleError, PaymentStatus
+from shared.domain.payment import NotReversibleError, PaymentError, PaymentStatus
 from tests.unit.test_payment import AT, applied, received
 
 
@@ -73,3 +75,43 @@ def test_a_bank_payment_is_guarded_by_its_account_and_entry_reference():
     assert ours.source_reference != other.source_reference
     assert ours.source_reference == "DE89370400440532013000:REF-1"
     assert received().source_reference == "COBA2026112000001"  # stored before accounts counted
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["allocate", "unapply", "refund", "reverse"]), st.integers(1, 5000)
+        ),
+        max_size=12,
+    )
+)
+def test_no_sequence_of_moves_with_reversals_breaks_the_identity(moves):
+    # Given
+    payment = received("100.00")
+    allocations: list[str] = []
+
+    # When
+    for move, cents in moves:
+        amount = Decimal(cents).scaleb(-2)
+        try:
+            if move == "allocate":
+                payment, allocation_id = applied(payment, str(amount))
+                allocations.append(allocation_id)
+            elif move == "unapply" and allocations:
+                payment, _ = domain.unapply(payment, allocations.pop(0), AT)
+            elif move == "refund":
+                payment = domain.refund(payment, amount, AT)
+            elif move == "reverse":
+                payment = domain.reverse(payment, payment.amount)
+        except PaymentError:
+            pass
+
+        # Then: a reversal takes all of it, once, and nothing moves it afterwards
+        assert payment.unapplied == (
+            payment.amount - payment.applied - payment.refunded - payment.reversed
+        )
+        assert 0 <= payment.unapplied <= payment.amount
+        assert payment.reversed in (0, payment.amount)
+        assert payment.status is domain.status_of(payment)
+        if payment.reversed:
+            assert payment.status is PaymentStatus.REVERSED and payment.unapplied == 0
