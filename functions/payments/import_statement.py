@@ -3,9 +3,11 @@
 Both ways run ``import_statement``: the file is kept in S3 (``statements/<sha256>.xml``), the
 import is recorded under the file's SHA-256 (the same bytes again import nothing and answer the
 first import's summary), and every booked credit becomes one payment in its own transaction
-(payment, source guard, ledger receipt, ``PaymentReceived``). The source guard is the bank's
-entry reference, so an entry already imported from another file (an intraday statement, then
-the end-of-day one) is counted as a duplicate and adds nothing.
+(payment, source guard, ledger receipt, ``PaymentReceived``). The source guard is the entry's
+key - the account and the bank's entry reference, or a hash of the entry's content - so an entry
+already imported from another file (an intraday statement, then the end-of-day one) is counted
+as a duplicate and adds nothing. Reversals and returns then take their original payments back,
+or wait on the worklist (functions/payments/bank_reversals.py), once per entry as well.
 
 The inbox: objects created under ``inbox/camt053/`` reach the ``bank-statements`` queue (S3 ->
 the default bus -> a rule). A file that cannot be imported leaves an error report at
@@ -28,6 +30,7 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
 from pydantic import BaseModel, ConfigDict
 
+from functions.payments.bank_reversals import DUPLICATE, act_on
 from shared import clock
 from shared.adapters import documents
 from shared.domain import camt053
@@ -37,7 +40,8 @@ from shared.domain.payment import Payment, PaymentMethod
 from shared.http import problems
 from shared.http.auth import Action, Principal
 from shared.observability import logger
-from shared.store import payments, statements
+from shared.store import bank_reversals, payments, statements
+from shared.store.bank_reversals import HELD, REVERSED
 from shared.store.payments import DuplicatePaymentError
 
 INBOX = "inbox/camt053/"
@@ -123,20 +127,29 @@ def import_statement(
             raise OutOfTimeError(f"out of time after {done} of {len(parsed.credits)} credits")
         payment = _payment(credit, parsed, sha256, by)
         try:
-            payments.receive(payment)
+            payments.receive(payment, extra=bank_reversals.references(payment))
             received.append(payment.payment_id)
         except DuplicatePaymentError as duplicate:
             if _from_this_file(duplicate.payment_id, sha256):
                 received.append(str(duplicate.payment_id))  # an interrupted run got this far
             else:
                 duplicates += 1
+    outcomes: dict[str, list[str]] = {REVERSED: [], HELD: [], DUPLICATE: []}
+    for done, reversal in enumerate(parsed.reversals):
+        if time_left is not None and time_left() < RESERVE_SECONDS:
+            raise OutOfTimeError(f"out of time after {done} of {len(parsed.reversals)} reversals")
+        outcome = act_on(reversal, statement_sha256=sha256)
+        reversed_payment = outcome.kind == REVERSED and outcome.payment_id
+        outcomes[outcome.kind].append(reversed_payment or outcome.entry_key)
     summary = {
         "statement_id": parsed.statement_id,
         "file_sha256": sha256,
         "payments": received,
         "skipped_debits": parsed.skipped_debits,
         "skipped_unbooked": parsed.skipped_unbooked,
-        "duplicates": duplicates,
+        "duplicates": duplicates + len(outcomes[DUPLICATE]),
+        "reversed_payments": outcomes[REVERSED],
+        "held_reversals": outcomes[HELD],
     }
     statements.complete(sha256, summary)
     logger.info("statement imported", extra={**camt053.summary(parsed), "payments": len(received)})
@@ -213,6 +226,9 @@ def _payment(credit: StatementCredit, parsed: StatementFile, sha256: str, by: st
         "entry": str(credit.entry_index),
         "transaction": str(credit.transaction_index) if credit.transaction_index else None,
         "account_iban": statement.account_iban,
+        "account": credit.account,
+        payment_domain.ENTRY_KEY: credit.entry_key,
+        "instruction_id": credit.instruction_id,
         "end_to_end_id": credit.end_to_end_id,
         "booking_date": credit.booking_date.isoformat() if credit.booking_date else None,
         "value_date": credit.value_date.isoformat() if credit.value_date else None,

@@ -181,6 +181,21 @@ class CashMove:
         if self.payment.customer_id:
             self.released += amount
 
+    def reverse(self, amount: Decimal) -> None:
+        """The bank took the whole payment back (take every allocation back first)."""
+        self._set(payment_domain.reverse(self.payment, amount))
+        self.entries.append(
+            ledger_domain.for_bank_reversal(
+                payments.ledger_customer(self.payment),
+                self.payment.currency,
+                amount,
+                self.payment.payment_id,
+                self.at,
+            )
+        )
+        if self.payment.customer_id:
+            self.released += amount
+
     def mark_invoices_disputed(self, open: bool) -> list[Invoice]:
         """Every invoice the payment is applied to is disputed (``open``) or no longer."""
         touched = []

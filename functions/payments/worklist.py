@@ -5,11 +5,15 @@ payments oldest received first (gsi2); each carries ``matching``: the decision t
 recorded (basis, confidence, evidence, explanation, proposed allocations and candidates), so a
 clerk sees why a payment waits and what it probably pays. Staff only: payments of every
 customer share one listing.
+
+``status=held`` lists the bank entries held for a clerk instead (``held_entries``): reversals and
+returns whose original payment was not found or not undone exactly, and credits undoing a debit
+(see functions/payments/bank_reversals.py), each with the reason it waits.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -18,7 +22,8 @@ from shared.domain.payment import Payment, PaymentStatus
 from shared.domain.principal import Role
 from shared.http import problems
 from shared.http.auth import Action, Principal
-from shared.store import decisions, payments, readable, table
+from shared.store import bank_reversals, decisions, payments, readable, table
+from shared.store.bank_reversals import HELD
 from shared.store.table import InvalidCursorError
 
 
@@ -27,7 +32,7 @@ class WorklistQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    status: PaymentStatus = PaymentStatus.UNAPPLIED
+    status: PaymentStatus | Literal["held"] = PaymentStatus.UNAPPLIED
     limit: int = Field(default=25, ge=1, le=100)
     cursor: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
 
@@ -42,9 +47,13 @@ def authorize(principal: Principal) -> None:
 def list_payments(query: WorklistQuery, principal: Principal) -> dict[str, Any]:
     """``{"payments": [...], "next_cursor": ...}``: each payment with its latest decision."""
     authorize(principal)
+    if query.status == HELD:
+        return _held(query)
     try:
-        _require_cursor_of(query.cursor, f"PAYMENTSTATUS#{query.status.value}")
-        page = payments.list_by_status(query.status, limit=query.limit, cursor=query.cursor)
+        _require_cursor_of(query.cursor, f"PAYMENTSTATUS#{query.status}")
+        page = payments.list_by_status(
+            PaymentStatus(query.status), limit=query.limit, cursor=query.cursor
+        )
     except InvalidCursorError:
         raise invalid_cursor() from None
     listed = [item for item in page.items if item.get("entity") == "Payment"]
@@ -56,6 +65,18 @@ def list_payments(query: WorklistQuery, principal: Principal) -> dict[str, Any]:
         "next_cursor": page.cursor,
         "skipped": readable.wire(skipped),
     }
+
+
+def _held(query: WorklistQuery) -> dict[str, Any]:
+    """``{"held_entries": [...], "next_cursor": ...}``: bank entries waiting for a clerk."""
+    try:
+        _require_cursor_of(query.cursor, bank_reversals.HELD_PARTITION)
+        page = bank_reversals.list_held(limit=query.limit, cursor=query.cursor)
+    except InvalidCursorError:
+        raise invalid_cursor() from None
+    with readable.skipping() as skipped:
+        found = readable.each(bank_reversals.from_items(page.items), bank_reversals.held_view)
+    return {"held_entries": found, "next_cursor": page.cursor, "skipped": readable.wire(skipped)}
 
 
 def view(payment: Payment, decision: dict[str, Any] | None) -> dict[str, Any]:

@@ -10,10 +10,20 @@ transactions, one payment each with its own amount (which must add up to the ent
 payment keeps what cash application matches on: the debtor's name and IBAN, the unstructured
 remittance lines and the structured creditor references, the end-to-end id.
 
-Each payment's external id is the bank's entry reference (``AcctSvcrRef``), with ``#<n>`` for
-the n-th transaction of a batch, or - for banks that give no reference - a hash of the statement
-id and the entry's position. The same entry reported in another file (an intraday statement and
-the end-of-day one) therefore becomes the same payment, once.
+Entries are unique per account and entry reference (ISO 20022 makes ``AcctSvcrRef`` unique only
+per account servicer and account; two accounts' statements may reuse one): each payment's
+``entry_key`` is the statement's account (``Acct/Id/IBAN`` or ``Acct/Id/Othr/Id``) and its
+reference - ``AcctSvcrRef``, else ``NtryRef``, with ``#<n>`` for the n-th transaction of a batch.
+A bank that gives no reference gets a hash of the entry's content instead (account, booking and
+value date, amount, currency, ``CdtDbtInd``, remittance, counterparty; the k-th identical entry
+of a file adds ``-<k>``). The same entry reported in another file (an intraday statement and the
+end-of-day one, or an overlapping statement) therefore becomes the same payment, once.
+
+Reversals and returns are no payments: a booked entry with ``RvslInd`` true, or whose
+transaction carries return information (``RtrInf``: ``Rsn/Cd`` such as AC04 or MS03), is a
+``StatementReversal``. A debit one takes back a credit received before (it names the original by
+``TxDtls/Refs``: ``AcctSvcrRef``, ``EndToEndId``, ``InstrId``); a credit one undoes a debit
+(never a customer payment).
 
 Free text (names, remittance, references) is taken on one line, with control characters and
 non-characters replaced by spaces rather than refused: the money arrived either way.
@@ -25,9 +35,11 @@ needs: nothing of a bad file is imported.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -45,6 +57,7 @@ from shared.domain.text import scrub
 NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.(\d{2})$")
 VERSIONS = range(2, 14)  # 001.02 .. 001.13
 NOT_PROVIDED = "NOTPROVIDED"
+CREDIT, DEBIT = "CRDT", "DBIT"
 
 
 class StatementError(ValueError):
@@ -70,6 +83,56 @@ class StatementCredit(BaseModel):
     debtor_iban: str | None
     remittance: str | None  # the unstructured lines and the creditor references, joined
     creditor_references: tuple[str, ...]  # structured (e.g. ISO 11649 RF references)
+    account: str  # the statement's account: its IBAN, else its other id
+    entry_key: str  # unique per account: "<account>:<external id>"
+    instruction_id: str | None = None
+
+
+class StatementReversal(BaseModel):
+    """A booked entry undoing an earlier one: ``RvslInd`` true, or a return (``RtrInf``).
+
+    ``indicator`` DBIT: money received before went back (a credit reversed or returned);
+    CRDT: a debit was undone. The ``original_*`` fields are what ``TxDtls/Refs`` names.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    external_id: str
+    entry_key: str
+    account: str
+    statement_id: str
+    entry_index: int
+    transaction_index: int | None
+    indicator: str
+    reversal_indicator: bool  # RvslInd
+    amount: Decimal
+    currency: str
+    booking_date: date | None
+    value_date: date | None
+    account_servicer_reference: str | None  # this entry's own
+    original_account_servicer_reference: str | None
+    end_to_end_id: str | None
+    instruction_id: str | None
+    return_reason: str | None  # RtrInf/Rsn/Cd (or Prtry)
+    return_information: str | None  # RtrInf/AddtlInf, joined
+    counterparty_name: str | None
+    counterparty_iban: str | None
+    remittance: str | None
+
+    @property
+    def of_credit(self) -> bool:
+        """Does it take back money received (a debit), rather than undo a debit?"""
+        return self.indicator == DEBIT
+
+    @property
+    def original_references(self) -> tuple[tuple[str, str], ...]:
+        """(kind, value) of each reference naming the original, most specific first."""
+        named = (
+            ("acct_svcr_ref", self.original_account_servicer_reference),
+            ("end_to_end_id", self.end_to_end_id),
+            ("instruction_id", self.instruction_id),
+        )
+        return tuple((kind, value) for kind, value in named if value)
 
 
 class Statement(BaseModel):
@@ -80,6 +143,8 @@ class Statement(BaseModel):
     credits: tuple[StatementCredit, ...]
     skipped_debits: int
     skipped_unbooked: int  # pending or informational credits (booked later, in another file)
+    account: str = ""
+    reversals: tuple[StatementReversal, ...] = ()
 
 
 class StatementFile(BaseModel):
@@ -97,6 +162,10 @@ class StatementFile(BaseModel):
     @property
     def credits(self) -> tuple[StatementCredit, ...]:
         return tuple(credit for statement in self.statements for credit in statement.credits)
+
+    @property
+    def reversals(self) -> tuple[StatementReversal, ...]:
+        return tuple(found for statement in self.statements for found in statement.reversals)
 
     @property
     def skipped_debits(self) -> int:
@@ -125,8 +194,9 @@ def parse(content: bytes) -> StatementFile:
     report = xml.find(root, "BkToCstmrStmt")
     if report is None:
         raise StatementError("the document has no BkToCstmrStmt")
+    seen: Counter[str] = Counter()  # content hashes of entries without a reference
     statements = tuple(
-        _statement(xml, element, position)
+        _statement(xml, element, position, seen)
         for position, element in enumerate(xml.findall(report, "Stmt"), start=1)
     )
     if not statements:
@@ -138,30 +208,46 @@ def parse(content: bytes) -> StatementFile:
     )
 
 
-def _statement(xml: _Reader, element: Element, position: int) -> Statement:
+def _statement(xml: _Reader, element: Element, position: int, seen: Counter[str]) -> Statement:
     statement_id = xml.text(element, "Id")
     if not statement_id:
         raise StatementError(f"statement {position} has no Id")
+    iban = _compact(xml.text(element, "Acct/Id/IBAN"))
+    account = iban or xml.text(element, "Acct/Id/Othr/Id")
+    if not account:
+        raise StatementError(
+            f"statement {statement_id} names no account (Acct/Id/IBAN or Acct/Id/Othr/Id)"
+        )
     credits: list[StatementCredit] = []
+    reversals: list[StatementReversal] = []
     debits = unbooked = 0
     for index, entry in enumerate(xml.findall(element, "Ntry"), start=1):
         where = f"statement {statement_id}, entry {index}"
         indicator = xml.text(entry, "CdtDbtInd")
-        if indicator == "DBIT":
-            debits += 1
-            continue
-        if indicator != "CRDT":
+        if indicator not in (CREDIT, DEBIT):
             raise StatementError(f"{where}: CdtDbtInd is CRDT or DBIT, found {indicator!r}")
-        if _status(xml, entry) != "BOOK":
-            unbooked += 1
+        booked = _status(xml, entry) == "BOOK"
+        if not booked:
+            if indicator == DEBIT:
+                debits += 1
+            else:
+                unbooked += 1
             continue
-        credits += _credits(xml, entry, statement_id, index, where)
+        parts = _Entry.read(xml, entry, account, statement_id, index, where)
+        if parts.reversal or parts.returned:
+            reversals += [_reversal(xml, parts, part, seen) for part in parts.parts]
+        elif indicator == DEBIT:
+            debits += 1
+        else:
+            credits += [_credit(xml, parts, part, seen) for part in parts.parts]
     return Statement(
         statement_id=statement_id,
-        account_iban=_compact(xml.text(element, "Acct/Id/IBAN")),
+        account_iban=iban,
         credits=tuple(credits),
         skipped_debits=debits,
         skipped_unbooked=unbooked,
+        account=account,
+        reversals=tuple(reversals),
     )
 
 
@@ -171,41 +257,74 @@ def _status(xml: _Reader, entry: Element) -> str | None:
 
 
 @dataclass(frozen=True)
+class _Part:
+    """One transaction of an entry: its details, its number in a batch, its amount."""
+
+    details: Element | None
+    number: int | None  # None: not a batch
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class _Entry:
-    """What every payment of one entry shares."""
+    """What every payment (or reversal) of one entry shares."""
 
     element: Element
+    account: str
     statement_id: str
     index: int
+    indicator: str
     currency: str
-    reference: str | None  # AcctSvcrRef
+    reference: str | None  # AcctSvcrRef, else NtryRef
     booked: date | None
     valued: date | None
+    reversal: bool  # RvslInd
+    returned: bool  # a transaction carries return information (RtrInf)
+    parts: tuple[_Part, ...]
 
-    @property
-    def base_id(self) -> str:
-        return self.reference or _anonymous_id(self.statement_id, self.index)
+    @classmethod
+    def read(  # noqa: PLR0917 (where an entry is, in reading order)
+        cls, xml: _Reader, element: Element, account: str, statement_id: str, index: int, where: str
+    ) -> _Entry:
+        amount, currency = _amount(xml, element, "Amt", where)
+        parts = _parts(xml, element, amount, currency, where)
+        return cls(
+            element=element,
+            account=account,
+            statement_id=statement_id,
+            index=index,
+            indicator=xml.text(element, "CdtDbtInd") or "",
+            currency=currency,
+            reference=xml.text(element, "AcctSvcrRef") or xml.text(element, "NtryRef"),
+            booked=_date(xml, element, "BookgDt", where),
+            valued=_date(xml, element, "ValDt", where),
+            reversal=_flag(xml.text(element, "RvslInd"), where),
+            returned=any(
+                part.details is not None and xml.find(part.details, "RtrInf") is not None
+                for part in parts
+            ),
+            parts=parts,
+        )
+
+    def external_id(self, number: int | None, content: str, seen: Counter[str]) -> str:
+        """The bank's reference (``#<n>`` in a batch), else the hash of ``content``."""
+        if self.reference:
+            return self.reference if number is None else f"{self.reference}#{number}"
+        digest = hashlib.sha256(content.encode()).hexdigest()[:32]
+        seen[digest] += 1
+        occurrence = seen[digest]
+        return f"entry-{digest}" if occurrence == 1 else f"entry-{digest}-{occurrence}"
 
 
-def _credits(
-    xml: _Reader, element: Element, statement_id: str, index: int, where: str
-) -> list[StatementCredit]:
-    amount, currency = _amount(xml, element, "Amt", where)
-    entry = _Entry(
-        element=element,
-        statement_id=statement_id,
-        index=index,
-        currency=currency,
-        reference=xml.text(element, "AcctSvcrRef"),
-        booked=_date(xml, element, "BookgDt", where),
-        valued=_date(xml, element, "ValDt", where),
-    )
+def _parts(
+    xml: _Reader, element: Element, amount: Decimal, currency: str, where: str
+) -> tuple[_Part, ...]:
     transactions = list(xml.findall_path(element, "NtryDtls/TxDtls"))
     if len(transactions) <= 1:
         # One transaction: the booked amount is the payment (a TxDtls amount may be the
         # instructed one, in another currency or before charges).
-        return [_credit(xml, entry, transactions[0] if transactions else None, None, amount)]
-    found: list[StatementCredit] = []
+        return (_Part(transactions[0] if transactions else None, None, amount),)
+    found: list[_Part] = []
     for number, details in enumerate(transactions, start=1):
         part_where = f"{where}, transaction {number}"
         part_amount, part_currency = _transaction_amount(xml, details, part_where)
@@ -213,46 +332,156 @@ def _credits(
             raise StatementError(
                 f"{part_where}: the amount is in {part_currency}, the entry in {currency}"
             )
-        found.append(_credit(xml, entry, details, number, part_amount))
-    total = sum((credit.amount for credit in found), Decimal(0))
+        found.append(_Part(details, number, part_amount))
+    total = sum((part.amount for part in found), Decimal(0))
     if total != amount:
         raise StatementError(
             f"{where}: the batch's transactions add up to {total} {currency}, "
             f"the entry says {amount} {currency}"
         )
-    return found
+    return tuple(found)
 
 
-def _credit(
-    xml: _Reader, entry: _Entry, details: Element | None, number: int | None, amount: Decimal
-) -> StatementCredit:
-    unstructured: list[str] = []
-    references: list[str] = []
-    end_to_end = name = iban = None
-    if details is not None:
-        end_to_end = xml.text(details, "Refs/EndToEndId")
-        name = xml.text(details, "RltdPties/Dbtr/Nm") or xml.text(details, "RltdPties/Dbtr/Pty/Nm")
-        iban = _compact(xml.text(details, "RltdPties/DbtrAcct/Id/IBAN"))
-        unstructured = xml.texts(details, "RmtInf/Ustrd")
-        references = xml.texts(details, "RmtInf/Strd/CdtrRefInf/Ref")
-    if not unstructured and not references and (extra := xml.text(entry.element, "AddtlNtryInf")):
-        unstructured = [extra]
+@dataclass(frozen=True)
+class _Details:
+    """What a transaction says about who paid and why."""
+
+    end_to_end: str | None = None
+    instruction: str | None = None
+    name: str | None = None
+    iban: str | None = None
+    unstructured: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+
+    @classmethod
+    def read(
+        cls, xml: _Reader, entry: _Entry, details: Element | None, parties: tuple[str, ...]
+    ) -> _Details:
+        """``parties``: the roles (``Dbtr``, ``Cdtr``) naming the other party, first found."""
+        found = cls()
+        if details is not None:
+            found = cls(
+                end_to_end=_provided(xml.text(details, "Refs/EndToEndId")),
+                instruction=_provided(xml.text(details, "Refs/InstrId")),
+                name=_first(_party_name(xml, details, role) for role in parties),
+                iban=_first(
+                    _compact(xml.text(details, f"RltdPties/{role}Acct/Id/IBAN")) for role in parties
+                ),
+                unstructured=tuple(xml.texts(details, "RmtInf/Ustrd")),
+                references=tuple(xml.texts(details, "RmtInf/Strd/CdtrRefInf/Ref")),
+            )
+        extra = xml.text(entry.element, "AddtlNtryInf")
+        if extra and not found.unstructured and not found.references:
+            found = dataclasses.replace(found, unstructured=(extra,))
+        return found
+
+    @property
+    def remittance(self) -> str | None:
+        return " ".join([*self.unstructured, *self.references]) or None
+
+    def content(self, entry: _Entry, amount: Decimal) -> str:
+        """What identifies an entry without a reference (see the module notes)."""
+        facts = (
+            entry.account,
+            entry.booked.isoformat() if entry.booked else "",
+            entry.valued.isoformat() if entry.valued else "",
+            str(amount),
+            entry.currency,
+            entry.indicator,
+            self.remittance or "",
+            self.name or "",
+            self.iban or "",
+        )
+        return "\x1f".join(facts)
+
+
+def _credit(xml: _Reader, entry: _Entry, part: _Part, seen: Counter[str]) -> StatementCredit:
+    details = _Details.read(xml, entry, part.details, ("Dbtr",))
+    external_id = entry.external_id(part.number, details.content(entry, part.amount), seen)
     return StatementCredit(
-        external_id=entry.base_id if number is None else f"{entry.base_id}#{number}",
+        external_id=external_id,
         statement_id=entry.statement_id,
         entry_index=entry.index,
-        transaction_index=number,
-        amount=amount,
+        transaction_index=part.number,
+        amount=part.amount,
         currency=entry.currency,
         booking_date=entry.booked,
         value_date=entry.valued,
         account_servicer_reference=entry.reference,
-        end_to_end_id=None if end_to_end in (None, NOT_PROVIDED) else end_to_end,
-        debtor_name=name,
-        debtor_iban=iban,
-        remittance=" ".join([*unstructured, *references]) or None,
-        creditor_references=tuple(references),
+        end_to_end_id=details.end_to_end,
+        debtor_name=details.name,
+        debtor_iban=details.iban,
+        remittance=details.remittance,
+        creditor_references=details.references,
+        account=entry.account,
+        entry_key=entry_key(entry.account, external_id),
+        instruction_id=details.instruction,
     )
+
+
+def _reversal(xml: _Reader, entry: _Entry, part: _Part, seen: Counter[str]) -> StatementReversal:
+    # A return names the original's parties: the payer as debtor (or else as creditor)
+    details = _Details.read(xml, entry, part.details, ("Dbtr", "Cdtr"))
+    external_id = entry.external_id(part.number, details.content(entry, part.amount), seen)
+    tx = part.details
+    reason = info = original = None
+    if tx is not None:
+        reason = xml.text(tx, "RtrInf/Rsn/Cd") or xml.text(tx, "RtrInf/Rsn/Prtry")
+        info = " ".join(xml.texts(tx, "RtrInf/AddtlInf")) or None
+        original = xml.text(tx, "Refs/AcctSvcrRef")
+    return StatementReversal(
+        external_id=external_id,
+        entry_key=entry_key(entry.account, external_id),
+        account=entry.account,
+        statement_id=entry.statement_id,
+        entry_index=entry.index,
+        transaction_index=part.number,
+        indicator=entry.indicator,
+        reversal_indicator=entry.reversal,
+        amount=part.amount,
+        currency=entry.currency,
+        booking_date=entry.booked,
+        value_date=entry.valued,
+        account_servicer_reference=entry.reference,
+        original_account_servicer_reference=original,
+        end_to_end_id=details.end_to_end,
+        instruction_id=details.instruction,
+        return_reason=reason,
+        return_information=info,
+        counterparty_name=details.name,
+        counterparty_iban=details.iban,
+        remittance=details.remittance,
+    )
+
+
+def entry_key(account: str, reference: str) -> str:
+    """An entry's key, unique per account: ``<account>:<reference>``."""
+    return f"{account}:{reference}"
+
+
+def _party_name(xml: _Reader, details: Element, role: str) -> str | None:
+    return xml.text(details, f"RltdPties/{role}/Nm") or xml.text(
+        details, f"RltdPties/{role}/Pty/Nm"
+    )
+
+
+def _first(values: Iterable[str | None]) -> str | None:
+    return next((value for value in values if value), None)
+
+
+def _provided(reference: str | None) -> str | None:
+    return None if reference in (None, NOT_PROVIDED) else reference
+
+
+def _flag(text: str | None, where: str) -> bool:
+    """An xs:boolean (``RvslInd``): true/1 or false/0; absent is false."""
+    if text is None:
+        return False
+    if text in ("true", "1"):
+        return True
+    if text in ("false", "0"):
+        return False
+    raise StatementError(f"{where}: RvslInd is true or false, found {text!r}")
 
 
 def _transaction_amount(xml: _Reader, details: Element, where: str) -> tuple[Decimal, str]:
@@ -302,11 +531,6 @@ def _date(xml: _Reader, entry: Element, path: str, where: str) -> date | None:
         raise StatementError(f"{where}: {path} {text[:10]}: {error}") from None
 
 
-def _anonymous_id(statement_id: str, index: int) -> str:
-    """An entry's id when the bank gives no reference: its statement and position."""
-    return "entry-" + hashlib.sha256(f"{statement_id}#{index}".encode()).hexdigest()[:32]
-
-
 def _compact(iban: str | None) -> str | None:
     return "".join(iban.split()).upper() if iban else None
 
@@ -350,6 +574,7 @@ def summary(parsed: StatementFile) -> dict[str, Any]:
         "version": parsed.version,
         "statement_id": parsed.statement_id,
         "credits": len(parsed.credits),
+        "reversals": len(parsed.reversals),
         "skipped_debits": parsed.skipped_debits,
         "skipped_unbooked": parsed.skipped_unbooked,
     }

@@ -41,6 +41,7 @@ KINDS = frozenset(
         "fee",
         "interest",
         "transfer",
+        "bank_reversal",
     }
 )
 
@@ -396,6 +397,25 @@ def _charge(  # noqa: PLR0917 (the builders above pass their arguments straight 
         posted_at=posted_at,
         memo=f"{kind.capitalize()} {source_id}",
         invoice_id=invoice_id,
+    )
+
+
+def for_bank_reversal(
+    customer_id: str, currency: str, amount: Decimal, payment_id: str, posted_at: datetime
+) -> JournalEntry:
+    """The bank took a payment back (a reversal or return): DR unapplied cash; CR cash.
+
+    One per payment (a reversal undoes the whole credit), named by the payment.
+    """
+    return _entry(
+        "bank_reversal",
+        payment_id,
+        _debit(Account.UNAPPLIED_CASH, amount),
+        _credit(Account.CASH, amount),
+        customer_id=customer_id,
+        currency=currency,
+        posted_at=posted_at,
+        memo=f"Payment {payment_id} reversed by the bank",
     )
 
 

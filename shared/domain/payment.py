@@ -38,6 +38,7 @@ MANUAL = "manual"
 PROVIDER_NAME = re.compile(r"^[a-z0-9-]{2,40}$")  # a generic gateway's name is its source
 MAX_REFERENCE_LENGTH = 200
 DISPUTE_PREFIX = "dispute:"  # metadata keys recording each gateway dispute's state
+ENTRY_KEY = "entry_key"  # metadata of a bank payment: its statement account and entry reference
 
 
 class PaymentMethod(StrEnum):
@@ -53,6 +54,7 @@ class PaymentStatus(StrEnum):
     PARTIALLY_APPLIED = "partially_applied"  # some applied, some still to apply (worklist too)
     APPLIED = "applied"  # all of it applied (what was not refunded)
     REFUNDED = "refunded"  # all of it paid back
+    REVERSED = "reversed"  # the bank took it back (a reversal or return of the credit)
 
 
 WORKLIST_STATUSES = (PaymentStatus.UNAPPLIED, PaymentStatus.PARTIALLY_APPLIED)
@@ -64,6 +66,10 @@ class PaymentError(ValueError):
 
 class OverAllocationError(PaymentError):
     """An allocation larger than what the payment still has unapplied."""
+
+
+class NotReversibleError(PaymentError):
+    """A bank reversal that does not undo exactly this payment as it stands."""
 
 
 class RefundExceedsUnappliedError(PaymentError):
@@ -179,6 +185,7 @@ class Payment(BaseModel):
     disputed: bool = False
     status: PaymentStatus = PaymentStatus.UNAPPLIED
     version: int = 1
+    reversed: Decimal = ZERO  # what the bank took back (a reversal or return of the credit)
 
     @field_validator("received_at")
     @classmethod
@@ -204,6 +211,7 @@ class Payment(BaseModel):
         minor_units(self.currency)
         _check_amount(self.amount, self.currency, name="amount", positive=True)
         _check_amount(self.refunded, self.currency, name="refunded", positive=False)
+        _check_amount(self.reversed, self.currency, name="reversed", positive=False)
         for allocation in self.allocations:
             _check_amount(allocation.amount, self.currency, name="allocation", positive=False)
             _check_amount(allocation.discount, self.currency, name="discount", positive=False)
@@ -226,15 +234,19 @@ class Payment(BaseModel):
     @property
     def unapplied(self) -> Decimal:
         """What is left to apply (or refund)."""
-        return self.amount - self.applied - self.refunded
+        return self.amount - self.applied - self.refunded - self.reversed
 
     @property
     def source_reference(self) -> str:
         """What the source guard holds for this payment within its source.
 
-        Gateways and banks name a payment by one id. A clerk's reference is unique per method
+        Gateways name a payment by one id. A bank's entry reference is unique per account only,
+        so a bank payment is guarded by its ``entry_key`` (account and reference, see
+        shared/domain/camt053.py) when it has one. A clerk's reference is unique per method
         only (cheque 1042 and wire 1042 are two payments), so manual payments add the method.
         """
+        if self.source == BANK and (key := self.metadata.get(ENTRY_KEY)):
+            return key
         return source_reference(self.source, self.external_id, self.method)
 
     def money(self, amount: Decimal) -> dict[str, str]:
@@ -262,6 +274,7 @@ class Payment(BaseModel):
             "disputed": self.disputed,
             "status": self.status.value,
             "version": self.version,
+            "reversed": self.money(self.reversed),
         }
 
 
@@ -290,6 +303,7 @@ def from_wire(data: Mapping[str, Any]) -> Payment:
         disputed=bool(data.get("disputed", False)),
         status=PaymentStatus(data["status"]),
         version=int(data["version"]),
+        reversed=Decimal(data["reversed"]["amount"]) if data.get("reversed") else ZERO,
     )
 
 
@@ -422,7 +436,32 @@ def dispute_state(payment: Payment, dispute_id: str) -> str | None:
     return payment.metadata.get(DISPUTE_PREFIX + dispute_id)
 
 
+def reverse(payment: Payment, amount: Decimal) -> Payment:
+    """The bank took the payment back (``RvslInd``, or a return): all of it, nothing applied.
+
+    A reversal undoes one credit whole, so ``amount`` is the payment's amount; take the
+    allocations back first (``unapply``), so the invoices reopen by what they were paid.
+    """
+    if payment.reversed:
+        raise NotReversibleError(f"payment {payment.payment_id} was reversed before")
+    if amount != payment.amount:
+        raise NotReversibleError(
+            f"the reversal of {amount} {payment.currency} differs from the payment "
+            f"{payment.payment_id} of {payment.amount} {payment.currency}"
+        )
+    if payment.refunded:
+        raise NotReversibleError(
+            f"payment {payment.payment_id} was partly paid back ({payment.refunded} "
+            f"{payment.currency}); a reversal of all of it needs a clerk"
+        )
+    if payment.applied:
+        raise NotReversibleError(f"payment {payment.payment_id} is still applied to invoices")
+    return _moved(payment, reversed=amount)
+
+
 def status_of(payment: Payment) -> PaymentStatus:
+    if payment.reversed:
+        return PaymentStatus.REVERSED
     if payment.refunded == payment.amount:
         return PaymentStatus.REFUNDED
     if payment.applied == 0:

@@ -23,6 +23,7 @@ identified; cash application moves it to the customer's ledger once it knows who
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from decimal import Decimal
 
 from shared import clock
@@ -137,15 +138,17 @@ def receive(
     *,
     events: tuple[DomainEvent, ...] | None = None,
     consumed: tuple[str, str] | None = None,
+    extra: Sequence[Write] = (),
 ) -> None:
-    """Commit ``receive_writes`` with ``PaymentReceived`` (or ``events``) and ``consumed``.
+    """Commit ``receive_writes`` (and ``extra``, e.g. index rows) with ``PaymentReceived`` (or
+    ``events``) and ``consumed``.
 
     Raises ``DuplicatePaymentError`` when the source became a payment before, and the outbox's
     ``AlreadyConsumedError`` when ``consumed`` was applied before.
     """
     chosen = events if events is not None else (payment_domain.received_event(payment),)
     try:
-        outbox.commit(receive_writes(payment), chosen, consumed=consumed)
+        outbox.commit([*receive_writes(payment), *extra], chosen, consumed=consumed)
     except StaleStateError as stale:
         if _GUARD_INDEX not in stale.failed:
             raise

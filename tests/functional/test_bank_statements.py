@@ -78,6 +78,8 @@ def test_a_posted_statement_becomes_one_payment_per_booked_credit(client, world:
         "skipped_debits": 1,
         "skipped_unbooked": 1,
         "duplicates": 0,
+        "reversed_payments": [],
+        "held_reversals": [],
     }
     assert sorted(summary["payments"]) == sorted(p["id"] for p in received)
     assert objects(world, "statements/") == {f"statements/{SHA}.xml": SAMPLE}

@@ -165,7 +165,7 @@ def test_a_file_whose_every_import_fails_ends_failed_with_the_reason(
     # Given a queued file, and DynamoDB timing out on every payment
     assert post_statement(client, SAMPLE).status_code == 202
 
-    def timing_out(payment: Any) -> None:
+    def timing_out(payment: Any, **_: Any) -> None:
         raise ReadTimeoutError(endpoint_url="https://dynamodb.amazonaws.com")
 
     with monkeypatch.context() as patched:

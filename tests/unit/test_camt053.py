@@ -179,19 +179,181 @@ def test_debits_pending_and_informational_entries_are_counted_not_received():
     assert parsed.skipped_debits == 1 and parsed.skipped_unbooked == 2
 
 
-def test_an_entry_without_a_bank_reference_is_named_by_statement_and_position():
-    # Given
-    content = document(entry(reference=None) + entry(reference=None))
+def test_an_entry_without_a_bank_reference_is_named_by_a_hash_of_its_content():
+    # Given: two entries without a reference, differing in amount
+    content = document(entry(reference=None) + entry("100.01", reference=None))
 
     # When
     first, second = camt053.parse(content).credits
     again = camt053.parse(content).credits[0]
-    elsewhere = camt053.parse(document(entry(reference=None), statement="S-2")).credits[0]
+    overlapping = camt053.parse(document(entry(reference=None), statement="S-2")).credits[0]
+
+    # Then: stable across re-imports and across statements reporting the same entry
+    assert first.external_id.startswith("entry-") and first.external_id != second.external_id
+    assert again.entry_key == first.entry_key
+    assert overlapping.entry_key == first.entry_key
+    assert first.entry_key == f"DE89370400440532013000:{first.external_id}"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("<Dt>2026-11-20</Dt>", "<Dt>2026-11-19</Dt>"),  # booking date
+        ("2026-11-21T00:00:00+01:00", "2026-11-22T00:00:00+01:00"),  # value date
+        ("100.00", "100.10"),  # amount
+        ('Ccy="EUR"', 'Ccy="CHF"'),  # currency
+        ("INV-2026-000020", "INV-2026-000021"),  # remittance
+        ("Initech SARL", "Initech SA"),  # counterparty
+        ("FR14 2004", "FR76 2004"),  # counterparty account
+    ],
+)
+def test_the_content_hash_covers_every_fact_of_the_entry(change):
+    # Given
+    original = entry(reference=None, details=V02_DETAILS)
+    changed = original.replace(*change)
+    assert changed != original
+
+    # When
+    [before] = camt053.parse(document(original)).credits
+    [after] = camt053.parse(document(changed)).credits
 
     # Then
-    assert first.external_id.startswith("entry-") and first.external_id != second.external_id
-    assert again.external_id == first.external_id
-    assert elsewhere.external_id != first.external_id
+    assert before.entry_key != after.entry_key
+
+
+def test_identical_entries_without_a_reference_in_one_file_are_two_payments():
+    # Given: the same customer paid the same amount twice the same day, the bank gave no reference
+    content = document(entry(reference=None) + entry(reference=None))
+
+    # When
+    first, second = camt053.parse(content).credits
+    first_again, second_again = camt053.parse(content).credits
+
+    # Then
+    assert first.entry_key != second.entry_key
+    assert (first_again.entry_key, second_again.entry_key) == (first.entry_key, second.entry_key)
+
+
+def test_an_entry_reference_is_unique_per_account_only():
+    # Given: two accounts' statements reusing one AcctSvcrRef
+    ours = document(entry(reference="REF-1"))
+    other = ours.replace(b"DE89 3704 0044 0532 0130 00", b"DE44 5001 0517 5407 3249 31")
+
+    # When
+    [credit] = camt053.parse(ours).credits
+    [elsewhere] = camt053.parse(other).credits
+
+    # Then
+    assert credit.external_id == elsewhere.external_id == "REF-1"
+    assert credit.entry_key == "DE89370400440532013000:REF-1"
+    assert elsewhere.entry_key == "DE44500105175407324931:REF-1"
+
+
+def test_an_account_without_iban_is_named_by_its_other_id_and_ntryref_names_the_entry():
+    # Given
+    content = document(entry(reference=None, details="<NtryRef>N-77</NtryRef>")).replace(
+        b"<IBAN>DE89 3704 0044 0532 0130 00</IBAN>", b"<Othr><Id>0532013000</Id></Othr>"
+    )
+
+    # When
+    parsed = camt053.parse(content)
+
+    # Then
+    assert parsed.statements[0].account == "0532013000"
+    assert parsed.credits[0].entry_key == "0532013000:N-77"
+
+
+def test_a_statement_without_account_is_refused():
+    # Given
+    content = document(entry()).replace(
+        b"<Acct><Id><IBAN>DE89 3704 0044 0532 0130 00</IBAN></Id></Acct>", b""
+    )
+
+    # When / Then
+    with pytest.raises(StatementError, match="names no account"):
+        camt053.parse(content)
+
+
+# --- reversals and returns ------------------------------------------------------------------------
+
+RETURN_DETAILS = """<NtryDtls><TxDtls>
+  <Refs><AcctSvcrRef>REF-1</AcctSvcrRef><InstrId>INSTR-9</InstrId><EndToEndId>E2E-42</EndToEndId></Refs>
+  <RltdPties><Dbtr><Nm>Initech SARL</Nm></Dbtr></RltdPties>
+  <RtrInf><Rsn><Cd>{reason}</Cd></Rsn><AddtlInf>Account closed</AddtlInf></RtrInf>
+</TxDtls></NtryDtls>"""
+
+REVERSAL_DETAILS = """<RvslInd>{flag}</RvslInd><NtryDtls><TxDtls>
+  <Refs><EndToEndId>E2E-42</EndToEndId></Refs>
+</TxDtls></NtryDtls>"""
+
+
+def test_a_debit_with_reversal_indicator_reverses_a_credit_and_is_no_debit():
+    # Given
+    content = document(
+        entry(indicator="DBIT", reference="REV-1", details=REVERSAL_DETAILS.format(flag="true"))
+    )
+
+    # When
+    parsed = camt053.parse(content)
+
+    # Then
+    [reversal] = parsed.reversals
+    assert parsed.credits == () and parsed.skipped_debits == 0
+    assert reversal.of_credit and reversal.reversal_indicator
+    assert reversal.amount == Decimal("100.00") and reversal.currency == "EUR"
+    assert reversal.entry_key == "DE89370400440532013000:REV-1"
+    assert reversal.original_references == (("end_to_end_id", "E2E-42"),)
+    assert reversal.return_reason is None
+
+
+def test_a_return_names_its_reason_code_and_the_original():
+    # Given
+    content = document(
+        entry(indicator="DBIT", reference="RET-1", details=RETURN_DETAILS.format(reason="AC04"))
+    )
+
+    # When
+    [reversal] = camt053.parse(content).reversals
+
+    # Then
+    assert reversal.of_credit and not reversal.reversal_indicator
+    assert reversal.return_reason == "AC04" and reversal.return_information == "Account closed"
+    assert reversal.original_references == (
+        ("acct_svcr_ref", "REF-1"),
+        ("end_to_end_id", "E2E-42"),
+        ("instruction_id", "INSTR-9"),
+    )
+    assert reversal.counterparty_name == "Initech SARL"
+
+
+def test_a_credit_with_reversal_indicator_undoes_a_debit_and_is_never_a_payment():
+    # Given
+    content = document(entry(reference="REV-2", details=REVERSAL_DETAILS.format(flag="1")))
+
+    # When
+    parsed = camt053.parse(content)
+
+    # Then
+    [reversal] = parsed.reversals
+    assert parsed.credits == ()
+    assert not reversal.of_credit and reversal.indicator == "CRDT"
+
+
+def test_a_reversal_indicator_false_is_an_ordinary_entry():
+    # Given
+    content = document(entry(details=REVERSAL_DETAILS.format(flag="false")))
+
+    # When
+    parsed = camt053.parse(content)
+
+    # Then
+    assert len(parsed.credits) == 1 and parsed.reversals == ()
+
+
+def test_a_reversal_indicator_that_is_no_boolean_is_refused():
+    # When / Then
+    with pytest.raises(StatementError, match="RvslInd is true or false"):
+        camt053.parse(document(entry(details=REVERSAL_DETAILS.format(flag="yes"))))
 
 
 def test_additional_entry_information_is_the_remittance_when_nothing_else_is():
@@ -317,3 +479,45 @@ def test_control_characters_in_free_text_become_spaces_and_the_file_is_read():
     # Then the payment is there, its text on one line without the controls
     assert credit.debtor_name == "Initech SARL"
     assert credit.remittance == "INV-2026-000020 and 21"
+
+
+def test_a_batch_of_returns_is_one_reversal_per_transaction_with_its_own_reason():
+    # Given a direct-debit style batch: two returned transactions booked as one debit entry
+    details = """<NtryDtls>
+      <TxDtls><Amt Ccy="EUR">60.00</Amt><Refs><EndToEndId>E2E-1</EndToEndId></Refs>
+        <RtrInf><Rsn><Cd>AC04</Cd></Rsn></RtrInf></TxDtls>
+      <TxDtls><Amt Ccy="EUR">40.00</Amt><Refs><EndToEndId>E2E-2</EndToEndId></Refs>
+        <RtrInf><Rsn><Prtry>BANK-77</Prtry></Rsn></RtrInf></TxDtls>
+    </NtryDtls>"""
+
+    # When
+    first, second = camt053.parse(
+        document(entry(indicator="DBIT", reference="RET-B", details=details))
+    ).reversals
+
+    # Then
+    assert (first.entry_key, first.amount, first.return_reason) == (
+        "DE89370400440532013000:RET-B#1",
+        Decimal("60.00"),
+        "AC04",
+    )
+    assert (second.entry_key, second.amount, second.return_reason) == (
+        "DE89370400440532013000:RET-B#2",
+        Decimal("40.00"),
+        "BANK-77",
+    )
+    assert second.original_references == (("end_to_end_id", "E2E-2"),)
+
+
+def test_a_reversal_without_a_reference_is_keyed_by_its_content_stable_across_files():
+    # Given
+    reversing = entry(
+        indicator="DBIT", reference=None, details=REVERSAL_DETAILS.format(flag="true")
+    )
+
+    # When
+    [once] = camt053.parse(document(reversing)).reversals
+    [again] = camt053.parse(document(reversing, statement="S-9")).reversals
+
+    # Then
+    assert once.external_id.startswith("entry-") and once.entry_key == again.entry_key
