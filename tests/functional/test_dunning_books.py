@@ -256,7 +256,7 @@ def test_an_invoice_the_credit_covers_in_part_is_chased_for_the_rest(client, wor
     rest = owing.total - credit
     [escalation] = reminders()
     assert escalation.template == "escalation"
-    assert f"{rest:,.2f} EUR" in escalation.body
+    assert f"{rest:,.2f} EUR (after your credit of {credit:,.2f} EUR)" in escalation.body
     assert [(kind, amount) for kind, _, amount in charges()] == [
         ("fee", (rest / 100).quantize(CENT)),
         ("interest", interest((owing.total, 45))),
