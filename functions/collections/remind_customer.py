@@ -10,9 +10,8 @@ The run (``run.py``) sends one message per customer with the open invoices due; 
    journal entries (each entry id posted once, dated the day they accrue: the run's day, never
    later than now) with the customer's exposure raised by them, the reminder item ``recorded``
    (one per customer per day), the audit events, and the credit hold when a level reached or
-   passed calls for it. A lost race (another
-   run, a payment, a clerk editing the account) fails a guard: the worker reads and plans again,
-   and finds the levels recorded;
+   passed calls for it. A lost race (another run, a payment, a clerk editing the account) fails a
+   guard: the worker reads and plans again, and finds the levels recorded;
 3. sends the day's reminder if it is recorded and not sent, with the claim protocol of the other
    customer e-mails (``shared.store.notifications``): claimed before sending, marked sent with
    SES's MessageId after, released when sending fails (the message fails, SQS retries it). Then

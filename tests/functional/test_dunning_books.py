@@ -171,6 +171,14 @@ def test_a_run_for_a_past_day_dates_its_fee_and_interest_that_day(client, world:
     # ... so the statement to +13 has none of them, and the one to +14 has both
     assert _closing_balance(client, day(due, 13)) == invoice.total
     assert _closing_balance(client, day(due, 14)) == invoice.total + 5 + fourteen_days
+
+    # When today's run comes (the final notice's day), Then its charges are dated now
+    run_on(world, day(due, 30))
+    latest = [e for e in ledger_store.entries_for(CUSTOMER) if e.kind in ("fee", "interest")][2:]
+    assert [(e.kind, e.posted_at) for e in latest] == [
+        ("fee", clock.now()),
+        ("interest", clock.now()),
+    ]
     assert_ledger_balanced(CUSTOMER)
 
 
