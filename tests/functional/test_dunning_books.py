@@ -40,7 +40,7 @@ from tests.functional.collections import (
 )
 from tests.functional.conftest import ADMIN_KEY, World, order_body, post_order
 from tests.functional.helpers import snapshot
-from tests.functional.invoicing import assert_ledger_balanced, credit_note
+from tests.functional.invoicing import assert_ledger_balanced, credit_note, legacy_invoice
 
 ISSUED = date(2026, 11, 2)
 CENT = Decimal("0.01")
@@ -113,6 +113,22 @@ def test_an_invoice_that_skips_the_final_notice_still_puts_the_customer_on_credi
     world.pump.drain()
     order = call(client, "GET", f"/orders/{json.loads(response.body)['id']}").body
     assert order["status"] == "on_hold"
+
+
+def test_the_first_run_after_a_data_migration_holds_the_customer_it_escalates(client, world: World):
+    # Given an invoice imported from the legacy system, 60 days overdue when first dunned
+    on(date(2026, 12, 1))
+    legacy_invoice(CUSTOMER, "OLD-9", issued="2026-09-02", due="2026-10-02", still_open="320.00")
+
+    # When the first run comes
+    run_on(world, date(2026, 12, 1))
+
+    # Then it escalates with the statement attached, and the customer is on credit hold
+    [escalation] = reminders()
+    assert escalation.template == "escalation" and "OLD-9" in escalation.body
+    assert len(escalation.attachments) == 1
+    held = customers.get(CUSTOMER)
+    assert held is not None and held.status.value == "credit_hold"
 
 
 def _strict_interest(principal: Decimal, days: int) -> Decimal:
