@@ -846,7 +846,7 @@ def post_collection_run() -> Response:
     principal.require(Action.RUN_COLLECTIONS)
     request = _body(RunRequest) if _request().raw_body else RunRequest()
     answer = request_run(request)
-    return _json(answer, 200 if request.dry_run else 202)
+    return _json(answer, 200 if answer["dry_run"] else 202)
 
 
 @app.route("/invoices/{invoice_id}/promises", methods=["POST"])

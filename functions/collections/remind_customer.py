@@ -2,15 +2,16 @@
 
 The run (``run.py``) sends one message per customer with the open invoices due; this worker
 
-1. reads the customer, those invoices (one BatchGetItem), their dunning states and the money
-   applied to them (the customer's payments), and plans the day's reminder (``shared.domain.
-   dunning.plan``);
+1. reads the customer, those invoices (one BatchGetItem), their dunning states, the money
+   applied to them (the customer's payments) and the credit the customer holds (its ledger's
+   unapplied cash), and plans the day's reminder (``shared.domain.dunning.plan``);
 2. records what the plan changes in ONE transaction: a marker per (invoice, level) that is refused
    if that level happened before, each invoice's state at the version read, the fee and interest
-   journal entries (each entry id posted once), the reminder item ``recorded`` (one per customer
-   per day), the audit events, and the credit hold when a level calls for it. A lost race (another
-   run, a payment, a clerk editing the account) fails a guard: the worker reads and plans again,
-   and finds the levels recorded;
+   journal entries (each entry id posted once, dated the day they accrue: the run's day, never
+   later than now) with the customer's exposure raised by them, the reminder item ``recorded``
+   (one per customer per day), the audit events, and the credit hold when a level reached or
+   passed calls for it. A lost race (another run, a payment, a clerk editing the account) fails a
+   guard: the worker reads and plans again, and finds the levels recorded;
 3. sends the day's reminder if it is recorded and not sent, with the claim protocol of the other
    customer e-mails (``shared.store.notifications``): claimed before sending, marked sent with
    SES's MessageId after, released when sending fails (the message fails, SQS retries it). Then
@@ -25,8 +26,9 @@ invoice that reaches a level later that day gets it on the next run.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -50,7 +52,7 @@ from shared.domain.dunning import (
 from shared.domain.events import DomainEvent
 from shared.domain.payment import Allocation
 from shared.observability import logger, metrics
-from shared.store import customers, invoices, outbox, payments, readable, table
+from shared.store import credit, customers, invoices, outbox, payments, readable, table
 from shared.store import dunning as store
 from shared.store import ledger as ledger_store
 from shared.store import notifications as markers
@@ -90,11 +92,14 @@ class Situation:
     customer: Customer
     invoices: dict[str, DueInvoice]
     states: dict[str, InvoiceDunning]
+    credit: dict[str, Decimal] = field(default_factory=dict)  # held for the customer, per currency
 
     def plan(self, as_of: date) -> ReminderPlan:
         policy = dunning.policy_named(self.customer.dunning_policy)
         due = list(self.invoices.values())
-        return dunning.plan(self.customer.customer_id, policy, due, self.states, as_of)
+        return dunning.plan(
+            self.customer.customer_id, policy, due, self.states, as_of, credit=self.credit
+        )
 
 
 def collection_day(moment: datetime) -> date:
@@ -154,7 +159,8 @@ def read_situation(customer_id: str, invoice_ids: list[str]) -> Situation | None
         if invoice is not None and invoice.customer_id == customer_id
     }
     due = _with_allocations(customer_id, due)
-    return Situation(customer=customer, invoices=due, states=store.states(due))
+    held = ledger_store.credit_held(customer_id) if due else {}
+    return Situation(customer=customer, invoices=due, states=store.states(due), credit=held)
 
 
 def _with_allocations(customer_id: str, due: dict[str, DueInvoice]) -> dict[str, DueInvoice]:
@@ -258,7 +264,13 @@ def recording(
     return writes, events
 
 
-def _charges(customer_id: str, line: ReminderLine, as_of: date, now: datetime) -> list[Write]:
+def accrued_at(as_of: date, now: datetime) -> datetime:
+    """When a run's fees and interest are posted: the day they accrue (the run's), never later
+    than now (a run for a past day dates them at that day's end, today's run at the moment)."""
+    return min(now, datetime.combine(as_of, time.max, UTC))
+
+
+def _charges(customer_id: str, line: ReminderLine, as_of: date, posted_at: datetime) -> list[Write]:
     """The line's fee (once per invoice and level) and interest (once per invoice and day)."""
     charged = [
         (ledger.for_fee, line.fee, f"{line.invoice_id}:level{line.level}"),
@@ -269,7 +281,9 @@ def _charges(customer_id: str, line: ReminderLine, as_of: date, now: datetime) -
         for build, amount, source_id in charged
         if amount > 0
         for write in ledger_store.post(
-            build(customer_id, line.currency, amount, source_id, now, invoice_id=line.invoice_id)
+            build(
+                customer_id, line.currency, amount, source_id, posted_at, invoice_id=line.invoice_id
+            )
         )
     ]
 
@@ -277,12 +291,12 @@ def _charges(customer_id: str, line: ReminderLine, as_of: date, now: datetime) -
 def _lines(customer: Customer, planned: ReminderPlan) -> tuple[list[Write], list[DomainEvent]]:
     """Per line its level marker, fee and interest entries and event; then the reminder."""
     reminder_id = store.reminder_id_for(customer.customer_id, planned.as_of)
-    now = clock.now()
+    posted_at = accrued_at(planned.as_of, clock.now())
     writes: list[Write] = []
     events: list[DomainEvent] = []
     for line in planned.lines:
         writes.append(store.level_put(customer.customer_id, line, reminder_id, planned.as_of))
-        writes += _charges(customer.customer_id, line, planned.as_of, now)
+        writes += _charges(customer.customer_id, line, planned.as_of, posted_at)
         dunned = {
             "customer_id": customer.customer_id,
             "reminder_id": reminder_id,
@@ -290,6 +304,9 @@ def _lines(customer: Customer, planned: ReminderPlan) -> tuple[list[Write], list
             **line.to_wire(),
         }
         events.append(_event("InvoiceDunned", line.invoice_id, dunned))
+    charged = sum((line.fee + line.interest for line in planned.lines), Decimal(0))
+    if charged > 0:  # fees and interest are receivables: the exposure carries them
+        writes.append(credit.add_open_receivables(customer.customer_id, charged))
     writes.append(
         store.reminder_put(
             planned,

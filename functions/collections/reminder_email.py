@@ -95,13 +95,21 @@ def _text_line(line: ReminderLine) -> str:
         f"- Invoice {line.number}",
         f"due {line.due_on.isoformat()}",
         _overdue(line.days_overdue),
-        f"amount due {_money(line.amount_due, line.currency)}",
+        f"amount due {_chased(line)}",
     ]
     if line.fee > 0:
         parts.append(f"fee {_money(line.fee, line.currency)}")
     if line.interest > 0:
         parts.append(f"interest {_money(line.interest, line.currency)}")
     return ", ".join(parts)
+
+
+def _chased(line: ReminderLine) -> str:
+    """The amount chased, and the customer's own credit already set against the invoice."""
+    chased = _money(line.amount_due, line.currency)
+    if line.covered_by_credit <= 0:
+        return chased
+    return f"{chased} (after your credit of {_money(line.covered_by_credit, line.currency)})"
 
 
 def _overdue(days: int) -> str:
@@ -140,7 +148,7 @@ def _html(
                 line.number,
                 line.due_on.isoformat(),
                 str(line.days_overdue),
-                _money(line.amount_due, line.currency),
+                _chased(line),
                 _money(line.fee, line.currency),
                 _money(line.interest, line.currency),
             )

@@ -8,7 +8,9 @@ recording, e-mailing - is the worker's (``remind_customer.py``), per customer an
 so a run started twice the same day, or a message delivered twice, adds nothing.
 
 A dry run plans every customer in process and answers the plans: what would be sent, with which
-fees and interest, and what would be skipped and why. It writes and sends nothing.
+fees and interest, and what would be skipped and why. It writes and sends nothing. A run for a
+day after today is always a dry run (a preview): fees and interest are posted on the day they
+accrue, and days that have not happened accrue nothing yet.
 """
 
 from __future__ import annotations
@@ -51,8 +53,17 @@ def request_run(request: RunRequest) -> dict[str, Any]:
 
 
 def start_run(as_of: date, *, dry_run: bool = False) -> dict[str, Any]:
+    """The run for ``as_of``; one for a day after today only previews it (see the module)."""
+    today = collection_day(clock.now())
+    future = as_of > today
     with readable.skipping() as skipped:  # an index item that does not read is named, not fatal
-        return _start_run(as_of, dry_run=dry_run) | {"skipped": readable.wire(skipped)}
+        answer = _start_run(as_of, dry_run=dry_run or future)
+    if future:
+        answer["dry_run_reason"] = (
+            f"{as_of.isoformat()} is after today ({today.isoformat()}): a future day is only "
+            "previewed; nothing is posted or sent until the day comes"
+        )
+    return answer | {"skipped": readable.wire(skipped)}
 
 
 def _start_run(as_of: date, *, dry_run: bool) -> dict[str, Any]:

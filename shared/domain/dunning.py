@@ -18,6 +18,16 @@ ever bore interest) less the money applied to it from the day it was applied, an
 day an application was reversed. The interest is always computed cumulatively from the due date
 and rounded once; each run charges the difference to what was charged before, so charging often
 or rarely adds up to the same cent.
+
+A level's consequences are the customer's whatever day the invoice reaches it: an invoice that
+jumps levels (the first run after a data migration, a strict policy's escalation reached before any
+run saw its final notice) brings the credit hold and the statement of every level it passed.
+
+Dunning never chases money the customer's own credit covers (unapplied cash, a credit note beyond
+what its invoice had open): the credit is set against the open invoices oldest first, an invoice
+it covers whole is left alone, and one it covers in part is chased (and charged a percentage fee)
+for the rest only. Interest still runs on the invoice's principal: the credit is not applied
+until a clerk or the credit policy applies it.
 """
 
 from __future__ import annotations
@@ -38,7 +48,9 @@ ZERO = Decimal(0)
 _FROZEN = ConfigDict(frozen=True)
 _SETTLED_STATUSES = frozenset({"paid", "credited"})
 
-SkipReason = Literal["disputed", "promised", "settled", "not_due", "level_recorded", "last_level"]
+SkipReason = Literal[
+    "disputed", "promised", "settled", "not_due", "level_recorded", "last_level", "covered"
+]
 
 
 # --- policies -----------------------------------------------------------------------------------
@@ -301,10 +313,11 @@ class ReminderLine(BaseModel):
     days_overdue: int  # negative before due
     level: int
     level_name: str
-    amount_due: Decimal
+    amount_due: Decimal  # what is chased: the invoice's amount due less the credit covering it
     fee: Decimal
     interest: Decimal
     interest_through: date | None = None
+    covered_by_credit: Decimal = ZERO  # the customer's own credit set against the invoice
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -321,6 +334,7 @@ class ReminderLine(BaseModel):
             "interest_through": self.interest_through.isoformat()
             if self.interest_through
             else None,
+            "covered_by_credit": str(self.covered_by_credit),
         }
 
     @classmethod
@@ -338,6 +352,7 @@ class ReminderLine(BaseModel):
             fee=Decimal(str(data["fee"])),
             interest=Decimal(str(data["interest"])),
             interest_through=date.fromisoformat(through) if through else None,
+            covered_by_credit=Decimal(str(data.get("covered_by_credit", "0"))),
         )
 
 
@@ -368,8 +383,8 @@ class ReminderPlan(BaseModel):
     lines: tuple[ReminderLine, ...]
     skipped: tuple[Skip, ...]
     promises: tuple[PromiseChange, ...]
-    credit_hold: bool  # a line reached a credit_hold level
-    attach_statement: bool  # a line reached a level that attaches the statement
+    credit_hold: bool  # a line reached or passed a credit_hold level
+    attach_statement: bool  # a line reached or passed a level that attaches the statement
     template: str  # the template of the highest level among the lines ("" when no lines)
 
     def totals(self) -> dict[str, dict[str, Decimal]]:
@@ -432,12 +447,19 @@ def plan(
     invoices: Sequence[DueInvoice],
     states: Mapping[str, InvoiceDunning],
     as_of: date,
+    *,
+    credit: Mapping[str, Decimal] | None = None,
 ) -> ReminderPlan:
-    """The reminder ``customer_id`` is due on ``as_of`` under ``policy``, given the states."""
+    """The reminder ``customer_id`` is due on ``as_of`` under ``policy``, given the states.
+
+    ``credit`` is what the customer holds per currency (its own credit, set against the open
+    invoices oldest first before anything is chased).
+    """
     lines: list[ReminderLine] = []
-    levels: list[Level] = []
+    levels: list[Level] = []  # the levels reached, and every level passed on the way
     skipped: list[Skip] = []
     promises: list[PromiseChange] = []
+    unclaimed = {currency: max(amount, ZERO) for currency, amount in (credit or {}).items()}
     for invoice in sorted(invoices, key=lambda inv: (inv.due_on, inv.number)):
         state = states.get(invoice.invoice_id) or InvoiceDunning(invoice_id=invoice.invoice_id)
 
@@ -453,6 +475,12 @@ def plan(
         if invoice.status == "disputed":
             skip("disputed")
             continue
+        covered = min(unclaimed.get(invoice.currency, ZERO), invoice.amount_due)
+        if covered > 0:
+            unclaimed[invoice.currency] -= covered
+        if covered >= invoice.amount_due:
+            skip("covered")
+            continue
         broken = False
         if state.promise is not None:
             status = state.promise.status_on(as_of, invoice.amount_due)
@@ -462,26 +490,14 @@ def plan(
             promises.append(_change(invoice, state.promise, status))
             broken = status is PromiseStatus.BROKEN
 
-        reached = _reached(policy, invoice.due_on, as_of)
-        if broken:
-            following = _following(policy, state.last_level, invoice.due_on, as_of)
-            if following is None:
-                skip("last_level")
-                continue
-            level = max(following, reached, key=lambda lvl: lvl.number) if reached else following
-        elif reached is None:
-            skip("not_due")
+        level = _level_due(policy, invoice, state, as_of, broken=broken)
+        if not isinstance(level, Level):
+            skip(level)
             continue
-        elif state.last_level is not None and reached.number <= state.last_level:
-            skip("level_recorded")
-            continue
-        else:
-            level = reached
+        lines.append(_line(invoice, level, policy, state, as_of, covered))
+        levels += _passed(policy, state.last_level, level)
 
-        lines.append(_line(invoice, level, policy, state, as_of))
-        levels.append(level)
-
-    highest = max(levels, key=lambda lvl: lvl.number) if levels else None
+    highest = max((line.level for line in lines), default=None)
     return ReminderPlan(
         customer_id=customer_id,
         as_of=as_of,
@@ -491,8 +507,28 @@ def plan(
         promises=tuple(promises),
         credit_hold=any(level.credit_hold for level in levels),
         attach_statement=any(level.attach_statement for level in levels),
-        template=highest.template if highest else "",
+        template=policy.level(highest).template if highest is not None else "",
     )
+
+
+def _level_due(
+    policy: Policy, invoice: DueInvoice, state: InvoiceDunning, as_of: date, *, broken: bool
+) -> Level | SkipReason:
+    """The level to send the invoice now, or why none: after a broken promise the next one at
+    once (or the level reached, if higher); else the highest reached, if not sent before."""
+    reached = _reached(policy, invoice.due_on, as_of)
+    if broken:
+        following = _following(policy, state.last_level, invoice.due_on, as_of)
+        if following is None:
+            return "last_level"
+        if reached is None or following.number >= reached.number:
+            return following
+        return reached
+    if reached is None:
+        return "not_due"
+    if state.last_level is not None and reached.number <= state.last_level:
+        return "level_recorded"
+    return reached
 
 
 def _change(invoice: DueInvoice, promise: Promise, status: PromiseStatus) -> PromiseChange:
@@ -512,6 +548,15 @@ def _reached(policy: Policy, due_on: date, as_of: date) -> Level | None:
     return reached[-1] if reached else None
 
 
+def _passed(policy: Policy, last_level: int | None, reached: Level) -> list[Level]:
+    """Every level after the last one sent up to ``reached``: what the invoice went through."""
+    return [
+        level
+        for level in policy.levels
+        if (last_level is None or level.number > last_level) and level.number <= reached.number
+    ]
+
+
 def _following(policy: Policy, last_level: int | None, due_on: date, as_of: date) -> Level | None:
     """The level after the last one sent, whatever its day (a pre-due one only until due)."""
     for level in policy.levels:
@@ -523,11 +568,17 @@ def _following(policy: Policy, last_level: int | None, due_on: date, as_of: date
     return None
 
 
-def _line(
-    invoice: DueInvoice, level: Level, policy: Policy, state: InvoiceDunning, as_of: date
+def _line(  # noqa: PLR0917 (the plan's own helper)
+    invoice: DueInvoice,
+    level: Level,
+    policy: Policy,
+    state: InvoiceDunning,
+    as_of: date,
+    covered: Decimal = ZERO,
 ) -> ReminderLine:
     nothing = quantize(ZERO, invoice.currency)
-    fee = level.fee.amount_for(invoice.amount_due, invoice.currency) if level.fee else nothing
+    chased = invoice.amount_due - covered
+    fee = level.fee.amount_for(chased, invoice.currency) if level.fee else nothing
     interest = nothing
     through: date | None = None
     if as_of > invoice.due_on and policy.annual_interest_percent > 0:
@@ -549,8 +600,9 @@ def _line(
         days_overdue=invoice.days_overdue(as_of),
         level=level.number,
         level_name=level.name,
-        amount_due=invoice.amount_due,
+        amount_due=chased,
         fee=fee,
         interest=interest,
         interest_through=through,
+        covered_by_credit=quantize(covered, invoice.currency),
     )

@@ -75,3 +75,14 @@ def entries_for(customer_id: str) -> list[JournalEntry]:
 def balance(customer_id: str) -> Decimal:
     """What the customer owes by its ledger (negative: what the seller owes it)."""
     return ledger_domain.customer_balance(entries_for(customer_id))
+
+
+def credit_held(customer_id: str) -> dict[str, Decimal]:
+    """What the seller holds for the customer per currency (its unapplied cash account's credit
+    balance: money received and not applied, a credit note beyond what its invoice had open)."""
+    held: dict[str, Decimal] = {}
+    for entry in entries_for(customer_id):
+        for posting in entry.postings:
+            if posting.account is ledger_domain.Account.UNAPPLIED_CASH:
+                held[entry.currency] = held.get(entry.currency, Decimal(0)) - posting.amount
+    return {currency: amount for currency, amount in held.items() if amount > 0}

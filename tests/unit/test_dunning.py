@@ -705,3 +705,107 @@ def test_every_policy_an_account_may_name_exists():
     from shared.domain.customer import PolicyName
 
     assert set(get_args(PolicyName)) == set(POLICIES)
+
+
+# --- skipped levels and the customer's own credit ---------------------------------------------
+
+
+@pytest.mark.parametrize("last_level", [None, 0, 1, 2])
+def test_an_invoice_jumping_to_escalation_brings_the_final_notices_hold_and_statement(
+    last_level: int | None,
+):
+    # Given an invoice whose final notice no run sent (a data migration, missed runs)
+    states = {"inv_1": InvoiceDunning(invoice_id="inv_1", last_level=last_level, version=1)}
+
+    # When the first run comes 50 days after due (the escalation's day is +45)
+    reminder = run([due_invoice()], DUE + timedelta(days=50), states)
+
+    # Then the escalation is sent, with the hold and the statement of the level it passed
+    assert [(line.level_name, line.fee) for line in reminder.lines] == [
+        ("escalation", Decimal("10.00"))
+    ]
+    assert (reminder.template, reminder.credit_hold, reminder.attach_statement) == (
+        "escalation",
+        True,
+        True,
+    )
+
+
+def test_an_escalation_after_the_final_notice_was_sent_holds_nothing_again():
+    # Given the final notice went out (and a credit manager may have lifted the hold since)
+    states = {"inv_1": InvoiceDunning(invoice_id="inv_1", last_level=3, version=1)}
+
+    # When the escalation's day comes
+    reminder = run([due_invoice()], DUE + timedelta(days=45), states)
+
+    # Then only the escalation's own consequences apply
+    assert [line.level_name for line in reminder.lines] == ["escalation"]
+    assert not reminder.credit_hold and not reminder.attach_statement
+
+
+def test_the_customers_credit_covers_the_oldest_invoices_first():
+    # Given three overdue invoices and 1500.00 the customer holds
+    oldest = due_invoice("inv_a", due_on=DUE - timedelta(days=2))
+    middle = due_invoice("inv_b", due_on=DUE - timedelta(days=1))
+    newest = due_invoice("inv_c")
+    credit = {"EUR": Decimal("1500.00")}
+
+    # When the second notices' day comes
+    reminder = plan(
+        "cus_1", DEFAULT, [newest, middle, oldest], {}, DUE + timedelta(days=14), credit=credit
+    )
+
+    # Then the oldest is not dunned at all, the middle one for the 500.00 the credit leaves, and
+    # the newest in full
+    assert [(s.invoice_id, s.reason) for s in reminder.skipped] == [("inv_a", "covered")]
+    assert [
+        (line.invoice_id, line.amount_due, line.covered_by_credit) for line in reminder.lines
+    ] == [
+        ("inv_b", Decimal("500.00"), Decimal("500.00")),
+        ("inv_c", Decimal("1000.00"), Decimal("0.00")),
+    ]
+    assert reminder.totals()["EUR"]["amount_due"] == Decimal("1500.00")
+
+
+def test_a_credit_covers_only_invoices_of_its_currency_and_disputed_ones_are_left_to_the_dispute():
+    # Given a disputed EUR invoice, a USD and a EUR one, and 1000.00 EUR held
+    disputed = due_invoice("inv_a", due_on=DUE - timedelta(days=1), status="disputed")
+    dollars = due_invoice("inv_b", currency="USD")
+    euros = due_invoice("inv_c")
+
+    # When the run comes
+    reminder = plan(
+        "cus_1",
+        DEFAULT,
+        [disputed, dollars, euros],
+        {},
+        DUE + timedelta(days=3),
+        credit={"EUR": Decimal("1000.00")},
+    )
+
+    # Then the EUR invoice is covered, the dollars are chased, the disputed one stays disputed
+    assert {(s.invoice_id, s.reason) for s in reminder.skipped} == {
+        ("inv_a", "disputed"),
+        ("inv_c", "covered"),
+    }
+    assert [line.invoice_id for line in reminder.lines] == ["inv_b"]
+
+
+def test_a_percentage_fee_is_on_what_the_credit_leaves_to_chase():
+    # Given 400.00 held against a 1000.00 invoice at its escalation (1 % fee)
+    reminder = plan(
+        "cus_1",
+        DEFAULT,
+        [due_invoice()],
+        {"inv_1": InvoiceDunning(invoice_id="inv_1", last_level=3, version=1)},
+        DUE + timedelta(days=45),
+        credit={"EUR": Decimal("400.00")},
+    )
+
+    # Then the fee is 1 % of 600.00, the interest still on the invoice's principal
+    [line] = reminder.lines
+    assert (line.amount_due, line.fee) == (Decimal("600.00"), Decimal("6.00"))
+    assert line.interest == accrued_interest(
+        Decimal("1000.00"), (), DUE, DUE + timedelta(days=45), Decimal(8), "EUR"
+    )
+    assert ReminderLine.from_wire(line.to_wire()) == line
