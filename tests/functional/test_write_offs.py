@@ -211,6 +211,16 @@ def test_a_credit_manager_writes_bad_debt_off_in_parts(
     assert exposure(CUSTOMER).open_receivables == before.open_receivables - Decimal("50.00")
     [posted] = event_data(world, "WriteOffPosted")
     assert posted["write_off"] == written and posted["amount_due"]["amount"] == "21.50"
+    # the customer's statement shows the write-off on the invoice, and agrees with its aging
+    statement = call(client, "GET", f"/customers/{CUSTOMER}/statement").body
+    [line] = [line for line in statement["lines"] if line["kind"] == "write_off"]
+    assert (line["reference"], line["description"], line["credit"]["amount"]) == (
+        invoice.number,
+        f"Written off, invoice {invoice.number}",
+        "50.00",
+    )
+    assert statement["closing_balance"]["amount"] == "21.50"
+    assert statement["aging"]["total"]["amount"] == "21.50"
 
     # When the rest is written off too
     rest = write_off(client, invoice.invoice_id, "21.50", credit_manager)
