@@ -10,7 +10,8 @@ Accounts, from the seller's point of view:
 - receivables (asset): what customers owe on issued invoices, fees and interest;
 - unapplied cash (liability): money received but not yet applied to an invoice, and credit owed
   to a customer (a credit note beyond what its invoice still had open);
-- revenue, tax payable, fee income, interest income, discounts allowed (an expense), cash (asset).
+- revenue, tax payable, fee income, interest income, discounts allowed (an expense), cash (asset);
+- small differences and bad-debt expense (expenses): receivables written off (see write_off.py).
 
 ``customer_balance`` is what a customer owes net of the money we hold for them: receivables
 less unapplied cash.

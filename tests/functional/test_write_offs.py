@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 
+from functions.invoicing import write_offs
 from shared.config import seller, settings
 from shared.domain.ledger import Account
 from shared.domain.seller import DEMO
 from shared.domain.write_off import SmallDifferenceTolerance
 from shared.store import invoices
+from tests.functional import races
 from tests.functional.accounts import Answer, call, new_staff
 from tests.functional.cash import (
     CUSTOMER,
@@ -415,3 +417,51 @@ def test_a_retry_with_the_same_key_gets_the_same_answer_and_writes_once(
     # and the same key with another amount is refused
     other = write_off(client, invoice.invoice_id, "31.00", credit_manager, idempotency_key=key)
     assert_refused(other, 422, "idempotency-key-reused")
+
+
+# --- races ---------------------------------------------------------------------------------------
+
+
+def test_two_write_offs_racing_for_one_amount_due_write_it_off_once(
+    world: World, client, invoice, credit_manager, serializable_transactions
+):
+    # Given two credit managers each writing 50.00 of the 71.50 off at the same moment
+    request = write_offs.WriteOffRequest(amount="50.00", reason="insolvent")
+    manager = races.principal(credit_manager)
+    before = exposure(CUSTOMER)
+
+    outcomes = races.race(
+        lambda: write_offs.write_off(invoice.invoice_id, request, manager),
+        lambda: write_offs.write_off(invoice.invoice_id, request, manager),
+    )
+
+    # Then one wins; the other read again and found only 21.50 due (422), or lost twice (409)
+    statuses = races.statuses(outcomes)
+    assert statuses[0] == 200 and statuses[1] in (409, 422), outcomes
+    now = invoice_now(invoice.invoice_id)
+    assert (now.amount_due, len(now.write_offs)) == (Decimal("21.50"), 1)
+    assert len([e for e in ledger_entries(CUSTOMER) if e.kind == "write_off"]) == 1
+    assert exposure(CUSTOMER).open_receivables == before.open_receivables - Decimal("50.00")
+
+
+def test_an_invoice_that_keeps_changing_meanwhile_answers_409_and_writes_nothing(
+    world: World, client, invoice, credit_manager, monkeypatch
+):
+    # Given every read of the invoice is one version behind what is stored (someone else keeps
+    # writing it between the read and the write)
+    real = write_offs.readable_invoice
+
+    def stale(invoice_id: str, principal: Any) -> Any:
+        found = real(invoice_id, principal)
+        return found.model_copy(update={"version": found.version - 1})
+
+    monkeypatch.setattr(write_offs, "readable_invoice", stale)
+    before = snapshot(world)
+
+    # When a credit manager writes part of it off
+    answer = write_off(client, invoice.invoice_id, "10.00", credit_manager)
+
+    # Then it is a conflict, and nothing was written
+    assert_refused(answer, 409, "concurrent-modification")
+    assert "current_version" in answer.body
+    assert snapshot(world) == before
