@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.domain import invoice as invoice_domain
-from shared.domain import ledger, matching
+from shared.domain import kpis, ledger, matching, reporting
 from shared.domain.invoice import InvoiceStatus
 from shared.domain.ledger import Account
 from shared.domain.matching import OpenInvoice, PaymentFacts
@@ -208,3 +208,63 @@ def test_matching_closes_an_invoice_short_by_no_more_than_the_tolerance():
 @pytest.mark.parametrize("amount", ["70.49", "71.50", "71.90"])
 def test_matching_writes_nothing_off_beyond_the_tolerance_nor_on_an_overpayment(amount):
     assert all(proposal.written_off == 0 for proposal in _decide(amount).allocations)
+
+
+# --- KPIs -----------------------------------------------------------------------------------------
+
+
+def test_an_invoice_closed_by_a_payment_and_its_small_difference_is_paid_a_bad_debt_is_not():
+    def entries(invoice_id: str, kind: WriteOffKind) -> list[ledger.JournalEntry]:
+        issued = datetime(2026, 3, 1, 9, tzinfo=UTC)
+        paid = datetime(2026, 3, 11, 9, tzinfo=UTC)
+        written = bad_debt("0.40", write_off_id=f"wo_{invoice_id}").model_copy(
+            update={"kind": kind, "written_off_at": paid}
+        )
+        return [
+            ledger.JournalEntry(
+                entry_id=ledger.entry_id("invoice", invoice_id),
+                customer_id="cus_1",
+                currency="EUR",
+                posted_at=issued,
+                kind="invoice",
+                source_id=invoice_id,
+                memo=f"Invoice {invoice_id}",
+                postings=(
+                    ledger.Posting(account=Account.RECEIVABLES, debit=Decimal("100.00")),
+                    ledger.Posting(account=Account.REVENUE, credit=Decimal("100.00")),
+                ),
+                invoice_id=invoice_id,
+            ),
+            ledger.for_payment("cus_1", "EUR", Decimal("99.60"), f"P{invoice_id}", paid),
+            ledger.for_allocation(
+                "cus_1", "EUR", invoice_id, Decimal("99.60"), Decimal(0), f"A{invoice_id}", paid
+            ),
+            ledger.for_write_off("cus_1", "EUR", invoice_id, written),
+        ]
+
+    books = reporting.Books(
+        entries=[
+            *entries("I1", WriteOffKind.SMALL_DIFFERENCE),
+            *entries("I2", WriteOffKind.BAD_DEBT),
+        ],
+        invoices=[
+            reporting.InvoiceFact.model_validate(
+                {
+                    "invoice_id": invoice_id,
+                    "customer_id": "cus_1",
+                    "number": invoice_id,
+                    "currency": "EUR",
+                    "issued_on": "2026-03-01",
+                    "due_on": "2026-03-31",
+                    "total": "100.00",
+                }
+            )
+            for invoice_id in ("I1", "I2")
+        ],
+        customer_names={"cus_1": "One"},
+    )
+
+    [eur] = kpis.kpis(books, date(2026, 3, 1), date(2026, 3, 31)).to_wire()["currencies"]
+
+    # I1 was paid in 10 days; I2 was given up on, not paid
+    assert (eur["average_days_to_pay"], eur["invoices_paid"]) == ("10.00", 1)
