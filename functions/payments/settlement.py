@@ -143,6 +143,27 @@ class CashMove:
             self._write_off_small_difference(invoice.invoice_id, written_off, allocation)
         return allocation
 
+    def _reverse_small_difference(self, allocation: Allocation) -> None:
+        """The shortfall written off with an allocation is owed again when it is taken back."""
+        current = self.invoices_after[allocation.invoice_id]
+        small = current.write_off(ids.derived_id("wo", allocation.allocation_id))
+        if small is None or not small.active:
+            return
+        reopened, reversed_ = invoice_domain.reverse_write_off(
+            current,
+            small.write_off_id,
+            at=self.at,
+            by=self.payment.payment_id,
+            reason=f"allocation {allocation.allocation_id} taken back",
+        )
+        self._set_invoice(reopened)
+        self.entries.append(
+            ledger_domain.for_write_off_reversal(
+                self._customer(), self.payment.currency, allocation.invoice_id, reversed_
+            )
+        )
+        self.reopened += small.amount
+
     def _write_off_small_difference(
         self, invoice_id: str, amount: Decimal, allocation: Allocation
     ) -> None:
@@ -190,6 +211,7 @@ class CashMove:
         )
         self.reopened += allocation.amount + allocation.discount
         self.received += allocation.amount
+        self._reverse_small_difference(allocation)
         return allocation
 
     def refund(self, amount: Decimal, refund_id: str) -> None:

@@ -26,6 +26,7 @@ from tests.functional.cash import (
     ledger_entries,
     paid_in,
 )
+from tests.functional.cash import reverse as take_back
 from tests.functional.conftest import PARTNER_KEY, World
 from tests.functional.helpers import snapshot
 from tests.functional.invoicing import assert_ledger_balanced, exposure
@@ -131,6 +132,33 @@ def test_a_payment_short_by_0_40_pays_the_invoice_and_writes_the_difference_off(
     assert paid_event["amount_written_off"] == {"amount": "0.40", "currency": "EUR"}
     [applied] = event_data(world, "PaymentApplied")
     assert "within the tolerance of 1.00 EUR" in applied["decision"]["explanation"]
+
+
+def test_taking_the_payment_back_reopens_its_small_difference_too(world: World, client, invoice):
+    # Given an invoice closed by a payment 0.40 short
+    before = exposure(CUSTOMER)
+    payment = paid_in(
+        world, "71.10", customer_id=CUSTOMER, metadata={"invoice_number": invoice.number}
+    )
+    [allocation] = payment.allocations
+
+    # When a clerk takes the allocation back
+    answer = take_back(client, payment.payment_id, allocation.allocation_id)
+
+    # Then the invoice owes all of it again, the 0.40 included, and the books say so
+    assert answer.status == 200, answer.body
+    now = invoice_now(invoice.invoice_id)
+    assert (now.status.value, now.amount_due, now.amount_written_off) == ("open", TOTAL, 0)
+    [small] = now.write_offs
+    assert small.reversed_at is not None and small.kind.value == "small_difference"
+    assert account(CUSTOMER, Account.SMALL_DIFFERENCES) == 0
+    assert account(CUSTOMER, Account.RECEIVABLES) == TOTAL
+    assert_ledger_balanced(CUSTOMER)
+    after = exposure(CUSTOMER)
+    assert (after.open_receivables, after.unapplied_cash) == (
+        before.open_receivables,
+        before.unapplied_cash + Decimal("71.10"),
+    )
 
 
 def test_a_shortfall_beyond_the_tolerance_leaves_the_invoice_open(world: World, client, invoice):
