@@ -36,6 +36,7 @@ from shared.domain.text import MultiLine
 from shared.domain.write_off import WriteOff, WriteOffKind
 from shared.http import idempotency, problems
 from shared.http.auth import Principal
+from shared.observability import logger
 from shared.store import credit, invoices, outbox
 from shared.store import ledger as ledger_store
 from shared.store.outbox import StaleStateError
@@ -208,8 +209,17 @@ def _committed(
     try:
         outbox.commit(state, [event])
     except StaleStateError as stale:
-        if _INVOICE_INDEX not in stale.failed and stale.failed:
-            raise
+        if stale.failed and _INVOICE_INDEX not in stale.failed:
+            # Not a race for the invoice: the entry was posted before, or the customer's credit
+            # figures do not hold the amount. Nothing was written; retrying cannot help.
+            logger.error(
+                "write-off refused by the books",
+                extra={"invoice_id": invoice_id, "failed": list(stale.failed)},
+            )
+            raise problems.conflict(
+                "books-disagree",
+                f"the books of invoice {invoice_id} refused the move; nothing was written",
+            ) from None
         if attempt < ATTEMPTS - 1:
             return False
         raise problems.conflict(

@@ -493,3 +493,23 @@ def test_an_invoice_that_keeps_changing_meanwhile_answers_409_and_writes_nothing
     assert_refused(answer, 409, "concurrent-modification")
     assert "current_version" in answer.body
     assert snapshot(world) == before
+
+
+def test_credit_figures_that_do_not_hold_the_amount_refuse_the_write_off_with_409(
+    world: World, client, invoice, credit_manager
+):
+    # Given credit figures that (wrongly) hold less open than the invoice owes
+    world.session.client("dynamodb").update_item(
+        TableName=world.outputs["TableName"],
+        Key={"pk": {"S": f"CUSTOMER#{CUSTOMER}"}, "sk": {"S": "CREDIT"}},
+        UpdateExpression="SET open_receivables = :zero",
+        ExpressionAttributeValues={":zero": {"N": "0"}},
+    )
+    before = snapshot(world)
+
+    # When a credit manager writes part of the invoice off
+    answer = write_off(client, invoice.invoice_id, "10.00", credit_manager)
+
+    # Then the books refuse it: a conflict, never a 500, and nothing is written
+    assert_refused(answer, 409, "books-disagree")
+    assert snapshot(world) == before
