@@ -69,13 +69,16 @@ def write_off(
     )
 
 
-def reverse(client, invoice_id: str, write_off_id: str, key: str) -> Answer:
+def reverse(
+    client, invoice_id: str, write_off_id: str, key: str, *, idempotency_key: str | None = None
+) -> Answer:
     return call(
         client,
         "POST",
         f"/invoices/{invoice_id}/write-offs/{write_off_id}/reversal",
         key=key,
         body={"reason": "The administrator paid a dividend after all"},
+        idempotency_key=idempotency_key,
     )
 
 
@@ -313,11 +316,16 @@ def test_a_reversal_reopens_the_amount_and_posts_the_mirror(
     before = exposure(CUSTOMER)
     written = write_off(client, invoice.invoice_id, "71.50", credit_manager).body["write_off"]
 
-    # When the credit manager reverses the write-off
-    answer = reverse(client, invoice.invoice_id, written["id"], credit_manager)
+    # When the credit manager reverses the write-off (and the request is retried)
+    retry = str(uuid.uuid4())
+    answer, replayed = (
+        reverse(client, invoice.invoice_id, written["id"], credit_manager, idempotency_key=retry)
+        for _ in range(2)
+    )
 
     # Then the invoice owes all of it again and is collected as before
     assert answer.status == 200, answer.body
+    assert (replayed.status, replayed.body) == (answer.status, answer.body)
     assert answer.body["write_off"]["reversed_at"] is not None
     now = invoice_now(invoice.invoice_id)
     assert answer.body["invoice"] == now.to_wire()
