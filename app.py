@@ -325,6 +325,42 @@ def post_credit_note(invoice_id: str) -> Response:
     return _idempotent(f"invoices.credit.{invoice_id}", principal, request, issue)
 
 
+@app.route("/invoices/{invoice_id}/write-offs", methods=["POST"])
+def post_write_off(invoice_id: str) -> Response:
+    from functions.invoicing.write_offs import WriteOffRequest, write_off
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.WRITE_OFF)
+    request = _body(WriteOffRequest)
+
+    def run() -> dict[str, Any]:
+        invoice, written = write_off(invoice_id, request, principal)
+        location = f"/invoices/{invoice_id}/write-offs/{written.write_off_id}"
+        body = {"write_off": written.to_wire(invoice.currency), "invoice": invoice.to_wire()}
+        return {"status": 201, "body": body, "headers": {"Location": location}}
+
+    return _idempotent(f"invoices.write_off.{invoice_id}", principal, request, run)
+
+
+@app.route("/invoices/{invoice_id}/write-offs/{write_off_id}/reversal", methods=["POST"])
+def post_write_off_reversal(invoice_id: str, write_off_id: str) -> Response:
+    from functions.invoicing.write_offs import WriteOffReversalRequest, reverse
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.WRITE_OFF)
+    request = _body(WriteOffReversalRequest)
+
+    def run() -> dict[str, Any]:
+        invoice, reversed_ = reverse(invoice_id, write_off_id, request, principal)
+        body = {"write_off": reversed_.to_wire(invoice.currency), "invoice": invoice.to_wire()}
+        return {"status": 200, "body": body}
+
+    operation = f"invoices.write_off_reversal.{invoice_id}.{write_off_id}"
+    return _idempotent(operation, principal, request, run)
+
+
 # --- HTTP: accounts (customers, partners, staff, API keys) ----------------------------------
 
 

@@ -7,7 +7,9 @@ every open invoice and the payer aliases clerks confirmed, which invoices the pa
   ``settlement.CashMove``): the payment with its allocations, each invoice's next version, the
   journal entries (and, for a payer identified only now, the move out of the suspense ledger),
   the customer's credit figures, the decision record, ``PaymentApplied``, ``InvoicePaid`` for
-  each invoice paid in full, and the consumed marker of the event.
+  each invoice paid in full, and the consumed marker of the event. A payment that leaves its
+  last invoice short by no more than the seller's tolerance (``small_differences`` in the
+  seller profile) closes it: the shortfall is written off in the same transaction.
 - Otherwise the decision is recorded for the worklist (suggestions, candidates, explanation)
   with ``PaymentUnmatched``, guarded by the payment's version, and the consumed marker.
 
@@ -27,6 +29,7 @@ from functions.payments import reversals
 from functions.payments.settlement import CONSUMER, MATCHER, CashMove, payment_event
 from shared import clock
 from shared.adapters.bus_events import BusEvent
+from shared.config import seller as configured_seller
 from shared.domain import matching, remittance
 from shared.domain.matching import Decision, PaymentFacts
 from shared.domain.payment import Payment
@@ -118,11 +121,19 @@ def facts_of(payment: Payment) -> PaymentFacts:
 def decide(payment: Payment, book: OpenBook) -> Decision:
     """The matcher's decision on ``payment`` against ``book`` and the learnt payer aliases."""
     keys = remittance.payer_key(payment.payer_name, payment.payer_account)
-    decision = matching.decide(facts_of(payment), book.candidates, aliases.get_many(keys))
+    candidates = book.candidates
+    decision = matching.decide(facts_of(payment), candidates, aliases.get_many(keys))
     if decision.auto and payment.customer_id not in (None, decision.customer_id):
         # The channel named the customer; cash of one customer is never applied to another's.
         return decision.model_copy(update={"auto": False})
-    return decision
+    tolerance = configured_seller().small_differences
+    return matching.with_small_differences(
+        decision,
+        {invoice.invoice_id: invoice for invoice in candidates},
+        lambda invoice: tolerance.for_invoice(
+            invoice.currency, book.invoices[invoice.invoice_id].total
+        ),
+    )
 
 
 def apply_decision(
@@ -142,6 +153,7 @@ def apply_decision(
             by=MATCHER,
             evidence=evidence,
             confidence=decision.confidence,
+            written_off=proposal.written_off,
         )
         for proposal in decision.allocations
     ]

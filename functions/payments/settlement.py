@@ -24,6 +24,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from shared import ids
 from shared.domain import invoice as invoice_domain
 from shared.domain import ledger as ledger_domain
 from shared.domain import payment as payment_domain
@@ -31,6 +32,7 @@ from shared.domain.events import DomainEvent
 from shared.domain.invoice import Invoice, InvoiceStatus
 from shared.domain.ledger import JournalEntry
 from shared.domain.payment import Allocation, Payment
+from shared.domain.write_off import WriteOff, WriteOffKind
 from shared.store import credit, invoices, outbox, payments
 from shared.store import ledger as ledger_store
 from shared.store.table import Write
@@ -102,8 +104,10 @@ class CashMove:
         evidence: Iterable[str],
         confidence: Decimal,
         allocation_id: str | None = None,
+        written_off: Decimal = ZERO,
     ) -> Allocation:
-        """Apply ``amount`` (and grant ``discount``) of the payment to ``invoice``."""
+        """Apply ``amount`` (and grant ``discount``) of the payment to ``invoice``; a
+        ``written_off`` shortfall (within the tolerance) closes it as a small difference."""
         customer_id = self._customer()
         if invoice.customer_id != customer_id:
             raise ValueError(f"invoice {invoice.number} is not {customer_id}'s")
@@ -135,7 +139,50 @@ class CashMove:
         )
         self.settled += amount + discount
         self.released += amount
+        if written_off:
+            self._write_off_small_difference(invoice.invoice_id, written_off, allocation)
         return allocation
+
+    def _reverse_small_difference(self, allocation: Allocation) -> None:
+        """The shortfall written off with an allocation is owed again when it is taken back."""
+        current = self.invoices_after[allocation.invoice_id]
+        small = current.write_off(ids.derived_id("wo", allocation.allocation_id))
+        if small is None or not small.active:
+            return
+        reopened, reversed_ = invoice_domain.reverse_write_off(
+            current,
+            small.write_off_id,
+            at=self.at,
+            by=self.payment.payment_id,
+            reason=f"allocation {allocation.allocation_id} taken back",
+        )
+        self._set_invoice(reopened)
+        self.entries.append(
+            ledger_domain.for_write_off_reversal(
+                self._customer(), self.payment.currency, allocation.invoice_id, reversed_
+            )
+        )
+        self.reopened += small.amount
+
+    def _write_off_small_difference(
+        self, invoice_id: str, amount: Decimal, allocation: Allocation
+    ) -> None:
+        """The shortfall an allocation leaves on its invoice, written off (its own entry)."""
+        customer_id = self._customer()
+        small = WriteOff(
+            write_off_id=ids.derived_id("wo", allocation.allocation_id),
+            kind=WriteOffKind.SMALL_DIFFERENCE,
+            amount=amount,
+            reason=f"short payment within the tolerance (payment {self.payment.payment_id})",
+            written_off_at=self.at,
+            written_off_by=allocation.applied_by,
+        )
+        current = self.invoices_after[invoice_id]
+        self._set_invoice(invoice_domain.write_off(current, small))
+        self.entries.append(
+            ledger_domain.for_write_off(customer_id, self.payment.currency, invoice_id, small)
+        )
+        self.settled += amount
 
     def take_back(self, allocation_id: str) -> Allocation:
         """Reverse an active allocation: its invoice reopens, its cash is unapplied again."""
@@ -164,6 +211,7 @@ class CashMove:
         )
         self.reopened += allocation.amount + allocation.discount
         self.received += allocation.amount
+        self._reverse_small_difference(allocation)
         return allocation
 
     def refund(self, amount: Decimal, refund_id: str) -> None:

@@ -32,6 +32,7 @@ from shared import clock
 from shared.domain import numbering, peppol, terms
 from shared.domain.events import DomainEvent
 from shared.domain.money import Money, quantize
+from shared.domain.write_off import WriteOff, WriteOffKind
 
 if TYPE_CHECKING:
     from shared.domain.customer import Customer
@@ -53,6 +54,7 @@ class InvoiceStatus(StrEnum):
     CREDITED = "credited"  # fully credited (a void is a full credit note before any payment)
     DISPUTED = "disputed"
     ISSUED = "issued"  # credit notes: issued (they are not receivables)
+    WRITTEN_OFF = "written_off"  # nothing due, and a bad-debt write-off took part of it
 
 
 class TaxCode(StrEnum):
@@ -186,6 +188,9 @@ class Invoice(BaseModel):
     # What credit notes took so far: quantity per invoice line_no, and taxable and tax per group
     credited_quantities: dict[int, Decimal] = {}
     credited_taxes: tuple[TaxBreakdown, ...] = ()
+    # Write-offs (small differences at cash application, bad debts), reversed ones included
+    amount_written_off: Decimal = Decimal(0)  # what the write-offs in force took off
+    write_offs: tuple[WriteOff, ...] = ()
 
     def money(self, amount: Decimal) -> dict[str, str]:
         return Money(amount=amount, currency=self.currency).to_wire()
@@ -242,7 +247,12 @@ class Invoice(BaseModel):
                 for line_no, quantity in sorted(self.credited_quantities.items())
             },
             "credited_taxes": [_tax_wire(tax) for tax in self.credited_taxes],
+            "amount_written_off": self.money(self.amount_written_off),
+            "write_offs": [item.to_wire(self.currency) for item in self.write_offs],
         }
+
+    def write_off(self, write_off_id: str) -> WriteOff | None:
+        return next((w for w in self.write_offs if w.write_off_id == write_off_id), None)
 
 
 def _iso_day(day: date | None) -> str | None:
@@ -591,12 +601,64 @@ def status_of(invoice: Invoice) -> InvoiceStatus:
     if invoice.amount_credited >= invoice.total:
         return InvoiceStatus.CREDITED
     if invoice.amount_due == 0:
-        return InvoiceStatus.PAID
+        bad_debt = any(w.active and w.kind is WriteOffKind.BAD_DEBT for w in invoice.write_offs)
+        return InvoiceStatus.WRITTEN_OFF if bad_debt else InvoiceStatus.PAID
     if invoice.status is InvoiceStatus.DISPUTED:
         return InvoiceStatus.DISPUTED
     if invoice.amount_paid > 0 or invoice.amount_discounted > 0:
         return InvoiceStatus.PARTIALLY_PAID
     return InvoiceStatus.OPEN
+
+
+def write_off(invoice: Invoice, written_off: WriteOff) -> Invoice:
+    """The invoice after ``written_off`` took its amount off the amount due."""
+    if invoice.kind is not DocumentKind.INVOICE:
+        raise ValueError(f"{invoice.invoice_id} is a credit note; only invoices are written off")
+    if not Decimal(0) < written_off.amount <= invoice.amount_due:
+        raise ValueError(
+            f"a write-off of {written_off.amount} exceeds the {invoice.amount_due} due on "
+            f"{invoice.invoice_id}"
+        )
+    if invoice.write_off(written_off.write_off_id) is not None:
+        raise ValueError(f"{written_off.write_off_id} is written off already")
+    return _settled(
+        invoice,
+        amount_written_off=invoice.amount_written_off + written_off.amount,
+        write_offs=(*invoice.write_offs, written_off),
+    )
+
+
+def reverse_write_off(
+    invoice: Invoice,
+    write_off_id: str,
+    *,
+    at: datetime,
+    by: str,
+    reason: str,
+    reversal_id: str | None = None,
+) -> tuple[Invoice, WriteOff]:
+    """The invoice with a write-off reversed (its amount is due again), and the write-off."""
+    found = invoice.write_off(write_off_id)
+    if found is None:
+        raise LookupError(f"invoice {invoice.invoice_id} has no write-off {write_off_id}")
+    if not found.active:
+        raise ValueError(f"write-off {write_off_id} was reversed already")
+    reversed_ = found.model_copy(
+        update={
+            "reversed_at": _utc_millis(at),
+            "reversed_by": by,
+            "reversal_reason": reason,
+            "reversal_id": reversal_id,
+        }
+    )
+    reopened = _settled(
+        invoice,
+        amount_written_off=invoice.amount_written_off - found.amount,
+        write_offs=tuple(
+            reversed_ if w.write_off_id == write_off_id else w for w in invoice.write_offs
+        ),
+    )
+    return reopened, reversed_
 
 
 # --- events -------------------------------------------------------------------------------------
@@ -627,6 +689,18 @@ def credited_event(invoice: Invoice, note: Invoice) -> DomainEvent:
             "credit_note_number": note.number,
             "amount": note.money(note.total),
         },
+    )
+
+
+def write_off_event(detail_type: str, invoice: Invoice, written_off: WriteOff) -> DomainEvent:
+    """WriteOffPosted / WriteOffReversed: the invoice after it, and the write-off."""
+    at = written_off.reversed_at or written_off.written_off_at
+    return DomainEvent(
+        detail_type=detail_type,
+        source=SOURCE,
+        aggregate_id=invoice.invoice_id,
+        occurred_at=at,
+        data={**invoice.to_wire(), "write_off": written_off.to_wire(invoice.currency)},
     )
 
 
@@ -689,6 +763,10 @@ def from_wire(data: Mapping[str, Any]) -> Invoice:
         credited_taxes=tuple(
             TaxBreakdown.model_validate(group) for group in data.get("credited_taxes", ())
         ),
+        amount_written_off=amount("amount_written_off")
+        if "amount_written_off" in data
+        else Decimal(0),
+        write_offs=tuple(WriteOff.from_wire(item) for item in data.get("write_offs", ())),
     )
 
 
@@ -824,6 +902,12 @@ def _credited_group(
 def _settled(invoice: Invoice, **changes: Any) -> Invoice:
     """The invoice with ``changes``, its amount due and status recomputed, one version on."""
     changed = invoice.model_copy(update=changes)
-    due = changed.total - changed.amount_credited - changed.amount_paid - changed.amount_discounted
+    due = (
+        changed.total
+        - changed.amount_credited
+        - changed.amount_paid
+        - changed.amount_discounted
+        - changed.amount_written_off
+    )
     changed = changed.model_copy(update={"amount_due": max(Decimal(0), due)})
     return changed.model_copy(update={"status": status_of(changed), "version": invoice.version + 1})

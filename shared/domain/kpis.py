@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from shared.domain.ledger import JournalEntry
+from shared.domain.ledger import Account, JournalEntry
 from shared.domain.money import quantize
 from shared.domain.reporting import (
     CHARGE_KINDS,
@@ -333,7 +333,7 @@ def _days_to_pay(
             open_amount += moved
             if entry.kind in ("allocation", "unapplication"):
                 settled -= moved
-            paid_on = posted_on(entry) if open_amount == 0 and entry.kind == "allocation" else None
+            paid_on = posted_on(entry) if open_amount == 0 and _pays(entry) else None
         if paid_on is None or paid_on < start or settled <= 0:
             continue
         weighted[document.currency] += settled * (paid_on - document.issued_on).days
@@ -343,6 +343,15 @@ def _days_to_pay(
         currency: (_ratio(weighted[currency], weights[currency]), counted[currency])
         for currency in counted
     }
+
+
+def _pays(entry: JournalEntry) -> bool:
+    """Cash applied, or the small difference a payment left within the tolerance: either one
+    closing an invoice makes it paid (a bad-debt write-off does not)."""
+    return entry.kind == "allocation" or (
+        entry.kind == "write_off"
+        and any(posting.account is Account.SMALL_DIFFERENCES for posting in entry.postings)
+    )
 
 
 def _fulfilment(

@@ -10,7 +10,8 @@ Accounts, from the seller's point of view:
 - receivables (asset): what customers owe on issued invoices, fees and interest;
 - unapplied cash (liability): money received but not yet applied to an invoice, and credit owed
   to a customer (a credit note beyond what its invoice still had open);
-- revenue, tax payable, fee income, interest income, discounts allowed (an expense), cash (asset).
+- revenue, tax payable, fee income, interest income, discounts allowed (an expense), cash (asset);
+- small differences and bad-debt expense (expenses): receivables written off (see write_off.py).
 
 ``customer_balance`` is what a customer owes net of the money we hold for them: receivables
 less unapplied cash.
@@ -28,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from shared import clock
 from shared.domain.invoice import DocumentKind, Invoice
+from shared.domain.write_off import WriteOff, WriteOffKind
 
 ZERO = Decimal(0)
 KINDS = frozenset(
@@ -42,6 +44,8 @@ KINDS = frozenset(
         "interest",
         "transfer",
         "bank_reversal",
+        "write_off",
+        "write_off_reversal",
     }
 )
 
@@ -55,6 +59,8 @@ class Account(StrEnum):
     DISCOUNTS_ALLOWED = "discounts_allowed"
     FEE_INCOME = "fee_income"
     INTEREST_INCOME = "interest_income"
+    SMALL_DIFFERENCES = "small_differences"  # an expense: short payments within the tolerance
+    BAD_DEBT_EXPENSE = "bad_debt_expense"
 
 
 class Posting(BaseModel):
@@ -416,6 +422,55 @@ def for_bank_reversal(
         currency=currency,
         posted_at=posted_at,
         memo=f"Payment {payment_id} reversed by the bank",
+    )
+
+
+def for_write_off(
+    customer_id: str, currency: str, invoice_id: str, written_off: WriteOff
+) -> JournalEntry:
+    """A receivable written off: CR receivables; DR small differences (a short payment within
+    the tolerance) or bad-debt expense, less the VAT share under bad-debt relief (DR tax
+    payable)."""
+    if written_off.kind is WriteOffKind.SMALL_DIFFERENCE:
+        expense = [_debit(Account.SMALL_DIFFERENCES, written_off.amount)]
+    else:
+        expense = [
+            _debit(Account.TAX_PAYABLE, written_off.vat),
+            _debit(Account.BAD_DEBT_EXPENSE, written_off.amount - written_off.vat),
+        ]
+    return _entry(
+        "write_off",
+        written_off.write_off_id,
+        *expense,
+        _credit(Account.RECEIVABLES, written_off.amount),
+        customer_id=customer_id,
+        currency=currency,
+        posted_at=written_off.written_off_at,
+        memo=f"Written off ({written_off.kind.value.replace('_', ' ')}) on invoice {invoice_id}: "
+        f"{written_off.reason}",
+        invoice_id=invoice_id,
+    )
+
+
+def for_write_off_reversal(
+    customer_id: str, currency: str, invoice_id: str, reversed_: WriteOff
+) -> JournalEntry:
+    """The mirror of ``for_write_off``: the receivable is owed again."""
+    if reversed_.reversed_at is None:
+        raise ValueError(f"write-off {reversed_.write_off_id} is not reversed")
+    original = for_write_off(customer_id, currency, invoice_id, reversed_)
+    return _entry(
+        "write_off_reversal",
+        reversed_.write_off_id,
+        *(
+            Posting(account=posting.account, debit=posting.credit, credit=posting.debit)
+            for posting in original.postings
+        ),
+        customer_id=customer_id,
+        currency=currency,
+        posted_at=reversed_.reversed_at,
+        memo=f"Write-off {reversed_.write_off_id} on invoice {invoice_id} reversed",
+        invoice_id=invoice_id,
     )
 
 

@@ -41,7 +41,7 @@ facts always give the same decision.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, Decimal
@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared.domain import remittance
+from shared.domain import remittance, write_off
 from shared.domain.money import minor_units, quantize
 from shared.domain.remittance import Found, Reference
 
@@ -178,6 +178,7 @@ class Proposal(BaseModel):
     number: str
     amount: Decimal
     discount: Decimal = Decimal(0)
+    written_off: Decimal = Decimal(0)  # a shortfall within the tolerance, closing the invoice
 
 
 class Evidence(BaseModel):
@@ -859,3 +860,46 @@ def _numbers(invoices: Sequence[OpenInvoice]) -> str:
 
 def _numbers_of(proposals: Sequence[Proposal]) -> str:
     return " + ".join(proposal.number for proposal in proposals)
+
+
+# --- small differences -------------------------------------------------------------------------
+
+
+def with_small_differences(
+    decision: Decision,
+    invoices: Mapping[str, OpenInvoice],
+    tolerance: Callable[[OpenInvoice], Decimal],
+) -> Decision:
+    """The decision, closing an invoice the payment leaves short by no more than its tolerance.
+
+    Only an automatic decision that uses the whole payment: the last allocation (oldest due
+    first, every earlier one settles its invoice) may fall short, and ``tolerance(invoice)``
+    says by how much it may and still be paid; the shortfall is written off. An overpayment is
+    never touched: the rest is the customer's money.
+    """
+    if not decision.auto or not decision.allocations or decision.unapplied != 0:
+        return decision
+    *settled, last = decision.allocations
+    invoice = invoices.get(last.invoice_id)
+    if invoice is None:
+        return decision
+    limit = tolerance(invoice)
+    short = invoice.amount_due - last.amount - last.discount
+    written_off = write_off.small_difference(short, limit)
+    if not written_off:
+        return decision
+    money = f"{quantize(written_off, invoice.currency):,} {invoice.currency}"
+    limit_money = f"{quantize(limit, invoice.currency):,} {invoice.currency}"
+    evidence = Evidence(
+        kind="amount",
+        detail=f"{invoice.number} is left short by {money}, within the tolerance of "
+        f"{limit_money}: the difference is written off and the invoice paid",
+    )
+    sentence = evidence.detail[0].upper() + evidence.detail[1:] + "."
+    return decision.model_copy(
+        update={
+            "allocations": (*settled, last.model_copy(update={"written_off": written_off})),
+            "evidence": (*decision.evidence, evidence),
+            "explanation": f"{decision.explanation} {sentence}",
+        }
+    )

@@ -17,6 +17,7 @@ from stdnum import bic, iban
 
 from shared.domain import peppol, vat_ids
 from shared.domain.invoice import Party, PartyAddress, PartyContact, PaymentInstructions
+from shared.domain.write_off import SmallDifferenceTolerance
 
 DOMESTIC_RATE_CATEGORIES = ("standard", "reduced")  # "zero" and "exempt" are always 0 %
 
@@ -42,6 +43,9 @@ class Seller(BaseModel):
     exemption_reason: Annotated[str, StringConstraints(min_length=1, max_length=200)] = (
         "Exempt from VAT"
     )
+    # Write-offs: how short a payment may close an invoice; whether bad debt reclaims its VAT
+    small_differences: SmallDifferenceTolerance = SmallDifferenceTolerance()
+    bad_debt_vat_relief: bool = False
 
     @field_validator("party")
     @classmethod

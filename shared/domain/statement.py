@@ -47,6 +47,8 @@ _ON_INVOICE = {
     "unapplication": "Discount reversed",
     "fee": "Reminder fee",
     "interest": "Late payment interest",
+    "write_off": "Written off",
+    "write_off_reversal": "Write-off reversed",
 }
 
 
@@ -331,7 +333,9 @@ def describe(entry: JournalEntry, numbers: Mapping[str, str]) -> tuple[str, str]
 
 
 def _invoice_of(entry: JournalEntry) -> str:
-    """The invoice an allocation, fee or interest entry is about."""
+    """The invoice an allocation, fee, interest or write-off entry is about."""
+    if entry.invoice_id:
+        return entry.invoice_id
     if entry.kind in ("fee", "interest"):  # source id "<invoice id>:<level or day>"
         return entry.source_id.split(":", 1)[0]
     found = _MEMO_INVOICE.search(entry.memo)

@@ -42,6 +42,7 @@ class Action(StrEnum):
     MANAGE_COLLECTIONS = "manage_collections"  # the collections worklist, promises to pay
     READ_REPORTS = "read_reports"  # aging, KPIs, the finance dashboard (staff)
     READ_AUDIT = "read_audit"  # the audit trail and its verification
+    WRITE_OFF = "write_off"  # write receivables off as bad debt, reverse write-offs
 
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
@@ -54,6 +55,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.RUN_COLLECTIONS,
             Action.MANAGE_COLLECTIONS,
             Action.READ_REPORTS,
+            Action.WRITE_OFF,
         }
     ),
     Role.AR_CLERK: frozenset(
