@@ -72,7 +72,9 @@ def test_a_refund_comes_out_of_the_unapplied_cash_first(client, world: World):
     assert exposure(CUSTOMER).unapplied_cash == 0
 
 
-def test_a_refund_beyond_the_unapplied_cash_reopens_the_newest_invoice(client, world: World):
+def test_a_refund_beyond_the_unapplied_cash_reopens_the_newest_invoice_by_the_rest(
+    client, world: World
+):
     # Given an invoice paid by card with 20.00 too much
     invoice = issued_invoice(client, world)
     payment_id = _paid_by_card(client, world, invoice, extra=Decimal("20.00"))
@@ -80,24 +82,26 @@ def test_a_refund_beyond_the_unapplied_cash_reopens_the_newest_invoice(client, w
     # When the gateway refunds 50.00
     _refund(client, world, invoice, Decimal("50.00"), Decimal("20.00"))
 
-    # Then the allocation was taken back, the refund paid, and the rest is unapplied again
+    # Then the 20.00 unapplied paid first, and 30.00 was taken off the allocation, no more
     payment = payment_now(payment_id)
     assert payment.refunded == Decimal("50.00")
-    assert payment.applied == 0 and payment.allocations[0].reversed_at is not None
-    assert payment.unapplied == invoice.total - Decimal("30.00")
+    [allocation] = payment.allocations
+    assert allocation.reversed_at is None and allocation.applied == invoice.total - 30
+    assert [part.amount for part in allocation.taken_back] == [Decimal("30.00")]
+    assert (payment.applied, payment.unapplied) == (invoice.total - 30, 0)
     reopened = invoice_now(invoice.invoice_id)
-    assert (reopened.status.value, reopened.amount_due) == ("open", invoice.total)
+    assert (reopened.status.value, reopened.amount_due) == ("partially_paid", Decimal("30.00"))
     [refunded] = event_data(world, "PaymentRefunded")
     assert refunded["refund"]["amount"] == "50.00"
-    assert [a["invoice_id"] for a in refunded["unapplied_allocations"]] == [invoice.invoice_id]
+    [taken] = refunded["unapplied_allocations"]
+    assert (taken["invoice_id"], taken["taken"]["amount"]) == (invoice.invoice_id, "30.00")
     assert [e["id"] for e in event_data(world, "InvoiceReopened")] == [invoice.invoice_id]
-    # and the books agree: owed the invoice, holding the rest of the payment
-    assert account(CUSTOMER, Account.RECEIVABLES) == invoice.total
+    # and the books agree: owed the 30.00 taken back, holding nothing
+    assert account(CUSTOMER, Account.RECEIVABLES) == Decimal("30.00")
     assert account(CUSTOMER, Account.CASH) == invoice.total - Decimal("30.00")
     assert ledger_store.balance(CUSTOMER) == Decimal("30.00")
     figures = exposure(CUSTOMER)
-    assert figures.open_receivables == invoice.total
-    assert figures.unapplied_cash == payment.unapplied
+    assert (figures.open_receivables, figures.unapplied_cash) == (Decimal("30.00"), 0)
     assert_ledger_balanced(CUSTOMER)
 
 
@@ -121,7 +125,7 @@ def test_a_dispute_pauses_the_invoice_and_a_won_dispute_restores_it(client, worl
     assert [e["status"] for e in event_data(world, "InvoiceDisputeClosed")] == ["paid"]
 
 
-def test_a_lost_dispute_refunds_the_payment_and_reopens_the_invoice(client, world: World):
+def test_a_lost_dispute_keeps_the_payment_withdrawn_and_reopens_the_invoice(client, world: World):
     # Given an invoice paid by card, then disputed
     invoice = issued_invoice(client, world)
     payment_id = _paid_by_card(client, world, invoice)
@@ -137,7 +141,8 @@ def test_a_lost_dispute_refunds_the_payment_and_reopens_the_invoice(client, worl
     reopened = invoice_now(invoice.invoice_id)
     assert (reopened.status.value, reopened.amount_due) == ("open", invoice.total)
     payment = payment_now(payment_id)
-    assert (payment.status.value, payment.refunded) == ("refunded", invoice.total)
+    assert (payment.status.value, payment.withdrawn) == ("refunded", invoice.total)
+    assert payment.refunded == 0  # a chargeback is not a refund (Stripe's amount_refunded)
     assert account(CUSTOMER, Account.CASH) == 0
     assert account(CUSTOMER, Account.RECEIVABLES) == invoice.total
     figures = exposure(CUSTOMER)
