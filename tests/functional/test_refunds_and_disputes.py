@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
+from shared import clock
 from shared.domain.invoice import Invoice
 from shared.domain.ledger import Account
 from shared.store import ledger as ledger_store
+from tests.functional.accounts import call
 from tests.functional.cash import (
     CUSTOMER,
     account,
@@ -15,6 +18,7 @@ from tests.functional.cash import (
     issued_invoice,
     payment_now,
 )
+from tests.functional.collections import interest, on
 from tests.functional.conftest import World
 from tests.functional.invoicing import assert_ledger_balanced, exposure
 from tests.functional.payment_intake import (
@@ -148,3 +152,208 @@ def test_a_lost_dispute_keeps_the_payment_withdrawn_and_reopens_the_invoice(clie
     figures = exposure(CUSTOMER)
     assert (figures.open_receivables, figures.unapplied_cash) == (invoice.total, 0)
     assert_ledger_balanced(CUSTOMER)
+
+
+# --- partial refunds and chargebacks move exactly their amount ----------------------------------
+
+
+def _books(payment_id: str, invoice: Invoice) -> tuple[object, ...]:
+    """What a repeated event must leave alone: the payment, the invoice, the ledger."""
+    entries = sorted((e.entry_id, e.total) for e in ledger_store.entries_for(CUSTOMER))
+    return payment_now(payment_id), invoice_now(invoice.invoice_id).amount_due, entries
+
+
+def _entries(kind: str) -> list[tuple[str, Decimal]]:
+    return [(e.source_id, e.total) for e in ledger_store.entries_for(CUSTOMER) if e.kind == kind]
+
+
+def _dispute(client, world: World, event: str, amount: Decimal, status: str, **ids: str) -> None:
+    opened = dispute(status, amount=_cents(amount), **ids)
+    assert post_stripe(client, stripe_event(event, opened)).status_code == 200
+    world.pump.drain()
+
+
+def _planned(client, world: World, invoice: Invoice, days_overdue: int) -> list[dict[str, str]]:
+    """The dry run's plan lines for the customer, ``days_overdue`` after the invoice's due date."""
+    assert invoice.due_on is not None
+    as_of = invoice.due_on + timedelta(days=days_overdue)
+    on(as_of)
+    try:
+        answer = call(
+            client, "POST", "/collection-runs", body={"as_of": as_of.isoformat(), "dry_run": True}
+        )
+    finally:
+        clock.set_clock(None)  # back to now: Stripe signs with the real time
+    assert answer.status == 200, answer.body
+    return [line for plan in answer.body["plans"] for line in plan["lines"]]
+
+
+def test_a_partial_refund_reopens_the_invoice_by_exactly_the_refund(client, world: World):
+    # Given an invoice paid in full by card
+    invoice = issued_invoice(client, world)
+    payment_id = _paid_by_card(client, world, invoice)
+    [allocation] = payment_now(payment_id).allocations
+
+    # When Stripe refunds 20.00 of it (charge.refunded, amount_refunded 2000)
+    _refund(client, world, invoice, Decimal("20.00"), Decimal(0))
+
+    # Then exactly 20.00 is owed again, nothing is left unapplied
+    payment = payment_now(payment_id)
+    assert (payment.refunded, payment.applied, payment.unapplied) == (
+        Decimal("20.00"),
+        invoice.total - 20,
+        0,
+    )
+    assert payment.status.value == "applied" and payment.allocations[0].reversed_at is None
+    reopened = invoice_now(invoice.invoice_id)
+    assert (reopened.status.value, reopened.amount_due) == ("partially_paid", Decimal("20.00"))
+    # and the books say the same, each entry named by what caused it
+    assert _entries("unapplication") == [
+        (f"{allocation.allocation_id}:refund:20.00", Decimal("20.00"))
+    ]
+    assert _entries("refund") == [(f"{payment_id}:20.00", Decimal("20.00"))]
+    assert account(CUSTOMER, Account.RECEIVABLES) == Decimal("20.00")
+    assert account(CUSTOMER, Account.UNAPPLIED_CASH) == 0
+    figures = exposure(CUSTOMER)
+    assert (figures.open_receivables, figures.unapplied_cash) == (Decimal("20.00"), 0)
+    assert_ledger_balanced(CUSTOMER)
+    # and GET /payments/{id} shows the part taken back
+    shown = call(client, "GET", f"/payments/{payment_id}").body
+    [part] = shown["allocations"][0]["taken_back"]
+    assert (part["amount"]["amount"], part["reference"]) == ("20.00", "refund:20.00")
+
+
+def test_a_second_partial_refund_moves_only_the_increase_and_repeats_move_nothing(
+    client, world: World
+):
+    # Given an invoice paid by card, 20.00 of it refunded
+    invoice = issued_invoice(client, world)
+    payment_id = _paid_by_card(client, world, invoice)
+    _refund(client, world, invoice, Decimal("20.00"), Decimal(0))
+
+    # When Stripe refunds 15.00 more (amount_refunded is cumulative: 3500)
+    _refund(client, world, invoice, Decimal("35.00"), Decimal(0))
+
+    # Then 35.00 is owed in all, in two entries of 20.00 and 15.00
+    after = _books(payment_id, invoice)
+    assert after[0].refunded == Decimal("35.00") and after[1] == Decimal("35.00")
+    assert sorted(amount for _, amount in _entries("refund")) == [Decimal(15), Decimal(20)]
+    assert sorted(amount for _, amount in _entries("unapplication")) == [
+        Decimal(15),
+        Decimal(20),
+    ]
+
+    # When the first event comes again late (a new delivery of amount_refunded 2000), the same
+    # delivery is retried, and Stripe's refund objects' own events arrive
+    older = charge(
+        amount=_cents(invoice.total),
+        amount_refunded=2000,
+        metadata={"invoice_number": invoice.number, "customer_id": CUSTOMER},
+    )
+    body = stripe_event("charge.refunded", {**older, "amount_refunded": 3500})
+    for delivery in (stripe_event("charge.refunded", older), body, body):
+        assert post_stripe(client, delivery).status_code == 200
+    refund_object = {
+        "id": "re_3QAcme0001",
+        "object": "refund",
+        "amount": 1500,
+        "charge": "ch_3QAcme0001",
+        "payment_intent": "pi_3QAcme0001",
+        "currency": "eur",
+        "status": "succeeded",
+    }
+    for event in ("refund.created", "refund.updated", "charge.refund.updated"):
+        assert post_stripe(client, stripe_event(event, refund_object)).status_code == 200
+    world.pump.drain()
+
+    # Then nothing moved
+    assert _books(payment_id, invoice) == after
+    assert_ledger_balanced(CUSTOMER)
+
+
+def test_a_partial_dispute_lost_withdraws_exactly_its_amount(client, world: World):
+    # Given an invoice paid in full by card
+    invoice = issued_invoice(client, world)
+    payment_id = _paid_by_card(client, world, invoice)
+
+    # When the cardholder disputes 30.00 of it
+    _dispute(client, world, "charge.dispute.created", Decimal("30.00"), "needs_response")
+
+    # Then exactly 30.00 is withdrawn and owed again, the invoice held as disputed meanwhile
+    payment = payment_now(payment_id)
+    assert (payment.withdrawn, payment.applied, payment.unapplied) == (
+        Decimal("30.00"),
+        invoice.total - 30,
+        0,
+    )
+    during = invoice_now(invoice.invoice_id)
+    assert (during.status.value, during.amount_due) == ("disputed", Decimal("30.00"))
+    assert _entries("chargeback") == [(f"{payment_id}:dp_1QAcme0001", Decimal("30.00"))]
+    assert [e["id"] for e in event_data(world, "InvoiceDisputed")] == [invoice.invoice_id]
+    [disputed] = event_data(world, "PaymentDisputed")
+    assert disputed["chargeback"]["amount"]["amount"] == "30.00"
+    assert _planned(client, world, invoice, 30) == []  # a disputed invoice is not dunned
+
+    # When the dispute is lost, and Stripe delivers the closing twice
+    for _ in range(2):
+        _dispute(client, world, "charge.dispute.closed", Decimal("30.00"), "lost")
+
+    # Then the 30.00 stays withdrawn and is owed, nothing more moved
+    payment = payment_now(payment_id)
+    assert (payment.withdrawn, payment.refunded, payment.disputed) == (Decimal("30.00"), 0, False)
+    owed = invoice_now(invoice.invoice_id)
+    assert (owed.status.value, owed.amount_due) == ("partially_paid", Decimal("30.00"))
+    assert len(_entries("chargeback")) == 1 and _entries("chargeback_reversal") == []
+    assert account(CUSTOMER, Account.RECEIVABLES) == Decimal("30.00")
+    assert account(CUSTOMER, Account.CASH) == invoice.total - 30
+    figures = exposure(CUSTOMER)
+    assert (figures.open_receivables, figures.unapplied_cash) == (Decimal("30.00"), 0)
+    assert_ledger_balanced(CUSTOMER)
+    [closed] = event_data(world, "InvoiceDisputeClosed")
+    assert (closed["status"], closed["amount_due"]["amount"]) == ("partially_paid", "30.00")
+
+    # And the collection run now plans the 30.00, no more
+    [line] = _planned(client, world, invoice, 30)
+    assert (line["invoice_id"], line["amount_due"]) == (invoice.invoice_id, "30.00")
+
+
+def test_a_partial_dispute_won_returns_the_money_and_applies_it_again(client, world: World):
+    # Given an invoice paid in full by card, 30.00 of it disputed
+    invoice = issued_invoice(client, world)
+    payment_id = _paid_by_card(client, world, invoice)
+    _dispute(client, world, "charge.dispute.created", Decimal("30.00"), "needs_response")
+
+    # When the dispute is won, the closing is delivered twice and the opening again late
+    for _ in range(2):
+        _dispute(client, world, "charge.dispute.closed", Decimal("30.00"), "won")
+    _dispute(client, world, "charge.dispute.created", Decimal("30.00"), "needs_response")
+
+    # Then the 30.00 came back once and pays the invoice again
+    payment = payment_now(payment_id)
+    assert (payment.withdrawn, payment.applied, payment.unapplied) == (0, invoice.total, 0)
+    assert (payment.status.value, payment.disputed) == ("applied", False)
+    paid = invoice_now(invoice.invoice_id)
+    assert (paid.status.value, paid.amount_due) == ("paid", 0)
+    assert _entries("chargeback") == [(f"{payment_id}:dp_1QAcme0001", Decimal("30.00"))]
+    assert _entries("chargeback_reversal") == [(f"{payment_id}:dp_1QAcme0001", Decimal("30.00"))]
+    assert account(CUSTOMER, Account.RECEIVABLES) == 0
+    assert account(CUSTOMER, Account.CASH) == invoice.total
+    figures = exposure(CUSTOMER)
+    assert (figures.open_receivables, figures.unapplied_cash) == (0, 0)
+    assert_ledger_balanced(CUSTOMER)
+    assert [e["status"] for e in event_data(world, "InvoiceDisputeClosed")] == ["paid"]
+    assert _planned(client, world, invoice, 30) == []
+
+
+def test_after_a_partial_refund_the_collection_run_plans_only_what_is_open(client, world: World):
+    # Given an invoice paid in full by card, then 20.00 of it refunded
+    invoice = issued_invoice(client, world)
+    _paid_by_card(client, world, invoice)
+    _refund(client, world, invoice, Decimal("20.00"), Decimal(0))
+
+    # When the collection run is planned 30 days after the due date
+    [line] = _planned(client, world, invoice, 30)
+
+    # Then it chases the 20.00 and charges interest on the 20.00 only
+    assert (line["invoice_id"], line["amount_due"]) == (invoice.invoice_id, "20.00")
+    assert line["interest"] == str(interest((Decimal("20.00"), 30)))
