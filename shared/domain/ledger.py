@@ -421,7 +421,7 @@ def for_part_taken_back(  # noqa: PLR0917 (mirrors for_unapplication)
         customer_id=customer_id,
         currency=currency,
         posted_at=posted_at,
-        memo=f"{amount} unapplied from invoice {invoice_id} for {reference}",
+        memo=f"{amount} unapplied for {reference} from invoice {invoice_id}",
         invoice_id=invoice_id,
     )
 

@@ -311,6 +311,13 @@ def test_a_partial_dispute_lost_withdraws_exactly_its_amount(client, world: Worl
     assert_ledger_balanced(CUSTOMER)
     [closed] = event_data(world, "InvoiceDisputeClosed")
     assert (closed["status"], closed["amount_due"]["amount"]) == ("partially_paid", "30.00")
+    # and the customer's statement shows the chargeback, its balance agreeing with its aging
+    statement = call(client, "GET", f"/customers/{CUSTOMER}/statement").body
+    [line] = [line for line in statement["lines"] if line["kind"] == "chargeback"]
+    assert (line["reference"], line["description"]) == (payment_id, "Chargeback")
+    assert line["debit"]["amount"] == "30.00"
+    assert statement["closing_balance"]["amount"] == "30.00"
+    assert statement["aging"]["total"]["amount"] == "30.00"
 
     # And the collection run now plans the 30.00, no more
     [line] = _planned(client, world, invoice, 30)
