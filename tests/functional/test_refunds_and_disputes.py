@@ -364,3 +364,25 @@ def test_after_a_partial_refund_the_collection_run_plans_only_what_is_open(clien
     # Then it chases the 20.00 and charges interest on the 20.00 only
     assert (line["invoice_id"], line["amount_due"]) == (invoice.invoice_id, "20.00")
     assert line["interest"] == str(interest((Decimal("20.00"), 30)))
+
+
+def test_a_dispute_seen_first_closed_as_lost_withdraws_once(client, world: World):
+    # Given an invoice paid in full by card
+    invoice = issued_invoice(client, world)
+    payment_id = _paid_by_card(client, world, invoice)
+
+    # When Stripe's closing (lost) overtakes the opening, and the opening and Stripe's balance
+    # notifications (funds_withdrawn, funds_reinstated: not acted on) arrive after it
+    _dispute(client, world, "charge.dispute.closed", Decimal("30.00"), "lost")
+    after = _books(payment_id, invoice)
+    _dispute(client, world, "charge.dispute.created", Decimal("30.00"), "needs_response")
+    _dispute(client, world, "charge.dispute.funds_withdrawn", Decimal("30.00"), "needs_response")
+    _dispute(client, world, "charge.dispute.funds_reinstated", Decimal("30.00"), "won")
+
+    # Then the 30.00 was withdrawn once, and is owed (not held as disputed)
+    assert _books(payment_id, invoice) == after
+    payment, amount_due, _ = after
+    assert (payment.withdrawn, amount_due) == (Decimal("30.00"), Decimal("30.00"))
+    assert invoice_now(invoice.invoice_id).status.value == "partially_paid"
+    assert _entries("chargeback") == [(f"{payment_id}:dp_1QAcme0001", Decimal("30.00"))]
+    assert_ledger_balanced(CUSTOMER)
