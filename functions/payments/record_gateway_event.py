@@ -10,7 +10,7 @@
   allocations back, reopening their invoices (``reversals.refund_to_total``, one transaction);
 - **dispute opened / closed**: the dispute's amount is withdrawn (a chargeback, covered like a
   refund and holding the invoices it touches as disputed), then given back and applied again
-  when won, or kept withdrawn when lost (``reversals.chargeback_opened`` / ``_closed``), with
+  when won, or kept withdrawn when lost (``chargebacks``), with
   ``PaymentDisputed`` / ``PaymentDisputeClosed``.
 
 Refunds and disputes can overtake the payment they concern (gateways do not promise order):
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from functions.payments import reversals
+from functions.payments import chargebacks, reversals
 from functions.payments.intake import known_customer, receive_once
 from shared.adapters.bus_events import BusEvent
 from shared.domain import payment as payment_domain
@@ -127,7 +127,7 @@ def _dispute(event: GatewayEvent, consumed: tuple[str, str]) -> Payment:
             f"dispute in {dispute.currency} of payment {payment.payment_id} in {payment.currency}"
         )
     if event.action is Action.DISPUTE_OPENED:
-        after = reversals.chargeback_opened(
+        after = chargebacks.opened(
             payment.payment_id,
             dispute.dispute_id,
             dispute.amount,
@@ -136,7 +136,7 @@ def _dispute(event: GatewayEvent, consumed: tuple[str, str]) -> Payment:
             consumed=consumed,
         )
     else:
-        after = reversals.chargeback_closed(
+        after = chargebacks.closed(
             payment.payment_id,
             dispute.dispute_id,
             dispute.amount,
