@@ -17,6 +17,7 @@ from tests.functional.cash import (
     invoice_now,
     issued_invoice,
     payment_now,
+    reverse,
 )
 from tests.functional.collections import interest, on
 from tests.functional.conftest import World
@@ -221,6 +222,15 @@ def test_a_partial_refund_reopens_the_invoice_by_exactly_the_refund(client, worl
     shown = call(client, "GET", f"/payments/{payment_id}").body
     [part] = shown["allocations"][0]["taken_back"]
     assert (part["amount"]["amount"], part["reference"]) == ("20.00", "refund:20.00")
+
+    # When a clerk then takes the allocation back
+    assert reverse(client, payment_id, allocation.allocation_id).status == 200
+
+    # Then only what was still applied comes off the invoice
+    assert invoice_now(invoice.invoice_id).amount_due == invoice.total
+    assert payment_now(payment_id).unapplied == invoice.total - 20
+    assert account(CUSTOMER, Account.RECEIVABLES) == invoice.total
+    assert_ledger_balanced(CUSTOMER)
 
 
 def test_a_second_partial_refund_moves_only_the_increase_and_repeats_move_nothing(
