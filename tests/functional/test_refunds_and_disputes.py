@@ -8,6 +8,7 @@ from decimal import Decimal
 from shared import clock
 from shared.domain.invoice import Invoice
 from shared.domain.ledger import Account
+from shared.domain.payment import Payment
 from shared.store import ledger as ledger_store
 from tests.functional.accounts import call
 from tests.functional.cash import (
@@ -158,7 +159,7 @@ def test_a_lost_dispute_keeps_the_payment_withdrawn_and_reopens_the_invoice(clie
 # --- partial refunds and chargebacks move exactly their amount ----------------------------------
 
 
-def _books(payment_id: str, invoice: Invoice) -> tuple[object, ...]:
+def _books(payment_id: str, invoice: Invoice) -> tuple[Payment, Decimal, list[tuple[str, Decimal]]]:
     """What a repeated event must leave alone: the payment, the invoice, the ledger."""
     entries = sorted((e.entry_id, e.total) for e in ledger_store.entries_for(CUSTOMER))
     return payment_now(payment_id), invoice_now(invoice.invoice_id).amount_due, entries
