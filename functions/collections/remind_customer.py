@@ -179,7 +179,7 @@ def _with_allocations(customer_id: str, due: dict[str, DueInvoice]) -> dict[str,
             break
         for allocation in payment.allocations:
             if allocation.invoice_id in spans:
-                spans[allocation.invoice_id].append(_span(allocation))
+                spans[allocation.invoice_id] += _spans(allocation)
     return {
         invoice_id: invoice.model_copy(update={"allocations": tuple(spans[invoice_id])})
         for invoice_id, invoice in due.items()
@@ -195,13 +195,25 @@ def _payments_newest_first(customer_id: str) -> Iterator[Any]:
             return
 
 
-def _span(allocation: Allocation) -> AllocationSpan:
+def _spans(allocation: Allocation) -> list[AllocationSpan]:
+    """What the allocation settled and until when: the part still applied (until reversed),
+    and each part taken back since (until it was)."""
+    applied_on = collection_day(allocation.applied_at)
     reversed_at = allocation.reversed_at
-    return AllocationSpan(
-        applied_on=collection_day(allocation.applied_at),
-        amount=allocation.amount + allocation.discount,
+    kept = AllocationSpan(
+        applied_on=applied_on,
+        amount=allocation.applied + allocation.discount,
         reversed_on=collection_day(reversed_at) if reversed_at else None,
     )
+    return [
+        kept,
+        *(
+            AllocationSpan(
+                applied_on=applied_on, amount=part.amount, reversed_on=collection_day(part.at)
+            )
+            for part in allocation.taken_back
+        ),
+    ]
 
 
 def _all_accounted(due: dict[str, DueInvoice], spans: dict[str, list[AllocationSpan]]) -> bool:

@@ -8,7 +8,10 @@
 - **refund**: pay back what the gateway's cumulative refunded total adds to what is refunded
   already (``PaymentRefunded``); a refund beyond the unapplied part first takes the newest
   allocations back, reopening their invoices (``reversals.refund_to_total``, one transaction);
-- **dispute opened / closed**: ``PaymentDisputed`` / ``PaymentDisputeClosed`` (won or lost).
+- **dispute opened / closed**: the dispute's amount is withdrawn (a chargeback, covered like a
+  refund and holding the invoices it touches as disputed), then given back and applied again
+  when won, or kept withdrawn when lost (``chargebacks``), with
+  ``PaymentDisputed`` / ``PaymentDisputeClosed``.
 
 Refunds and disputes can overtake the payment they concern (gateways do not promise order):
 the message then fails and SQS delivers it again later. Every effect is written with a consumed
@@ -19,11 +22,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from functions.payments import reversals
+from functions.payments import chargebacks, reversals
 from functions.payments.intake import known_customer, receive_once
 from shared.adapters.bus_events import BusEvent
 from shared.domain import payment as payment_domain
-from shared.domain.events import DomainEvent
 from shared.domain.gateway_events import Action, GatewayEvent
 from shared.domain.payment import Payment
 from shared.observability import logger
@@ -115,30 +117,34 @@ def _refund(event: GatewayEvent, consumed: tuple[str, str]) -> Payment:
 
 
 def _dispute(event: GatewayEvent, consumed: tuple[str, str]) -> Payment:
+    """A dispute opened (its amount withdrawn) or closed (won: the money back; lost: kept
+    withdrawn), each exactly once per dispute whatever order Stripe delivers them in."""
     dispute = event.dispute
     assert dispute is not None, "a dispute event carries the dispute"
     payment = _payment_of(event, dispute.external_id)
-    state = payment_domain.dispute_state(payment, dispute.dispute_id)
-    opening = event.action is Action.DISPUTE_OPENED
-    if (opening and state is not None) or (not opening and state not in (None, "open")):
-        _consume(consumed)  # known already (a late "created" after "closed", or a repeat)
-        return payment
-    event_out: DomainEvent
-    if opening:
-        after = payment_domain.dispute(payment, True, dispute_id=dispute.dispute_id)
-        event_out = payment_domain.disputed_event(
-            after, event.created, dispute_id=dispute.dispute_id, reason=dispute.reason
+    if dispute.currency != payment.currency:
+        raise GatewayEventMismatchError(
+            f"dispute in {dispute.currency} of payment {payment.payment_id} in {payment.currency}"
+        )
+    if event.action is Action.DISPUTE_OPENED:
+        after = chargebacks.opened(
+            payment.payment_id,
+            dispute.dispute_id,
+            dispute.amount,
+            reason=dispute.reason,
+            at=event.created,
+            consumed=consumed,
         )
     else:
-        outcome = dispute.outcome or "lost"
-        after = payment_domain.dispute(
-            payment, False, dispute_id=dispute.dispute_id, outcome=outcome
+        after = chargebacks.closed(
+            payment.payment_id,
+            dispute.dispute_id,
+            dispute.amount,
+            outcome=dispute.outcome or "lost",
+            at=event.created,
+            consumed=consumed,
         )
-        event_out = payment_domain.dispute_closed_event(
-            after, event.created, dispute_id=dispute.dispute_id, outcome=outcome
-        )
-    outbox.commit([payments.replacing(after, payment)], [event_out], consumed=consumed)
-    return after
+    return after or payment
 
 
 def _payment_of(event: GatewayEvent, external_id: str) -> Payment:

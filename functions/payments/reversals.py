@@ -1,15 +1,17 @@
-"""Money that goes back: refunds beyond the unapplied part, and disputes at the gateway.
+"""Money that goes back: refunds beyond the unapplied part, and the dispute consumers.
 
-- **Refunds.** The gateway-events consumer pays a refund back out of the unapplied part of the
-  payment itself. A refund larger than that comes here (``refund_to_total``): the newest
-  allocations are taken back until the unapplied part covers it - their invoices reopen - and
-  the refund is paid, in ONE transaction with ``PaymentRefunded`` (naming the allocations taken
-  back) and ``InvoiceReopened`` per invoice.
+Money going back moves exactly its amount (``cover``): the unapplied part of the payment pays
+first, then the newest allocations give back cash until it is covered - the last one only the
+part still needed (it stays applied for the rest) - and their invoices reopen by exactly what
+was taken off them. Chargebacks use it too (``chargebacks``).
+
+- **Refunds** (``refund_to_total``): the gateway's cumulative refunded total; only its increase
+  over what is refunded already moves. ONE transaction with ``PaymentRefunded`` (naming the
+  allocations taken back and the cash taken off each) and ``InvoiceReopened`` per invoice.
 - **Disputes.** On ``PaymentDisputed`` every invoice the payment is applied to becomes
-  ``disputed`` (``InvoiceDisputed``): collections leave it alone while the money may go back.
-  On ``PaymentDisputeClosed`` won, the invoices get back the status their amounts say
-  (``InvoiceDisputeClosed``); lost, the gateway took the money back: every allocation is taken
-  back and what is left of the payment is refunded, as above.
+  ``disputed`` (``InvoiceDisputed``); on ``PaymentDisputeClosed`` they get back the status their
+  amounts say (``InvoiceDisputeClosed``) once no dispute of the payment is open. The chargeback
+  marks them in its own transaction already; these consumers only catch what it did not.
 
 Each runs against the payment and invoices as read, guarded by their versions; a concurrent
 write means reading again (``ATTEMPTS`` rounds, then the message is retried by SQS).
@@ -20,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from functions.payments.settlement import CONSUMER, CashMove, invoice_event, payment_event
 from shared import clock
@@ -51,11 +54,11 @@ def refund_to_total(
         if amount <= 0:
             return None
         move = CashMove(payment, at)
-        taken = _cover(move, amount)
+        taken = cover(move, amount, f"refund:{refunded_total}")
         move.refund(amount, f"{payment.payment_id}:{refunded_total}")
-        return move, [_refunded(move, amount, taken), *_reopened(move)]
+        return move, [_refunded(move, amount, taken), *reopened_events(move)]
 
-    return _run(payment_id, consumed, build)
+    return run(payment_id, consumed, build)
 
 
 def dispute_opened(payment_id: str, event_id: str) -> Payment | None:
@@ -73,22 +76,16 @@ def dispute_opened(payment_id: str, event_id: str) -> Payment | None:
             for invoice in touched
         ]
 
-    return _run(payment_id, (CONSUMER, event_id), build)
+    return run(payment_id, (CONSUMER, event_id), build)
 
 
 def dispute_closed(payment_id: str, event_id: str, *, outcome: str) -> Payment | None:
-    """``PaymentDisputeClosed``: won, the invoices are no longer disputed; lost, the money
-    went back to the payer (a refund of everything still kept)."""
+    """``PaymentDisputeClosed``: the invoices the payment pays are no longer disputed (once
+    no other dispute of the payment is open)."""
+    del outcome  # the money moved with the gateway's event (``chargebacks.closed``)
 
     def build(payment: Payment) -> tuple[CashMove, list[DomainEvent]] | None:
         move = CashMove(payment, clock.now())
-        if outcome == "lost":
-            kept = payment.amount - payment.refunded
-            if kept <= 0:
-                return None
-            taken = [move.take_back(a.allocation_id) for a in _newest_first(payment)]
-            move.refund(kept, f"{payment.payment_id}:chargeback:{event_id}")
-            return move, [_refunded(move, kept, taken, reason="dispute lost"), *_reopened(move)]
         if payment.disputed:
             return None  # another dispute of the payment is still open
         touched = move.mark_invoices_disputed(open=False)
@@ -99,13 +96,13 @@ def dispute_closed(payment_id: str, event_id: str, *, outcome: str) -> Payment |
             for invoice in touched
         ]
 
-    return _run(payment_id, (CONSUMER, event_id), build)
+    return run(payment_id, (CONSUMER, event_id), build)
 
 
-# --- helpers ---------------------------------------------------------------------------------
+# --- helpers (chargebacks use them too) ------------------------------------------------------
 
 
-def _run(
+def run(
     payment_id: str,
     consumed: tuple[str, str] | None,
     build: Callable[[Payment], tuple[CashMove, list[DomainEvent]] | None],
@@ -140,29 +137,51 @@ def _newest_first(payment: Payment) -> list[Allocation]:
     )
 
 
-def _cover(move: CashMove, amount: Decimal) -> list[Allocation]:
-    """Take the newest allocations back until the unapplied part covers ``amount``."""
+def cover(move: CashMove, amount: Decimal, reference: str) -> list[tuple[Allocation, Decimal]]:
+    """Take cash back off the newest allocations until the unapplied part covers ``amount``:
+    whole allocations while they do not cover what is missing, then the part still missing
+    (``reference``: what takes it). Each allocation touched, with the cash taken off it."""
     taken = []
     for allocation in _newest_first(move.payment):
-        if move.payment.unapplied >= amount:
+        missing = amount - move.payment.unapplied
+        if missing <= 0:
             break
-        taken.append(move.take_back(allocation.allocation_id))
+        if allocation.applied == 0:
+            continue  # a discount alone: no cash to give back
+        if missing < allocation.applied:
+            taken.append(
+                (move.take_back_part(allocation.allocation_id, missing, reference), missing)
+            )
+        else:
+            taken.append((move.take_back(allocation.allocation_id), allocation.applied))
     return taken
 
 
 def _refunded(
-    move: CashMove, amount: Decimal, taken: list[Allocation], *, reason: str | None = None
+    move: CashMove,
+    amount: Decimal,
+    taken: list[tuple[Allocation, Decimal]],
+    *,
+    reason: str | None = None,
 ) -> DomainEvent:
-    currency = move.payment.currency
     return payment_event(
         "PaymentRefunded",
         move.payment,
         move.at,
         refund=move.payment.money(amount),
-        unapplied_allocations=[allocation.to_wire(currency) for allocation in taken],
+        unapplied_allocations=taken_wire(move, taken),
         reason=reason,
     )
 
 
-def _reopened(move: CashMove) -> list[DomainEvent]:
+def taken_wire(move: CashMove, taken: list[tuple[Allocation, Decimal]]) -> list[dict[str, Any]]:
+    """Each allocation touched (its wire form) with the cash taken off it (``taken``)."""
+    currency = move.payment.currency
+    return [
+        {**allocation.to_wire(currency), "taken": move.payment.money(cash)}
+        for allocation, cash in taken
+    ]
+
+
+def reopened_events(move: CashMove) -> list[DomainEvent]:
     return move.invoice_events(payment_id=move.payment.payment_id)

@@ -190,12 +190,11 @@ class CashMove:
         self._set(moved)
         customer_id = self._customer()
         current = self._invoice_by_id(allocation.invoice_id)
+        cash = allocation.applied  # what earlier partial take-backs left applied
         # The contested payment no longer covers the invoice: no dispute holds it any more.
         self._set_invoice(
             invoice_domain.reverse_payment(
-                invoice_domain.dispute(current, open=False),
-                allocation.amount,
-                discount=allocation.discount,
+                invoice_domain.dispute(current, open=False), cash, discount=allocation.discount
             )
         )
         self.entries.append(
@@ -203,16 +202,74 @@ class CashMove:
                 customer_id,
                 self.payment.currency,
                 allocation.invoice_id,
-                allocation.amount,
+                cash,
                 allocation.discount,
                 allocation.allocation_id,
                 self.at,
             )
         )
-        self.reopened += allocation.amount + allocation.discount
-        self.received += allocation.amount
+        self.reopened += cash + allocation.discount
+        self.received += cash
         self._reverse_small_difference(allocation)
         return allocation
+
+    def take_back_part(self, allocation_id: str, amount: Decimal, reference: str) -> Allocation:
+        """Take ``amount`` of an allocation's cash back, the rest staying applied: its invoice
+        reopens by exactly ``amount`` (``reference``: the refund or dispute taking it)."""
+        moved, allocation = payment_domain.take_back_part(
+            self.payment, allocation_id, amount, self.at, reference=reference
+        )
+        self._set(moved)
+        current = self._invoice_by_id(allocation.invoice_id)
+        self._set_invoice(invoice_domain.reverse_payment(current, amount))
+        self.entries.append(
+            ledger_domain.for_part_taken_back(
+                self._customer(),
+                self.payment.currency,
+                allocation.invoice_id,
+                amount,
+                allocation_id,
+                reference,
+                self.at,
+            )
+        )
+        self.reopened += amount
+        self.received += amount
+        return allocation
+
+    def withdraw(
+        self, dispute_id: str, amount: Decimal, reopened: Iterable[payment_domain.Reopened]
+    ) -> None:
+        """The gateway withdrew ``amount`` of the unapplied part for a dispute."""
+        self._set(payment_domain.withdraw(self.payment, dispute_id, amount, self.at, reopened))
+        self.entries.append(
+            ledger_domain.for_chargeback(
+                payments.ledger_customer(self.payment),
+                self.payment.currency,
+                amount,
+                f"{self.payment.payment_id}:{dispute_id}",
+                self.at,
+            )
+        )
+        if self.payment.customer_id:
+            self.released += amount
+
+    def reinstate(self, dispute_id: str) -> payment_domain.Chargeback:
+        """A won dispute's money is the payment's unapplied cash again."""
+        moved, chargeback = payment_domain.reinstate(self.payment, dispute_id, self.at)
+        self._set(moved)
+        self.entries.append(
+            ledger_domain.for_chargeback_reversal(
+                payments.ledger_customer(self.payment),
+                self.payment.currency,
+                chargeback.amount,
+                f"{self.payment.payment_id}:{dispute_id}",
+                self.at,
+            )
+        )
+        if self.payment.customer_id:
+            self.received += chargeback.amount
+        return chargeback
 
     def refund(self, amount: Decimal, refund_id: str) -> None:
         """Pay ``amount`` of the unapplied part back (take allocations back first if needed)."""
@@ -246,13 +303,23 @@ class CashMove:
 
     def mark_invoices_disputed(self, open: bool) -> list[Invoice]:
         """Every invoice the payment is applied to is disputed (``open``) or no longer."""
+        return self.mark_disputed(
+            (allocation.invoice_id for allocation in self.payment.active_allocations), open=open
+        )
+
+    def mark_disputed(self, invoice_ids: Iterable[str], *, open: bool) -> list[Invoice]:
+        """The invoices named are disputed (``open``) or no longer; those that changed."""
         touched = []
-        for allocation in self.payment.active_allocations:
-            current = self._invoice_by_id(allocation.invoice_id)
+        for invoice_id in dict.fromkeys(invoice_ids):
+            current = self._invoice_by_id(invoice_id)
             changed = invoice_domain.dispute(current, open=open)
             if changed is not current:
                 touched.append(self._set_invoice(changed))
         return touched
+
+    def invoice(self, invoice_id: str) -> Invoice:
+        """The invoice as this move has it (read once, then as changed)."""
+        return self._invoice_by_id(invoice_id)
 
     def set_payment(self, payment: Payment) -> None:
         """A move of the payment's own (e.g. ``payment_domain.dispute``)."""

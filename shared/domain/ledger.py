@@ -46,6 +46,8 @@ KINDS = frozenset(
         "bank_reversal",
         "write_off",
         "write_off_reversal",
+        "chargeback",
+        "chargeback_reversal",
     }
 )
 
@@ -471,6 +473,64 @@ def for_write_off_reversal(
         posted_at=reversed_.reversed_at,
         memo=f"Write-off {reversed_.write_off_id} on invoice {invoice_id} reversed",
         invoice_id=invoice_id,
+    )
+
+
+def for_part_taken_back(  # noqa: PLR0917 (mirrors for_unapplication)
+    customer_id: str,
+    currency: str,
+    invoice_id: str,
+    amount: Decimal,
+    allocation_id: str,
+    reference: str,
+    posted_at: datetime,
+) -> JournalEntry:
+    """Part of an allocation's cash taken back (a partial refund or chargeback), the rest
+    staying applied: DR receivables; CR unapplied cash. One entry per allocation and
+    ``reference`` (the refund or dispute that took it)."""
+    return _entry(
+        "unapplication",
+        f"{allocation_id}:{reference}",
+        _debit(Account.RECEIVABLES, amount),
+        _credit(Account.UNAPPLIED_CASH, amount),
+        customer_id=customer_id,
+        currency=currency,
+        posted_at=posted_at,
+        memo=f"{amount} unapplied for {reference} from invoice {invoice_id}",
+        invoice_id=invoice_id,
+    )
+
+
+def for_chargeback(
+    customer_id: str, currency: str, amount: Decimal, source_id: str, posted_at: datetime
+) -> JournalEntry:
+    """The gateway withdrew money for a dispute: DR unapplied cash; CR cash."""
+    return _entry(
+        "chargeback",
+        source_id,
+        _debit(Account.UNAPPLIED_CASH, amount),
+        _credit(Account.CASH, amount),
+        customer_id=customer_id,
+        currency=currency,
+        posted_at=posted_at,
+        memo=f"Chargeback {source_id}",
+    )
+
+
+def for_chargeback_reversal(
+    customer_id: str, currency: str, amount: Decimal, source_id: str, posted_at: datetime
+) -> JournalEntry:
+    """A won dispute's money came back (the reverse of ``for_chargeback``): DR cash; CR
+    unapplied cash."""
+    return _entry(
+        "chargeback_reversal",
+        source_id,
+        _debit(Account.CASH, amount),
+        _credit(Account.UNAPPLIED_CASH, amount),
+        customer_id=customer_id,
+        currency=currency,
+        posted_at=posted_at,
+        memo=f"Chargeback {source_id} reinstated",
     )
 
 

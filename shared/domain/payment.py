@@ -11,7 +11,11 @@ A payment starts ``unapplied``; cash application allocates parts of it to invoic
 (``refund``) or be contested at the gateway (``dispute``). Every move returns a new, immutable
 Payment with the next version; nothing here touches storage.
 
-    unapplied = amount - applied (active allocations) - refunded
+Money going back moves exactly its amount: a partial refund or chargeback takes back only the
+part of an allocation it needs (``take_back_part``: the allocation stays in force for the rest),
+and a gateway's chargeback (``withdraw``) is held apart until its dispute is won (``reinstate``).
+
+    unapplied = amount - applied (active allocations, less parts taken back) - refunded - withdrawn
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ class PaymentStatus(StrEnum):
     UNAPPLIED = "unapplied"  # nothing applied yet (the cash-application worklist)
     PARTIALLY_APPLIED = "partially_applied"  # some applied, some still to apply (worklist too)
     APPLIED = "applied"  # all of it applied (what was not refunded)
-    REFUNDED = "refunded"  # all of it paid back
+    REFUNDED = "refunded"  # all of it paid back (refunds, and chargebacks not won)
     REVERSED = "reversed"  # the bank took it back (a reversal or return of the credit)
 
 
@@ -107,6 +111,37 @@ def _check_amount(amount: Decimal, currency: str, *, name: str, positive: bool) 
     return amount
 
 
+class TakenBack(BaseModel):
+    """Cash taken back off an allocation that otherwise stays in force (a partial refund or
+    chargeback), with when and what took it (``reference``: the refund or the dispute)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    amount: Decimal
+    at: datetime
+    reference: str
+
+    @field_validator("at")
+    @classmethod
+    def _utc(cls, moment: datetime) -> datetime:
+        return _utc_millis(moment)
+
+    def to_wire(self, currency: str) -> dict[str, Any]:
+        return {
+            "amount": Money(amount=self.amount, currency=currency).to_wire(),
+            "at": clock.iso(self.at),
+            "reference": self.reference,
+        }
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> TakenBack:
+        return cls(
+            amount=Decimal(data["amount"]["amount"]),
+            at=clock.parse(data["at"]),
+            reference=data["reference"],
+        )
+
+
 class Allocation(BaseModel):
     """A part of a payment applied to one invoice (with any early-payment discount taken)."""
 
@@ -122,6 +157,7 @@ class Allocation(BaseModel):
     evidence: tuple[str, ...] = ()  # why it matched: "reference", "amount", "payer", ...
     confidence: Decimal = Decimal(1)  # 0..1; manual allocations are 1
     reversed_at: datetime | None = None
+    taken_back: tuple[TakenBack, ...] = ()  # parts taken back while the rest stays applied
 
     @field_validator("applied_at", "reversed_at")
     @classmethod
@@ -131,6 +167,11 @@ class Allocation(BaseModel):
     @property
     def active(self) -> bool:
         return self.reversed_at is None
+
+    @property
+    def applied(self) -> Decimal:
+        """The cash still applied: the amount less the parts taken back."""
+        return self.amount - sum((part.amount for part in self.taken_back), ZERO)
 
     def to_wire(self, currency: str) -> dict[str, Any]:
         return {
@@ -144,6 +185,7 @@ class Allocation(BaseModel):
             "evidence": list(self.evidence),
             "confidence": str(self.confidence),
             "reversed_at": clock.iso(self.reversed_at) if self.reversed_at else None,
+            "taken_back": [part.to_wire(currency) for part in self.taken_back],
         }
 
     @classmethod
@@ -160,6 +202,72 @@ class Allocation(BaseModel):
             evidence=tuple(data.get("evidence", ())),
             confidence=Decimal(data.get("confidence", "1")),
             reversed_at=clock.parse(reversed_at) if reversed_at else None,
+            taken_back=tuple(TakenBack.from_wire(part) for part in data.get("taken_back", ())),
+        )
+
+
+class Reopened(BaseModel):
+    """Cash a chargeback took off one invoice (given back to it when the dispute is won)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    invoice_id: str
+    invoice_number: str
+    amount: Decimal
+
+
+class Chargeback(BaseModel):
+    """Money the gateway withdrew for a dispute: held apart until the dispute is won."""
+
+    model_config = ConfigDict(frozen=True)
+
+    dispute_id: str
+    amount: Decimal
+    withdrawn_at: datetime
+    reopened: tuple[Reopened, ...] = ()  # what covering it took off invoices
+    reinstated_at: datetime | None = None  # the dispute was won: the money came back
+
+    @field_validator("withdrawn_at", "reinstated_at")
+    @classmethod
+    def _utc(cls, moment: datetime | None) -> datetime | None:
+        return _utc_millis(moment) if moment else None
+
+    @property
+    def held(self) -> bool:
+        return self.reinstated_at is None
+
+    def to_wire(self, currency: str) -> dict[str, Any]:
+        return {
+            "dispute_id": self.dispute_id,
+            "amount": Money(amount=self.amount, currency=currency).to_wire(),
+            "withdrawn_at": clock.iso(self.withdrawn_at),
+            "reopened": [
+                {
+                    "invoice_id": part.invoice_id,
+                    "invoice_number": part.invoice_number,
+                    "amount": Money(amount=part.amount, currency=currency).to_wire(),
+                }
+                for part in self.reopened
+            ],
+            "reinstated_at": clock.iso(self.reinstated_at) if self.reinstated_at else None,
+        }
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> Chargeback:
+        reinstated_at = data.get("reinstated_at")
+        return cls(
+            dispute_id=data["dispute_id"],
+            amount=Decimal(data["amount"]["amount"]),
+            withdrawn_at=clock.parse(data["withdrawn_at"]),
+            reopened=tuple(
+                Reopened(
+                    invoice_id=part["invoice_id"],
+                    invoice_number=part["invoice_number"],
+                    amount=Decimal(part["amount"]["amount"]),
+                )
+                for part in data.get("reopened", ())
+            ),
+            reinstated_at=clock.parse(reinstated_at) if reinstated_at else None,
         )
 
 
@@ -183,6 +291,7 @@ class Payment(BaseModel):
     allocations: tuple[Allocation, ...] = ()
     refunded: Decimal = ZERO
     disputed: bool = False
+    chargebacks: tuple[Chargeback, ...] = ()
     status: PaymentStatus = PaymentStatus.UNAPPLIED
     version: int = 1
     reversed: Decimal = ZERO  # what the bank took back (a reversal or return of the credit)
@@ -215,10 +324,16 @@ class Payment(BaseModel):
         for allocation in self.allocations:
             _check_amount(allocation.amount, self.currency, name="allocation", positive=False)
             _check_amount(allocation.discount, self.currency, name="discount", positive=False)
+            if allocation.applied < 0:
+                raise ValueError(
+                    f"allocation {allocation.allocation_id}: more taken back than applied"
+                )
+        for chargeback in self.chargebacks:
+            _check_amount(chargeback.amount, self.currency, name="chargeback", positive=True)
         if self.unapplied < 0:
             raise ValueError(
-                f"payment {self.payment_id}: applied {self.applied} and refunded {self.refunded} "
-                f"exceed the amount {self.amount}"
+                f"payment {self.payment_id}: applied {self.applied}, refunded {self.refunded} "
+                f"and withdrawn {self.withdrawn} exceed the amount {self.amount}"
             )
         return self
 
@@ -229,12 +344,21 @@ class Payment(BaseModel):
     @property
     def applied(self) -> Decimal:
         """Cash applied to invoices by the allocations still in force."""
-        return sum((allocation.amount for allocation in self.active_allocations), ZERO)
+        return sum((allocation.applied for allocation in self.active_allocations), ZERO)
+
+    @property
+    def withdrawn(self) -> Decimal:
+        """What the gateway holds back for disputes not won (open or lost)."""
+        return sum((c.amount for c in self.chargebacks if c.held), ZERO)
 
     @property
     def unapplied(self) -> Decimal:
         """What is left to apply (or refund)."""
-        return self.amount - self.applied - self.refunded - self.reversed
+        return self.amount - self.applied - self.refunded - self.withdrawn - self.reversed
+
+    def chargeback(self, dispute_id: str) -> Chargeback | None:
+        """The money withdrawn for ``dispute_id``, if any was."""
+        return next((c for c in self.chargebacks if c.dispute_id == dispute_id), None)
 
     @property
     def source_reference(self) -> str:
@@ -272,6 +396,8 @@ class Payment(BaseModel):
             "unapplied": self.money(self.unapplied),
             "refunded": self.money(self.refunded),
             "disputed": self.disputed,
+            "withdrawn": self.money(self.withdrawn),
+            "chargebacks": [chargeback.to_wire(self.currency) for chargeback in self.chargebacks],
             "status": self.status.value,
             "version": self.version,
             "reversed": self.money(self.reversed),
@@ -301,6 +427,7 @@ def from_wire(data: Mapping[str, Any]) -> Payment:
         allocations=tuple(Allocation.from_wire(item) for item in data.get("allocations", ())),
         refunded=Decimal(data["refunded"]["amount"]),
         disputed=bool(data.get("disputed", False)),
+        chargebacks=tuple(Chargeback.from_wire(item) for item in data.get("chargebacks", ())),
         status=PaymentStatus(data["status"]),
         version=int(data["version"]),
         reversed=Decimal(data["reversed"]["amount"]) if data.get("reversed") else ZERO,
@@ -395,6 +522,30 @@ def unapply(payment: Payment, allocation_id: str, at: datetime) -> tuple[Payment
     return _moved(payment, allocations=allocations), reversed_allocation
 
 
+def take_back_part(
+    payment: Payment, allocation_id: str, amount: Decimal, at: datetime, *, reference: str
+) -> tuple[Payment, Allocation]:
+    """Take ``amount`` of an active allocation's cash back; the rest stays applied.
+
+    Taking back all the cash still applied is ``unapply`` (it gives back the discount too).
+    """
+    _check_amount(amount, payment.currency, name="amount", positive=True)
+    found = [a for a in payment.active_allocations if a.allocation_id == allocation_id]
+    if not found:
+        raise PaymentError(f"payment {payment.payment_id} has no active allocation {allocation_id}")
+    if amount >= found[0].applied:
+        raise PaymentError(
+            f"allocation {allocation_id} has {found[0].applied} applied; taking back "
+            f"{amount} is taking it back whole"
+        )
+    part = TakenBack(amount=amount, at=at, reference=reference)
+    reduced = found[0].model_copy(update={"taken_back": (*found[0].taken_back, part)})
+    allocations = tuple(
+        reduced if a.allocation_id == allocation_id else a for a in payment.allocations
+    )
+    return _moved(payment, allocations=allocations), reduced
+
+
 def refund(payment: Payment, amount: Decimal, at: datetime) -> Payment:
     """Pay ``amount`` back out of the unapplied part (``at`` is when; the event carries it).
 
@@ -431,6 +582,41 @@ def dispute(
     return _moved(payment, disputed=still_open, metadata=metadata)
 
 
+def withdraw(
+    payment: Payment,
+    dispute_id: str,
+    amount: Decimal,
+    at: datetime,
+    reopened: Iterable[Reopened] = (),
+) -> Payment:
+    """The gateway withdrew ``amount`` out of the unapplied part for a dispute (a chargeback).
+
+    ``reopened`` records what was taken off invoices to cover it (see ``take_back_part``).
+    """
+    _check_amount(amount, payment.currency, name="chargeback", positive=True)
+    if payment.chargeback(dispute_id) is not None:
+        raise PaymentError(f"dispute {dispute_id} already withdrew its money")
+    if amount > payment.unapplied:
+        raise PaymentError(
+            f"payment {payment.payment_id}: a chargeback of {amount} exceeds the unapplied "
+            f"{payment.unapplied}; take allocations back first"
+        )
+    chargeback = Chargeback(
+        dispute_id=dispute_id, amount=amount, withdrawn_at=at, reopened=tuple(reopened)
+    )
+    return _moved(payment, chargebacks=(*payment.chargebacks, chargeback))
+
+
+def reinstate(payment: Payment, dispute_id: str, at: datetime) -> tuple[Payment, Chargeback]:
+    """The dispute was won: the money it withdrew is the payment's unapplied cash again."""
+    found = payment.chargeback(dispute_id)
+    if found is None or not found.held:
+        raise PaymentError(f"dispute {dispute_id} holds no money of {payment.payment_id}")
+    back = found.model_copy(update={"reinstated_at": _utc_millis(at)})
+    chargebacks = tuple(back if c.dispute_id == dispute_id else c for c in payment.chargebacks)
+    return _moved(payment, chargebacks=chargebacks), back
+
+
 def dispute_state(payment: Payment, dispute_id: str) -> str | None:
     """``open``, ``won``, ``lost`` (or ``closed``) for a dispute the payment knows, else None."""
     return payment.metadata.get(DISPUTE_PREFIX + dispute_id)
@@ -449,7 +635,7 @@ def reverse(payment: Payment, amount: Decimal) -> Payment:
             f"the reversal of {amount} {payment.currency} differs from the payment "
             f"{payment.payment_id} of {payment.amount} {payment.currency}"
         )
-    if payment.refunded:
+    if payment.refunded or payment.withdrawn:
         raise NotReversibleError(
             f"payment {payment.payment_id} was partly paid back ({payment.refunded} "
             f"{payment.currency}); a reversal of all of it needs a clerk"
@@ -462,7 +648,7 @@ def reverse(payment: Payment, amount: Decimal) -> Payment:
 def status_of(payment: Payment) -> PaymentStatus:
     if payment.reversed:
         return PaymentStatus.REVERSED
-    if payment.refunded == payment.amount:
+    if payment.refunded + payment.withdrawn == payment.amount:
         return PaymentStatus.REFUNDED
     if payment.applied == 0:
         return PaymentStatus.UNAPPLIED

@@ -41,6 +41,12 @@ BUCKETS = (CURRENT, "1-30", "31-60", "61-90", "90+")
 _BUCKET_LIMITS = ((0, CURRENT), (30, "1-30"), (60, "31-60"), (90, "61-90"))
 # The invoice an allocation's entry names: its memo ends "... invoice <invoice id>".
 _MEMO_INVOICE = re.compile(r"invoice (\S+)$")
+# Money going back on a payment (source id ``<payment id>:...``), as the statement calls it.
+_MONEY_BACK = {
+    "refund": "Refund",
+    "chargeback": "Chargeback",
+    "chargeback_reversal": "Chargeback reversed",
+}
 # Entries about one invoice that change what the customer owes, as the statement calls them.
 _ON_INVOICE = {
     "allocation": "Early payment discount",
@@ -322,9 +328,9 @@ def describe(entry: JournalEntry, numbers: Mapping[str, str]) -> tuple[str, str]
     kind, source = entry.kind, entry.source_id
     if kind in ("invoice", "credit_note"):
         return numbers.get(source, source), "Invoice" if kind == "invoice" else entry.memo
-    if kind in ("payment", "transfer", "refund"):
+    if kind in ("payment", "transfer", *_MONEY_BACK):
         received = "Payment received" if effect(entry) < 0 else entry.memo
-        return _payment_id(source), "Refund" if kind == "refund" else received
+        return _payment_id(source), _MONEY_BACK.get(kind, received)
     if kind in _ON_INVOICE:
         invoice_id = _invoice_of(entry)
         number = numbers.get(invoice_id, invoice_id)

@@ -276,6 +276,62 @@ def test_a_payment_stays_disputed_while_any_of_its_disputes_is_open():
     assert payment.disputed
 
 
+def test_part_of_an_allocation_is_taken_back_and_the_rest_stays_applied():
+    # Given 100.00 applied in full
+    payment, allocation_id = applied(received(), "100.00")
+
+    # When 20.00 and then 15.00 of it are taken back
+    payment, _ = domain.take_back_part(payment, allocation_id, Decimal(20), AT, reference="r1")
+    payment, reduced = domain.take_back_part(
+        payment, allocation_id, Decimal(15), AT, reference="r2"
+    )
+
+    # Then 65.00 stays applied, 35.00 is unapplied again, and the parts read back from the wire
+    assert (reduced.applied, reduced.active) == (Decimal(65), True)
+    assert (payment.applied, payment.unapplied) == (Decimal(65), Decimal(35))
+    assert domain.from_wire(payment.to_wire()) == payment
+    # and the rest is taken back whole (not as a part), which then leaves nothing applied
+    with pytest.raises(PaymentError):
+        domain.take_back_part(payment, allocation_id, Decimal(65), AT, reference="r3")
+    unapplied, whole = domain.unapply(payment, allocation_id, AT)
+    assert (unapplied.applied, unapplied.unapplied, whole.applied) == (0, Decimal(100), 65)
+
+
+def test_a_chargeback_is_held_apart_until_its_dispute_is_won():
+    # Given 100.00 with 40.00 unapplied
+    payment, _ = applied(received(), "60.00")
+
+    # When a dispute withdraws 30.00
+    withdrawn = domain.withdraw(payment, "dp_1", Decimal(30), AT)
+
+    # Then it leaves the unapplied part, and no dispute withdraws twice or more than is there
+    assert (withdrawn.withdrawn, withdrawn.unapplied, withdrawn.refunded) == (30, 10, 0)
+    assert domain.from_wire(withdrawn.to_wire()) == withdrawn
+    with pytest.raises(PaymentError):
+        domain.withdraw(withdrawn, "dp_1", Decimal(5), AT)
+    with pytest.raises(PaymentError):
+        domain.withdraw(withdrawn, "dp_2", Decimal(11), AT)
+
+    # When the dispute is won
+    back, chargeback = domain.reinstate(withdrawn, "dp_1", AT)
+
+    # Then the money is unapplied again, once
+    assert (back.withdrawn, back.unapplied, chargeback.held) == (0, 40, False)
+    with pytest.raises(PaymentError):
+        domain.reinstate(back, "dp_1", AT)
+
+
+def test_a_payment_all_withdrawn_or_refunded_is_refunded():
+    # Given
+    payment = domain.refund(received(), Decimal(30), AT)
+
+    # When the rest is withdrawn by a chargeback
+    payment = domain.withdraw(payment, "dp_1", Decimal(70), AT)
+
+    # Then all of it went back
+    assert (payment.status, payment.unapplied) == (PaymentStatus.REFUNDED, 0)
+
+
 # --- events and the wire --------------------------------------------------------------------------
 
 
