@@ -131,6 +131,7 @@ class CashMove:
                 discount,
                 allocation.allocation_id,
                 self.at,
+                payment_id=self.payment.payment_id,
             )
         )
         self.settled += amount + discount
@@ -160,6 +161,7 @@ class CashMove:
                 allocation.discount,
                 allocation.allocation_id,
                 self.at,
+                payment_id=self.payment.payment_id,
             )
         )
         self.reopened += allocation.amount + allocation.discount
@@ -176,6 +178,8 @@ class CashMove:
                 amount,
                 refund_id,
                 self.at,
+                cash_account=payment_domain.cash_dimension(self.payment),
+                payment_id=self.payment.payment_id,
             )
         )
         if self.payment.customer_id:

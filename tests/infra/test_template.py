@@ -103,6 +103,7 @@ def test_every_function_finds_the_stack_resources_in_its_environment(template: T
         "DASHBOARD_LINK_SECRET_PARAMETER": {
             "Fn::Sub": "${DashboardSecretsPath}/${Stage}/link-secret"
         },
+        "CHART_OF_ACCOUNTS": {"Ref": "ChartOfAccounts"},
     }
 
     # Then every function gets it, next to what .chalice/config.json sets
