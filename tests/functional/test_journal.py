@@ -29,7 +29,7 @@ from shared.domain.invoice import Invoice
 from tests.functional.accounts import call, new_staff
 from tests.functional.cash import CUSTOMER, invoice_now, issued_invoice, received
 from tests.functional.conftest import ADMIN_KEY, PARTNER_KEY, World
-from tests.functional.helpers import assert_problem
+from tests.functional.helpers import assert_problem, conforms_to_openapi
 from tests.functional.invoicing import credit_note
 
 EVENTS = Path(__file__).parents[2] / "events"
@@ -93,6 +93,7 @@ def test_the_journal_lists_the_entries_of_the_period_with_account_codes(
     # Then it lists the five entries in posting order (time, then entry id: the clock stood
     # still on 03-10), each balanced
     assert answer.status == 200, answer.body
+    conforms_to_openapi(answer.body, "JournalPage")
     entries = answer.body["entries"]
     ia1: Invoice = books["IA1"]
     ia2: Invoice = books["IA2"]
@@ -240,6 +241,7 @@ def test_the_trial_balance_balances_and_receivables_are_the_open_amounts(
 
     # Then debits equal credits, and receivables are what the invoices still have open
     assert march.status == 200, march.body
+    conforms_to_openapi(march.body, "TrialBalance")
     [eur] = march.body["currencies"]
     accounts = {row["code"]: row for row in eur["accounts"]}
     assert eur["totals"]["debits"] == eur["totals"]["credits"]
