@@ -48,6 +48,7 @@ RESERVED_CONCURRENCY: dict[str, int] = {
     "SweepOutbox": 1,
     "RunCollections": 1,
     "RunReports": 1,
+    "ExportJournal": 1,
 }
 
 # Only new event items are worth a publisher invocation: state items and markers are filtered
