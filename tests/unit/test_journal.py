@@ -173,3 +173,10 @@ def test_the_trial_balance_adds_up_per_code_up_to_its_day() -> None:
     }
     assert eur["totals"] == {"debits": "338.00", "credits": "338.00", "balance": "0.00"}
     assert report["balanced"] is True
+
+
+def test_the_local_export_says_so_when_no_stack_runs(tmp_path, capsys) -> None:
+    from infra.local import export_journal
+
+    assert export_journal.main(["--ready-file", str(tmp_path / "none.json")]) == 2
+    assert "make run" in capsys.readouterr().err
