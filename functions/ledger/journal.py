@@ -124,18 +124,19 @@ def entries_between(
     first = 0
     if cursor:
         try:
-            first = months.index(_cursor_month(cursor))
+            month, position = _cursor_position(cursor)
+            first = months.index(month)
         except (InvalidCursorError, ValueError):
             raise invalid_cursor() from None
+        lowest, highest = _span(month, start, end)
+        if not lowest <= position <= f"{highest}~":
+            raise invalid_cursor()  # DynamoDB refuses a start key outside the key range
     found: list[JournalEntry] = []
     taken = 0
     for month in months[first:]:
+        first_day, last_day = _span(month, start, end)
         page = ledger_store.journal_page(
-            month,
-            first_day=max(start, _first_day(month)).isoformat(),
-            last_day=min(end, _last_day(month)).isoformat(),
-            limit=limit - taken,
-            cursor=cursor,
+            month, first_day=first_day, last_day=last_day, limit=limit - taken, cursor=cursor
         )
         cursor = None
         taken += len(page.items)
@@ -186,15 +187,23 @@ def _every_entry() -> Iterator[JournalEntry]:
     yield from ledger_store.entries_for(payments.UNIDENTIFIED)
 
 
-def _cursor_month(cursor: str) -> str:
-    """The month a cursor of the journal index stands in; InvalidCursorError if it is none."""
+def _cursor_position(cursor: str) -> tuple[str, str]:
+    """The month and the index sort key a cursor of the journal index stands at;
+    InvalidCursorError if it is not one."""
     key = table.from_dynamo(table._decode_cursor(cursor))
     partition = key.get("gsi2pk", "")
     if set(key) != {"pk", "sk", "gsi2pk", "gsi2sk"} or not partition.startswith(
         ledger_store.JOURNAL_PREFIX
     ):
         raise InvalidCursorError(cursor)
-    return str(partition.removeprefix(ledger_store.JOURNAL_PREFIX))
+    return str(partition.removeprefix(ledger_store.JOURNAL_PREFIX)), str(key["gsi2sk"])
+
+
+def _span(month: str, start: date, end: date) -> tuple[str, str]:
+    """The first and last day of ``month`` inside ``start``..``end``, as ISO dates."""
+    first = date.fromisoformat(f"{month}-01")
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return max(start, first).isoformat(), min(end, last).isoformat()
 
 
 def _cursor_after(item: dict[str, Any]) -> str:
@@ -210,11 +219,3 @@ def _months(start: date, end: date) -> list[str]:
         months.append(month.strftime("%Y-%m"))
         month = (month + timedelta(days=32)).replace(day=1)
     return months
-
-
-def _first_day(month: str) -> date:
-    return date.fromisoformat(f"{month}-01")
-
-
-def _last_day(month: str) -> date:
-    return (_first_day(month) + timedelta(days=32)).replace(day=1) - timedelta(days=1)

@@ -9,6 +9,7 @@ The clock is set to each day's 09:00 UTC. The books:
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -345,3 +346,24 @@ def test_a_cursor_of_another_listing_is_refused(client: Client, world: World) ->
 
     # When it is handed to the journal; Then it is refused, not a 500
     assert_problem(_journal(client, f"{MARCH}&cursor={cursor}"), 400, "invalid-query")
+
+
+@pytest.mark.parametrize(
+    "position",
+    [
+        {"gsi2pk": "JOURNAL#2026-03", "gsi2sk": "2026-02-27T00:00:00.000Z#x"},
+        {"gsi2pk": "JOURNAL#2026-03", "gsi2sk": "2026-04-01T00:00:00.000Z#x"},
+        {"gsi2pk": "JOURNAL#2027-01", "gsi2sk": "2027-01-01T00:00:00.000Z#x"},
+        {"gsi2pk": "JOURNAL#bogus", "gsi2sk": "x"},
+    ],
+)
+def test_a_forged_cursor_outside_the_period_is_refused(
+    client: Client, world: World, position: dict[str, str]
+) -> None:
+    # Given a cursor of the journal's shape that stands outside the period asked for
+    key = {"pk": "LEDGER#cus_acme", "sk": "ENTRY#x", **position}
+    cursor = base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+
+    # When it is handed to the journal of 03-02..03-31; Then a 400, never DynamoDB's refusal
+    answer = _journal(client, f"from=2026-03-02&to=2026-03-31&cursor={cursor}")
+    assert_problem(answer, 400, "invalid-query")
