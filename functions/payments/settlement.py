@@ -89,6 +89,7 @@ class CashMove:
                 payments.UNIDENTIFIED,
                 customer_id,
                 self.at,
+                cash_account=payment_domain.cash_dimension(self.payment),
             )
             self.received += moving
 

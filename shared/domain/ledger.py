@@ -352,18 +352,21 @@ def for_transfer(  # noqa: PLR0917 (from and to read in this order)
     from_customer: str,
     to_customer: str,
     posted_at: datetime,
+    *,
+    cash_account: str | None = None,
 ) -> tuple[JournalEntry, JournalEntry]:
     """Money received moves from one sub-ledger to another (out of the suspense ledger of
     unidentified payers, to the customer cash application identified).
 
     Two entries, each balanced in its own ledger: the cash and the money held leave the one
-    (DR unapplied cash; CR cash) and arrive in the other (DR cash; CR unapplied cash).
+    (DR unapplied cash; CR cash) and arrive in the other (DR cash; CR unapplied cash), both on
+    ``cash_account``, where the payment arrived.
     """
     leaving = _entry(
         "transfer",
         f"{payment_id}:out",
         _debit(Account.UNAPPLIED_CASH, amount),
-        _credit(Account.CASH, amount),
+        _credit(Account.CASH, amount, cash_account),
         customer_id=from_customer,
         currency=currency,
         posted_at=posted_at,
@@ -373,7 +376,7 @@ def for_transfer(  # noqa: PLR0917 (from and to read in this order)
     arriving = _entry(
         "transfer",
         f"{payment_id}:in",
-        _debit(Account.CASH, amount),
+        _debit(Account.CASH, amount, cash_account),
         _credit(Account.UNAPPLIED_CASH, amount),
         customer_id=to_customer,
         currency=currency,
