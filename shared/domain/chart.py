@@ -31,7 +31,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from shared.domain.text import SingleLine
+from shared.domain.text import SingleLine, scrub
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")]
 _UNSAFE_IN_CODE = re.compile(r"[^A-Za-z0-9._:/-]")
@@ -65,9 +65,10 @@ class ChartOfAccounts(BaseModel):
         named = self.sub_accounts.get(account, {}).get(dimension)
         if named is not None:
             return named
+        readable = " ".join(scrub(dimension, " ").split())  # stored text: never refused here
         return AccountLine(
             code=f"{parent.code}-{_UNSAFE_IN_CODE.sub('_', dimension)}"[:64],
-            name=f"{parent.name} {dimension}"[:120],
+            name=f"{parent.name} {readable}".strip()[:120],
         )
 
     def overridden(self, override: dict[str, Any]) -> ChartOfAccounts:

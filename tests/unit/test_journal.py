@@ -42,6 +42,8 @@ def test_a_dimension_gets_its_named_sub_account_or_one_derived_from_its_account(
         "Cash and bank clearing bank:DE89 3704",
     )
     assert chart.DEFAULT.line_for("revenue", None).code == "4000"
+    odd = chart.DEFAULT.line_for("cash", "bank:\x00\n=X")
+    assert (odd.code, odd.name) == ("1000-bank:___X", "Cash and bank clearing bank: =X")
 
 
 def test_a_configured_chart_replaces_what_it_names_and_keeps_the_rest() -> None:
