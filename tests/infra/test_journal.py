@@ -61,5 +61,5 @@ def test_the_export_reads_the_journal_index_and_writes_only_journal_files(
     assert put_targets == [JOURNAL]
 
 
-def test_every_function_knows_the_chart_of_accounts(template: Template) -> None:
+def test_the_chart_of_accounts_is_a_stack_parameter_empty_by_default(template: Template) -> None:
     assert template["Parameters"]["ChartOfAccounts"]["Default"] == ""
