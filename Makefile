@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Where `make run` writes the running local stack's URLs and demo keys (git-ignored).
 LOCAL_STACK := build/local-stack.json
 
-.PHONY: install run test test-fast lint typecheck package invoke bench collect snapshot clean
+.PHONY: install run test test-fast lint typecheck package invoke bench collect snapshot journal clean
 
 $(STAMP): pyproject.toml requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ collect: $(STAMP)  ## the collection run on the running `make run` stack (POST /
 # make snapshot [DAY=2026-11-30]
 snapshot: $(STAMP)  ## the nightly aging + KPI snapshot on the running `make run` stack
 	$(BIN)/python -m infra.local.snapshot --ready-file $(LOCAL_STACK) $(if $(DAY),--day $(DAY))
+
+# The nightly journal export on the running stack: journal/YYYY/MM/DD.csv in the documents bucket.
+# make journal [DAY=2026-11-30]
+journal: $(STAMP)  ## the nightly journal export (CSV per day) on the running `make run` stack
+	$(BIN)/python -m infra.local.export_journal --ready-file $(LOCAL_STACK) $(if $(DAY),--day $(DAY))
 
 test: $(STAMP)  ## lint, types, and every test layer (unit, functional, e2e, infra)
 	$(BIN)/ruff check .

@@ -959,6 +959,32 @@ def get_kpi_report() -> Response:
     return _json(read_kpis(_query(KpiQuery)))
 
 
+# --- HTTP: the journal for the accountants (account codes, trial balance) ----------------------
+
+
+@app.route("/ledger/journal", methods=["GET"])
+def get_journal() -> Response:
+    from functions.ledger.journal import JournalQuery, as_csv, read_journal, wants_csv
+    from shared.http.auth import Action
+
+    _principal().require(Action.READ_REPORTS)
+    query = _query(JournalQuery)
+    answer = read_journal(query)
+    if not wants_csv(query, _request().headers.get("Accept", "")):
+        return _json(answer)
+    body, headers = as_csv(answer, query)
+    return Response(body=body, status_code=200, headers={**headers})
+
+
+@app.route("/ledger/trial-balance", methods=["GET"])
+def get_trial_balance() -> Response:
+    from functions.ledger.journal import TrialBalanceQuery, read_trial_balance
+    from shared.http.auth import Action
+
+    _principal().require(Action.READ_REPORTS)
+    return _json(read_trial_balance(_query(TrialBalanceQuery)))
+
+
 # --- HTTP: the finance dashboard (a staff key, or a signed short-lived link) ------------------
 
 
@@ -1144,6 +1170,16 @@ def run_reports(event: Any) -> dict[str, Any]:
     from functions.reporting.snapshot import scheduled_day, take
 
     return take(scheduled_day(datetime.fromisoformat(event.time)))
+
+
+@app.schedule(Cron(45, 1, "*", "*", "?", "*"), description="Nightly journal export")
+def export_journal(event: Any) -> dict[str, Any]:
+    from datetime import datetime
+
+    from functions.ledger.export import export_day
+    from functions.reporting.snapshot import scheduled_day
+
+    return export_day(scheduled_day(datetime.fromisoformat(event.time)))
 
 
 # --- The outbox: table stream -> EventBridge, plus the scheduled sweep --------------------------

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
+    from shared.domain.chart import ChartOfAccounts
     from shared.domain.seller import Seller
 
 
@@ -35,6 +36,7 @@ class Settings(BaseModel):
     idempotency_ttl_seconds: int = 96 * 3600  # Stripe retries for 3 days; keep a margin.
     outbox_publish_delay_seconds: int = 120  # the sweeper leaves younger events to the stream
     webhook_allow_loopback: bool = False  # partner webhooks to 127.0.0.1: the local stack only
+    chart_of_accounts: str = ""  # JSON laid over the default chart (shared/domain/chart.py)
 
 
 class AwsClientSettings(BaseModel):
@@ -70,6 +72,7 @@ def settings() -> Settings:
         webhook_secrets_prefix=os.environ.get("WEBHOOK_SECRETS_PREFIX", ""),
         dashboard_link_secret_parameter=os.environ.get("DASHBOARD_LINK_SECRET_PARAMETER", ""),
         webhook_allow_loopback=os.environ.get("WEBHOOK_ALLOW_LOOPBACK", "") in {"1", "true"},
+        chart_of_accounts=os.environ.get("CHART_OF_ACCOUNTS", ""),
         **_given({"statement_sync_max_bytes": "STATEMENT_SYNC_MAX_BYTES"}),
     )
 
@@ -114,3 +117,12 @@ def seller() -> Seller:
 
     profile = settings().seller_profile.strip()
     return seller_domain.load(profile) if profile else seller_domain.DEMO
+
+
+@cache
+def chart_of_accounts() -> ChartOfAccounts:
+    """The chart the journal books to: the default, with the ``ChartOfAccounts`` stack
+    parameter (JSON) laid over it, read once per process."""
+    from shared.domain import chart
+
+    return chart.load(settings().chart_of_accounts)

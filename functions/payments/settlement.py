@@ -91,6 +91,7 @@ class CashMove:
                 payments.UNIDENTIFIED,
                 customer_id,
                 self.at,
+                cash_account=payment_domain.cash_dimension(self.payment),
             )
             self.received += moving
 
@@ -135,6 +136,7 @@ class CashMove:
                 discount,
                 allocation.allocation_id,
                 self.at,
+                payment_id=self.payment.payment_id,
             )
         )
         self.settled += amount + discount
@@ -206,6 +208,7 @@ class CashMove:
                 allocation.discount,
                 allocation.allocation_id,
                 self.at,
+                payment_id=self.payment.payment_id,
             )
         )
         self.reopened += cash + allocation.discount
@@ -281,6 +284,8 @@ class CashMove:
                 amount,
                 refund_id,
                 self.at,
+                cash_account=payment_domain.cash_dimension(self.payment),
+                payment_id=self.payment.payment_id,
             )
         )
         if self.payment.customer_id:

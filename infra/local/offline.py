@@ -40,12 +40,13 @@ def use_offline_environment() -> None:
 def reset_process_state() -> None:
     """Forget cached clients and settings (a new moto world, or a new environment, follows)."""
     from shared.adapters import aws
-    from shared.config import seller, settings
+    from shared.config import chart_of_accounts, seller, settings
     from shared.http import idempotency
 
     aws.reset()
     settings.cache_clear()
     seller.cache_clear()
+    chart_of_accounts.cache_clear()
     idempotency._persistence.cache_clear()
 
 

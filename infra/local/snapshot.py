@@ -53,22 +53,32 @@ def moto_url(ready_file: Path) -> str:
         raise NoStackError(f"{ready_file} is not the stack's JSON ({error})") from None
 
 
-def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
-    args = parse_args(argv)
-    try:
-        point_at_moto(moto_url(args.ready_file))
-    except NoStackError as error:
-        print(error, file=sys.stderr)
-        return NO_STACK
+def connect(ready_file: Path) -> None:
+    """Point this process at the running stack's moto, with its functions' environment
+    (``NoStackError`` when no stack runs)."""
+    point_at_moto(moto_url(ready_file))
     session = boto3.session.Session(region_name=stack.REGION)
     described = session.client("cloudformation").describe_stacks(StackName=stack.STACK_NAME)
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described["Stacks"][0]["Outputs"]}
     stack.apply_environment(stack.environment(outputs))
 
+
+def yesterday() -> date:
+    """The day a nightly run takes: yesterday, UTC."""
+    return datetime.now(UTC).date() - timedelta(days=1)
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
+    args = parse_args(argv)
+    try:
+        connect(args.ready_file)
+    except NoStackError as error:
+        print(error, file=sys.stderr)
+        return NO_STACK
+
     from functions.reporting.snapshot import take
 
-    day = args.day or datetime.now(UTC).date() - timedelta(days=1)
-    print(json.dumps(take(day), indent=2), file=out)
+    print(json.dumps(take(args.day or yesterday()), indent=2), file=out)
     return 0
 
 

@@ -48,6 +48,7 @@ RESERVED_CONCURRENCY: dict[str, int] = {
     "SweepOutbox": 1,
     "RunCollections": 1,
     "RunReports": 1,
+    "ExportJournal": 1,
 }
 
 # Only new event items are worth a publisher invocation: state items and markers are filtered
@@ -65,6 +66,7 @@ ENVIRONMENT: dict[str, Any] = {
     "WEBHOOK_SECRETS_PREFIX": {"Fn::Sub": "${WebhookSecretsPath}/${Stage}"},
     "STRIPE_WEBHOOK_SECRET_PARAMETER": {"Fn::Sub": "${WebhookSecretsPath}/${Stage}/stripe"},
     "DASHBOARD_LINK_SECRET_PARAMETER": {"Fn::Sub": "${DashboardSecretsPath}/${Stage}/link-secret"},
+    "CHART_OF_ACCOUNTS": {"Ref": "ChartOfAccounts"},
 }
 
 

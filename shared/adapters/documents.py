@@ -121,3 +121,15 @@ def _signer(session: Any) -> Any:
     """An S3 client of ``session`` that signs with SigV4 (boto3 presigns with SigV2 otherwise,
     which SSE-KMS objects refuse). Keyed by session, so ``aws.reset`` renews it too."""
     return session.client("s3", config=aws.config().merge(Config(signature_version="s3v4")))
+
+
+def metadata(key: str) -> dict[str, str] | None:
+    """The user metadata of the object under ``key``; None if there is none (a HEAD)."""
+    try:
+        answer = aws.client("s3").head_object(Bucket=bucket(), Key=key)
+    except ClientError as error:
+        if error.response["Error"]["Code"] in _NOT_FOUND:
+            return None
+        raise
+    found: dict[str, str] = answer.get("Metadata", {})
+    return found

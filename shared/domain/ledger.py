@@ -66,13 +66,19 @@ class Account(StrEnum):
 
 
 class Posting(BaseModel):
-    """One side of an entry on one account: a debit or a credit, never both."""
+    """One side of an entry on one account: a debit or a credit, never both.
+
+    ``dimension`` names the sub-account where one account has several (revenue and VAT per tax
+    group, ``S:19``; cash per bank account or gateway, ``bank:<IBAN>``, ``gateway:stripe``); the
+    chart of accounts (shared/domain/chart.py) maps it to an account code. None: the account.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     account: Account
     debit: Decimal = ZERO
     credit: Decimal = ZERO
+    dimension: str | None = None
 
     @model_validator(mode="after")
     def _one_side(self) -> Posting:
@@ -94,7 +100,9 @@ class JournalEntry(BaseModel):
     ``invoice_id`` names the invoice whose receivable the entry moves (the invoice itself, the
     one a credit note credits, the one cash was applied to or taken back from, the one a fee or
     interest was charged on); entries posted before it existed have none (see
-    shared/domain/reporting.py for how those are attributed).
+    shared/domain/reporting.py for how those are attributed). ``payment_id`` names the payment
+    whose money the entry moves (received, applied, taken back, refunded, transferred), for the
+    journal's document references; None where no payment is involved or it was not recorded.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -108,6 +116,7 @@ class JournalEntry(BaseModel):
     memo: str
     postings: tuple[Posting, ...]
     invoice_id: str | None = None
+    payment_id: str | None = None
 
     @field_validator("kind")
     @classmethod
@@ -142,6 +151,7 @@ class JournalEntry(BaseModel):
     def to_item_data(self) -> dict[str, Any]:
         """Plain data for the store: amounts as decimal strings, the time as ISO UTC."""
         named = {"invoice_id": self.invoice_id} if self.invoice_id else {}
+        named |= {"payment_id": self.payment_id} if self.payment_id else {}
         return {
             **named,
             "entry_id": self.entry_id,
@@ -151,10 +161,7 @@ class JournalEntry(BaseModel):
             "kind": self.kind,
             "source_id": self.source_id,
             "memo": self.memo,
-            "postings": [
-                {"account": p.account.value, "debit": str(p.debit), "credit": str(p.credit)}
-                for p in self.postings
-            ],
+            "postings": [_posting_data(p) for p in self.postings],
         }
 
     @classmethod
@@ -172,11 +179,27 @@ class JournalEntry(BaseModel):
                     account=Account(p["account"]),
                     debit=Decimal(str(p["debit"])),
                     credit=Decimal(str(p["credit"])),
+                    dimension=p.get("dimension"),
                 )
                 for p in data["postings"]
             ),
             invoice_id=data.get("invoice_id"),
+            payment_id=data.get("payment_id"),
         )
+
+
+def _posting_data(posting: Posting) -> dict[str, str]:
+    data = {
+        "account": posting.account.value,
+        "debit": str(posting.debit),
+        "credit": str(posting.credit),
+    }
+    return data | ({"dimension": posting.dimension} if posting.dimension else {})
+
+
+def tax_group(code: str, rate: Decimal) -> str:
+    """The dimension of a tax group: its UNCL 5305 code and rate, e.g. ``S:19``, ``Z:0``."""
+    return f"{code}:{format(rate.normalize(), 'f')}"
 
 
 def entry_id(kind: str, source_id: str) -> str:
@@ -195,8 +218,7 @@ def for_invoice(inv: Invoice) -> JournalEntry:
         "invoice",
         inv.invoice_id,
         _debit(Account.RECEIVABLES, inv.total),
-        _credit(Account.REVENUE, inv.net_total),
-        _credit(Account.TAX_PAYABLE, inv.tax_total),
+        *_per_tax_group(inv, _credit),
         customer_id=inv.customer_id,
         currency=inv.currency,
         posted_at=inv.issued_at,
@@ -218,8 +240,7 @@ def for_credit_note(note: Invoice, open_before: Decimal) -> JournalEntry:
     return _entry(
         "credit_note",
         note.invoice_id,
-        _debit(Account.REVENUE, note.net_total),
-        _debit(Account.TAX_PAYABLE, note.tax_total),
+        *_per_tax_group(note, _debit),
         _credit(Account.RECEIVABLES, against_receivable),
         _credit(Account.UNAPPLIED_CASH, note.total - against_receivable),
         customer_id=note.customer_id,
@@ -231,18 +252,26 @@ def for_credit_note(note: Invoice, open_before: Decimal) -> JournalEntry:
 
 
 def for_payment(
-    customer_id: str, currency: str, amount: Decimal, payment_id: str, posted_at: datetime
+    customer_id: str,
+    currency: str,
+    amount: Decimal,
+    payment_id: str,
+    posted_at: datetime,
+    *,
+    cash_account: str | None = None,
 ) -> JournalEntry:
-    """Money received: DR cash; CR unapplied cash until it is applied to invoices."""
+    """Money received: DR cash (``cash_account``: where it arrived, see
+    payment.cash_dimension); CR unapplied cash until it is applied to invoices."""
     return _entry(
         "payment",
         payment_id,
-        _debit(Account.CASH, amount),
+        _debit(Account.CASH, amount, cash_account),
         _credit(Account.UNAPPLIED_CASH, amount),
         customer_id=customer_id,
         currency=currency,
         posted_at=posted_at,
         memo=f"Payment {payment_id} received",
+        payment_id=payment_id,
     )
 
 
@@ -254,6 +283,8 @@ def for_allocation(  # noqa: PLR0917 (the positional order is the callers' contr
     discount: Decimal,
     allocation_id: str,
     posted_at: datetime,
+    *,
+    payment_id: str | None = None,
 ) -> JournalEntry:
     """Cash applied to an invoice: DR unapplied cash and discounts allowed; CR receivables."""
     return _entry(
@@ -267,6 +298,7 @@ def for_allocation(  # noqa: PLR0917 (the positional order is the callers' contr
         posted_at=posted_at,
         memo=f"Applied to invoice {invoice_id}",
         invoice_id=invoice_id,
+        payment_id=payment_id,
     )
 
 
@@ -278,6 +310,8 @@ def for_unapplication(  # noqa: PLR0917 (mirrors for_allocation)
     discount: Decimal,
     allocation_id: str,
     posted_at: datetime,
+    *,
+    payment_id: str | None = None,
 ) -> JournalEntry:
     """An allocation taken back (the reverse of ``for_allocation``, one per allocation)."""
     return _entry(
@@ -291,22 +325,32 @@ def for_unapplication(  # noqa: PLR0917 (mirrors for_allocation)
         posted_at=posted_at,
         memo=f"Unapplied from invoice {invoice_id}",
         invoice_id=invoice_id,
+        payment_id=payment_id,
     )
 
 
 def for_refund(
-    customer_id: str, currency: str, amount: Decimal, refund_id: str, posted_at: datetime
+    customer_id: str,
+    currency: str,
+    amount: Decimal,
+    refund_id: str,
+    posted_at: datetime,
+    *,
+    cash_account: str | None = None,
+    payment_id: str | None = None,
 ) -> JournalEntry:
-    """Money paid back to the customer: DR unapplied cash; CR cash."""
+    """Money paid back to the customer: DR unapplied cash; CR cash (``cash_account``: where
+    the refunded payment arrived)."""
     return _entry(
         "refund",
         refund_id,
         _debit(Account.UNAPPLIED_CASH, amount),
-        _credit(Account.CASH, amount),
+        _credit(Account.CASH, amount, cash_account),
         customer_id=customer_id,
         currency=currency,
         posted_at=posted_at,
         memo=f"Refund {refund_id}",
+        payment_id=payment_id,
     )
 
 
@@ -317,32 +361,37 @@ def for_transfer(  # noqa: PLR0917 (from and to read in this order)
     from_customer: str,
     to_customer: str,
     posted_at: datetime,
+    *,
+    cash_account: str | None = None,
 ) -> tuple[JournalEntry, JournalEntry]:
     """Money received moves from one sub-ledger to another (out of the suspense ledger of
     unidentified payers, to the customer cash application identified).
 
     Two entries, each balanced in its own ledger: the cash and the money held leave the one
-    (DR unapplied cash; CR cash) and arrive in the other (DR cash; CR unapplied cash).
+    (DR unapplied cash; CR cash) and arrive in the other (DR cash; CR unapplied cash), both on
+    ``cash_account``, where the payment arrived.
     """
     leaving = _entry(
         "transfer",
         f"{payment_id}:out",
         _debit(Account.UNAPPLIED_CASH, amount),
-        _credit(Account.CASH, amount),
+        _credit(Account.CASH, amount, cash_account),
         customer_id=from_customer,
         currency=currency,
         posted_at=posted_at,
         memo=f"Payment {payment_id} identified as {to_customer}'s",
+        payment_id=payment_id,
     )
     arriving = _entry(
         "transfer",
         f"{payment_id}:in",
-        _debit(Account.CASH, amount),
+        _debit(Account.CASH, amount, cash_account),
         _credit(Account.UNAPPLIED_CASH, amount),
         customer_id=to_customer,
         currency=currency,
         posted_at=posted_at,
         memo=f"Payment {payment_id} moved from {from_customer}",
+        payment_id=payment_id,
     )
     return leaving, arriving
 
@@ -555,12 +604,12 @@ def customer_balance(entries: Iterable[JournalEntry]) -> Decimal:
     return totals[Account.RECEIVABLES] + totals[Account.UNAPPLIED_CASH]
 
 
-def _debit(account: Account, amount: Decimal) -> Posting | None:
-    return Posting(account=account, debit=amount) if amount else None
+def _debit(account: Account, amount: Decimal, dimension: str | None = None) -> Posting | None:
+    return Posting(account=account, debit=amount, dimension=dimension) if amount else None
 
 
-def _credit(account: Account, amount: Decimal) -> Posting | None:
-    return Posting(account=account, credit=amount) if amount else None
+def _credit(account: Account, amount: Decimal, dimension: str | None = None) -> Posting | None:
+    return Posting(account=account, credit=amount, dimension=dimension) if amount else None
 
 
 def _entry(
@@ -572,6 +621,7 @@ def _entry(
     posted_at: datetime,
     memo: str,
     invoice_id: str | None = None,
+    payment_id: str | None = None,
 ) -> JournalEntry:
     """An entry of the non-zero ``postings`` (a zero amount posts nothing)."""
     return JournalEntry(
@@ -584,4 +634,25 @@ def _entry(
         memo=memo,
         postings=tuple(posting for posting in postings if posting is not None),
         invoice_id=invoice_id,
+        payment_id=payment_id,
     )
+
+
+def _per_tax_group(document: Invoice, side: Any) -> list[Posting | None]:
+    """Revenue and VAT of ``document`` on ``side`` (``_debit`` or ``_credit``), one posting per
+    tax group, revenue first; a document whose groups do not add up to its totals posts the
+    totals undivided (the totals are what the entry must move)."""
+    groups = document.taxes
+    if (
+        not groups
+        or sum((group.taxable_amount for group in groups), ZERO) != document.net_total
+        or sum((group.tax_amount for group in groups), ZERO) != document.tax_total
+    ):
+        return [
+            side(Account.REVENUE, document.net_total),
+            side(Account.TAX_PAYABLE, document.tax_total),
+        ]
+    named = [(tax_group(group.tax_code, group.tax_rate), group) for group in groups]
+    return [side(Account.REVENUE, group.taxable_amount, name) for name, group in named] + [
+        side(Account.TAX_PAYABLE, group.tax_amount, name) for name, group in named
+    ]

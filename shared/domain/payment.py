@@ -707,3 +707,15 @@ def _event(detail_type: str, payment: Payment, at: datetime, extra: dict[str, An
         occurred_at=at,
         data={**payment.to_wire(), **extra},
     )
+
+
+def cash_dimension(payment: Payment) -> str:
+    """Where the payment's money arrived, as the cash sub-account of the journal: the bank
+    account a statement credited (``bank:<IBAN>``), a gateway (``gateway:stripe``), or money a
+    clerk recorded (``manual:<method>``: cheques and transfers not read from a statement)."""
+    if payment.source == BANK:
+        account = payment.metadata.get("account_iban")
+        return f"bank:{account}" if account else BANK
+    if payment.source == MANUAL:
+        return f"manual:{payment.method.value}"
+    return f"gateway:{payment.source}"

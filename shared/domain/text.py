@@ -110,3 +110,13 @@ class MultiLine(GroupedMetadata):
 
 def _trimmed(min_length: int, max_length: int) -> StringConstraints:
     return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(text: str) -> str:
+    """``text`` scrubbed, and quoted with a leading apostrophe if a spreadsheet would take it
+    for a formula (OWASP's CSV injection rule: a cell starting ``= + - @``, tab or CR)."""
+    cleaned = scrub(text)
+    return f"'{cleaned}" if cleaned.startswith(_FORMULA_START) else cleaned

@@ -6,6 +6,11 @@
   posted before. Entry ids are deterministic (``<kind>:<source id>``), so the document that
   causes an entry can never post it twice, whenever and however often it is retried.
 
+The journal across customers reads the entries by posting month on gsi2: ``JOURNAL#<YYYY-MM>`` /
+``<posted at>#<entry id>`` (UTC). The index keys ride on the entry item itself, so the journal
+costs one index write per entry and no item of its own; a month is one partition, read as one
+key range for any span of days in it.
+
 Entries are immutable: a correction is another entry (a credit note's, a reversal's).
 """
 
@@ -17,9 +22,12 @@ from shared import clock
 from shared.domain import ledger as ledger_domain
 from shared.domain.ledger import JournalEntry
 from shared.store import readable, table
-from shared.store.table import Item, Put, Write
+from shared.store.table import Item, Page, Put, Write
 
 GUARD_SORT_KEY = "ENTRY"
+JOURNAL_INDEX = "gsi2"
+JOURNAL_PREFIX = "JOURNAL#"
+_KEYS = ("pk", "sk", "entity", "gsi2pk", "gsi2sk")
 
 
 def entry_key(entry: JournalEntry) -> tuple[str, str]:
@@ -30,13 +38,31 @@ def guard_key(entry_id: str) -> tuple[str, str]:
     return f"LEDGERENTRY#{entry_id}", GUARD_SORT_KEY
 
 
+def journal_key(entry: JournalEntry) -> tuple[str, str]:
+    posted_at = clock.iso(entry.posted_at)
+    return journal_partition(posted_at[:7]), f"{posted_at}#{entry.entry_id}"
+
+
+def journal_partition(month: str) -> str:
+    """The gsi2 partition of a month's entries (``month``: ``YYYY-MM``)."""
+    return f"{JOURNAL_PREFIX}{month}"
+
+
 def to_item(entry: JournalEntry) -> Item:
     pk, sk = entry_key(entry)
-    return {**entry.to_item_data(), "pk": pk, "sk": sk, "entity": "LedgerEntry"}
+    gsi2pk, gsi2sk = journal_key(entry)
+    return {
+        **entry.to_item_data(),
+        "pk": pk,
+        "sk": sk,
+        "entity": "LedgerEntry",
+        "gsi2pk": gsi2pk,
+        "gsi2sk": gsi2sk,
+    }
 
 
 def from_item(item: Item) -> JournalEntry:
-    data = {key: value for key, value in item.items() if key not in ("pk", "sk", "entity")}
+    data = {key: value for key, value in item.items() if key not in _KEYS}
     return JournalEntry.from_item_data(data)
 
 
@@ -86,3 +112,23 @@ def credit_held(customer_id: str) -> dict[str, Decimal]:
             if posting.account is ledger_domain.Account.UNAPPLIED_CASH:
                 held[entry.currency] = held.get(entry.currency, Decimal(0)) - posting.amount
     return {currency: amount for currency, amount in held.items() if amount > 0}
+
+
+def journal_page(
+    month: str,
+    *,
+    first_day: str,
+    last_day: str,
+    limit: int,
+    cursor: str | None = None,
+) -> Page:
+    """One page of the entries posted in ``month`` (``YYYY-MM``) from ``first_day`` to
+    ``last_day`` (ISO dates, both included), in posting order (time, then entry id)."""
+    return table.query_page(
+        journal_partition(month),
+        index=JOURNAL_INDEX,
+        sk_from=first_day,
+        sk_to=f"{last_day}~",
+        limit=limit,
+        cursor=cursor,
+    )

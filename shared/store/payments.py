@@ -125,6 +125,7 @@ def receive_writes(payment: Payment) -> list[Write]:
         payment.amount,
         payment.payment_id,
         payment.received_at,
+        cash_account=payment_domain.cash_dimension(payment),
     )
     writes: list[Write] = [Put.new(to_item(payment)), source_guard(payment)]
     writes += ledger_store.post(entry)
@@ -168,7 +169,13 @@ def refund_writes(before: Payment, after: Payment, amount: Decimal, refund_id: s
     refunded amount): a second write of the same refund collides with the first's entry.
     """
     entry = ledger_domain.for_refund(
-        ledger_customer(after), after.currency, amount, refund_id, clock.now()
+        ledger_customer(after),
+        after.currency,
+        amount,
+        refund_id,
+        clock.now(),
+        cash_account=payment_domain.cash_dimension(after),
+        payment_id=after.payment_id,
     )
     writes: list[Write] = [replacing(after, before), *ledger_store.post(entry)]
     if after.customer_id:

@@ -32,3 +32,19 @@ def assert_problem(response: Any, status: int, kind: str) -> dict[str, Any]:
     assert problem["type"].endswith("/" + kind), problem
     assert problem["status"] == status and problem["detail"]
     return problem
+
+
+def conforms_to_openapi(instance: Any, schema: str) -> None:
+    """Validate an answer against a schema of openapi.yaml (JSON Schema 2020-12 in OAS 3.1)."""
+    from pathlib import Path
+
+    import yaml
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    spec = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text())
+    resource = Resource.from_contents(spec, default_specification=DRAFT202012)
+    registry: Registry[Any] = Registry().with_resource("urn:otc:openapi", resource)
+    reference = {"$ref": f"urn:otc:openapi#/components/schemas/{schema}"}
+    Draft202012Validator(reference, registry=registry).validate(instance)

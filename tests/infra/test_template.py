@@ -79,6 +79,7 @@ def test_every_function_runs_python312_on_arm64_with_active_tracing(template: Te
         "RunCollections",
         "RemindCustomers",
         "RunReports",
+        "ExportJournal",
     }
     for function_id, function in functions.items():
         properties = function["Properties"]
@@ -103,6 +104,7 @@ def test_every_function_finds_the_stack_resources_in_its_environment(template: T
         "DASHBOARD_LINK_SECRET_PARAMETER": {
             "Fn::Sub": "${DashboardSecretsPath}/${Stage}/link-secret"
         },
+        "CHART_OF_ACCOUNTS": {"Ref": "ChartOfAccounts"},
     }
 
     # Then every function gets it, next to what .chalice/config.json sets
@@ -214,7 +216,7 @@ def test_schedules_run_on_eventbridge_scheduler_with_the_apps_expressions(
     schedules = dict(events(template, "ScheduleV2"))
 
     # Then each is a Scheduler schedule, named per stage so dev and prod can share an account
-    assert set(schedules) == {"SweepOutbox", "RunCollections", "RunReports"}
+    assert set(schedules) == {"SweepOutbox", "RunCollections", "RunReports", "ExportJournal"}
     assert schedules["RunReports"]["ScheduleExpression"] == "cron(30 1 * * ? *)"
     assert schedules["SweepOutbox"]["ScheduleExpression"] == "rate(5 minutes)"
     assert schedules["RunCollections"]["ScheduleExpression"] == "cron(0 6 * * ? *)"

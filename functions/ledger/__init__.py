@@ -1,0 +1,1 @@
+"""The journal for the accountants: the journal, the trial balance and the nightly export."""
