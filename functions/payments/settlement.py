@@ -252,6 +252,8 @@ class CashMove:
                 amount,
                 f"{self.payment.payment_id}:{dispute_id}",
                 self.at,
+                cash_account=payment_domain.cash_dimension(self.payment),
+                payment_id=self.payment.payment_id,
             )
         )
         if self.payment.customer_id:
@@ -268,6 +270,8 @@ class CashMove:
                 chargeback.amount,
                 f"{self.payment.payment_id}:{dispute_id}",
                 self.at,
+                cash_account=payment_domain.cash_dimension(self.payment),
+                payment_id=self.payment.payment_id,
             )
         )
         if self.payment.customer_id:
@@ -301,6 +305,7 @@ class CashMove:
                 amount,
                 self.payment.payment_id,
                 self.at,
+                cash_account=payment_domain.cash_dimension(self.payment),
             )
         )
         if self.payment.customer_id:

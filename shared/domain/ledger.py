@@ -458,9 +458,16 @@ def _charge(  # noqa: PLR0917 (the builders above pass their arguments straight 
 
 
 def for_bank_reversal(
-    customer_id: str, currency: str, amount: Decimal, payment_id: str, posted_at: datetime
+    customer_id: str,
+    currency: str,
+    amount: Decimal,
+    payment_id: str,
+    posted_at: datetime,
+    *,
+    cash_account: str | None = None,
 ) -> JournalEntry:
-    """The bank took a payment back (a reversal or return): DR unapplied cash; CR cash.
+    """The bank took a payment back (a reversal or return): DR unapplied cash; CR cash
+    (``cash_account``: the bank account it had arrived on).
 
     One per payment (a reversal undoes the whole credit), named by the payment.
     """
@@ -468,11 +475,12 @@ def for_bank_reversal(
         "bank_reversal",
         payment_id,
         _debit(Account.UNAPPLIED_CASH, amount),
-        _credit(Account.CASH, amount),
+        _credit(Account.CASH, amount, cash_account),
         customer_id=customer_id,
         currency=currency,
         posted_at=posted_at,
         memo=f"Payment {payment_id} reversed by the bank",
+        payment_id=payment_id,
     )
 
 
@@ -551,35 +559,52 @@ def for_part_taken_back(  # noqa: PLR0917 (mirrors for_unapplication)
 
 
 def for_chargeback(
-    customer_id: str, currency: str, amount: Decimal, source_id: str, posted_at: datetime
+    customer_id: str,
+    currency: str,
+    amount: Decimal,
+    source_id: str,
+    posted_at: datetime,
+    *,
+    cash_account: str | None = None,
+    payment_id: str | None = None,
 ) -> JournalEntry:
-    """The gateway withdrew money for a dispute: DR unapplied cash; CR cash."""
+    """The gateway withdrew money for a dispute: DR unapplied cash; CR cash (``cash_account``:
+    where the payment arrived)."""
     return _entry(
         "chargeback",
         source_id,
         _debit(Account.UNAPPLIED_CASH, amount),
-        _credit(Account.CASH, amount),
+        _credit(Account.CASH, amount, cash_account),
         customer_id=customer_id,
         currency=currency,
         posted_at=posted_at,
         memo=f"Chargeback {source_id}",
+        payment_id=payment_id,
     )
 
 
 def for_chargeback_reversal(
-    customer_id: str, currency: str, amount: Decimal, source_id: str, posted_at: datetime
+    customer_id: str,
+    currency: str,
+    amount: Decimal,
+    source_id: str,
+    posted_at: datetime,
+    *,
+    cash_account: str | None = None,
+    payment_id: str | None = None,
 ) -> JournalEntry:
     """A won dispute's money came back (the reverse of ``for_chargeback``): DR cash; CR
     unapplied cash."""
     return _entry(
         "chargeback_reversal",
         source_id,
-        _debit(Account.CASH, amount),
+        _debit(Account.CASH, amount, cash_account),
         _credit(Account.UNAPPLIED_CASH, amount),
         customer_id=customer_id,
         currency=currency,
         posted_at=posted_at,
         memo=f"Chargeback {source_id} reinstated",
+        payment_id=payment_id,
     )
 
 
