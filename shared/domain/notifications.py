@@ -1,7 +1,8 @@
 """Customer e-mails about their orders: one pure template per event, plain text and HTML.
 
 Only what the customer should read goes in: a held order is "under review" (the internal reason
-stays inside), a shipment lists what left the warehouse and how to track it. Every value that
+stays inside), a rejected order says why (the credit manager's decision ends that review), a
+shipment lists what left the warehouse and how to track it. Every value that
 came from an order is escaped in the HTML part, and nothing from an order can break the subject.
 """
 
@@ -15,7 +16,8 @@ from typing import Any
 ORDER_CONFIRMED = "OrderConfirmed"
 ORDER_HELD = "OrderHeld"
 ORDER_SHIPPED = "OrderShipped"
-NOTIFIED_EVENTS = frozenset({ORDER_CONFIRMED, ORDER_HELD, ORDER_SHIPPED})
+ORDER_REJECTED = "OrderRejected"
+NOTIFIED_EVENTS = frozenset({ORDER_CONFIRMED, ORDER_HELD, ORDER_SHIPPED, ORDER_REJECTED})
 
 MAX_SUBJECT = 200
 
@@ -56,7 +58,7 @@ def subject_line(text: str) -> str:
     return _one_line(text)[:MAX_SUBJECT]
 
 
-# --- the three e-mails -----------------------------------------------------------------------
+# --- the e-mails ---------------------------------------------------------------------------
 
 
 def _confirmed(order: Order, customer_name: str) -> Email:
@@ -143,10 +145,30 @@ def _shipped(order: Order, customer_name: str) -> Email:
     )
 
 
+def _rejected(order: Order, customer_name: str) -> Email:
+    """The end of the review the "under review" e-mail announced, with the decision's reason."""
+    reference = order_reference(order)
+    reason = _one_line(str(order.get("reason") or "")).rstrip(".")
+    paragraphs = [
+        f"we are sorry: we cannot accept your order {reference}.",
+        f"Reason: {reason or 'not given'}.",
+        "Nothing of this order will be shipped or invoiced. Please contact us with any questions.",
+    ]
+    return _email(
+        subject=f"Order {reference} not accepted",
+        customer_name=customer_name,
+        paragraphs=paragraphs,
+        header=None,
+        rows=[],
+        order=order,
+    )
+
+
 _RENDERERS: dict[str, Callable[[Order, str], Email]] = {
     ORDER_CONFIRMED: _confirmed,
     ORDER_HELD: _held,
     ORDER_SHIPPED: _shipped,
+    ORDER_REJECTED: _rejected,
 }
 
 

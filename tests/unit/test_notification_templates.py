@@ -113,3 +113,11 @@ def test_a_sparse_order_still_renders():
 def test_other_events_have_no_email():
     with pytest.raises(UnknownNotificationError):
         notifications.render("OrderReceived", detail("OrderReceived")["data"], CUSTOMER)
+
+
+def test_a_rejection_says_so_with_the_reason_escaped():
+    order = detail("OrderRejected", reason="Overdue <invoices>.")["data"]
+    email = notifications.render("OrderRejected", order, CUSTOMER)
+    assert email.subject == "Order PO-4711 not accepted"
+    assert "Reason: Overdue <invoices>." in email.text
+    assert "Reason: Overdue &lt;invoices&gt;." in email.html
