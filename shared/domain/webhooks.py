@@ -32,6 +32,7 @@ ORDER_EVENT_TYPES: tuple[str, ...] = (
     "OrderAmended",
     "OrderCancelled",
     "OrderShipped",
+    "OrderClosed",
 )
 SIGNATURE_HEADER = "OTC-Signature"
 EVENT_ID_HEADER = "OTC-Event-Id"
