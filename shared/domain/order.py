@@ -428,11 +428,14 @@ def ship(
     return shipped, shipment, event
 
 
-def close(order: Order, reason: str, closed_by: str) -> tuple[Order, DomainEvent]:
+def close(
+    order: Order, reason: str, closed_by: str, *, closing_id: str | None = None
+) -> tuple[Order, DomainEvent]:
     """Give up the unshipped rest of a partly shipped order: it is complete at what shipped.
 
     Its reservations go back to stock and ``unshipped_value`` leaves the customer's exposure
     (the caller writes both); the shipments already made are invoiced as for a shipped order.
+    ``closing_id`` names this closing in its event (a retried request finds it there).
     """
     if order.status is not OrderStatus.PARTIALLY_SHIPPED:
         hint = "; cancel it instead" if order.status in OPEN_FOR_CHANGE else ""
@@ -446,7 +449,12 @@ def close(order: Order, reason: str, closed_by: str) -> tuple[Order, DomainEvent
     closed = _next(order, status=OrderStatus.CLOSED, lines=lines)
     released = Money(amount=unshipped_value(order), currency=order.currency).to_wire()
     return closed, _event(
-        "OrderClosed", closed, reason=reason, closed_by=closed_by, released=released
+        "OrderClosed",
+        closed,
+        closing_id=closing_id or ids.new_id("cls"),
+        reason=reason,
+        closed_by=closed_by,
+        released=released,
     )
 
 
