@@ -1,5 +1,5 @@
 """E-mail the customer about their order (on OrderConfirmed, OrderHeld, OrderShipped,
-OrderRejected).
+OrderRejected, OrderClosed).
 
 Exactly once per (event, recipient), over at-least-once delivery:
 

@@ -2,8 +2,9 @@
 
 Only what the customer should read goes in: a held order is "under review" (the internal reason
 stays inside), a rejected order says why (the credit manager's decision ends that review), a
-shipment lists what left the warehouse and how to track it. Every value that
-came from an order is escaped in the HTML part, and nothing from an order can break the subject.
+shipment lists what left the warehouse and how to track it, a closed order what will not ship.
+Every value that came from an order is escaped in the HTML part, and nothing from an order can
+break the subject.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ ORDER_CONFIRMED = "OrderConfirmed"
 ORDER_HELD = "OrderHeld"
 ORDER_SHIPPED = "OrderShipped"
 ORDER_REJECTED = "OrderRejected"
-NOTIFIED_EVENTS = frozenset({ORDER_CONFIRMED, ORDER_HELD, ORDER_SHIPPED, ORDER_REJECTED})
+ORDER_CLOSED = "OrderClosed"
+NOTIFIED_EVENTS = frozenset(
+    {ORDER_CONFIRMED, ORDER_HELD, ORDER_SHIPPED, ORDER_REJECTED, ORDER_CLOSED}
+)
 
 MAX_SUBJECT = 200
 
@@ -164,11 +168,34 @@ def _rejected(order: Order, customer_name: str) -> Email:
     )
 
 
+def _closed(order: Order, customer_name: str) -> Email:
+    """The rest a partial shipment e-mail promised will not follow: what will not ship."""
+    reference = order_reference(order)
+    rows = [
+        _Row((_line_label(line), str(_int(line.get("closed")))))
+        for line in _lines(order)
+        if _int(line.get("closed")) > 0
+    ]
+    paragraphs = [
+        f"your order {reference} is complete with what has shipped.",
+        "The rest of it will not be shipped or invoiced.",
+    ]
+    return _email(
+        subject=f"Order {reference} closed: the rest will not ship",
+        customer_name=customer_name,
+        paragraphs=paragraphs,
+        header=("Item", "Quantity not shipped"),
+        rows=rows,
+        order=order,
+    )
+
+
 _RENDERERS: dict[str, Callable[[Order, str], Email]] = {
     ORDER_CONFIRMED: _confirmed,
     ORDER_HELD: _held,
     ORDER_SHIPPED: _shipped,
     ORDER_REJECTED: _rejected,
+    ORDER_CLOSED: _closed,
 }
 
 

@@ -32,6 +32,13 @@ CUSTOMER = "cus_acme"
 OTHER_PARTNER_KEY = "otc_test_other_partner_key_0123456789"
 
 
+def _emails() -> list[Any]:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
+
+
 def _widgets() -> tuple[int, int]:
     level = stock.get_levels(["WIDGET-1"])["WIDGET-1"]
     return level.available, level.reserved
@@ -105,6 +112,11 @@ def test_closing_the_rest_releases_stock_and_credit_and_invoices_what_shipped(
     assert event["reason"] == "customer no longer needs it"
     history = call(client, "GET", f"/orders/{order['id']}/history").body["events"]
     assert history[-1]["type"] == "OrderClosed"
+    # and the customer, told the rest would follow, is told once what will not ship
+    [message] = [m for m in _emails() if "closed" in getattr(m, "subject", "")]
+    assert message.subject == "Order PO-4711 closed: the rest will not ship"
+    assert "<td>Widget (WIDGET-1)</td><td>1</td>" in message.body
+    assert "<td>Gadget (GADGET-2)</td><td>1</td>" in message.body
 
 
 def test_a_per_shipment_customer_keeps_its_shipment_invoices_and_gets_no_more(

@@ -121,3 +121,13 @@ def test_a_rejection_says_so_with_the_reason_escaped():
     assert email.subject == "Order PO-4711 not accepted"
     assert "Reason: Overdue <invoices>." in email.text
     assert "Reason: Overdue &lt;invoices&gt;." in email.html
+
+
+def test_a_closing_lists_what_will_not_ship():
+    order = detail("OrderClosed")["data"]
+    order["lines"][0].update(shipped=2, closed=1)
+    order["lines"][1].update(shipped=1, closed=0)
+    email = notifications.render("OrderClosed", order, CUSTOMER)
+    assert email.subject == "Order PO-4711 closed: the rest will not ship"
+    assert "Widget, blue (WIDGET-1) | 1" in email.text
+    assert "GADGET-2" not in email.text
