@@ -1099,3 +1099,39 @@ def test_a_partner_may_subscribe_to_money_events_by_name_only(world, client) -> 
     registered = json.loads(_put(client, body).body)
     assert registered["events"] == ["OrderShipped", "InvoiceIssued", "PaymentApplied"]
     _conforms(registered, "WebhookWithSecret")
+
+
+def test_a_credit_note_issued_is_posted_with_the_invoice_it_corrects(
+    world, client, receiver
+) -> None:
+    from tests.functional.invoicing import credit_note, documents, placed, ship
+
+    # Given the partner subscribed to credit notes, and an invoice of 2 widgets
+    secret = _register(client, receiver.url, events=["CreditNoteIssued"])
+    order = placed(client, world)
+    ship(client, world, order["id"], [(1, 2)])
+    [invoice] = documents(world)
+
+    # When a clerk credits one widget
+    body = {"reason": "One widget arrived damaged", "lines": [{"line_no": 1, "quantity": "1"}]}
+    answer = credit_note(client, invoice["id"], body)
+    assert answer.status == 201, answer.body
+    world.pump.drain()
+
+    # Then only the credit note reached the partner, naming the invoice it corrects
+    [request] = receiver.requests
+    assert _verifies(secret, request)
+    event = json.loads(request.body)
+    assert event["type"] == "CreditNoteIssued"
+    data = event["data"]
+    assert (data["id"], data["kind"], data["customer_id"]) == (
+        answer.body["id"],
+        "credit_note",
+        "cus_acme",
+    )
+    assert (data["credited_invoice_id"], data["credited_invoice_number"]) == (
+        invoice["id"],
+        invoice["number"],
+    )
+    assert data["total"] == answer.body["total"] and data["currency"] == "EUR"
+    _conforms(event, "MoneyWebhookEvent")
