@@ -242,6 +242,14 @@ def reject_order(order_id: str) -> Response:
     return _order_decision(order_id, Action.DECIDE_CREDIT, "orders.reject", reject_order)
 
 
+@app.route("/orders/{order_id}/close", methods=["POST"])
+def close_order(order_id: str) -> Response:
+    from functions.orders.close_order import close_order
+    from shared.http.auth import Action
+
+    return _order_decision(order_id, Action.PLACE_ORDERS, "orders.close", close_order)
+
+
 def _order_decision(order_id: str, action: Any, operation: str, decide: Any) -> Response:
     """POST /orders/{id}/<decision> with an optional reason, once per Idempotency-Key."""
     from shared.domain.order import DecisionRequest

@@ -1,8 +1,9 @@
-"""Issue the invoice for shipped goods (on OrderShipped).
+"""Issue the invoice for shipped goods (on OrderShipped, and OrderClosed).
 
 Customers are invoiced ``per_shipment`` (each shipment gets its invoice) or ``per_order`` (one
-invoice once every line has shipped, billing all of the order's shipments; earlier shipments
-only mark their event consumed). The invoice is written in ONE transaction with:
+invoice once every line has shipped, or the unshipped rest was closed, billing all of the
+order's shipments; earlier shipments only mark their event consumed). The invoice is written
+in ONE transaction with:
 
 - the next number of its series (``shared/store/series.py``): no gap, no duplicate;
 - a source guard per shipment it bills (and the order, per order): no shipment is billed twice,
@@ -37,7 +38,7 @@ from shared.domain import numbering
 from shared.domain.customer import Customer
 from shared.domain.invoice import Invoice
 from shared.domain.money import quantize
-from shared.domain.order import Order, OrderStatus, Shipment
+from shared.domain.order import SHIPPING_DONE, Order, Shipment
 from shared.observability import logger
 from shared.store import credit, customers, invoices, orders, outbox, series
 from shared.store import ledger as ledger_store
@@ -45,6 +46,7 @@ from shared.store.outbox import AlreadyConsumedError, StaleStateError
 from shared.store.table import Update
 
 CONSUMER = "invoice-issuance"
+ORDER_CLOSED = "OrderClosed"
 
 
 class ShippedLine(BaseModel):
@@ -79,10 +81,28 @@ class Billing:
 
 
 def issue_for_event(message: BusEvent) -> Invoice | None:
-    """The consumer's entry point: one OrderShipped event from the invoice-issuance queue."""
-    shipped = ShippedGoods.model_validate(message.detail.data["shipment"])
+    """The consumer's entry point: one OrderShipped or OrderClosed event from its queue."""
     metadata = message.detail.metadata
+    if message.detail_type == ORDER_CLOSED:
+        return issue_for_closed_order(metadata.aggregate_id, metadata.event_id)
+    shipped = ShippedGoods.model_validate(message.detail.data["shipment"])
     return issue_for_shipment(metadata.aggregate_id, shipped.shipment_id, metadata.event_id)
+
+
+def issue_for_closed_order(order_id: str, event_id: str) -> Invoice | None:
+    """A closed order's per-order invoice (its last shipment's event may have come first).
+
+    Per-shipment customers have each shipment billed by its own event: nothing to do here.
+    """
+    order = orders.get(order_id)
+    if order is None:
+        raise LookupError(f"order {order_id} of a closing event does not exist")
+    customer = customers.get(order.customer_id, consistent=True)
+    recorded = orders.shipments(order_id)
+    if (customer is not None and customer.invoicing == "per_shipment") or not recorded:
+        _mark_consumed(event_id)
+        return None
+    return issue_for_shipment(order_id, recorded[-1].shipment_id, event_id)
 
 
 def issue_for_shipment(order_id: str, shipment_id: str, event_id: str) -> Invoice | None:
@@ -115,8 +135,8 @@ def _billing(
         [shipment] = [s for s in recorded if s.shipment_id == shipment_id]
         return _bill(order, recorded, shipment_id, [shipment], guarded=[shipment_id]), None
     source = invoices.order_source(order.order_id)
-    if order.status is not OrderStatus.SHIPPED:
-        return None, None  # the last shipment's event bills the whole order
+    if order.status not in SHIPPING_DONE:
+        return None, None  # the last shipment's (or the closing's) event bills the whole order
     billed = invoices.billed_by([source, *(s.shipment_id for s in recorded)])
     if source in billed:
         return None, billed[source]

@@ -1,4 +1,5 @@
-"""E-mail the customer about their order (on OrderConfirmed, OrderHeld, OrderShipped).
+"""E-mail the customer about their order (on OrderConfirmed, OrderHeld, OrderShipped,
+OrderRejected, OrderClosed).
 
 Exactly once per (event, recipient), over at-least-once delivery:
 

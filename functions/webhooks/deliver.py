@@ -1,7 +1,9 @@
-"""Deliver order events to the webhook of the partner who placed the order, and replay them.
+"""Deliver events to partners' webhooks, and replay them.
 
-The partner in the order's ``placed_by`` gets the event if it registered a webhook for that event
-type; orders staff placed have no partner webhook and deliver nothing. Each (partner, event) has
+An order event goes to the partner in the order's ``placed_by`` if it registered a webhook for
+that event type; orders staff placed have no partner webhook and deliver nothing. A money event
+(an invoice or credit note issued, a payment applied or refunded, a write-off, a credit applied)
+goes to every partner subscribed to its type and bound to its customer. Each (partner, event) has
 one delivery item, keyed by the event id: a redelivered message finds it, and once it says
 ``delivered`` nothing is POSTed again. A failed attempt is recorded and raised as
 ``RetryLaterError`` with an exponential backoff; after the queue's maxReceiveCount the message
@@ -31,6 +33,7 @@ from shared.adapters.sqs_backoff import RetryLaterError
 from shared.domain import webhooks as domain
 from shared.http import problems
 from shared.observability import logger, metrics
+from shared.store import principals
 from shared.store import webhooks as store
 from shared.store.webhooks import Delivery, DeliveryStatus, Webhook
 
@@ -45,12 +48,42 @@ class Outcome(StrEnum):
 
 
 def deliver_event(event: BusEvent, receive_count: int = 1) -> Outcome:
-    """POST the event to its partner's webhook; raise ``RetryLaterError`` when that failed."""
-    metadata = event.detail.metadata
+    """POST the event to its partners' webhooks; raise ``RetryLaterError`` when one failed."""
+    if event.detail_type in domain.MONEY_EVENT_TYPES:
+        return _deliver_money_event(event, receive_count)
     partner_id = event.detail.data.get("placed_by")
-    context = {"event_id": metadata.event_id, "detail_type": event.detail_type}
     if not isinstance(partner_id, str) or not partner_id:
         return Outcome.NO_SUBSCRIBER
+    return deliver_to(partner_id, event, receive_count)
+
+
+def _deliver_money_event(event: BusEvent, receive_count: int) -> Outcome:
+    """Every subscribed partner bound to the customer gets it; one failing does not hold the
+    others back (a retry finds theirs delivered and POSTs only what failed)."""
+    customer_id = event.detail.data.get("customer_id")
+    if not isinstance(customer_id, str) or not customer_id:
+        return Outcome.NO_SUBSCRIBER
+    outcomes: list[Outcome] = []
+    failed: list[RetryLaterError] = []
+    for partner_id in store.subscribers(event.detail_type):
+        partner = principals.get(partner_id)
+        if partner is None or customer_id not in partner.customer_ids:
+            continue
+        try:
+            outcomes.append(deliver_to(partner_id, event, receive_count))
+        except RetryLaterError as error:
+            failed.append(error)
+    if failed:
+        raise min(failed, key=lambda error: error.delay_seconds)
+    if Outcome.DELIVERED in outcomes:
+        return Outcome.DELIVERED
+    return Outcome.ALREADY_DELIVERED if outcomes else Outcome.NO_SUBSCRIBER
+
+
+def deliver_to(partner_id: str, event: BusEvent, receive_count: int) -> Outcome:
+    """POST the event to this partner's webhook if it subscribed to the event's type."""
+    metadata = event.detail.metadata
+    context = {"event_id": metadata.event_id, "detail_type": event.detail_type}
     webhook = store.get_webhook(partner_id)
     if webhook is None or event.detail_type not in webhook.events:
         return Outcome.NO_SUBSCRIBER

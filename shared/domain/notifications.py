@@ -1,8 +1,10 @@
 """Customer e-mails about their orders: one pure template per event, plain text and HTML.
 
 Only what the customer should read goes in: a held order is "under review" (the internal reason
-stays inside), a shipment lists what left the warehouse and how to track it. Every value that
-came from an order is escaped in the HTML part, and nothing from an order can break the subject.
+stays inside), a rejected order says why (the credit manager's decision ends that review), a
+shipment lists what left the warehouse and how to track it, a closed order what will not ship.
+Every value that came from an order is escaped in the HTML part, and nothing from an order can
+break the subject.
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ from typing import Any
 ORDER_CONFIRMED = "OrderConfirmed"
 ORDER_HELD = "OrderHeld"
 ORDER_SHIPPED = "OrderShipped"
-NOTIFIED_EVENTS = frozenset({ORDER_CONFIRMED, ORDER_HELD, ORDER_SHIPPED})
+ORDER_REJECTED = "OrderRejected"
+ORDER_CLOSED = "OrderClosed"
+NOTIFIED_EVENTS = frozenset(
+    {ORDER_CONFIRMED, ORDER_HELD, ORDER_SHIPPED, ORDER_REJECTED, ORDER_CLOSED}
+)
 
 MAX_SUBJECT = 200
 
@@ -56,7 +62,7 @@ def subject_line(text: str) -> str:
     return _one_line(text)[:MAX_SUBJECT]
 
 
-# --- the three e-mails -----------------------------------------------------------------------
+# --- the e-mails ---------------------------------------------------------------------------
 
 
 def _confirmed(order: Order, customer_name: str) -> Email:
@@ -143,10 +149,53 @@ def _shipped(order: Order, customer_name: str) -> Email:
     )
 
 
+def _rejected(order: Order, customer_name: str) -> Email:
+    """The end of the review the "under review" e-mail announced, with the decision's reason."""
+    reference = order_reference(order)
+    reason = _one_line(str(order.get("reason") or "")).rstrip(".")
+    paragraphs = [
+        f"we are sorry: we cannot accept your order {reference}.",
+        f"Reason: {reason or 'not given'}.",
+        "Nothing of this order will be shipped or invoiced. Please contact us with any questions.",
+    ]
+    return _email(
+        subject=f"Order {reference} not accepted",
+        customer_name=customer_name,
+        paragraphs=paragraphs,
+        header=None,
+        rows=[],
+        order=order,
+    )
+
+
+def _closed(order: Order, customer_name: str) -> Email:
+    """The rest a partial shipment e-mail promised will not follow: what will not ship."""
+    reference = order_reference(order)
+    rows = [
+        _Row((_line_label(line), str(_int(line.get("closed")))))
+        for line in _lines(order)
+        if _int(line.get("closed")) > 0
+    ]
+    paragraphs = [
+        f"your order {reference} is complete with what has shipped.",
+        "The rest of it will not be shipped or invoiced.",
+    ]
+    return _email(
+        subject=f"Order {reference} closed: the rest will not ship",
+        customer_name=customer_name,
+        paragraphs=paragraphs,
+        header=("Item", "Quantity not shipped"),
+        rows=rows,
+        order=order,
+    )
+
+
 _RENDERERS: dict[str, Callable[[Order, str], Email]] = {
     ORDER_CONFIRMED: _confirmed,
     ORDER_HELD: _held,
     ORDER_SHIPPED: _shipped,
+    ORDER_REJECTED: _rejected,
+    ORDER_CLOSED: _closed,
 }
 
 

@@ -6,7 +6,9 @@ Invariants the moves keep (the use cases write the matching stock and credit cha
 - a confirmed or partially shipped order holds ``reserved`` units per line (reserved, not yet
   shipped) and adds its total to the customer's uninvoiced exposure;
 - a line's ``backordered`` units (ordered, neither reserved nor shipped) wait for stock;
-- nothing shipped can be amended or cancelled; nothing beyond what is reserved can ship.
+- nothing shipped can be amended or cancelled; nothing beyond what is reserved can ship;
+- a partly shipped order may be closed: its unshipped rest (``closed`` units per line) is given
+  up, it holds no stock and no exposure any more, and it is complete at what shipped.
 """
 
 from __future__ import annotations
@@ -41,10 +43,12 @@ class OrderStatus(StrEnum):
     PARTIALLY_SHIPPED = "partially_shipped"
     SHIPPED = "shipped"
     CANCELLED = "cancelled"
+    CLOSED = "closed"  # partly shipped, the rest given up: complete at what shipped
 
 
 OPEN_FOR_CHANGE = frozenset({OrderStatus.RECEIVED, OrderStatus.ON_HOLD, OrderStatus.CONFIRMED})
 HOLDS_STOCK = frozenset({OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED})
+SHIPPING_DONE = frozenset({OrderStatus.SHIPPED, OrderStatus.CLOSED})  # nothing more will ship
 
 
 class OrderTransitionError(Exception):
@@ -164,10 +168,11 @@ class OrderLine(BaseModel):
     tracked: bool = True  # False: the SKU keeps no stock (services), it is always available
     reserved: int = 0  # reserved for this line and not yet shipped
     shipped: int = 0
+    closed: int = 0  # given up unshipped when the order was closed
 
     @property
     def backordered(self) -> int:
-        return self.quantity - self.reserved - self.shipped
+        return self.quantity - self.reserved - self.shipped - self.closed
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -182,6 +187,7 @@ class OrderLine(BaseModel):
             "reserved": self.reserved,
             "shipped": self.shipped,
             "backordered": self.backordered,
+            "closed": self.closed,
         }
 
 
@@ -420,6 +426,49 @@ def ship(
     )
     event = _event("OrderShipped", shipped, shipment=shipment.to_wire(), shipped_by=shipped_by)
     return shipped, shipment, event
+
+
+def close(
+    order: Order, reason: str, closed_by: str, *, closing_id: str | None = None
+) -> tuple[Order, DomainEvent]:
+    """Give up the unshipped rest of a partly shipped order: it is complete at what shipped.
+
+    Its reservations go back to stock and ``unshipped_value`` leaves the customer's exposure
+    (the caller writes both); the shipments already made are invoiced as for a shipped order.
+    ``closing_id`` names this closing in its event (a retried request finds it there).
+    """
+    if order.status is not OrderStatus.PARTIALLY_SHIPPED:
+        hint = "; cancel it instead" if order.status in OPEN_FOR_CHANGE else ""
+        raise OrderTransitionError(
+            f"order {order.order_id} is {order.status}, not partially shipped{hint}"
+        )
+    lines = tuple(
+        line.model_copy(update={"reserved": 0, "closed": line.quantity - line.shipped})
+        for line in order.lines
+    )
+    closed = _next(order, status=OrderStatus.CLOSED, lines=lines)
+    released = Money(amount=unshipped_value(order), currency=order.currency).to_wire()
+    return closed, _event(
+        "OrderClosed",
+        closed,
+        closing_id=closing_id or ids.new_id("cls"),
+        reason=reason,
+        closed_by=closed_by,
+        released=released,
+    )
+
+
+def unshipped_value(order: Order) -> Decimal:
+    """What of the order's total has not shipped: the exposure its unshipped rest holds.
+
+    Shipments release ``round(price x shipped)`` per line in total (see the invoicing), so this
+    rest and the shipments' releases add up to exactly the total the confirmation added.
+    """
+    shipped = sum(
+        (quantize(line.unit_price * line.shipped, order.currency) for line in order.lines),
+        Decimal(0),
+    )
+    return order.total - shipped
 
 
 def allocate(order: Order, sku: str, reserved: Mapping[int, int]) -> tuple[Order, DomainEvent]:

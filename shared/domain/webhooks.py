@@ -32,7 +32,35 @@ ORDER_EVENT_TYPES: tuple[str, ...] = (
     "OrderAmended",
     "OrderCancelled",
     "OrderShipped",
+    "OrderClosed",
 )
+
+# Money events a partner may subscribe to, each with the fields of its event's data a partner
+# gets (everything else stays inside: the matcher's evidence, the payer's bank account, the
+# seller's and buyer's parties, document lines). Each names the customer, the document or
+# payment, the amount and the currency. They go to every subscribed partner bound to the
+# event's customer. WriteOffPosted and CreditApplied are announced: their emitters put these
+# fields in the event's data.
+INVOICE_FIELDS = (
+    "id", "kind", "number", "customer_id", "order_id", "purchase_order", "currency",
+    "issued_on", "due_on", "net_total", "tax_total", "total", "amount_due", "status",
+    "payment_reference", "credited_invoice_id", "credited_invoice_number",
+)  # fmt: skip
+PAYMENT_FIELDS = ("id", "customer_id", "method", "currency", "amount", "applied", "unapplied")
+APPLIED_TO_INVOICE = ("customer_id", "invoice_id", "invoice_number", "currency", "amount")
+MONEY_EVENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "InvoiceIssued": INVOICE_FIELDS,
+    "CreditNoteIssued": INVOICE_FIELDS,
+    "PaymentApplied": (*PAYMENT_FIELDS, "allocated"),
+    "PaymentRefunded": (*PAYMENT_FIELDS, "status", "refund", "unapplied_allocations", "reason"),
+    "WriteOffPosted": ("write_off_id", *APPLIED_TO_INVOICE, "reason"),
+    "CreditApplied": ("credit_id", *APPLIED_TO_INVOICE),
+}
+MONEY_EVENT_TYPES: tuple[str, ...] = tuple(MONEY_EVENT_FIELDS)
+EVENT_TYPES: tuple[str, ...] = ORDER_EVENT_TYPES + MONEY_EVENT_TYPES
+# Allocation lists (applied, or taken back by a refund) as a partner sees each allocation
+ALLOCATION_LISTS = frozenset({"allocated", "unapplied_allocations"})
+ALLOCATION_FIELDS = ("id", "invoice_id", "invoice_number", "amount", "discount")
 SIGNATURE_HEADER = "OTC-Signature"
 EVENT_ID_HEADER = "OTC-Event-Id"
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
@@ -111,11 +139,34 @@ def verify(
 
 
 def payload(event_id: str, detail_type: str, occurred_at: str, data: dict[str, Any]) -> bytes:
-    """The POST body: ``{id, type, created, data}``, compact JSON, without withheld fields."""
-    withheld = WITHHELD_FIELDS.get(detail_type, frozenset())
-    shared = {key: value for key, value in data.items() if key not in withheld}
-    document = {"id": event_id, "type": detail_type, "created": occurred_at, "data": shared}
+    """The POST body: ``{id, type, created, data}``, compact JSON, with what a partner gets."""
+    document = {
+        "id": event_id,
+        "type": detail_type,
+        "created": occurred_at,
+        "data": shared_data(detail_type, data),
+    }
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def shared_data(detail_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    """What of an event's data a partner gets: a money event's own fields, an order event's
+    data without its withheld fields."""
+    fields = MONEY_EVENT_FIELDS.get(detail_type)
+    if fields is not None:
+        return {key: _shared_value(key, data[key]) for key in fields if key in data}
+    withheld = WITHHELD_FIELDS.get(detail_type, frozenset())
+    return {key: value for key, value in data.items() if key not in withheld}
+
+
+def _shared_value(key: str, value: Any) -> Any:
+    if key in ALLOCATION_LISTS and isinstance(value, list):
+        return [
+            {field: entry[field] for field in ALLOCATION_FIELDS if field in entry}
+            for entry in value
+            if isinstance(entry, dict)
+        ]
+    return value
 
 
 def headers(secret: str, event_id: str, timestamp: int, body: bytes) -> dict[str, str]:
@@ -258,12 +309,13 @@ def _is_loopback(address: IPAddress) -> bool:
 
 EventTypes = Annotated[
     list[Annotated[str, StringConstraints(min_length=1, max_length=64)]],
-    Field(min_length=1, max_length=len(ORDER_EVENT_TYPES)),
+    Field(min_length=1, max_length=len(EVENT_TYPES)),
 ]
 
 
 class WebhookRequest(BaseModel):
-    """``PUT /partners/{partner_id}/webhook``: where to POST, and which order events."""
+    """``PUT /partners/{partner_id}/webhook``: where to POST, and which events (order events of
+    the partner's orders, money events of its customers)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -275,9 +327,9 @@ class WebhookRequest(BaseModel):
     def _known_events(cls, events: list[str] | None) -> list[str] | None:
         if events is None:
             return None
-        unknown = sorted(set(events) - set(ORDER_EVENT_TYPES))
+        unknown = sorted(set(events) - set(EVENT_TYPES))
         if unknown:
-            raise ValueError(f"unknown event types {unknown}; known: {list(ORDER_EVENT_TYPES)}")
+            raise ValueError(f"unknown event types {unknown}; known: {list(EVENT_TYPES)}")
         return events
 
     def event_types(self) -> tuple[str, ...]:
@@ -287,4 +339,4 @@ class WebhookRequest(BaseModel):
 
 def subscribed(events: Iterable[str]) -> tuple[str, ...]:
     wanted = set(events)
-    return tuple(event for event in ORDER_EVENT_TYPES if event in wanted)
+    return tuple(event for event in EVENT_TYPES if event in wanted)

@@ -45,7 +45,8 @@ def to_item(order: Order) -> Item:
 def from_item(item: Item) -> Order:
     def line(raw: dict[str, Any]) -> OrderLine:
         numbers = ("line_no", "quantity", "reserved", "shipped")
-        return OrderLine.model_validate({**raw, **{name: int(raw[name]) for name in numbers}})
+        counts = {name: int(raw[name]) for name in numbers}
+        return OrderLine.model_validate({**raw, **counts, "closed": int(raw.get("closed", 0))})
 
     return Order(
         order_id=item["order_id"],

@@ -4,6 +4,12 @@
 | --- | --- | --- |
 | webhook | ``PRINCIPAL#<partner id>`` | ``WEBHOOK`` |
 | delivery | ``PRINCIPAL#<partner id>`` | ``DELIVERY#<delivery id>`` (one per event, time-ordered) |
+| subscriber | ``WEBHOOK_SUBSCRIBERS#<money event type>`` | ``PARTNER#<partner id>`` |
+
+A money event names a customer, not a partner: the partners to tell are found through the
+subscriber items of its type (one Query, never a Scan), written in the same transaction as the
+webhook. The deliverer checks each against the webhook itself and the partner's bound customers,
+so a subscriber item left behind by racing registrations sends nothing.
 
 The signing secret is stored (it must sign every delivery; the table is encrypted with our KMS
 key) and kept in a ``SecretStr`` everywhere else, so it never reaches a log or a response by
@@ -12,6 +18,7 @@ accident. Deliveries carry the exact body they POST, so a replay sends the same 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -22,9 +29,11 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from shared import clock
 from shared.adapters import aws
 from shared.store import table
-from shared.store.table import Item, Page, from_dynamo, to_dynamo
+from shared.store.table import Delete, Item, Page, Put, Write, from_dynamo, to_dynamo
 
 WEBHOOK_SK = "WEBHOOK"
+SUBSCRIBERS_PREFIX = "WEBHOOK_SUBSCRIBERS#"
+SUBSCRIBER_PREFIX = "PARTNER#"
 DELIVERY_PREFIX = "DELIVERY#"
 DELIVERY_TTL = timedelta(days=30)  # the window in which a delivery can be listed and replayed
 MAX_ERROR_LENGTH = 300
@@ -111,8 +120,9 @@ def get_webhook(partner_id: str) -> Webhook | None:
     )
 
 
-def put_webhook(webhook: Webhook) -> None:
-    """Create or replace the partner's one webhook."""
+def put_webhook(webhook: Webhook, previous: Webhook | None, indexed: Collection[str]) -> None:
+    """Create or replace the partner's one webhook, with a subscriber item per ``indexed`` type
+    it subscribes to (and without those of ``previous`` it no longer subscribes to)."""
     item = {
         "pk": partition(webhook.partner_id),
         "sk": WEBHOOK_SK,
@@ -124,22 +134,61 @@ def put_webhook(webhook: Webhook) -> None:
         "created_at": clock.iso(webhook.created_at),
         "updated_at": clock.iso(webhook.updated_at),
     }
-    aws.client("dynamodb").put_item(TableName=table.table_name(), Item=to_dynamo(item))
+    subscribed = [event for event in webhook.events if event in indexed]
+    dropped = [event for event in (previous.events if previous else ()) if event in indexed]
+    writes: list[Write] = [Put(item=item)]
+    writes += [Put(item=_subscriber_item(event, webhook.partner_id)) for event in subscribed]
+    writes += [
+        Delete(subscriber_key(event, webhook.partner_id))
+        for event in dropped
+        if event not in subscribed
+    ]
+    table.transact(writes)
 
 
 def delete_webhook(partner_id: str) -> bool:
-    """Remove the webhook; ``False`` when there was none."""
+    """Remove the webhook and its subscriber items; ``False`` when there was none."""
+    webhook = get_webhook(partner_id)
+    if webhook is None:
+        return False
+    writes: list[Write] = [
+        Delete((partition(partner_id), WEBHOOK_SK), condition="attribute_exists(pk)"),
+        *(Delete(subscriber_key(event, partner_id)) for event in webhook.events),
+    ]
     try:
-        aws.client("dynamodb").delete_item(
-            TableName=table.table_name(),
-            Key=to_dynamo({"pk": partition(partner_id), "sk": WEBHOOK_SK}),
-            ConditionExpression="attribute_exists(pk)",
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
+        table.transact(writes)
+    except table.TransactionConflictError:
+        return False
     return True
+
+
+# --- subscribers of a money event type ------------------------------------------------------------
+
+
+def subscriber_key(event_type: str, partner_id: str) -> tuple[str, str]:
+    return SUBSCRIBERS_PREFIX + event_type, SUBSCRIBER_PREFIX + partner_id
+
+
+def _subscriber_item(event_type: str, partner_id: str) -> Item:
+    pk, sk = subscriber_key(event_type, partner_id)
+    return {
+        "pk": pk,
+        "sk": sk,
+        "entity": "WebhookSubscriber",
+        "event_type": event_type,
+        "partner_id": partner_id,
+    }
+
+
+def subscribers(event_type: str) -> list[str]:
+    """The partners whose webhook subscribed to ``event_type`` (as the subscriber items say)."""
+    found: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = table.query_page(SUBSCRIBERS_PREFIX + event_type, limit=100, cursor=cursor)
+        found += [item["partner_id"] for item in page.items if "partner_id" in item]
+        if not (cursor := page.cursor):
+            return found
 
 
 # --- deliveries ---------------------------------------------------------------------------------

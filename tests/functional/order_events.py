@@ -24,6 +24,7 @@ STATUS = {
     "OrderAmended": "confirmed",
     "OrderCancelled": "cancelled",
     "OrderShipped": "partially_shipped",
+    "OrderClosed": "closed",
 }
 
 

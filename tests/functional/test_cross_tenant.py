@@ -144,6 +144,7 @@ def _probes(other: Tenant, *, missing: bool = False) -> list[tuple[str, str, Any
         ("GET", f"/orders/{order}/history", None),
         ("PATCH", f"/orders/{order}", {"version": 2, "purchase_order": "PO-HIJACK"}),
         ("POST", f"/orders/{order}/cancel", {"reason": "not mine"}),
+        ("POST", f"/orders/{order}/close", {"reason": "not mine"}),
         (
             "POST",
             f"/orders/{order}/shipments",

@@ -117,9 +117,9 @@ def test_a_held_order_email_says_under_review_and_keeps_the_reason_inside(world:
     assert "1,250" not in message.body
 
 
-def test_only_confirmed_held_and_shipped_orders_are_emailed(world: World) -> None:
+def test_only_confirmed_held_shipped_and_rejected_orders_are_emailed(world: World) -> None:
     # Given every other order event on the bus
-    for detail_type in ("OrderReceived", "OrderRejected", "OrderAmended", "OrderCancelled"):
+    for detail_type in ("OrderReceived", "OrderAmended", "OrderCancelled"):
         put_on_bus(world, detail_type, detail(detail_type))
 
     # Then the rule routes none of them to the notification queue, and nothing is sent
@@ -289,3 +289,56 @@ def test_an_unverified_sender_fails_and_retries_rather_than_drops(world, client,
     assert _markers(world) == []
     assert client.lambda_.invoke("notify_customers", batch).payload == {"batchItemFailures": []}
     assert len(_outbox()) == 1
+
+
+# --- a rejected order ---------------------------------------------------------------------------
+
+
+def test_a_rejected_order_is_emailed_once_with_the_reason(world: World, client) -> None:
+    # Given an order held for credit (the customer was told "under review")
+    from decimal import Decimal
+
+    from infra.local.seed import demo_principal
+    from shared.http.auth import Role
+    from shared.store import credit, table
+    from tests.functional.accounts import call
+    from tests.functional.conftest import PARTNER_KEY, order_body, post_order
+
+    credit_key = "otc_test_credit_manager_key_0123456789"
+    demo_principal("stf_credit", "staff", "Credit manager", Role.CREDIT_MANAGER, credit_key)
+    exposure = credit.get_exposure("cus_acme")
+    assert exposure is not None
+    table.transact([credit.change_limit("cus_acme", exposure.credit_limit, Decimal("1.00"))])
+    placed = post_order(client, order_body(purchase_order="PO-REJ-1"), key=PARTNER_KEY)
+    world.pump.drain()
+    order_id = json.loads(placed.body)["id"]
+    [review] = _outbox()
+    assert review.subject == "Order PO-REJ-1 is under review"
+
+    # When the credit manager rejects it with a reason
+    reason = "Payment history <overdue> since 2026-09"
+    path = f"/orders/{order_id}/reject"
+    answer = call(client, "POST", path, key=credit_key, body={"reason": reason})
+    assert answer.status == 200 and answer.body["status"] == "rejected"
+    world.pump.drain()
+
+    # Then the customer gets one e-mail saying so, with the reason (escaped in the HTML part)
+    [_, message] = _outbox()
+    assert message.destinations == {"ToAddresses": [BILLING_EMAIL]}
+    assert message.subject == "Order PO-REJ-1 not accepted"
+    assert "cannot accept your order PO-REJ-1" in message.body
+    assert "Reason: Payment history &lt;overdue&gt; since 2026-09." in message.body
+    rejected = [m for m in _markers(world) if m.get("detail_type") == "OrderRejected"]
+    assert [m["status"] for m in rejected] == ["sent"]
+
+    # and a redelivery of the event sends nothing more
+    [event] = [
+        item
+        for item in world.table_items()
+        if item.get("entity") == "Event" and item["detail_type"] == "OrderRejected"
+    ]
+    again = client.lambda_.invoke(
+        "notify_customers", _batch(("OrderRejected", json.loads(event["detail"])))
+    ).payload
+    assert again == {"batchItemFailures": []}
+    assert len(_outbox()) == 2

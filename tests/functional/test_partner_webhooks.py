@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -97,9 +98,9 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    class Handler(_Handler):  # one class per test: the receiver is a class attribute
+@contextmanager
+def _receiving() -> Iterator[Receiver]:
+    class Handler(_Handler):  # one class per receiver: the receiver is a class attribute
         pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -111,6 +112,18 @@ def receiver() -> Iterator[Receiver]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with _receiving() as receiving:
+        yield receiving
+
+
+@pytest.fixture
+def other_receiver() -> Iterator[Receiver]:
+    with _receiving() as receiving:
+        yield receiving
 
 
 @pytest.fixture(autouse=True)
@@ -435,6 +448,18 @@ def test_every_order_event_type_reaches_the_webhook_queue(world) -> None:
     for detail_type in webhooks.ORDER_EVENT_TYPES:
         put_on_bus(world, detail_type, detail(detail_type))
     assert world.queue_depth("PartnerWebhooksQueue") == len(webhooks.ORDER_EVENT_TYPES)
+
+
+def test_every_money_event_type_reaches_the_webhook_queue_from_any_of_our_sources(world) -> None:
+    # Given each money event type, from the sources that emit them today and may tomorrow
+    sources = ["otc.invoicing", "otc.payments", "otc.ledger", "otc.credits"]
+    for index, detail_type in enumerate(webhooks.MONEY_EVENT_TYPES):
+        source = sources[index % len(sources)]
+        _put_money_event(world, detail_type, {"customer_id": "cus_acme"}, source=source)
+    # and one from outside this system
+    _put_money_event(world, "InvoiceIssued", {"customer_id": "cus_acme"}, source="acme.erp")
+    # Then each of ours is routed to the webhook queue, the stranger's is not
+    assert world.queue_depth("PartnerWebhooksQueue") == len(webhooks.MONEY_EVENT_TYPES)
 
 
 def test_an_endpoint_answering_500_gets_the_event_on_retry(world, client, receiver) -> None:
@@ -800,3 +825,312 @@ def test_a_redirect_is_recorded_as_a_failed_delivery(world, client, receiver) ->
     assert (delivery["status"], delivery["attempts"]) == ("failed", MAX_RECEIVES)
     assert delivery["last_status_code"] == 307
     assert "redirects are not followed" in delivery["last_error"]
+
+
+# --- money events ---------------------------------------------------------------------------------
+
+OTHER_PARTNER_BOUND_KEY = "otc_test_bound_partner_key_0123456789ab"
+
+
+def _put_money_event(
+    world, detail_type: str, data: dict[str, Any], *, source: str, event_id: str | None = None
+) -> dict[str, Any]:
+    """Put a money event on the bus as its emitter's outbox would; returns its detail."""
+    event_detail = {
+        "metadata": {
+            "event_id": event_id or f"evt_{uuid.uuid4().hex[:26].upper()}",
+            "aggregate_id": data.get("id", "doc_1"),
+            "occurred_at": "2026-11-23T10:15:00.000Z",
+        },
+        "data": data,
+    }
+    answer = world.session.client("events").put_events(
+        Entries=[
+            {
+                "Source": source,
+                "DetailType": detail_type,
+                "Detail": json.dumps(event_detail),
+                "EventBusName": world.outputs["EventBusName"],
+            }
+        ]
+    )
+    assert answer["FailedEntryCount"] == 0
+    return event_detail
+
+
+def _partner(principal_id: str, key: str, customer_ids: tuple[str, ...]) -> None:
+    from infra.local.seed import demo_principal
+
+    demo_principal(
+        principal_id, "partner", principal_id, Role.PARTNER, key, customer_ids=customer_ids
+    )
+
+
+def _register_as(client, partner: str, key: str, url: str, events: list[str] | None) -> str:
+    body: dict[str, Any] = {"url": url} | ({"events": events} if events is not None else {})
+    response = _put(client, body, partner=partner, key=key)
+    assert response.status_code == 200, response.body
+    secret: str = json.loads(response.body)["secret"]
+    return secret
+
+
+def test_a_partner_subscribed_to_invoice_issued_gets_each_invoice_of_its_customer(
+    world, client, receiver, other_receiver
+) -> None:
+    from tests.functional.invoicing import documents, placed, ship
+
+    # Given the demo partner (bound to cus_acme) subscribed to InvoiceIssued; another partner
+    # bound to cus_acme on the default (order events only); a third subscribed to InvoiceIssued
+    # but bound to another customer
+    secret = _register(client, receiver.url, events=["InvoiceIssued"])
+    _partner("prt_bound", OTHER_PARTNER_BOUND_KEY, ("cus_acme",))
+    _register_as(client, "prt_bound", OTHER_PARTNER_BOUND_KEY, other_receiver.url, None)
+    _partner("prt_other", OTHER_PARTNER_KEY, ("cus_other",))
+    _register_as(client, "prt_other", OTHER_PARTNER_KEY, other_receiver.url, ["InvoiceIssued"])
+
+    # When staff place an order of cus_acme and ship 2 widgets: the invoice is issued
+    order = placed(client, world)
+    ship(client, world, order["id"], [(1, 2)])
+    world.pump.drain()
+
+    # Then the subscribed partner got one signed POST naming the customer, the invoice, its
+    # amount and currency, and nothing else of the document
+    [invoice] = documents(world)
+    [request] = receiver.requests
+    assert _verifies(secret, request)
+    event = json.loads(request.body)
+    assert event["type"] == "InvoiceIssued"
+    data = event["data"]
+    assert data["customer_id"] == "cus_acme"
+    assert (data["id"], data["number"], data["order_id"]) == (
+        invoice["id"],
+        invoice["number"],
+        order["id"],
+    )
+    assert data["total"] == {"amount": "47.58", "currency": "EUR"} == invoice["total"]
+    assert data["currency"] == "EUR" and data["amount_due"] == invoice["amount_due"]
+    assert not {"buyer", "seller", "lines", "payment"} & set(data)
+    _conforms(event, "MoneyWebhookEvent")
+    # and the partner not subscribed, and the one not bound to the customer, got nothing
+    assert other_receiver.requests == []
+    # and the delivery is listed like any other
+    [delivery] = json.loads(_deliveries(client).body)["deliveries"]
+    assert delivery["event_type"] == "InvoiceIssued" and delivery["status"] == "delivered"
+    _conforms(json.loads(_deliveries(client).body), "WebhookDeliveryPage")
+
+
+def test_a_payment_applied_is_posted_with_what_it_paid(world, client, receiver) -> None:
+    from shared import clock
+    from tests.functional.accounts import call
+    from tests.functional.invoicing import documents, placed, ship
+
+    # Given the partner subscribed to PaymentApplied, and an invoice of 47.58
+    secret = _register(client, receiver.url, events=["PaymentApplied"])
+    order = placed(client, world)
+    ship(client, world, order["id"], [(1, 2)])
+    [invoice] = documents(world)
+
+    # When a cheque for it is recorded and cash application applies it
+    cheque = {
+        "amount": "47.58",
+        "currency": "EUR",
+        "method": "cheque",
+        "received_on": clock.now().date().isoformat(),
+        "payer_name": "ACME Retail GmbH",
+        "reference": "0001042",
+        "remittance": invoice["number"],
+        "customer_id": "cus_acme",
+    }
+    answer = call(client, "POST", "/payments", body=cheque)
+    assert answer.status == 201, answer.body
+    world.pump.drain()
+
+    # Then the partner got the payment and what it paid, without the payer's details
+    [request] = receiver.requests
+    assert _verifies(secret, request)
+    event = json.loads(request.body)
+    assert event["type"] == "PaymentApplied"
+    data = event["data"]
+    assert data["id"] == answer.body["id"] and data["customer_id"] == "cus_acme"
+    assert data["amount"] == {"amount": "47.58", "currency": "EUR"}
+    assert data["unapplied"] == {"amount": "0.00", "currency": "EUR"}
+    [allocated] = data["allocated"]
+    assert allocated["invoice_id"] == invoice["id"]
+    assert allocated["amount"] == {"amount": "47.58", "currency": "EUR"}
+    assert "evidence" not in allocated
+    assert not {"payer_name", "payer_account", "remittance", "decision"} & set(data)
+    _conforms(event, "MoneyWebhookEvent")
+
+
+def test_a_redelivered_money_event_posts_nothing_more_and_a_failing_partner_is_retried_alone(
+    world, client, receiver, other_receiver
+) -> None:
+    # Given two partners of cus_acme subscribed to refunds, the second one's endpoint failing
+    _register(client, receiver.url, events=["PaymentRefunded"])
+    _partner("prt_bound", OTHER_PARTNER_BOUND_KEY, ("cus_acme",))
+    _register_as(
+        client, "prt_bound", OTHER_PARTNER_BOUND_KEY, other_receiver.url, ["PaymentRefunded"]
+    )
+    other_receiver.answers = [500]
+    refund = {
+        "id": "pay_1",
+        "customer_id": "cus_acme",
+        "currency": "EUR",
+        "amount": {"amount": "47.58", "currency": "EUR"},
+        "refund": {"amount": "20.00", "currency": "EUR"},
+        "status": "partially_applied",
+        "payer_account": "DE89370400440532013000",
+        "unapplied_allocations": [
+            {
+                "id": "alc_1",
+                "invoice_id": "inv_1",
+                "invoice_number": "INV-1",
+                "amount": {"amount": "20.00", "currency": "EUR"},
+                "evidence": ["remittance"],
+            }
+        ],
+    }
+    event = _put_money_event(world, "PaymentRefunded", refund, source="otc.payments")
+
+    # When the consumers run (the failing delivery is retried, as SQS does)
+    world.pump.drain()
+
+    # Then each partner got the refund exactly once with a 2xx, the first partner only once
+    assert len(receiver.requests) == 1
+    assert [json.loads(r.body)["data"]["refund"]["amount"] for r in other_receiver.requests] == [
+        "20.00",
+        "20.00",
+    ]
+    data = json.loads(receiver.requests[0].body)["data"]
+    assert "payer_account" not in data
+    assert data["unapplied_allocations"] == [
+        {
+            "id": "alc_1",
+            "invoice_id": "inv_1",
+            "invoice_number": "INV-1",
+            "amount": {"amount": "20.00", "currency": "EUR"},
+        }
+    ]
+    # and a duplicate of the event on the bus posts nothing more to anyone
+    _put_money_event(
+        world, "PaymentRefunded", refund, source="otc.payments",
+        event_id=event["metadata"]["event_id"],
+    )  # fmt: skip
+    world.pump.drain()
+    assert (len(receiver.requests), len(other_receiver.requests)) == (1, 2)
+
+
+def test_announced_money_events_are_delivered_once_emitted(world, client, receiver) -> None:
+    # Given a partner subscribed to write-offs and credit applications
+    _register(client, receiver.url, events=["WriteOffPosted", "CreditApplied"])
+
+    # When the emitters publish them in the documented shape
+    write_off = {
+        "write_off_id": "wo_1",
+        "customer_id": "cus_acme",
+        "invoice_id": "inv_1",
+        "invoice_number": "INV-1",
+        "currency": "EUR",
+        "amount": {"amount": "0.02", "currency": "EUR"},
+        "reason": "small difference",
+        "posted_by": "system:apply_cash",
+    }
+    applied = {
+        "credit_id": "cn_1",
+        "customer_id": "cus_acme",
+        "invoice_id": "inv_2",
+        "invoice_number": "INV-2",
+        "currency": "EUR",
+        "amount": {"amount": "10.00", "currency": "EUR"},
+    }
+    _put_money_event(world, "WriteOffPosted", write_off, source="otc.ledger")
+    _put_money_event(world, "CreditApplied", applied, source="otc.credits")
+    world.pump.drain()
+
+    # Then both arrive with their fields
+    received = {json.loads(r.body)["type"]: json.loads(r.body) for r in receiver.requests}
+    assert received["WriteOffPosted"]["data"] == {
+        key: value for key, value in write_off.items() if key != "posted_by"
+    }
+    assert received["CreditApplied"]["data"] == applied
+    for event in received.values():
+        _conforms(event, "MoneyWebhookEvent")
+
+
+def test_unsubscribing_or_removing_the_webhook_stops_money_events(world, client, receiver) -> None:
+    # Given a partner subscribed to invoices, then only to orders
+    _register(client, receiver.url, events=["InvoiceIssued", "OrderShipped"])
+    _register(client, receiver.url, events=["OrderShipped"])
+    _put_money_event(
+        world, "InvoiceIssued", {"id": "inv_1", "customer_id": "cus_acme"}, source="otc.invoicing"
+    )
+    world.pump.drain()
+    assert receiver.requests == []
+    assert [i for i in world.table_items() if i["pk"].startswith("WEBHOOK_SUBSCRIBERS#")] == []
+
+    # Given it subscribes again, then removes its webhook
+    _register(client, receiver.url, events=["InvoiceIssued"])
+    assert (
+        len([i for i in world.table_items() if i["pk"] == "WEBHOOK_SUBSCRIBERS#InvoiceIssued"]) == 1
+    )
+    response = client.http.delete(f"/partners/{PARTNER}/webhook", headers=_headers(PARTNER_KEY))
+    assert response.status_code == 204, response.body
+    _put_money_event(
+        world, "InvoiceIssued", {"id": "inv_2", "customer_id": "cus_acme"}, source="otc.invoicing"
+    )
+    world.pump.drain()
+
+    # Then nothing was sent, and no subscriber item is left
+    assert receiver.requests == []
+    assert [i for i in world.table_items() if i["pk"].startswith("WEBHOOK_SUBSCRIBERS#")] == []
+
+
+def test_a_partner_may_subscribe_to_money_events_by_name_only(world, client) -> None:
+    # the default stays every order event
+    assert json.loads(_put(client, {"url": "https://hooks.acme.example/otc"}).body)[
+        "events"
+    ] == list(webhooks.ORDER_EVENT_TYPES)
+    # money events are named, and answered in canonical order
+    body = {
+        "url": "https://hooks.acme.example/otc",
+        "events": ["PaymentApplied", "OrderShipped", "InvoiceIssued"],
+    }
+    registered = json.loads(_put(client, body).body)
+    assert registered["events"] == ["OrderShipped", "InvoiceIssued", "PaymentApplied"]
+    _conforms(registered, "WebhookWithSecret")
+
+
+def test_a_credit_note_issued_is_posted_with_the_invoice_it_corrects(
+    world, client, receiver
+) -> None:
+    from tests.functional.invoicing import credit_note, documents, placed, ship
+
+    # Given the partner subscribed to credit notes, and an invoice of 2 widgets
+    secret = _register(client, receiver.url, events=["CreditNoteIssued"])
+    order = placed(client, world)
+    ship(client, world, order["id"], [(1, 2)])
+    [invoice] = documents(world)
+
+    # When a clerk credits one widget
+    body = {"reason": "One widget arrived damaged", "lines": [{"line_no": 1, "quantity": "1"}]}
+    answer = credit_note(client, invoice["id"], body)
+    assert answer.status == 201, answer.body
+    world.pump.drain()
+
+    # Then only the credit note reached the partner, naming the invoice it corrects
+    [request] = receiver.requests
+    assert _verifies(secret, request)
+    event = json.loads(request.body)
+    assert event["type"] == "CreditNoteIssued"
+    data = event["data"]
+    assert (data["id"], data["kind"], data["customer_id"]) == (
+        answer.body["id"],
+        "credit_note",
+        "cus_acme",
+    )
+    assert (data["credited_invoice_id"], data["credited_invoice_number"]) == (
+        invoice["id"],
+        invoice["number"],
+    )
+    assert data["total"] == answer.body["total"] and data["currency"] == "EUR"
+    _conforms(event, "MoneyWebhookEvent")

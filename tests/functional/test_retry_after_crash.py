@@ -219,6 +219,27 @@ def test_a_shipment_recorded_before_a_crash_is_not_recorded_again_by_the_retry(
     assert orders.get(order["id"]).lines[0].shipped == 1  # type: ignore[union-attr]
 
 
+def test_an_order_closed_before_a_crash_is_the_answer_to_the_retry(client: Client, world: World):
+    # Given a partly shipped order
+    order = placed(client, world)
+    ship(client, world, order["id"], [(1, 2)])
+
+    # When the Lambda dies right after the closing's transaction, and the partner retries
+    retried = _crash_then_retry(
+        client,
+        f"/orders/{order['id']}/close",
+        {"reason": "no longer needed"},
+        use_case="functions/orders/close_order.py",
+    )
+
+    # Then it gets the closed order, closed once
+    assert retried.status == 200, retried.body
+    assert retried.body["status"] == "closed"
+    assert retried.body == call(client, "GET", f"/orders/{order['id']}").body
+    closings = [e for e in entities(world, "Event") if e["detail_type"] == "OrderClosed"]
+    assert len(closings) == 1
+
+
 def test_a_cheque_recorded_before_a_crash_is_the_answer_to_the_retry(client: Client, world: World):
     # When the Lambda dies right after the payment's transaction, and the clerk's client retries
     retried = _crash_then_retry(

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from shared.domain.notifications import NOTIFIED_EVENTS
-from shared.domain.webhooks import ORDER_EVENT_TYPES
+from shared.domain.webhooks import EVENT_TYPES
 from tests.infra.cfn import FUNCTION, as_list, events, grants, of_type, role_statements
 
 pytestmark = pytest.mark.infra
@@ -31,10 +31,12 @@ def test_each_rule_routes_exactly_the_events_its_consumer_handles(template: Temp
     notifications = _rule_pattern(template, "CustomerNotificationsRule")
     webhooks = _rule_pattern(template, "PartnerWebhooksRule")
 
-    # Then the rules match the code, from the order side only
-    assert notifications["source"] == webhooks["source"] == ["otc.orders"]
+    # Then the rules match the code: e-mails from the order side only, webhooks for every order
+    # and money event a partner may subscribe to, whichever of this system's sources emits it
+    assert notifications["source"] == ["otc.orders"]
     assert set(notifications["detail-type"]) == NOTIFIED_EVENTS
-    assert webhooks["detail-type"] == list(ORDER_EVENT_TYPES)
+    assert webhooks["source"] == [{"prefix": "otc."}]
+    assert webhooks["detail-type"] == list(EVENT_TYPES)
 
 
 def test_the_consumers_poll_their_own_queues(template: Template) -> None:

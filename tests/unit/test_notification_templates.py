@@ -113,3 +113,21 @@ def test_a_sparse_order_still_renders():
 def test_other_events_have_no_email():
     with pytest.raises(UnknownNotificationError):
         notifications.render("OrderReceived", detail("OrderReceived")["data"], CUSTOMER)
+
+
+def test_a_rejection_says_so_with_the_reason_escaped():
+    order = detail("OrderRejected", reason="Overdue <invoices>.")["data"]
+    email = notifications.render("OrderRejected", order, CUSTOMER)
+    assert email.subject == "Order PO-4711 not accepted"
+    assert "Reason: Overdue <invoices>." in email.text
+    assert "Reason: Overdue &lt;invoices&gt;." in email.html
+
+
+def test_a_closing_lists_what_will_not_ship():
+    order = detail("OrderClosed")["data"]
+    order["lines"][0].update(shipped=2, closed=1)
+    order["lines"][1].update(shipped=1, closed=0)
+    email = notifications.render("OrderClosed", order, CUSTOMER)
+    assert email.subject == "Order PO-4711 closed: the rest will not ship"
+    assert "Widget, blue (WIDGET-1) | 1" in email.text
+    assert "GADGET-2" not in email.text

@@ -214,3 +214,70 @@ def test_an_order_that_holds_no_stock_gets_no_allocation():
     held, _ = order_domain.hold(_confirmed({1: 1, 2: 1}), "limit")
     with pytest.raises(OrderTransitionError):
         order_domain.allocate(held, "A", {1: 3})
+
+
+# --- closing the unshipped rest -------------------------------------------------------------
+
+
+def test_closing_gives_up_the_unshipped_rest_and_releases_its_reservations():
+    partly, _, _ = order_domain.ship(_confirmed(), _shipment((1, 2)), "prt_1")
+    closed, event = order_domain.close(partly, "no longer needed", "prt_1", closing_id="cls_1")
+    assert closed.status is OrderStatus.CLOSED and closed.reserved_by_sku() == {}
+    assert [(line.shipped, line.closed, line.backordered) for line in closed.lines] == [
+        (2, 1, 0),
+        (0, 1, 0),
+    ]
+    assert event.detail_type == "OrderClosed"
+    assert event.data["released"] == {"amount": "20.12", "currency": "EUR"}
+    assert (event.data["closing_id"], event.data["reason"]) == ("cls_1", "no longer needed")
+    assert event.data["lines"][0]["closed"] == 1
+
+
+@pytest.mark.parametrize("shipped", [(), ((1, 3), (2, 1))])
+def test_only_a_partly_shipped_order_closes(shipped):
+    order = _confirmed()
+    if shipped:
+        order, _, _ = order_domain.ship(order, _shipment(*shipped), "prt_1")
+    with pytest.raises(OrderTransitionError):
+        order_domain.close(order, "", "prt_1")
+
+
+def test_a_closed_order_neither_ships_amends_cancels_nor_closes_again():
+    partly, _, _ = order_domain.ship(_confirmed(), _shipment((1, 2)), "prt_1")
+    closed, _ = order_domain.close(partly, "", "prt_1")
+    for move in (
+        lambda: order_domain.ship(closed, _shipment((1, 1)), "prt_1"),
+        lambda: order_domain.cancel(closed, "", "prt_1"),
+        lambda: order_domain.amend(closed, amended_by="prt_1", purchase_order="PO-2"),
+        lambda: order_domain.close(closed, "", "prt_1"),
+    ):
+        with pytest.raises(OrderTransitionError):
+            move()
+
+
+@given(
+    lines=st.lists(
+        st.tuples(
+            st.sampled_from(["A", "B", "C"]),
+            st.integers(min_value=2, max_value=50),
+            st.decimals(min_value="0.001", max_value="999.999", places=3),
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    share=st.fractions(min_value=0, max_value=1),
+    currency=st.sampled_from(["EUR", "JPY", "KWD"]),
+)
+def test_the_rest_and_what_shipped_add_up_to_the_total(lines, share, currency):
+    """What shipments release (rounded per line) plus the closed rest is the confirmed total."""
+    priced = tuple((sku, quantity, str(price)) for sku, quantity, price in lines)
+    order, _ = _placed(currency, priced)
+    order, _ = order_domain.confirm(order, {n: q for n, (_, q, _) in enumerate(priced, 1)})
+    shipping = [(n, max(1, int(q * share))) for n, (_, q, _) in enumerate(priced, 1)]
+    partly, _, _ = order_domain.ship(order, _shipment(*shipping), "prt_1")
+    if partly.status is not OrderStatus.PARTIALLY_SHIPPED:
+        return
+    released = sum(
+        (quantize(line.unit_price * line.shipped, currency) for line in partly.lines), Decimal(0)
+    )
+    assert order_domain.unshipped_value(partly) + released == order.total

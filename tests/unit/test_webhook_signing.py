@@ -374,3 +374,54 @@ def test_the_readme_verification_snippet_verifies_what_we_sign():
     assert not partner_verify("whsec_other", header, BODY)
     assert not partner_verify(SECRET, webhooks.signature_header(SECRET, now - 600, BODY), BODY)
     assert not partner_verify(SECRET, "garbage", BODY)
+
+
+def test_a_money_event_shares_only_its_own_fields_and_allocations_in_short():
+    data = {
+        "id": "pay_1",
+        "customer_id": "cus_1",
+        "currency": "EUR",
+        "amount": {"amount": "10.00", "currency": "EUR"},
+        "payer_account": "DE89370400440532013000",
+        "remittance": "INV-1",
+        "decision": {"basis": "auto", "evidence": ["remittance"]},
+        "allocated": [
+            {
+                "id": "alc_1",
+                "invoice_id": "inv_1",
+                "invoice_number": "INV-1",
+                "amount": {"amount": "10.00", "currency": "EUR"},
+                "evidence": ["remittance names INV-1"],
+                "confidence": "0.98",
+            }
+        ],
+    }
+    shared = webhooks.shared_data("PaymentApplied", data)
+    assert shared == {
+        "id": "pay_1",
+        "customer_id": "cus_1",
+        "currency": "EUR",
+        "amount": {"amount": "10.00", "currency": "EUR"},
+        "allocated": [
+            {
+                "id": "alc_1",
+                "invoice_id": "inv_1",
+                "invoice_number": "INV-1",
+                "amount": {"amount": "10.00", "currency": "EUR"},
+            }
+        ],
+    }
+
+
+def test_money_events_are_subscribed_by_name_and_listed_after_order_events():
+    request = webhooks.WebhookRequest.model_validate(
+        {"url": "https://hooks.example/otc", "events": ["CreditApplied", "OrderShipped"]}
+    )
+    assert request.event_types() == ("OrderShipped", "CreditApplied")
+    every = webhooks.WebhookRequest.model_validate(
+        {"url": "https://hooks.example/otc", "events": list(webhooks.EVENT_TYPES)}
+    )
+    assert every.event_types() == webhooks.EVENT_TYPES
+    assert set(webhooks.MONEY_EVENT_TYPES).isdisjoint(webhooks.ORDER_EVENT_TYPES)
+    for fields in webhooks.MONEY_EVENT_FIELDS.values():
+        assert "customer_id" in fields and "currency" in fields
