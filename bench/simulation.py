@@ -174,6 +174,7 @@ class Outcome:
     violations: list[str]
     seconds: float = 0.0
     reconciled: tuple[Reconciled, ...] = ()
+    trial_balance: dict[str, Any] | None = None  # GET /ledger/trial-balance at the end
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,8 @@ def simulate(month: Plan, *, harness: Harness | None = None) -> Outcome:
         from chalice.test import Client  # after the environment is set: the logger reads it
 
         import app as app_module
+        from shared.domain.reconciliation import books_differences
+        from tests.functional.books_machine import read_books
 
         infra = boto3.session.Session(region_name=stack.REGION)  # the pump's and the checks'
         at = SimulatedClock(harness)
@@ -220,6 +223,7 @@ def simulate(month: Plan, *, harness: Harness | None = None) -> Outcome:
                 driver.run(month)
                 with harness.paused():
                     reconciled = reconcile(client, driver.books.customers)
+                    books = read_books(client)
             overruns = at.close()
             with harness.paused():  # the final state, read without faults
                 state = State.read(infra, deployment.outputs, driver.books)
@@ -229,9 +233,10 @@ def simulate(month: Plan, *, harness: Harness | None = None) -> Outcome:
             reset_process_state()
         digest = state.digest()
         differences = [found for customer in reconciled for found in customer.differences]
+        differences += books_differences(*books)
         violations = driver.violations + overruns + state.violations() + queues + differences
         counts = dict(sorted(driver.counts.items())) | state.counts() | _calls(log)
-    return Outcome(digest, counts, violations, time.perf_counter() - started, reconciled)
+    return Outcome(digest, counts, violations, time.perf_counter() - started, reconciled, books[1])
 
 
 def reconcile(client: Any, customers: dict[str, str]) -> tuple[Reconciled, ...]:
@@ -336,12 +341,35 @@ def table(report: Report) -> str:
         ),
         "",
     ]
+    lines += _trial_balance(outcome.trial_balance or {})
     if outcome.violations:
         lines.append(f"invariants: {len(outcome.violations)} violated")
         lines += [f"- {violation}" for violation in outcome.violations[:50]]
     else:
         lines.append("invariants: all held")
     return "\n".join(lines)
+
+
+def _trial_balance(trial_balance: dict[str, Any]) -> list[str]:
+    """The journal's trial balance at the end of the month, per currency and account code."""
+    lines = ["The journal's trial balance at the end of the month (GET /ledger/trial-balance):", ""]
+    lines += [
+        "| Currency | Code | Account | Debits | Credits | Balance |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for group in trial_balance.get("currencies", []):
+        currency = group["currency"]
+        for line in group["accounts"]:
+            lines.append(
+                f"| {currency} | {line['code']} | {line['name']} | {line['debits']} "
+                f"| {line['credits']} | {line['balance']} |"
+            )
+        totals = group["totals"]
+        lines.append(
+            f"| {currency} | | **total** | {totals['debits']} | {totals['credits']} "
+            f"| {totals['balance']} |"
+        )
+    return [*lines, ""]
 
 
 def main(argv: Sequence[str] | None = None) -> None:

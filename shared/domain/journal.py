@@ -147,6 +147,7 @@ def to_csv(entries: Iterable[Mapping[str, Any]]) -> str:
 @dataclass
 class _Sums:
     name: str
+    account: str  # the ledger account the code books (its role in the books)
     debits: Decimal = ZERO
     credits: Decimal = ZERO
 
@@ -169,7 +170,9 @@ def trial_balance(
         accounts = books.setdefault(entry.currency, _Currency()).accounts
         for posting in entry.postings:
             line = chart.line_for(posting.account.value, posting.dimension)
-            sums = accounts.setdefault(line.code, _Sums(name=line.name))
+            sums = accounts.setdefault(
+                line.code, _Sums(name=line.name, account=posting.account.value)
+            )
             sums.debits += posting.debit
             sums.credits += posting.credit
     currencies = []
@@ -188,6 +191,7 @@ def trial_balance(
                         "debits": _amount(sums.debits, currency),
                         "credits": _amount(sums.credits, currency),
                         "balance": _amount(sums.debits - sums.credits, currency),
+                        "account": sums.account,
                     }
                     for code, sums in sorted(group.accounts.items())
                 ],

@@ -96,38 +96,32 @@ def customer_differences(views: CustomerViews) -> list[str]:
     return found
 
 
-def books_differences(aging_report: Wire, trial_balance: Wire | None = None) -> list[str]:
-    """Where the aging report and the books disagree (identity 5 of the module notes).
-
-    ``trial_balance`` is GET /ledger/trial-balance of the report's day: per currency, the
-    balances of the receivables and unapplied cash accounts (by their roles) and its totals.
-    """
+def books_differences(aging_report: Wire, trial_balance: Wire) -> list[str]:
+    """Where the aging report and the trial balance of the same day disagree (identity 5 of the
+    module notes): GET /reports/aging and GET /ledger/trial-balance."""
     found: list[str] = []
-    if trial_balance is None:
-        return found
-    for group in aging_report.get("currencies", []):
-        currency, totals = group["currency"], group["totals"]
-        balances = control_balances(trial_balance, currency)
-        for role, expected in (
+    groups = {group["currency"]: group for group in trial_balance.get("currencies", [])}
+    for aged in aging_report.get("currencies", []):
+        currency, totals = aged["currency"], aged["totals"]
+        balances = control_balances(groups.get(currency, {}))
+        for account, expected in (
             ("receivables", amount(totals["total"])),
             ("unapplied_cash", -amount(totals["unapplied"])),
         ):
-            actual = balances.get(role, ZERO)
+            actual = balances.get(account, ZERO)
             if actual != expected:
-                found.append(f"{currency}: trial balance {role} is {actual}, aging says {expected}")
-    for total in trial_balance.get("totals", []):
-        debits, credits = amount(total["debits"]), amount(total["credits"])
+                found.append(f"{currency}: trial balance {account} is {actual}, aging {expected}")
+    for currency, group in sorted(groups.items()):
+        debits, credits = amount(group["totals"]["debits"]), amount(group["totals"]["credits"])
         if debits != credits:
-            found.append(f"{total.get('currency')}: trial balance debits {debits} != {credits}")
+            found.append(f"{currency}: trial balance debits {debits} != credits {credits}")
     return found
 
 
-def control_balances(trial_balance: Wire, currency: str) -> dict[str, Decimal]:
-    """Role -> debit-positive balance of the trial balance's accounts in ``currency``."""
+def control_balances(currency_group: Wire) -> dict[str, Decimal]:
+    """Ledger account -> debit-positive balance, over the codes of one currency's trial balance."""
     balances: dict[str, Decimal] = {}
-    for line in trial_balance.get("accounts", []):
-        if line.get("currency") != currency:
-            continue
-        role = line.get("ledger_account") or line.get("role") or line.get("account")
-        balances[role] = balances.get(role, ZERO) + amount(line["balance"])
+    for line in currency_group.get("accounts", []):
+        account = line["account"]
+        balances[account] = balances.get(account, ZERO) + amount(line["balance"])
     return balances

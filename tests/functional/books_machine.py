@@ -7,7 +7,8 @@ invoices), payments by cheque, bank transfer and card (part, whole and too much)
 refunds and disputes won or lost (Stripe events signed with Stripe's library), days passing, and
 collection runs that remind, charge fees and interest and put customers on hold. After every step
 the identities of shared/domain/reconciliation.py are checked over the API: the statement, the
-aging report's row, the credit figures and every invoice's amount due.
+aging report's row, the credit figures and every invoice's amount due, and the aging report
+against the trial balance (the receivables control account).
 
 The same machine runs small in ``make test`` (tests/functional/test_books_state_machine.py) and
 large in ``make bench`` (bench/books.py), which reports the steps run and identities checked.
@@ -323,6 +324,7 @@ def books_machine(client: Client, world: World, tally: Tally) -> type[RuleBasedS
             if not self.customer_id:
                 return
             found = reconciliation.customer_differences(read_views(client, self.customer_id))
+            found += reconciliation.books_differences(*read_books(client))
             tally.checks += 1
             tally.differences += found
             assert found == [], found
@@ -354,6 +356,16 @@ def read_views(client: Client, customer_id: str) -> CustomerViews:
         credit=customer.body.get("credit"),
         invoices=invoices.body["invoices"],
     )
+
+
+def read_books(client: Client) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Today's aging report and trial balance, read over the API."""
+    today = clock.now().date().isoformat()
+    aging = call(client, "GET", f"/reports/aging?as_of={today}")
+    assert aging.status == 200, aging.body
+    trial_balance = call(client, "GET", f"/ledger/trial-balance?as_of={today}")
+    assert trial_balance.status == 200, trial_balance.body
+    return aging.body, trial_balance.body
 
 
 def _share(total: str, share: Decimal) -> Decimal:
