@@ -700,7 +700,18 @@ def write_off_event(detail_type: str, invoice: Invoice, written_off: WriteOff) -
         source=SOURCE,
         aggregate_id=invoice.invoice_id,
         occurred_at=at,
-        data={**invoice.to_wire(), "write_off": written_off.to_wire(invoice.currency)},
+        data={
+            **invoice.to_wire(),
+            "write_off": written_off.to_wire(invoice.currency),
+            # what a partner subscribed to write-offs gets (shared.domain.webhooks)
+            "write_off_id": written_off.write_off_id,
+            "invoice_id": invoice.invoice_id,
+            "invoice_number": invoice.number,
+            "amount": {"amount": str(written_off.amount), "currency": invoice.currency},
+            "reason": (written_off.reversal_reason or written_off.reason)
+            if written_off.reversed_at
+            else written_off.reason,
+        },
     )
 
 

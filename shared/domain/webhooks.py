@@ -54,6 +54,7 @@ MONEY_EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "PaymentApplied": (*PAYMENT_FIELDS, "allocated"),
     "PaymentRefunded": (*PAYMENT_FIELDS, "status", "refund", "unapplied_allocations", "reason"),
     "WriteOffPosted": ("write_off_id", *APPLIED_TO_INVOICE, "reason"),
+    "WriteOffReversed": ("write_off_id", *APPLIED_TO_INVOICE, "reason"),
     "CreditApplied": ("credit_id", *APPLIED_TO_INVOICE),
 }
 MONEY_EVENT_TYPES: tuple[str, ...] = tuple(MONEY_EVENT_FIELDS)

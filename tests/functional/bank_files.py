@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
+from typing import Any
 from xml.sax.saxutils import escape
+
+from infra.local.offline import ADMIN_KEY
 
 OUR_ACCOUNT = "DE89370400440532013000"
 OTHER_ACCOUNT = "DE44500105175407324931"  # the seller's second bank account
@@ -88,3 +92,23 @@ def reversal(
     {returned}
   </TxDtls></NtryDtls>
 </Ntry>"""
+
+
+def post_statement(
+    client: Any,
+    content: bytes,
+    *,
+    key: str = ADMIN_KEY,
+    idempotency_key: str | None = None,
+    content_type: str = "application/xml",
+) -> Any:
+    """POST /bank-statements as the bank's file transfer client would."""
+    return client.http.post(
+        "/bank-statements",
+        headers={
+            "Content-Type": content_type,
+            "X-Api-Key": key,
+            "Idempotency-Key": idempotency_key or str(uuid.uuid4()),
+        },
+        body=content,
+    )

@@ -31,6 +31,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from shared import clock
 from shared.domain import reconciliation
 from shared.domain.reconciliation import CustomerViews
+from tests.functional import bank_files
 from tests.functional.accounts import Answer, call, create_customer
 from tests.functional.conftest import World
 from tests.functional.payment_intake import (
@@ -56,6 +57,13 @@ class Tally:
     steps: Counter[str] = field(default_factory=Counter)
     checks: int = 0
     differences: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BankCredit:
+    reference: str  # the bank's AcctSvcrRef
+    amount: Decimal
+    reversed: bool = False
 
 
 @dataclass
@@ -94,6 +102,9 @@ def books_machine(client: Client, world: World, tally: Tally) -> type[RuleBasedS
             self.orders: dict[str, dict[int, int]] = {}  # order id -> line no -> qty unshipped
             self.invoices: list[dict[str, Any]] = []  # the customer's invoices, as last read
             self.cards: list[CardPayment] = []
+            self.bank_credits: list[BankCredit] = []
+            self.partly_shipped: set[str] = set()  # orders with something shipped, some not
+            self.write_offs: list[tuple[str, str]] = []  # (invoice id, write-off id) standing
             self.business = 0  # steps since days last passed: a day sees some business first
 
         # --- helpers -----------------------------------------------------------------------
@@ -196,8 +207,10 @@ def books_machine(client: Client, world: World, tally: Tally) -> type[RuleBasedS
             for no, qty in shipping.items():
                 unshipped[no] -= qty
             self.orders[order_id] = {no: qty for no, qty in unshipped.items() if qty}
+            self.partly_shipped.add(order_id)
             if not self.orders[order_id]:
                 del self.orders[order_id]
+                self.partly_shipped.discard(order_id)
             self.learn()
             self.step("ship" if whole else "ship_part")
 
@@ -206,6 +219,19 @@ def books_machine(client: Client, world: World, tally: Tally) -> type[RuleBasedS
         def ship_rest(self, data: st.DataObject) -> None:
             order_id = data.draw(st.sampled_from(sorted(self.orders)))
             self.ship(order_id, whole=True)
+
+        @precondition(lambda self: bool(self.partly_shipped))
+        @rule(data=st.data())
+        def close_rest(self, data: st.DataObject) -> None:
+            """The customer will not take the rest: the partly shipped order closes."""
+            order_id = data.draw(st.sampled_from(sorted(self.partly_shipped)))
+            body = {"reason": "rest no longer needed"}
+            self.expect(call(client, "POST", f"/orders/{order_id}/close", body=body), 200)
+            self.drain()
+            self.partly_shipped.discard(order_id)
+            del self.orders[order_id]
+            self.learn()
+            self.step("close_rest")
 
         @precondition(lambda self: bool(self.issued()))
         @rule(data=st.data(), whole=st.booleans())
@@ -260,6 +286,73 @@ def books_machine(client: Client, world: World, tally: Tally) -> type[RuleBasedS
             self.cards.append(card)
             self.learn()
             self.step("pay_card")
+
+        @precondition(lambda self: bool(self.issued()))
+        @rule(data=st.data(), share=st.sampled_from((Decimal("0.5"), Decimal(1), Decimal("1.1"))))
+        def pay_by_bank(self, data: st.DataObject, share: Decimal) -> None:
+            """A credit transfer quoting the invoice number, in the bank's camt.053 file."""
+            invoice = data.draw(st.sampled_from(self.issued()))
+            credit = BankCredit(
+                f"BANK-{uuid.uuid4().hex[:10]}", _share(invoice["total"]["amount"], share)
+            )
+            entry = bank_files.credit(
+                credit.amount,
+                reference=credit.reference,
+                remittance=invoice["number"],
+                day=now.now.date().isoformat(),
+            )
+            self.import_statement(entry)
+            self.bank_credits.append(credit)
+            self.step("pay_bank_file")
+
+        @precondition(lambda self: any(not c.reversed for c in self.bank_credits))
+        @rule(data=st.data())
+        def bank_reverses(self, data: st.DataObject) -> None:
+            """The bank takes a credit back (RvslInd) naming the original by its reference."""
+            credit = data.draw(st.sampled_from([c for c in self.bank_credits if not c.reversed]))
+            credit.reversed = True
+            entry = bank_files.reversal(
+                credit.amount,
+                reference=f"REV-{uuid.uuid4().hex[:10]}",
+                original=credit.reference,
+                day=now.now.date().isoformat(),
+            )
+            self.import_statement(entry)
+            self.step("bank_reversal")
+
+        def import_statement(self, *entries: str) -> None:
+            content = bank_files.statement(*entries, statement_id=f"STMT-{uuid.uuid4().hex[:8]}")
+            response = bank_files.post_statement(client, content)
+            assert response.status_code == 201, response.body
+            self.drain()
+            self.learn()
+
+        @precondition(lambda self: bool(self.open_invoices()))
+        @rule(data=st.data(), whole=st.booleans())
+        def write_off(self, data: st.DataObject, whole: bool) -> None:
+            """A credit manager gives up on (part of) an invoice as bad debt."""
+            invoice = data.draw(st.sampled_from(self.open_invoices()))
+            due = Decimal(invoice["amount_due"]["amount"])
+            amount = due if whole else max((due / 2).quantize(CENT, ROUND_HALF_UP), CENT)
+            body = {"amount": str(amount), "reason": "customer insolvent"}
+            answer = call(client, "POST", f"/invoices/{invoice['id']}/write-offs", body=body)
+            self.expect(answer, 201, 409)  # 409: disputed, or a race with the workers
+            self.drain()
+            if answer.status == 201:
+                self.write_offs.append((invoice["id"], answer.body["write_off"]["id"]))
+            self.learn()
+            self.step("write_off" if answer.status == 201 else "write_off_refused")
+
+        @precondition(lambda self: bool(self.write_offs))
+        @rule(data=st.data())
+        def reverse_write_off(self, data: st.DataObject) -> None:
+            invoice_id, write_off_id = data.draw(st.sampled_from(self.write_offs))
+            self.write_offs.remove((invoice_id, write_off_id))
+            path = f"/invoices/{invoice_id}/write-offs/{write_off_id}/reversal"
+            self.expect(call(client, "POST", path, body={"reason": "dividend paid"}), 200)
+            self.drain()
+            self.learn()
+            self.step("write_off_reversed")
 
         @precondition(lambda self: any(c.refunded < c.cents for c in self.cards))
         @rule(data=st.data(), share=st.sampled_from((Decimal("0.25"), Decimal("0.5"), Decimal(1))))

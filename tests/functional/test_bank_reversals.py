@@ -20,13 +20,19 @@ from shared.domain.ledger import Account
 from shared.store import ledger as ledger_store
 from shared.store.payments import UNIDENTIFIED
 from tests.functional.accounts import call
-from tests.functional.bank_files import OTHER_ACCOUNT, OUR_ACCOUNT, credit, reversal, statement
+from tests.functional.bank_files import (
+    OTHER_ACCOUNT,
+    OUR_ACCOUNT,
+    credit,
+    post_statement,
+    reversal,
+    statement,
+)
 from tests.functional.cash import CUSTOMER, account, invoice_now, issued_invoice, payment_now
 from tests.functional.conftest import World
 from tests.functional.helpers import snapshot
 from tests.functional.invoicing import assert_ledger_balanced, exposure
 from tests.functional.payment_intake import event_data, payments
-from tests.functional.test_bank_statements import post_statement
 
 SPEC = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text())
 

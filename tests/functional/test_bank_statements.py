@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
@@ -18,7 +16,8 @@ import app as app_module
 from infra.local.pump import LambdaContext
 from shared.store import ledger as ledger_store
 from tests.functional.accounts import new_staff
-from tests.functional.conftest import ADMIN_KEY, PARTNER_KEY, World
+from tests.functional.bank_files import post_statement
+from tests.functional.conftest import PARTNER_KEY, World
 from tests.functional.helpers import assert_problem, snapshot
 from tests.functional.payment_intake import (
     STATEMENT,
@@ -30,25 +29,6 @@ from tests.functional.payment_intake import (
 
 SAMPLE = STATEMENT.read_bytes()
 SHA = hashlib.sha256(SAMPLE).hexdigest()
-
-
-def post_statement(
-    client: Any,
-    content: bytes,
-    *,
-    key: str = ADMIN_KEY,
-    idempotency_key: str | None = None,
-    content_type: str = "application/xml",
-) -> Any:
-    return client.http.post(
-        "/bank-statements",
-        headers={
-            "Content-Type": content_type,
-            "X-Api-Key": key,
-            "Idempotency-Key": idempotency_key or str(uuid.uuid4()),
-        },
-        body=content,
-    )
 
 
 def drop(world: World, name: str, content: bytes) -> None:

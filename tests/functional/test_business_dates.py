@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.functional.accounts import call
+from tests.functional.bank_files import post_statement
 from tests.functional.conftest import World
 from tests.functional.helpers import assert_problem, snapshot
 from tests.functional.payment_intake import (
@@ -19,7 +20,7 @@ from tests.functional.payment_intake import (
     post_stripe,
     stripe_event,
 )
-from tests.functional.test_bank_statements import SAMPLE, post_statement
+from tests.functional.test_bank_statements import SAMPLE
 from tests.functional.test_manual_payments import cheque
 
 NOT_BUSINESS_DATES = [

@@ -1134,3 +1134,44 @@ def test_a_credit_note_issued_is_posted_with_the_invoice_it_corrects(
     )
     assert data["total"] == answer.body["total"] and data["currency"] == "EUR"
     _conforms(event, "MoneyWebhookEvent")
+
+
+def test_a_write_off_and_its_reversal_reach_the_partner_subscribed_to_them(
+    world, client, receiver
+) -> None:
+    from tests.functional.accounts import call
+    from tests.functional.cash import issued_invoice
+
+    # Given the demo partner subscribed to write-offs, and an invoice of its customer
+    secret = _register(client, receiver.url, events=["WriteOffPosted", "WriteOffReversed"])
+    invoice = issued_invoice(client, world)
+    receiver.requests.clear()
+
+    # When a credit manager writes 20.00 off as bad debt, then takes it back
+    body = {"amount": "20.00", "reason": "Customer insolvent"}
+    posted = call(client, "POST", f"/invoices/{invoice.invoice_id}/write-offs", body=body)
+    assert posted.status == 201, posted.body
+    write_off_id = posted.body["write_off"]["id"]
+    path = f"/invoices/{invoice.invoice_id}/write-offs/{write_off_id}/reversal"
+    taken_back = call(client, "POST", path, body={"reason": "Administrator paid a dividend"})
+    assert taken_back.status == 200, taken_back.body
+    world.pump.drain()
+
+    # Then the partner got both, signed, with the write-off's own fields and nothing else
+    events = [json.loads(request.body) for request in receiver.requests]
+    assert all(_verifies(secret, request) for request in receiver.requests)
+    assert sorted(event["type"] for event in events) == ["WriteOffPosted", "WriteOffReversed"]
+    for event in events:
+        reason = "Customer insolvent"
+        if event["type"] == "WriteOffReversed":
+            reason = "Administrator paid a dividend"
+        assert event["data"] == {
+            "write_off_id": write_off_id,
+            "customer_id": "cus_acme",
+            "invoice_id": invoice.invoice_id,
+            "invoice_number": invoice.number,
+            "currency": "EUR",
+            "amount": {"amount": "20.00", "currency": "EUR"},
+            "reason": reason,
+        }
+        _conforms(event, "MoneyWebhookEvent")

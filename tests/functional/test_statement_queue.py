@@ -24,10 +24,10 @@ from shared.config import settings
 from shared.store import payments as payments_store
 from tests.functional.accounts import Answer, call, new_staff
 from tests.functional.aws_faults import failing_once
+from tests.functional.bank_files import post_statement
 from tests.functional.conftest import PARTNER_KEY, World
 from tests.functional.helpers import assert_problem
 from tests.functional.payment_intake import STATEMENT, event_data, objects, payments
-from tests.functional.test_bank_statements import post_statement
 
 SAMPLE = STATEMENT.read_bytes()
 SHA = hashlib.sha256(SAMPLE).hexdigest()

@@ -489,6 +489,7 @@ def test_an_invoice_that_keeps_changing_meanwhile_answers_409_and_writes_nothing
 
     def stale(invoice_id: str, principal: Any) -> Any:
         found = real(invoice_id, principal)
+        assert found is not None
         return found.model_copy(update={"version": found.version - 1})
 
     monkeypatch.setattr(write_offs, "readable_invoice", stale)
