@@ -109,15 +109,21 @@ def allocate(client: Client, payment_id: str, invoice_id: str, amount: str) -> A
     return call(client, "POST", f"/payments/{payment_id}/allocations", body=body)
 
 
-def assert_views_agree(client: Client, day: date, owed: str) -> None:
-    """The statement's closing balance, its aging, the aging report's row, the AR control
-    account and the customer's open receivables all say ``owed``."""
+def assert_views_agree_on(client: Client, day: date, owed: str) -> None:
+    """As of ``day``: the statement's closing balance, its aging and the aging report's row
+    (bucket by bucket) all say ``owed``."""
     shown = statement(client, day)
     row = aging_row(client, day)
-    assert shown["closing_balance"]["amount"] == owed
-    assert shown["aging"]["total"]["amount"] == owed
+    assert shown["closing_balance"]["amount"] == shown["aging"]["total"]["amount"] == owed
     assert row["total"] == owed
-    assert row["buckets"] == {name: money["amount"] for name, money in shown["aging"]["buckets"].items()}
+    buckets = shown["aging"]["buckets"]
+    assert row["buckets"] == {name: money["amount"] for name, money in buckets.items()}
+
+
+def assert_views_agree(client: Client, day: date, owed: str) -> None:
+    """As of today (``day``): those views, the AR control account and the customer's open
+    receivables all say ``owed``."""
+    assert_views_agree_on(client, day, owed)
     assert account(CUSTOMER, Account.RECEIVABLES) == Decimal(owed)
     assert open_receivables() == Decimal(owed)
 
@@ -174,13 +180,6 @@ def test_a_statement_ending_before_an_issue_date_leaves_that_invoice_out(
 
     # Then only INV-2025-0417's 320.00 was owed, 13 days overdue
     assert_views_agree_on(client, day, "320.00")
-
-
-def assert_views_agree_on(client: Client, day: date, owed: str) -> None:
-    shown = statement(client, day)
-    row = aging_row(client, day)
-    assert shown["closing_balance"]["amount"] == shown["aging"]["total"]["amount"] == owed
-    assert row["total"] == owed
 
 
 def test_importing_the_same_receivables_again_books_nothing_twice(
@@ -300,6 +299,18 @@ def test_a_paid_legacy_invoice_is_no_longer_dunned(
     later = [source for _, source, _ in charges()][len(dunned) :]
     assert later and all(source.startswith(RECENT) for source in later), later
     assert OLD not in " ".join(r.body for r in reminders()[sent:])
+
+
+def test_a_clerk_records_a_promise_to_pay_a_legacy_invoice(
+    client: Client, world: World, migrated: str
+) -> None:
+    # When a clerk records the customer's promise to pay INV-2025-0417 by 11-20
+    body = {"promised_on": "2026-11-20", "amount": "320.00"}
+    answer = call(client, "POST", f"/invoices/{OLD}/promises", body=body)
+
+    # Then it is recorded like a promise on an invoice of ours
+    assert answer.status == 201, answer.body
+    assert (answer.body["amount"], answer.body["status"]) == ("320.00", "open")
 
 
 # --- imported before the opening entries existed ------------------------------------------------
