@@ -110,13 +110,15 @@ def _promisable(invoice_id: str) -> Invoice:
     item = invoices.get_item(invoice_id)
     if item is None:
         raise problems.not_found(f"invoice {invoice_id}")
-    if invoices.is_legacy(item):
+    if invoices.is_legacy(item) and not invoices.is_booked_legacy(item):
         raise problems.conflict(
             "not-promisable",
             f"{item.get('invoice_number', invoice_id)} was imported from the legacy system; "
             "collections do not track it",
         )
-    invoice = invoices.from_item(item)
+    invoice = (
+        invoices.legacy_receivable(item) if invoices.is_legacy(item) else invoices.from_item(item)
+    )
     if invoice.kind is DocumentKind.CREDIT_NOTE:
         raise problems.conflict(
             "not-promisable", f"{invoice.number} is a credit note; nothing is due on it"

@@ -13,9 +13,9 @@ What each kind writes, in the row's transaction:
 - catalog: the item (created or replaced) and its list price in the row's currency (ItemUpserted,
   PriceSet; what is unchanged writes nothing);
 - stock: the on-hand level of a catalog item (StockLevelSet; reserved units stay reserved);
-- receivables: an open legacy invoice and its amount in the customer's open receivables
-  (InvoiceImported); an unknown customer, another currency than the customer's, or an invoice
-  number imported before is an error.
+- receivables: an open legacy invoice, its amount in the customer's open receivables and its
+  opening-balance journal entry (InvoiceImported); an unknown customer, another currency than
+  the customer's, or an invoice number imported before is an error.
 """
 
 from __future__ import annotations
@@ -44,10 +44,10 @@ from shared.domain.imports import (
     SourceRow,
     StockRow,
 )
-from shared.domain.money import quantize
 from shared.observability import logger
 from shared.store import catalog, credit, customers, outbox
 from shared.store import imports as store
+from shared.store import ledger as ledger_store
 from shared.store import stock as stock_store
 from shared.store.imports import Outcome
 from shared.store.table import Put, Write
@@ -224,17 +224,18 @@ def _receivable(import_id: str, row: int, parsed: ReceivableRow) -> Plan | list[
         return duplicate
 
     def explain(failed: Sequence[int]) -> list[RowError] | None:
-        if 0 in failed:
+        if {0, 2, 3} & set(failed):  # the invoice, or its opening entry, exists
             return duplicate
         if 1 in failed:
             return [RowError(row, "customer_id", f"customer {customer_id} has no credit account")]
         return None
 
-    open_amount = quantize(parsed.open_amount, parsed.currency)
+    opening = domain.opening_entry(parsed)
     return Plan(
         state=[
-            Put.new(store.legacy_invoice_item(parsed, import_id, row)),
-            credit.add_open_receivables(customer_id, open_amount),
+            Put.new(store.legacy_invoice_item(parsed, import_id, row, opening_entry=opening)),
+            credit.add_open_receivables(customer_id, opening.total),
+            *ledger_store.post(opening),
         ],
         events=[domain.invoice_imported(parsed, import_id, row)],
         explain=explain,

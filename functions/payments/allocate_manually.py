@@ -246,7 +246,7 @@ def _invoice(
     pointer: str,
     errors: list[dict[str, str]],
 ) -> Invoice | None:
-    invoice = invoices.get(invoice_id)
+    invoice = invoices.receivable(invoice_id)
     problem = None
     if invoice is None or invoice.kind is not DocumentKind.INVOICE:
         problem = f"no invoice {invoice_id} that cash can be applied to"

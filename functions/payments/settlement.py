@@ -416,7 +416,7 @@ class CashMove:
         if invoice_id in self.invoices_after:
             return self.invoices_after[invoice_id]
         if invoice_id not in self.invoices_before:
-            found = invoices.get(invoice_id)
+            found = invoices.receivable(invoice_id)
             if found is None:
                 raise UnknownInvoiceError(f"invoice {invoice_id} is not an invoice of ours")
             self.invoices_before[invoice_id] = found

@@ -45,7 +45,7 @@ from pydantic import (
 
 from shared import clock
 from shared.domain import customer as customer_domain
-from shared.domain import pricing, vat_ids
+from shared.domain import ledger, pricing, vat_ids
 from shared.domain.customer import (
     COUNTRIES,
     Address,
@@ -59,6 +59,7 @@ from shared.domain.customer import (
 )
 from shared.domain.dates import BusinessDate
 from shared.domain.events import DomainEvent
+from shared.domain.ledger import JournalEntry
 from shared.domain.money import minor_units, quantize
 from shared.domain.stock import MAX_UNITS
 from shared.domain.terms import NET_30, PaymentTerms
@@ -750,6 +751,19 @@ def from_import(event: DomainEvent, import_id: str, row: int) -> DomainEvent:
 def legacy_invoice_id(invoice_number: str) -> str:
     """Legacy invoices are named by their original number, apart from this system's own ids."""
     return f"legacy-{invoice_number}"
+
+
+def opening_entry(row: ReceivableRow) -> JournalEntry:
+    """The journal entry that books a legacy invoice's open amount as an opening balance (its
+    id derives from the invoice number, so a number imported again cannot post it twice)."""
+    return ledger.for_opening_balance(
+        row.customer_id,
+        row.currency,
+        legacy_invoice_id(row.invoice_number),
+        row.invoice_number,
+        quantize(row.open_amount, row.currency),
+        row.issue_date,
+    )
 
 
 def invoice_imported(row: ReceivableRow, import_id: str, row_number: int) -> DomainEvent:

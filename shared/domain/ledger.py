@@ -20,7 +20,7 @@ less unapplied cash.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -48,6 +48,7 @@ KINDS = frozenset(
         "write_off_reversal",
         "chargeback",
         "chargeback_reversal",
+        "opening_balance",
     }
 )
 
@@ -63,6 +64,7 @@ class Account(StrEnum):
     INTEREST_INCOME = "interest_income"
     SMALL_DIFFERENCES = "small_differences"  # an expense: short payments within the tolerance
     BAD_DEBT_EXPENSE = "bad_debt_expense"
+    OPENING_BALANCE_EQUITY = "opening_balance_equity"  # what migrated receivables came in against
 
 
 class Posting(BaseModel):
@@ -605,6 +607,30 @@ def for_chargeback_reversal(
         posted_at=posted_at,
         memo=f"Chargeback {source_id} reinstated",
         payment_id=payment_id,
+    )
+
+
+def for_opening_balance(  # noqa: PLR0917 (the migrated invoice's figures, in their order)
+    customer_id: str,
+    currency: str,
+    invoice_id: str,
+    number: str,
+    amount: Decimal,
+    issued_on: date,
+) -> JournalEntry:
+    """A receivable migrated from the legacy system: DR receivables what was still open on it;
+    CR opening balance equity. Dated its issue date (the start of that UTC day), so the books
+    see it open from then on, as the old system did."""
+    return _entry(
+        "opening_balance",
+        invoice_id,
+        _debit(Account.RECEIVABLES, amount),
+        _credit(Account.OPENING_BALANCE_EQUITY, amount),
+        customer_id=customer_id,
+        currency=currency,
+        posted_at=datetime.combine(issued_on, time.min, UTC),
+        memo=f"Opening balance of legacy invoice {number}",
+        invoice_id=invoice_id,
     )
 
 

@@ -40,6 +40,7 @@ facts always give the same decision.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -250,8 +251,11 @@ class _Book:
         self.of_customer: dict[str, list[OpenInvoice]] = defaultdict(list)
         self.invoices = invoices
         prefixes = set()
+        read_as: dict[str, OpenInvoice] = {}  # numbers as the remittance reader writes them
         for invoice in sorted((i for i in invoices if i.amount_due > 0), key=_allocation_order):
             self.by_number[invoice.number.upper()] = invoice
+            if canonical := _canonical_number(invoice.number):
+                read_as.setdefault(canonical, invoice)
             if invoice.payment_reference:
                 self.by_reference[invoice.payment_reference.replace(" ", "").upper()] = invoice
             prefixes.add(invoice.number.split("-", 1)[0].upper())
@@ -259,6 +263,7 @@ class _Book:
                 self.open.append(invoice)
                 self.of_customer[invoice.customer_id].append(invoice)
         self.prefixes = tuple(sorted(prefixes)) or remittance.DEFAULT_PREFIXES
+        self.by_number = {**read_as, **self.by_number}  # a number as written wins
 
     def billed_as(self, name: str) -> list[str]:
         """The customers whose invoices bill ``name`` (normalised, see ``remittance``)."""
@@ -280,6 +285,20 @@ class _Book:
         discount = invoice.discount_on(self.on)
         full = (invoice.amount_due, Decimal(0))
         return [full, (invoice.amount_due - discount, discount)] if discount else [full]
+
+
+_CANONICAL_NUMBER = re.compile(r"[A-Z]+-\d{4}-\d{6}")
+
+
+def _canonical_number(number: str) -> str | None:
+    """A number of another width (a legacy invoice's "INV-2024-0001") as the remittance reader
+    canonicalises it when a payer quotes it ("INV-2024-000001"); None when it reads as itself
+    or not at all."""
+    if _CANONICAL_NUMBER.fullmatch(number.upper()):
+        return None
+    prefix = number.split("-", 1)[0]
+    found = [ref.value for ref in remittance.extract(number, (prefix,)) if ref.kind == "number"]
+    return found[0] if len(found) == 1 and found[0] != number.upper() else None
 
 
 def _allocation_order(invoice: OpenInvoice) -> tuple[date, date, str, str]:

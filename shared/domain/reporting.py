@@ -13,9 +13,11 @@ an invoice entry by its source id, a credit note by the credited invoice its doc
 allocation or unapplication by its memo ("Applied to invoice <id>"), a fee or interest by its
 source id (``<invoice id>:<level or day>``). A fee or interest charge is its own open item, due
 the day it was charged (cash application never settles it against the invoice). A legacy invoice
-(an opening balance imported from the old system, whose history is not known) is open at its
-imported open amount from its issue date: so the periods around the cut-over see it as the
-receivable it was, not as a jump of AR without sales.
+(an opening balance imported from the old system, whose history is not known) is open from its
+issue date at the amount its ``opening_balance`` entry booked (dated that day), and cash applied
+to it since moves it like any invoice: so the periods around the cut-over see it as the
+receivable it was, not as a jump of AR without sales. One imported before that entry existed is
+not in the ledger: it counts at its imported open amount from its issue date, as it always did.
 
 Ratios and days are rounded half-up to 2 decimals for the wire; they are computed unrounded.
 """
@@ -35,6 +37,7 @@ from shared.domain.ledger import Account, JournalEntry
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
 CHARGE_KINDS = frozenset({"fee", "interest"})
+OPENING_BALANCE = "opening_balance"  # a legacy invoice's open amount, booked at its import
 _MEMO_PREFIXES = {"allocation": "Applied to invoice ", "unapplication": "Unapplied from invoice "}
 
 
@@ -173,6 +176,8 @@ class IndexedBooks:
         self.invoice_of = {
             entry.entry_id: attributed_invoice(entry, credited) for entry in self.entries
         }
+        # Legacy invoices the ledger holds (their open amount is its opening-balance entry)
+        self.booked = {entry.invoice_id for entry in self.entries if entry.kind == OPENING_BALANCE}
 
     def item_of(self, entry: JournalEntry) -> tuple[str, date | None]:
         """The open item an entry belongs to, and that item's due day when known."""
@@ -197,7 +202,7 @@ class IndexedBooks:
             amounts[(entry.customer_id, entry.currency, item_id)] += moved
             due.setdefault(item_id, due_on or posted_on(entry))
         for fact in self.books.invoices:
-            if fact.legacy and fact.issued_on <= day:
+            if fact.legacy and fact.invoice_id not in self.booked and fact.issued_on <= day:
                 amounts[(fact.customer_id, fact.currency, fact.invoice_id)] += fact.open_amount
                 due[fact.invoice_id] = fact.due_on or fact.issued_on
         return [

@@ -69,7 +69,7 @@ class OpenInvoice(BaseModel):
     issued_on: date
     due_on: date
     amount_due: Decimal
-    legacy: bool = False
+    legacy: bool = False  # imported from the legacy system (an opening balance)
     kind: str = "invoice"  # invoice, fee or interest
 
 
@@ -328,6 +328,8 @@ def describe(entry: JournalEntry, numbers: Mapping[str, str]) -> tuple[str, str]
     kind, source = entry.kind, entry.source_id
     if kind in ("invoice", "credit_note"):
         return numbers.get(source, source), "Invoice" if kind == "invoice" else entry.memo
+    if kind == "opening_balance":  # source id: the legacy invoice's id
+        return numbers.get(source, source), "Invoice (migrated opening balance)"
     if kind in ("payment", "transfer", *_MONEY_BACK):
         received = "Payment received" if effect(entry) < 0 else entry.memo
         return _payment_id(source), _MONEY_BACK.get(kind, received)

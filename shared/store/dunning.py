@@ -95,6 +95,9 @@ def due_invoice(item: Item) -> DueInvoice | None:
     """
     if invoices.is_legacy(item):
         still_open = Decimal(item["open_amount"])
+        # What cash applied here settles: the amount open when imported (booked as its
+        # opening balance); on an item from before that booking, what is open now.
+        opened = Decimal(item.get("opening_amount", still_open))
         return DueInvoice(
             invoice_id=item["invoice_id"],
             number=item["invoice_number"],
@@ -102,7 +105,7 @@ def due_invoice(item: Item) -> DueInvoice | None:
             currency=item["currency"],
             issued_on=date.fromisoformat(item["issue_date"]),
             due_on=date.fromisoformat(item["due_date"]),
-            total=still_open,
+            total=opened,
             amount_credited=Decimal(0),
             amount_due=still_open,
             status=item["status"],

@@ -26,6 +26,7 @@ from shared import clock
 from shared.domain import imports as domain
 from shared.domain.events import DomainEvent
 from shared.domain.imports import ImportJob, JobStatus, ReceivableRow, RowError
+from shared.domain.ledger import JournalEntry
 from shared.domain.money import quantize
 from shared.domain.stock import StockLevel
 from shared.store import outbox, table
@@ -335,7 +336,13 @@ def _errors(item: Item) -> list[RowError]:
 # --- what rows write --------------------------------------------------------------------------
 
 
-def legacy_invoice_item(row: ReceivableRow, import_id: str, row_number: int) -> Item:
+def legacy_invoice_item(
+    row: ReceivableRow,
+    import_id: str,
+    row_number: int,
+    *,
+    opening_entry: JournalEntry | None = None,
+) -> Item:
     """An open invoice of the legacy system, with its original number, dates and amounts.
 
     Keyed by its number (``INVOICE#legacy-<number>``): legacy numbers are unique per seller, so
@@ -343,6 +350,11 @@ def legacy_invoice_item(row: ReceivableRow, import_id: str, row_number: int) -> 
     (gsi1: ``CUSTOMER#<id>`` / ``INVOICE#<issue date>#<invoice id>``) and the sparse open-by-due
     keys (``open_due_pk`` = ``OPEN``, ``open_due_sk`` = ``<due date>#<customer>#<number>``) that
     collection runs query; whoever settles it removes those when it is paid.
+
+    Its open amount is booked in the ledger by ``opening_entry``, written in the same
+    transaction (the item names it: ``opening_entry_id``, ``opening_amount``): cash application
+    then settles it like an invoice of ours, updating ``open_amount`` and ``status`` (see
+    shared/store/invoices.py). Items imported before that entry existed have neither.
     """
     pk, sk = legacy_invoice_key(row.invoice_number)
     invoice_id = domain.legacy_invoice_id(row.invoice_number)
@@ -369,6 +381,11 @@ def legacy_invoice_item(row: ReceivableRow, import_id: str, row_number: int) -> 
         "open_due_sk": f"{due}#{row.customer_id}#{row.invoice_number}",
         "version": 1,
         "created_at": clock.iso(clock.now()),
+        **(
+            {"opening_entry_id": opening_entry.entry_id, "opening_amount": opening_entry.total}
+            if opening_entry
+            else {}
+        ),
     }
 
 

@@ -25,15 +25,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 from shared.domain import invoice as invoice_domain
-from shared.domain.invoice import DocumentKind, Invoice, InvoiceStatus
+from shared.domain.invoice import DocumentKind, Invoice, InvoiceStatus, Party, PartyAddress
+from shared.domain.money import quantize
 from shared.domain.reporting import InvoiceFact
 from shared.store import table
-from shared.store.table import Item, Page, Put, Write
+from shared.store.table import Item, Page, Put, Update, Write
 
 SORT_KEY = "INVOICE"
 SOURCE_SORT_KEY = "INVOICESOURCE"
@@ -42,6 +43,8 @@ OPEN_STATUSES = frozenset(
     {InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.DISPUTED}
 )
 MAX_ID_LENGTH = 64
+LEGACY_SERIES = "legacy"  # the series of a legacy invoice read as a receivable (it has none)
+_UNKNOWN_PARTY = Party(name="", address=PartyAddress(line1="", city="", postal_code="", country=""))
 
 
 def invoice_key(invoice_id: str) -> tuple[str, str]:
@@ -106,6 +109,64 @@ def is_open(invoice: Invoice) -> bool:
 def is_legacy(item: Item) -> bool:
     """An open receivable imported from the legacy system (no document of ours)."""
     return bool(item.get("legacy")) or "document" not in item
+
+
+def is_booked_legacy(item: Item) -> bool:
+    """A legacy invoice whose open amount the ledger holds (its opening-balance entry was
+    posted with it): cash settles it like ours. One imported before that has no such entry,
+    and is left as it was (a clerk's, reported at its imported open amount)."""
+    return is_legacy(item) and bool(item.get("opening_entry_id"))
+
+
+def is_legacy_invoice(invoice: Invoice) -> bool:
+    """An ``Invoice`` read from a legacy item (``legacy_receivable``)."""
+    return invoice.series == LEGACY_SERIES
+
+
+def legacy_receivable(item: Item) -> Invoice:
+    """A booked legacy invoice as the receivable cash application works on.
+
+    It has no lines, parties or terms. Its ``total`` is what these books took over: the
+    amount open when it was imported, booked as its opening balance (what the old system had
+    settled before is not ours to reverse); what this system applied since is paid or
+    discounted, so ``amount_due`` is the item's ``open_amount``.
+    """
+    currency = item["currency"]
+    opened = Decimal(str(item["opening_amount"]))
+    still_open = Decimal(str(item["open_amount"]))
+    discounted = Decimal(str(item.get("amount_discounted", 0)))
+    issued_on = date.fromisoformat(item["issue_date"])
+    return Invoice(
+        invoice_id=item["invoice_id"],
+        kind=DocumentKind.INVOICE,
+        number=item["invoice_number"],
+        series=LEGACY_SERIES,
+        customer_id=item["customer_id"],
+        order_id=None,
+        shipment_ids=(),
+        purchase_order=None,
+        currency=currency,
+        seller=_UNKNOWN_PARTY,
+        buyer=_UNKNOWN_PARTY,
+        payment=None,
+        lines=(),
+        taxes=(),
+        net_total=opened,
+        tax_total=Decimal(0),
+        total=opened,
+        issued_on=issued_on,
+        issued_at=datetime.combine(issued_on, time.min, UTC),
+        due_on=date.fromisoformat(item["due_date"]),
+        terms=None,
+        discount_until=None,
+        discount_amount=Decimal(0),
+        payment_reference="",
+        amount_paid=opened - still_open - discounted,
+        amount_discounted=discounted,
+        amount_due=still_open,
+        status=InvoiceStatus(item["status"]),
+        version=int(item["version"]),
+    )
 
 
 def from_item(item: Item) -> Invoice:
@@ -181,6 +242,17 @@ def get(invoice_id: str) -> Invoice | None:
     return from_item(item) if item and not is_legacy(item) else None
 
 
+def receivable(invoice_id: str) -> Invoice | None:
+    """What cash can be applied to or taken back from: a document of ours, or a legacy invoice
+    the ledger holds (None when unknown, or legacy without its opening entry)."""
+    item = get_item(invoice_id)
+    if item is None:
+        return None
+    if is_legacy(item):
+        return legacy_receivable(item) if is_booked_legacy(item) else None
+    return from_item(item)
+
+
 def billed_by(sources: Iterable[str]) -> dict[str, str]:
     """Source -> id of the invoice that billed it, for the sources already billed."""
     items = table.get_many(source_key(source) for source in sources)
@@ -237,6 +309,41 @@ def issue_writes(invoice: Invoice, sources: Iterable[str] = ()) -> list[Write]:
     return [Put.new(to_item(invoice)), *(source_guard(source, invoice) for source in sources)]
 
 
-def replacing(invoice: Invoice, before: Invoice) -> Put:
+def replacing(invoice: Invoice, before: Invoice) -> Write:
     """The receivable's next version, refused if anyone wrote since ``before`` was read."""
+    if is_legacy_invoice(invoice):
+        return _replacing_legacy(invoice, before)
     return Put.replacing(to_item(invoice), before.version)
+
+
+def _replacing_legacy(invoice: Invoice, before: Invoice) -> Update:
+    """A legacy item's receivable figures, in its own shape (the import's attributes stay).
+
+    Settled (paid): it leaves the open-by-due index, so collection runs no longer see it;
+    reopened: it is listed again under its due date.
+    """
+    assert invoice.due_on is not None, "a legacy invoice has a due date"
+    values: Item = {
+        ":open": quantize(invoice.amount_due, invoice.currency),
+        ":discounted": quantize(invoice.amount_discounted, invoice.currency),
+        ":status": invoice.status.value,
+        ":version": invoice.version,
+        ":expected": before.version,
+    }
+    assignments = (
+        "open_amount = :open, amount_discounted = :discounted, #status = :status, "
+        "version = :version"
+    )
+    if is_open(invoice):
+        values[":open_pk"] = OPEN_PARTITION
+        values[":open_sk"] = f"{invoice.due_on.isoformat()}#{invoice.customer_id}#{invoice.number}"
+        expression = f"SET {assignments}, open_due_pk = :open_pk, open_due_sk = :open_sk"
+    else:
+        expression = f"SET {assignments} REMOVE open_due_pk, open_due_sk"
+    return Update(
+        key=invoice_key(invoice.invoice_id),
+        expression=expression,
+        condition="version = :expected",
+        values=values,
+        names={"#status": "status"},
+    )

@@ -7,8 +7,10 @@ strongly consistent BatchGetItem per 100 of them gives the invoices as last writ
 itself is eventually consistent, so an invoice paid a moment ago may still be listed: what the
 invoice item says decides, and only invoices with something due are offered.
 
-Legacy invoices imported from the old system carry the index keys too, but no document and no
-journal entry of ours; cash application leaves them to clerks (``skipped`` counts them).
+Legacy invoices imported from the old system carry the index keys too. Those booked in the
+ledger at import (an opening-balance entry) are offered like ours, read as receivables by
+``invoices.legacy_receivable``; those imported before that entry existed are not in the ledger,
+and cash application leaves them to clerks (``skipped`` counts them).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ class OpenBook:
     """The open invoices as read: in matching's terms, and as documents to write back."""
 
     invoices: dict[str, Invoice] = field(default_factory=dict)  # by invoice id, as read
-    skipped: int = 0  # open items cash application does not match (legacy)
+    skipped: int = 0  # open items cash application does not match (legacy, not booked)
 
     @property
     def candidates(self) -> list[OpenInvoice]:
@@ -46,10 +48,14 @@ def read() -> OpenBook:
     found: dict[str, Invoice] = {}
     skipped = 0
     for item in sorted(table.get_many(keys), key=lambda item: item.get("open_due_sk", "")):
-        if invoices.is_legacy(item):
+        if invoices.is_legacy(item) and not invoices.is_booked_legacy(item):
             skipped += 1
             continue
-        invoice = invoices.from_item(item)
+        invoice = (
+            invoices.legacy_receivable(item)
+            if invoices.is_legacy(item)
+            else invoices.from_item(item)
+        )
         if invoice.kind is DocumentKind.INVOICE and invoice.amount_due > 0 and invoice.due_on:
             found[invoice.invoice_id] = invoice
     return OpenBook(invoices=found, skipped=skipped)

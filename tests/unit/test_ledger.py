@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -214,3 +214,18 @@ def test_balances_and_the_customer_balance():
     assert totals[Account.CASH] == Decimal(150)
     assert sum(totals.values()) == 0
     assert ledger.customer_balance(entries) == Decimal(-26)  # we hold 26 more than is owed
+
+
+def test_an_opening_balance_books_a_migrated_receivable_against_opening_equity() -> None:
+    entry = ledger.for_opening_balance(
+        "cus_1", "EUR", "legacy-INV-7", "INV-7", Decimal("320.00"), date(2026, 8, 3)
+    )
+    assert (entry.entry_id, entry.kind, entry.invoice_id) == (
+        "opening_balance:legacy-INV-7",
+        "opening_balance",
+        "legacy-INV-7",
+    )
+    assert entry.posted_at == datetime(2026, 8, 3, tzinfo=UTC)
+    assert ledger.balances([entry])[Account.RECEIVABLES] == Decimal("320.00")
+    assert ledger.balances([entry])[Account.OPENING_BALANCE_EQUITY] == Decimal("-320.00")
+    assert ledger.customer_balance([entry]) == Decimal("320.00")

@@ -320,6 +320,20 @@ def test_a_reference_that_is_not_an_open_invoice_in_the_currency_is_no_evidence(
         assert says(decision, why)
 
 
+@pytest.mark.parametrize("remittance", ["INV-2025-0417", "Invoice 2025-417", "inv 2025 000417"])
+def test_a_legacy_number_of_another_width_is_found_however_the_payer_writes_it(remittance):
+    # Given a migrated invoice numbered INV-2025-0417 (four digits) beside one of ours
+    legacy = invoice(1, "320.00").model_copy(
+        update={"invoice_id": "legacy-INV-2025-0417", "number": "INV-2025-0417"}
+    )
+    ours = invoice(417, "320.00")
+    # When a payment quotes it
+    decision = decide(payment("320.00", remittance), [ours, legacy], ALIASES)
+    # Then it pays the legacy invoice, not ours of the same amount
+    assert applied(decision) == [("legacy-INV-2025-0417", Decimal("320.00"), Decimal(0))]
+    assert decision.auto
+
+
 # --- rule 2: customer and amount ---------------------------------------------------------------
 
 

@@ -332,6 +332,30 @@ def test_a_legacy_invoice_is_open_at_its_imported_amount_from_its_issue_date() -
     assert gamma["buckets"]["1-30"] == "250.00"
 
 
+def test_a_legacy_invoice_booked_as_an_opening_balance_counts_once_and_settles() -> None:
+    # Given L2 imported with its opening-balance entry (180.00 open), 80.00 of it paid 2026-03-20
+    legacy = _doc("legacy-L2", "cus_a", "2025-11-03", "2025-12-03", "900.00", legacy=True)
+    legacy = legacy.model_copy(update={"open_amount": Decimal("100.00")})  # as the item says now
+    opening = ledger.for_opening_balance(
+        "cus_a", "EUR", "legacy-L2", "L2", Decimal("180.00"), date(2025, 11, 3)
+    )
+    paid = ledger.for_allocation(
+        "cus_a", "EUR", "legacy-L2", Decimal("80.00"), Decimal(0), "A9", _at("2026-03-20")
+    )
+    booked = Books(entries=[opening, paid], invoices=[legacy], customer_names=NAMES)
+    # When aging as of 2025-11-02, 2025-12-31 and 2026-03-31
+    before, opened, settled = (
+        aging.aging(booked, day).to_wire()
+        for day in (date(2025, 11, 2), date(2025, 12, 31), date(2026, 3, 31))
+    )
+    # Then it is open from its issue date by its entry alone (not its item's amount on top)
+    assert before["currencies"] == []
+    [alpha] = opened["currencies"][0]["customers"]
+    assert (alpha["total"], alpha["buckets"]["1-30"]) == ("180.00", "180.00")
+    [alpha] = settled["currencies"][0]["customers"]
+    assert (alpha["total"], alpha["buckets"]["90+"]) == ("100.00", "100.00")
+
+
 def test_configured_bucket_edges() -> None:
     # Given the dataset
     # When aging as of 03-31 with edges 15, 30, 45
