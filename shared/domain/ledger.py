@@ -41,6 +41,7 @@ KINDS = frozenset(
         "fee",
         "interest",
         "transfer",
+        "credit_application",
     }
 )
 
@@ -395,6 +396,29 @@ def _charge(  # noqa: PLR0917 (the builders above pass their arguments straight 
         currency=currency,
         posted_at=posted_at,
         memo=f"{kind.capitalize()} {source_id}",
+        invoice_id=invoice_id,
+    )
+
+
+def for_credit_application(  # noqa: PLR0917 (mirrors for_allocation)
+    customer_id: str,
+    currency: str,
+    invoice_id: str,
+    amount: Decimal,
+    application_id: str,
+    posted_at: datetime,
+    credit_note_number: str,
+) -> JournalEntry:
+    """A credit note's credit applied to another invoice: DR unapplied cash; CR receivables."""
+    return _entry(
+        "credit_application",
+        application_id,
+        _debit(Account.UNAPPLIED_CASH, amount),
+        _credit(Account.RECEIVABLES, amount),
+        customer_id=customer_id,
+        currency=currency,
+        posted_at=posted_at,
+        memo=f"Credit of credit note {credit_note_number} applied to invoice {invoice_id}",
         invoice_id=invoice_id,
     )
 
