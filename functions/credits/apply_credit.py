@@ -152,10 +152,10 @@ def _apply_payment(  # noqa: PLR0917
         return Applied(
             application_id, credits_domain.of_payment(payment), _current(invoice), done.amount
         )
-    if not credits_domain.is_open_payment_credit(payment):
+    if not credits_domain.is_usable(payment):
         raise problems.conflict(
             "credit-not-open",
-            f"payment {payment_id} holds no credit to apply (applied, refunded or disputed)",
+            f"payment {payment_id} is refunded or disputed: no credit to apply",
             current_version=payment.version,
         )
     _require_within(amount, credits_domain.available(payment), invoice, f"payment {payment_id}")

@@ -251,11 +251,10 @@ def _recorded(request: RefundRequest) -> tuple[str, str]:
 
 
 def _require_open(payment: Payment) -> None:
-    if not credits_domain.is_open_payment_credit(payment):
+    if not credits_domain.is_usable(payment):
         raise problems.conflict(
             "credit-not-open",
-            f"payment {payment.payment_id} holds no credit to pay back (applied, refunded or "
-            "disputed)",
+            f"payment {payment.payment_id} is refunded or disputed: no credit to pay back",
             current_version=payment.version,
         )
 

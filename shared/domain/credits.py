@@ -224,14 +224,18 @@ def of_payment(payment: Payment) -> CustomerCredit:
     )
 
 
-def is_open_payment_credit(payment: Payment) -> bool:
-    """Does the payment hold money the customer can use (not disputed, not refunded)?"""
+def is_usable(payment: Payment) -> bool:
+    """May the payment's money be applied or paid back (identified, not disputed, not refunded)?"""
     return (
         payment.customer_id is not None
         and not payment.disputed
         and payment.status is not PaymentStatus.REFUNDED
-        and available(payment) > 0
     )
+
+
+def is_open_payment_credit(payment: Payment) -> bool:
+    """Does the payment hold money the customer can use?"""
+    return is_usable(payment) and available(payment) > 0
 
 
 def pending_refunds(payment: Payment) -> Decimal:

@@ -3,10 +3,12 @@ payments are one kind of thing, listed in one place, applied to open invoices an
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from typing import Any
 
 import pytest
+import stripe
 
 from functions.credits import apply_credit
 from shared.domain.credits import CreditKind
@@ -26,7 +28,15 @@ from tests.functional.cash import (
 from tests.functional.conftest import World
 from tests.functional.helpers import snapshot
 from tests.functional.invoicing import assert_ledger_balanced, credit_note, exposure
+from tests.functional.payment_intake import (
+    charge,
+    payment_intent,
+    post_stripe,
+    stripe_event,
+)
+from tests.functional.payment_intake import payments as payment_items
 from tests.functional.races import principal, race
+from tests.functional.stripe_http import RecordedStripe
 
 
 def credits_of(client: Any, customer_id: str = CUSTOMER, **kwargs: Any) -> Answer:
@@ -126,7 +136,9 @@ def test_the_clerk_applies_the_credit_to_the_next_invoice(
     assert account(CUSTOMER, Account.UNAPPLIED_CASH) == Decimal("-21.50")
     assert_ledger_balanced(CUSTOMER)
     [applied] = event_data(world, "CreditApplied")
-    assert applied["invoice_id"] == next_invoice.invoice_id and applied["amount"]["amount"] == "50.00"
+    assert (
+        applied["invoice_id"] == next_invoice.invoice_id and applied["amount"]["amount"] == "50.00"
+    )
 
     # When the request is retried with the same key, nothing moves again
     before = snapshot(world)
@@ -277,3 +289,163 @@ def test_an_overpayment_is_a_credit_applied_through_cash_application(
     assert account(CUSTOMER, Account.RECEIVABLES) == Decimal("43.00")
     assert_ledger_balanced(CUSTOMER)
     assert invoices.get(next_invoice.invoice_id) is not None
+
+
+# --- refunds ---------------------------------------------------------------------------------
+
+
+def test_a_credit_note_credit_is_paid_back_by_a_recorded_bank_transfer(
+    world: World, client: Any, credited: dict[str, Any]
+) -> None:
+    note = credited["note"]
+    body = {
+        "source": {"kind": "credit_note", "id": note["id"]},
+        "amount": "30.00",
+        "method": "bank_transfer",
+        "reference": "SEPA-OUT-2026-0042",
+    }
+
+    # When the clerk records the 30.00 sent back by bank transfer
+    answer = refund(client, body, idempotency_key="refund-1")
+
+    # Then the refund is complete, the credit has 41.50 left, the books say so
+    assert answer.status == 201, answer.body
+    assert answer.body["status"] == "completed"
+    assert answer.body["amount"] == {"amount": "30.00", "currency": "EUR"}
+    assert answer.body["credit"]["remaining"]["amount"] == "41.50"
+    [entry] = [e for e in ledger_entries(CUSTOMER) if e.kind == "refund"]
+    assert {(p.account, p.debit, p.credit) for p in entry.postings} == {
+        (Account.UNAPPLIED_CASH, Decimal("30.00"), Decimal(0)),
+        (Account.CASH, Decimal(0), Decimal("30.00")),
+    }
+    assert account(CUSTOMER, Account.UNAPPLIED_CASH) == Decimal("-41.50")
+    assert exposure(CUSTOMER).unapplied_cash == Decimal("41.50")
+    assert credits_of(client).body["total"]["amount"] == "41.50"
+    [refunded] = event_data(world, "CreditRefunded")
+    assert (refunded["method"], refunded["reference"]) == ("bank_transfer", "SEPA-OUT-2026-0042")
+    assert_ledger_balanced(CUSTOMER)
+
+    # A retry changes nothing; more than is left, or no method, is refused
+    before = snapshot(world)
+    again = refund(client, body, idempotency_key="refund-1")
+    assert (again.status, again.body) == (answer.status, answer.body)
+    assert_problem(refund(client, {**body, "amount": "41.51"}), 422, "over-refund")
+    no_method = {key: value for key, value in body.items() if key != "method"}
+    assert_problem(refund(client, no_method), 422, "refund-refused")
+    assert snapshot(world) == before
+
+
+def test_an_overpayment_by_bank_is_paid_back_by_cheque(world: World, client: Any) -> None:
+    invoice = issued_invoice(client, world)
+    payment = paid_in(world, "100.00", customer_id=CUSTOMER, remittance=invoice.number)
+
+    answer = refund(
+        client,
+        {
+            "source": {"kind": "payment", "id": payment.payment_id},
+            "amount": "28.50",
+            "method": "cheque",
+            "reference": "CHQ-000117",
+        },
+    )
+
+    assert answer.status == 201, answer.body
+    after = payment_now(payment.payment_id)
+    assert (after.refunded, after.unapplied) == (Decimal("28.50"), 0)
+    assert credits_of(client).body["credits"] == []
+    assert exposure(CUSTOMER).unapplied_cash == 0
+    assert account(CUSTOMER, Account.CASH) == Decimal("71.50")
+    [refunded] = event_data(world, "PaymentRefunded")
+    assert refunded["refund"]["amount"] == "28.50"
+    assert_ledger_balanced(CUSTOMER)
+
+
+@pytest.fixture
+def stripe_http(world: World, monkeypatch: pytest.MonkeyPatch) -> RecordedStripe:
+    """Stripe's API key in SSM where the stack says, and Stripe's HTTP exchange recorded."""
+    world.session.client("ssm").put_parameter(
+        Name=os.environ["STRIPE_API_KEY_PARAMETER"],
+        Value="sk_test_51QAcmeRecordedKey",
+        Type="SecureString",
+        Overwrite=True,
+    )
+    recorded = RecordedStripe()
+    # Only the HTTP exchange is stubbed: the stripe library builds and reads it for real.
+    monkeypatch.setattr(stripe, "default_http_client", recorded)
+    return recorded
+
+
+def _card_overpayment(client: Any, world: World) -> str:
+    """A card payment of 100.00 for the 71.50 invoice, applied: 28.50 left over."""
+    invoice = issued_invoice(client, world)
+    metadata = {"invoice_number": invoice.number, "customer_id": CUSTOMER}
+    body = stripe_event("payment_intent.succeeded", payment_intent(amount=10000, metadata=metadata))
+    assert post_stripe(client, body).status_code == 200
+    world.pump.drain()
+    [payment] = payment_items(world)
+    assert payment["unapplied"]["amount"] == "28.50", payment
+    payment_id: str = payment["id"]
+    return payment_id
+
+
+def test_card_money_goes_back_through_a_stripe_refund_closed_by_its_webhook(
+    world: World, client: Any, stripe_http: RecordedStripe
+) -> None:
+    payment_id = _card_overpayment(client, world)
+    [credit] = credits_of(client).body["credits"]
+    assert credit["refund_channel"] == "gateway"
+
+    # When the clerk pays the 28.50 back
+    body = {"source": {"kind": "payment", "id": payment_id}, "amount": "28.50"}
+    answer = refund(client, body, idempotency_key="card-refund-1")
+
+    # Then Stripe was asked for a 28.50 refund of the payment intent, with our key
+    assert answer.status == 202, answer.body
+    [sent] = stripe_http.sent
+    assert (sent.method, sent.url) == ("post", "https://api.stripe.com/v1/refunds")
+    assert sent.headers["Authorization"] == "Bearer sk_test_51QAcmeRecordedKey"
+    assert sent.form["amount"] == "2850" and sent.form["payment_intent"] == "pi_3QAcme0001"
+    assert sent.headers["Idempotency-Key"]
+    refund_id = answer.body["id"]
+    assert refund_id.startswith("re_") and answer.body["status"] == "pending"
+    # ... the credit is held back while the refund is pending; the money has not moved yet
+    assert credits_of(client).body["credits"] == []
+    assert [e for e in ledger_entries(CUSTOMER) if e.kind == "refund"] == []
+    assert payment_now(payment_id).metadata[f"refund_requested:{refund_id}"] == "28.50"
+    assert_problem(refund(client, body), 422, "over-refund")  # nothing left to pay back
+
+    # When Stripe's charge.refunded webhook reports it (twice)
+    refunded = charge(amount=10000, amount_refunded=2850)
+    event_id = "evt_3QAcmeRefund0001"
+    for _ in range(2):
+        webhook = post_stripe(client, stripe_event("charge.refunded", refunded, event_id=event_id))
+        assert webhook.status_code == 200
+        world.pump.drain()
+
+    # Then the refund moved exactly 28.50, once
+    after = payment_now(payment_id)
+    assert (after.refunded, after.unapplied) == (Decimal("28.50"), 0)
+    [entry] = [e for e in ledger_entries(CUSTOMER) if e.kind == "refund"]
+    assert entry.total == Decimal("28.50")
+    assert exposure(CUSTOMER).unapplied_cash == 0
+    assert credits_of(client).body["credits"] == []
+    assert_ledger_balanced(CUSTOMER)
+
+    # A retry of the request asks Stripe again with the same key and changes nothing here
+    again = refund(client, body, idempotency_key="card-refund-1")
+    assert (again.status, again.body) == (answer.status, answer.body)
+    assert len(stripe_http.refunds) == 1
+
+
+def test_a_refund_stripe_refuses_writes_nothing(
+    world: World, client: Any, stripe_http: RecordedStripe
+) -> None:
+    payment_id = _card_overpayment(client, world)
+    stripe_http.status = 400
+    before = snapshot(world)
+
+    answer = refund(client, {"source": {"kind": "payment", "id": payment_id}, "amount": "10.00"})
+
+    assert_problem(answer, 422, "refund-refused")
+    assert snapshot(world) == before
+    assert credits_of(client).body["total"]["amount"] == "28.50"
