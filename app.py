@@ -1118,6 +1118,17 @@ def apply_cash(event: Any) -> dict[str, Any]:
     return handle_batch(event.to_dict(), apply_for_event, event.context)
 
 
+# --- Events: customer credits applied by the customer's policy (oldest first) ----------------
+
+
+@app.on_sqs_message(queue="credit-application", batch_size=10)
+def apply_credits(event: Any) -> dict[str, Any]:
+    from functions.credits.apply_by_policy import apply_for_event
+    from shared.adapters.bus_events import handle_batch
+
+    return handle_batch(event.to_dict(), apply_for_event, event.context)
+
+
 # --- Events: collections (the daily run fans customers out to the reminder worker) -----------
 
 

@@ -9,7 +9,7 @@ API answers ``POST /v1/refunds`` with), its amount, currency and target set from
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -27,17 +27,16 @@ class Sent:
     form: dict[str, str]
 
 
-@dataclass
-class RecordedStripe(stripe.HTTPClient):  # type: ignore[misc]
+class RecordedStripe(stripe.HTTPClient):
     """Answers ``POST /v1/refunds`` like Stripe: one refund per idempotency key."""
 
-    sent: list[Sent] = field(default_factory=list)
-    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
-    status: int = 200
-    name: str = "recorded"
+    name = "recorded"
 
-    def __post_init__(self) -> None:
-        stripe.HTTPClient.__init__(self)
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[Sent] = []
+        self.refunds: dict[str, dict[str, Any]] = {}
+        self.status = 200
 
     def request(
         self, method: str, url: str, headers: Any, post_data: Any = None, **_: Any

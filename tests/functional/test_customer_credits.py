@@ -449,3 +449,62 @@ def test_a_refund_stripe_refuses_writes_nothing(
     assert_problem(answer, 422, "refund-refused")
     assert snapshot(world) == before
     assert credits_of(client).body["total"]["amount"] == "28.50"
+
+
+# --- the customer's policy: oldest first ------------------------------------------------------
+
+
+def test_a_customer_applying_oldest_first_has_its_credits_applied_automatically(
+    world: World, client: Any
+) -> None:
+    customer = call(client, "GET", f"/customers/{CUSTOMER}").body
+    patched = call(
+        client,
+        "PATCH",
+        f"/customers/{CUSTOMER}",
+        body={"version": customer["version"], "credit_application": "oldest_first"},
+    )
+    assert patched.status == 200, patched.body
+    assert patched.body["credit_application"] == "oldest_first"
+
+    # Given a paid invoice and an open one
+    paid = issued_invoice(client, world)
+    paid_in(world, "71.50", customer_id=CUSTOMER, remittance=paid.number)
+    open_one = issued_invoice(client, world)
+
+    # When the paid invoice is credited whole (and the workers run)
+    answer = credit_note(client, paid.invoice_id, {"reason": "Goods returned"})
+    assert answer.status == 201, answer.body
+    world.pump.drain()
+
+    # Then the credit went to the open invoice on its own: paid, nothing left over
+    assert invoice_now(open_one.invoice_id).status.value == "paid"
+    assert credits_of(client).body["credits"] == []
+    [applied] = event_data(world, "CreditApplied")
+    assert applied["invoice_id"] == open_one.invoice_id
+    assert applied["amount"] == {"amount": "71.50", "currency": "EUR"}
+    assert exposure(CUSTOMER).open_receivables == 0 and exposure(CUSTOMER).unapplied_cash == 0
+
+    # A redelivered event changes nothing
+    from functions.credits.apply_by_policy import apply_for_event
+    from shared.adapters.bus_events import BusEvent
+    from tests.functional.cash import bus_body
+
+    body = bus_body(world, "CreditNoteIssued", answer.body["id"])
+    before = snapshot(world)
+    assert apply_for_event(BusEvent.model_validate_json(body)) == 0
+    assert snapshot(world) == before
+
+    # Given an overpayment of a third invoice (nothing else open to take it)
+    third = issued_invoice(client, world)
+    paid_in(world, "100.00", customer_id=CUSTOMER, remittance=third.number)
+    assert credits_of(client).body["total"]["amount"] == "28.50"
+
+    # When the next invoice is issued, the 28.50 pays part of it
+    fourth = issued_invoice(client, world)
+    assert invoice_now(fourth.invoice_id).amount_due == Decimal("43.00")
+    assert credits_of(client).body["credits"] == []
+    assert exposure(CUSTOMER).open_receivables == Decimal("43.00")
+    assert account(CUSTOMER, Account.RECEIVABLES) == Decimal("43.00")
+    assert account(CUSTOMER, Account.UNAPPLIED_CASH) == 0
+    assert_ledger_balanced(CUSTOMER)
