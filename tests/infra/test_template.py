@@ -79,6 +79,7 @@ def test_every_function_runs_python312_on_arm64_with_active_tracing(template: Te
         "RunCollections",
         "RemindCustomers",
         "RunReports",
+        "ApplyCredits",
     }
     for function_id, function in functions.items():
         properties = function["Properties"]
