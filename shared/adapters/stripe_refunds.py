@@ -22,7 +22,8 @@ class RefundRefusedError(Exception):
 
 
 class GatewayUnavailableError(Exception):
-    """Stripe could not be reached or is overloaded: the same request may be retried."""
+    """Stripe could not be reached, is overloaded or refused our key (or none is configured):
+    the same request may be retried once it is back."""
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,12 @@ def request_refund(
     minor = int((amount * (10 ** minor_units(currency))).to_integral_value())
     target = "charge" if payment_reference.startswith(("ch_", "py_")) else "payment_intent"
     try:
+        api_key = secrets.stripe_api_key()
+    except secrets.SecretsNotConfiguredError as error:
+        raise GatewayUnavailableError(f"no Stripe API key: {error}") from error
+    try:
         refund = stripe.Refund.create(
-            api_key=secrets.stripe_api_key(),
+            api_key=api_key,
             idempotency_key=idempotency_key,
             amount=minor,
             metadata=metadata,
@@ -54,7 +59,7 @@ def request_refund(
         )
     except (stripe.InvalidRequestError, stripe.CardError) as error:
         raise RefundRefusedError(error.user_message or str(error)) from error
-    except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as error:
+    except stripe.StripeError as error:  # unreachable, overloaded, or our key refused
         raise GatewayUnavailableError(str(error)) from error
     refunded_currency = str(refund.currency).upper()
     return RequestedRefund(

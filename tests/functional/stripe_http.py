@@ -45,7 +45,8 @@ class RecordedStripe(stripe.HTTPClient):
         sent = Sent(method, url, dict(headers or {}), form)
         self.sent.append(sent)
         if self.status != 200:
-            error = {"error": {"type": "invalid_request_error", "message": "Refund refused"}}
+            kind = "api_error" if self.status >= 500 else "invalid_request_error"
+            error = {"error": {"type": kind, "message": "Refund refused"}}
             return json.dumps(error), self.status, {}
         key = sent.headers.get("Idempotency-Key", "")
         if key not in self.refunds:

@@ -508,3 +508,25 @@ def test_a_customer_applying_oldest_first_has_its_credits_applied_automatically(
     assert account(CUSTOMER, Account.RECEIVABLES) == Decimal("43.00")
     assert account(CUSTOMER, Account.UNAPPLIED_CASH) == 0
     assert_ledger_balanced(CUSTOMER)
+
+
+def test_stripe_unreachable_answers_503_and_the_retry_completes(
+    world: World, client: Any, stripe_http: RecordedStripe
+) -> None:
+    payment_id = _card_overpayment(client, world)
+    stripe_http.status = 500
+    before = snapshot(world)
+    body = {"source": {"kind": "payment", "id": payment_id}, "amount": "10.00"}
+
+    answer = refund(client, body, idempotency_key="card-refund-503")
+
+    assert_problem(answer, 503, "service-unavailable")
+    assert answer.headers["Retry-After"]
+    assert snapshot(world) == before
+
+    # When Stripe is back, the same request completes: one refund requested
+    stripe_http.status = 200
+    again = refund(client, body, idempotency_key="card-refund-503")
+    assert again.status == 202, again.body
+    assert len(stripe_http.refunds) == 1
+    assert credits_of(client).body["total"]["amount"] == "18.50"
