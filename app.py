@@ -878,6 +878,46 @@ def post_allocation_reversal(payment_id: str, allocation_id: str) -> Response:
     return _idempotent(operation, principal, request, run)
 
 
+# --- HTTP: customer credits (list, apply to invoices, pay back) -------------------------------
+
+
+@app.route("/customers/{customer_id}/credits", methods=["GET"])
+def list_customer_credits(customer_id: str) -> Response:
+    from functions.credits.list_credits import list_credits
+
+    return _json(list_credits(customer_id, _principal()))
+
+
+@app.route("/customers/{customer_id}/credits/applications", methods=["POST"])
+def post_credit_application(customer_id: str) -> Response:
+    from functions.credits.apply_credit import ApplicationRequest, apply_credit
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.APPLY_CASH)
+    request = _body(ApplicationRequest)
+
+    def run() -> dict[str, Any]:
+        return {"status": 201, "body": apply_credit(customer_id, request, principal)}
+
+    return _idempotent(f"credits.apply.{customer_id}", principal, request, run)
+
+
+@app.route("/customers/{customer_id}/credits/refunds", methods=["POST"])
+def post_credit_refund(customer_id: str) -> Response:
+    from functions.credits.refund_credit import RefundRequest, refund_credit
+    from shared.http.auth import Action
+
+    principal = _principal()
+    principal.require(Action.APPLY_CASH)
+    request = _body(RefundRequest)
+
+    def run() -> dict[str, Any]:
+        return refund_credit(customer_id, request, principal)
+
+    return _idempotent(f"credits.refund.{customer_id}", principal, request, run)
+
+
 # --- HTTP: collections (runs, promises to pay, the worklist, a customer's history) ----------
 
 
@@ -1143,6 +1183,17 @@ def import_bank_statements(event: Any) -> dict[str, Any]:
 @app.on_sqs_message(queue="cash-application", batch_size=10)
 def apply_cash(event: Any) -> dict[str, Any]:
     from functions.payments.apply_cash import apply_for_event
+    from shared.adapters.bus_events import handle_batch
+
+    return handle_batch(event.to_dict(), apply_for_event, event.context)
+
+
+# --- Events: customer credits applied by the customer's policy (oldest first) ----------------
+
+
+@app.on_sqs_message(queue="credit-application", batch_size=10)
+def apply_credits(event: Any) -> dict[str, Any]:
+    from functions.credits.apply_by_policy import apply_for_event
     from shared.adapters.bus_events import handle_batch
 
     return handle_batch(event.to_dict(), apply_for_event, event.context)

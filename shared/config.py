@@ -28,6 +28,7 @@ class Settings(BaseModel):
     public_api_url: str = ""  # the API's base URL, for links in e-mails (no trailing slash)
     seller_profile: str = ""  # the seller on invoices, as JSON (empty: the demo seller)
     stripe_webhook_secret_parameter: str = ""  # SSM SecureString holding Stripe's signing secret
+    stripe_api_key_parameter: str = ""  # SSM SecureString holding Stripe's secret API key
     webhook_secrets_prefix: str = ""  # SSM path of generic providers' secrets: <prefix>/<provider>
     dashboard_link_secret_parameter: str = ""  # SSM SecureString signing dashboard links
     max_body_bytes: int = 256 * 1024
@@ -69,6 +70,7 @@ def settings() -> Settings:
         public_api_url=os.environ.get("PUBLIC_API_URL", "").rstrip("/"),
         seller_profile=os.environ.get("SELLER_PROFILE", ""),
         stripe_webhook_secret_parameter=os.environ.get("STRIPE_WEBHOOK_SECRET_PARAMETER", ""),
+        stripe_api_key_parameter=os.environ.get("STRIPE_API_KEY_PARAMETER", ""),
         webhook_secrets_prefix=os.environ.get("WEBHOOK_SECRETS_PREFIX", ""),
         dashboard_link_secret_parameter=os.environ.get("DASHBOARD_LINK_SECRET_PARAMETER", ""),
         webhook_allow_loopback=os.environ.get("WEBHOOK_ALLOW_LOOPBACK", "") in {"1", "true"},

@@ -9,7 +9,9 @@ or (lines omitted) for everything not yet credited. ONE transaction writes:
   the version that was read;
 - the journal entry: revenue and VAT debited, the receivable credited by what was still open
   (any rest is owed to the customer, as unapplied cash);
-- the credit move: open receivables down by what the note took off the amount due;
+- the credit move: open receivables down by what the note took off the amount due, and any
+  rest owed to the customer up its unapplied cash;
+- the customer credit that rest is (``shared.store.customer_credits``), to apply or pay back;
 - ``CreditNoteIssued`` and ``InvoiceCredited``.
 
 If someone else wrote the invoice meanwhile (a payment, another note), it is read again and the
@@ -29,13 +31,14 @@ from shared.config import seller as configured_seller
 from shared.domain import invoice as invoice_domain
 from shared.domain import ledger as ledger_domain
 from shared.domain import numbering
+from shared.domain.credits import CreditNoteCredit
 from shared.domain.events import DomainEvent
 from shared.domain.invoice import CreditError, DocumentKind, Invoice, InvoiceStatus
 from shared.domain.omittable import Omittable
 from shared.domain.text import MultiLine
 from shared.http import idempotency, problems
 from shared.http.auth import Principal
-from shared.store import credit, invoices, outbox, series
+from shared.store import credit, customer_credits, invoices, outbox, series
 from shared.store import ledger as ledger_store
 from shared.store.outbox import StaleStateError
 from shared.store.table import Update, Write
@@ -161,8 +164,11 @@ def _write(invoice: Invoice, request: CreditNoteRequest, principal: Principal) -
             invoices.replacing(credited, invoice),
             *ledger_store.post(ledger_domain.for_credit_note(note, open_before=invoice.amount_due)),
         ]
-        if settled > 0:
-            state.append(credit.settle_receivables(invoice.customer_id, settled))
+        owed = note.total - settled
+        if settled > 0 or owed > 0:
+            state.append(credit.cash_moved(invoice.customer_id, settled=settled, received=owed))
+        if owed > 0:
+            state.append(customer_credits.arising(_owed_credit(note, owed)))
         events = [
             invoice_domain.issued_event(note),
             _credited_event(credited, note, principal),
@@ -172,6 +178,19 @@ def _write(invoice: Invoice, request: CreditNoteRequest, principal: Principal) -
 
     series_name = numbering.series(seller.credit_note_prefix, draft.issued_on)
     return series.issue(seller.entity, series_name, write)
+
+
+def _owed_credit(note: Invoice, owed: Decimal) -> CreditNoteCredit:
+    assert note.credited_invoice_id is not None, "a credit note names the invoice it credits"
+    return CreditNoteCredit(
+        credit_note_id=note.invoice_id,
+        credit_note_number=note.number,
+        invoice_id=note.credited_invoice_id,
+        customer_id=note.customer_id,
+        currency=note.currency,
+        original=owed,
+        arose_at=note.issued_at,
+    )
 
 
 def _credited_event(credited: Invoice, note: Invoice, principal: Principal) -> DomainEvent:

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from functions.payments.settlement import CashMove, payment_event
 from functions.payments.worklist import with_decision
 from shared import clock, ids
+from shared.domain import credits as credits_domain
 from shared.domain import remittance
 from shared.domain.invoice import DocumentKind, Invoice
 from shared.domain.money import minor_units
@@ -139,7 +140,7 @@ def _require_allocatable(payment: Payment) -> None:
         raise problems.conflict(
             "not-allocatable", f"payment {payment_id} is {state}", current_version=payment.version
         )
-    if payment.unapplied <= 0:
+    if credits_domain.available(payment) <= 0:
         raise problems.conflict(
             "not-allocatable",
             f"payment {payment_id} has nothing left to apply",
@@ -177,11 +178,12 @@ def _planned(
         else:
             found.append((invoice, amount, discount))
     total = sum((amount for _, amount, _ in found), Decimal(0))
-    if total > payment.unapplied:
+    available = credits_domain.available(payment)  # less refunds pending at the gateway
+    if total > available:
         errors.append(
             {
                 "pointer": "#/allocations",
-                "detail": f"{total} {payment.currency} exceeds the {payment.unapplied} "
+                "detail": f"{total} {payment.currency} exceeds the {available} "
                 f"{payment.currency} the payment has unapplied",
             }
         )

@@ -140,6 +140,7 @@ def environment(outputs: dict[str, str], api_url: str = LOCAL_API_URL) -> dict[s
         "PUBLIC_API_URL": api_url,
         "WEBHOOK_SECRETS_PREFIX": outputs["WebhookSecretsPrefix"],
         "STRIPE_WEBHOOK_SECRET_PARAMETER": f"{outputs['WebhookSecretsPrefix']}/stripe",
+        "STRIPE_API_KEY_PARAMETER": f"{outputs['WebhookSecretsPrefix']}/stripe-api-key",
         "DASHBOARD_LINK_SECRET_PARAMETER": outputs["DashboardLinkSecretParameter"],
     }
 

@@ -65,6 +65,7 @@ ENVIRONMENT: dict[str, Any] = {
     "SELLER_PROFILE": {"Ref": "SellerProfile"},
     "WEBHOOK_SECRETS_PREFIX": {"Fn::Sub": "${WebhookSecretsPath}/${Stage}"},
     "STRIPE_WEBHOOK_SECRET_PARAMETER": {"Fn::Sub": "${WebhookSecretsPath}/${Stage}/stripe"},
+    "STRIPE_API_KEY_PARAMETER": {"Fn::Sub": "${WebhookSecretsPath}/${Stage}/stripe-api-key"},
     "DASHBOARD_LINK_SECRET_PARAMETER": {"Fn::Sub": "${DashboardSecretsPath}/${Stage}/link-secret"},
     "CHART_OF_ACCOUNTS": {"Ref": "ChartOfAccounts"},
 }

@@ -111,3 +111,29 @@ def dashboard_link_secrets() -> tuple[str, ...]:
     if not found:
         raise SecretsNotConfiguredError(f"the parameter {name} holds no secret")
     return found
+
+
+def stripe_api_key() -> str:
+    """Stripe's secret API key (``sk_...``), for requests to Stripe (refunds).
+
+    One SecureString (``STRIPE_API_KEY_PARAMETER``), cached per process for five minutes.
+    Raises ``SecretsNotConfiguredError`` when the deployment names no parameter, or the
+    parameter is missing or empty.
+    """
+    name = settings().stripe_api_key_parameter
+    if not name:
+        raise SecretsNotConfiguredError("STRIPE_API_KEY_PARAMETER is not set")
+    holder = _secrets(aws.client("ssm"))
+    try:
+        value = holder.provider.get(name, decrypt=True, max_age=MAX_AGE_SECONDS)
+    except GetParameterError as error:
+        cause = error.__cause__ or error.__context__
+        if isinstance(cause, ClientError) and (
+            cause.response["Error"]["Code"] == "ParameterNotFound"
+        ):
+            raise SecretsNotConfiguredError(f"no parameter {name}") from None
+        raise
+    key = str(value or "").strip()
+    if not key:
+        raise SecretsNotConfiguredError(f"the parameter {name} holds no key")
+    return key

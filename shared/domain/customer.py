@@ -64,6 +64,8 @@ PolicyName = Literal["default", "strict", "gentle"]
 StatusName = Literal["active", "credit_hold", "closed"]
 # How shipments are billed: one invoice per shipment, or one per order once all of it shipped.
 InvoicingMode = Literal["per_shipment", "per_order"]
+# How the customer's credits are applied: by a clerk, or automatically to the oldest due invoice.
+CreditApplicationPolicy = Literal["manual", "oldest_first"]
 
 
 class CustomerStatus(StrEnum):
@@ -134,6 +136,7 @@ class CustomerRequest(BaseModel):
     credit_limit: DecimalString = "0"  # in ``currency``; above 0 is a credit decision
     dunning_policy: PolicyName = "default"
     invoicing: InvoicingMode = "per_shipment"
+    credit_application: CreditApplicationPolicy = "manual"
 
     @field_validator("currency")
     @classmethod
@@ -170,6 +173,7 @@ class CustomerPatch(BaseModel):
     dunning_policy: Omittable[PolicyName] = None
     invoicing: Omittable[InvoicingMode] = None
     status: Omittable[StatusName] = None
+    credit_application: Omittable[CreditApplicationPolicy] = None
 
     def requested(self) -> dict[str, Any]:
         """The fields the caller sent (null included), without the version."""
@@ -191,6 +195,7 @@ class Customer(BaseModel):
     credit_limit: Decimal = Decimal(0)
     dunning_policy: str = "default"
     invoicing: InvoicingMode = "per_shipment"
+    credit_application: CreditApplicationPolicy = "manual"
     status: CustomerStatus = CustomerStatus.ACTIVE
     version: int = 1
     created_at: datetime = Field(default_factory=clock.now)
@@ -234,6 +239,7 @@ class Customer(BaseModel):
             "credit_limit": self.field_wire("credit_limit"),
             "dunning_policy": self.dunning_policy,
             "invoicing": self.invoicing,
+            "credit_application": self.credit_application,
             "status": self.status.value,
             "version": self.version,
             "created_at": clock.iso(self.created_at),
@@ -274,6 +280,7 @@ def open_account(
         credit_limit=credit_limit_amount(request.credit_limit, request.currency),
         dunning_policy=request.dunning_policy,
         invoicing=request.invoicing,
+        credit_application=request.credit_application,
         status=CustomerStatus.ACTIVE,
         version=1,
         created_at=now,

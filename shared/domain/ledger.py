@@ -49,6 +49,7 @@ KINDS = frozenset(
         "chargeback",
         "chargeback_reversal",
         "opening_balance",
+        "credit_application",
     }
 )
 
@@ -630,6 +631,29 @@ def for_opening_balance(  # noqa: PLR0917 (the migrated invoice's figures, in th
         currency=currency,
         posted_at=datetime.combine(issued_on, time.min, UTC),
         memo=f"Opening balance of legacy invoice {number}",
+        invoice_id=invoice_id,
+    )
+
+
+def for_credit_application(  # noqa: PLR0917 (mirrors for_allocation)
+    customer_id: str,
+    currency: str,
+    invoice_id: str,
+    amount: Decimal,
+    application_id: str,
+    posted_at: datetime,
+    credit_note_number: str,
+) -> JournalEntry:
+    """A credit note's credit applied to another invoice: DR unapplied cash; CR receivables."""
+    return _entry(
+        "credit_application",
+        application_id,
+        _debit(Account.UNAPPLIED_CASH, amount),
+        _credit(Account.RECEIVABLES, amount),
+        customer_id=customer_id,
+        currency=currency,
+        posted_at=posted_at,
+        memo=f"Credit of credit note {credit_note_number} applied to invoice {invoice_id}",
         invoice_id=invoice_id,
     )
 

@@ -489,9 +489,10 @@ def _spec() -> dict:
 
 def test_every_accounts_route_is_documented_and_nothing_more():
     def ours(path: str) -> bool:
-        # webhooks, statements and collections history live under /customers and /partners too
+        # webhooks, statements, collections history and credits live under /customers and
+        # /partners too
         return path.startswith(ACCOUNT_PATHS) and not any(
-            other in path for other in ("/webhook", "/statement", "/collections")
+            other in path for other in ("/webhook", "/statement", "/collections", "/credits")
         )
 
     routes = {

@@ -31,6 +31,7 @@ EVENT_WRITERS = (
     "ImportBankStatements",
     "ApplyCash",
     "RemindCustomers",
+    "ApplyCredits",
 )
 
 

@@ -80,6 +80,7 @@ def test_every_function_runs_python312_on_arm64_with_active_tracing(template: Te
         "RemindCustomers",
         "RunReports",
         "ExportJournal",
+        "ApplyCredits",
     }
     for function_id, function in functions.items():
         properties = function["Properties"]
@@ -101,6 +102,7 @@ def test_every_function_finds_the_stack_resources_in_its_environment(template: T
         "COLLECTION_TIME_ZONE": {"Ref": "CollectionTimeZone"},
         "WEBHOOK_SECRETS_PREFIX": {"Fn::Sub": "${WebhookSecretsPath}/${Stage}"},
         "STRIPE_WEBHOOK_SECRET_PARAMETER": {"Fn::Sub": "${WebhookSecretsPath}/${Stage}/stripe"},
+        "STRIPE_API_KEY_PARAMETER": {"Fn::Sub": "${WebhookSecretsPath}/${Stage}/stripe-api-key"},
         "DASHBOARD_LINK_SECRET_PARAMETER": {
             "Fn::Sub": "${DashboardSecretsPath}/${Stage}/link-secret"
         },

@@ -1,0 +1,1 @@
+"""Customer credits: list them, apply them to open invoices, pay them back."""

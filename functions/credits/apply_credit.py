@@ -1,0 +1,353 @@
+"""Apply a customer credit to an open invoice (POST /customers/{customer_id}/credits/applications).
+
+A credit of either source settles part of an invoice of the same customer and currency, at most
+what the credit has left and what the invoice has due, in ONE transaction:
+
+- **payment**: the allocation path of cash application (``settlement.CashMove``): the payment
+  and the invoice, each guarded by its version, the allocation's journal entry, the credit
+  figures, ``PaymentApplied`` (and ``InvoicePaid`` when nothing is left due);
+- **credit note**: the credit's next version (guarded by the version read), the invoice's next
+  version, the ``credit_application`` entry (DR unapplied cash, CR receivables, on the invoice),
+  the credit figures (receivables and unapplied cash both down), ``CreditApplied`` (and
+  ``InvoicePaid``).
+
+The application's id comes from the request (its Idempotency-Key): a retry whose first attempt
+applied, then died before its answer was saved, finds the application and answers it again.
+A concurrent write to the credit or the invoice means reading both again, once; then 409.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from functions.payments.settlement import CashMove, invoice_event, payment_event
+from shared import clock, ids
+from shared.domain import credits as credits_domain
+from shared.domain import invoice as invoice_domain
+from shared.domain import ledger as ledger_domain
+from shared.domain.credits import CreditKind, CreditMove, CustomerCredit
+from shared.domain.invoice import DocumentKind, Invoice, InvoiceStatus
+from shared.domain.money import Money, minor_units
+from shared.http import idempotency, problems
+from shared.http.auth import Action, Principal
+from shared.store import credit, customer_credits, invoices, outbox, payments
+from shared.store import ledger as ledger_store
+from shared.store.outbox import StaleStateError
+
+ATTEMPTS = 2  # the first read, and one more after a concurrent write
+
+AmountString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=120)]
+
+
+class CreditSource(BaseModel):
+    """Which credit: a payment's unapplied part, or a credit note's credit."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    kind: CreditKind
+    id: Identifier
+
+
+class ApplicationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    source: CreditSource
+    invoice_id: Identifier
+    amount: AmountString
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What one application did: the credit and the invoice after it."""
+
+    application_id: str
+    credit: CustomerCredit
+    invoice: Invoice
+    amount: Decimal
+
+    def to_wire(self) -> dict[str, Any]:
+        currency = self.invoice.currency
+        return {
+            "id": self.application_id,
+            "amount": Money(amount=self.amount, currency=currency).to_wire(),
+            "credit": self.credit.to_wire(),
+            "invoice": {
+                "id": self.invoice.invoice_id,
+                "number": self.invoice.number,
+                "status": self.invoice.status.value,
+                "amount_due": Money(amount=self.invoice.amount_due, currency=currency).to_wire(),
+                "version": self.invoice.version,
+            },
+        }
+
+
+def apply_credit(
+    customer_id: str, request: ApplicationRequest, principal: Principal
+) -> dict[str, Any]:
+    """The application; 404 unknown customer or credit, 409 contended, 422 refused."""
+    principal.require(Action.APPLY_CASH)
+    figures = credit.get_exposure(customer_id) if len(customer_id) <= 64 else None
+    if figures is None:
+        raise problems.not_found(f"customer {customer_id}")
+    amount = _amount(request.amount, figures.currency)
+    application_id = idempotency.request_scoped_id("cap") or ids.new_id("cap")
+    if earlier := _applied_before(customer_id, request, application_id):
+        return earlier.to_wire()
+    for attempt in range(ATTEMPTS):
+        invoice = _open_invoice(request.invoice_id, customer_id, figures.currency)
+        try:
+            return apply_to_invoice(
+                customer_id,
+                request.source.kind,
+                request.source.id,
+                invoice,
+                amount,
+                by=principal.principal_id,
+                application_id=application_id,
+            ).to_wire()
+        except StaleStateError:
+            if attempt == ATTEMPTS - 1:
+                raise problems.conflict(
+                    "concurrent-modification",
+                    "the credit or the invoice changed meanwhile; read them again and retry",
+                ) from None
+    raise AssertionError("unreachable")
+
+
+def apply_to_invoice(
+    customer_id: str,
+    kind: CreditKind,
+    source_id: str,
+    invoice: Invoice,
+    amount: Decimal,
+    *,
+    by: str,
+    application_id: str,
+) -> Applied:
+    """Apply ``amount`` of the credit to ``invoice`` as read; raises ``StaleStateError`` when
+    the credit or the invoice changed since, problems when it does not fit."""
+    if kind is CreditKind.PAYMENT:
+        return _apply_payment(customer_id, source_id, invoice, amount, by, application_id)
+    return _apply_credit_note(customer_id, source_id, invoice, amount, by, application_id)
+
+
+def _apply_payment(  # noqa: PLR0917
+    customer_id: str,
+    payment_id: str,
+    invoice: Invoice,
+    amount: Decimal,
+    by: str,
+    application_id: str,
+) -> Applied:
+    payment = payments.get(payment_id)
+    if payment is None or payment.customer_id != customer_id:
+        raise problems.not_found(f"credit {payment_id} of customer {customer_id}")
+    done = next((a for a in payment.allocations if a.allocation_id == application_id), None)
+    if done is not None:  # a retry whose first attempt applied
+        return Applied(
+            application_id, credits_domain.of_payment(payment), _current(invoice), done.amount
+        )
+    if not credits_domain.is_usable(payment):
+        raise problems.conflict(
+            "credit-not-open",
+            f"payment {payment_id} is refunded or disputed: no credit to apply",
+            current_version=payment.version,
+        )
+    _require_within(amount, credits_domain.available(payment), invoice, f"payment {payment_id}")
+    move = CashMove(payment, clock.now())
+    allocation = move.allocate(
+        invoice,
+        amount,
+        Decimal(0),
+        by=by,
+        evidence=("customer credit",),
+        confidence=Decimal(1),
+        allocation_id=application_id,
+    )
+    move.commit(
+        [
+            payment_event(
+                "PaymentApplied",
+                move.payment,
+                move.at,
+                allocated=[allocation.to_wire(payment.currency)],
+                decision={"basis": "customer_credit", "allocated_by": by},
+            ),
+            credits_domain.credit_event(
+                "CreditApplied",
+                credits_domain.of_payment(move.payment),
+                move.at,
+                application_id=application_id,
+                invoice_id=invoice.invoice_id,
+                amount=payment.money(amount),
+            ),
+            *move.invoice_events(payment_id=payment_id),
+        ]
+    )
+    return Applied(
+        application_id,
+        credits_domain.of_payment(move.payment),
+        move.invoices_after[invoice.invoice_id],
+        amount,
+    )
+
+
+def _apply_credit_note(  # noqa: PLR0917
+    customer_id: str,
+    credit_note_id: str,
+    invoice: Invoice,
+    amount: Decimal,
+    by: str,
+    application_id: str,
+) -> Applied:
+    before = customer_credits.get_credit_note_credit(customer_id, credit_note_id)
+    if before is None:
+        raise problems.not_found(f"credit {credit_note_id} of customer {customer_id}")
+    done = next((m for m in before.moves if m.move_id == application_id), None)
+    if done is not None:  # a retry whose first attempt applied
+        return Applied(
+            application_id, credits_domain.of_credit_note(before), _current(invoice), done.amount
+        )
+    label = f"credit note {before.credit_note_number}'s credit"
+    _require_within(amount, before.remaining, invoice, label)
+    at = clock.now()
+    after = before.moved(
+        CreditMove(
+            move_id=application_id,
+            kind="application",
+            amount=amount,
+            at=at,
+            by=by,
+            invoice_id=invoice.invoice_id,
+        )
+    )
+    paid = invoice_domain.record_payment(invoice, amount)
+    entry = ledger_domain.for_credit_application(
+        customer_id,
+        invoice.currency,
+        invoice.invoice_id,
+        amount,
+        application_id,
+        at,
+        before.credit_note_number,
+    )
+    state = [
+        customer_credits.replacing(after, before),
+        invoices.replacing(paid, invoice),
+        *ledger_store.post(entry),
+        credit.cash_moved(customer_id, settled=amount, released=amount),
+    ]
+    view = credits_domain.of_credit_note(after)
+    events = [
+        credits_domain.credit_event(
+            "CreditApplied",
+            view,
+            at,
+            application_id=application_id,
+            invoice_id=invoice.invoice_id,
+            amount=Money(amount=amount, currency=invoice.currency).to_wire(),
+        )
+    ]
+    if paid.status is InvoiceStatus.PAID:
+        events.append(invoice_event("InvoicePaid", paid, at, credit_note_id=credit_note_id))
+    try:
+        outbox.commit(state, events)
+    except StaleStateError as stale:
+        if set(stale.failed) & {0, 1} or not stale.failed:
+            raise
+        raise problems.conflict(
+            "credit-figures-changed", "the customer's credit figures do not cover the application"
+        ) from None
+    return Applied(application_id, view, paid, amount)
+
+
+def _require_within(amount: Decimal, left: Decimal, invoice: Invoice, label: str) -> None:
+    """422 over-application: beyond what the credit has left or the invoice has due."""
+    errors = []
+    if amount > left:
+        errors.append(
+            {
+                "pointer": "#/amount",
+                "detail": f"{amount} {invoice.currency} exceeds the {left} {invoice.currency} "
+                f"left of {label}",
+            }
+        )
+    if amount > invoice.amount_due:
+        errors.append(
+            {
+                "pointer": "#/amount",
+                "detail": f"{amount} {invoice.currency} exceeds the {invoice.amount_due} "
+                f"{invoice.currency} due on {invoice.number}",
+            }
+        )
+    if errors:
+        raise problems.unprocessable("over-application", errors[0]["detail"], errors=errors)
+
+
+def _open_invoice(invoice_id: str, customer_id: str, currency: str) -> Invoice:
+    """The customer's invoice with something due in ``currency``, or 422 naming why not."""
+    invoice = invoices.get(invoice_id)
+    problem = None
+    if invoice is None or invoice.kind is not DocumentKind.INVOICE:
+        problem = f"no invoice {invoice_id} a credit can be applied to"
+    elif invoice.customer_id != customer_id:
+        problem = f"invoice {invoice.number} is not {customer_id}'s"
+    elif invoice.currency != currency:
+        problem = f"invoice {invoice.number} is in {invoice.currency}, not {currency}"
+    elif invoice.amount_due <= 0:
+        problem = f"invoice {invoice.number} has nothing due ({invoice.status.value})"
+    if problem or invoice is None:
+        detail = problem or invoice_id
+        raise problems.unprocessable(
+            "credit-application-refused",
+            detail,
+            errors=[{"pointer": "#/invoice_id", "detail": detail}],
+        )
+    return invoice
+
+
+def _amount(text: str, currency: str) -> Decimal:
+    amount = Decimal(text)
+    places = minor_units(currency)
+    if amount != amount.quantize(Decimal(1).scaleb(-places)) or amount <= 0:
+        detail = f"an amount above 0 with at most {places} decimal places ({currency})"
+        raise problems.unprocessable(
+            "credit-application-refused",
+            detail,
+            errors=[{"pointer": "#/amount", "detail": detail}],
+        )
+    return amount
+
+
+def _current(invoice: Invoice) -> Invoice:
+    return invoices.get(invoice.invoice_id) or invoice
+
+
+def _applied_before(
+    customer_id: str, request: ApplicationRequest, application_id: str
+) -> Applied | None:
+    """The application a first attempt of this request made (then died before answering)."""
+    invoice = invoices.get(request.invoice_id)
+    if invoice is None:
+        return None
+    source_id = request.source.id
+    view: CustomerCredit | None = None
+    amount: Decimal | None = None
+    if request.source.kind is CreditKind.PAYMENT:
+        payment = payments.get(source_id)
+        if payment is not None and payment.customer_id == customer_id:
+            view = credits_domain.of_payment(payment)
+            amount = next(
+                (a.amount for a in payment.allocations if a.allocation_id == application_id), None
+            )
+    elif found := customer_credits.get_credit_note_credit(customer_id, source_id):
+        view = credits_domain.of_credit_note(found)
+        amount = next((m.amount for m in found.moves if m.move_id == application_id), None)
+    if view is None or amount is None:
+        return None
+    return Applied(application_id, view, invoice, amount)

@@ -1,0 +1,47 @@
+"""A customer's open credits (GET /customers/{customer_id}/credits).
+
+Every credit the customer holds, whatever its source - a payment's unapplied part (an
+overpayment or a payment not applied yet) or what a credit note owed beyond its invoice -
+oldest first, with the total and the customer's credit figures (whose ``unapplied_cash`` is
+that total, less card refunds requested and not yet confirmed by the gateway).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from shared.domain.money import Money
+from shared.domain.principal import Role
+from shared.http import problems
+from shared.http.auth import Action, Principal
+from shared.store import credit, customer_credits, readable
+
+MAX_ID_LENGTH = 64
+
+
+def list_credits(customer_id: str, principal: Principal) -> dict[str, Any]:
+    """``{"customer_id", "currency", "credits": [...], "total", "credit": figures}``."""
+    figures = readable_figures(customer_id, principal)
+    with readable.skipping() as skipped:  # a record that does not read is named, not fatal
+        found = customer_credits.open_credits(customer_id)
+    total = sum((credit_.remaining for credit_ in found), Decimal(0))
+    return {
+        "customer_id": customer_id,
+        "currency": figures.currency,
+        "credits": [credit_.to_wire() for credit_ in found],
+        "total": Money(amount=total, currency=figures.currency).to_wire(),
+        "credit": figures.to_wire(),
+        "skipped": readable.wire(skipped),
+    }
+
+
+def readable_figures(customer_id: str, principal: Principal) -> credit.CreditExposure:
+    """The customer's credit figures; 404 for an unknown customer, 403 for partners."""
+    principal.require(Action.READ)
+    if principal.role is Role.PARTNER:
+        raise problems.forbidden("a customer's credits are for staff")
+    figures = credit.get_exposure(customer_id) if len(customer_id) <= MAX_ID_LENGTH else None
+    if figures is None:
+        raise problems.not_found(f"customer {customer_id}")
+    return figures
