@@ -184,6 +184,7 @@ def _apply_payment(  # noqa: PLR0917
                 move.at,
                 application_id=application_id,
                 invoice_id=invoice.invoice_id,
+                invoice_number=invoice.number,
                 amount=payment.money(amount),
             ),
             *move.invoice_events(payment_id=payment_id),
@@ -250,6 +251,7 @@ def _apply_credit_note(  # noqa: PLR0917
             at,
             application_id=application_id,
             invoice_id=invoice.invoice_id,
+            invoice_number=invoice.number,
             amount=Money(amount=amount, currency=invoice.currency).to_wire(),
         )
     ]

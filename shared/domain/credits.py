@@ -274,7 +274,7 @@ def credit_event(
         source=SOURCE,
         aggregate_id=credit.source_id,
         occurred_at=at,
-        data={**credit.to_wire(), **data},
+        data={**credit.to_wire(), "credit_id": credit.source_id, **data},
     )
 
 

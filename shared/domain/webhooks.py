@@ -39,8 +39,7 @@ ORDER_EVENT_TYPES: tuple[str, ...] = (
 # gets (everything else stays inside: the matcher's evidence, the payer's bank account, the
 # seller's and buyer's parties, document lines). Each names the customer, the document or
 # payment, the amount and the currency. They go to every subscribed partner bound to the
-# event's customer. WriteOffPosted and CreditApplied are announced: their emitters put these
-# fields in the event's data.
+# event's customer (each emitter puts these fields in its event's data).
 INVOICE_FIELDS = (
     "id", "kind", "number", "customer_id", "order_id", "purchase_order", "currency",
     "issued_on", "due_on", "net_total", "tax_total", "total", "amount_due", "status",
@@ -56,6 +55,7 @@ MONEY_EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "WriteOffPosted": ("write_off_id", *APPLIED_TO_INVOICE, "reason"),
     "WriteOffReversed": ("write_off_id", *APPLIED_TO_INVOICE, "reason"),
     "CreditApplied": ("credit_id", *APPLIED_TO_INVOICE),
+    "CreditRefunded": ("credit_id", "customer_id", "currency", "amount", "refund_id", "method"),
 }
 MONEY_EVENT_TYPES: tuple[str, ...] = tuple(MONEY_EVENT_FIELDS)
 EVENT_TYPES: tuple[str, ...] = ORDER_EVENT_TYPES + MONEY_EVENT_TYPES

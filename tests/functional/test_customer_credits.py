@@ -11,6 +11,7 @@ import pytest
 import stripe
 
 from functions.credits import apply_credit
+from shared.domain import webhooks
 from shared.domain.credits import CreditKind
 from shared.domain.ledger import Account
 from shared.store import invoices
@@ -139,6 +140,15 @@ def test_the_clerk_applies_the_credit_to_the_next_invoice(
     assert (
         applied["invoice_id"] == next_invoice.invoice_id and applied["amount"]["amount"] == "50.00"
     )
+    # and a partner subscribed to credit applications gets what names them (shared.domain.webhooks)
+    assert webhooks.shared_data("CreditApplied", applied) == {
+        "credit_id": applied["source"]["id"],
+        "customer_id": CUSTOMER,
+        "invoice_id": next_invoice.invoice_id,
+        "invoice_number": next_invoice.number,
+        "currency": "EUR",
+        "amount": {"amount": "50.00", "currency": "EUR"},
+    }
 
     # When the request is retried with the same key, nothing moves again
     before = snapshot(world)
