@@ -33,7 +33,7 @@ from shared.domain import reconciliation
 from shared.domain.reconciliation import CustomerViews
 from tests.functional import bank_files
 from tests.functional.accounts import Answer, call, create_customer
-from tests.functional.conftest import World
+from tests.functional.conftest import ADMIN_KEY, World
 from tests.functional.payment_intake import (
     charge,
     dispute,
@@ -146,8 +146,12 @@ def books_machine(client: Client, world: World, tally: Tally) -> type[RuleBasedS
 
         # --- the customer ------------------------------------------------------------------
 
-        @initialize(policy=st.sampled_from(POLICIES), net_days=st.sampled_from((0, 7, 14, 30)))
-        def open_account(self, policy: str, net_days: int) -> None:
+        @initialize(
+            policy=st.sampled_from(POLICIES),
+            net_days=st.sampled_from((0, 7, 14, 30)),
+            credits=st.sampled_from(("manual", "oldest_first")),
+        )
+        def open_account(self, policy: str, net_days: int, credits: str) -> None:
             now.advance(days=1)
             customer = create_customer(
                 client,
@@ -158,6 +162,7 @@ def books_machine(client: Client, world: World, tally: Tally) -> type[RuleBasedS
                 else {"kind": "due_on_receipt"},
                 dunning_policy=policy,
                 credit_limit=CREDIT_LIMIT,
+                credit_application=credits,
             )
             self.customer_id = customer["id"]
             self.step("open_account")
@@ -397,6 +402,86 @@ def books_machine(client: Client, world: World, tally: Tally) -> type[RuleBasedS
             response = post_stripe(client, body, signed)
             assert response.status_code == 200, response.body
             self.drain()
+
+        # --- the customer's credit -------------------------------------------------------
+
+        def credits(self) -> list[dict[str, Any]]:
+            listed = self.expect(call(client, "GET", f"/customers/{self.customer_id}/credits"), 200)
+            return [c for c in listed.body["credits"] if Decimal(c["remaining"]["amount"]) > 0]
+
+        @precondition(lambda self: bool(self.cards or self.bank_credits or self.invoices))
+        @rule(data=st.data(), whole=st.booleans())
+        def apply_credit(self, data: st.DataObject, whole: bool) -> None:
+            """A clerk applies a credit of the customer to one of its open invoices."""
+            credits, open_invoices = self.credits(), self.open_invoices()
+            if not credits or not open_invoices:
+                self.step("apply_credit_nothing_to_apply")
+                return
+            credit = data.draw(st.sampled_from(credits))
+            invoice = data.draw(st.sampled_from(open_invoices))
+            most = min(
+                Decimal(credit["remaining"]["amount"]), Decimal(invoice["amount_due"]["amount"])
+            )
+            amount = most if whole else max((most / 2).quantize(CENT, ROUND_HALF_UP), CENT)
+            body = {"source": credit["source"], "invoice_id": invoice["id"], "amount": str(amount)}
+            path = f"/customers/{self.customer_id}/credits/applications"
+            answer = self.expect(call(client, "POST", path, body=body), 201, 409, 422)
+            self.drain()
+            self.learn()
+            self.step("apply_credit" if answer.status == 201 else "apply_credit_refused")
+
+        @precondition(lambda self: bool(self.cards or self.bank_credits or self.invoices))
+        @rule(data=st.data(), method=st.sampled_from(("bank_transfer", "cheque")))
+        def refund_credit(self, data: st.DataObject, method: str) -> None:
+            """The seller pays a credit back by transfer or cheque (card money: Stripe's way)."""
+            recorded = [c for c in self.credits() if c["refund_channel"] == "recorded"]
+            if not recorded:
+                self.step("refund_credit_nothing_to_refund")
+                return
+            credit = data.draw(st.sampled_from(recorded))
+            body = {
+                "source": credit["source"],
+                "amount": credit["remaining"]["amount"],
+                "method": method,
+                "reference": f"OUT-{uuid.uuid4().hex[:8]}",
+            }
+            path = f"/customers/{self.customer_id}/credits/refunds"
+            answer = self.expect(call(client, "POST", path, body=body), 201, 409, 422)
+            self.drain()
+            self.learn()
+            self.step("refund_credit" if answer.status == 201 else "refund_credit_refused")
+
+        # --- migrated receivables ----------------------------------------------------------
+
+        @rule(
+            open_share=st.sampled_from((Decimal("0.3"), Decimal(1))),
+            days_overdue=st.sampled_from((-10, 5, 40, 100)),
+        )
+        def import_legacy(self, open_share: Decimal, days_overdue: int) -> None:
+            """A receivable of the old system arrives by the CSV migration."""
+            due = now.now.date() - timedelta(days=days_overdue)
+            issued = due - timedelta(days=30)
+            number = f"OLD-{issued.year}-{uuid.uuid4().int % 10**6:06d}"
+            original = Decimal("250.00")
+            row = (
+                f"{self.customer_id},{number},{issued},{due},EUR,{original},"
+                f"{(original * open_share).quantize(CENT)}"
+            )
+            body = "customer_id,invoice_number,issue_date,due_date,currency,original_amount,"
+            body += f"open_amount\n{row}\n"
+            response = client.http.post(
+                "/imports/receivables",
+                headers={
+                    "Content-Type": "text/csv",
+                    "X-Api-Key": ADMIN_KEY,
+                    "Idempotency-Key": str(uuid.uuid4()),
+                },
+                body=body,
+            )
+            assert response.status_code == 202, response.body
+            self.drain()
+            self.learn()
+            self.step("import_legacy")
 
         # --- time and collections ----------------------------------------------------------
 
