@@ -95,19 +95,8 @@ def dashboard_link_secrets() -> tuple[str, ...]:
     when the deployment names no parameter, or the parameter is missing or empty.
     """
     name = settings().dashboard_link_secret_parameter
-    if not name:
-        raise SecretsNotConfiguredError("DASHBOARD_LINK_SECRET_PARAMETER is not set")
-    holder = _secrets(aws.client("ssm"))
-    try:
-        value = holder.provider.get(name, decrypt=True, max_age=MAX_AGE_SECONDS)
-    except GetParameterError as error:
-        cause = error.__cause__ or error.__context__
-        if isinstance(cause, ClientError) and (
-            cause.response["Error"]["Code"] == "ParameterNotFound"
-        ):
-            raise SecretsNotConfiguredError(f"no parameter {name}") from None
-        raise
-    found = tuple(part.strip() for part in str(value or "").split(",") if part.strip())
+    value = _secure_string(name, "DASHBOARD_LINK_SECRET_PARAMETER")
+    found = tuple(part.strip() for part in value.split(",") if part.strip())
     if not found:
         raise SecretsNotConfiguredError(f"the parameter {name} holds no secret")
     return found
@@ -121,8 +110,17 @@ def stripe_api_key() -> str:
     parameter is missing or empty.
     """
     name = settings().stripe_api_key_parameter
+    key = _secure_string(name, "STRIPE_API_KEY_PARAMETER").strip()
+    if not key:
+        raise SecretsNotConfiguredError(f"the parameter {name} holds no key")
+    return key
+
+
+def _secure_string(name: str, variable: str) -> str:
+    """The SecureString ``name`` (cached five minutes); SecretsNotConfiguredError when the
+    deployment names none (``variable`` unset) or it does not exist."""
     if not name:
-        raise SecretsNotConfiguredError("STRIPE_API_KEY_PARAMETER is not set")
+        raise SecretsNotConfiguredError(f"{variable} is not set")
     holder = _secrets(aws.client("ssm"))
     try:
         value = holder.provider.get(name, decrypt=True, max_age=MAX_AGE_SECONDS)
@@ -133,7 +131,4 @@ def stripe_api_key() -> str:
         ):
             raise SecretsNotConfiguredError(f"no parameter {name}") from None
         raise
-    key = str(value or "").strip()
-    if not key:
-        raise SecretsNotConfiguredError(f"the parameter {name} holds no key")
-    return key
+    return str(value or "")

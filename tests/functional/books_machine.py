@@ -33,7 +33,8 @@ from shared.domain import reconciliation
 from shared.domain.reconciliation import CustomerViews
 from tests.functional import bank_files
 from tests.functional.accounts import Answer, call, create_customer
-from tests.functional.conftest import ADMIN_KEY, World
+from tests.functional.conftest import World
+from tests.functional.invoicing import import_receivables
 from tests.functional.payment_intake import (
     charge,
     dispute,
@@ -469,17 +470,7 @@ def books_machine(client: Client, world: World, tally: Tally) -> type[RuleBasedS
             )
             body = "customer_id,invoice_number,issue_date,due_date,currency,original_amount,"
             body += f"open_amount\n{row}\n"
-            response = client.http.post(
-                "/imports/receivables",
-                headers={
-                    "Content-Type": "text/csv",
-                    "X-Api-Key": ADMIN_KEY,
-                    "Idempotency-Key": str(uuid.uuid4()),
-                },
-                body=body,
-            )
-            assert response.status_code == 202, response.body
-            self.drain()
+            import_receivables(client, world, body)
             self.learn()
             self.step("import_legacy")
 

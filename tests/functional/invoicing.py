@@ -191,3 +191,20 @@ def acme_owes_two_legacy_invoices() -> None:
         "cus_acme", "L-2", issued="2026-11-01", due="2026-12-15", original="250.00",
         still_open="250.00",
     )  # fmt: skip
+
+
+def import_receivables(client: Client, world: World, content: str) -> str:
+    """POST a receivables CSV to the import API and let the workers run: the import's id."""
+    response = client.http.post(
+        "/imports/receivables",
+        headers={
+            "Content-Type": "text/csv",
+            "X-Api-Key": ADMIN_KEY,
+            "Idempotency-Key": str(uuid.uuid4()),
+        },
+        body=content,
+    )
+    assert response.status_code == 202, response.body
+    world.pump.drain()
+    import_id: str = json.loads(response.body)["import_id"]
+    return import_id

@@ -14,8 +14,6 @@ The dataset (cus_acme, EUR), imported on 2026-11-02:
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -30,8 +28,8 @@ from shared.store import credit
 from tests.functional.accounts import Answer, call
 from tests.functional.cash import CUSTOMER, account, ledger_entries, received, reverse
 from tests.functional.collections import charges, reminders, run_on
-from tests.functional.conftest import ADMIN_KEY, World
-from tests.functional.invoicing import legacy_invoice
+from tests.functional.conftest import World
+from tests.functional.invoicing import import_receivables, legacy_invoice
 
 IMPORTED_ON = date(2026, 11, 2)
 OLD = "legacy-INV-2025-0417"  # 320.00 open, long overdue
@@ -54,26 +52,10 @@ def on(day: date) -> None:
     clock.set_clock(lambda: moment)
 
 
-def import_receivables(client: Client, world: World, content: str = RECEIVABLES) -> str:
-    response = client.http.post(
-        "/imports/receivables",
-        headers={
-            "Content-Type": "text/csv",
-            "X-Api-Key": ADMIN_KEY,
-            "Idempotency-Key": str(uuid.uuid4()),
-        },
-        body=content,
-    )
-    assert response.status_code == 202, response.body
-    world.pump.drain()
-    import_id: str = json.loads(response.body)["import_id"]
-    return import_id
-
-
 @pytest.fixture
 def migrated(client: Client, world: World) -> str:
     on(IMPORTED_ON)
-    return import_receivables(client, world)
+    return import_receivables(client, world, RECEIVABLES)
 
 
 def statement(client: Client, to: date) -> dict[str, Any]:
