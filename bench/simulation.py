@@ -29,6 +29,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, redirect_stdout
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from types import ModuleType
 from typing import Any, Protocol
 
@@ -221,9 +222,10 @@ def simulate(month: Plan, *, harness: Harness | None = None) -> Outcome:
             with Client(app_module.app, stage_name="dev") as client:
                 driver = Driver(client, pump, harness, log, at)
                 driver.run(month)
-                with harness.paused():
-                    reconciled = reconcile(client, driver.books.customers)
-                    books = read_books(client)
+                with harness.paused():  # read as a partner would: again after a failure
+                    get = partial(driver.request, "GET")
+                    reconciled = reconcile(get, driver.books.customers)
+                    books = read_books(get)
             overruns = at.close()
             with harness.paused():  # the final state, read without faults
                 state = State.read(infra, deployment.outputs, driver.books)
@@ -239,14 +241,14 @@ def simulate(month: Plan, *, harness: Harness | None = None) -> Outcome:
     return Outcome(digest, counts, violations, time.perf_counter() - started, reconciled, books[1])
 
 
-def reconcile(client: Any, customers: dict[str, str]) -> tuple[Reconciled, ...]:
+def reconcile(get: Any, customers: dict[str, str]) -> tuple[Reconciled, ...]:
     """Every customer's views read over the API and checked against each other (today's)."""
     from shared.domain.reconciliation import amount, customer_differences
     from tests.functional.books_machine import read_views
 
     found = []
     for ref, customer_id in sorted(customers.items()):
-        views = read_views(client, customer_id)
+        views = read_views(get, customer_id)
         credit = views.credit or {}
         owed = amount(credit.get("open_receivables", "0")) - amount(
             credit.get("unapplied_cash", "0")

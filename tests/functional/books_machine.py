@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -492,8 +493,9 @@ def books_machine(client: Client, world: World, tally: Tally) -> type[RuleBasedS
         def every_view_agrees(self) -> None:
             if not self.customer_id:
                 return
-            found = reconciliation.customer_differences(read_views(client, self.customer_id))
-            found += reconciliation.books_differences(*read_books(client))
+            get = api_get(client)
+            found = reconciliation.customer_differences(read_views(get, self.customer_id))
+            found += reconciliation.books_differences(*read_books(get))
             tally.checks += 1
             tally.differences += found
             assert found == [], found
@@ -501,40 +503,48 @@ def books_machine(client: Client, world: World, tally: Tally) -> type[RuleBasedS
     return Books
 
 
-def read_views(client: Client, customer_id: str) -> CustomerViews:
+Get = Callable[[str], Any]  # a GET of a path, answering an Answer-like (status, body)
+
+
+def api_get(client: Client) -> Get:
+    """GETs as the admin, straight through the test client."""
+    return lambda path: call(client, "GET", path)
+
+
+def read_views(get: Get, customer_id: str) -> CustomerViews:
     """The customer's views of today, each read over the API."""
     today = clock.now().date().isoformat()
-    statement = call(client, "GET", f"/customers/{customer_id}/statement?to={today}")
-    assert statement.status == 200, statement.body
-    aging = call(client, "GET", f"/reports/aging?as_of={today}")
-    assert aging.status == 200, aging.body
+    statement = _read(get, f"/customers/{customer_id}/statement?to={today}")
+    aging = _read(get, f"/reports/aging?as_of={today}")
     rows = [
         row
-        for group in aging.body["currencies"]
+        for group in aging["currencies"]
         for row in group["customers"]
         if row.get("customer_id") == customer_id
     ]
-    customer = call(client, "GET", f"/customers/{customer_id}")
-    assert customer.status == 200, customer.body
-    invoices = call(client, "GET", f"/invoices?customer_id={customer_id}&limit=100")
-    assert invoices.status == 200, invoices.body
     return CustomerViews(
         customer_id=customer_id,
-        statement=statement.body,
+        statement=statement,
         aging_row=rows[0] if rows else None,
-        credit=customer.body.get("credit"),
-        invoices=invoices.body["invoices"],
+        credit=_read(get, f"/customers/{customer_id}").get("credit"),
+        invoices=_read(get, f"/invoices?customer_id={customer_id}&limit=100")["invoices"],
     )
 
 
-def read_books(client: Client) -> tuple[dict[str, Any], dict[str, Any]]:
+def read_books(get: Get) -> tuple[dict[str, Any], dict[str, Any]]:
     """Today's aging report and trial balance, read over the API."""
     today = clock.now().date().isoformat()
-    aging = call(client, "GET", f"/reports/aging?as_of={today}")
-    assert aging.status == 200, aging.body
-    trial_balance = call(client, "GET", f"/ledger/trial-balance?as_of={today}")
-    assert trial_balance.status == 200, trial_balance.body
-    return aging.body, trial_balance.body
+    return (
+        _read(get, f"/reports/aging?as_of={today}"),
+        _read(get, f"/ledger/trial-balance?as_of={today}"),
+    )
+
+
+def _read(get: Get, path: str) -> dict[str, Any]:
+    answer = get(path)
+    assert answer.status == 200, (path, answer.body)
+    body: dict[str, Any] = answer.body
+    return body
 
 
 def _share(total: str, share: Decimal) -> Decimal:

@@ -16,7 +16,7 @@ import pytest
 from shared import clock
 from shared.domain.reconciliation import amount, customer_differences
 from tests.functional.accounts import call
-from tests.functional.books_machine import read_views
+from tests.functional.books_machine import api_get, read_views
 from tests.functional.cash import CUSTOMER, issued_invoice
 from tests.functional.collections import charges, on, run_on
 from tests.functional.conftest import World
@@ -44,7 +44,7 @@ def test_fees_and_interest_are_open_items_in_the_statements_aging_and_the_report
     assert charged > Decimal("5.00")  # the 5.00 fee and the interest of 14 days
 
     # When the statement and the aging report of that day are read
-    views = read_views(client, CUSTOMER)
+    views = read_views(api_get(client), CUSTOMER)
 
     # Then the statement's aging holds the invoice and each charge, and sums to its balance
     aging = views.statement["aging"]
@@ -91,7 +91,7 @@ def test_money_held_for_the_customer_is_the_difference_between_its_open_items_an
     world.pump.drain()
 
     # When the views are read
-    views = read_views(client, CUSTOMER)
+    views = read_views(api_get(client), CUSTOMER)
 
     # Then nothing is open, 10.00 is held, and the customer is owed 10.00 in every view
     aging = views.statement["aging"]
