@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
+from shared import clock
+
 EXAMPLES, STEPS = 10, 20
 
 
@@ -67,6 +69,7 @@ def measure(examples: int = EXAMPLES, steps: int = STEPS) -> Result:
                 failure = traceback.format_exc(limit=3)
     finally:
         logging.disable(logging.NOTSET)
+        clock.set_clock(None)
     return Result(
         examples=examples,
         steps_per_example=steps,

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
+from shared import clock
 from tests.functional.books_machine import Tally, books_machine
 from tests.functional.conftest import World
 
 # Small in the test suite (each step drives the API and the workers); bench/books.py runs it large.
 EXAMPLES, STEPS = 3, 8
+
+
+@pytest.fixture(autouse=True)
+def _restore_clock() -> Iterator[None]:
+    yield
+    clock.set_clock(None)  # the machine moves a simulated clock; the next test reads the real one
 
 
 def test_every_view_of_a_customers_money_agrees_after_every_step(client, world: World):

@@ -9,7 +9,8 @@ import yaml
 import app as app_module
 from shared.domain.order import OrderRequest
 
-SPEC = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text())
+DOCUMENT = Path(__file__).resolve().parents[2] / "openapi.yaml"
+SPEC = yaml.safe_load(DOCUMENT.read_text())
 
 
 def _app_operations() -> set[tuple[str, str]]:
@@ -43,3 +44,28 @@ def test_the_document_is_valid_openapi_3_1():
     from openapi_spec_validator import validate
 
     validate(SPEC)
+
+
+def test_no_mapping_says_the_same_key_twice():
+    # Given a YAML reader that sees every key of every mapping (PyYAML keeps the last silently)
+    repeated: list[str] = []
+
+    class Strict(yaml.SafeLoader):
+        pass
+
+    def mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[object, object]:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node)
+            if key in seen:
+                repeated.append(f"{key} at line {key_node.start_mark.line + 1}")
+            seen.add(key)
+        return yaml.SafeLoader.construct_mapping(loader, node)
+
+    Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+
+    # When openapi.yaml is read
+    yaml.load(DOCUMENT.read_text(), Strict)
+
+    # Then no operation, schema or field is said twice (a second one would hide the first)
+    assert repeated == []
