@@ -344,15 +344,15 @@ def for_refund(
 ) -> JournalEntry:
     """Money paid back to the customer: DR unapplied cash; CR cash (``cash_account``: where
     the refunded payment arrived)."""
-    return _entry(
+    return _cash_out(
         "refund",
         refund_id,
-        _debit(Account.UNAPPLIED_CASH, amount),
-        _credit(Account.CASH, amount, cash_account),
-        customer_id=customer_id,
-        currency=currency,
-        posted_at=posted_at,
+        customer_id,
+        currency,
+        amount,
+        posted_at,
         memo=f"Refund {refund_id}",
+        cash_account=cash_account,
         payment_id=payment_id,
     )
 
@@ -474,15 +474,15 @@ def for_bank_reversal(
 
     One per payment (a reversal undoes the whole credit), named by the payment.
     """
-    return _entry(
+    return _cash_out(
         "bank_reversal",
         payment_id,
-        _debit(Account.UNAPPLIED_CASH, amount),
-        _credit(Account.CASH, amount, cash_account),
-        customer_id=customer_id,
-        currency=currency,
-        posted_at=posted_at,
+        customer_id,
+        currency,
+        amount,
+        posted_at,
         memo=f"Payment {payment_id} reversed by the bank",
+        cash_account=cash_account,
         payment_id=payment_id,
     )
 
@@ -573,15 +573,15 @@ def for_chargeback(
 ) -> JournalEntry:
     """The gateway withdrew money for a dispute: DR unapplied cash; CR cash (``cash_account``:
     where the payment arrived)."""
-    return _entry(
+    return _cash_out(
         "chargeback",
         source_id,
-        _debit(Account.UNAPPLIED_CASH, amount),
-        _credit(Account.CASH, amount, cash_account),
-        customer_id=customer_id,
-        currency=currency,
-        posted_at=posted_at,
+        customer_id,
+        currency,
+        amount,
+        posted_at,
         memo=f"Chargeback {source_id}",
+        cash_account=cash_account,
         payment_id=payment_id,
     )
 
@@ -685,6 +685,33 @@ def _debit(account: Account, amount: Decimal, dimension: str | None = None) -> P
 
 def _credit(account: Account, amount: Decimal, dimension: str | None = None) -> Posting | None:
     return Posting(account=account, credit=amount, dimension=dimension) if amount else None
+
+
+def _cash_out(  # noqa: PLR0917 (the builders above pass their arguments straight through)
+    kind: str,
+    source_id: str,
+    customer_id: str,
+    currency: str,
+    amount: Decimal,
+    posted_at: datetime,
+    *,
+    memo: str,
+    cash_account: str | None,
+    payment_id: str | None,
+) -> JournalEntry:
+    """Money leaving the seller for the customer (a refund, a chargeback, a bank reversal): DR
+    unapplied cash; CR cash on ``cash_account``, where the payment had arrived."""
+    return _entry(
+        kind,
+        source_id,
+        _debit(Account.UNAPPLIED_CASH, amount),
+        _credit(Account.CASH, amount, cash_account),
+        customer_id=customer_id,
+        currency=currency,
+        posted_at=posted_at,
+        memo=memo,
+        payment_id=payment_id,
+    )
 
 
 def _entry(
