@@ -11,15 +11,14 @@ as ``journal/YYYY/MM/DD.csv``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from infra.local.collect import READY_FILE, NoStackError
-from infra.local.snapshot import NO_STACK, connect, yesterday
+from infra.local.collect import READY_FILE
+from infra.local.snapshot import run_day
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -38,16 +37,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     args = parse_args(argv)
-    try:
-        connect(args.ready_file)
-    except NoStackError as error:
-        print(error, file=sys.stderr)
-        return NO_STACK
 
-    from functions.ledger.export import export_day
+    def export() -> Callable[[date], Any]:
+        from functions.ledger.export import export_day
 
-    print(json.dumps(export_day(args.day or yesterday()), indent=2), file=out)
-    return 0
+        return export_day
+
+    return run_day(args.ready_file, args.day, export, out)
 
 
 if __name__ == "__main__":

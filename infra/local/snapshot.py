@@ -14,10 +14,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import boto3
 
@@ -68,18 +68,33 @@ def yesterday() -> date:
     return datetime.now(UTC).date() - timedelta(days=1)
 
 
-def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
-    args = parse_args(argv)
+def run_day(
+    ready_file: Path,
+    day: date | None,
+    job: Callable[[], Callable[[date], Any]],
+    out: TextIO,
+) -> int:
+    """Run a nightly job for ``day`` (default yesterday) on the running stack, print its answer.
+
+    ``job`` imports the use case once the stack's environment is set (the app reads it)."""
     try:
-        connect(args.ready_file)
+        connect(ready_file)
     except NoStackError as error:
         print(error, file=sys.stderr)
         return NO_STACK
-
-    from functions.reporting.snapshot import take
-
-    print(json.dumps(take(args.day or yesterday()), indent=2), file=out)
+    print(json.dumps(job()(day or yesterday()), indent=2), file=out)
     return 0
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
+    args = parse_args(argv)
+
+    def take() -> Callable[[date], Any]:
+        from functions.reporting.snapshot import take
+
+        return take
+
+    return run_day(args.ready_file, args.day, take, out)
 
 
 if __name__ == "__main__":
