@@ -30,6 +30,14 @@ REVERSE_CHARGE_NOTE = (
     "Reverse charge: the recipient is liable for the VAT "
     "(Article 196 of Council Directive 2006/112/EC)."
 )
+INTRA_COMMUNITY_NOTE = (
+    "Intra-community supply of goods, exempt from VAT "
+    "(Article 138 of Council Directive 2006/112/EC)."
+)
+TAX_NOTES = {
+    TaxCode.REVERSE_CHARGE: REVERSE_CHARGE_NOTE,
+    TaxCode.INTRA_COMMUNITY: INTRA_COMMUNITY_NOTE,
+}
 
 
 def render_pdf(invoice: Invoice) -> bytes:
@@ -159,8 +167,9 @@ def _payment_lines(document: HouseDocument, invoice: Invoice, *, width: float) -
         lines += house.payment_lines(request, invoice.payment)
     if invoice.payment_reference:
         lines.append(f"Payment reference: {invoice.payment_reference}")
-    if any(group.tax_code is TaxCode.REVERSE_CHARGE for group in invoice.taxes):
-        lines += ["", REVERSE_CHARGE_NOTE]
+    for code in dict.fromkeys(group.tax_code for group in invoice.taxes):
+        if code in TAX_NOTES:
+            lines += ["", TAX_NOTES[code]]
     bold = 1 if lines[:1] == ["Payment"] else 0
     return document.write_lines(lines, x=MARGIN, width=width, bold=bold)
 

@@ -10,8 +10,10 @@ unit prices keep the precision they were priced with (up to 6 decimals). Parties
 by their Peppol participant id (EndpointID with its EAS scheme), the buyer's derived from its VAT
 id when it has none of its own (a buyer with neither gets a document for e-mail only, which
 Peppol refuses: PEPPOL-EN16931-R010). The seller names its contact (BG-6); the date of supply is
-the last shipment's (ActualDeliveryDate). Credit notes name the credited invoice with its issue
-date (BT-25, BT-26) and say the credit is cleared against that invoice (payment means 97).
+the last shipment's (ActualDeliveryDate), the deliver-to address the order's ship-to or the
+buyer's (an intra-community supply needs both: BR-IC-11, BR-IC-12). Credit notes name the
+credited invoice with its issue date (BT-25, BT-26) and say the credit is cleared against that
+invoice (payment means 97).
 
 Built with the standard library's ElementTree, so the worker needs no XML dependency.
 """
@@ -23,7 +25,14 @@ from datetime import date
 from decimal import Decimal
 
 from shared.domain import peppol
-from shared.domain.invoice import DocumentKind, Invoice, InvoiceLine, Party, TaxBreakdown
+from shared.domain.invoice import (
+    DocumentKind,
+    Invoice,
+    InvoiceLine,
+    Party,
+    PartyAddress,
+    TaxBreakdown,
+)
 from shared.domain.money import minor_units, quantize
 from shared.domain.text import scrub
 
@@ -57,8 +66,7 @@ def render_ubl(invoice: Invoice) -> bytes:
     _header(root, invoice, is_note)
     _party(_cac(root, "AccountingSupplierParty"), invoice.seller, seller=True)
     _party(_cac(root, "AccountingCustomerParty"), invoice.buyer, seller=False)
-    if invoice.delivered_on is not None:
-        _cbc(_cac(root, "Delivery"), "ActualDeliveryDate", _day(invoice.delivered_on))
+    _delivery(root, invoice)
     if is_note:
         _clearing(root, invoice)
     elif invoice.payment is not None:
@@ -107,6 +115,28 @@ def _header(root: ET.Element, invoice: Invoice, is_note: bool) -> None:
             _cbc(credited, "IssueDate", _day(invoice.credited_invoice_issued_on))
 
 
+def _delivery(root: ET.Element, invoice: Invoice) -> None:
+    """The date of supply (BT-72) and the deliver-to address (BG-15), as far as known."""
+    if invoice.delivered_on is None and invoice.delivered_to is None:
+        return
+    delivery = _cac(root, "Delivery")
+    if invoice.delivered_on is not None:
+        _cbc(delivery, "ActualDeliveryDate", _day(invoice.delivered_on))
+    if invoice.delivered_to is not None:
+        _address(_cac(_cac(delivery, "DeliveryLocation"), "Address"), invoice.delivered_to)
+
+
+def _address(element: ET.Element, address: PartyAddress) -> None:
+    _cbc(element, "StreetName", address.line1)
+    if address.line2:
+        _cbc(element, "AdditionalStreetName", address.line2)
+    _cbc(element, "CityName", address.city)
+    _cbc(element, "PostalZone", address.postal_code)
+    if address.region:
+        _cbc(element, "CountrySubentity", address.region)
+    _cbc(_cac(element, "Country"), "IdentificationCode", address.country)
+
+
 def _party(role: ET.Element, party: Party, *, seller: bool) -> None:
     element = _cac(role, "Party")
     if endpoint := party.endpoint or peppol.from_vat_id(party.tax_id):
@@ -114,15 +144,7 @@ def _party(role: ET.Element, party: Party, *, seller: bool) -> None:
         _cbc(element, "EndpointID", identifier, schemeID=eas)
     if not seller and party.party_id:
         _cbc(_cac(element, "PartyIdentification"), "ID", party.party_id)
-    address = _cac(element, "PostalAddress")
-    _cbc(address, "StreetName", party.address.line1)
-    if party.address.line2:
-        _cbc(address, "AdditionalStreetName", party.address.line2)
-    _cbc(address, "CityName", party.address.city)
-    _cbc(address, "PostalZone", party.address.postal_code)
-    if party.address.region:
-        _cbc(address, "CountrySubentity", party.address.region)
-    _cbc(_cac(address, "Country"), "IdentificationCode", party.address.country)
+    _address(_cac(element, "PostalAddress"), party.address)
     if party.tax_id:
         scheme = _cac(element, "PartyTaxScheme")
         _cbc(scheme, "CompanyID", party.tax_id)

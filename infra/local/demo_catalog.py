@@ -10,15 +10,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 from shared import clock
-from shared.domain.pricing import CatalogItem, Price, TaxCategory
+from shared.domain.pricing import CatalogItem, Price, Supply, TaxCategory
 from shared.domain.stock import StockLevel
 from shared.store import catalog, stock, table
 from shared.store.table import Item, Put
 
 DEMO_ITEMS = (
-    ("WIDGET-1", "Widget", "EA", TaxCategory.STANDARD),
-    ("GADGET-2", "Gadget", "EA", TaxCategory.REDUCED),
-    ("SERVICE-HOUR", "Service hour", "HUR", TaxCategory.STANDARD),
+    ("WIDGET-1", "Widget", "EA", TaxCategory.STANDARD, Supply.GOODS),
+    ("GADGET-2", "Gadget", "EA", TaxCategory.REDUCED, Supply.GOODS),
+    ("SERVICE-HOUR", "Service hour", "HUR", TaxCategory.STANDARD, Supply.SERVICES),
 )
 DEMO_PRICES = (
     ("WIDGET-1", "EUR", "19.99"),
@@ -39,13 +39,14 @@ def demo_catalog_items() -> list[Item]:
                 name=name,
                 unit=unit,
                 tax_category=tax,
+                supply=supply,
                 active=True,
                 version=1,
                 created_at=now,
                 updated_at=now,
             )
         )
-        for sku, name, unit, tax in DEMO_ITEMS
+        for sku, name, unit, tax, supply in DEMO_ITEMS
     ]
     items += [
         catalog.price_item(

@@ -5,7 +5,7 @@ imports the journal by account code. ``ChartOfAccounts`` maps each ledger accoun
 name, and where one ledger account stands for several in the books, each of its dimensions (the
 ``Posting.dimension``) to a sub-account:
 
-- revenue and VAT payable per tax group (``S:19``, ``S:7``, ``Z:0``, ``AE:0``, ...);
+- revenue and VAT payable per tax group (``S:19``, ``S:7``, ``Z:0``, ``AE:0``, ``K:0``, ...);
 - cash per bank account (``bank:<IBAN>``), gateway (``gateway:stripe``) and clerk-recorded money
   (``manual:cheque``).
 
@@ -120,6 +120,7 @@ DEFAULT = ChartOfAccounts(
             "Z:0": _line("4100", "Revenue zero-rated"),
             "E:0": _line("4110", "Revenue VAT-exempt"),
             "AE:0": _line("4120", "Revenue reverse charge (EU)"),
+            "K:0": _line("4125", "Revenue intra-community supplies (EU)"),
             "G:0": _line("4130", "Revenue export"),
         },
         "tax_payable": {

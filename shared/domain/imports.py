@@ -5,7 +5,8 @@ Four kinds of file, each with its columns (the header row names them, in any ord
 - customers: customer_id, legal_name, billing_email, currency, line1, city, postal_code, country;
   optional line2, region, contact_email, tax_id, payment_terms (net30, 2/10 net30,
   due_on_receipt; default net30), credit_limit (default 0), dunning_policy (default "default")
-- catalog: sku, name, unit, tax_category, currency, unit_price; optional active (true/false)
+- catalog: sku, name, unit, tax_category, currency, unit_price; optional active (true/false),
+  supply (goods or services; default goods)
 - stock: sku, on_hand
 - receivables: customer_id, invoice_number, issue_date, due_date, currency, original_amount,
   open_amount
@@ -436,6 +437,7 @@ class CatalogRow(_Row):
     currency: str
     unit_price: Decimal
     active: bool = True
+    supply: pricing.Supply = pricing.Supply.GOODS
 
     @field_validator("sku")
     @classmethod
@@ -462,12 +464,12 @@ class CatalogRow(_Row):
     @field_validator("tax_category", mode="before")
     @classmethod
     def _category(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            if value.lower() not in set(pricing.TaxCategory):
-                allowed = ", ".join(pricing.TaxCategory)
-                raise ValueError(f"'{value}' is not a tax category ({allowed})")
-            return value.lower()
-        return value
+        return _one_of(value, pricing.TaxCategory, "a tax category")
+
+    @field_validator("supply", mode="before")
+    @classmethod
+    def _supply(cls, value: Any) -> Any:
+        return _one_of(value, pricing.Supply, "a supply")
 
     @field_validator("unit_price")
     @classmethod
@@ -489,7 +491,11 @@ class CatalogRow(_Row):
 
     def item_request(self) -> pricing.ItemRequest:
         return pricing.ItemRequest(
-            name=self.name, unit=self.unit, tax_category=self.tax_category, active=self.active
+            name=self.name,
+            unit=self.unit,
+            tax_category=self.tax_category,
+            supply=self.supply,
+            active=self.active,
         )
 
 
@@ -591,6 +597,15 @@ ROW_MODELS: dict[Kind, type[_Row]] = {
     "stock": StockRow,
     "receivables": ReceivableRow,
 }
+
+
+def _one_of(value: Any, choices: type[StrEnum], what: str) -> Any:
+    """A choice's text in any case, or why it is none of them."""
+    if isinstance(value, str):
+        if value.lower() not in set(choices):
+            raise ValueError(f"'{value}' is not {what} ({', '.join(choices)})")
+        return value.lower()
+    return value
 
 
 def columns_of(kind: Kind) -> tuple[tuple[str, ...], tuple[str, ...]]:

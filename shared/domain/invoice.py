@@ -64,6 +64,7 @@ class TaxCode(StrEnum):
     ZERO = "Z"  # zero-rated goods
     EXEMPT = "E"  # exempt from tax
     REVERSE_CHARGE = "AE"  # VAT reverse charge: the buyer accounts for the VAT
+    INTRA_COMMUNITY = "K"  # intra-community supply of goods to a business in another EU state
     EXPORT = "G"  # free export item, tax not charged (outside the EU)
 
 
@@ -126,7 +127,7 @@ class InvoiceLine(BaseModel):
     tax_category: str  # the item's category: standard | reduced | zero | exempt
     tax_code: TaxCode
     tax_rate: Decimal  # percent, e.g. Decimal("19")
-    tax_exemption_reason: str | None = None  # why no VAT is charged (E, AE, G lines)
+    tax_exemption_reason: str | None = None  # why no VAT is charged (E, AE, K, G lines)
     tax_exemption_reason_code: str | None = None  # VATEX code, when one applies
     invoice_line_no: int | None = None  # credit note lines: the invoice line they credit
 
@@ -140,7 +141,7 @@ class TaxBreakdown(BaseModel):
     tax_rate: Decimal
     taxable_amount: Decimal
     tax_amount: Decimal
-    exemption_reason: str | None = None  # required for E, AE, G (BR-E-10, BR-AE-10, BR-G-10)
+    exemption_reason: str | None = None  # required for E, AE, K, G (BR-E-10, BR-AE-10, ...)
     exemption_reason_code: str | None = None  # VATEX code, e.g. VATEX-EU-AE
 
 
@@ -177,6 +178,7 @@ class Invoice(BaseModel):
     credited_invoice_number: str | None = None
     credited_invoice_issued_on: date | None = None
     delivered_on: date | None = None  # date of supply: the last shipment billed
+    delivered_to: PartyAddress | None = None  # deliver-to address (BG-15): where the goods went
     reason: str | None = None  # credit notes: why
     # The receivable (invoices only; credit notes keep zeros and status ``issued``)
     amount_credited: Decimal = Decimal(0)
@@ -235,6 +237,7 @@ class Invoice(BaseModel):
             "credited_invoice_number": self.credited_invoice_number,
             "credited_invoice_issued_on": _iso_day(self.credited_invoice_issued_on),
             "delivered_on": _iso_day(self.delivered_on),
+            "delivered_to": self.delivered_to.model_dump() if self.delivered_to else None,
             "reason": self.reason,
             "amount_credited": self.money(self.amount_credited),
             "amount_paid": self.money(self.amount_paid),
@@ -312,11 +315,21 @@ def draft(
     if not billed:
         raise ValueError("an invoice bills at least one unit")
     buyer = _buyer(customer, order)
-    sale = tax.regime(seller.country, buyer.address.country, customer.tax_id)
+    delivered_to = (
+        PartyAddress(**order.ship_to.model_dump(exclude={"name"}))
+        if order.ship_to
+        else buyer.address
+    )
+    # Goods are taxed by where they go, services by where the buyer is established.
+    sales = {
+        "goods": tax.regime(seller.country, delivered_to.country, customer.tax_id),
+        "services": tax.regime(seller.country, buyer.address.country, customer.tax_id),
+    }
     lines = []
     for index, (line_no, quantity) in enumerate(billed, start=1):
         ordered = by_number[line_no]
-        line_tax = tax.classify(ordered.tax_category, sale, seller)
+        supply = ordered.supply
+        line_tax = tax.classify(ordered.tax_category, sales[supply], seller, supply=supply)
         lines.append(
             InvoiceLine(
                 line_no=index,
@@ -363,7 +376,8 @@ def draft(
         total=total,
         issued_on=moment.date(),
         issued_at=moment,
-        delivered_on=delivered_on,
+        delivered_on=delivered_on or moment.date(),  # nothing shipped: supplied when billed
+        delivered_to=delivered_to,
         due_on=plan.due_on,
         terms=customer.payment_terms.label(),
         discount_until=plan.discount_until,
@@ -481,6 +495,7 @@ def credit_note(
             "credited_invoice_issued_on": invoice.issued_on,
             "reason": reason,
             "delivered_on": invoice.delivered_on,  # the supply the note corrects
+            "delivered_to": invoice.delivered_to,
             "amount_credited": Decimal(0),
             "amount_paid": Decimal(0),
             "amount_discounted": Decimal(0),
@@ -758,6 +773,9 @@ def from_wire(data: Mapping[str, Any]) -> Invoice:
         credited_invoice_number=data.get("credited_invoice_number"),
         credited_invoice_issued_on=day("credited_invoice_issued_on"),
         delivered_on=day("delivered_on"),
+        delivered_to=PartyAddress.model_validate(data["delivered_to"])
+        if data.get("delivered_to")
+        else None,
         reason=data.get("reason"),
         amount_credited=amount("amount_credited"),
         amount_paid=amount("amount_paid"),

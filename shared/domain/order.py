@@ -147,6 +147,8 @@ class PricedLine(Protocol):
     @property
     def tax_category(self) -> str: ...
     @property
+    def supply(self) -> str: ...
+    @property
     def quantity(self) -> int: ...
     @property
     def unit_price(self) -> Decimal: ...
@@ -165,6 +167,7 @@ class OrderLine(BaseModel):
     quantity: int
     unit_price: Decimal
     line_total: Decimal
+    supply: str = "goods"  # goods | services (VAT: see shared.domain.pricing.Supply)
     tracked: bool = True  # False: the SKU keeps no stock (services), it is always available
     reserved: int = 0  # reserved for this line and not yet shipped
     shipped: int = 0
@@ -181,6 +184,7 @@ class OrderLine(BaseModel):
             "name": self.name,
             "unit": self.unit,
             "tax_category": self.tax_category,
+            "supply": self.supply,
             "quantity": self.quantity,
             "unit_price": str(self.unit_price),
             "line_total": str(self.line_total),
@@ -510,6 +514,7 @@ def _lines(priced: Sequence[PricedLine], tracked: Mapping[str, bool]) -> tuple[O
             name=line.name,
             unit=line.unit,
             tax_category=line.tax_category,
+            supply=line.supply,
             quantity=line.quantity,
             unit_price=line.unit_price,
             line_total=line.line_total,

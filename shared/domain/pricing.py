@@ -73,6 +73,17 @@ class TaxCategory(StrEnum):
     EXEMPT = "exempt"
 
 
+class Supply(StrEnum):
+    """What an item is a supply of, for VAT: goods are dispatched, services are rendered.
+
+    It decides the code of a sale to a business in another member state: an intra-community
+    supply of goods (K) or a service under the reverse charge (AE).
+    """
+
+    GOODS = "goods"
+    SERVICES = "services"
+
+
 PriceSource = Literal["list", "customer"]
 
 
@@ -104,6 +115,7 @@ class ItemRequest(BaseModel):
     name: Name
     unit: str
     tax_category: TaxCategory = Field(strict=False)  # lax only to take the enum's text values
+    supply: Supply = Field(default=Supply.GOODS, strict=False)
     active: bool = True
 
     @field_validator("unit")
@@ -135,6 +147,7 @@ class CatalogItem(BaseModel):
     tax_category: TaxCategory
     active: bool
     version: int
+    supply: Supply = Supply.GOODS
     created_at: datetime
     updated_at: datetime
 
@@ -144,6 +157,7 @@ class CatalogItem(BaseModel):
             "name": self.name,
             "unit": self.unit,
             "tax_category": self.tax_category.value,
+            "supply": self.supply.value,
             "active": self.active,
             "version": self.version,
             "created_at": clock.iso(self.created_at),
@@ -281,11 +295,13 @@ class PricedLine(BaseModel):
     unit_price: Decimal
     line_total: Decimal
     price_source: PriceSource
+    supply: Supply = Supply.GOODS
 
     def to_wire(self) -> dict[str, Any]:
         return {
-            **self.model_dump(exclude={"unit_price", "line_total", "tax_category"}),
+            **self.model_dump(exclude={"unit_price", "line_total", "tax_category", "supply"}),
             "tax_category": self.tax_category.value,
+            "supply": self.supply.value,
             "unit_price": str(self.unit_price),
             "line_total": str(self.line_total),
         }
@@ -360,6 +376,7 @@ def price(lines: Sequence[RequestedLine], facts: CatalogFacts) -> Pricing:
                 name=item.name,
                 unit=item.unit,
                 tax_category=item.tax_category,
+                supply=item.supply,
                 quantity=line.quantity,
                 unit_price=ours,
                 line_total=quantize(line.quantity * ours, currency),

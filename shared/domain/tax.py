@@ -3,8 +3,9 @@
 The rules model a seller established in the EU:
 
 - seller and buyer in the same country: domestic VAT at the seller's rates;
-- buyer in another member state with a VAT id: intra-community supply, reverse charge (AE): the
-  buyer accounts for the VAT;
+- buyer in another member state with a VAT id: goods dispatched there are an intra-community
+  supply (K, exempt in the seller's state: Article 138 of Directive 2006/112/EC), services are
+  under the reverse charge (AE); either way the buyer accounts for the VAT;
 - buyer outside the EU: export (G), no VAT charged;
 - a consumer (no VAT id) in another member state: the seller's domestic VAT. Distance-selling
   thresholds and the One-Stop Shop (destination-country rates) are out of scope.
@@ -32,19 +33,21 @@ EU_COUNTRIES = frozenset(
     "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()  # noqa: SIM905 (a table reads better)
 )
 CATEGORIES = ("standard", "reduced", "zero", "exempt")
+SUPPLIES = ("goods", "services")
 REVERSE_CHARGE_REASON = "Reverse charge"
+INTRA_COMMUNITY_REASON = "Intra-community supply"
 EXPORT_REASON = "Export outside the EU"
 _CODE_ORDER = {code: position for position, code in enumerate(TaxCode)}
 
 
 class TaxRegime(StrEnum):
     DOMESTIC = "domestic"
-    REVERSE_CHARGE = "reverse_charge"
+    INTRA_EU_BUSINESS = "intra_eu_business"  # a business in another member state
     EXPORT = "export"
 
 
 class LineTax(BaseModel):
-    """How one line is taxed; E, AE and G lines say why no VAT is charged."""
+    """How one line is taxed; E, AE, K and G lines say why no VAT is charged."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -61,16 +64,34 @@ def regime(seller_country: str, buyer_country: str, buyer_tax_id: str | None) ->
         return TaxRegime.DOMESTIC
     if buyer not in EU_COUNTRIES:
         return TaxRegime.EXPORT
-    if seller in EU_COUNTRIES and buyer_tax_id and buyer_tax_id.strip():
-        return TaxRegime.REVERSE_CHARGE
+    if seller in EU_COUNTRIES and _registered_elsewhere(buyer_tax_id, seller):
+        return TaxRegime.INTRA_EU_BUSINESS
     return TaxRegime.DOMESTIC
 
 
-def classify(category: str, regime: TaxRegime, seller: Seller) -> LineTax:
-    """The tax code and rate of an item of ``category`` sold under ``regime``."""
+def _registered_elsewhere(buyer_tax_id: str | None, seller_country: str) -> bool:
+    """Does the buyer hold a VAT id, of a state other than the seller's? (A buyer registered
+    in the seller's own state buys goods sent abroad at the seller's VAT: Article 138(1)(b).)"""
+    vat_id = (buyer_tax_id or "").strip().upper()
+    prefix = "GR" if vat_id.startswith("EL") else vat_id[:2]
+    return bool(vat_id) and prefix != seller_country
+
+
+def classify(category: str, regime: TaxRegime, seller: Seller, *, supply: str = "goods") -> LineTax:
+    """The tax code and rate of an item of ``category`` (a ``supply`` of goods or services)
+    sold under ``regime``."""
     if category not in CATEGORIES:
         raise ValueError(f"unknown tax category '{category}' (expected one of {CATEGORIES})")
-    if regime is TaxRegime.REVERSE_CHARGE:
+    if supply not in SUPPLIES:
+        raise ValueError(f"unknown supply '{supply}' (expected one of {SUPPLIES})")
+    if regime is TaxRegime.INTRA_EU_BUSINESS and supply == "goods":
+        return LineTax(
+            tax_code=TaxCode.INTRA_COMMUNITY,
+            rate=Decimal(0),
+            exemption_reason=INTRA_COMMUNITY_REASON,
+            exemption_reason_code="VATEX-EU-IC",
+        )
+    if regime is TaxRegime.INTRA_EU_BUSINESS:
         return LineTax(
             tax_code=TaxCode.REVERSE_CHARGE,
             rate=Decimal(0),
@@ -96,7 +117,7 @@ def classify(category: str, regime: TaxRegime, seller: Seller) -> LineTax:
 
 
 def group_key(code: TaxCode, rate: Decimal) -> tuple[int, Decimal]:
-    """Breakdown order: by code (S, Z, E, AE, G), then by rate, highest first."""
+    """Breakdown order: by code (S, Z, E, AE, K, G), then by rate, highest first."""
     return _CODE_ORDER[code], -rate
 
 

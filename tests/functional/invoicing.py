@@ -127,7 +127,8 @@ def deliver_to_issuance(bodies: list[str]) -> dict[str, Any]:
 
 
 def eu_business_customer(client: Client, **overrides: Any) -> dict[str, Any]:
-    """A French company with a VAT id: sales from the German demo seller are reverse charged."""
+    """A French company with a VAT id: goods the German demo seller sends it are an
+    intra-community supply (K), services are reverse charged (AE)."""
     return create_customer(
         client,
         tax_id="FR40303265045",

@@ -52,11 +52,13 @@ def test_a_partner_lists_the_catalog_in_sku_order_a_page_at_a_time(catalog, clie
     skus = [item["sku"] for item in first["items"] + second["items"]]
     assert skus == ["GADGET-2", "SERVICE-HOUR", "WIDGET-1"]
     assert second["next_cursor"] is None
+    assert [item["supply"] for item in first["items"]] == ["goods", "services"]
     assert first["items"][0] == {
         "sku": "GADGET-2",
         "name": "Gadget",
         "unit": "EA",
         "tax_category": "reduced",
+        "supply": "goods",
         "active": True,
         "version": 1,
         "created_at": first["items"][0]["created_at"],
@@ -128,6 +130,19 @@ def test_staff_create_an_item_then_change_it_and_each_change_is_an_event(catalog
     assert "BOLT-9" in [item["sku"] for item in listed]
 
 
+def test_an_item_is_a_supply_of_goods_unless_it_says_services(catalog, client):
+    # When staff put a new item without a supply, and another as services
+    bolt = put(client, "/catalog/items/BOLT-9", WIDGET)
+    setup = put(client, "/catalog/items/SETUP-1", {**WIDGET, "unit": "HUR", "supply": "services"})
+
+    # Then the first is goods and the second services, as read back and as evented
+    assert json.loads(bolt.body)["supply"] == "goods"
+    assert json.loads(setup.body)["supply"] == "services"
+    assert json.loads(get(client, "/catalog/items/SETUP-1").body)["supply"] == "services"
+    supplies = {e["sku"]: e["supply"] for e in events(catalog, "ItemUpserted")}
+    assert supplies == {"BOLT-9": "goods", "SETUP-1": "services"}
+
+
 @pytest.mark.parametrize(
     ("path", "body", "status", "kind"),
     [
@@ -136,6 +151,8 @@ def test_staff_create_an_item_then_change_it_and_each_change_is_an_event(catalog
         ("/catalog/items/BOLT-9", {**WIDGET, "unit": "BOX"}, 422, "validation-error"),
         ("/catalog/items/BOLT-9", {**WIDGET, "tax_category": "luxury"}, 422, "validation-error"),
         ("/catalog/items/BOLT-9", {**WIDGET, "active": "yes"}, 422, "validation-error"),
+        ("/catalog/items/BOLT-9", {**WIDGET, "supply": "rights"}, 422, "validation-error"),
+        ("/catalog/items/BOLT-9", {**WIDGET, "supply": None}, 422, "validation-error"),
         ("/catalog/items/BOLT-9", {**WIDGET, "price": "1"}, 422, "validation-error"),
         ("/catalog/items/bolt-9", WIDGET, 400, "invalid-query"),
         ("/catalog/items/" + "X" * 3000, WIDGET, 400, "invalid-query"),
@@ -163,6 +180,8 @@ def test_staff_create_an_item_then_change_it_and_each_change_is_an_event(catalog
         "unknown-unit",
         "unknown-tax-category",
         "active-as-text",
+        "unknown-supply",
+        "null-supply",
         "unknown-field",
         "bad-sku",
         "huge-sku",

@@ -220,27 +220,40 @@ def test_a_consumed_marker_gone_still_never_bills_twice(world: World, client):
     assert entities(world, "SeriesCounter")[0]["last"] == 1
 
 
-def test_a_reverse_charge_customer_gets_ae_lines_without_vat(world: World, client):
+def test_an_eu_business_customer_gets_k_goods_and_ae_services_without_vat(world: World, client):
     # Given a French business customer with a VAT id (the seller is German)
     customer = eu_business_customer(client)
 
-    # When its order ships
-    order = placed(client, world, customer_id=customer["id"])
-    ship(client, world, order["id"], [(1, 3), (2, 1)])
+    # When its order of goods and a service hour ships
+    order = placed(
+        client,
+        world,
+        customer_id=customer["id"],
+        lines=[
+            {"sku": "WIDGET-1", "quantity": 3},
+            {"sku": "GADGET-2", "quantity": 1},
+            {"sku": "SERVICE-HOUR", "quantity": 1},
+        ],
+    )
+    ship(client, world, order["id"], [(1, 3), (2, 1), (3, 1)])
 
-    # Then every line is reverse charged: no VAT, and the invoice says why
+    # Then the goods are an intra-community supply (K) and the service is reverse charged (AE):
+    # no VAT, the invoice says why, and it names where the goods went
     [invoice] = documents(world)
     assert invoice["buyer"]["tax_id"] == "FR40303265045"
-    assert {(line["tax_code"], line["tax_rate"]) for line in invoice["lines"]} == {("AE", "0")}
-    [group] = invoice["taxes"]
-    assert (group["tax_code"], group["taxable_amount"], group["tax_amount"]) == (
-        "AE",
-        "60.10",
-        "0.00",
-    )
-    assert group["exemption_reason_code"] == "VATEX-EU-AE"
-    assert invoice["total"] == {"amount": "60.10", "currency": "EUR"}
-    assert exposure(customer["id"]).open_receivables == Decimal("60.10")
+    assert [(line["sku"], line["tax_code"], line["tax_rate"]) for line in invoice["lines"]] == [
+        ("WIDGET-1", "K", "0"),
+        ("GADGET-2", "K", "0"),
+        ("SERVICE-HOUR", "AE", "0"),
+    ]
+    groups = {group["tax_code"]: group for group in invoice["taxes"]}
+    assert (groups["K"]["taxable_amount"], groups["K"]["tax_amount"]) == ("60.10", "0.00")
+    assert (groups["AE"]["taxable_amount"], groups["AE"]["tax_amount"]) == ("95.00", "0.00")
+    assert groups["K"]["exemption_reason_code"] == "VATEX-EU-IC"
+    assert groups["AE"]["exemption_reason_code"] == "VATEX-EU-AE"
+    assert invoice["delivered_to"]["country"] == "FR"
+    assert invoice["total"] == {"amount": "155.10", "currency": "EUR"}
+    assert exposure(customer["id"]).open_receivables == Decimal("155.10")
 
 
 def test_an_export_customer_is_invoiced_without_vat_in_its_currency(world: World, client):

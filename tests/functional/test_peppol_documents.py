@@ -7,7 +7,13 @@ from typing import Any
 from lxml import etree
 
 from tests.functional.conftest import World
-from tests.functional.invoicing import credit_note, documents, placed, ship
+from tests.functional.invoicing import (
+    credit_note,
+    documents,
+    eu_business_customer,
+    placed,
+    ship,
+)
 from tests.unit.validation import validator
 
 NS = {
@@ -61,3 +67,45 @@ def test_the_stored_invoice_and_credit_note_pass_the_xsd_cen_and_peppol_rules(wo
     assert credited is not None
     assert credited.findtext("cbc:ID", namespaces=NS) == invoice["number"]
     assert credited.findtext("cbc:IssueDate", namespaces=NS) == invoice["issued_on"]
+
+
+def test_an_intra_community_supply_and_its_credit_note_pass_every_rule(world: World, client):
+    # Given a French business buying goods and a service hour, shipped to Lyon, invoiced, and
+    # its service credited
+    customer = eu_business_customer(client)
+    ship_to = {
+        "name": "Initech entrepot",
+        "line1": "12 quai Rambaud",
+        "city": "Lyon",
+        "postal_code": "69002",
+        "country": "FR",
+    }
+    lines = [{"sku": "WIDGET-1", "quantity": 2}, {"sku": "SERVICE-HOUR", "quantity": 1}]
+    order = placed(client, world, customer_id=customer["id"], lines=lines, ship_to=ship_to)
+    ship(client, world, order["id"], [(1, 2), (2, 1)])
+    [invoice] = documents(world)
+    answer = credit_note(
+        client,
+        invoice["id"],
+        {"reason": "Service not rendered", "lines": [{"line_no": 2, "quantity": "1"}]},
+    )
+    assert answer.status == 201, answer.body
+    world.pump.drain()
+    [note] = documents(world, "credit_note")
+
+    # When the stored UBL documents are validated
+    invoice_xml, note_xml = _stored_xml(world, invoice), _stored_xml(world, note)
+
+    # Then neither fails a rule (BR-IC-* and BR-AE-* included), the goods are K and the
+    # service AE, and both documents name the warehouse the goods went to
+    assert validator().fatal(invoice_xml) == []
+    assert validator().fatal(note_xml) == []
+    codes = etree.fromstring(invoice_xml).findall(
+        "cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory/cbc:ID", NS
+    )
+    assert sorted(code.text or "" for code in codes) == ["AE", "K"]
+    for xml in (invoice_xml, note_xml):
+        address = etree.fromstring(xml).find("cac:Delivery/cac:DeliveryLocation/cac:Address", NS)
+        assert address is not None
+        assert address.findtext("cbc:CityName", namespaces=NS) == "Lyon"
+        assert address.findtext("cac:Country/cbc:IdentificationCode", namespaces=NS) == "FR"

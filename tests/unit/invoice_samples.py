@@ -1,8 +1,9 @@
 """Sample invoices and credit notes, built straight from the domain models.
 
 Each covers a tax situation the documents must get right: a German domestic invoice with the
-standard, reduced and zero rates and an early-payment discount; a reverse-charge invoice to a
-French business; an export invoice to a US buyer; a credit note crediting part of the first.
+standard, reduced and zero rates and an early-payment discount; goods (intra-community supply,
+K) and a service (reverse charge, AE) for a French business; an export invoice to a US buyer; a
+credit note crediting part of the first.
 Amounts follow the domain's rules (line net half-up to the minor unit, tax per group), computed
 here by hand so the samples do not depend on the issuing code.
 """
@@ -35,6 +36,7 @@ PAYMENT_REFERENCE = "RF18539007547034"
 # (code, rate) -> (VATEX code, reason) for the categories that require an exemption reason
 EXEMPTIONS = {
     TaxCode.REVERSE_CHARGE: ("VATEX-EU-AE", "Reverse charge"),
+    TaxCode.INTRA_COMMUNITY: ("VATEX-EU-IC", "Intra-community supply"),
     TaxCode.EXPORT: ("VATEX-EU-G", "Export outside the EU"),
     TaxCode.EXEMPT: (
         "VATEX-EU-132",
@@ -194,22 +196,26 @@ def domestic_invoice() -> Invoice:
 
 
 def reverse_charge_invoice() -> Invoice:
-    """DE -> FR business with a VAT id: the buyer accounts for the VAT."""
-    AE = TaxCode.REVERSE_CHARGE
+    """DE -> FR business with a VAT id: widgets sent to France (an intra-community supply, K)
+    and their installation (a service under the reverse charge, AE); the buyer accounts for the
+    VAT of both."""
+    K, AE = TaxCode.INTRA_COMMUNITY, TaxCode.REVERSE_CHARGE
+    to = buyer(
+        "Initech SARL",
+        country="FR",
+        tax_id="FR40303265045",
+        city="Paris",
+        postal_code="75002",
+        region="Ile-de-France",
+    )
     return document(
         [
-            ("WID-1", "Widget", "C62", "40", "12.50", "standard", AE, "0"),
+            ("WID-1", "Widget", "C62", "40", "12.50", "standard", K, "0"),
             ("SRV-9", "Installation service", "HUR", "6", "85.00", "standard", AE, "0"),
         ],
         number="INV-2026-000124",
-        to=buyer(
-            "Initech SARL",
-            country="FR",
-            tax_id="FR40303265045",
-            city="Paris",
-            postal_code="75002",
-            region="Ile-de-France",
-        ),
+        to=to,
+        delivered_to=to.address,
     )
 
 
@@ -262,11 +268,11 @@ def exempt_invoice() -> Invoice:
     )
 
 
-def dutch_reverse_charge_invoice() -> Invoice:
-    """DE -> NL business: reverse charge, the buyer reached under its Dutch VAT id (9944)."""
-    AE = TaxCode.REVERSE_CHARGE
+def dutch_intra_community_invoice() -> Invoice:
+    """DE -> NL business: goods delivered to its Rotterdam warehouse, an intra-community supply
+    (K); the buyer reached under its Dutch VAT id (9944)."""
     return document(
-        [("WID-1", "Widget", "C62", "12", "12.5", "standard", AE, "0")],
+        [("WID-1", "Widget", "C62", "12", "12.5", "standard", TaxCode.INTRA_COMMUNITY, "0")],
         number="INV-2026-000127",
         to=buyer(
             "Handelsonderneming de Vries B.V.",
@@ -274,6 +280,9 @@ def dutch_reverse_charge_invoice() -> Invoice:
             tax_id="NL004495445B01",
             city="Amsterdam",
             postal_code="1012 AB",
+        ),
+        delivered_to=PartyAddress(
+            line1="Waalhaven 12", city="Rotterdam", postal_code="3089 JH", country="NL"
         ),
     )
 
@@ -371,7 +380,7 @@ def ubl_samples() -> dict[str, Invoice]:
     return {
         **all_samples(),
         "exempt": exempt_invoice(),
-        "reverse_charge_nl": dutch_reverse_charge_invoice(),
+        "intra_community_nl": dutch_intra_community_invoice(),
         "export_ch": swiss_export_invoice(),
         "consumer_at": consumer_in_another_member_state(),
         "full_credit_note": full_credit_note(),

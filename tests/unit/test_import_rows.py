@@ -273,26 +273,37 @@ def test_a_row_with_another_number_of_fields_is_one_error():
 
 
 def test_a_catalog_row_reads_codes_in_any_case():
-    columns = ("sku", "name", "unit", "tax_category", "currency", "unit_price", "active")
+    columns = ("sku", "name", "unit", "tax_category", "currency", "unit_price", "active", "supply")
     parsed = domain.parse_row(
-        "catalog", columns, row("A-1", "Bolt", "ea", "Zero", "gbp", "0.125", "no")
+        "catalog", columns, row("A-1", "Bolt", "ea", "Zero", "gbp", "0.125", "no", "Services")
     )
     assert isinstance(parsed, CatalogRow)
     assert (parsed.unit, parsed.tax_category.value, parsed.currency) == ("EA", "zero", "GBP")
     assert parsed.unit_price == Decimal("0.125") and parsed.active is False
     assert parsed.item_request().unit == "EA"
+    assert parsed.item_request().supply.value == "services"
+
+
+def test_a_catalog_row_without_a_supply_is_goods():
+    columns = ("sku", "name", "unit", "tax_category", "currency", "unit_price")
+    parsed = domain.parse_row("catalog", columns, row("A-1", "Bolt", "EA", "zero", "EUR", "1"))
+    assert isinstance(parsed, CatalogRow)
+    assert parsed.item_request().supply.value == "goods"
 
 
 def test_bad_catalog_values_are_named():
-    columns = ("sku", "name", "unit", "tax_category", "currency", "unit_price", "active")
+    columns = ("sku", "name", "unit", "tax_category", "currency", "unit_price", "active", "supply")
     errors = fields(
         domain.parse_row(
-            "catalog", columns, row("a-1", " ", "BOX", "luxury", "EUR", "1.1234567", "maybe")
+            "catalog",
+            columns,
+            row("a-1", " ", "BOX", "luxury", "EUR", "1.1234567", "maybe", "rights"),
         )
     )
-    assert set(errors) == {"sku", "name", "unit", "tax_category", "unit_price", "active"}
+    assert set(errors) == {"sku", "name", "unit", "tax_category", "unit_price", "active", "supply"}
     assert "not a supported UN/ECE rec 20 unit code" in errors["unit"]
     assert "is not a tax category (standard, reduced, zero, exempt)" in errors["tax_category"]
+    assert "is not a supply (goods, services)" in errors["supply"]
 
 
 @pytest.mark.parametrize(

@@ -223,12 +223,46 @@ def test_the_issue_date_is_the_utc_date():
     assert draft.issued_on == date(2026, 3, 5)
 
 
-def test_an_eu_business_buyer_is_reverse_charged():
+def test_goods_for_an_eu_business_buyer_are_an_intra_community_supply():
     # Given: a French buyer with a VAT id
     customer = make_customer(country="FR", tax_id="FR40303265045")
 
     # When
     invoice = make_invoice(("standard", 2, "50"), ("reduced", 1, "10"), customer=customer)
+
+    # Then: one K group, no VAT, the reason printed, delivered to France
+    assert [line.tax_code for line in invoice.lines] == [TaxCode.INTRA_COMMUNITY] * 2
+    (group,) = invoice.taxes
+    assert (group.tax_code, group.taxable_amount, group.tax_amount) == (
+        TaxCode.INTRA_COMMUNITY,
+        Decimal("110.00"),
+        Decimal("0.00"),
+    )
+    assert group.exemption_reason_code == "VATEX-EU-IC"
+    assert invoice.delivered_to is not None
+    assert invoice.delivered_to.country == "FR"
+
+
+def test_services_for_an_eu_business_buyer_are_reverse_charged():
+    # Given: a French buyer with a VAT id, and an order of services
+    customer = make_customer(country="FR", tax_id="FR40303265045")
+    order = make_order(("standard", 2, "50"), ("reduced", 1, "10"))
+    order = order.model_copy(
+        update={
+            "lines": tuple(line.model_copy(update={"supply": "services"}) for line in order.lines)
+        }
+    )
+
+    # When
+    invoice = invoicing.draft(
+        invoice_id="inv_1",
+        customer=customer,
+        seller=DEMO,
+        order=order,
+        quantities={1: 2, 2: 1},
+        shipment_ids=[],
+        issued_at=ISSUED_AT,
+    )
 
     # Then: one AE group, no VAT, the reason printed
     assert [line.tax_code for line in invoice.lines] == [TaxCode.REVERSE_CHARGE] * 2

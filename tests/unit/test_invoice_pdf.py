@@ -78,9 +78,12 @@ def test_a_reverse_charge_invoice_says_the_buyer_accounts_for_the_vat() -> None:
     # When the reverse-charge invoice is rendered
     _, text = _read(SAMPLES["reverse_charge"])
 
-    # Then it carries the reverse-charge note and the exemption reason
+    # Then it carries the notes of both its service (reverse charge) and its goods
+    # (intra-community supply) and their exemption reasons
     assert "Reverse charge: the recipient is liable for the VAT" in text
     assert "VATEX-EU-AE" in text
+    assert "Intra-community supply of goods, exempt from VAT" in text
+    assert "VATEX-EU-IC" in text
 
 
 def test_a_credit_note_names_the_credited_invoice_and_the_reason() -> None:

@@ -251,20 +251,48 @@ def test_parties_are_addressed_by_peppol_id_with_vat_ids_and_legal_names() -> No
     assert _text(root, region) == "Ile-de-France"
 
 
-def test_reverse_charge_and_export_groups_give_their_exemption_reasons() -> None:
-    # When the reverse-charge and export invoices are rendered
+def test_intra_community_reverse_charge_and_export_groups_give_their_exemption_reasons() -> None:
+    # When the intra-EU (goods and a service) and export invoices are rendered
     for name, code, reason_code in (
+        ("reverse_charge", "K", "VATEX-EU-IC"),
         ("reverse_charge", "AE", "VATEX-EU-AE"),
         ("export", "G", "VATEX-EU-G"),
     ):
-        category = _parse(SAMPLES[name]).find("cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory", NS)
-        assert category is not None
+        categories = {
+            _text(found, "cbc:ID"): found
+            for found in _parse(SAMPLES[name]).findall(
+                "cac:TaxTotal/cac:TaxSubtotal/cac:TaxCategory", NS
+            )
+        }
 
         # Then the category carries a zero rate and the exemption reason and its code
-        assert _text(category, "cbc:ID") == code
+        category = categories[code]
         assert _text(category, "cbc:Percent") == "0"
         assert _text(category, "cbc:TaxExemptionReasonCode") == reason_code
         assert _text(category, "cbc:TaxExemptionReason")
+
+
+def test_an_intra_community_supply_names_where_the_goods_went() -> None:
+    # When the Dutch intra-community invoice is rendered
+    root = _parse(SAMPLES["intra_community_nl"])
+
+    # Then the deliver-to address (BG-15, its country BT-80) and the date of supply (BT-72) are
+    # there, which BR-IC-11 and BR-IC-12 require
+    location = "cac:Delivery/cac:DeliveryLocation/cac:Address/"
+    assert _text(root, location + "cbc:CityName") == "Rotterdam"
+    assert _text(root, location + "cac:Country/cbc:IdentificationCode") == "NL"
+    assert _text(root, "cac:Delivery/cbc:ActualDeliveryDate") == "2026-02-27"
+
+
+def test_the_rules_refuse_an_intra_community_supply_without_delivery(rules: Validator) -> None:
+    # Given the intra-community invoice without its date of supply and deliver-to address
+    invoice = SAMPLES["intra_community_nl"].model_copy(
+        update={"delivered_on": None, "delivered_to": None}
+    )
+
+    # When it is validated, Then EN 16931 refuses it for both
+    fired = {failure.rule for failure in rules.fatal(render_ubl(invoice))}
+    assert {"BR-IC-11", "BR-IC-12"} <= fired
 
 
 def test_a_buyer_without_vat_id_has_no_tax_scheme() -> None:

@@ -216,6 +216,7 @@ def test_a_priced_line_is_frozen_and_has_a_wire_form():
         "name": "Item GADGET-2",
         "unit": "EA",
         "tax_category": "reduced",
+        "supply": "goods",
         "quantity": 1,
         "unit_price": "0.125",
         "line_total": "0.13",

@@ -42,8 +42,10 @@ def test_the_eu_has_27_members_and_greece_is_gr():
     [
         ("DE", "DE", None, TaxRegime.DOMESTIC),
         ("DE", "DE", "DE123456789", TaxRegime.DOMESTIC),
-        ("DE", "FR", "FR40303265045", TaxRegime.REVERSE_CHARGE),
-        ("DE", "GR", "EL094259216", TaxRegime.REVERSE_CHARGE),
+        ("DE", "FR", "FR40303265045", TaxRegime.INTRA_EU_BUSINESS),
+        ("DE", "GR", "EL094259216", TaxRegime.INTRA_EU_BUSINESS),
+        # goods sent to France for a buyer registered in the seller's own state: Art. 138(1)(b)
+        ("DE", "FR", "DE129273398", TaxRegime.DOMESTIC),
         ("DE", "FR", None, TaxRegime.DOMESTIC),  # EU consumer: the seller's VAT (no OSS)
         ("DE", "FR", "  ", TaxRegime.DOMESTIC),  # a blank VAT id is no VAT id
         ("DE", "US", None, TaxRegime.EXPORT),
@@ -77,8 +79,19 @@ def test_domestic_lines_take_the_sellers_rates(category, code, rate, reason):
 
 
 @pytest.mark.parametrize("category", ["standard", "reduced", "zero", "exempt"])
-def test_reverse_charge_lines_are_ae_at_zero_with_their_vatex_code(category):
-    line_tax = tax.classify(category, TaxRegime.REVERSE_CHARGE, DEMO)
+def test_goods_to_a_business_in_another_member_state_are_k_at_zero(category):
+    line_tax = tax.classify(category, TaxRegime.INTRA_EU_BUSINESS, DEMO, supply="goods")
+
+    assert line_tax.tax_code is TaxCode.INTRA_COMMUNITY
+    assert line_tax.tax_code.value == "K"  # UNCL 5305 "VAT exempt for EEA intra-community supply"
+    assert line_tax.rate == 0
+    assert line_tax.exemption_reason == "Intra-community supply"
+    assert line_tax.exemption_reason_code == "VATEX-EU-IC"
+
+
+@pytest.mark.parametrize("category", ["standard", "reduced", "zero", "exempt"])
+def test_services_to_a_business_in_another_member_state_are_ae_at_zero(category):
+    line_tax = tax.classify(category, TaxRegime.INTRA_EU_BUSINESS, DEMO, supply="services")
 
     assert line_tax.tax_code is TaxCode.REVERSE_CHARGE
     assert line_tax.rate == 0
@@ -110,6 +123,11 @@ def test_an_exempt_line_prints_the_sellers_own_reason():
 def test_an_unknown_category_is_refused():
     with pytest.raises(ValueError, match="unknown tax category 'luxury'"):
         tax.classify("luxury", TaxRegime.DOMESTIC, DEMO)
+
+
+def test_an_unknown_supply_is_refused():
+    with pytest.raises(ValueError, match="unknown supply 'rights'"):
+        tax.classify("standard", TaxRegime.DOMESTIC, DEMO, supply="rights")
 
 
 # --- breakdown --------------------------------------------------------------------------------
