@@ -5,11 +5,15 @@ code 381) that reference the invoice they credit. Elements are written in the or
 schema's sequences require (the XSD rejects any other order), and only those Peppol BIS 3.0
 allows, so the document validates against both the OASIS schema and the Peppol rules.
 
+A document whose buyer has no electronic address (neither a participant id nor a VAT id in a
+Peppol scheme) cannot travel over Peppol (PEPPOL-EN16931-R010): it is sent by e-mail only, and
+says so by declaring the EN 16931 core specification instead of Peppol BIS (no Peppol profile),
+so a receiver's validator applies the rules of what it is.
+
 Amounts carry their currency and the currency's minor-unit digits (EN 16931 allows no more);
 unit prices keep the precision they were priced with (up to 6 decimals). Parties are addressed
 by their Peppol participant id (EndpointID with its EAS scheme), the buyer's derived from its VAT
-id when it has none of its own (a buyer with neither gets a document for e-mail only, which
-Peppol refuses: PEPPOL-EN16931-R010). The seller names its contact (BG-6); the date of supply is
+id when it has none of its own. The seller names its contact (BG-6); the date of supply is
 the last shipment's (ActualDeliveryDate), the deliver-to address the order's ship-to or the
 buyer's (an intra-community supply needs both: BR-IC-11, BR-IC-12). Credit notes name the
 credited invoice with its issue date (BT-25, BT-26) and say the credit is cleared against that
@@ -38,6 +42,7 @@ from shared.domain.text import scrub
 
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 PROFILE_ID = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+EN16931_CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017"  # the core standard: e-mail only
 INVOICE_TYPE_CODE = "380"  # UNCL 1001: commercial invoice
 CREDIT_NOTE_TYPE_CODE = "381"  # UNCL 1001: credit note
 SEPA_CREDIT_TRANSFER = "58"  # UNCL 4461
@@ -63,7 +68,7 @@ def render_ubl(invoice: Invoice) -> bytes:
     # The root's namespace is declared as the default one by hand: ElementTree's own
     # default_namespace option refuses the unqualified attributes (currencyID, unitCode).
     root = ET.Element("CreditNote" if is_note else "Invoice", {"xmlns": namespace})
-    _header(root, invoice, is_note)
+    _header(root, invoice, is_note, peppol=for_peppol(invoice))
     _party(_cac(root, "AccountingSupplierParty"), invoice.seller, seller=True)
     _party(_cac(root, "AccountingCustomerParty"), invoice.buyer, seller=False)
     _delivery(root, invoice)
@@ -84,9 +89,21 @@ def render_ubl(invoice: Invoice) -> bytes:
 # --- document level -------------------------------------------------------------------------
 
 
-def _header(root: ET.Element, invoice: Invoice, is_note: bool) -> None:
-    _cbc(root, "CustomizationID", CUSTOMIZATION_ID)
-    _cbc(root, "ProfileID", PROFILE_ID)
+def for_peppol(invoice: Invoice) -> bool:
+    """Can the document travel over Peppol (both parties have an electronic address)?"""
+    return all(_endpoint(party) for party in (invoice.seller, invoice.buyer))
+
+
+def _endpoint(party: Party) -> str | None:
+    return party.endpoint or peppol.from_vat_id(party.tax_id)
+
+
+def _header(root: ET.Element, invoice: Invoice, is_note: bool, *, peppol: bool) -> None:
+    if peppol:
+        _cbc(root, "CustomizationID", CUSTOMIZATION_ID)
+        _cbc(root, "ProfileID", PROFILE_ID)
+    else:
+        _cbc(root, "CustomizationID", EN16931_CUSTOMIZATION_ID)
     _cbc(root, "ID", invoice.number)
     _cbc(root, "IssueDate", _day(invoice.issued_on))
     if is_note:
@@ -139,7 +156,7 @@ def _address(element: ET.Element, address: PartyAddress) -> None:
 
 def _party(role: ET.Element, party: Party, *, seller: bool) -> None:
     element = _cac(role, "Party")
-    if endpoint := party.endpoint or peppol.from_vat_id(party.tax_id):
+    if endpoint := _endpoint(party):
         eas, identifier = peppol.parse(endpoint)
         _cbc(element, "EndpointID", identifier, schemeID=eas)
     if not seller and party.party_id:

@@ -363,7 +363,7 @@ def test_each_sample_passes_the_xsd_the_cen_and_the_peppol_rules(
     invoice = SAMPLES[name]
 
     # When it is rendered and validated
-    failures = rules.fatal(render_ubl(invoice))
+    failures = rules.fatal(render_ubl(invoice), peppol=True)
 
     # Then no rule fails fatally
     assert failures == []
@@ -403,8 +403,8 @@ def test_invoices_and_credit_notes_the_domain_issues_pass_every_rule(
 
     # When both are rendered and validated
     # Then neither fails a rule
-    assert rules.fatal(render_ubl(invoice)) == []
-    assert rules.fatal(render_ubl(note)) == []
+    assert rules.fatal(render_ubl(invoice), peppol=True) == []
+    assert rules.fatal(render_ubl(note), peppol=True) == []
 
 
 def _broken(name: str, path: str) -> bytes:
@@ -467,10 +467,23 @@ def test_a_buyer_without_any_identifier_gets_a_document_for_email_only(rules: Va
 
     # When its invoice is rendered and validated
     xml = render_ubl(invoice)
+    root = _parse(invoice)
 
-    # Then it has no electronic address: valid EN 16931, refused by Peppol for that alone
-    assert _parse(invoice).find("cac:AccountingCustomerParty/cac:Party/cbc:EndpointID", NS) is None
-    assert rules.rules_broken(xml) == {"PEPPOL-EN16931-R010"}
+    # Then it has no electronic address and says it is an EN 16931 document (for e-mail), not
+    # a Peppol one: it passes the XSD and the CEN rules
+    assert root.find("cac:AccountingCustomerParty/cac:Party/cbc:EndpointID", NS) is None
+    assert _text(root, "cbc:CustomizationID") == "urn:cen.eu:en16931:2017"
+    assert root.find("cbc:ProfileID", NS) is None
+    assert rules.fatal(xml) == []
+
+    # And held to the Peppol rules anyway, it fails for the missing address and for not
+    # declaring Peppol BIS (customization R004, profile R001 and R007) alone
+    assert rules.rules_broken(xml, peppol=True) == {
+        "PEPPOL-EN16931-R010",
+        "PEPPOL-EN16931-R004",
+        "PEPPOL-EN16931-R001",
+        "PEPPOL-EN16931-R007",
+    }
 
 
 def test_documents_give_the_date_of_supply_and_notes_the_credited_invoices_date() -> None:
