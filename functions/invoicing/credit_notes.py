@@ -14,6 +14,10 @@ or (lines omitted) for everything not yet credited. ONE transaction writes:
 - the customer credit that rest is (``shared.store.customer_credits``), to apply or pay back;
 - ``CreditNoteIssued`` and ``InvoiceCredited``.
 
+An invoice migrated from the legacy system has no lines: its credit note credits ``amounts``
+(description, net amount, tax category; see shared/domain/legacy_credit.py), written the same
+way. One imported before migrated invoices were booked in the ledger cannot be credited (409).
+
 If someone else wrote the invoice meanwhile (a payment, another note), it is read again and the
 note computed anew, once; a second conflict answers 409.
 """
@@ -30,24 +34,28 @@ from shared import clock, ids
 from shared.config import seller as configured_seller
 from shared.domain import invoice as invoice_domain
 from shared.domain import ledger as ledger_domain
-from shared.domain import numbering
+from shared.domain import legacy_credit, numbering
 from shared.domain.credits import CreditNoteCredit
+from shared.domain.customer import Customer
 from shared.domain.events import DomainEvent
 from shared.domain.invoice import CreditError, DocumentKind, Invoice, InvoiceStatus
 from shared.domain.omittable import Omittable
-from shared.domain.text import MultiLine
+from shared.domain.pricing import Supply, TaxCategory
+from shared.domain.text import MultiLine, SingleLine
 from shared.http import idempotency, problems
 from shared.http.auth import Principal
-from shared.store import credit, customer_credits, invoices, outbox, series
+from shared.store import credit, customer_credits, customers, invoices, outbox, series
 from shared.store import ledger as ledger_store
 from shared.store.outbox import StaleStateError
 from shared.store.table import Update, Write
 
 MAX_LINES = 200
+MAX_AMOUNTS = 50
 ATTEMPTS = 2  # the first read, and one more after a concurrent write to the invoice
 _INVOICE_INDEX = 2  # in the transaction: counter, credit note, invoice, ...
 
 QuantityString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
+AmountString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,4})?$")]
 Reason = Annotated[str, MultiLine(max_length=500)]
 
 
@@ -65,14 +73,37 @@ class CreditLineRequest(BaseModel):
         return value
 
 
+class CreditAmountRequest(BaseModel):
+    """An amount a migrated invoice is credited by (it has no lines to credit)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    description: Annotated[str, SingleLine(max_length=200)]
+    net_amount: AmountString
+    tax_category: TaxCategory = Field(strict=False)  # lax only to take the enum's text values
+    supply: Supply = Field(default=Supply.GOODS, strict=False)
+
+    def amount(self) -> legacy_credit.CreditAmount:
+        return legacy_credit.CreditAmount(
+            description=self.description,
+            net_amount=Decimal(self.net_amount),
+            tax_category=self.tax_category.value,
+            supply=self.supply.value,
+        )
+
+
 class CreditNoteRequest(BaseModel):
-    """What to credit and why; without ``lines``, everything not yet credited."""
+    """What to credit and why: ``lines`` of an invoice of ours (without them, everything not
+    yet credited), or ``amounts`` of a migrated invoice."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
     reason: Reason
     lines: Omittable[list[CreditLineRequest]] = Field(
         default=None, min_length=1, max_length=MAX_LINES
+    )
+    amounts: Omittable[list[CreditAmountRequest]] = Field(
+        default=None, min_length=1, max_length=MAX_AMOUNTS
     )
 
     @field_validator("lines")
@@ -121,10 +152,12 @@ def _issue(invoice_id: str, request: CreditNoteRequest, principal: Principal) ->
 
 
 def _creditable(invoice_id: str, principal: Principal) -> Invoice:
-    invoice = readable_invoice(invoice_id, principal)
+    invoice = readable_invoice(invoice_id, principal) or invoices.receivable(invoice_id)
     if invoice is None:
         raise problems.conflict(
-            "not-creditable", f"{invoice_id} was imported from the legacy system; it has no lines"
+            "not-creditable",
+            f"{invoice_id} was imported from the legacy system before migrated invoices were "
+            "booked in the ledger; it cannot be credited here",
         )
     if invoice.kind is DocumentKind.CREDIT_NOTE:
         raise problems.conflict(
@@ -141,23 +174,41 @@ def _creditable(invoice_id: str, principal: Principal) -> Invoice:
 
 def _write(invoice: Invoice, request: CreditNoteRequest, principal: Principal) -> Invoice:
     seller = configured_seller()
+    migrated = invoices.is_legacy_invoice(invoice)
+    _require_fitting(request, migrated=migrated)
+    # the same on a retry of this request
+    credit_note_id = idempotency.request_scoped_id("cn") or ids.new_id("cn")
     try:
-        draft = invoice_domain.credit_note(
-            invoice,
-            # the same on a retry of this request
-            credit_note_id=idempotency.request_scoped_id("cn") or ids.new_id("cn"),
-            quantities=request.quantities(),
-            reason=request.reason,
-            issued_at=clock.now(),
-            seller=seller,
-        )
+        if migrated:
+            draft = legacy_credit.credit_note(
+                invoice,
+                customer=_customer(invoice),
+                seller=seller,
+                amounts=[amount.amount() for amount in request.amounts or ()],
+                credit_note_id=credit_note_id,
+                reason=request.reason,
+                issued_at=clock.now(),
+            )
+        else:
+            draft = invoice_domain.credit_note(
+                invoice,
+                credit_note_id=credit_note_id,
+                quantities=request.quantities(),
+                reason=request.reason,
+                issued_at=clock.now(),
+                seller=seller,
+            )
     except CreditError as error:
         raise _refused(error, request) from None
     settled = min(draft.total, invoice.amount_due)
 
     def write(number: int, counter: Update) -> Invoice:
         note = invoice_domain.numbered(draft, number, seller)
-        credited = invoice_domain.apply_credit(invoice, note)
+        credited = (
+            legacy_credit.credited(invoice, note)
+            if migrated
+            else invoice_domain.apply_credit(invoice, note)
+        )
         state: list[Write] = [
             counter,
             *invoices.issue_writes(note),
@@ -180,6 +231,30 @@ def _write(invoice: Invoice, request: CreditNoteRequest, principal: Principal) -
     return series.issue(seller.entity, series_name, write)
 
 
+def _require_fitting(request: CreditNoteRequest, *, migrated: bool) -> None:
+    """Lines for an invoice of ours, amounts for a migrated one (422 at the field otherwise)."""
+    if migrated and request.amounts is None:
+        pointer, detail = "#/amounts", "a migrated invoice has no lines: credit it by amounts"
+    elif not migrated and request.amounts is not None:
+        pointer, detail = "#/amounts", "an invoice of ours is credited by its lines, not amounts"
+    elif migrated and request.lines is not None:
+        pointer, detail = "#/lines", "a migrated invoice has no lines: credit it by amounts"
+    else:
+        return
+    raise problems.unprocessable(
+        "credit-error", detail, errors=[{"pointer": pointer, "detail": detail}]
+    )
+
+
+def _customer(invoice: Invoice) -> Customer:
+    customer = customers.get(invoice.customer_id)
+    if customer is None or customer.billing_address is None:
+        raise problems.conflict(
+            "not-creditable", f"customer {invoice.customer_id} has no billing address to bill"
+        )
+    return customer
+
+
 def _owed_credit(note: Invoice, owed: Decimal) -> CreditNoteCredit:
     assert note.credited_invoice_id is not None, "a credit note names the invoice it credits"
     return CreditNoteCredit(
@@ -199,9 +274,13 @@ def _credited_event(credited: Invoice, note: Invoice, principal: Principal) -> D
 
 
 def _refused(error: CreditError, request: CreditNoteRequest) -> problems.Problem:
-    """422 pointing at the line the error names (or at ``lines`` as a whole)."""
+    """422 pointing at the line (or amount) the error names, or at the whole list."""
     pointer = "#/lines"
-    if error.line_no is not None and request.lines is not None:
+    if request.amounts is not None:
+        pointer = "#/amounts"
+        if error.line_no is not None:
+            pointer = f"#/amounts/{error.line_no - 1}/{error.field or 'net_amount'}"
+    elif error.line_no is not None and request.lines is not None:
         index = next(
             (i for i, line in enumerate(request.lines) if line.line_no == error.line_no), None
         )

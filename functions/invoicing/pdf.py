@@ -90,7 +90,7 @@ def _lines(document: HouseDocument, invoice: Invoice) -> None:
                 table,
                 (
                     str(line.line_no),
-                    f"{line.name} ({line.sku})",
+                    f"{line.name} ({line.sku})" if line.sku else line.name,
                     _number(line.quantity),
                     line.unit,
                     _price(line.unit_price, currency),

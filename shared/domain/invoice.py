@@ -537,7 +537,7 @@ def apply_credit(invoice: Invoice, note: Invoice) -> Invoice:
             )
         groups[key] = group
     credited_taxes = tuple(groups[key] for key in sorted(groups, key=lambda k: tax.group_key(*k)))
-    return _settled(
+    return settled(
         invoice,
         amount_credited=invoice.amount_credited + note.total,
         credited_quantities=quantities,
@@ -558,7 +558,7 @@ def record_payment(invoice: Invoice, amount: Decimal, *, discount: Decimal = Dec
         raise ValueError(
             f"{amount + discount} exceeds the {invoice.amount_due} due on {invoice.invoice_id}"
         )
-    return _settled(
+    return settled(
         invoice,
         amount_paid=invoice.amount_paid + amount,
         amount_discounted=invoice.amount_discounted + discount,
@@ -582,7 +582,7 @@ def reverse_payment(
             f"{invoice.invoice_id} has {invoice.amount_paid} paid and "
             f"{invoice.amount_discounted} discounted; cannot take back {amount} and {discount}"
         )
-    return _settled(
+    return settled(
         invoice,
         amount_paid=invoice.amount_paid - amount,
         amount_discounted=invoice.amount_discounted - discount,
@@ -636,7 +636,7 @@ def write_off(invoice: Invoice, written_off: WriteOff) -> Invoice:
         )
     if invoice.write_off(written_off.write_off_id) is not None:
         raise ValueError(f"{written_off.write_off_id} is written off already")
-    return _settled(
+    return settled(
         invoice,
         amount_written_off=invoice.amount_written_off + written_off.amount,
         write_offs=(*invoice.write_offs, written_off),
@@ -666,7 +666,7 @@ def reverse_write_off(
             "reversal_id": reversal_id,
         }
     )
-    reopened = _settled(
+    reopened = settled(
         invoice,
         amount_written_off=invoice.amount_written_off - found.amount,
         write_offs=tuple(
@@ -802,16 +802,19 @@ def from_wire(data: Mapping[str, Any]) -> Invoice:
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _buyer(customer: Customer, order: Order) -> Party:
+def billed_party(customer: Customer) -> Party:
+    """The customer as billed today (its billing address; ``ValueError`` without one)."""
+    return _buyer(customer, None)
+
+
+def _buyer(customer: Customer, order: Order | None) -> Party:
     """The buyer as billed: the billing address, or (legacy accounts) the order's ship-to."""
     if customer.billing_address is not None:
         address = PartyAddress(**customer.billing_address.model_dump())
-    elif order.ship_to is not None:
+    elif order is not None and order.ship_to is not None:
         address = PartyAddress(**order.ship_to.model_dump(exclude={"name"}))
     else:
-        raise ValueError(
-            f"customer {customer.customer_id} has no billing address and the order no ship-to"
-        )
+        raise ValueError(f"customer {customer.customer_id} has no billing address (nor a ship-to)")
     return Party(
         name=customer.legal_name,
         address=address,
@@ -928,7 +931,7 @@ def _credited_group(
     return group.model_copy(update={"tax_amount": cumulative - tax_before})
 
 
-def _settled(invoice: Invoice, **changes: Any) -> Invoice:
+def settled(invoice: Invoice, **changes: Any) -> Invoice:
     """The invoice with ``changes``, its amount due and status recomputed, one version on."""
     changed = invoice.model_copy(update=changes)
     due = (

@@ -129,12 +129,16 @@ def legacy_receivable(item: Item) -> Invoice:
     It has no lines, parties or terms. Its ``total`` is what these books took over: the
     amount open when it was imported, booked as its opening balance (what the old system had
     settled before is not ours to reverse); what this system applied since is paid or
-    discounted, so ``amount_due`` is the item's ``open_amount``.
+    discounted, what its credit notes took credited, so ``amount_due`` is the item's
+    ``open_amount``. (Items written before they kept ``amount_paid`` had no credit notes: their
+    paid part is what is neither open nor discounted.)
     """
     currency = item["currency"]
     opened = Decimal(str(item["opening_amount"]))
     still_open = Decimal(str(item["open_amount"]))
     discounted = Decimal(str(item.get("amount_discounted", 0)))
+    credited = Decimal(str(item.get("amount_credited", 0)))
+    paid = Decimal(str(item.get("amount_paid", opened - still_open - discounted)))
     issued_on = date.fromisoformat(item["issue_date"])
     return Invoice(
         invoice_id=item["invoice_id"],
@@ -161,7 +165,8 @@ def legacy_receivable(item: Item) -> Invoice:
         discount_until=None,
         discount_amount=Decimal(0),
         payment_reference="",
-        amount_paid=opened - still_open - discounted,
+        amount_credited=credited,
+        amount_paid=paid,
         amount_discounted=discounted,
         amount_due=still_open,
         status=InvoiceStatus(item["status"]),
@@ -178,6 +183,10 @@ def legacy_wire(item: Item) -> dict[str, Any]:
     """A legacy invoice as the API shows it: its number, dates and amounts (it has no lines)."""
     currency = item["currency"]
     original, still_open = item["original_amount"], item["open_amount"]
+    credited = item.get("amount_credited", 0)
+    # paid: what the old system had settled before the import, and what was applied since
+    opened = item.get("opening_amount", original)
+    paid = original - opened + item.get("amount_paid", opened - still_open)
     return {
         "id": item["invoice_id"],
         "kind": DocumentKind.INVOICE.value,
@@ -186,7 +195,8 @@ def legacy_wire(item: Item) -> dict[str, Any]:
         "customer_id": item["customer_id"],
         "currency": currency,
         "total": {"amount": str(original), "currency": currency},
-        "amount_paid": {"amount": str(original - still_open), "currency": currency},
+        "amount_credited": {"amount": str(quantize(credited, currency)), "currency": currency},
+        "amount_paid": {"amount": str(quantize(paid, currency)), "currency": currency},
         "amount_due": {"amount": str(still_open), "currency": currency},
         "status": item["status"],
         "issued_on": date.fromisoformat(item["issue_date"]).isoformat(),  # dates, checked
@@ -326,13 +336,15 @@ def _replacing_legacy(invoice: Invoice, before: Invoice) -> Update:
     values: Item = {
         ":open": quantize(invoice.amount_due, invoice.currency),
         ":discounted": quantize(invoice.amount_discounted, invoice.currency),
+        ":credited": quantize(invoice.amount_credited, invoice.currency),
+        ":paid": quantize(invoice.amount_paid, invoice.currency),
         ":status": invoice.status.value,
         ":version": invoice.version,
         ":expected": before.version,
     }
     assignments = (
-        "open_amount = :open, amount_discounted = :discounted, #status = :status, "
-        "version = :version"
+        "open_amount = :open, amount_discounted = :discounted, amount_credited = :credited, "
+        "amount_paid = :paid, #status = :status, version = :version"
     )
     if is_open(invoice):
         values[":open_pk"] = OPEN_PARTITION

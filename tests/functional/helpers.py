@@ -34,6 +34,15 @@ def assert_problem(response: Any, status: int, kind: str) -> dict[str, Any]:
     return problem
 
 
+def assert_problem_answer(answer: Any, status: int, kind: str) -> dict[str, Any]:
+    """``assert_problem`` for an ``accounts.call`` answer (its body already parsed)."""
+    assert answer.status == status, answer.body
+    assert answer.headers["Content-Type"] == PROBLEM
+    assert answer.body["type"].endswith("/" + kind), answer.body
+    found: dict[str, Any] = answer.body
+    return found
+
+
 def conforms_to_openapi(instance: Any, schema: str) -> None:
     """Validate an answer against a schema of openapi.yaml (JSON Schema 2020-12 in OAS 3.1)."""
     from pathlib import Path

@@ -209,3 +209,13 @@ def import_receivables(client: Client, world: World, content: str) -> str:
     world.pump.drain()
     import_id: str = json.loads(response.body)["import_id"]
     return import_id
+
+
+def stored_xml(world: World, document: dict[str, Any]) -> bytes:
+    """The UBL the delivery worker stored for an issued document."""
+    key = f"invoices/{document['customer_id']}/{document['number']}.xml"
+    body = world.session.client("s3").get_object(
+        Bucket=world.outputs["DocumentsBucketName"], Key=key
+    )["Body"]
+    content: bytes = body.read()
+    return content

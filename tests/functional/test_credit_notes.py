@@ -16,7 +16,7 @@ from shared.http.auth import Role
 from shared.store import credit, invoices, ledger, outbox
 from tests.functional.accounts import call, new_staff
 from tests.functional.conftest import PARTNER_KEY, World
-from tests.functional.helpers import snapshot
+from tests.functional.helpers import assert_problem_answer, snapshot
 from tests.functional.invoicing import (
     assert_ledger_balanced,
     credit_note,
@@ -39,12 +39,6 @@ def invoice(world: World, client) -> dict[str, Any]:
     [issued] = documents(world)
     assert issued["total"]["amount"] == "71.50"
     return issued
-
-
-def assert_problem_answer(answer: Any, status: int, kind: str) -> None:
-    assert answer.status == status, answer.body
-    assert answer.headers["Content-Type"] == "application/problem+json"
-    assert answer.body["type"].endswith("/" + kind), answer.body
 
 
 def _invoice_now(invoice_id: str) -> dict[str, Any]:

@@ -4,7 +4,8 @@ A receivables CSV POSTed to the import API books each legacy invoice's open amou
 ``opening_balance`` entry (DR receivables, CR opening balance equity), dated its issue date, in
 the transaction that lands the invoice. From then on the statement, the aging report and the
 credit figures agree on it, cash application matches it by its number, a clerk can allocate to
-it, a reversal reopens it, and once it is paid the collection run no longer dunns it.
+it, a reversal reopens it, once it is paid the collection run no longer dunns it, and a credit
+note credits it by amounts (it has no lines).
 
 The dataset (cus_acme, EUR), imported on 2026-11-02:
 
@@ -24,12 +25,24 @@ from chalice.test import Client
 
 from shared import clock
 from shared.domain.ledger import Account, Posting
+from shared.domain.reconciliation import customer_differences
 from shared.store import credit
 from tests.functional.accounts import Answer, call
+from tests.functional.books_machine import api_get, read_views
 from tests.functional.cash import CUSTOMER, account, ledger_entries, received, reverse
 from tests.functional.collections import charges, reminders, run_on
 from tests.functional.conftest import World
-from tests.functional.invoicing import import_receivables, legacy_invoice
+from tests.functional.helpers import assert_problem_answer, snapshot
+from tests.functional.invoicing import (
+    credit_note,
+    documents,
+    import_receivables,
+    legacy_invoice,
+    placed,
+    ship,
+    stored_xml,
+)
+from tests.unit.validation import validator
 
 IMPORTED_ON = date(2026, 11, 2)
 OLD = "legacy-INV-2025-0417"  # 320.00 open, long overdue
@@ -315,3 +328,210 @@ def test_a_legacy_invoice_without_its_opening_entry_is_reported_once_and_left_to
     assert answer.status == 422, answer.body
     assert aging_row(client, IMPORTED_ON)["total"] == "200.00"
     assert statement(client, IMPORTED_ON)["aging"]["total"]["amount"] == "200.00"
+
+
+# --- credited by amounts ------------------------------------------------------------------------
+
+PRICE_REDUCTION = {"description": "Price reduction: late delivery", "net_amount": "100.00"}
+
+
+def credit_by_amounts(client: Client, invoice_id: str, *amounts: dict[str, str]) -> Answer:
+    body = {
+        "reason": "Agreed with the customer",
+        "amounts": [{"tax_category": "standard", **amount} for amount in amounts],
+    }
+    return credit_note(client, invoice_id, body)
+
+
+def test_a_migrated_invoice_is_credited_by_amounts_and_every_view_follows(
+    client: Client, world: World, migrated: str
+) -> None:
+    # Given INV-2025-0533 (1,434.30 open)
+    on(date(2026, 11, 5))
+
+    # When a clerk credits 100.00 net at the standard rate
+    answer = credit_by_amounts(client, RECENT, PRICE_REDUCTION)
+
+    # Then a credit note of 119.00 (19 % VAT) names the migrated invoice and its issue date
+    assert answer.status == 201, answer.body
+    note = answer.body
+    assert (note["kind"], note["total"]["amount"], note["tax_total"]["amount"]) == (
+        "credit_note",
+        "119.00",
+        "19.00",
+    )
+    assert (note["credited_invoice_number"], note["credited_invoice_issued_on"]) == (
+        "INV-2025-0533",
+        "2026-10-01",
+    )
+    [line] = note["lines"]
+    assert (line["name"], line["net_amount"], line["tax_code"]) == (
+        "Price reduction: late delivery",
+        "100.00",
+        "S",
+    )
+    # and the migrated invoice owes 119.00 less; the ledger, the statement, the aging report
+    # and the credit figures say the same
+    shown = invoice(client, RECENT)
+    assert (shown["amount_due"]["amount"], shown["amount_credited"]["amount"]) == (
+        "1315.30",
+        "119.00",
+    )
+    world.pump.drain()
+    assert_views_agree(client, date(2026, 11, 5), "1635.30")
+    [entry] = [e for e in ledger_entries(CUSTOMER) if e.kind == "credit_note"]
+    assert (entry.invoice_id, entry.total) == (RECENT, Decimal("119.00"))
+
+
+def test_the_stored_credit_note_of_a_migrated_invoice_passes_every_rule(
+    client: Client, world: World, migrated: str
+) -> None:
+    # Given a credit note of INV-2025-0417 for goods at 19 % and a service at 7 %
+    on(date(2026, 11, 5))
+    reduced = {"description": "Training", "net_amount": "50.00", "tax_category": "reduced"}
+    answer = credit_by_amounts(client, OLD, PRICE_REDUCTION, {**reduced, "supply": "services"})
+    assert answer.status == 201, answer.body
+    world.pump.drain()
+
+    # When the UBL the delivery worker stored is validated
+    [note] = documents(world, "credit_note")
+    xml = stored_xml(world, note)
+
+    # Then it passes the XSD, the CEN EN 16931 rules and the Peppol BIS rules
+    assert note["total"]["amount"] == "172.50"  # 100 + 19 + 50 + 3.50
+    assert validator().fatal(xml, peppol=True) == []
+
+
+def test_credit_beyond_what_is_open_is_owed_to_the_customer(
+    client: Client, world: World, migrated: str
+) -> None:
+    # Given INV-2025-0417's 320.00 paid in full since the import
+    on(date(2026, 11, 5))
+    payment = received("320.00", customer_id=CUSTOMER)
+    assert allocate(client, payment.payment_id, OLD, "320.00").status == 201
+
+    # When 100.00 net is credited on it
+    answer = credit_by_amounts(client, OLD, PRICE_REDUCTION)
+
+    # Then the customer is owed 119.00: a credit it can apply or have paid back
+    assert answer.status == 201, answer.body
+    credits = call(client, "GET", f"/customers/{CUSTOMER}/credits").body
+    assert [(c["source"]["kind"], c["remaining"]["amount"]) for c in credits["credits"]] == [
+        ("credit_note", "119.00")
+    ]
+    assert invoice(client, OLD)["status"] == "paid"
+    # and every view agrees: 1,434.30 open, 119.00 held for the customer, 1,315.30 owed
+    world.pump.drain()
+    assert statement(client, date(2026, 11, 5))["closing_balance"]["amount"] == "1315.30"
+    assert customer_differences(read_views(api_get(client), CUSTOMER)) == []
+
+
+def test_a_migrated_invoice_is_credited_at_most_its_opening_balance(
+    client: Client, world: World, migrated: str
+) -> None:
+    # Given INV-2025-0417 (320.00 open) credited in full: 268.91 + 19 % = 320.00
+    on(date(2026, 11, 5))
+    full = credit_by_amounts(client, OLD, {"description": "Return", "net_amount": "268.91"})
+    assert full.status == 201, full.body
+    assert full.body["total"]["amount"] == "320.00"
+    assert invoice(client, OLD)["status"] == "credited"
+    before = snapshot(world)
+
+    # When another cent is credited
+    answer = credit_by_amounts(client, OLD, {"description": "More", "net_amount": "0.01"})
+
+    # Then it is refused at the amounts, and nothing is written
+    assert_problem_answer(answer, 409, "fully-credited")
+    assert snapshot(world) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        ({"reason": "x"}, "#/amounts"),
+        ({"reason": "x", "lines": [{"line_no": 1, "quantity": "1"}]}, "#/amounts"),
+        (
+            {
+                "reason": "x",
+                "amounts": [{**PRICE_REDUCTION, "tax_category": "standard"}],
+                "lines": [{"line_no": 1, "quantity": "1"}],
+            },
+            "#/lines",
+        ),
+        (
+            {
+                "reason": "x",
+                "amounts": [
+                    {**PRICE_REDUCTION, "net_amount": "2000.00", "tax_category": "standard"}
+                ],
+            },
+            "#/amounts",
+        ),
+        (
+            {
+                "reason": "x",
+                "amounts": [{**PRICE_REDUCTION, "net_amount": "0", "tax_category": "standard"}],
+            },
+            "#/amounts/0/net_amount",
+        ),
+        (
+            {
+                "reason": "x",
+                "amounts": [{**PRICE_REDUCTION, "net_amount": "1.001", "tax_category": "standard"}],
+            },
+            "#/amounts/0/net_amount",
+        ),
+    ],
+    ids=["no-amounts", "lines-only", "lines-and-amounts", "beyond-open", "zero", "sub-cent"],
+)
+def test_credits_that_do_not_fit_a_migrated_invoice_answer_422_and_write_nothing(
+    client: Client, world: World, migrated: str, body: dict[str, Any], pointer: str
+) -> None:
+    before = snapshot(world)
+
+    answer = credit_note(client, RECENT, body)
+
+    problem = assert_problem_answer(answer, 422, "credit-error")
+    assert [error["pointer"] for error in problem["errors"]] == [pointer]
+    assert snapshot(world) == before
+
+
+@pytest.mark.parametrize(
+    "amount",
+    [
+        {"net_amount": "100.00", "tax_category": "luxury"},
+        {"net_amount": "100.00", "tax_category": "standard", "supply": "rights"},
+        {"net_amount": "-1.00", "tax_category": "standard"},
+        {"net_amount": 100, "tax_category": "standard"},
+        {"net_amount": "100.00"},
+        {"description": "", "net_amount": "100.00", "tax_category": "standard"},
+        {"description": "Bad\u0000name", "net_amount": "100.00", "tax_category": "standard"},
+    ],
+    ids=["category", "supply", "negative", "number", "no-category", "blank", "nul"],
+)
+def test_malformed_amounts_answer_422_and_write_nothing(
+    client: Client, world: World, migrated: str, amount: dict[str, Any]
+) -> None:
+    before = snapshot(world)
+
+    body = {"reason": "x", "amounts": [{"description": "Reduction", **amount}]}
+    answer = credit_note(client, RECENT, body)
+
+    assert_problem_answer(answer, 422, "validation-error")
+    assert snapshot(world) == before
+
+
+def test_an_invoice_of_ours_is_not_credited_by_amounts(client: Client, world: World) -> None:
+    # Given an invoice this system issued
+    order = placed(client, world)
+    ship(client, world, order["id"], [(1, 3), (2, 1)])
+    [ours] = documents(world)
+    before = snapshot(world)
+
+    # When a clerk credits it by amounts
+    answer = credit_by_amounts(client, ours["id"], PRICE_REDUCTION)
+
+    # Then it is refused at the amounts: its lines are what is credited
+    problem = assert_problem_answer(answer, 422, "credit-error")
+    assert [error["pointer"] for error in problem["errors"]] == ["#/amounts"]
+    assert snapshot(world) == before

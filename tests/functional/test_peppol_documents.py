@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from lxml import etree
 
 from tests.functional.conftest import World
@@ -13,6 +11,7 @@ from tests.functional.invoicing import (
     eu_business_customer,
     placed,
     ship,
+    stored_xml,
 )
 from tests.unit.validation import validator
 
@@ -20,15 +19,6 @@ NS = {
     "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
     "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
 }
-
-
-def _stored_xml(world: World, document: dict[str, Any]) -> bytes:
-    key = f"invoices/{document['customer_id']}/{document['number']}.xml"
-    body = world.session.client("s3").get_object(
-        Bucket=world.outputs["DocumentsBucketName"], Key=key
-    )["Body"]
-    content: bytes = body.read()
-    return content
 
 
 def test_the_stored_invoice_and_credit_note_pass_the_xsd_cen_and_peppol_rules(world: World, client):
@@ -46,7 +36,7 @@ def test_the_stored_invoice_and_credit_note_pass_the_xsd_cen_and_peppol_rules(wo
     [note] = documents(world, "credit_note")
 
     # When the stored UBL documents are validated
-    invoice_xml, note_xml = _stored_xml(world, invoice), _stored_xml(world, note)
+    invoice_xml, note_xml = stored_xml(world, invoice), stored_xml(world, note)
 
     # Then neither fails a rule
     assert validator().fatal(invoice_xml, peppol=True) == []
@@ -94,7 +84,7 @@ def test_an_intra_community_supply_and_its_credit_note_pass_every_rule(world: Wo
     [note] = documents(world, "credit_note")
 
     # When the stored UBL documents are validated
-    invoice_xml, note_xml = _stored_xml(world, invoice), _stored_xml(world, note)
+    invoice_xml, note_xml = stored_xml(world, invoice), stored_xml(world, note)
 
     # Then neither fails a rule (BR-IC-* and BR-AE-* included), the goods are K and the
     # service AE, and both documents name the warehouse the goods went to
