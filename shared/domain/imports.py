@@ -3,7 +3,7 @@
 Four kinds of file, each with its columns (the header row names them, in any order, any case):
 
 - customers: customer_id, legal_name, billing_email, currency, line1, city, postal_code, country;
-  optional line2, region, contact_email, tax_id, payment_terms (net30, 2/10 net30,
+  optional line2, region, contact_email, tax_id, peppol_id, payment_terms (net30, 2/10 net30,
   due_on_receipt; default net30), credit_limit (default 0), dunning_policy (default "default")
 - catalog: sku, name, unit, tax_category, currency, unit_price; optional active (true/false),
   supply (goods or services; default goods)
@@ -53,6 +53,7 @@ from shared.domain.customer import (
     Customer,
     CustomerStatus,
     LegalName,
+    PeppolId,
     PolicyName,
     PostalCode,
     TaxId,
@@ -358,6 +359,7 @@ class CustomerRow(_Row):
     region: Text | None = None
     contact_email: EmailStr | None = None
     tax_id: TaxId | None = None
+    peppol_id: PeppolId | None = None  # scheme:identifier, e.g. 0208:0123456749
     payment_terms: PaymentTerms = NET_30
     credit_limit: Decimal = Decimal(0)
     dunning_policy: PolicyName = "default"
@@ -408,6 +410,7 @@ class CustomerRow(_Row):
             billing_email=self.billing_email,
             contact_email=self.contact_email,
             tax_id=self.tax_id,
+            peppol_id=self.peppol_id,
             currency=self.currency,
             billing_address=Address(
                 line1=self.line1,

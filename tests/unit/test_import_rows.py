@@ -192,6 +192,17 @@ def test_a_customer_row_becomes_an_account_with_defaults():
     assert account.version == 1
 
 
+def test_a_customer_row_may_name_its_peppol_participant_id():
+    parsed = customer(peppol_id="0208:0123456749")
+    assert isinstance(parsed, CustomerRow)
+    assert parsed.customer(datetime(2024, 12, 31, tzinfo=UTC)).peppol_id == "0208:0123456749"
+
+
+@pytest.mark.parametrize("peppol_id", ["EM:ap@acme.example", "0208", "9999:123"])
+def test_a_peppol_id_outside_the_eas_code_list_is_a_row_error(peppol_id):
+    assert "peppol_id" in fields(customer(peppol_id=peppol_id))
+
+
 @pytest.mark.parametrize(
     ("text", "terms"),
     [
