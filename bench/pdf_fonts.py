@@ -6,8 +6,13 @@ HarfBuzz, which shapes right-to-left text) are set beside the zip without them, 
 Rendering is timed in this process, one core, for an invoice in Latin script only (the house face
 alone) and one whose buyer and items are named in Cyrillic, Greek, Arabic, Hebrew and Chinese
 (every fallback loaded and shaped); the first render of each, which parses its fonts, is
-reported apart, as a cold Lambda pays it once. deliver_invoices' cold import against the floor
-is in the cold-import section.
+reported apart, as a cold Lambda pays it once.
+
+deliver_invoices' cold import (its handler's imports, as the cold-import section times them) is
+timed against the floor in fresh interpreters twice, round-robin: as built, and with the font
+packages and HarfBuzz made unimportable (a build without them). The fallbacks and the shaper load
+at the first render that needs them, so the two agree; a cold start that imported them would
+fail the second variant instead of timing it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import cold_import
 from functions.invoicing.pdf import render_pdf
 from shared.domain.invoice import Invoice
 from tests.unit import invoice_samples
@@ -26,6 +32,9 @@ from tests.unit import invoice_samples
 ROUNDS = 10
 FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 FONT_PACKAGES = ("fontpkg_noto_sans_arabic/", "noto_cjk_sans_jp_regular/", "uharfbuzz/")
+FONT_MODULES = tuple(package.rstrip("/") for package in FONT_PACKAGES)
+DELIVERY = "deliver_invoices"
+COLD_REPEAT = 7
 UNICODE_BUYER = "ООО «Ромашка» شركة الأمل שלום בע״מ 北京贸易有限公司"  # noqa: RUF001
 
 
@@ -48,9 +57,38 @@ class Rendering:
 
 
 @dataclass(frozen=True)
+class ColdImport:
+    """Median ms of the floor and of deliver_invoices' cold import, with and without fonts."""
+
+    floor_ms: float
+    with_fonts_ms: float
+    without_fonts_ms: float
+
+
+@dataclass(frozen=True)
 class Report:
     size: ZipSize
     renderings: tuple[Rendering, ...]
+    cold: ColdImport
+
+
+def cold_imports(repeat: int = COLD_REPEAT) -> ColdImport:
+    """deliver_invoices' cold import against the floor, as built and without the fonts."""
+    [entry] = [e for e in cold_import.discover_entry_points() if e.name == DELIVERY]
+    hidden = f"import sys; sys.modules.update(dict.fromkeys({FONT_MODULES!r}))"
+    targets = {
+        "floor": (cold_import.FLOOR_STATEMENTS, cold_import.lambda_environment()),
+        "with": (entry.statements, cold_import.lambda_environment(DELIVERY)),
+        "without": ((hidden, *entry.statements), cold_import.lambda_environment(DELIVERY)),
+    }
+    samples: dict[str, list[float]] = {name: [] for name in targets}
+    for round_number in range(repeat + 1):  # the first round warms the caches up
+        for name, (statements, env) in targets.items():
+            elapsed = cold_import.time_once(statements, env)
+            if round_number:
+                samples[name].append(elapsed)
+    median = {name: statistics.median(times) for name, times in samples.items()}
+    return ColdImport(median["floor"], median["with"], median["without"])
 
 
 def zip_size(archive: Path) -> ZipSize:
@@ -98,6 +136,7 @@ def measure(rounds: int = ROUNDS) -> Report:
             rendering("Latin only", latin, rounds),
             rendering("Cyrillic, Greek, Arabic, Hebrew, Chinese", _unicode_invoice(), rounds),
         ),
+        cold=cold_imports(),
     )
 
 
@@ -119,6 +158,17 @@ def table(report: Report) -> str:
     lines += [
         f"| {r.script} | {r.first_ms:.0f} ms | {r.median_ms:.0f} ms | {r.pdf_bytes / 1000:.0f} KB |"
         for r in report.renderings
+    ]
+    cold = report.cold
+    lines += [
+        "",
+        f"| {DELIVERY} cold import (median of {COLD_REPEAT}) | ms | x floor |",
+        "|---|---:|---:|",
+        f"| floor: import boto3 + 1 client | {cold.floor_ms:.0f} | 1.00 |",
+        f"| as built (with the fonts and shaping) | {cold.with_fonts_ms:.0f} "
+        f"| {cold.with_fonts_ms / cold.floor_ms:.2f} |",
+        f"| without the font packages and HarfBuzz | {cold.without_fonts_ms:.0f} "
+        f"| {cold.without_fonts_ms / cold.floor_ms:.2f} |",
     ]
     return "\n".join(lines)
 

@@ -315,7 +315,9 @@ SECTIONS = (
             "of the PDFs' fonts and text shaping (Noto Sans, the Arabic, Hebrew and CJK "
             "fallbacks, HarfBuzz) beside the zip without them; then it renders an invoice in "
             "Latin script only and one naming its buyer in five scripts, first render (fonts "
-            "parsed, as a cold Lambda pays) and median of ten.",
+            "parsed, as a cold Lambda pays) and median of ten. Last, deliver_invoices' cold "
+            "import against the floor, as built and with the font packages and HarfBuzz made "
+            "unimportable (a build without them), round-robin in fresh interpreters.",
         ),
         lambda options: pdf_fonts.table(pdf_fonts.measure()),
     ),
