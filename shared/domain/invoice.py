@@ -341,10 +341,7 @@ def draft(
                 unit_price=ordered.unit_price,
                 net_amount=quantize(quantity * ordered.unit_price, currency),
                 tax_category=ordered.tax_category,
-                tax_code=line_tax.tax_code,
-                tax_rate=line_tax.rate,
-                tax_exemption_reason=line_tax.exemption_reason,
-                tax_exemption_reason_code=line_tax.exemption_reason_code,
+                **line_tax.line_fields(),
             )
         )
     taxes = tax.breakdown(lines, currency)

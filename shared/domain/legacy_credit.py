@@ -78,10 +78,7 @@ def credit_note(
                 unit_price=net,
                 net_amount=net,
                 tax_category=amount.tax_category,
-                tax_code=taxed.tax_code,
-                tax_rate=taxed.rate,
-                tax_exemption_reason=taxed.exemption_reason,
-                tax_exemption_reason_code=taxed.exemption_reason_code,
+                **taxed.line_fields(),
             )
         )
     taxes = tax.breakdown(lines, currency)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -38,6 +38,11 @@ REVERSE_CHARGE_REASON = "Reverse charge"
 INTRA_COMMUNITY_REASON = "Intra-community supply"
 EXPORT_REASON = "Export outside the EU"
 _CODE_ORDER = {code: position for position, code in enumerate(TaxCode)}
+_UNTAXED = {  # code -> (exemption reason, VATEX code)
+    TaxCode.INTRA_COMMUNITY: (INTRA_COMMUNITY_REASON, "VATEX-EU-IC"),
+    TaxCode.REVERSE_CHARGE: (REVERSE_CHARGE_REASON, "VATEX-EU-AE"),
+    TaxCode.EXPORT: (EXPORT_REASON, "VATEX-EU-G"),
+}
 
 
 class TaxRegime(StrEnum):
@@ -55,6 +60,15 @@ class LineTax(BaseModel):
     rate: Decimal
     exemption_reason: str | None = None
     exemption_reason_code: str | None = None
+
+    def line_fields(self) -> dict[str, Any]:
+        """The ``InvoiceLine`` fields this decides."""
+        return {
+            "tax_code": self.tax_code,
+            "tax_rate": self.rate,
+            "tax_exemption_reason": self.exemption_reason,
+            "tax_exemption_reason_code": self.exemption_reason_code,
+        }
 
 
 def regime(seller_country: str, buyer_country: str, buyer_tax_id: str | None) -> TaxRegime:
@@ -84,27 +98,11 @@ def classify(category: str, regime: TaxRegime, seller: Seller, *, supply: str = 
         raise ValueError(f"unknown tax category '{category}' (expected one of {CATEGORIES})")
     if supply not in SUPPLIES:
         raise ValueError(f"unknown supply '{supply}' (expected one of {SUPPLIES})")
-    if regime is TaxRegime.INTRA_EU_BUSINESS and supply == "goods":
-        return LineTax(
-            tax_code=TaxCode.INTRA_COMMUNITY,
-            rate=Decimal(0),
-            exemption_reason=INTRA_COMMUNITY_REASON,
-            exemption_reason_code="VATEX-EU-IC",
-        )
     if regime is TaxRegime.INTRA_EU_BUSINESS:
-        return LineTax(
-            tax_code=TaxCode.REVERSE_CHARGE,
-            rate=Decimal(0),
-            exemption_reason=REVERSE_CHARGE_REASON,
-            exemption_reason_code="VATEX-EU-AE",
-        )
+        code = TaxCode.INTRA_COMMUNITY if supply == "goods" else TaxCode.REVERSE_CHARGE
+        return _untaxed(code)
     if regime is TaxRegime.EXPORT:
-        return LineTax(
-            tax_code=TaxCode.EXPORT,
-            rate=Decimal(0),
-            exemption_reason=EXPORT_REASON,
-            exemption_reason_code="VATEX-EU-G",
-        )
+        return _untaxed(TaxCode.EXPORT)
     if category == "zero":
         return LineTax(tax_code=TaxCode.ZERO, rate=Decimal(0))
     if category == "exempt":
@@ -114,6 +112,14 @@ def classify(category: str, regime: TaxRegime, seller: Seller, *, supply: str = 
             tax_code=TaxCode.EXEMPT, rate=Decimal(0), exemption_reason=seller.exemption_reason
         )
     return LineTax(tax_code=TaxCode.STANDARD, rate=seller.tax_rates[category])
+
+
+def _untaxed(code: TaxCode) -> LineTax:
+    """A line of no VAT here, with why (reason and VATEX code)."""
+    reason, vatex = _UNTAXED[code]
+    return LineTax(
+        tax_code=code, rate=Decimal(0), exemption_reason=reason, exemption_reason_code=vatex
+    )
 
 
 def group_key(code: TaxCode, rate: Decimal) -> tuple[int, Decimal]:

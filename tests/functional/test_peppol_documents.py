@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from lxml import etree
 
 from tests.functional.conftest import World
@@ -21,22 +23,29 @@ NS = {
 }
 
 
-def test_the_stored_invoice_and_credit_note_pass_the_xsd_cen_and_peppol_rules(world: World, client):
-    # Given a shipped order, invoiced, and part of it credited, with the workers run
-    order = placed(client, world)
-    ship(client, world, order["id"], [(1, 3), (2, 1)])
+def invoiced_and_credited(
+    client, world: World, order: dict[str, Any], shipped: list[tuple[int, int]], line_no: int
+) -> tuple[dict[str, Any], bytes, bytes]:
+    """Ship ``order``, credit one unit of the invoice's line ``line_no``, let the workers run:
+    the invoice, and the UBL stored for it and for its credit note."""
+    ship(client, world, order["id"], shipped)
     [invoice] = documents(world)
-    answer = credit_note(
-        client,
-        invoice["id"],
-        {"reason": "Damaged in transit", "lines": [{"line_no": 1, "quantity": "1"}]},
-    )
+    body = {"reason": "Returned", "lines": [{"line_no": line_no, "quantity": "1"}]}
+    answer = credit_note(client, invoice["id"], body)
     assert answer.status == 201, answer.body
     world.pump.drain()
     [note] = documents(world, "credit_note")
+    return invoice, stored_xml(world, invoice), stored_xml(world, note)
+
+
+def test_the_stored_invoice_and_credit_note_pass_the_xsd_cen_and_peppol_rules(world: World, client):
+    # Given a shipped order, invoiced, and part of it credited, with the workers run
+    order = placed(client, world)
 
     # When the stored UBL documents are validated
-    invoice_xml, note_xml = stored_xml(world, invoice), stored_xml(world, note)
+    invoice, invoice_xml, note_xml = invoiced_and_credited(
+        client, world, order, [(1, 3), (2, 1)], 1
+    )
 
     # Then neither fails a rule
     assert validator().fatal(invoice_xml, peppol=True) == []
@@ -72,19 +81,9 @@ def test_an_intra_community_supply_and_its_credit_note_pass_every_rule(world: Wo
     }
     lines = [{"sku": "WIDGET-1", "quantity": 2}, {"sku": "SERVICE-HOUR", "quantity": 1}]
     order = placed(client, world, customer_id=customer["id"], lines=lines, ship_to=ship_to)
-    ship(client, world, order["id"], [(1, 2), (2, 1)])
-    [invoice] = documents(world)
-    answer = credit_note(
-        client,
-        invoice["id"],
-        {"reason": "Service not rendered", "lines": [{"line_no": 2, "quantity": "1"}]},
-    )
-    assert answer.status == 201, answer.body
-    world.pump.drain()
-    [note] = documents(world, "credit_note")
 
     # When the stored UBL documents are validated
-    invoice_xml, note_xml = stored_xml(world, invoice), stored_xml(world, note)
+    _, invoice_xml, note_xml = invoiced_and_credited(client, world, order, [(1, 2), (2, 1)], 2)
 
     # Then neither fails a rule (BR-IC-* and BR-AE-* included), the goods are K and the
     # service AE, and both documents name the warehouse the goods went to
