@@ -15,7 +15,7 @@ failed attempt that connected nowhere, with the reason on record.
 
 Deliveries are at least once: two copies of one message processed at the same moment may both
 POST, and a crash after a 2xx but before it is recorded POSTs again. Receivers deduplicate on
-``OTC-Event-Id`` (README, "Customer e-mails and partner webhooks").
+``OTC-Event-Id`` (docs/notifications.md).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Data is seeded through the API only (a customer, and its open receivables import
 invoices with due dates relative to today), a signed link is minted with the admin key, and
 chromium loads the page from the link as a person would (no API key: a browser cannot send
 one). The DOM chromium built must show the seeded numbers, and chromium takes a screenshot;
-``DASHBOARD_SCREENSHOT=docs/dashboard.png`` keeps it there (the one the README shows), so a
+``DASHBOARD_SCREENSHOT=docs/dashboard.png`` keeps it there (the one docs/reports.md shows), so a
 test run leaves the work tree as it found it.
 
 The receivables are in CHF, a currency no other e2e test uses, so the session's other data
@@ -202,7 +202,7 @@ def test_the_dashboard_shows_the_seeded_receivables_in_headless_chromium(
     shot = tmp_path / "dashboard.png"
     browse(browser, url, tmp_path / "profile", f"--screenshot={shot}", "--window-size=1280,1200")
 
-    # Then it is a PNG (kept where DASHBOARD_SCREENSHOT says, e.g. the README's docs/dashboard.png)
+    # Then it is a PNG (kept where DASHBOARD_SCREENSHOT says, e.g. docs/dashboard.png)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     if keep := os.environ.get("DASHBOARD_SCREENSHOT"):
         shutil.copyfile(shot, ROOT / keep)

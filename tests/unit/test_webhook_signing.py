@@ -351,10 +351,10 @@ def test_bad_registration_bodies_are_refused(body):
 
 
 def test_the_readme_verification_snippet_verifies_what_we_sign():
-    # Given the snippet partners copy from README.md
+    # Given the snippet partners copy from docs/notifications.md
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "notifications.md").read_text()
     [snippet] = [
         block.split("\n", 1)[1]
         for block in readme.split("```")
