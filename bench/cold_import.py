@@ -85,12 +85,15 @@ class ColdImportReport:
     floor: Timing
     app_only: Timing
     entries: tuple[tuple[EntryPoint, Timing], ...]
+    traced: Timing | None = None  # ``import app`` with the stack's Tracing=Active
 
     def rows(self) -> list[Row]:
         rows = [
             Row("floor: import boto3 + 1 client", (), self.floor),
             Row("import app (module level only)", (), self.app_only),
         ]
+        if self.traced is not None:
+            rows.append(Row("import app with Tracing=Active (X-Ray SDK)", (), self.traced))
         for entry, timing in self.entries:
             rows.append(Row(f"{entry.name} ({_describe(entry)})", entry.lazy_imports, timing))
         return rows
@@ -218,7 +221,8 @@ class _DummyOutputs(dict[str, str]):
 
 
 def lambda_environment(function_name: str = "otc-bench") -> dict[str, str]:
-    """What a Lambda's process sees: region, function identity, the app's variables, no tracing.
+    """What a Lambda's process sees: region, function identity, task root, the app's variables,
+    and tracing as the stack's default (off).
 
     Nothing is inherited from this shell, so a developer's AWS profile or ``AWS_ENDPOINT_URL``
     cannot change what boto3 loads; config and credential files point at nothing, as on Lambda.
@@ -232,6 +236,8 @@ def lambda_environment(function_name: str = "otc-bench") -> dict[str, str]:
         "AWS_EXECUTION_ENV": f"AWS_Lambda_python{version}",
         "AWS_LAMBDA_FUNCTION_NAME": function_name,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+        # Lambda sets it; without it the X-Ray SDK builds a botocore session at import
+        "LAMBDA_TASK_ROOT": str(REPO_ROOT),
         "AWS_ACCESS_KEY_ID": "bench",
         "AWS_SECRET_ACCESS_KEY": "bench",
         "AWS_SESSION_TOKEN": "bench",
@@ -286,9 +292,11 @@ def measure(repeat: int = DEFAULT_REPEAT, *, warmup: bool = True) -> ColdImportR
     warm-up round (discarded) makes sure bytecode caches and the OS file cache are filled.
     """
     entries = discover_entry_points()
+    traced = {**lambda_environment(), "POWERTOOLS_TRACE_DISABLED": "false"}
     targets = {
         "floor": (FLOOR_STATEMENTS, lambda_environment()),
         "app": (("import app",), lambda_environment()),
+        "traced": (("import app",), traced),
         **{e.name: (e.statements, lambda_environment(e.name)) for e in entries},
     }
     samples: dict[str, list[float]] = defaultdict(list)
@@ -302,6 +310,7 @@ def measure(repeat: int = DEFAULT_REPEAT, *, warmup: bool = True) -> ColdImportR
         floor=Timing(tuple(samples["floor"])),
         app_only=Timing(tuple(samples["app"])),
         entries=tuple((e, Timing(tuple(samples[e.name]))) for e in entries),
+        traced=Timing(tuple(samples["traced"])),
     )
 
 

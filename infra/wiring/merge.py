@@ -68,6 +68,8 @@ ENVIRONMENT: dict[str, Any] = {
     "STRIPE_API_KEY_PARAMETER": {"Fn::Sub": "${WebhookSecretsPath}/${Stage}/stripe-api-key"},
     "DASHBOARD_LINK_SECRET_PARAMETER": {"Fn::Sub": "${DashboardSecretsPath}/${Stage}/link-secret"},
     "CHART_OF_ACCOUNTS": {"Ref": "ChartOfAccounts"},
+    # Powertools' Tracer (and the X-Ray SDK it imports) only where tracing is on
+    "POWERTOOLS_TRACE_DISABLED": {"Fn::If": ["TracingActive", "false", "true"]},
 }
 
 
@@ -279,10 +281,11 @@ def _public_api_url(template: Template, function_id: str) -> dict[str, str]:
 
 
 def _wire_function(template: Template, logical_id: str, properties: dict[str, Any]) -> None:
-    """Runtime, arm64, tracing, our resources in the environment, and a log group it owns."""
+    """Runtime, arm64, tracing (the ``Tracing`` parameter), our resources in the environment,
+    and a log group it owns."""
     properties["Runtime"] = RUNTIME
     properties["Architectures"] = [ARCHITECTURE]
-    properties["Tracing"] = "Active"
+    properties["Tracing"] = {"Ref": "Tracing"}
     variables = properties.setdefault("Environment", {}).setdefault("Variables", {})
     variables.update(ENVIRONMENT)
     log_group = f"{logical_id}LogGroup"

@@ -86,7 +86,21 @@ def test_every_function_runs_python312_on_arm64_with_active_tracing(template: Te
         properties = function["Properties"]
         assert properties["Runtime"] == "python3.12", function_id
         assert properties["Architectures"] == ["arm64"], function_id
-        assert properties["Tracing"] == "Active", function_id
+        assert properties["Tracing"] == {"Ref": "Tracing"}, function_id
+        disabled = properties["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"]
+        assert disabled == {"Fn::If": ["TracingActive", "false", "true"]}, function_id
+
+
+def test_tracing_is_off_unless_the_operator_turns_it_on(template: Template) -> None:
+    # Given the Tracing parameter and the condition the functions read
+    parameter = template["Parameters"]["Tracing"]
+
+    # Then it defaults to PassThrough (no traces, no X-Ray SDK at cold start) and takes Active
+    assert (parameter["Default"], parameter["AllowedValues"]) == (
+        "PassThrough",
+        ["PassThrough", "Active"],
+    )
+    assert template["Conditions"]["TracingActive"] == {"Fn::Equals": [{"Ref": "Tracing"}, "Active"]}
 
 
 def test_every_function_finds_the_stack_resources_in_its_environment(template: Template) -> None:
