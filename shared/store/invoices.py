@@ -183,7 +183,7 @@ def legacy_wire(item: Item) -> dict[str, Any]:
     """A legacy invoice as the API shows it: its number, dates and amounts (it has no lines)."""
     currency = item["currency"]
     original, still_open = item["original_amount"], item["open_amount"]
-    credited = item.get("amount_credited", 0)
+    credited = Decimal(str(item.get("amount_credited", 0)))
     # paid: what the old system had settled before the import, and what was applied since
     opened = item.get("opening_amount", original)
     paid = original - opened + item.get("amount_paid", opened - still_open)
