@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import facturx
@@ -16,6 +19,7 @@ from functions.invoicing.pdf import render_pdf
 from shared.domain.invoice import Invoice
 from tests.unit.invoice_samples import ubl_samples
 
+ROOT = Path(__file__).parents[2]
 SAMPLES = ubl_samples()
 HYBRIDS = ("domestic", "credit_note", "reverse_charge", "unicode_buyer")
 XMP = {
@@ -92,3 +96,17 @@ def test_every_cii_passes_the_factur_x_en16931_schema_the_library_checks(name: s
 
     # Then it passes
     assert valid
+
+
+def test_the_delivery_worker_loads_the_factur_x_library_only_when_it_makes_one() -> None:
+    # When the delivery worker's module is imported in a fresh interpreter
+    probe = (
+        "import sys, functions.invoicing.deliver_invoice; "
+        "print(sorted({'facturx', 'pypdf', 'functions.invoicing.cii'} & set(sys.modules)))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
+
+    # Then neither the library nor the CII writer is loaded (a plain PDF needs neither)
+    assert loaded.strip() == "[]"
