@@ -10,7 +10,9 @@ pypdf, which a plain PDF's delivery never loads. PDF/A wants the colours the pag
 a colour space: the PDF gets an sRGB output intent first (the profile made by Pillow's
 LittleCMS binding, which fpdf2 already brings), as the library adds none. The XML is checked
 against the CII schema and the CEN EN 16931 CII rules in the test suite, so the library's own
-XSD check is not repeated on every delivery.
+XSD check is not repeated on every delivery. Unlike the plain PDF, the hybrid is not the same
+bytes on every rendering: the library dates the PDF's and the XMP's metadata at the time it
+runs (the visible pages and the embedded XML are the same).
 """
 
 from __future__ import annotations
