@@ -1,6 +1,7 @@
 """Deliver an issued invoice or credit note (on InvoiceIssued, CreditNoteIssued).
 
-1. render the PDF and the UBL XML of the document;
+1. render the PDF and the UBL XML of the document; the PDF is a Factur-X hybrid (``hybrid_pdf``,
+   the CII XML inside) when the buyer's account asks for one (``pdf_format``), at the same key;
 2. store both in the documents bucket at the document's stable keys (``documents.py``): a retry
    rewrites the same bytes, a new version of the versioned bucket, which nothing reads apart;
 3. e-mail them to the buyer, exactly once per document.
@@ -31,10 +32,11 @@ from shared.adapters.bus_events import BusEvent
 from shared.domain import invoice as invoice_domain
 from shared.domain.invoice import Invoice
 from shared.observability import logger, metrics
-from shared.store import invoices
+from shared.store import customers, invoices
 from shared.store import notifications as markers
 
 DELIVERED_EVENTS = frozenset({"InvoiceIssued", "CreditNoteIssued"})
+FACTUR_X = "factur-x"
 
 
 class Outcome(StrEnum):
@@ -91,7 +93,7 @@ def deliver_invoice(event: BusEvent) -> Outcome:
 
 def store_documents(invoice: Invoice) -> tuple[bytes, bytes]:
     """Render the PDF and the UBL XML and write both at their keys; returns (pdf, xml)."""
-    rendered = {DocumentFormat.PDF: render_pdf(invoice), DocumentFormat.UBL: render_ubl(invoice)}
+    rendered = {DocumentFormat.PDF: _pdf(invoice), DocumentFormat.UBL: render_ubl(invoice)}
     for fmt, content in rendered.items():
         bucket.write(
             documents.document_key(invoice, fmt),
@@ -100,6 +102,18 @@ def store_documents(invoice: Invoice) -> tuple[bytes, bytes]:
             metadata={"invoice-id": invoice.invoice_id, "kind": invoice.kind.value},
         )
     return rendered[DocumentFormat.PDF], rendered[DocumentFormat.UBL]
+
+
+def _pdf(invoice: Invoice) -> bytes:
+    """The plain PDF, or the Factur-X hybrid for a customer that asks for it (the setting as it
+    is when the document is delivered)."""
+    pdf = render_pdf(invoice)
+    customer = customers.get(invoice.customer_id)
+    if customer is None or customer.pdf_format != FACTUR_X:
+        return pdf
+    from functions.invoicing.hybrid_pdf import render_hybrid
+
+    return render_hybrid(invoice, pdf)
 
 
 def _attachment(invoice: Invoice, fmt: DocumentFormat, content: bytes) -> mail.Attachment:

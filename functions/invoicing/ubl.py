@@ -28,6 +28,7 @@ import xml.etree.ElementTree as ET
 from datetime import date
 from decimal import Decimal
 
+from functions.invoicing import xml_values as values
 from shared.domain import peppol
 from shared.domain.invoice import (
     DocumentKind,
@@ -37,7 +38,6 @@ from shared.domain.invoice import (
     PartyAddress,
     TaxBreakdown,
 )
-from shared.domain.money import minor_units, quantize
 from shared.domain.text import scrub
 
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
@@ -76,7 +76,7 @@ def render_ubl(invoice: Invoice) -> bytes:
         _clearing(root, invoice)
     elif invoice.payment is not None:
         _payment_means(root, invoice)
-    if note := _payment_terms(invoice):
+    if note := values.payment_terms(invoice):
         _cbc(_cac(root, "PaymentTerms"), "Note", note)
     _tax_total(root, invoice)
     _monetary_total(root, invoice)
@@ -91,11 +91,7 @@ def render_ubl(invoice: Invoice) -> bytes:
 
 def for_peppol(invoice: Invoice) -> bool:
     """Can the document travel over Peppol (both parties have an electronic address)?"""
-    return all(_endpoint(party) for party in (invoice.seller, invoice.buyer))
-
-
-def _endpoint(party: Party) -> str | None:
-    return party.endpoint or peppol.from_vat_id(party.tax_id)
+    return all(values.endpoint(party) for party in (invoice.seller, invoice.buyer))
 
 
 def _header(root: ET.Element, invoice: Invoice, is_note: bool, *, peppol: bool) -> None:
@@ -156,7 +152,7 @@ def _address(element: ET.Element, address: PartyAddress) -> None:
 
 def _party(role: ET.Element, party: Party, *, seller: bool) -> None:
     element = _cac(role, "Party")
-    if endpoint := _endpoint(party):
+    if endpoint := values.endpoint(party):
         eas, identifier = peppol.parse(endpoint)
         _cbc(element, "EndpointID", identifier, schemeID=eas)
     if not seller and party.party_id:
@@ -198,18 +194,6 @@ def _clearing(root: ET.Element, invoice: Invoice) -> None:
         _cbc(means, "PaymentID", invoice.credited_invoice_number)
 
 
-def _payment_terms(invoice: Invoice) -> str | None:
-    """Terms as printed, with the early-payment discount spelled out (Peppol has no field)."""
-    parts = [invoice.terms.rstrip(".") + "."] if invoice.terms else []
-    if invoice.discount_until is not None and invoice.discount_amount > 0:
-        discount = _amount(invoice.discount_amount, invoice.currency)
-        parts.append(
-            f"Early payment discount of {discount} {invoice.currency} "
-            f"if paid by {_day(invoice.discount_until)}."
-        )
-    return " ".join(parts) or None
-
-
 def _tax_total(root: ET.Element, invoice: Invoice) -> None:
     total = _cac(root, "TaxTotal")
     _money(total, "TaxAmount", invoice.tax_total, invoice.currency)
@@ -222,7 +206,7 @@ def _tax_total(root: ET.Element, invoice: Invoice) -> None:
 
 def _tax_category(category: ET.Element, group: TaxBreakdown) -> None:
     _cbc(category, "ID", group.tax_code.value)
-    _cbc(category, "Percent", _number(group.tax_rate))
+    _cbc(category, "Percent", values.number(group.tax_rate))
     if group.exemption_reason_code:
         _cbc(category, "TaxExemptionReasonCode", group.exemption_reason_code)
     if group.exemption_reason:
@@ -249,7 +233,7 @@ def _line(root: ET.Element, invoice: Invoice, line: InvoiceLine, is_note: bool) 
     element = _cac(root, "CreditNoteLine" if is_note else "InvoiceLine")
     _cbc(element, "ID", str(line.line_no))
     quantity = "CreditedQuantity" if is_note else "InvoicedQuantity"
-    _cbc(element, quantity, _number(line.quantity), unitCode=line.unit)
+    _cbc(element, quantity, values.number(line.quantity), unitCode=line.unit)
     _money(element, "LineExtensionAmount", line.net_amount, invoice.currency)
     if line.order_line_no is not None and invoice.order_id:
         _cbc(_cac(element, "OrderLineReference"), "LineID", str(line.order_line_no))
@@ -259,33 +243,13 @@ def _line(root: ET.Element, invoice: Invoice, line: InvoiceLine, is_note: bool) 
         _cbc(_cac(item, "SellersItemIdentification"), "ID", line.sku)
     category = _cac(item, "ClassifiedTaxCategory")
     _cbc(category, "ID", line.tax_code.value)
-    _cbc(category, "Percent", _number(line.tax_rate))
+    _cbc(category, "Percent", values.number(line.tax_rate))
     _cbc(_cac(category, "TaxScheme"), "ID", VAT)
-    price = _unit_price(line.unit_price, invoice.currency)
+    price = values.unit_price(line.unit_price, invoice.currency)
     _cbc(_cac(element, "Price"), "PriceAmount", price, currencyID=invoice.currency)
 
 
 # --- values -----------------------------------------------------------------------------------
-
-
-def _amount(amount: Decimal, currency: str) -> str:
-    """With exactly the currency's minor-unit digits (BR-DEC rules of EN 16931)."""
-    return format(quantize(amount, currency), "f")
-
-
-def _unit_price(price: Decimal, currency: str) -> str:
-    """At least the currency's minor-unit digits, more only when the price has them."""
-    digits = minor_units(currency)
-    exponent = price.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > digits:
-        return format(price.normalize(), "f")
-    return _amount(price, currency)
-
-
-def _number(value: Decimal) -> str:
-    """A quantity or percentage without trailing zeros: 3, 2.5, 19."""
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "") else text
 
 
 def _day(day: date) -> str:
@@ -309,4 +273,4 @@ def _cbc(parent: ET.Element, name: str, text: str, **attributes: str) -> ET.Elem
 
 
 def _money(parent: ET.Element, name: str, amount: Decimal, currency: str) -> ET.Element:
-    return _cbc(parent, name, _amount(amount, currency), currencyID=currency)
+    return _cbc(parent, name, values.amount(amount, currency), currencyID=currency)

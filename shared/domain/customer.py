@@ -66,6 +66,9 @@ StatusName = Literal["active", "credit_hold", "closed"]
 InvoicingMode = Literal["per_shipment", "per_order"]
 # How the customer's credits are applied: by a clerk, or automatically to the oldest due invoice.
 CreditApplicationPolicy = Literal["manual", "oldest_first"]
+# Which PDF the customer's invoices come as: a plain one, or a Factur-X / ZUGFeRD hybrid (PDF/A-3
+# carrying the invoice's EN 16931 CII XML).
+PdfFormat = Literal["pdf", "factur-x"]
 
 
 class CustomerStatus(StrEnum):
@@ -137,6 +140,7 @@ class CustomerRequest(BaseModel):
     dunning_policy: PolicyName = "default"
     invoicing: InvoicingMode = "per_shipment"
     credit_application: CreditApplicationPolicy = "manual"
+    pdf_format: PdfFormat = "pdf"
 
     @field_validator("currency")
     @classmethod
@@ -174,6 +178,7 @@ class CustomerPatch(BaseModel):
     invoicing: Omittable[InvoicingMode] = None
     status: Omittable[StatusName] = None
     credit_application: Omittable[CreditApplicationPolicy] = None
+    pdf_format: Omittable[PdfFormat] = None
 
     def requested(self) -> dict[str, Any]:
         """The fields the caller sent (null included), without the version."""
@@ -196,6 +201,7 @@ class Customer(BaseModel):
     dunning_policy: str = "default"
     invoicing: InvoicingMode = "per_shipment"
     credit_application: CreditApplicationPolicy = "manual"
+    pdf_format: PdfFormat = "pdf"
     status: CustomerStatus = CustomerStatus.ACTIVE
     version: int = 1
     created_at: datetime = Field(default_factory=clock.now)
@@ -240,6 +246,7 @@ class Customer(BaseModel):
             "dunning_policy": self.dunning_policy,
             "invoicing": self.invoicing,
             "credit_application": self.credit_application,
+            "pdf_format": self.pdf_format,
             "status": self.status.value,
             "version": self.version,
             "created_at": clock.iso(self.created_at),
@@ -281,6 +288,7 @@ def open_account(
         dunning_policy=request.dunning_policy,
         invoicing=request.invoicing,
         credit_application=request.credit_application,
+        pdf_format=request.pdf_format,
         status=CustomerStatus.ACTIVE,
         version=1,
         created_at=now,

@@ -4,7 +4,8 @@ Four kinds of file, each with its columns (the header row names them, in any ord
 
 - customers: customer_id, legal_name, billing_email, currency, line1, city, postal_code, country;
   optional line2, region, contact_email, tax_id, peppol_id, payment_terms (net30, 2/10 net30,
-  due_on_receipt; default net30), credit_limit (default 0), dunning_policy (default "default")
+  due_on_receipt; default net30), credit_limit (default 0), dunning_policy (default "default"),
+  pdf_format (pdf or factur-x; default pdf)
 - catalog: sku, name, unit, tax_category, currency, unit_price; optional active (true/false),
   supply (goods or services; default goods)
 - stock: sku, on_hand
@@ -53,6 +54,7 @@ from shared.domain.customer import (
     Customer,
     CustomerStatus,
     LegalName,
+    PdfFormat,
     PeppolId,
     PolicyName,
     PostalCode,
@@ -363,6 +365,7 @@ class CustomerRow(_Row):
     payment_terms: PaymentTerms = NET_30
     credit_limit: Decimal = Decimal(0)
     dunning_policy: PolicyName = "default"
+    pdf_format: PdfFormat = "pdf"
 
     @field_validator("customer_id")
     @classmethod
@@ -423,6 +426,7 @@ class CustomerRow(_Row):
             payment_terms=self.payment_terms,
             credit_limit=self.credit_limit,
             dunning_policy=self.dunning_policy,
+            pdf_format=self.pdf_format,
             status=CustomerStatus.ACTIVE,
             version=1,
             created_at=now,

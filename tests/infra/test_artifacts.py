@@ -69,6 +69,20 @@ def test_zip_carries_every_pdf_font_and_an_arm64_harfbuzz(packaged: Packaged) ->
     assert _elf_machine(binary) == EM_AARCH64
 
 
+def test_zip_carries_the_factur_x_library_and_an_arm64_lxml(packaged: Packaged) -> None:
+    # Given the deployment zip
+    with zipfile.ZipFile(packaged.code) as code:
+        names = set(code.namelist())
+        [etree] = [name for name in names if name.startswith("lxml/etree.cpython-312-")]
+        binary = code.read(etree)
+
+    # Then the Factur-X PDFs' library is there with the XMP schemas it writes into each PDF,
+    # and lxml (which it needs) is built for Graviton
+    assert {"facturx/__init__.py", "facturx/facturx.py", "pypdf/__init__.py"} <= names
+    assert "facturx/xmp/Factur-X_extension_schema.xmp" in names
+    assert _elf_machine(binary) == EM_AARCH64
+
+
 def test_zip_leaves_boto3_to_the_runtime(packaged: Packaged) -> None:
     # Given the top-level packages of the zip
     with zipfile.ZipFile(packaged.code) as code:

@@ -246,6 +246,8 @@ def test_an_account_built_the_old_way_still_works():
         ({"dunning_policy": "platinum"}, "dunning_policy"),  # no such policy
         ({"status": "closed"}, "status"),  # an account always opens active
         ({"customer_id": "cus_mine"}, "customer_id"),  # ids are the server's
+        ({"pdf_format": "xrechnung"}, "pdf_format"),  # no such format
+        ({"pdf_format": None}, "pdf_format"),
     ],
 )
 def test_bad_account_requests_are_refused_at_the_field(overrides, field):
@@ -276,6 +278,23 @@ def test_an_amendment_bumps_the_version_and_records_before_and_after():
         "legal_name": {"before": "ACME Retail GmbH", "after": "ACME AG"},
     }
     assert amendment.event.data["version"] == 2 and amendment.event.data["actor"] == "stf_cm"
+
+
+def test_an_account_asks_for_plain_pdfs_unless_it_wants_factur_x():
+    # Given an account opened without a PDF format, and one asking for Factur-X
+    plain, _ = customer_domain.open_account(CustomerRequest.model_validate(_request()), "s")
+    hybrid_request = CustomerRequest.model_validate(_request(pdf_format="factur-x"))
+    hybrid, _ = customer_domain.open_account(hybrid_request, "s")
+
+    # Then the first gets plain PDFs, the second Factur-X, and either can change its mind
+    assert (plain.pdf_format, hybrid.pdf_format) == ("pdf", "factur-x")
+    assert hybrid.to_wire()["pdf_format"] == "factur-x"
+    patch = CustomerPatch.model_validate({"version": 1, "pdf_format": "factur-x"})
+    amendment = customer_domain.amend(plain, patch, "s")
+    assert amendment.customer.pdf_format == "factur-x"
+    assert amendment.changed == {"pdf_format"}
+    assert amendment.event is not None
+    assert amendment.event.data["changes"] == {"pdf_format": {"before": "pdf", "after": "factur-x"}}
 
 
 def test_sending_the_current_values_changes_nothing():

@@ -198,6 +198,14 @@ def test_a_customer_row_may_name_its_peppol_participant_id():
     assert parsed.customer(datetime(2024, 12, 31, tzinfo=UTC)).peppol_id == "0208:0123456749"
 
 
+def test_a_customer_row_may_ask_for_factur_x_pdfs_and_defaults_to_plain_ones():
+    hybrid, plain = customer(pdf_format="factur-x"), customer(pdf_format="")
+    assert isinstance(hybrid, CustomerRow) and isinstance(plain, CustomerRow)
+    now = datetime(2024, 12, 31, tzinfo=UTC)
+    assert (hybrid.customer(now).pdf_format, plain.customer(now).pdf_format) == ("factur-x", "pdf")
+    assert "pdf_format" in fields(customer(pdf_format="zugferd"))
+
+
 @pytest.mark.parametrize("peppol_id", ["EM:ap@acme.example", "0208", "9999:123"])
 def test_a_peppol_id_outside_the_eas_code_list_is_a_row_error(peppol_id):
     assert "peppol_id" in fields(customer(peppol_id=peppol_id))

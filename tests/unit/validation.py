@@ -70,14 +70,14 @@ class Validator:
             failure
             for name, executable in self._rules.items()
             if peppol or name != "Peppol"
-            for failure in _fatal_asserts(executable.transform_to_string(xdm_node=document))
+            for failure in fatal_asserts(executable.transform_to_string(xdm_node=document))
         ]
 
     def rules_broken(self, xml: bytes, *, peppol: bool | None = None) -> set[str]:
         return {failure.rule for failure in self.fatal(xml, peppol=peppol)}
 
 
-def _fatal_asserts(svrl: str | None) -> list[Failure]:
+def fatal_asserts(svrl: str | None) -> list[Failure]:
     """SVRL failed asserts flagged fatal (or not flagged, which both rule sets mean as fatal)."""
     assert svrl, "the rules produced no report"
     report = etree.fromstring(svrl.encode("utf-8"))
