@@ -29,6 +29,7 @@ from functions.invoicing.ubl import render_ubl
 from shared.adapters import documents as bucket
 from shared.adapters import mail
 from shared.adapters.bus_events import BusEvent
+from shared.config import seller as configured_seller
 from shared.domain import invoice as invoice_domain
 from shared.domain.invoice import Invoice
 from shared.observability import logger, metrics
@@ -56,7 +57,8 @@ def deliver_invoice(event: BusEvent) -> Outcome:
     if event.detail_type not in DELIVERED_EVENTS:
         logger.info("not an issuing event; nothing to deliver", extra=context)
         return Outcome.SKIPPED
-    invoice = invoices.get(metadata.aggregate_id) or invoice_domain.from_wire(event.detail.data)
+    issued = invoices.get(metadata.aggregate_id) or invoice_domain.from_wire(event.detail.data)
+    invoice = invoice_domain.with_seller_details(issued, configured_seller())
     context["number"] = invoice.number
 
     pdf, xml = store_documents(invoice)

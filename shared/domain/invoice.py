@@ -822,6 +822,15 @@ def _buyer(customer: Customer, order: Order | None) -> Party:
     )
 
 
+def with_seller_details(invoice: Invoice, seller: Seller) -> Invoice:
+    """The document with the profile's seller contact and participant id where it has none
+    (documents issued before sellers had them, delivered since: Peppol needs both)."""
+    completed = _completed(invoice.seller, seller)
+    return (
+        invoice if completed == invoice.seller else invoice.model_copy(update={"seller": completed})
+    )
+
+
 def _completed(issuer: Party, seller: Seller | None) -> Party:
     """The issuer with the profile's contact and participant id where it has none."""
     if seller is None or issuer.tax_id != seller.party.tax_id:

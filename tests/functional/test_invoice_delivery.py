@@ -256,3 +256,29 @@ def test_the_sample_event_is_delivered_from_its_own_data(world: World):
     [message] = _raw_emails()
     assert BILLING_EMAIL in message.destinations
     assert set(_attachments(message)) == {"INV-2026-000042.pdf", "INV-2026-000042.xml"}
+
+
+def test_an_invoice_issued_before_sellers_had_a_contact_is_delivered_with_it(world: World, client):
+    # Given an issued invoice stored as documents were before sellers named their contact and
+    # Peppol participant id
+    from shared.store import invoices, table
+    from tests.unit.validation import validator
+
+    invoice = invoices.get(_invoiced(client, world)["id"])
+    assert invoice is not None
+    bare = invoice.seller.model_copy(update={"contact": None, "endpoint": None})
+    table.transact([invoices.replacing(invoice.model_copy(update={"seller": bare}), invoice)])
+
+    # When its issuing event is delivered (again)
+    assert _deliver(_issued_event_body(world)) == {"batchItemFailures": []}
+
+    # Then the stored UBL names the seller's contact and address and passes Peppol's rules
+    xml = _read(world, f"invoices/{invoice.customer_id}/{invoice.number}.xml")
+    root = etree.fromstring(xml)
+    ns = {
+        "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
+        "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
+    }
+    contact = root.find("cac:AccountingSupplierParty/cac:Party/cac:Contact", ns)
+    assert contact is not None and contact.findtext("cbc:ElectronicMail", namespaces=ns)
+    assert validator().fatal(xml, peppol=True) == []
