@@ -20,7 +20,6 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     StringConstraints,
     ValidationInfo,
@@ -57,6 +56,18 @@ TaxId = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ./-]{1,39}$")
 ]
 PeppolId = Annotated[str, AfterValidator(peppol.normalized)]
+
+
+def email_address(value: str) -> str:
+    """``value`` as pydantic's ``EmailStr`` validates it (normalized), with the email_validator
+    package imported at the first address validated rather than when a model is built: reading
+    a stored customer (its addresses checked when written) never pays for it."""
+    from pydantic.networks import validate_email
+
+    return validate_email(value)[1]
+
+
+EmailAddress = Annotated[str, AfterValidator(email_address)]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 DecimalString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
 # A dunning policy of shared.domain.dunning.POLICIES (an unknown name would dun by the default).
@@ -129,8 +140,8 @@ class CustomerRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     legal_name: LegalName
-    billing_email: EmailStr
-    contact_email: EmailStr | None = None  # notifications go here, else to billing_email
+    billing_email: EmailAddress
+    contact_email: EmailAddress | None = None  # notifications go here, else to billing_email
     tax_id: TaxId | None = None
     peppol_id: PeppolId | None = None  # else invoices reach the buyer under its VAT id
     currency: CurrencyCode  # fixed for the account's life
@@ -167,8 +178,8 @@ class CustomerPatch(BaseModel):
 
     version: int = Field(ge=1)
     legal_name: Omittable[LegalName] = None
-    billing_email: Omittable[EmailStr] = None
-    contact_email: EmailStr | None = None
+    billing_email: Omittable[EmailAddress] = None
+    contact_email: EmailAddress | None = None
     tax_id: TaxId | None = None
     peppol_id: PeppolId | None = None
     billing_address: Omittable[Address] = None
@@ -190,9 +201,9 @@ class Customer(BaseModel):
 
     customer_id: str
     legal_name: str
-    billing_email: EmailStr
+    billing_email: str  # validated as an e-mail address where it was written (the requests)
     currency: str
-    contact_email: EmailStr | None = None
+    contact_email: str | None = None
     tax_id: str | None = None
     peppol_id: str | None = None  # Peppol participant id, scheme:identifier
     billing_address: Address | None = None  # None only for accounts loaded before addresses

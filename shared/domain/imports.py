@@ -37,7 +37,6 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import (
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     ValidationError,
     ValidationInfo,
@@ -53,6 +52,7 @@ from shared.domain.customer import (
     Address,
     Customer,
     CustomerStatus,
+    EmailAddress,
     LegalName,
     PdfFormat,
     PeppolId,
@@ -351,7 +351,7 @@ class CustomerRow(_Row):
 
     customer_id: Identifier
     legal_name: LegalName
-    billing_email: EmailStr
+    billing_email: EmailAddress
     currency: str
     line1: Text
     city: Text
@@ -359,7 +359,7 @@ class CustomerRow(_Row):
     country: str
     line2: Text | None = None
     region: Text | None = None
-    contact_email: EmailStr | None = None
+    contact_email: EmailAddress | None = None
     tax_id: TaxId | None = None
     peppol_id: PeppolId | None = None  # scheme:identifier, e.g. 0208:0123456749
     payment_terms: PaymentTerms = NET_30
