@@ -39,8 +39,8 @@ from functions.collections import reminder_email
 from shared import clock
 from shared.adapters import mail
 from shared.config import settings
+from shared.domain import charges, dunning, ledger
 from shared.domain import customer as customer_domain
-from shared.domain import dunning, ledger
 from shared.domain.customer import Customer, CustomerPatch, CustomerStatus
 from shared.domain.dunning import (
     AllocationSpan,
@@ -52,6 +52,7 @@ from shared.domain.dunning import (
 from shared.domain.events import DomainEvent
 from shared.domain.payment import Allocation
 from shared.observability import logger, metrics
+from shared.store import charges as charge_store
 from shared.store import credit, customers, invoices, outbox, payments, readable, table
 from shared.store import dunning as store
 from shared.store import ledger as ledger_store
@@ -283,20 +284,21 @@ def accrued_at(as_of: date, now: datetime) -> datetime:
 
 
 def _charges(customer_id: str, line: ReminderLine, as_of: date, posted_at: datetime) -> list[Write]:
-    """The line's fee (once per invoice and level) and interest (once per invoice and day)."""
+    """The line's fee (once per invoice and level) and interest (once per invoice and day),
+    each with the record the customer settles it by (see shared/domain/charges.py)."""
     charged = [
         (ledger.for_fee, line.fee, f"{line.invoice_id}:level{line.level}"),
         (ledger.for_interest, line.interest, f"{line.invoice_id}:{as_of.isoformat()}"),
     ]
-    return [
-        write
+    entries = [
+        build(customer_id, line.currency, amount, source_id, posted_at, invoice_id=line.invoice_id)
         for build, amount, source_id in charged
         if amount > 0
-        for write in ledger_store.post(
-            build(
-                customer_id, line.currency, amount, source_id, posted_at, invoice_id=line.invoice_id
-            )
-        )
+    ]
+    return [
+        write
+        for entry in entries
+        for write in [*ledger_store.post(entry), charge_store.created(charges.from_entry(entry))]
     ]
 
 
