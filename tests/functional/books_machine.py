@@ -528,6 +528,7 @@ def read_views(get: Get, customer_id: str) -> CustomerViews:
         aging_row=rows[0] if rows else None,
         credit=_read(get, f"/customers/{customer_id}").get("credit"),
         invoices=_read(get, f"/invoices?customer_id={customer_id}&limit=100")["invoices"],
+        charges=_read(get, f"/customers/{customer_id}/charges?status=all")["charges"],
     )
 
 
