@@ -325,3 +325,35 @@ def test_a_charge_is_settled_whole_even_when_charged_before_charges_had_records(
     settled = _charge(client, fee["id"])
     assert settled["status"] == "settled" and settled["version"] == 1
     assert _open_item(_agree(client), fee["id"]) == 0
+
+
+# --- the oldest-first credit policy --------------------------------------------------------------
+
+
+def test_the_oldest_first_policy_applies_credits_to_open_charges_after_older_invoices(
+    client, world: World
+):
+    # Given a customer whose credits are applied oldest first, an invoice dunned with its charges
+    customer = call(client, "GET", f"/customers/{CUSTOMER}").body
+    policy = {"version": customer["version"], "credit_application": "oldest_first"}
+    assert call(client, "PATCH", f"/customers/{CUSTOMER}", body=policy).status == 200
+    invoice, fee, interest = _charged(client, world)
+    # and a larger invoice, paid
+    lines = [{"sku": "WIDGET-1", "quantity": 10, "unit_price": "19.99"}]
+    paid = issued_invoice(client, world, lines=lines)
+    pay(client, paid, str(paid.total))
+    world.pump.drain()
+    owed = invoice.total + amount(fee["amount_due"]) + amount(interest["amount_due"])
+    assert paid.total > owed
+
+    # When the paid invoice is credited whole (a credit larger than all that is owed)
+    note = credit_note(client, paid.invoice_id, {"reason": "Order returned"})
+    assert note.status == 201, note.body
+    world.pump.drain()
+
+    # Then the credit paid the invoice and both its charges; the rest is still held
+    assert call(client, "GET", f"/invoices/{invoice.invoice_id}").body["status"] == "paid"
+    assert _open_charges(client) == []
+    statement = _agree(client)
+    assert amount(statement["aging"]["unapplied"]) == paid.total - owed
+    assert amount(statement["closing_balance"]) == owed - paid.total
