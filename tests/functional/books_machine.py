@@ -444,9 +444,10 @@ def books_machine(client: Client, world: World, tally: Tally) -> type[RuleBasedS
             allocating a payment's unapplied cash to it, or applying a credit to it."""
             path = f"/customers/{self.customer_id}/charges"
             charges = self.expect(call(client, "GET", path), 200).body["charges"]
-            credits = [
-                c for c in self.credits() if not by_allocation or c["source"]["kind"] == "payment"
-            ]
+            credits = self.credits()
+            cash = [c for c in credits if c["source"]["kind"] == "payment"]
+            by_allocation = by_allocation and bool(cash)  # only a payment's cash is allocated
+            credits = cash if by_allocation else credits
             if not charges or not credits:
                 self.step("settle_charge_nothing_to_settle")
                 return

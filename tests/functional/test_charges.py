@@ -46,6 +46,7 @@ def _charged(client: Client, world: World) -> tuple[Any, dict[str, Any], dict[st
     """An invoice dunned to the second notice: the invoice, its fee and its interest charge."""
     on(ISSUED)
     invoice = issued_invoice(client, world)
+    assert invoice.due_on is not None
     run_on(world, day(invoice.due_on, 14))
     fee, interest = _open_charges(client)
     assert (fee["kind"], interest["kind"]) == ("fee", "interest")
