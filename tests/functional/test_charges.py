@@ -23,6 +23,7 @@ from chalice.test import Client
 
 from shared import clock
 from shared.domain.reconciliation import amount, books_differences, customer_differences
+from shared.store import charges as charge_store
 from tests.functional.accounts import call, create_customer
 from tests.functional.bank_files import credit, post_statement, reversal, statement
 from tests.functional.books_machine import api_get, read_books, read_views
@@ -358,3 +359,31 @@ def test_the_oldest_first_policy_applies_credits_to_open_charges_after_older_inv
     statement = _agree(client)
     assert amount(statement["aging"]["unapplied"]) == paid.total - owed
     assert amount(statement["closing_balance"]) == owed - paid.total
+
+
+def test_a_charge_written_meanwhile_is_a_conflict_and_nothing_changes(
+    client, world: World, monkeypatch
+):
+    # Given a fee, and a reader that keeps seeing it as it was before someone wrote it
+    _, fee, _ = _charged(client, world)
+    payment = received("5.00", customer_id=CUSTOMER)
+    body = {"allocations": [{"charge_id": fee["id"], "amount": "2.00"}]}
+    assert allocate(client, payment.payment_id, body).status == 201
+    read = charge_store.get
+
+    def stale(customer_id: str, charge_id: str) -> Any:
+        found = read(customer_id, charge_id)
+        return found and found.model_copy(update={"version": found.version - 1})
+
+    monkeypatch.setattr(charge_store, "get", stale)
+    again = received("3.00", customer_id=CUSTOMER)
+    before = snapshot(world)
+
+    # When a clerk allocates to it on what was read
+    answer = allocate(
+        client, again.payment_id, {"allocations": [{"charge_id": fee["id"], "amount": "1.00"}]}
+    )
+
+    # Then the version guard refuses it: 409, and nothing changed
+    assert answer.status == 409, answer.body
+    assert snapshot(world) == before
