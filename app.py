@@ -888,6 +888,14 @@ def list_customer_credits(customer_id: str) -> Response:
     return _json(list_credits(customer_id, _principal()))
 
 
+@app.route("/customers/{customer_id}/charges", methods=["GET"])
+def list_customer_charges(customer_id: str) -> Response:
+    from functions.credits.list_charges import ChargeQuery, list_charges
+
+    query = _query(ChargeQuery)
+    return _json(list_charges(customer_id, _principal(), only_open=query.status == "open"))
+
+
 @app.route("/customers/{customer_id}/credits/applications", methods=["POST"])
 def post_credit_application(customer_id: str) -> Response:
     from functions.credits.apply_credit import ApplicationRequest, apply_credit

@@ -3,8 +3,9 @@
 The run (``run.py``) sends one message per customer with the open invoices due; this worker
 
 1. reads the customer, those invoices (one BatchGetItem), their dunning states, the money
-   applied to them (the customer's payments) and the credit the customer holds (its ledger's
-   unapplied cash), and plans the day's reminder (``shared.domain.dunning.plan``);
+   applied to them (the customer's payments), the credit the customer holds (its ledger's
+   unapplied cash) and, when it holds some, its open fees and interest, and plans the day's
+   reminder (``shared.domain.dunning.plan``);
 2. records what the plan changes in ONE transaction: a marker per (invoice, level) that is refused
    if that level happened before, each invoice's state at the version read, the fee and interest
    journal entries (each entry id posted once, dated the day they accrue: the run's day, never
@@ -39,8 +40,9 @@ from functions.collections import reminder_email
 from shared import clock
 from shared.adapters import mail
 from shared.config import settings
+from shared.domain import charges, dunning, ledger
 from shared.domain import customer as customer_domain
-from shared.domain import dunning, ledger
+from shared.domain.charges import Charge
 from shared.domain.customer import Customer, CustomerPatch, CustomerStatus
 from shared.domain.dunning import (
     AllocationSpan,
@@ -52,6 +54,7 @@ from shared.domain.dunning import (
 from shared.domain.events import DomainEvent
 from shared.domain.payment import Allocation
 from shared.observability import logger, metrics
+from shared.store import charges as charge_store
 from shared.store import credit, customers, invoices, outbox, payments, readable, table
 from shared.store import dunning as store
 from shared.store import ledger as ledger_store
@@ -93,12 +96,19 @@ class Situation:
     invoices: dict[str, DueInvoice]
     states: dict[str, InvoiceDunning]
     credit: dict[str, Decimal] = field(default_factory=dict)  # held for the customer, per currency
+    charges: list[Charge] = field(default_factory=list)  # its open fees and interest
 
     def plan(self, as_of: date) -> ReminderPlan:
         policy = dunning.policy_named(self.customer.dunning_policy)
         due = list(self.invoices.values())
         return dunning.plan(
-            self.customer.customer_id, policy, due, self.states, as_of, credit=self.credit
+            self.customer.customer_id,
+            policy,
+            due,
+            self.states,
+            as_of,
+            credit=self.credit,
+            charges=self.charges,
         )
 
 
@@ -160,7 +170,11 @@ def read_situation(customer_id: str, invoice_ids: list[str]) -> Situation | None
     }
     due = _with_allocations(customer_id, due)
     held = ledger_store.credit_held(customer_id) if due else {}
-    return Situation(customer=customer, invoices=due, states=store.states(due), credit=held)
+    # Only credit is set against charges: without it they change nothing the plan decides.
+    owed = charge_store.open_for(customer_id) if held else []
+    return Situation(
+        customer=customer, invoices=due, states=store.states(due), credit=held, charges=owed
+    )
 
 
 def _with_allocations(customer_id: str, due: dict[str, DueInvoice]) -> dict[str, DueInvoice]:
@@ -283,20 +297,21 @@ def accrued_at(as_of: date, now: datetime) -> datetime:
 
 
 def _charges(customer_id: str, line: ReminderLine, as_of: date, posted_at: datetime) -> list[Write]:
-    """The line's fee (once per invoice and level) and interest (once per invoice and day)."""
+    """The line's fee (once per invoice and level) and interest (once per invoice and day),
+    each with the record the customer settles it by (see shared/domain/charges.py)."""
     charged = [
         (ledger.for_fee, line.fee, f"{line.invoice_id}:level{line.level}"),
         (ledger.for_interest, line.interest, f"{line.invoice_id}:{as_of.isoformat()}"),
     ]
-    return [
-        write
+    entries = [
+        build(customer_id, line.currency, amount, source_id, posted_at, invoice_id=line.invoice_id)
         for build, amount, source_id in charged
         if amount > 0
-        for write in ledger_store.post(
-            build(
-                customer_id, line.currency, amount, source_id, posted_at, invoice_id=line.invoice_id
-            )
-        )
+    ]
+    return [
+        write
+        for entry in entries
+        for write in [*ledger_store.post(entry), charge_store.created(charges.from_entry(entry))]
     ]
 
 

@@ -1,7 +1,8 @@
 """Apply customer credits automatically, by the customer's policy (the credit-application worker).
 
 A customer whose ``credit_application`` is ``oldest_first`` has its open credits applied to its
-open invoices, oldest credit to the oldest due invoice first, whenever one of them appears:
+open invoices and its open fee and interest charges (a charge is due the day it was charged),
+oldest credit to the oldest due item first, whenever one of them appears:
 
 - ``CreditNoteIssued``: a credit note may have left a credit (its invoice was paid);
 - ``PaymentApplied``: cash application may have left part of a payment over (an overpayment);
@@ -15,13 +16,17 @@ delivery left), and an application is never written twice. ``manual`` customers 
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from functions.credits.apply_credit import apply_to_invoice
+from functions.credits.charge_application import apply_to_charge
 from shared import ids
 from shared.adapters.bus_events import BusEvent
+from shared.domain.charges import Charge
 from shared.domain.invoice import DocumentKind, Invoice, InvoiceStatus
 from shared.observability import logger
+from shared.store import charges as charge_store
 from shared.store import customer_credits, customers, invoices, readable
 from shared.store.outbox import StaleStateError
 
@@ -49,24 +54,36 @@ def apply_oldest_first(customer_id: str, event_id: str) -> int:
     stale = 0
     while applied < MAX_APPLICATIONS:
         credits = customer_credits.open_credits(customer_id)
-        due = open_invoices(customer_id)
+        due = open_items(customer_id)
         if not credits or not due:
             break
-        credit, invoice = credits[0], due[0]
-        amount = min(credit.remaining, invoice.amount_due)
+        credit, item = credits[0], due[0]
+        amount = min(credit.remaining, item.amount_due)
+        item_id = item.charge_id if isinstance(item, Charge) else item.invoice_id
         application_id = ids.derived_id(
-            "cap", f"{event_id}#{credit.source_id}#{invoice.invoice_id}#{invoice.version}"
+            "cap", f"{event_id}#{credit.source_id}#{item_id}#{item.version}"
         )
         try:
-            apply_to_invoice(
-                customer_id,
-                credit.kind,
-                credit.source_id,
-                invoice,
-                amount,
-                by=APPLIED_BY,
-                application_id=application_id,
-            )
+            if isinstance(item, Charge):
+                apply_to_charge(
+                    customer_id,
+                    credit.kind,
+                    credit.source_id,
+                    item,
+                    amount,
+                    by=APPLIED_BY,
+                    application_id=application_id,
+                )
+            else:
+                apply_to_invoice(
+                    customer_id,
+                    credit.kind,
+                    credit.source_id,
+                    item,
+                    amount,
+                    by=APPLIED_BY,
+                    application_id=application_id,
+                )
         except StaleStateError:
             stale += 1
             if stale >= ATTEMPTS:
@@ -78,10 +95,26 @@ def apply_oldest_first(customer_id: str, event_id: str) -> int:
             extra={
                 "customer_id": customer_id,
                 "source_id": credit.source_id,
-                "invoice_id": invoice.invoice_id,
+                "item_id": item_id,
             },
         )
     return applied
+
+
+def open_items(customer_id: str) -> list[Invoice | Charge]:
+    """The open invoices and charges the credits go to, oldest due first (a charge is due the
+    day it was charged)."""
+    items: list[Invoice | Charge] = [
+        *open_invoices(customer_id),
+        *charge_store.open_for(customer_id),
+    ]
+    return sorted(items, key=_due_order)
+
+
+def _due_order(item: Invoice | Charge) -> tuple[date, str]:
+    if isinstance(item, Charge):
+        return item.charged_on, item.charge_id
+    return item.due_on or item.issued_at.date(), item.number
 
 
 def open_invoices(customer_id: str) -> list[Invoice]:

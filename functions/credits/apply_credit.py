@@ -1,7 +1,10 @@
-"""Apply a customer credit to an open invoice (POST /customers/{customer_id}/credits/applications).
+"""Apply a customer credit to an open invoice or charge
+(POST /customers/{customer_id}/credits/applications).
 
-A credit of either source settles part of an invoice of the same customer and currency, at most
-what the credit has left and what the invoice has due, in ONE transaction:
+A credit of either source settles part of an invoice (``invoice_id``) or of a fee or interest
+charge (``charge_id``; exactly one of the two) of the same customer and currency, at most what the
+credit has left and what the invoice or charge has due, in ONE transaction (a charge moves like
+the invoice below, guarded by its version; see ``charge_application``):
 
 - **payment**: the allocation path of cash application (``settlement.CashMove``): the payment
   and the invoice, each guarded by its version, the allocation's journal entry, the credit
@@ -29,9 +32,11 @@ from shared import clock, ids
 from shared.domain import credits as credits_domain
 from shared.domain import invoice as invoice_domain
 from shared.domain import ledger as ledger_domain
+from shared.domain.charges import Charge
 from shared.domain.credits import CreditKind, CreditMove, CustomerCredit
 from shared.domain.invoice import DocumentKind, Invoice, InvoiceStatus
 from shared.domain.money import Money, minor_units
+from shared.domain.omittable import Omittable
 from shared.http import idempotency, problems
 from shared.http.auth import Action, Principal
 from shared.store import credit, customer_credits, invoices, outbox, payments
@@ -57,25 +62,31 @@ class ApplicationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     source: CreditSource
-    invoice_id: Identifier
+    invoice_id: Omittable[Identifier] = None
+    charge_id: Omittable[Identifier] = None  # a fee or interest charge instead of an invoice
     amount: AmountString
 
 
 @dataclass(frozen=True)
 class Applied:
-    """What one application did: the credit and the invoice after it."""
+    """What one application did: the credit and the invoice (or the charge) after it."""
 
     application_id: str
     credit: CustomerCredit
-    invoice: Invoice
+    invoice: Invoice | Charge
     amount: Decimal
 
     def to_wire(self) -> dict[str, Any]:
         currency = self.invoice.currency
-        return {
+        applied = {
             "id": self.application_id,
             "amount": Money(amount=self.amount, currency=currency).to_wire(),
             "credit": self.credit.to_wire(),
+        }
+        if isinstance(self.invoice, Charge):
+            return {**applied, "charge": self.invoice.to_wire()}
+        return {
+            **applied,
             "invoice": {
                 "id": self.invoice.invoice_id,
                 "number": self.invoice.number,
@@ -96,10 +107,23 @@ def apply_credit(
         raise problems.not_found(f"customer {customer_id}")
     amount = _amount(request.amount, figures.currency)
     application_id = idempotency.request_scoped_id("cap") or ids.new_id("cap")
+    _one_target(request)
+    if request.charge_id is not None:
+        from functions.credits.charge_application import apply_credit_to_charge
+
+        return apply_credit_to_charge(
+            customer_id,
+            request,
+            request.charge_id,
+            amount,
+            figures.currency,
+            principal,
+            application_id,
+        )
     if earlier := _applied_before(customer_id, request, application_id):
         return earlier.to_wire()
     for attempt in range(ATTEMPTS):
-        invoice = _open_invoice(request.invoice_id, customer_id, figures.currency)
+        invoice = _open_invoice(request.invoice_id or "", customer_id, figures.currency)
         try:
             return apply_to_invoice(
                 customer_id,
@@ -268,23 +292,38 @@ def _apply_credit_note(  # noqa: PLR0917
     return Applied(application_id, view, paid, amount)
 
 
+def _one_target(request: ApplicationRequest) -> None:
+    """422 unless the request names exactly one of an invoice and a charge."""
+    if (request.invoice_id is None) == (request.charge_id is None):
+        detail = "name either an invoice_id or a charge_id"
+        raise problems.unprocessable(
+            "credit-application-refused",
+            detail,
+            errors=[{"pointer": "#/invoice_id", "detail": detail}],
+        )
+
+
 def _require_within(amount: Decimal, left: Decimal, invoice: Invoice, label: str) -> None:
-    """422 over-application: beyond what the credit has left or the invoice has due."""
+    require_within(amount, left, invoice.amount_due, invoice.currency, invoice.number, label)
+
+
+def require_within(  # noqa: PLR0917 (the figures, then how the problem names them)
+    amount: Decimal, left: Decimal, due: Decimal, currency: str, item: str, label: str
+) -> None:
+    """422 over-application: beyond what the credit has left or the item (``item``) has due."""
     errors = []
     if amount > left:
         errors.append(
             {
                 "pointer": "#/amount",
-                "detail": f"{amount} {invoice.currency} exceeds the {left} {invoice.currency} "
-                f"left of {label}",
+                "detail": f"{amount} {currency} exceeds the {left} {currency} left of {label}",
             }
         )
-    if amount > invoice.amount_due:
+    if amount > due:
         errors.append(
             {
                 "pointer": "#/amount",
-                "detail": f"{amount} {invoice.currency} exceeds the {invoice.amount_due} "
-                f"{invoice.currency} due on {invoice.number}",
+                "detail": f"{amount} {currency} exceeds the {due} {currency} due on {item}",
             }
         )
     if errors:
@@ -334,7 +373,7 @@ def _applied_before(
     customer_id: str, request: ApplicationRequest, application_id: str
 ) -> Applied | None:
     """The application a first attempt of this request made (then died before answering)."""
-    invoice = invoices.get(request.invoice_id)
+    invoice = invoices.get(request.invoice_id or "")
     if invoice is None:
         return None
     source_id = request.source.id

@@ -1,4 +1,4 @@
-"""A clerk applies a payment to invoices (POST /payments/{payment_id}/allocations).
+"""A clerk applies a payment to invoices and charges (POST /payments/{payment_id}/allocations).
 
 The worklist holds payments the matcher would not apply alone; a clerk says which invoices
 they pay (and, for a payer not identified yet, whose money it is). The allocation is written
@@ -10,9 +10,13 @@ The same transaction remembers the correction: every payer key of the payment (i
 its normalised name) becomes an alias of the customer, so the matcher identifies the payer's
 next payment on its own.
 
+A line names an invoice (``invoice_id``) or a fee or interest charge (``charge_id``, its
+ledger entry id, as ``GET /customers/{id}/charges`` lists it): exactly one of them.
+
 Refused with 422 and a pointer per failing field: an unknown customer or one billed in another
-currency, an invoice that is not the customer's or not open, an amount beyond what is due or
-beyond what the payment has unapplied. 409 when the payment cannot take allocations (refunded,
+currency, a line naming both an invoice and a charge or neither, an invoice or charge that is not
+the customer's or not open, an amount beyond what is due or beyond what the payment has
+unapplied, a discount on a charge. 409 when the payment cannot take allocations (refunded,
 disputed, another customer's) or changed twice while this was being written.
 
 Each allocation's id is derived from the request (its Idempotency-Key) and the invoice: a retry
@@ -27,11 +31,12 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from functions.payments.settlement import CashMove, payment_event
+from functions.payments.settlement import CashMove, open_charge, payment_event
 from functions.payments.worklist import with_decision
 from shared import clock, ids
 from shared.domain import credits as credits_domain
 from shared.domain import remittance
+from shared.domain.charges import Charge
 from shared.domain.invoice import DocumentKind, Invoice
 from shared.domain.money import minor_units
 from shared.domain.omittable import Omittable
@@ -51,9 +56,15 @@ Identifier = Annotated[str, StringConstraints(min_length=1, max_length=120)]
 class AllocationLine(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    invoice_id: Identifier
+    invoice_id: Omittable[Identifier] = None
+    charge_id: Omittable[Identifier] = None  # a fee or interest charge instead of an invoice
     amount: AmountString
     discount: Omittable[AmountString] = None  # an early-payment discount the clerk grants
+
+    @property
+    def item_id(self) -> str:
+        """The open item the line pays (its invoice or charge)."""
+        return self.charge_id or self.invoice_id or ""
 
 
 class AllocationRequest(BaseModel):
@@ -67,9 +78,9 @@ class AllocationRequest(BaseModel):
     @field_validator("allocations")
     @classmethod
     def _one_entry_per_invoice(cls, lines: list[AllocationLine]) -> list[AllocationLine]:
-        ids = [line.invoice_id for line in lines]
+        ids = [line.item_id for line in lines if line.item_id]
         if len(set(ids)) != len(ids):
-            raise ValueError("name each invoice once")
+            raise ValueError("name each invoice and charge once")
         return lines
 
 
@@ -115,13 +126,13 @@ def allocate_manually(
 
 
 def _allocation_ids(request: AllocationRequest) -> dict[str, str]:
-    """Invoice id -> the id of its allocation, the same on every retry of this request (none
-    outside a request: the allocations get new ids)."""
+    """Invoice or charge id -> the id of its allocation, the same on every retry of this
+    request (none outside a request: the allocations get new ids)."""
     scope = idempotency.request_scoped_id("alc")
     if scope is None:
         return {}
     return {
-        line.invoice_id: ids.derived_id("alc", f"{scope}#{line.invoice_id}")
+        line.item_id: ids.derived_id("alc", f"{scope}#{line.item_id}")
         for line in request.allocations
     }
 
@@ -157,26 +168,29 @@ def _planned(
     """The allocations as one move, or 409/422 naming what does not fit."""
     errors: list[dict[str, str]] = []
     customer_id = _customer(payment, request, errors)
-    found: list[tuple[Invoice, Decimal, Decimal]] = []
+    found: list[tuple[Invoice | Charge, Decimal, Decimal]] = []
     for index, line in enumerate(request.allocations):
         pointer = f"#/allocations/{index}"
-        invoice = _invoice(line.invoice_id, customer_id, payment, f"{pointer}/invoice_id", errors)
+        item = _item(line, customer_id, payment, pointer, errors)
         amount = _amount(line.amount, payment, f"{pointer}/amount", errors)
         discount = _amount(line.discount or "0", payment, f"{pointer}/discount", errors)
-        if invoice is None or amount is None or discount is None:
+        if item is None or amount is None or discount is None:
             continue
-        if amount + discount <= 0:
+        due, label = _due(item)
+        if isinstance(item, Charge) and discount:
+            errors.append({"pointer": f"{pointer}/discount", "detail": "a charge has no discount"})
+        elif amount + discount <= 0:
             errors.append({"pointer": f"{pointer}/amount", "detail": "must be above 0"})
-        elif amount + discount > invoice.amount_due:
+        elif amount + discount > due:
             errors.append(
                 {
                     "pointer": f"{pointer}/amount",
-                    "detail": f"{amount + discount} exceeds the {invoice.amount_due} "
-                    f"{invoice.currency} due on {invoice.number}",
+                    "detail": f"{amount + discount} exceeds the {due} {payment.currency} due on "
+                    f"{label}",
                 }
             )
         else:
-            found.append((invoice, amount, discount))
+            found.append((item, amount, discount))
     total = sum((amount for _, amount, _ in found), Decimal(0))
     available = credits_domain.available(payment)  # less refunds pending at the gateway
     if total > available:
@@ -193,15 +207,26 @@ def _planned(
         )
     move = CashMove(payment, clock.now())
     move.identify(customer_id)
-    for invoice, amount, discount in found:
+    by, evidence = principal.principal_id, (f"allocated by {principal.principal_id}",)
+    for item, amount, discount in found:
+        if isinstance(item, Charge):
+            move.allocate_to_charge(
+                item,
+                amount,
+                by=by,
+                evidence=evidence,
+                confidence=Decimal(1),
+                allocation_id=allocation_ids.get(item.charge_id),
+            )
+            continue
         move.allocate(
-            invoice,
+            item,
             amount,
             discount,
-            by=principal.principal_id,
-            evidence=(f"allocated by {principal.principal_id}",),
+            by=by,
+            evidence=evidence,
             confidence=Decimal(1),
-            allocation_id=allocation_ids.get(invoice.invoice_id),
+            allocation_id=allocation_ids.get(item.invoice_id),
         )
     payer_keys = remittance.payer_key(payment.payer_name, payment.payer_account)
     move.extra += aliases.remember(
@@ -239,6 +264,45 @@ def _customer(
         )
         return None
     return customer_id
+
+
+def _item(
+    line: AllocationLine,
+    customer_id: str | None,
+    payment: Payment,
+    pointer: str,
+    errors: list[dict[str, str]],
+) -> Invoice | Charge | None:
+    """The invoice or the charge the line names (exactly one), or None with the problem."""
+    if (line.invoice_id is None) == (line.charge_id is None):
+        errors.append({"pointer": pointer, "detail": "name either an invoice_id or a charge_id"})
+        return None
+    if line.charge_id is not None:
+        return _charge(line.charge_id, customer_id, payment, f"{pointer}/charge_id", errors)
+    assert line.invoice_id is not None
+    return _invoice(line.invoice_id, customer_id, payment, f"{pointer}/invoice_id", errors)
+
+
+def _due(item: Invoice | Charge) -> tuple[Decimal, str]:
+    """What is due on the item, and how a problem names it."""
+    if isinstance(item, Charge):
+        return item.amount_due, f"charge {item.charge_id}"
+    return item.amount_due, item.number
+
+
+def _charge(
+    charge_id: str,
+    customer_id: str | None,
+    payment: Payment,
+    pointer: str,
+    errors: list[dict[str, str]],
+) -> Charge | None:
+    if customer_id is None:
+        return None
+    charge, problem = open_charge(charge_id, customer_id, payment.currency)
+    if problem:
+        errors.append({"pointer": pointer, "detail": problem})
+    return charge
 
 
 def _invoice(

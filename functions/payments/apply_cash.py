@@ -7,7 +7,9 @@ every open invoice and the payer aliases clerks confirmed, which invoices the pa
   ``settlement.CashMove``): the payment with its allocations, each invoice's next version, the
   journal entries (and, for a payer identified only now, the move out of the suspense ledger),
   the customer's credit figures, the decision record, ``PaymentApplied``, ``InvoicePaid`` for
-  each invoice paid in full, and the consumed marker of the event. A payment that leaves its
+  each invoice paid in full, and the consumed marker of the event. A payment that pays its
+  invoices and exactly their open fees and interest on top settles those charges too (see
+  ``matching.with_charges``). A payment that leaves its
   last invoice short by no more than the seller's tolerance (``small_differences`` in the
   seller profile) closes it: the shortfall is written off in the same transaction.
 - Otherwise the decision is recorded for the worklist (suggestions, candidates, explanation)
@@ -35,6 +37,7 @@ from shared.domain.matching import Decision, PaymentFacts
 from shared.domain.payment import Payment
 from shared.observability import logger
 from shared.store import aliases, decisions, open_invoices, outbox, payments
+from shared.store import charges as charge_store
 from shared.store.open_invoices import OpenBook
 from shared.store.outbox import AlreadyConsumedError, StaleStateError
 from shared.store.table import Update
@@ -127,13 +130,30 @@ def decide(payment: Payment, book: OpenBook) -> Decision:
         # The channel named the customer; cash of one customer is never applied to another's.
         return decision.model_copy(update={"auto": False})
     tolerance = configured_seller().small_differences
-    return matching.with_small_differences(
+    by_id = {invoice.invoice_id: invoice for invoice in candidates}
+    decision = matching.with_small_differences(
         decision,
-        {invoice.invoice_id: invoice for invoice in candidates},
+        by_id,
         lambda invoice: tolerance.for_invoice(
             invoice.currency, book.invoices[invoice.invoice_id].total
         ),
     )
+    if decision.auto and decision.customer_id and decision.unapplied > 0:
+        decision = matching.with_charges(decision, by_id, _open_charges(decision.customer_id))
+    return decision
+
+
+def _open_charges(customer_id: str) -> list[matching.OpenCharge]:
+    """The customer's fees and interest with something due, as the matcher takes them."""
+    return [
+        matching.OpenCharge(
+            charge_id=charge.charge_id,
+            invoice_id=charge.invoice_id,
+            amount_due=charge.amount_due,
+            charged_on=charge.charged_on,
+        )
+        for charge in charge_store.open_for(customer_id)
+    ]
 
 
 def apply_decision(
@@ -146,7 +166,15 @@ def apply_decision(
     move.identify(decision.customer_id)
     evidence = tuple(item.detail for item in decision.evidence)
     allocated = [
-        move.allocate(
+        move.allocate_to_charge(
+            move.charge(proposal.charge_id),
+            proposal.amount,
+            by=MATCHER,
+            evidence=evidence,
+            confidence=decision.confidence,
+        )
+        if proposal.charge_id
+        else move.allocate(
             book.invoices[proposal.invoice_id],
             proposal.amount,
             proposal.discount,

@@ -123,6 +123,7 @@ def _withdraw(move: CashMove, dispute_id: str, amount: Decimal) -> list[tuple[Al
             invoice_id=allocation.invoice_id,
             invoice_number=allocation.invoice_number,
             amount=cash,
+            charge_id=allocation.charge_id,
         )
         for allocation, cash in taken
     ]
@@ -134,6 +135,20 @@ def _reapply(move: CashMove, chargeback: payment_domain.Chargeback) -> None:
     """Apply a won dispute's money again to what its chargeback took it off, as far as those
     invoices still have it due (the rest stays unapplied, for cash application)."""
     for index, part in enumerate(chargeback.reopened):
+        allocation_id = f"alc_{chargeback.dispute_id}_{index}"
+        if part.charge_id is not None:
+            charge = move.charge(part.charge_id)
+            amount = min(part.amount, charge.amount_due, move.payment.unapplied)
+            if amount > 0:
+                move.allocate_to_charge(
+                    charge,
+                    amount,
+                    by=CONSUMER,
+                    evidence=("dispute_won",),
+                    confidence=Decimal(1),
+                    allocation_id=allocation_id,
+                )
+            continue
         invoice = move.invoice(part.invoice_id)
         amount = min(part.amount, invoice.amount_due, move.payment.unapplied)
         if amount <= 0:
@@ -145,7 +160,7 @@ def _reapply(move: CashMove, chargeback: payment_domain.Chargeback) -> None:
             by=CONSUMER,
             evidence=("dispute_won",),
             confidence=Decimal(1),
-            allocation_id=f"alc_{chargeback.dispute_id}_{index}",
+            allocation_id=allocation_id,
         )
 
 
@@ -164,8 +179,9 @@ def _settle_disputes(move: CashMove, invoice_ids: list[str]) -> list[Invoice]:
 def _invoices_held(move: CashMove, dispute_id: str) -> list[str]:
     """The invoices a dispute holds: those the payment pays, and those its chargeback reopened."""
     held = move.payment.chargeback(dispute_id)
-    reopened = [part.invoice_id for part in held.reopened] if held else []
-    return [a.invoice_id for a in move.payment.active_allocations] + reopened
+    reopened = [part.invoice_id for part in held.reopened if not part.charge_id] if held else []
+    paid = [a.invoice_id for a in move.payment.active_allocations if not a.is_charge]
+    return paid + reopened
 
 
 def _dispute_event(

@@ -5,6 +5,7 @@ things together, and every one of them must be ONE ``TransactWriteItems``:
 
 - the payment's next version, guarded by the version that was read (always the first write);
 - each invoice touched, its next version guarded by the version that was read;
+- each fee or interest charge touched (cash applied to it, or taken back), likewise;
 - the journal entries (allocation, unapplication, refund, transfer out of the suspense ledger),
   each posted once by its deterministic id;
 - ONE update of the customer's credit figures (a transaction may touch an item only once), so
@@ -25,14 +26,17 @@ from decimal import Decimal
 from typing import Any
 
 from shared import ids
+from shared.domain import charges as charge_domain
 from shared.domain import invoice as invoice_domain
 from shared.domain import ledger as ledger_domain
 from shared.domain import payment as payment_domain
+from shared.domain.charges import Charge
 from shared.domain.events import DomainEvent
 from shared.domain.invoice import Invoice, InvoiceStatus
 from shared.domain.ledger import JournalEntry
 from shared.domain.payment import Allocation, Payment
 from shared.domain.write_off import WriteOff, WriteOffKind
+from shared.store import charges as charge_store
 from shared.store import credit, invoices, outbox, payments
 from shared.store import ledger as ledger_store
 from shared.store.table import Write
@@ -52,6 +56,10 @@ class UnknownInvoiceError(LookupError):
     """An allocation names an invoice that is not (or no longer) an invoice of this system."""
 
 
+class UnknownChargeError(LookupError):
+    """An allocation names a charge that is not (or no longer) a charge of the customer."""
+
+
 @dataclass
 class CashMove:
     """The changes of one transaction on ``before`` (see the module notes)."""
@@ -61,6 +69,8 @@ class CashMove:
     payment: Payment = field(init=False)
     invoices_before: dict[str, Invoice] = field(default_factory=dict)
     invoices_after: dict[str, Invoice] = field(default_factory=dict)
+    charges_before: dict[str, Charge] = field(default_factory=dict)
+    charges_after: dict[str, Charge] = field(default_factory=dict)
     entries: list[JournalEntry] = field(default_factory=list)
     extra: list[Write] = field(default_factory=list)  # e.g. aliases, the decision record
     settled: Decimal = ZERO  # open receivables settled (cash + discount)
@@ -145,6 +155,54 @@ class CashMove:
             self._write_off_small_difference(invoice.invoice_id, written_off, allocation)
         return allocation
 
+    def allocate_to_charge(
+        self,
+        charge: Charge,
+        amount: Decimal,
+        *,
+        by: str,
+        evidence: Iterable[str],
+        confidence: Decimal,
+        allocation_id: str | None = None,
+    ) -> Allocation:
+        """Apply ``amount`` of the payment to a fee or interest ``charge`` (as read)."""
+        customer_id = self._customer()
+        if charge.customer_id != customer_id:
+            raise ValueError(f"charge {charge.charge_id} is not {customer_id}'s")
+        self.charges_before.setdefault(charge.charge_id, charge)
+        current = self.charges_after.get(charge.charge_id, charge)
+        moved, allocation = payment_domain.allocate(
+            self.payment,
+            charge.charge_id,
+            self._number_charged_on(charge),
+            amount,
+            ZERO,
+            by,
+            tuple(evidence),
+            confidence,
+            self.at,
+            allocation_id=allocation_id,
+            charge_id=charge.charge_id,
+        )
+        self._set(moved)
+        self.charges_after[charge.charge_id] = charge_domain.settle(current, amount)
+        self.entries.append(
+            ledger_domain.for_allocation(
+                customer_id,
+                self.payment.currency,
+                charge.invoice_id or charge.charge_id,
+                amount,
+                ZERO,
+                allocation.allocation_id,
+                self.at,
+                payment_id=self.payment.payment_id,
+                charge_id=charge.charge_id,
+            )
+        )
+        self.settled += amount
+        self.released += amount
+        return allocation
+
     def _reverse_small_difference(self, allocation: Allocation) -> None:
         """The shortfall written off with an allocation is owed again when it is taken back."""
         current = self.invoices_after[allocation.invoice_id]
@@ -191,8 +249,11 @@ class CashMove:
         moved, allocation = payment_domain.unapply(self.payment, allocation_id, self.at)
         self._set(moved)
         customer_id = self._customer()
-        current = self._invoice_by_id(allocation.invoice_id)
         cash = allocation.applied  # what earlier partial take-backs left applied
+        if allocation.charge_id is not None:
+            self._reopen_charge(allocation, cash, allocation.allocation_id, None)
+            return allocation
+        current = self._invoice_by_id(allocation.invoice_id)
         # The contested payment no longer covers the invoice: no dispute holds it any more.
         self._set_invoice(
             invoice_domain.reverse_payment(
@@ -223,6 +284,9 @@ class CashMove:
             self.payment, allocation_id, amount, self.at, reference=reference
         )
         self._set(moved)
+        if allocation.charge_id is not None:
+            self._reopen_charge(allocation, amount, allocation_id, reference)
+            return allocation
         current = self._invoice_by_id(allocation.invoice_id)
         self._set_invoice(invoice_domain.reverse_payment(current, amount))
         self.entries.append(
@@ -314,7 +378,12 @@ class CashMove:
     def mark_invoices_disputed(self, open: bool) -> list[Invoice]:
         """Every invoice the payment is applied to is disputed (``open``) or no longer."""
         return self.mark_disputed(
-            (allocation.invoice_id for allocation in self.payment.active_allocations), open=open
+            (
+                allocation.invoice_id
+                for allocation in self.payment.active_allocations
+                if not allocation.is_charge
+            ),
+            open=open,
         )
 
     def mark_disputed(self, invoice_ids: Iterable[str], *, open: bool) -> list[Invoice]:
@@ -331,6 +400,10 @@ class CashMove:
         """The invoice as this move has it (read once, then as changed)."""
         return self._invoice_by_id(invoice_id)
 
+    def charge(self, charge_id: str) -> Charge:
+        """The customer's charge as this move has it (read once, then as changed)."""
+        return self._charge_by_id(charge_id)
+
     def set_payment(self, payment: Payment) -> None:
         """A move of the payment's own (e.g. ``payment_domain.dispute``)."""
         self._set(payment)
@@ -342,6 +415,8 @@ class CashMove:
         state: list[Write] = [payments.replacing(self.payment, self.before)]
         for invoice_id, after in self.invoices_after.items():
             state.append(invoices.replacing(after, self.invoices_before[invoice_id]))
+        for charge_id, charged in self.charges_after.items():
+            state.append(charge_store.replacing(charged, self.charges_before[charge_id]))
         for entry in self.entries:
             state += ledger_store.post(entry)
         if self.payment.customer_id and any(
@@ -386,8 +461,10 @@ class CashMove:
             ) from stale
 
     def stale(self, error: outbox.StaleStateError) -> bool:
-        """Did a guard on the payment or an invoice fail (someone wrote since they were read)?"""
-        return any(index <= len(self.invoices_after) for index in error.failed) or not error.failed
+        """Did a guard on the payment, an invoice or a charge fail (someone wrote since they
+        were read)?"""
+        guarded = len(self.invoices_after) + len(self.charges_after)
+        return any(index <= guarded for index in error.failed) or not error.failed
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -402,6 +479,61 @@ class CashMove:
             update={"version": read.version + 1}
         )
         return self.invoices_after[moved.invoice_id]
+
+    def _reopen_charge(
+        self, allocation: Allocation, cash: Decimal, allocation_id: str, reference: str | None
+    ) -> None:
+        """Cash taken back off a charge: the charge is owed again by exactly ``cash``."""
+        assert allocation.charge_id is not None
+        current = self._charge_by_id(allocation.charge_id)
+        self.charges_after[current.charge_id] = charge_domain.reopen(current, cash)
+        invoice_id = current.invoice_id or current.charge_id
+        if reference is None:
+            entry = ledger_domain.for_unapplication(
+                self._customer(),
+                self.payment.currency,
+                invoice_id,
+                cash,
+                ZERO,
+                allocation_id,
+                self.at,
+                payment_id=self.payment.payment_id,
+                charge_id=current.charge_id,
+            )
+        else:
+            entry = ledger_domain.for_part_taken_back(
+                self._customer(),
+                self.payment.currency,
+                invoice_id,
+                cash,
+                allocation_id,
+                reference,
+                self.at,
+                charge_id=current.charge_id,
+            )
+        self.entries.append(entry)
+        self.reopened += cash
+        self.received += cash
+
+    def _charge_by_id(self, charge_id: str) -> Charge:
+        if charge_id in self.charges_after:
+            return self.charges_after[charge_id]
+        if charge_id not in self.charges_before:
+            found = charge_store.get(self._customer(), charge_id)
+            if found is None:
+                raise UnknownChargeError(f"charge {charge_id} is not {self._customer()}'s")
+            self.charges_before[charge_id] = found
+        return self.charges_before[charge_id]
+
+    def _number_charged_on(self, charge: Charge) -> str:
+        """The number of the invoice the charge was charged on (its id when unknown)."""
+        if charge.invoice_id is None:
+            return charge.charge_id
+        known = self.invoices_after.get(charge.invoice_id) or self.invoices_before.get(
+            charge.invoice_id
+        )
+        found = known or invoices.receivable(charge.invoice_id)
+        return found.number if found else charge.invoice_id
 
     def _customer(self) -> str:
         if self.payment.customer_id is None:
@@ -421,6 +553,15 @@ class CashMove:
                 raise UnknownInvoiceError(f"invoice {invoice_id} is not an invoice of ours")
             self.invoices_before[invoice_id] = found
         return self.invoices_before[invoice_id]
+
+
+def open_charge(
+    charge_id: str, customer_id: str, currency: str
+) -> tuple[Charge | None, str | None]:
+    """The customer's charge with something due in ``currency``, or why there is none."""
+    charge = charge_store.get(customer_id, charge_id) if len(charge_id) <= 200 else None
+    problem = charge_domain.refusal(charge, charge_id, customer_id, currency)
+    return (None, problem) if problem else (charge, None)
 
 
 def invoice_event(detail_type: str, invoice: Invoice, at: datetime, **context: Any) -> DomainEvent:

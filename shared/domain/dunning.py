@@ -26,8 +26,10 @@ run saw its final notice) brings the credit hold and the statement of every leve
 Dunning never chases money the customer's own credit covers (unapplied cash, a credit note beyond
 what its invoice had open): the credit is set against the open invoices oldest first, an invoice
 it covers whole is left alone, and one it covers in part is chased (and charged a percentage fee)
-for the rest only. Interest still runs on the invoice's principal: the credit is not applied
-until a clerk or the credit policy applies it.
+for the rest only. Open fee and interest charges are open items too: the credit covers them in
+their turn by due day (a charge is due the day it was charged, after an invoice due the same
+day), as the credit policy would apply it; a settled charge takes nothing. Interest still runs on
+the invoice's principal: the credit is not applied until a clerk or the credit policy applies it.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from shared import clock
+from shared.domain import charges as charges_domain
+from shared.domain.charges import Charge
 from shared.domain.money import quantize
 
 ZERO = Decimal(0)
@@ -449,18 +453,22 @@ def plan(
     as_of: date,
     *,
     credit: Mapping[str, Decimal] | None = None,
+    charges: Sequence[Charge] = (),
 ) -> ReminderPlan:
     """The reminder ``customer_id`` is due on ``as_of`` under ``policy``, given the states.
 
     ``credit`` is what the customer holds per currency (its own credit, set against the open
-    invoices oldest first before anything is chased).
+    invoices and ``charges`` oldest due first before anything is chased).
     """
     lines: list[ReminderLine] = []
     levels: list[Level] = []  # the levels reached, and every level passed on the way
     skipped: list[Skip] = []
     promises: list[PromiseChange] = []
     unclaimed = {currency: max(amount, ZERO) for currency, amount in (credit or {}).items()}
+    waiting = charges_domain.oldest_first(list(charges))
     for invoice in sorted(invoices, key=lambda inv: (inv.due_on, inv.number)):
+        while waiting and waiting[0].charged_on < invoice.due_on:
+            _claim(unclaimed, waiting.pop(0))
         state = states.get(invoice.invoice_id) or InvoiceDunning(invoice_id=invoice.invoice_id)
 
         def skip(reason: SkipReason, inv: DueInvoice = invoice) -> None:
@@ -509,6 +517,12 @@ def plan(
         attach_statement=any(level.attach_statement for level in levels),
         template=policy.level(highest).template if highest is not None else "",
     )
+
+
+def _claim(unclaimed: dict[str, Decimal], charge: Charge) -> None:
+    """The customer's credit covers an open charge due before the next invoice."""
+    if charge.currency in unclaimed:
+        unclaimed[charge.currency] -= min(unclaimed[charge.currency], charge.amount_due)
 
 
 def _level_due(

@@ -106,6 +106,9 @@ class JournalEntry(BaseModel):
     shared/domain/reporting.py for how those are attributed). ``payment_id`` names the payment
     whose money the entry moves (received, applied, taken back, refunded, transferred), for the
     journal's document references; None where no payment is involved or it was not recorded.
+    ``charge_id`` names the fee or interest charge (its entry id) an entry settles or reopens
+    (cash or credit applied to it, or taken back): the open item it moves is the charge, while
+    ``invoice_id`` still names the invoice the charge was charged on.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -120,6 +123,7 @@ class JournalEntry(BaseModel):
     postings: tuple[Posting, ...]
     invoice_id: str | None = None
     payment_id: str | None = None
+    charge_id: str | None = None
 
     @field_validator("kind")
     @classmethod
@@ -155,6 +159,7 @@ class JournalEntry(BaseModel):
         """Plain data for the store: amounts as decimal strings, the time as ISO UTC."""
         named = {"invoice_id": self.invoice_id} if self.invoice_id else {}
         named |= {"payment_id": self.payment_id} if self.payment_id else {}
+        named |= {"charge_id": self.charge_id} if self.charge_id else {}
         return {
             **named,
             "entry_id": self.entry_id,
@@ -188,6 +193,7 @@ class JournalEntry(BaseModel):
             ),
             invoice_id=data.get("invoice_id"),
             payment_id=data.get("payment_id"),
+            charge_id=data.get("charge_id"),
         )
 
 
@@ -288,8 +294,10 @@ def for_allocation(  # noqa: PLR0917 (the positional order is the callers' contr
     posted_at: datetime,
     *,
     payment_id: str | None = None,
+    charge_id: str | None = None,
 ) -> JournalEntry:
-    """Cash applied to an invoice: DR unapplied cash and discounts allowed; CR receivables."""
+    """Cash applied to an invoice (or to ``charge_id``, a fee or interest charged on it): DR
+    unapplied cash and discounts allowed; CR receivables."""
     return _entry(
         "allocation",
         allocation_id,
@@ -299,9 +307,10 @@ def for_allocation(  # noqa: PLR0917 (the positional order is the callers' contr
         customer_id=customer_id,
         currency=currency,
         posted_at=posted_at,
-        memo=f"Applied to invoice {invoice_id}",
+        memo=f"Applied to charge {charge_id}" if charge_id else f"Applied to invoice {invoice_id}",
         invoice_id=invoice_id,
         payment_id=payment_id,
+        charge_id=charge_id,
     )
 
 
@@ -315,6 +324,7 @@ def for_unapplication(  # noqa: PLR0917 (mirrors for_allocation)
     posted_at: datetime,
     *,
     payment_id: str | None = None,
+    charge_id: str | None = None,
 ) -> JournalEntry:
     """An allocation taken back (the reverse of ``for_allocation``, one per allocation)."""
     return _entry(
@@ -326,9 +336,12 @@ def for_unapplication(  # noqa: PLR0917 (mirrors for_allocation)
         customer_id=customer_id,
         currency=currency,
         posted_at=posted_at,
-        memo=f"Unapplied from invoice {invoice_id}",
+        memo=f"Unapplied from charge {charge_id}"
+        if charge_id
+        else f"Unapplied from invoice {invoice_id}",
         invoice_id=invoice_id,
         payment_id=payment_id,
+        charge_id=charge_id,
     )
 
 
@@ -544,6 +557,8 @@ def for_part_taken_back(  # noqa: PLR0917 (mirrors for_unapplication)
     allocation_id: str,
     reference: str,
     posted_at: datetime,
+    *,
+    charge_id: str | None = None,
 ) -> JournalEntry:
     """Part of an allocation's cash taken back (a partial refund or chargeback), the rest
     staying applied: DR receivables; CR unapplied cash. One entry per allocation and
@@ -556,8 +571,10 @@ def for_part_taken_back(  # noqa: PLR0917 (mirrors for_unapplication)
         customer_id=customer_id,
         currency=currency,
         posted_at=posted_at,
-        memo=f"{amount} unapplied for {reference} from invoice {invoice_id}",
+        memo=f"{amount} unapplied for {reference} from "
+        + (f"charge {charge_id}" if charge_id else f"invoice {invoice_id}"),
         invoice_id=invoice_id,
+        charge_id=charge_id,
     )
 
 
@@ -643,8 +660,11 @@ def for_credit_application(  # noqa: PLR0917 (mirrors for_allocation)
     application_id: str,
     posted_at: datetime,
     credit_note_number: str,
+    *,
+    charge_id: str | None = None,
 ) -> JournalEntry:
-    """A credit note's credit applied to another invoice: DR unapplied cash; CR receivables."""
+    """A credit note's credit applied to another invoice (or to ``charge_id``, a fee or
+    interest charged on it): DR unapplied cash; CR receivables."""
     return _entry(
         "credit_application",
         application_id,
@@ -653,8 +673,10 @@ def for_credit_application(  # noqa: PLR0917 (mirrors for_allocation)
         customer_id=customer_id,
         currency=currency,
         posted_at=posted_at,
-        memo=f"Credit of credit note {credit_note_number} applied to invoice {invoice_id}",
+        memo=f"Credit of credit note {credit_note_number} applied to "
+        + (f"charge {charge_id}" if charge_id else f"invoice {invoice_id}"),
         invoice_id=invoice_id,
+        charge_id=charge_id,
     )
 
 
@@ -724,6 +746,7 @@ def _entry(
     memo: str,
     invoice_id: str | None = None,
     payment_id: str | None = None,
+    charge_id: str | None = None,
 ) -> JournalEntry:
     """An entry of the non-zero ``postings`` (a zero amount posts nothing)."""
     return JournalEntry(
@@ -737,6 +760,7 @@ def _entry(
         postings=tuple(posting for posting in postings if posting is not None),
         invoice_id=invoice_id,
         payment_id=payment_id,
+        charge_id=charge_id,
     )
 
 

@@ -29,6 +29,10 @@ The rules, in order:
    one open invoice among all of them is a suggestion, never applied automatically.
 4. Otherwise nothing matches, and the evidence says what was looked for.
 
+Fees and interest (``with_charges``): an automatic decision that settles the invoices it names
+and leaves over exactly what those invoices' open charges come to (the reminder's total was
+paid) applies the rest to those charges, oldest first, instead of leaving it unapplied.
+
 Confidence is the strength of the weakest signal a decision rests on (how a reference was read,
 how the customer was known) times how well the amount fits, raised when the payer is known to
 be the customer the references name, lowered by each doubt; the constants below are the policy.
@@ -171,7 +175,9 @@ class PaymentFacts(BaseModel):
 
 
 class Proposal(BaseModel):
-    """Cash applied to one invoice, and the early-payment discount granted with it."""
+    """Cash applied to one invoice, and the early-payment discount granted with it; or to a
+    fee or interest charge on one (``charge_id``: then ``invoice_id`` is the charge's id too
+    and ``number`` the number of the invoice it was charged on)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -180,6 +186,18 @@ class Proposal(BaseModel):
     amount: Decimal
     discount: Decimal = Decimal(0)
     written_off: Decimal = Decimal(0)  # a shortfall within the tolerance, closing the invoice
+    charge_id: str | None = None
+
+
+class OpenCharge(BaseModel):
+    """A fee or interest charge with something due, as ``with_charges`` needs it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    charge_id: str
+    invoice_id: str | None  # the invoice it was charged on
+    amount_due: Decimal = Field(gt=0)
+    charged_on: date
 
 
 class Evidence(BaseModel):
@@ -920,5 +938,57 @@ def with_small_differences(
             "allocations": (*settled, last.model_copy(update={"written_off": written_off})),
             "evidence": (*decision.evidence, evidence),
             "explanation": f"{decision.explanation} {sentence}",
+        }
+    )
+
+
+# --- fees and interest ---------------------------------------------------------------------------
+
+
+def with_charges(
+    decision: Decision,
+    invoices: Mapping[str, OpenInvoice],
+    charges: Sequence[OpenCharge],
+) -> Decision:
+    """The decision, settling the open charges of the invoices it pays when the payment's rest
+    is exactly what they come to (the customer paid what the reminder asked for).
+
+    Only an automatic decision whose every allocation settles its invoice in full; the charges
+    are those charged on its invoices, oldest first. Anything else is left as it was.
+    """
+    if not decision.auto or not decision.allocations or decision.unapplied <= 0:
+        return decision
+    paid = {proposal.invoice_id: proposal for proposal in decision.allocations}
+    for invoice_id, proposal in paid.items():
+        invoice = invoices.get(invoice_id)
+        if invoice is None or proposal.amount + proposal.discount != invoice.amount_due:
+            return decision
+    owed = sorted(
+        (charge for charge in charges if charge.invoice_id in paid),
+        key=lambda charge: (charge.charged_on, charge.charge_id),
+    )
+    if not owed or sum((charge.amount_due for charge in owed), Decimal(0)) != decision.unapplied:
+        return decision
+    proposals = tuple(
+        Proposal(
+            invoice_id=charge.charge_id,
+            number=paid[charge.invoice_id or ""].number,
+            amount=charge.amount_due,
+            charge_id=charge.charge_id,
+        )
+        for charge in owed
+    )
+    evidence = Evidence(
+        kind="amount",
+        detail=f"the rest of the payment, {decision.unapplied}, is what the fees and interest "
+        f"charged on {_numbers_of(decision.allocations)} come to: they are settled too",
+    )
+    sentence = evidence.detail[0].upper() + evidence.detail[1:] + "."
+    return decision.model_copy(
+        update={
+            "allocations": (*decision.allocations, *proposals),
+            "evidence": (*decision.evidence, evidence),
+            "explanation": f"{decision.explanation} {sentence}",
+            "unapplied": Decimal(0),
         }
     )

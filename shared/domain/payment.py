@@ -143,7 +143,10 @@ class TakenBack(BaseModel):
 
 
 class Allocation(BaseModel):
-    """A part of a payment applied to one invoice (with any early-payment discount taken)."""
+    """A part of a payment applied to one invoice (with any early-payment discount taken), or
+    to one fee or interest charge: then ``charge_id`` names the charge, ``invoice_id`` is that
+    same id (the open item paid) and ``invoice_number`` the number of the invoice it was charged
+    on. Readers that move invoices skip charge allocations (``is_charge``)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -158,6 +161,11 @@ class Allocation(BaseModel):
     confidence: Decimal = Decimal(1)  # 0..1; manual allocations are 1
     reversed_at: datetime | None = None
     taken_back: tuple[TakenBack, ...] = ()  # parts taken back while the rest stays applied
+    charge_id: str | None = None  # a fee or interest charge paid (see the class notes)
+
+    @property
+    def is_charge(self) -> bool:
+        return self.charge_id is not None
 
     @field_validator("applied_at", "reversed_at")
     @classmethod
@@ -186,6 +194,7 @@ class Allocation(BaseModel):
             "confidence": str(self.confidence),
             "reversed_at": clock.iso(self.reversed_at) if self.reversed_at else None,
             "taken_back": [part.to_wire(currency) for part in self.taken_back],
+            "charge_id": self.charge_id,
         }
 
     @classmethod
@@ -203,17 +212,20 @@ class Allocation(BaseModel):
             confidence=Decimal(data.get("confidence", "1")),
             reversed_at=clock.parse(reversed_at) if reversed_at else None,
             taken_back=tuple(TakenBack.from_wire(part) for part in data.get("taken_back", ())),
+            charge_id=data.get("charge_id"),
         )
 
 
 class Reopened(BaseModel):
-    """Cash a chargeback took off one invoice (given back to it when the dispute is won)."""
+    """Cash a chargeback took off one invoice, or one charge (``charge_id``, as in
+    ``Allocation``), given back to it when the dispute is won."""
 
     model_config = ConfigDict(frozen=True)
 
     invoice_id: str
     invoice_number: str
     amount: Decimal
+    charge_id: str | None = None
 
 
 class Chargeback(BaseModel):
@@ -246,6 +258,7 @@ class Chargeback(BaseModel):
                     "invoice_id": part.invoice_id,
                     "invoice_number": part.invoice_number,
                     "amount": Money(amount=part.amount, currency=currency).to_wire(),
+                    **({"charge_id": part.charge_id} if part.charge_id else {}),
                 }
                 for part in self.reopened
             ],
@@ -264,6 +277,7 @@ class Chargeback(BaseModel):
                     invoice_id=part["invoice_id"],
                     invoice_number=part["invoice_number"],
                     amount=Decimal(part["amount"]["amount"]),
+                    charge_id=part.get("charge_id"),
                 )
                 for part in data.get("reopened", ())
             ),
@@ -481,8 +495,10 @@ def allocate(  # noqa: PLR0917 (the positional order is the callers' contract)
     at: datetime,
     *,
     allocation_id: str | None = None,
+    charge_id: str | None = None,
 ) -> tuple[Payment, Allocation]:
-    """Apply ``amount`` of the payment (plus ``discount`` granted) to an invoice."""
+    """Apply ``amount`` of the payment (plus ``discount`` granted) to an invoice (or to a
+    charge: ``invoice_id`` and ``charge_id`` are then its id, see ``Allocation``)."""
     _check_amount(amount, payment.currency, name="amount", positive=False)
     _check_amount(discount, payment.currency, name="discount", positive=False)
     if amount + discount == 0:
@@ -504,6 +520,7 @@ def allocate(  # noqa: PLR0917 (the positional order is the callers' contract)
         applied_by=by,
         evidence=tuple(evidence),
         confidence=confidence,
+        charge_id=charge_id,
     )
     return _moved(payment, allocations=(*payment.allocations, allocation)), allocation
 

@@ -11,7 +11,8 @@ sequence of operations; a difference is a defect, never a rounding:
    total, unapplied and balance (a customer absent from the report has nothing open or held);
 3. credit figures: open receivables less unapplied cash = the statement's closing balance (the
    exposure is that plus the confirmed orders not yet invoiced);
-4. every invoice's amount due = what the statement's aging has open on it (0 when it has none);
+4. every invoice's amount due = what the statement's aging has open on it (0 when it has none),
+   and so every fee or interest charge's amount due (its open item is named by the charge's id);
 5. the books: the receivables control account of the trial balance = the aging report's total of
    open items; the unapplied cash account = the report's unapplied; debits = credits.
 
@@ -40,6 +41,7 @@ class CustomerViews:
     aging_row: Wire | None  # the customer's row of GET /reports/aging (as_of = the day)
     credit: Wire | None = None  # the ``credit`` of GET /customers/{id} (staff); None: not read
     invoices: Sequence[Wire] = field(default_factory=tuple)  # GET /invoices?customer_id=
+    charges: Sequence[Wire] = field(default_factory=tuple)  # GET /customers/{id}/charges?status=all
 
 
 def amount(money: Any) -> Decimal:
@@ -92,6 +94,12 @@ def customer_differences(views: CustomerViews) -> list[str]:
             f"amount due of invoice {invoice.get('number', invoice_id)}",
             open_on.get(invoice_id, ZERO),
             amount(invoice["amount_due"]),
+        )
+    for charge in views.charges:
+        differ(
+            f"amount due of {charge.get('kind', 'charge')} {charge['id']}",
+            open_on.get(charge["id"], ZERO),
+            amount(charge["amount_due"]),
         )
     return found
 

@@ -12,12 +12,13 @@ written before that field existed are attributed by what they did carry (``attri
 an invoice entry by its source id, a credit note by the credited invoice its document names, an
 allocation or unapplication by its memo ("Applied to invoice <id>"), a fee or interest by its
 source id (``<invoice id>:<level or day>``). A fee or interest charge is its own open item, due
-the day it was charged (cash application never settles it against the invoice). A legacy invoice
-(an opening balance imported from the old system, whose history is not known) is open from its
-issue date at the amount its ``opening_balance`` entry booked (dated that day), and cash applied
-to it since moves it like any invoice: so the periods around the cut-over see it as the
-receivable it was, not as a jump of AR without sales. One imported before that entry existed is
-not in the ledger: it counts at its imported open amount from its issue date, as it always did.
+the day it was charged, named by its entry id: cash or credit applied to it (or taken back) names
+it (``JournalEntry.charge_id``) and moves that item, never the invoice it was charged on. A
+legacy invoice (an opening balance imported from the old system, whose history is not known) is
+open from its issue date at the amount its ``opening_balance`` entry booked (dated that day), and
+cash applied to it since moves it like any invoice: so the periods around the cut-over see it as
+the receivable it was, not as a jump of AR without sales. One imported before that entry existed
+is not in the ledger: it counts at its imported open amount from its issue date, as it always did.
 
 Ratios and days are rounded half-up to 2 decimals for the wire; they are computed unrounded.
 """
@@ -178,11 +179,16 @@ class IndexedBooks:
         }
         # Legacy invoices the ledger holds (their open amount is its opening-balance entry)
         self.booked = {entry.invoice_id for entry in self.entries if entry.kind == OPENING_BALANCE}
+        self.charged_on = {
+            entry.entry_id: posted_on(entry) for entry in self.entries if entry.kind in CHARGE_KINDS
+        }
 
     def item_of(self, entry: JournalEntry) -> tuple[str, date | None]:
         """The open item an entry belongs to, and that item's due day when known."""
         if entry.kind in CHARGE_KINDS:
             return entry.entry_id, posted_on(entry)
+        if entry.charge_id:
+            return entry.charge_id, self.charged_on.get(entry.charge_id)
         invoice_id = self.invoice_of[entry.entry_id]
         if invoice_id is None:
             return entry.entry_id, posted_on(entry)

@@ -5,9 +5,10 @@ Each example opens a new customer through the API and plays random steps on it: 
 whole or in parts (invoices follow), credit notes (partial and full, on open and on paid
 invoices), payments by cheque, bank transfer and card (part, whole and too much), partial card
 refunds and disputes won or lost (Stripe events signed with Stripe's library), days passing, and
-collection runs that remind, charge fees and interest and put customers on hold. After every step
-the identities of shared/domain/reconciliation.py are checked over the API: the statement, the
-aging report's row, the credit figures and every invoice's amount due, and the aging report
+collection runs that remind, charge fees and interest and put customers on hold, and clerks
+settling those fees and interest with the customer's cash or credit. After every step the
+identities of shared/domain/reconciliation.py are checked over the API: the statement, the aging
+report's row, the credit figures, every invoice's and charge's amount due, and the aging report
 against the trial balance (the receivables control account).
 
 The same machine runs small in ``make test`` (tests/functional/test_books_state_machine.py) and
@@ -146,6 +147,10 @@ def books_machine(client: Client, world: World, tally: Tally) -> type[RuleBasedS
         def issued(self) -> list[dict[str, Any]]:
             return [invoice for invoice in self.invoices if invoice["kind"] == "invoice"]
 
+        def creditable(self) -> list[dict[str, Any]]:
+            """Invoices issued here (a legacy invoice has no lines to credit)."""
+            return [invoice for invoice in self.issued() if not invoice.get("legacy")]
+
         # --- the customer ------------------------------------------------------------------
 
         @initialize(
@@ -240,10 +245,10 @@ def books_machine(client: Client, world: World, tally: Tally) -> type[RuleBasedS
             self.learn()
             self.step("close_rest")
 
-        @precondition(lambda self: bool(self.issued()))
+        @precondition(lambda self: bool(self.creditable()))
         @rule(data=st.data(), whole=st.booleans())
         def credit(self, data: st.DataObject, whole: bool) -> None:
-            invoice = data.draw(st.sampled_from(self.issued()))
+            invoice = data.draw(st.sampled_from(self.creditable()))
             body: dict[str, Any] = {"reason": "Goods returned"}
             if not whole:
                 body["lines"] = [{"line_no": invoice["lines"][0]["line_no"], "quantity": "1"}]
@@ -433,6 +438,46 @@ def books_machine(client: Client, world: World, tally: Tally) -> type[RuleBasedS
             self.step("apply_credit" if answer.status == 201 else "apply_credit_refused")
 
         @precondition(lambda self: bool(self.cards or self.bank_credits or self.invoices))
+        @rule(data=st.data(), by_allocation=st.booleans(), whole=st.booleans())
+        def settle_charge(self, data: st.DataObject, by_allocation: bool, whole: bool) -> None:
+            """A clerk settles an open fee or interest charge with a credit of the customer:
+            allocating a payment's unapplied cash to it, or applying a credit to it."""
+            path = f"/customers/{self.customer_id}/charges"
+            charges = self.expect(call(client, "GET", path), 200).body["charges"]
+            credits = self.credits()
+            cash = [c for c in credits if c["source"]["kind"] == "payment"]
+            by_allocation = by_allocation and bool(cash)  # only a payment's cash is allocated
+            credits = cash if by_allocation else credits
+            if not charges or not credits:
+                self.step("settle_charge_nothing_to_settle")
+                return
+            charge = data.draw(st.sampled_from(charges))
+            credit = data.draw(st.sampled_from(credits))
+            most = min(
+                Decimal(credit["remaining"]["amount"]), Decimal(charge["amount_due"]["amount"])
+            )
+            amount = most if whole else max((most / 2).quantize(CENT, ROUND_HALF_UP), CENT)
+            if by_allocation:
+                line = {"charge_id": charge["id"], "amount": str(amount)}
+                target = f"/payments/{credit['source']['id']}/allocations"
+                answer = call(client, "POST", target, body={"allocations": [line]})
+            else:
+                body = {
+                    "source": credit["source"],
+                    "charge_id": charge["id"],
+                    "amount": str(amount),
+                }
+                target = f"/customers/{self.customer_id}/credits/applications"
+                answer = call(client, "POST", target, body=body)
+            self.expect(answer, 201, 409, 422)
+            self.drain()
+            self.learn()
+            how = "allocation" if by_allocation else "credit"
+            self.step(
+                f"settle_charge_by_{how}" if answer.status == 201 else "settle_charge_refused"
+            )
+
+        @precondition(lambda self: bool(self.cards or self.bank_credits or self.invoices))
         @rule(data=st.data(), method=st.sampled_from(("bank_transfer", "cheque")))
         def refund_credit(self, data: st.DataObject, method: str) -> None:
             """The seller pays a credit back by transfer or cheque (card money: Stripe's way)."""
@@ -528,6 +573,7 @@ def read_views(get: Get, customer_id: str) -> CustomerViews:
         aging_row=rows[0] if rows else None,
         credit=_read(get, f"/customers/{customer_id}").get("credit"),
         invoices=_read(get, f"/invoices?customer_id={customer_id}&limit=100")["invoices"],
+        charges=_read(get, f"/customers/{customer_id}/charges?status=all")["charges"],
     )
 
 

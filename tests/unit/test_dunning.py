@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from shared.domain import dunning, ledger
+from shared.domain.charges import Charge
 from shared.domain.dunning import (
     POLICIES,
     AllocationSpan,
@@ -809,3 +810,42 @@ def test_a_percentage_fee_is_on_what_the_credit_leaves_to_chase():
         Decimal("1000.00"), (), DUE, DUE + timedelta(days=45), Decimal(8), "EUR"
     )
     assert ReminderLine.from_wire(line.to_wire()) == line
+
+
+def _charge(charge_id: str, amount: str, charged_on: date, due: str | None = None) -> Charge:
+    return Charge(
+        charge_id=charge_id,
+        customer_id="cus_1",
+        currency="EUR",
+        kind="fee",
+        invoice_id="inv_a",
+        amount=Decimal(amount),
+        amount_due=Decimal(due if due is not None else amount),
+        charged_on=charged_on,
+    )
+
+
+def test_the_customers_credit_covers_open_charges_due_before_an_invoice_and_not_settled_ones():
+    # Given 1100.00 held, an invoice due earlier whose 60.00 fee was charged before the next
+    # invoice fell due, a settled fee, and a fee charged after the last invoice's due date
+    earlier = due_invoice("inv_a", total="1000.00", due_on=DUE - timedelta(days=20))
+    fee = _charge("fee:inv_a:level2", "60.00", DUE - timedelta(days=6))
+    settled = _charge("fee:inv_a:level1", "5.00", DUE - timedelta(days=10), due="0")
+    later = _charge("fee:inv_a:level3", "500.00", DUE + timedelta(days=1))
+    credit = {"EUR": Decimal("1100.00")}
+
+    # When the run of the reminder's day plans the invoice due on DUE
+    reminder = plan(
+        "cus_1",
+        DEFAULT,
+        [due_invoice("inv_b"), earlier],
+        {"inv_a": InvoiceDunning(invoice_id="inv_a", last_level=4, version=1)},
+        DUE + timedelta(days=3),
+        credit=credit,
+        charges=[later, settled, fee],
+    )
+
+    # Then the credit covered the earlier invoice and its open fee first: 40.00 is left for it
+    [line] = reminder.lines
+    assert (line.invoice_id, line.covered_by_credit) == ("inv_b", Decimal("40.00"))
+    assert line.amount_due == Decimal("960.00")

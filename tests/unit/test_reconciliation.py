@@ -151,3 +151,23 @@ def test_the_trial_balance_must_hold_the_aging_reports_totals():
         "EUR: trial balance unapplied_cash is 0, aging -32.00",
         "EUR: trial balance debits 500.00 != credits 499.99",
     ]
+
+
+def _charge(charge_id: str, amount_due: str) -> dict[str, Any]:
+    return {"id": charge_id, "kind": "fee", "amount_due": money(amount_due)}
+
+
+def test_a_charge_whose_amount_due_is_its_open_item_agrees():
+    # Given the fee the statement has open, and one settled that it has no item for
+    charges = [_charge("fee:inv_1:2", "12.00"), _charge("fee:inv_1:1", "0.00")]
+
+    # Then the views agree
+    assert customer_differences(views(charges=charges)) == []
+
+
+def test_a_charge_whose_amount_due_differs_from_its_open_item_is_named():
+    # Given a fee settled by its record while the statement still has it open
+    found = customer_differences(views(charges=[_charge("fee:inv_1:2", "0.00")]))
+
+    # Then the difference names the charge and both amounts
+    assert found == ["cus_1: amount due of fee fee:inv_1:2 is 0.00, expected 12.00"]

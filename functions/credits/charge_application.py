@@ -1,0 +1,244 @@
+"""Apply a customer credit to a fee or interest charge (the ``charge_id`` form of
+POST /customers/{customer_id}/credits/applications, and the oldest-first policy).
+
+The same ONE transaction as an application to an invoice (see ``apply_credit``), with the charge
+in the invoice's place, guarded by the version read:
+
+- **payment**: ``settlement.CashMove.allocate_to_charge`` (the payment, the charge, the
+  allocation's entry naming the charge, the credit figures, ``PaymentApplied``);
+- **credit note**: the credit's next version, the charge's, the ``credit_application`` entry
+  naming the charge, the credit figures (receivables and unapplied cash both down).
+
+Both end with ``CreditApplied`` naming the charge. A retry of a request that applied finds its
+application (by its id) and answers it again.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from functions.credits.apply_credit import (
+    ATTEMPTS,
+    ApplicationRequest,
+    Applied,
+    require_within,
+)
+from functions.payments.settlement import CashMove, open_charge, payment_event
+from shared import clock
+from shared.domain import charges as charge_domain
+from shared.domain import credits as credits_domain
+from shared.domain import ledger as ledger_domain
+from shared.domain.charges import Charge
+from shared.domain.credits import CreditKind, CreditMove, CustomerCredit
+from shared.http import problems
+from shared.http.auth import Principal
+from shared.store import charges as charge_store
+from shared.store import credit, customer_credits, outbox, payments
+from shared.store import ledger as ledger_store
+from shared.store.outbox import StaleStateError
+
+
+def apply_credit_to_charge(  # noqa: PLR0917 (apply_credit's own figures, passed on)
+    customer_id: str,
+    request: ApplicationRequest,
+    charge_id: str,
+    amount: Decimal,
+    currency: str,
+    principal: Principal,
+    application_id: str,
+) -> dict[str, Any]:
+    """The application to the charge; 404 unknown credit, 409 contended, 422 refused."""
+    if earlier := _applied_before(customer_id, request, charge_id, application_id):
+        return earlier.to_wire()
+    for attempt in range(ATTEMPTS):
+        charge, problem = open_charge(charge_id, customer_id, currency)
+        if charge is None:
+            detail = problem or charge_id
+            raise problems.unprocessable(
+                "credit-application-refused",
+                detail,
+                errors=[{"pointer": "#/charge_id", "detail": detail}],
+            )
+        try:
+            return apply_to_charge(
+                customer_id,
+                request.source.kind,
+                request.source.id,
+                charge,
+                amount,
+                by=principal.principal_id,
+                application_id=application_id,
+            ).to_wire()
+        except StaleStateError:
+            if attempt == ATTEMPTS - 1:
+                raise problems.conflict(
+                    "concurrent-modification",
+                    "the credit or the charge changed meanwhile; read them again and retry",
+                ) from None
+    raise AssertionError("unreachable")
+
+
+def apply_to_charge(
+    customer_id: str,
+    kind: CreditKind,
+    source_id: str,
+    charge: Charge,
+    amount: Decimal,
+    *,
+    by: str,
+    application_id: str,
+) -> Applied:
+    """Apply ``amount`` of the credit to ``charge`` as read; raises ``StaleStateError`` when the
+    credit or the charge changed since, problems when it does not fit."""
+    if kind is CreditKind.PAYMENT:
+        return _apply_payment(customer_id, source_id, charge, amount, by, application_id)
+    return _apply_credit_note(customer_id, source_id, charge, amount, by, application_id)
+
+
+def _apply_payment(  # noqa: PLR0917
+    customer_id: str,
+    payment_id: str,
+    charge: Charge,
+    amount: Decimal,
+    by: str,
+    application_id: str,
+) -> Applied:
+    payment = payments.get(payment_id)
+    if payment is None or payment.customer_id != customer_id:
+        raise problems.not_found(f"credit {payment_id} of customer {customer_id}")
+    if not credits_domain.is_usable(payment):
+        raise problems.conflict(
+            "credit-not-open",
+            f"payment {payment_id} is refunded or disputed: no credit to apply",
+            current_version=payment.version,
+        )
+    _within(amount, credits_domain.available(payment), charge, f"payment {payment_id}")
+    move = CashMove(payment, clock.now())
+    allocation = move.allocate_to_charge(
+        charge,
+        amount,
+        by=by,
+        evidence=("customer credit",),
+        confidence=Decimal(1),
+        allocation_id=application_id,
+    )
+    move.commit(
+        [
+            payment_event(
+                "PaymentApplied",
+                move.payment,
+                move.at,
+                allocated=[allocation.to_wire(payment.currency)],
+                decision={"basis": "customer_credit", "allocated_by": by},
+            ),
+            _applied_event(
+                credits_domain.of_payment(move.payment), move.at, application_id, charge, amount
+            ),
+        ]
+    )
+    return Applied(
+        application_id,
+        credits_domain.of_payment(move.payment),
+        move.charges_after[charge.charge_id],
+        amount,
+    )
+
+
+def _apply_credit_note(  # noqa: PLR0917
+    customer_id: str,
+    credit_note_id: str,
+    charge: Charge,
+    amount: Decimal,
+    by: str,
+    application_id: str,
+) -> Applied:
+    before = customer_credits.get_credit_note_credit(customer_id, credit_note_id)
+    if before is None:
+        raise problems.not_found(f"credit {credit_note_id} of customer {customer_id}")
+    _within(amount, before.remaining, charge, f"credit note {before.credit_note_number}'s credit")
+    at = clock.now()
+    after = before.moved(
+        CreditMove(
+            move_id=application_id,
+            kind="application",
+            amount=amount,
+            at=at,
+            by=by,
+            invoice_id=charge.charge_id,
+        )
+    )
+    settled = charge_domain.settle(charge, amount)
+    entry = ledger_domain.for_credit_application(
+        customer_id,
+        charge.currency,
+        charge.invoice_id or charge.charge_id,
+        amount,
+        application_id,
+        at,
+        before.credit_note_number,
+        charge_id=charge.charge_id,
+    )
+    state = [
+        customer_credits.replacing(after, before),
+        charge_store.replacing(settled, charge),
+        *ledger_store.post(entry),
+        credit.cash_moved(customer_id, settled=amount, released=amount),
+    ]
+    view = credits_domain.of_credit_note(after)
+    try:
+        outbox.commit(state, [_applied_event(view, at, application_id, charge, amount)])
+    except StaleStateError as stale:
+        if set(stale.failed) & {0, 1} or not stale.failed:
+            raise
+        raise problems.conflict(
+            "credit-figures-changed", "the customer's credit figures do not cover the application"
+        ) from None
+    return Applied(
+        application_id, view, settled.model_copy(update={"version": charge.version + 1}), amount
+    )
+
+
+def _within(amount: Decimal, left: Decimal, charge: Charge, label: str) -> None:
+    require_within(
+        amount, left, charge.amount_due, charge.currency, f"charge {charge.charge_id}", label
+    )
+
+
+def _applied_event(
+    view: CustomerCredit, at: Any, application_id: str, charge: Charge, amount: Decimal
+) -> Any:
+    return credits_domain.credit_event(
+        "CreditApplied",
+        view,
+        at,
+        application_id=application_id,
+        charge_id=charge.charge_id,
+        invoice_id=charge.invoice_id,
+        amount=charge.money(amount),
+    )
+
+
+def _applied_before(
+    customer_id: str, request: ApplicationRequest, charge_id: str, application_id: str
+) -> Applied | None:
+    """The application a first attempt of this request made (then died before answering)."""
+    charge = charge_store.get(customer_id, charge_id) if len(charge_id) <= 200 else None
+    if charge is None:
+        return None
+    source_id = request.source.id
+    view: CustomerCredit | None = None
+    amount: Decimal | None = None
+    if request.source.kind is CreditKind.PAYMENT:
+        payment = payments.get(source_id)
+        if payment is not None and payment.customer_id == customer_id:
+            view = credits_domain.of_payment(payment)
+            amount = next(
+                (a.amount for a in payment.allocations if a.allocation_id == application_id), None
+            )
+    elif found := customer_credits.get_credit_note_credit(customer_id, source_id):
+        view = credits_domain.of_credit_note(found)
+        amount = next((m.amount for m in found.moves if m.move_id == application_id), None)
+    if view is None or amount is None:
+        return None
+    return Applied(application_id, view, charge, amount)
