@@ -133,6 +133,48 @@ def discover_entry_points(source: str | None = None) -> list[EntryPoint]:
     ]
 
 
+@dataclass(frozen=True)
+class Route:
+    """One route: what its first request imports after ``import app`` (a cold start serves one
+    route, not all of them)."""
+
+    method: str
+    path: str
+    statements: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def discover_routes(source: str | None = None) -> list[Route]:
+    """Every route of app.py with its handler's lazy imports and the HTTP middlewares'."""
+    tree = ast.parse(source if source is not None else APP_SOURCE.read_text())
+    apps = _chalice_instances(tree)
+    routes: list[tuple[str, str, list[str]]] = []
+    middleware: list[str] = []
+    for function in _top_level_functions(tree):
+        imports = lazy_imports(function)
+        for method, call in _registrations(function, apps):
+            if method == _MIDDLEWARE and _middleware_event_type(call) in ("all", "http"):
+                middleware += imports
+            elif method == _ROUTE:
+                path = call.args[0].value if isinstance(call.args[0], ast.Constant) else "?"
+                for verb in _methods(call):
+                    routes.append((verb, str(path), imports))
+    return [
+        Route(verb, path, tuple(dict.fromkeys(["import app", *middleware, *imports])))
+        for verb, path, imports in routes
+    ]
+
+
+def _methods(call: ast.Call) -> list[str]:
+    for keyword in call.keywords:
+        if keyword.arg == "methods" and isinstance(keyword.value, ast.List | ast.Tuple):
+            return [str(e.value) for e in keyword.value.elts if isinstance(e, ast.Constant)]
+    return ["GET"]
+
+
 def lazy_imports(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
     """Every import statement inside the function (nested helpers included), in source order."""
     nodes = [n for n in ast.walk(function) if isinstance(n, ast.Import | ast.ImportFrom)]
@@ -312,6 +354,43 @@ def measure(repeat: int = DEFAULT_REPEAT, *, warmup: bool = True) -> ColdImportR
         entries=tuple((e, Timing(tuple(samples[e.name]))) for e in entries),
         traced=Timing(tuple(samples["traced"])),
     )
+
+
+def measure_routes(repeat: int = 3) -> tuple[Timing, list[tuple[Route, Timing]]]:
+    """The floor and each route's cold path, round-robin in fresh interpreters."""
+    routes = discover_routes()
+    env = lambda_environment(API_ENTRY)
+    targets = {"floor": FLOOR_STATEMENTS, **{route.name: route.statements for route in routes}}
+    samples: dict[str, list[float]] = defaultdict(list)
+    for round_number in range(repeat + 1):  # the first round warms the caches up
+        for name, statements in targets.items():
+            elapsed = time_once(statements, env)
+            if round_number:
+                samples[name].append(elapsed)
+    floor = Timing(tuple(samples["floor"]))
+    return floor, [(route, Timing(tuple(samples[route.name]))) for route in routes]
+
+
+def routes_table(floor: Timing, routes: Sequence[tuple[Route, Timing]], top: int = 12) -> str:
+    """Markdown: the spread of the routes' cold paths against the floor, and the slowest."""
+    ratios = sorted(((t.median / floor.median, r) for r, t in routes), key=lambda x: -x[0])
+    values = [ratio for ratio, _ in ratios]
+    lines = [
+        f"{len(routes)} routes; a route's cold path is `import app`, the HTTP middleware's and its "
+        f"handler's lazy imports. x floor: median {statistics.median(values):.2f}, "
+        f"worst {values[0]:.2f}, best {values[-1]:.2f}; "
+        f"{sum(v <= 1.3 for v in values)} of {len(values)} at or under 1.3.",
+        "",
+        "| Slowest routes | Median ms | x floor |",
+        "|---|---:|---:|",
+        f"| floor: import boto3 + 1 client | {floor.median:.0f} | 1.00 |",
+    ]
+    timings = dict((r.name, t) for r, t in routes)
+    lines += [
+        f"| {route.name} | {timings[route.name].median:.0f} | {ratio:.2f} |"
+        for ratio, route in ratios[:top]
+    ]
+    return "\n".join(lines)
 
 
 # --- where the time goes ------------------------------------------------------------------------

@@ -113,6 +113,8 @@ class Section:
 def _cold_imports(options: argparse.Namespace) -> str:
     report = cold_import.measure(options.repeat)
     figures = cold_import.table(report)
+    floor, routes = cold_import.measure_routes()
+    figures += "\n\nPer route (median of 3):\n\n" + cold_import.routes_table(floor, routes)
     profile = None if options.no_profile else cold_import.profile_table(report)
     if profile:
         figures += (

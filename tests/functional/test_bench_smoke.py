@@ -111,6 +111,29 @@ def not_a_handler():
     )
     assert entries[1].statements == ("import app", "from functions.c import handle")
 
+    # And each route's cold path is the app, the HTTP middleware's imports and its own
+    routes = cold_import.discover_routes(source)
+    assert [(r.name, r.statements) for r in routes] == [
+        (
+            "GET /a",
+            (
+                "import app",
+                "from shared.http import problems",
+                "from functions.a import run",
+                "import functions.helper",
+            ),
+        ),
+        (
+            "POST /b",
+            (
+                "import app",
+                "from shared.http import problems",
+                "from functions.a import run",
+                "from functions.b import other",
+            ),
+        ),
+    ]
+
 
 def test_placing_and_confirming_one_order_makes_exactly_these_aws_calls():
     # When
