@@ -520,6 +520,22 @@ def books_machine(client: Client, world: World, tally: Tally) -> type[RuleBasedS
             self.learn()
             self.step("import_legacy")
 
+        def migrated(self) -> list[dict[str, Any]]:
+            return [invoice for invoice in self.issued() if invoice.get("legacy")]
+
+        @precondition(lambda self: bool(self.migrated()))
+        @rule(data=st.data(), net=st.sampled_from(("10.00", "84.03", "300.00")))
+        def credit_migrated(self, data: st.DataObject, net: str) -> None:
+            """A migrated invoice is credited by an amount (300.00 + VAT is beyond any of them)."""
+            invoice = data.draw(st.sampled_from(self.migrated()))
+            amount = {"description": "Agreed reduction", "net_amount": net}
+            body = {"reason": "Agreed", "amounts": [{**amount, "tax_category": "standard"}]}
+            answer = call(client, "POST", f"/invoices/{invoice['id']}/credit-notes", body=body)
+            self.expect(answer, 201, 409, 422)  # beyond its opening balance, or fully credited
+            self.drain()
+            self.learn()
+            self.step("credit_migrated" if answer.status == 201 else "credit_migrated_refused")
+
         # --- time and collections ----------------------------------------------------------
 
         @precondition(lambda self: self.business >= 2)
