@@ -22,6 +22,7 @@ A concurrent write to the credit or the invoice means reading both again, once; 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -33,15 +34,18 @@ from shared.domain import credits as credits_domain
 from shared.domain import invoice as invoice_domain
 from shared.domain import ledger as ledger_domain
 from shared.domain.charges import Charge
-from shared.domain.credits import CreditKind, CreditMove, CustomerCredit
+from shared.domain.credits import CreditKind, CreditMove, CreditNoteCredit, CustomerCredit
+from shared.domain.events import DomainEvent
 from shared.domain.invoice import DocumentKind, Invoice, InvoiceStatus
 from shared.domain.money import Money, minor_units
 from shared.domain.omittable import Omittable
+from shared.domain.payment import Payment
 from shared.http import idempotency, problems
 from shared.http.auth import Action, Principal
 from shared.store import credit, customer_credits, invoices, outbox, payments
 from shared.store import ledger as ledger_store
 from shared.store.outbox import StaleStateError
+from shared.store.table import Write
 
 ATTEMPTS = 2  # the first read, and one more after a concurrent write
 
@@ -168,20 +172,13 @@ def _apply_payment(  # noqa: PLR0917
     by: str,
     application_id: str,
 ) -> Applied:
-    payment = payments.get(payment_id)
-    if payment is None or payment.customer_id != customer_id:
-        raise problems.not_found(f"credit {payment_id} of customer {customer_id}")
+    payment = customer_payment(customer_id, payment_id)
     done = next((a for a in payment.allocations if a.allocation_id == application_id), None)
     if done is not None:  # a retry whose first attempt applied
         return Applied(
             application_id, credits_domain.of_payment(payment), _current(invoice), done.amount
         )
-    if not credits_domain.is_usable(payment):
-        raise problems.conflict(
-            "credit-not-open",
-            f"payment {payment_id} is refunded or disputed: no credit to apply",
-            current_version=payment.version,
-        )
+    require_usable(payment)
     _require_within(amount, credits_domain.available(payment), invoice, f"payment {payment_id}")
     move = CashMove(payment, clock.now())
     allocation = move.allocate(
@@ -230,9 +227,7 @@ def _apply_credit_note(  # noqa: PLR0917
     by: str,
     application_id: str,
 ) -> Applied:
-    before = customer_credits.get_credit_note_credit(customer_id, credit_note_id)
-    if before is None:
-        raise problems.not_found(f"credit {credit_note_id} of customer {customer_id}")
+    before = credit_note_credit(customer_id, credit_note_id)
     done = next((m for m in before.moves if m.move_id == application_id), None)
     if done is not None:  # a retry whose first attempt applied
         return Applied(
@@ -241,16 +236,7 @@ def _apply_credit_note(  # noqa: PLR0917
     label = f"credit note {before.credit_note_number}'s credit"
     _require_within(amount, before.remaining, invoice, label)
     at = clock.now()
-    after = before.moved(
-        CreditMove(
-            move_id=application_id,
-            kind="application",
-            amount=amount,
-            at=at,
-            by=by,
-            invoice_id=invoice.invoice_id,
-        )
-    )
+    after = with_application(before, application_id, amount, at, by, invoice.invoice_id)
     paid = invoice_domain.record_payment(invoice, amount)
     entry = ledger_domain.for_credit_application(
         customer_id,
@@ -281,6 +267,49 @@ def _apply_credit_note(  # noqa: PLR0917
     ]
     if paid.status is InvoiceStatus.PAID:
         events.append(invoice_event("InvoicePaid", paid, at, credit_note_id=credit_note_id))
+    commit_application(state, events)
+    return Applied(application_id, view, paid, amount)
+
+
+def customer_payment(customer_id: str, payment_id: str) -> Payment:
+    """The customer's payment whose unapplied part is the credit, or 404."""
+    payment = payments.get(payment_id)
+    if payment is None or payment.customer_id != customer_id:
+        raise problems.not_found(f"credit {payment_id} of customer {customer_id}")
+    return payment
+
+
+def require_usable(payment: Payment) -> None:
+    """409 when the payment's money is refunded or contested."""
+    if not credits_domain.is_usable(payment):
+        raise problems.conflict(
+            "credit-not-open",
+            f"payment {payment.payment_id} is refunded or disputed: no credit to apply",
+            current_version=payment.version,
+        )
+
+
+def credit_note_credit(customer_id: str, credit_note_id: str) -> CreditNoteCredit:
+    """The credit a credit note left the customer, or 404."""
+    found = customer_credits.get_credit_note_credit(customer_id, credit_note_id)
+    if found is None:
+        raise problems.not_found(f"credit {credit_note_id} of customer {customer_id}")
+    return found
+
+
+def with_application(  # noqa: PLR0917 (the move's own fields)
+    before: CreditNoteCredit, application_id: str, amount: Decimal, at: datetime, by: str, to: str
+) -> CreditNoteCredit:
+    """The credit after ``amount`` of it was applied to ``to`` (an invoice or a charge id)."""
+    move = CreditMove(
+        move_id=application_id, kind="application", amount=amount, at=at, by=by, invoice_id=to
+    )
+    return before.moved(move)
+
+
+def commit_application(state: list[Write], events: list[DomainEvent]) -> None:
+    """One transaction: the credit (first), the item it settles (second), and the rest; a stale
+    credit or item raises ``StaleStateError``, credit figures that do not cover it 409."""
     try:
         outbox.commit(state, events)
     except StaleStateError as stale:
@@ -289,7 +318,6 @@ def _apply_credit_note(  # noqa: PLR0917
         raise problems.conflict(
             "credit-figures-changed", "the customer's credit figures do not cover the application"
         ) from None
-    return Applied(application_id, view, paid, amount)
 
 
 def _one_target(request: ApplicationRequest) -> None:
@@ -374,21 +402,27 @@ def _applied_before(
 ) -> Applied | None:
     """The application a first attempt of this request made (then died before answering)."""
     invoice = invoices.get(request.invoice_id or "")
-    if invoice is None:
+    earlier = earlier_application(customer_id, request.source, application_id)
+    if invoice is None or earlier is None:
         return None
-    source_id = request.source.id
-    view: CustomerCredit | None = None
-    amount: Decimal | None = None
-    if request.source.kind is CreditKind.PAYMENT:
-        payment = payments.get(source_id)
-        if payment is not None and payment.customer_id == customer_id:
-            view = credits_domain.of_payment(payment)
-            amount = next(
-                (a.amount for a in payment.allocations if a.allocation_id == application_id), None
-            )
-    elif found := customer_credits.get_credit_note_credit(customer_id, source_id):
+    return Applied(application_id, earlier[0], invoice, earlier[1])
+
+
+def earlier_application(
+    customer_id: str, source: CreditSource, application_id: str
+) -> tuple[CustomerCredit, Decimal] | None:
+    """The credit and the amount of an application made before under ``application_id``."""
+    if source.kind is CreditKind.PAYMENT:
+        payment = payments.get(source.id)
+        if payment is None or payment.customer_id != customer_id:
+            return None
+        view = credits_domain.of_payment(payment)
+        amount = next(
+            (a.amount for a in payment.allocations if a.allocation_id == application_id), None
+        )
+    elif found := customer_credits.get_credit_note_credit(customer_id, source.id):
         view = credits_domain.of_credit_note(found)
         amount = next((m.amount for m in found.moves if m.move_id == application_id), None)
-    if view is None or amount is None:
+    else:
         return None
-    return Applied(application_id, view, invoice, amount)
+    return None if amount is None else (view, amount)

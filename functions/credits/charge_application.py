@@ -22,7 +22,13 @@ from functions.credits.apply_credit import (
     ATTEMPTS,
     ApplicationRequest,
     Applied,
+    commit_application,
+    credit_note_credit,
+    customer_payment,
+    earlier_application,
+    require_usable,
     require_within,
+    with_application,
 )
 from functions.payments.settlement import CashMove, open_charge, payment_event
 from shared import clock
@@ -30,11 +36,11 @@ from shared.domain import charges as charge_domain
 from shared.domain import credits as credits_domain
 from shared.domain import ledger as ledger_domain
 from shared.domain.charges import Charge
-from shared.domain.credits import CreditKind, CreditMove, CustomerCredit
+from shared.domain.credits import CreditKind, CustomerCredit
 from shared.http import problems
 from shared.http.auth import Principal
 from shared.store import charges as charge_store
-from shared.store import credit, customer_credits, outbox, payments
+from shared.store import credit, customer_credits
 from shared.store import ledger as ledger_store
 from shared.store.outbox import StaleStateError
 
@@ -104,15 +110,8 @@ def _apply_payment(  # noqa: PLR0917
     by: str,
     application_id: str,
 ) -> Applied:
-    payment = payments.get(payment_id)
-    if payment is None or payment.customer_id != customer_id:
-        raise problems.not_found(f"credit {payment_id} of customer {customer_id}")
-    if not credits_domain.is_usable(payment):
-        raise problems.conflict(
-            "credit-not-open",
-            f"payment {payment_id} is refunded or disputed: no credit to apply",
-            current_version=payment.version,
-        )
+    payment = customer_payment(customer_id, payment_id)
+    require_usable(payment)
     _within(amount, credits_domain.available(payment), charge, f"payment {payment_id}")
     move = CashMove(payment, clock.now())
     allocation = move.allocate_to_charge(
@@ -153,21 +152,10 @@ def _apply_credit_note(  # noqa: PLR0917
     by: str,
     application_id: str,
 ) -> Applied:
-    before = customer_credits.get_credit_note_credit(customer_id, credit_note_id)
-    if before is None:
-        raise problems.not_found(f"credit {credit_note_id} of customer {customer_id}")
+    before = credit_note_credit(customer_id, credit_note_id)
     _within(amount, before.remaining, charge, f"credit note {before.credit_note_number}'s credit")
     at = clock.now()
-    after = before.moved(
-        CreditMove(
-            move_id=application_id,
-            kind="application",
-            amount=amount,
-            at=at,
-            by=by,
-            invoice_id=charge.charge_id,
-        )
-    )
+    after = with_application(before, application_id, amount, at, by, charge.charge_id)
     settled = charge_domain.settle(charge, amount)
     entry = ledger_domain.for_credit_application(
         customer_id,
@@ -186,14 +174,7 @@ def _apply_credit_note(  # noqa: PLR0917
         credit.cash_moved(customer_id, settled=amount, released=amount),
     ]
     view = credits_domain.of_credit_note(after)
-    try:
-        outbox.commit(state, [_applied_event(view, at, application_id, charge, amount)])
-    except StaleStateError as stale:
-        if set(stale.failed) & {0, 1} or not stale.failed:
-            raise
-        raise problems.conflict(
-            "credit-figures-changed", "the customer's credit figures do not cover the application"
-        ) from None
+    commit_application(state, [_applied_event(view, at, application_id, charge, amount)])
     return Applied(
         application_id, view, settled.model_copy(update={"version": charge.version + 1}), amount
     )
@@ -224,21 +205,7 @@ def _applied_before(
 ) -> Applied | None:
     """The application a first attempt of this request made (then died before answering)."""
     charge = charge_store.get(customer_id, charge_id) if len(charge_id) <= 200 else None
-    if charge is None:
+    earlier = earlier_application(customer_id, request.source, application_id)
+    if charge is None or earlier is None:
         return None
-    source_id = request.source.id
-    view: CustomerCredit | None = None
-    amount: Decimal | None = None
-    if request.source.kind is CreditKind.PAYMENT:
-        payment = payments.get(source_id)
-        if payment is not None and payment.customer_id == customer_id:
-            view = credits_domain.of_payment(payment)
-            amount = next(
-                (a.amount for a in payment.allocations if a.allocation_id == application_id), None
-            )
-    elif found := customer_credits.get_credit_note_credit(customer_id, source_id):
-        view = credits_domain.of_credit_note(found)
-        amount = next((m.amount for m in found.moves if m.move_id == application_id), None)
-    if view is None or amount is None:
-        return None
-    return Applied(application_id, view, charge, amount)
+    return Applied(application_id, earlier[0], charge, earlier[1])
