@@ -21,6 +21,7 @@ A concurrent write to the credit or the invoice means reading both again, once; 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -126,23 +127,32 @@ def apply_credit(
         )
     if earlier := _applied_before(customer_id, request, application_id):
         return earlier.to_wire()
-    for attempt in range(ATTEMPTS):
+
+    def attempt() -> Applied:
         invoice = _open_invoice(request.invoice_id or "", customer_id, figures.currency)
+        return apply_to_invoice(
+            customer_id,
+            request.source.kind,
+            request.source.id,
+            invoice,
+            amount,
+            by=principal.principal_id,
+            application_id=application_id,
+        )
+
+    return retried(attempt, "invoice").to_wire()
+
+
+def retried(attempt: Callable[[], Applied], item: str) -> Applied:
+    """``attempt`` (it reads, then writes), once more after a concurrent write; then 409."""
+    for number in range(ATTEMPTS):
         try:
-            return apply_to_invoice(
-                customer_id,
-                request.source.kind,
-                request.source.id,
-                invoice,
-                amount,
-                by=principal.principal_id,
-                application_id=application_id,
-            ).to_wire()
+            return attempt()
         except StaleStateError:
-            if attempt == ATTEMPTS - 1:
+            if number == ATTEMPTS - 1:
                 raise problems.conflict(
                     "concurrent-modification",
-                    "the credit or the invoice changed meanwhile; read them again and retry",
+                    f"the credit or the {item} changed meanwhile; read them again and retry",
                 ) from None
     raise AssertionError("unreachable")
 

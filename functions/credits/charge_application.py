@@ -19,7 +19,6 @@ from decimal import Decimal
 from typing import Any
 
 from functions.credits.apply_credit import (
-    ATTEMPTS,
     ApplicationRequest,
     Applied,
     commit_application,
@@ -28,6 +27,7 @@ from functions.credits.apply_credit import (
     earlier_application,
     require_usable,
     require_within,
+    retried,
     with_application,
 )
 from functions.payments.settlement import CashMove, open_charge, payment_event
@@ -42,7 +42,6 @@ from shared.http.auth import Principal
 from shared.store import charges as charge_store
 from shared.store import credit, customer_credits
 from shared.store import ledger as ledger_store
-from shared.store.outbox import StaleStateError
 
 
 def apply_credit_to_charge(  # noqa: PLR0917 (apply_credit's own figures, passed on)
@@ -57,7 +56,8 @@ def apply_credit_to_charge(  # noqa: PLR0917 (apply_credit's own figures, passed
     """The application to the charge; 404 unknown credit, 409 contended, 422 refused."""
     if earlier := _applied_before(customer_id, request, charge_id, application_id):
         return earlier.to_wire()
-    for attempt in range(ATTEMPTS):
+
+    def attempt() -> Applied:
         charge, problem = open_charge(charge_id, customer_id, currency)
         if charge is None:
             detail = problem or charge_id
@@ -66,23 +66,17 @@ def apply_credit_to_charge(  # noqa: PLR0917 (apply_credit's own figures, passed
                 detail,
                 errors=[{"pointer": "#/charge_id", "detail": detail}],
             )
-        try:
-            return apply_to_charge(
-                customer_id,
-                request.source.kind,
-                request.source.id,
-                charge,
-                amount,
-                by=principal.principal_id,
-                application_id=application_id,
-            ).to_wire()
-        except StaleStateError:
-            if attempt == ATTEMPTS - 1:
-                raise problems.conflict(
-                    "concurrent-modification",
-                    "the credit or the charge changed meanwhile; read them again and retry",
-                ) from None
-    raise AssertionError("unreachable")
+        return apply_to_charge(
+            customer_id,
+            request.source.kind,
+            request.source.id,
+            charge,
+            amount,
+            by=principal.principal_id,
+            application_id=application_id,
+        )
+
+    return retried(attempt, "charge").to_wire()
 
 
 def apply_to_charge(
