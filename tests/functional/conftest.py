@@ -69,6 +69,7 @@ class _Seeded:
     keys: list[Any]  # the private keys in them, kept as they are
     deployment: Deployment
     environment: dict[str, str]  # the variables the deployment set
+    queue_arns: dict[str, str]  # by queue URL, for each world's pump
     items: frozenset[tuple[str, str]]  # the keys of the seeded table's items
 
 
@@ -81,11 +82,14 @@ def _seeded() -> _Seeded:
         session = boto3.session.Session(region_name=stack.REGION)
         deployment = deploy_and_seed(session)
         items = frozenset((item["pk"], item["sk"]) for item in _scan(session, deployment.outputs))
+        pump = EventPump(
+            app_module, session, deployment.queues, deployment.outputs["TableStreamArn"]
+        )
         keys: list[Any] = []
         moto = dump_world(keys)
         changed = {name: value for name, value in os.environ.items() if before.get(name) != value}
     reset_process_state()
-    return _Seeded(moto, keys, deployment, changed, items)
+    return _Seeded(moto, keys, deployment, changed, pump.queue_arns, items)
 
 
 @contextmanager
@@ -109,7 +113,11 @@ def opened_world(*, lean: bool = True) -> Iterator[World]:
         session = boto3.session.Session(region_name=stack.REGION)
         deployment = seeded.deployment
         pump = EventPump(
-            app_module, session, deployment.queues, deployment.outputs["TableStreamArn"]
+            app_module,
+            session,
+            deployment.queues,
+            deployment.outputs["TableStreamArn"],
+            queue_arns=seeded.queue_arns,
         )
         yield World(session, dict(deployment.outputs), dict(deployment.queues), pump, seeded.items)
     reset_process_state()
