@@ -5,7 +5,9 @@ iterator it ever handed out (each ``GetShardIterator`` and each ``GetRecords`` a
 kilobyte, never removed): the event pump asks for both several times a second. DynamoDB Streams
 trims records after 24 hours and expires iterators after 15 minutes. Here:
 
-- ``bounded_shard_iterators`` keeps only the most recent iterators of each streams backend;
+- ``bounded_shard_iterators`` keeps only the most recent iterators of each streams backend, and
+  a TRIM_HORIZON iterator reads from the oldest record there is when it is read (moto fails on
+  one taken before a trim);
 - ``trim_stream`` drops the records a reader is done with once they are older than a retention
   window, moving the shard's starting sequence number past them (what TRIM_HORIZON then reads),
   so sequence numbers stay what they were.
@@ -49,9 +51,14 @@ def bounded_shard_iterators() -> Iterator[None]:
         bounded(backend)
         return get_shard_iterator(backend, *args, **kwargs)
 
-    def read(backend: DynamoDBStreamsBackend, *args: Any, **kwargs: Any) -> Any:
+    def read(backend: DynamoDBStreamsBackend, iterator_arn: str, limit: int) -> Any:
         bounded(backend)
-        return get_records(backend, *args, **kwargs)
+        iterator = backend.shard_iterators.get(iterator_arn)
+        if iterator is not None and iterator.shard_iterator_type == "TRIM_HORIZON":
+            # the horizon is where the oldest record is when it is read (trimmed meanwhile)
+            shard = iterator.stream_shard
+            iterator.sequence_number = max(iterator.sequence_number, shard.starting_sequence_number)
+        return get_records(backend, iterator_arn, limit)
 
     with (
         mock.patch.object(DynamoDBStreamsBackend, "get_shard_iterator", get_iterator),

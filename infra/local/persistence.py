@@ -24,6 +24,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -101,9 +102,14 @@ def _replace(path: Path, data: bytes) -> None:
 World = dict[tuple[str, str], dict[str, dict[str, Any]]]  # (module, service) -> account -> region
 
 
-def dump_world() -> bytes:
+def dump_world(kept: list[Any] | None = None) -> bytes:
     """Every backend moto has created, per service, account and region, pickled at once (objects
-    shared between services stay shared)."""
+    shared between services stay shared).
+
+    With ``kept`` (a snapshot that stays in this process), private keys are not written out but
+    appended to it, and ``install_world`` given the same list puts those very objects back: a key
+    never changes, and loading one from DER costs more than the rest of a small world.
+    """
     from moto.core.base_backend import BackendDict
 
     world: World = {
@@ -115,18 +121,36 @@ def dump_world() -> bytes:
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = _reducers()
+    if kept is not None:
+        pickler.persistent_id = _keeping_private_keys(kept)  # type: ignore[method-assign]
     pickler.dump(world)
     return buffer.getvalue()
 
 
-def install_world(data: bytes) -> None:
-    world: World = pickle.loads(data)  # noqa: S301 - our own file, written by dump_world
+def install_world(data: bytes, kept: list[Any] | None = None) -> None:
+    """Put a world from ``dump_world`` into moto (``kept``: the list that dump was given)."""
+    unpickler = pickle.Unpickler(io.BytesIO(data))  # noqa: S301 - our own, from dump_world
+    if kept is not None:
+        unpickler.persistent_load = kept.__getitem__  # type: ignore[method-assign]
+    world: World = unpickler.load()
     for (module_name, service_name), accounts in world.items():
         backends = _backend_dict(module_name, service_name)
         for account_id, regions in accounts.items():
             account = backends[account_id]
             for region, backend in regions.items():
                 account[region] = backend
+
+
+def _keeping_private_keys(kept: list[Any]) -> Callable[[Any], int | None]:
+    key_types = tuple(type(key) for key in _private_keys())
+
+    def persistent_id(value: Any) -> int | None:
+        if not isinstance(value, key_types):
+            return None
+        kept.append(value)
+        return len(kept) - 1
+
+    return persistent_id
 
 
 def _backend_dict(module_name: str, service_name: str) -> Any:
@@ -203,14 +227,8 @@ def _defaultdict_subclass(value: defaultdict[Any, Any]) -> Any:
 
 def _reducers() -> dict[type, Callable[[Any], Any]]:
     """By exact type (a reducer looked up per object would double the time a save takes)."""
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
     from moto.ssm.models import ParameterDict
 
-    private_keys = (
-        rsa.generate_private_key(public_exponent=65537, key_size=2048),
-        ec.generate_private_key(ec.SECP256R1()),
-        ed25519.Ed25519PrivateKey.generate(),
-    )
     return {
         **copyreg.dispatch_table,
         type(threading.Lock()): _new_lock,
@@ -218,5 +236,17 @@ def _reducers() -> dict[type, Callable[[Any], Any]]:
         threading.Condition: _new_condition,
         defaultdict: _defaultdict,
         ParameterDict: _defaultdict_subclass,
-        **{type(key): _private_key for key in private_keys},
+        **{type(key): _private_key for key in _private_keys()},
     }
+
+
+@cache
+def _private_keys() -> tuple[PrivateKeyTypes, ...]:
+    """One key of each kind moto makes (their classes are only reached through an instance)."""
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+    return (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        ec.generate_private_key(ec.SECP256R1()),
+        ed25519.Ed25519PrivateKey.generate(),
+    )

@@ -67,7 +67,9 @@ class EventPump:
         *,
         retry_delay_seconds: int = 0,
         stream_positions: Mapping[str, tuple[str, str] | None] | None = None,
+        queue_arns: Mapping[str, str] | None = None,
     ) -> None:
+        """``queue_arns``: the ARN of each queue URL, where known (the rest are asked of SQS)."""
         self._session = session
         self._sqs = session.client("sqs")
         self._streams = session.client("dynamodbstreams")
@@ -87,14 +89,20 @@ class EventPump:
             handler = getattr(app_module, source.name)
             if source.__class__.__name__ == "SQSEventConfig":
                 url = queue_urls[queue_logical_id(source.queue)]
-                arn = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
-                self._consumers.append(
-                    _Consumer(
-                        handler, source.name, url, arn["Attributes"]["QueueArn"], source.batch_size
-                    )
-                )
+                arn = (queue_arns or {}).get(url) or self._queue_arn(url)
+                self._consumers.append(_Consumer(handler, source.name, url, arn, source.batch_size))
             elif source.__class__.__name__ == "DynamoDBEventConfig":
                 self._publisher = handler
+
+    def _queue_arn(self, url: str) -> str:
+        answer = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+        arn: str = answer["Attributes"]["QueueArn"]
+        return arn
+
+    @property
+    def queue_arns(self) -> dict[str, str]:
+        """The ARN of each queue the pump reads, by URL (a pump over the same queues takes them)."""
+        return {consumer.queue_url: consumer.queue_arn for consumer in self._consumers}
 
     @property
     def stream_positions(self) -> dict[str, tuple[str, str] | None]:

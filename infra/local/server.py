@@ -37,12 +37,15 @@ from infra.local import persistence, stack
 from infra.local.moto_request_tokens import honoured_request_tokens
 from infra.local.moto_streams import bounded_shard_iterators, trim_read_records
 from infra.local.moto_transactions import lean_transactions
+from infra.local.moto_writes import announced_writes
 from infra.local.seed import demo_order
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 CHALICE_STAGE = "dev"
 PUMP_INTERVAL_SECONDS = 0.2
+# An idle pump told of new work passes again at once, and otherwise every this many seconds.
+PUMP_IDLE_INTERVAL_SECONDS = 1.0
 PUMP_RETRY_DELAY_SECONDS = 2
 STOP_TIMEOUT_SECONDS = 10.0
 # Where `make run` keeps moto's world between runs (git-ignored, as all of build/).
@@ -183,10 +186,13 @@ def _link_to(api_url: str) -> None:
 
 
 class PumpThread(threading.Thread):
-    """Runs the pump every ``interval`` seconds until stopped; a failure never kills it.
+    """Runs the pump until stopped; a failure never kills it.
 
-    Every ``trim_interval`` seconds it also calls ``trim`` with the pump's stream positions
-    (the stack drops the stream records the pump is done with).
+    While there is work it passes again at once; idle, it waits ``interval`` seconds, or, given
+    ``work_waiting`` (set by the requests that can bring work, see ``moto_writes``), until that is
+    set or ``idle_interval`` seconds have passed (messages coming back after their visibility
+    timeout announce nothing). Every ``trim_interval`` seconds it also calls ``trim`` with the
+    pump's stream positions (the stack drops the stream records the pump is done with).
     """
 
     def __init__(
@@ -195,12 +201,17 @@ class PumpThread(threading.Thread):
         interval: float = PUMP_INTERVAL_SECONDS,
         trim: Callable[[dict[str, tuple[str, str] | None]], object] | None = None,
         trim_interval: float = TRIM_INTERVAL_SECONDS,
+        *,
+        work_waiting: threading.Event | None = None,
+        idle_interval: float = PUMP_IDLE_INTERVAL_SECONDS,
     ) -> None:
         super().__init__(name="event-pump", daemon=True)
         self.pump = pump
         self._interval = interval
         self._trim = trim
         self._trim_interval = trim_interval
+        self._work_waiting = work_waiting
+        self._idle_interval = idle_interval
         self._stopping = threading.Event()
 
     def run(self) -> None:
@@ -217,10 +228,19 @@ class PumpThread(threading.Thread):
                     return  # moto may already be going away
                 log.exception("event pump: a poll failed; retrying")
             if not busy:
-                self._stopping.wait(self._interval)
+                self._idle()
+
+    def _idle(self) -> None:
+        if self._work_waiting is None:
+            self._stopping.wait(self._interval)
+            return
+        self._work_waiting.wait(self._idle_interval)
+        self._work_waiting.clear()  # what came before this is seen by the next pass
 
     def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
         self._stopping.set()
+        if self._work_waiting is not None:
+            self._work_waiting.set()
         if self.is_alive():
             self.join(timeout)
 
@@ -266,6 +286,7 @@ class LocalStack:
         self._fresh = fresh
         self._stream_retention = stream_retention
         self._dynamodb = threading.RLock()  # one DynamoDB request at a time, and trimming
+        self._work_waiting = threading.Event()  # a request to moto may have given the pump work
         self._moto: Any = None
         self._patches = ExitStack()
         self._server: Any = None
@@ -315,6 +336,7 @@ class LocalStack:
         self._patches.enter_context(lean_transactions())
         self._patches.enter_context(bounded_shard_iterators())
         self._patches.enter_context(honoured_request_tokens())
+        self._patches.enter_context(announced_writes(self._work_waiting))
         self._moto = ThreadedMotoServer(ip_address=HOST, port=self.moto_port, verbose=False)
         self._moto.start()
         host, port = self._moto.get_host_and_port()
@@ -405,6 +427,7 @@ class LocalStack:
             pump,
             trim=self.trim_stream,
             trim_interval=min(TRIM_INTERVAL_SECONDS, self._stream_retention.total_seconds()),
+            work_waiting=self._work_waiting,
         )
         self._pump_thread.start()
 

@@ -7,8 +7,9 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from unittest import mock
 
@@ -20,7 +21,15 @@ from moto import mock_aws
 import app as app_module
 from infra.local import stack
 from infra.local.moto_request_tokens import honoured_request_tokens
-from infra.local.offline import ADMIN_KEY, PARTNER_KEY, deploy_and_seed, reset_process_state
+from infra.local.moto_transactions import lean_transactions
+from infra.local.offline import (
+    ADMIN_KEY,
+    PARTNER_KEY,
+    Deployment,
+    deploy_and_seed,
+    reset_process_state,
+)
+from infra.local.persistence import dump_world, install_world
 from infra.local.pump import EventPump
 from infra.local.seed import demo_order
 
@@ -40,14 +49,7 @@ class World:
         return [item for item in self.table_items() if (item["pk"], item["sk"]) not in self.seeded]
 
     def table_items(self) -> list[dict[str, Any]]:
-        from shared.store.table import from_dynamo
-
-        pages = (
-            self.session.client("dynamodb")
-            .get_paginator("scan")
-            .paginate(TableName=self.outputs["TableName"])
-        )
-        return [from_dynamo(item) for page in pages for item in page["Items"]]
+        return _scan(self.session, self.outputs)
 
     def queue_depth(self, logical_id: str) -> int:
         attributes = self.session.client("sqs").get_queue_attributes(
@@ -59,26 +61,90 @@ class World:
         )
 
 
-@contextmanager
-def opened_world() -> Iterator[World]:
-    """A moto world deployed from infra/resources.yaml and seeded, with the app's event pump."""
-    # the stack's variables go with the world; moto answers a re-sent transaction as DynamoDB does
+@dataclass(frozen=True)
+class _Seeded:
+    """A world just deployed and seeded, kept in this process to be put back for every test."""
+
+    moto: bytes  # moto's backends, pickled
+    keys: list[Any]  # the private keys in them, kept as they are
+    deployment: Deployment
+    environment: dict[str, str]  # the variables the deployment set
+    queue_arns: dict[str, str]  # by queue URL, for each world's pump
+    items: frozenset[tuple[str, str]]  # the keys of the seeded table's items
+
+
+@cache
+def _seeded() -> _Seeded:
+    """Deploy infra/resources.yaml and seed it once per test process (most of a world's cost)."""
+    before = dict(os.environ)
     with mock.patch.dict(os.environ), mock_aws(), honoured_request_tokens():
         reset_process_state()
         session = boto3.session.Session(region_name=stack.REGION)
         deployment = deploy_and_seed(session)
+        items = frozenset((item["pk"], item["sk"]) for item in _scan(session, deployment.outputs))
         pump = EventPump(
             app_module, session, deployment.queues, deployment.outputs["TableStreamArn"]
         )
-        world = World(session, deployment.outputs, deployment.queues, pump)
-        world.seeded = frozenset((item["pk"], item["sk"]) for item in world.table_items())
-        yield world
+        keys: list[Any] = []
+        moto = dump_world(keys)
+        changed = {name: value for name, value in os.environ.items() if before.get(name) != value}
+    reset_process_state()
+    return _Seeded(moto, keys, deployment, changed, pump.queue_arns, items)
+
+
+@contextmanager
+def opened_world(*, lean: bool = True) -> Iterator[World]:
+    """A moto world deployed from infra/resources.yaml and seeded, with the app's event pump.
+
+    Each world starts as a copy of the same seeded one, which nothing a test does can change.
+    ``lean``: a transaction backs up only the items it names (``lean_transactions``), not the
+    whole table, which moto copies before every transaction (its cost grows with the table).
+    """
+    seeded = _seeded()
+    # the stack's variables go with the world; moto answers a re-sent transaction as DynamoDB does
+    with (
+        mock.patch.dict(os.environ, seeded.environment),
+        mock_aws(),
+        honoured_request_tokens(),
+        lean_transactions() if lean else nullcontext(),
+    ):
+        install_world(seeded.moto, seeded.keys)
+        reset_process_state()
+        session = boto3.session.Session(region_name=stack.REGION)
+        deployment = seeded.deployment
+        pump = EventPump(
+            app_module,
+            session,
+            deployment.queues,
+            deployment.outputs["TableStreamArn"],
+            queue_arns=seeded.queue_arns,
+        )
+        yield World(session, dict(deployment.outputs), dict(deployment.queues), pump, seeded.items)
     reset_process_state()
 
 
+def _scan(session: boto3.session.Session, outputs: dict[str, str]) -> list[dict[str, Any]]:
+    from shared.store.table import from_dynamo
+
+    pages = (
+        session.client("dynamodb").get_paginator("scan").paginate(TableName=outputs["TableName"])
+    )
+    return [from_dynamo(item) for page in pages for item in page["Items"]]
+
+
+@pytest.fixture(scope="session")
+def _seeded_once() -> _Seeded:
+    """Seeded before any test's own fixture runs (one that sets the clock, say)."""
+    return _seeded()
+
+
 @pytest.fixture
-def world() -> Iterator[World]:
-    with opened_world() as world:
+def world(request: pytest.FixtureRequest, _seeded_once: _Seeded) -> Iterator[World]:
+    # Tests that race writers on threads keep moto's own, slower transactions: which racer reads
+    # before the other writes depends on how long a write takes (one such test expects a 409
+    # that a fast write turns into a 422).
+    racing = "serializable_transactions" in request.fixturenames
+    with opened_world(lean=not racing) as world:
         yield world
 
 
