@@ -60,3 +60,19 @@ def statuses(outcomes: list[Outcome]) -> list[int]:
 
 def conflicts(outcomes: list[Outcome]) -> list[dict[str, Any]]:
     return [outcome.body for outcome in outcomes if outcome.status == 409]
+
+
+def after_both_read(read: Callable[..., Any], parties: int = 2) -> Callable[..., Any]:
+    """``read``, holding each thread's first call until every party has made its own: the
+    writes that follow all start from the same version, whatever the machine's timing."""
+    barrier = threading.Barrier(parties)
+    waited: set[int] = set()
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        found = read(*args, **kwargs)
+        if threading.get_ident() not in waited:
+            waited.add(threading.get_ident())
+            barrier.wait(timeout=30)
+        return found
+
+    return held

@@ -9,6 +9,7 @@ from decimal import Decimal
 from functions.catalog.set_stock import set_stock
 from functions.collections.promises import PromiseRequest, record_promise
 from functions.invoicing.credit_notes import CreditNoteRequest, issue_credit_note
+from functions.payments import allocate_manually as allocation
 from functions.payments.allocate_manually import AllocationRequest, allocate_manually
 from functions.payments.unapply import ReversalRequest, unapply_allocation
 from shared import clock
@@ -17,7 +18,7 @@ from shared.store import dunning, stock
 from tests.functional.cash import CUSTOMER, invoice_now, issued_invoice, paid_in, payment_now
 from tests.functional.conftest import World
 from tests.functional.invoicing import exposure
-from tests.functional.races import conflicts, principal, race, statuses
+from tests.functional.races import after_both_read, conflicts, principal, race, statuses
 
 PAYER = {"payer_name": "Acme Retail Payments Ltd", "payer_account": "DE89 3704 0044 0532 0130 00"}
 
@@ -105,7 +106,7 @@ def test_two_promises_at_once_leave_one_promise_standing(
 
 
 def test_two_allocations_of_one_payment_apply_it_once(
-    world: World, client, serializable_transactions
+    world: World, client, serializable_transactions, monkeypatch
 ):
     # Given an invoice and an unapplied payment of exactly its total
     invoice = issued_invoice(client, world)
@@ -120,7 +121,9 @@ def test_two_allocations_of_one_payment_apply_it_once(
         }
     )
 
-    # When two clerks allocate all of it to the invoice at once
+    # When two clerks allocate all of it to the invoice at once, both reading the payment
+    # before either writes
+    monkeypatch.setattr(allocation, "_found", after_both_read(allocation._found))
     outcomes = race(
         lambda: allocate_manually(payment.payment_id, request, admin),
         lambda: allocate_manually(payment.payment_id, request, admin),
