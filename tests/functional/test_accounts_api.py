@@ -489,10 +489,11 @@ def _spec() -> dict:
 
 def test_every_accounts_route_is_documented_and_nothing_more():
     def ours(path: str) -> bool:
-        # webhooks, statements, collections history and credits live under /customers and
-        # /partners too
+        # webhooks, statements, collections history, credits and charges live under /customers
+        # and /partners too
         return path.startswith(ACCOUNT_PATHS) and not any(
-            other in path for other in ("/webhook", "/statement", "/collections", "/credits")
+            other in path
+            for other in ("/webhook", "/statement", "/collections", "/credits", "/charges")
         )
 
     routes = {

@@ -166,9 +166,9 @@ def test_invoicing_bench_counts_the_calls_of_each_invoice():
         "dynamodb.Query": 1,
         "dynamodb.TransactWriteItems": 1,
     }
-    # invoice; PDF and UBL; claim, send, mark sent
+    # invoice, the customer (its PDF format); PDF and UBL; claim, send, mark sent
     assert deliver.calls_per_record() == {
-        "dynamodb.GetItem": 1,
+        "dynamodb.GetItem": 2,
         "dynamodb.PutItem": 1,
         "dynamodb.UpdateItem": 1,
         "s3.PutObject": 2,

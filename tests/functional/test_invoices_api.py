@@ -91,6 +91,7 @@ def test_a_customers_documents_list_newest_first_with_its_legacy_invoices(
         "customer_id": "cus_acme",
         "currency": "EUR",
         "total": {"amount": "500.00", "currency": "EUR"},
+        "amount_credited": {"amount": "0.00", "currency": "EUR"},
         "amount_paid": {"amount": "300.00", "currency": "EUR"},
         "amount_due": {"amount": "200.00", "currency": "EUR"},
         "status": "open",
