@@ -302,7 +302,8 @@ class State:
             if invoice.kind.value == "credit_note" and invoice.credited_invoice_id:
                 credited[invoice.credited_invoice_id] += invoice.total
         for entry in self.entries:
-            if entry.invoice_id and entry.kind not in ("fee", "interest"):
+            # the invoice's own receivable: not its fees and interest, nor cash on those
+            if entry.invoice_id and entry.kind not in ("fee", "interest") and not entry.charge_id:
                 for posting in entry.postings:
                     if posting.account == Account.RECEIVABLES:
                         receivable[entry.invoice_id] += posting.debit - posting.credit
@@ -310,12 +311,19 @@ class State:
         for invoice, ref in self._invoices_with_refs():
             if invoice.kind.value != "invoice":
                 continue
-            owed = invoice.total - credited[invoice.invoice_id] - applied[invoice.invoice_id]
+            owed = max(
+                Decimal(0),
+                invoice.total
+                - credited[invoice.invoice_id]
+                - applied[invoice.invoice_id]
+                - invoice.amount_written_off,  # small differences and bad debts in force
+            )
             if invoice.amount_due != owed:
                 found.append(
                     f"invoice {ref}: amount due {invoice.amount_due}, but total {invoice.total} "
                     f"- credited {credited[invoice.invoice_id]} - applied "
-                    f"{applied[invoice.invoice_id]} = {owed}"
+                    f"{applied[invoice.invoice_id]} - written off {invoice.amount_written_off} "
+                    f"= {owed}"
                 )
             if receivable[invoice.invoice_id] != invoice.amount_due:
                 found.append(
