@@ -16,6 +16,7 @@ delivery left), and an application is never written twice. ``manual`` customers 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -63,27 +64,19 @@ def apply_oldest_first(customer_id: str, event_id: str) -> int:
         application_id = ids.derived_id(
             "cap", f"{event_id}#{credit.source_id}#{item_id}#{item.version}"
         )
+        apply: Callable[..., object] = (
+            apply_to_charge if isinstance(item, Charge) else apply_to_invoice
+        )
         try:
-            if isinstance(item, Charge):
-                apply_to_charge(
-                    customer_id,
-                    credit.kind,
-                    credit.source_id,
-                    item,
-                    amount,
-                    by=APPLIED_BY,
-                    application_id=application_id,
-                )
-            else:
-                apply_to_invoice(
-                    customer_id,
-                    credit.kind,
-                    credit.source_id,
-                    item,
-                    amount,
-                    by=APPLIED_BY,
-                    application_id=application_id,
-                )
+            apply(
+                customer_id,
+                credit.kind,
+                credit.source_id,
+                item,
+                amount,
+                by=APPLIED_BY,
+                application_id=application_id,
+            )
         except StaleStateError:
             stale += 1
             if stale >= ATTEMPTS:

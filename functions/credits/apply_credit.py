@@ -40,7 +40,7 @@ from shared.domain.events import DomainEvent
 from shared.domain.invoice import DocumentKind, Invoice, InvoiceStatus
 from shared.domain.money import Money, minor_units
 from shared.domain.omittable import Omittable
-from shared.domain.payment import Payment
+from shared.domain.payment import Allocation, Payment
 from shared.http import idempotency, problems
 from shared.http.auth import Action, Principal
 from shared.store import credit, customer_credits, invoices, outbox, payments
@@ -200,26 +200,20 @@ def _apply_payment(  # noqa: PLR0917
         confidence=Decimal(1),
         allocation_id=application_id,
     )
-    move.commit(
-        [
-            payment_event(
-                "PaymentApplied",
-                move.payment,
-                move.at,
-                allocated=[allocation.to_wire(payment.currency)],
-                decision={"basis": "customer_credit", "allocated_by": by},
-            ),
-            credits_domain.credit_event(
-                "CreditApplied",
-                credits_domain.of_payment(move.payment),
-                move.at,
-                application_id=application_id,
-                invoice_id=invoice.invoice_id,
-                invoice_number=invoice.number,
-                amount=payment.money(amount),
-            ),
-            *move.invoice_events(payment_id=payment_id),
-        ]
+    commit_payment_application(
+        move,
+        allocation,
+        by,
+        credits_domain.credit_event(
+            "CreditApplied",
+            credits_domain.of_payment(move.payment),
+            move.at,
+            application_id=application_id,
+            invoice_id=invoice.invoice_id,
+            invoice_number=invoice.number,
+            amount=payment.money(amount),
+        ),
+        *move.invoice_events(payment_id=payment_id),
     )
     return Applied(
         application_id,
@@ -279,6 +273,20 @@ def _apply_credit_note(  # noqa: PLR0917
         events.append(invoice_event("InvoicePaid", paid, at, credit_note_id=credit_note_id))
     commit_application(state, events)
     return Applied(application_id, view, paid, amount)
+
+
+def commit_payment_application(
+    move: CashMove, allocation: Allocation, by: str, *events: DomainEvent
+) -> None:
+    """The move of a payment's credit, with ``PaymentApplied`` saying a customer credit did it."""
+    applied = payment_event(
+        "PaymentApplied",
+        move.payment,
+        move.at,
+        allocated=[allocation.to_wire(move.payment.currency)],
+        decision={"basis": "customer_credit", "allocated_by": by},
+    )
+    move.commit([applied, *events])
 
 
 def customer_payment(customer_id: str, payment_id: str) -> Payment:

@@ -22,6 +22,7 @@ from functions.credits.apply_credit import (
     ApplicationRequest,
     Applied,
     commit_application,
+    commit_payment_application,
     credit_note_credit,
     customer_payment,
     earlier_application,
@@ -30,7 +31,7 @@ from functions.credits.apply_credit import (
     retried,
     with_application,
 )
-from functions.payments.settlement import CashMove, open_charge, payment_event
+from functions.payments.settlement import CashMove, open_charge
 from shared import clock
 from shared.domain import charges as charge_domain
 from shared.domain import credits as credits_domain
@@ -116,19 +117,13 @@ def _apply_payment(  # noqa: PLR0917
         confidence=Decimal(1),
         allocation_id=application_id,
     )
-    move.commit(
-        [
-            payment_event(
-                "PaymentApplied",
-                move.payment,
-                move.at,
-                allocated=[allocation.to_wire(payment.currency)],
-                decision={"basis": "customer_credit", "allocated_by": by},
-            ),
-            _applied_event(
-                credits_domain.of_payment(move.payment), move.at, application_id, charge, amount
-            ),
-        ]
+    commit_payment_application(
+        move,
+        allocation,
+        by,
+        _applied_event(
+            credits_domain.of_payment(move.payment), move.at, application_id, charge, amount
+        ),
     )
     return Applied(
         application_id,
