@@ -6,6 +6,7 @@ things together, and every one of them must be ONE ``TransactWriteItems``:
 - the payment's next version, guarded by the version that was read (always the first write);
 - each invoice touched, its next version guarded by the version that was read;
 - each fee or interest charge touched (cash applied to it, or taken back), likewise;
+- each credit note credit applied back to its invoice (``_reopen_invoice``), likewise;
 - the journal entries (allocation, unapplication, refund, transfer out of the suspense ledger),
   each posted once by its deterministic id;
 - ONE update of the customer's credit figures (a transaction may touch an item only once), so
@@ -31,13 +32,14 @@ from shared.domain import invoice as invoice_domain
 from shared.domain import ledger as ledger_domain
 from shared.domain import payment as payment_domain
 from shared.domain.charges import Charge
+from shared.domain.credits import CreditMove, CreditNoteCredit
 from shared.domain.events import DomainEvent
 from shared.domain.invoice import Invoice, InvoiceStatus
 from shared.domain.ledger import JournalEntry
 from shared.domain.payment import Allocation, Payment
 from shared.domain.write_off import WriteOff, WriteOffKind
 from shared.store import charges as charge_store
-from shared.store import credit, invoices, outbox, payments
+from shared.store import credit, customer_credits, invoices, outbox, payments
 from shared.store import ledger as ledger_store
 from shared.store.table import Write
 
@@ -71,6 +73,8 @@ class CashMove:
     invoices_after: dict[str, Invoice] = field(default_factory=dict)
     charges_before: dict[str, Charge] = field(default_factory=dict)
     charges_after: dict[str, Charge] = field(default_factory=dict)
+    credits_before: dict[str, CreditNoteCredit] | None = None  # the invoices' credit notes'
+    credits_after: dict[str, CreditNoteCredit] = field(default_factory=dict)
     entries: list[JournalEntry] = field(default_factory=list)
     extra: list[Write] = field(default_factory=list)  # e.g. aliases, the decision record
     settled: Decimal = ZERO  # open receivables settled (cash + discount)
@@ -216,13 +220,13 @@ class CashMove:
             by=self.payment.payment_id,
             reason=f"allocation {allocation.allocation_id} taken back",
         )
-        self._set_invoice(reopened)
         self.entries.append(
             ledger_domain.for_write_off_reversal(
                 self._customer(), self.payment.currency, allocation.invoice_id, reversed_
             )
         )
-        self.reopened += small.amount
+        covered = self._reopen_invoice(reopened, small.amount, small.write_off_id)
+        self.reopened += small.amount - covered
 
     def _write_off_small_difference(
         self, invoice_id: str, amount: Decimal, allocation: Allocation
@@ -255,10 +259,8 @@ class CashMove:
             return allocation
         current = self._invoice_by_id(allocation.invoice_id)
         # The contested payment no longer covers the invoice: no dispute holds it any more.
-        self._set_invoice(
-            invoice_domain.reverse_payment(
-                invoice_domain.dispute(current, open=False), cash, discount=allocation.discount
-            )
+        reopened = invoice_domain.reverse_payment(
+            invoice_domain.dispute(current, open=False), cash, discount=allocation.discount
         )
         self.entries.append(
             ledger_domain.for_unapplication(
@@ -272,7 +274,10 @@ class CashMove:
                 payment_id=self.payment.payment_id,
             )
         )
-        self.reopened += cash + allocation.discount
+        covered = self._reopen_invoice(
+            reopened, cash + allocation.discount, allocation.allocation_id
+        )
+        self.reopened += cash + allocation.discount - covered
         self.received += cash
         self._reverse_small_difference(allocation)
         return allocation
@@ -288,7 +293,7 @@ class CashMove:
             self._reopen_charge(allocation, amount, allocation_id, reference)
             return allocation
         current = self._invoice_by_id(allocation.invoice_id)
-        self._set_invoice(invoice_domain.reverse_payment(current, amount))
+        reopened = invoice_domain.reverse_payment(current, amount)
         self.entries.append(
             ledger_domain.for_part_taken_back(
                 self._customer(),
@@ -300,7 +305,8 @@ class CashMove:
                 self.at,
             )
         )
-        self.reopened += amount
+        covered = self._reopen_invoice(reopened, amount, f"{allocation_id}:{reference}")
+        self.reopened += amount - covered
         self.received += amount
         return allocation
 
@@ -417,6 +423,9 @@ class CashMove:
             state.append(invoices.replacing(after, self.invoices_before[invoice_id]))
         for charge_id, charged in self.charges_after.items():
             state.append(charge_store.replacing(charged, self.charges_before[charge_id]))
+        for credit_note_id, held in self.credits_after.items():
+            assert self.credits_before is not None
+            state.append(customer_credits.replacing(held, self.credits_before[credit_note_id]))
         for entry in self.entries:
             state += ledger_store.post(entry)
         if self.payment.customer_id and any(
@@ -463,7 +472,7 @@ class CashMove:
     def stale(self, error: outbox.StaleStateError) -> bool:
         """Did a guard on the payment, an invoice or a charge fail (someone wrote since they
         were read)?"""
-        guarded = len(self.invoices_after) + len(self.charges_after)
+        guarded = len(self.invoices_after) + len(self.charges_after) + len(self.credits_after)
         return any(index <= guarded for index in error.failed) or not error.failed
 
     # --- helpers -------------------------------------------------------------------------------
@@ -479,6 +488,77 @@ class CashMove:
             update={"version": read.version + 1}
         )
         return self.invoices_after[moved.invoice_id]
+
+    def _reopen_invoice(self, reopened: Invoice, amount: Decimal, move_id: str) -> Decimal:
+        """Set ``reopened``, the invoice after ``amount`` that settled it was taken back; returns
+        what of that amount its credit notes' credit covered.
+
+        The invoice's amount due grows by ``amount`` unless its credit notes had turned part of
+        what settled it into credit for the customer (it was settled beyond its total): that
+        part of the credit is applied back to the invoice (a credit application, the credit's
+        record moved), and what the customer had already used of it is owed again on the
+        invoice (``invoice.reclaim``). So the receivable the entries reopen is what the
+        invoice's amount due grows by.
+        """
+        current = self._invoice_by_id(reopened.invoice_id)
+        rest = amount - (reopened.amount_due - current.amount_due)
+        covered = self._apply_credit_back(reopened.invoice_id, rest, move_id) if rest > 0 else ZERO
+        if rest > covered:
+            reopened = invoice_domain.reclaim(reopened, rest - covered)
+        self._set_invoice(reopened)
+        return covered
+
+    def _apply_credit_back(self, invoice_id: str, amount: Decimal, move_id: str) -> Decimal:
+        """Up to ``amount`` of the credit the invoice's credit notes still hold, applied back
+        to it, oldest first; returns how much."""
+        covered = ZERO
+        for held in self._credits_of(invoice_id):
+            take = min(amount - covered, held.remaining)
+            if take <= 0:
+                continue
+            move = CreditMove(
+                move_id=ids.derived_id("cab", f"{move_id}:{held.credit_note_id}"),
+                kind="application",
+                amount=take,
+                at=self.at,
+                by=self.payment.payment_id,
+                invoice_id=invoice_id,
+            )
+            assert self.credits_before is not None
+            read = self.credits_before[held.credit_note_id]
+            self.credits_after[held.credit_note_id] = held.moved(move).model_copy(
+                update={"version": read.version + 1}
+            )
+            self.entries.append(
+                ledger_domain.for_credit_application(
+                    self._customer(),
+                    self.payment.currency,
+                    invoice_id,
+                    take,
+                    move.move_id,
+                    self.at,
+                    held.credit_note_number,
+                )
+            )
+            covered += take
+        self.released += covered
+        return covered
+
+    def _credits_of(self, invoice_id: str) -> list[CreditNoteCredit]:
+        """The credits of the invoice's credit notes, as this move has them, oldest first."""
+        if self.credits_before is None:
+            self.credits_before = {
+                held.credit_note_id: held
+                for held in customer_credits.credit_note_credits(self._customer())
+            }
+        return sorted(
+            (
+                self.credits_after.get(credit_note_id, held)
+                for credit_note_id, held in self.credits_before.items()
+                if held.invoice_id == invoice_id
+            ),
+            key=lambda held: (held.arose_at, held.credit_note_id),
+        )
 
     def _reopen_charge(
         self, allocation: Allocation, cash: Decimal, allocation_id: str, reference: str | None

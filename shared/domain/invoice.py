@@ -193,6 +193,9 @@ class Invoice(BaseModel):
     # Write-offs (small differences at cash application, bad debts), reversed ones included
     amount_written_off: Decimal = Decimal(0)  # what the write-offs in force took off
     write_offs: tuple[WriteOff, ...] = ()
+    # Credit its credit notes gave the customer that a payment taken back no longer funds, and
+    # that the customer had already used: owed again (see ``reclaim``)
+    amount_reclaimed: Decimal = Decimal(0)
 
     def money(self, amount: Decimal) -> dict[str, str]:
         return Money(amount=amount, currency=self.currency).to_wire()
@@ -252,6 +255,7 @@ class Invoice(BaseModel):
             "credited_taxes": [_tax_wire(tax) for tax in self.credited_taxes],
             "amount_written_off": self.money(self.amount_written_off),
             "write_offs": [item.to_wire(self.currency) for item in self.write_offs],
+            "amount_reclaimed": self.money(self.amount_reclaimed),
         }
 
     def write_off(self, write_off_id: str) -> WriteOff | None:
@@ -586,6 +590,19 @@ def reverse_payment(
     )
 
 
+def reclaim(invoice: Invoice, amount: Decimal) -> Invoice:
+    """The invoice owed ``amount`` again that its credit notes had given the customer as credit.
+
+    A credit note that took off more than the invoice had open (it was partly or fully paid)
+    turned the rest into credit for the customer. When the payment behind that is taken back
+    (a bank reversal, a refund, a chargeback), the credit still held goes back onto the invoice;
+    what the customer had already used or been paid of it is owed again on the invoice.
+    """
+    if amount <= 0:
+        raise ValueError("a reclaim is of an amount above 0")
+    return settled(invoice, amount_reclaimed=invoice.amount_reclaimed + amount)
+
+
 def dispute(invoice: Invoice, open: bool) -> Invoice:
     """The invoice while a payment applied to it is contested (``open``), or once it is not.
 
@@ -610,7 +627,7 @@ def status_of(invoice: Invoice) -> InvoiceStatus:
     """The receivable's status from its amounts (a dispute holds while something is due)."""
     if invoice.kind is DocumentKind.CREDIT_NOTE:
         return InvoiceStatus.ISSUED
-    if invoice.amount_credited >= invoice.total:
+    if invoice.amount_credited >= invoice.total and invoice.amount_due == 0:
         return InvoiceStatus.CREDITED
     if invoice.amount_due == 0:
         bad_debt = any(w.active and w.kind is WriteOffKind.BAD_DEBT for w in invoice.write_offs)
@@ -793,6 +810,7 @@ def from_wire(data: Mapping[str, Any]) -> Invoice:
         if "amount_written_off" in data
         else Decimal(0),
         write_offs=tuple(WriteOff.from_wire(item) for item in data.get("write_offs", ())),
+        amount_reclaimed=amount("amount_reclaimed") if "amount_reclaimed" in data else Decimal(0),
     )
 
 
@@ -942,6 +960,7 @@ def settled(invoice: Invoice, **changes: Any) -> Invoice:
     changed = invoice.model_copy(update=changes)
     due = (
         changed.total
+        + changed.amount_reclaimed
         - changed.amount_credited
         - changed.amount_paid
         - changed.amount_discounted

@@ -139,6 +139,7 @@ def legacy_receivable(item: Item) -> Invoice:
     discounted = Decimal(str(item.get("amount_discounted", 0)))
     credited = Decimal(str(item.get("amount_credited", 0)))
     paid = Decimal(str(item.get("amount_paid", opened - still_open - discounted)))
+    reclaimed = Decimal(str(item.get("amount_reclaimed", 0)))
     issued_on = date.fromisoformat(item["issue_date"])
     return Invoice(
         invoice_id=item["invoice_id"],
@@ -168,6 +169,7 @@ def legacy_receivable(item: Item) -> Invoice:
         amount_credited=credited,
         amount_paid=paid,
         amount_discounted=discounted,
+        amount_reclaimed=reclaimed,
         amount_due=still_open,
         status=InvoiceStatus(item["status"]),
         version=int(item["version"]),
@@ -338,13 +340,14 @@ def _replacing_legacy(invoice: Invoice, before: Invoice) -> Update:
         ":discounted": quantize(invoice.amount_discounted, invoice.currency),
         ":credited": quantize(invoice.amount_credited, invoice.currency),
         ":paid": quantize(invoice.amount_paid, invoice.currency),
+        ":reclaimed": quantize(invoice.amount_reclaimed, invoice.currency),
         ":status": invoice.status.value,
         ":version": invoice.version,
         ":expected": before.version,
     }
     assignments = (
         "open_amount = :open, amount_discounted = :discounted, amount_credited = :credited, "
-        "amount_paid = :paid, #status = :status, version = :version"
+        "amount_paid = :paid, amount_reclaimed = :reclaimed, #status = :status, version = :version"
     )
     if is_open(invoice):
         values[":open_pk"] = OPEN_PARTITION
