@@ -1,5 +1,7 @@
 """E-mail the customer about their order (on OrderConfirmed, OrderHeld, OrderShipped,
-OrderRejected, OrderClosed).
+OrderRejected, OrderClosed). Confirmations and shipping notices follow the customer's
+``order_notices`` (``notifications.wants_email``): by default none for an order a partner system
+placed.
 
 Exactly once per (event, recipient), over at-least-once delivery:
 
@@ -36,6 +38,7 @@ class Outcome(StrEnum):
     SENT = "sent"
     DUPLICATE = "duplicate"  # sent before, or being sent by another attempt right now
     SKIPPED = "skipped"  # nothing to send: an event without an e-mail, an unknown customer
+    NOT_WANTED = "not_wanted"  # the customer hears of this another way (``order_notices``)
 
 
 def notify_customer(event: BusEvent) -> Outcome:
@@ -54,6 +57,11 @@ def notify_customer(event: BusEvent) -> Outcome:
     if customer is None:
         logger.warning("customer not found; no e-mail sent", extra=context)
         return Outcome.SKIPPED
+    if not notifications.wants_email(
+        event.detail_type, customer.order_notices, order.get("placed_by")
+    ):
+        logger.info("the customer's order notices say no e-mail", extra=context)
+        return Outcome.NOT_WANTED
     recipient = str(getattr(customer, "contact_email", None) or customer.billing_email)
     email = notifications.render(event.detail_type, order, customer.legal_name)
     sender = mail.configured_sender()

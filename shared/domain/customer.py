@@ -80,6 +80,11 @@ CreditApplicationPolicy = Literal["manual", "oldest_first"]
 # Which PDF the customer's invoices come as: a plain one, or a Factur-X / ZUGFeRD hybrid (PDF/A-3
 # carrying the invoice's EN 16931 CII XML).
 PdfFormat = Literal["pdf", "factur-x"]
+# How the customer hears that an order was confirmed or shipped: by e-mail, through the partner
+# system that placed it (its webhook), not at all, or by default: e-mail unless a partner system
+# placed the order (the partner tells its own user). Invoices, held, rejected and closed orders
+# are always e-mailed.
+OrderNotices = Literal["default", "email", "webhook", "none"]
 
 
 class CustomerStatus(StrEnum):
@@ -152,6 +157,7 @@ class CustomerRequest(BaseModel):
     invoicing: InvoicingMode = "per_shipment"
     credit_application: CreditApplicationPolicy = "manual"
     pdf_format: PdfFormat = "pdf"
+    order_notices: OrderNotices = "default"
 
     @field_validator("currency")
     @classmethod
@@ -190,6 +196,7 @@ class CustomerPatch(BaseModel):
     status: Omittable[StatusName] = None
     credit_application: Omittable[CreditApplicationPolicy] = None
     pdf_format: Omittable[PdfFormat] = None
+    order_notices: Omittable[OrderNotices] = None
 
     def requested(self) -> dict[str, Any]:
         """The fields the caller sent (null included), without the version."""
@@ -213,6 +220,7 @@ class Customer(BaseModel):
     invoicing: InvoicingMode = "per_shipment"
     credit_application: CreditApplicationPolicy = "manual"
     pdf_format: PdfFormat = "pdf"
+    order_notices: OrderNotices = "default"
     status: CustomerStatus = CustomerStatus.ACTIVE
     version: int = 1
     created_at: datetime = Field(default_factory=clock.now)
@@ -258,6 +266,7 @@ class Customer(BaseModel):
             "invoicing": self.invoicing,
             "credit_application": self.credit_application,
             "pdf_format": self.pdf_format,
+            "order_notices": self.order_notices,
             "status": self.status.value,
             "version": self.version,
             "created_at": clock.iso(self.created_at),
@@ -300,6 +309,7 @@ def open_account(
         invoicing=request.invoicing,
         credit_application=request.credit_application,
         pdf_format=request.pdf_format,
+        order_notices=request.order_notices,
         status=CustomerStatus.ACTIVE,
         version=1,
         created_at=now,

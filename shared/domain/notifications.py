@@ -23,6 +23,10 @@ NOTIFIED_EVENTS = frozenset(
     {ORDER_CONFIRMED, ORDER_HELD, ORDER_SHIPPED, ORDER_REJECTED, ORDER_CLOSED}
 )
 
+# The notices a customer's ``order_notices`` governs; the others are always e-mailed
+NOTICES_BY_PREFERENCE = frozenset({ORDER_CONFIRMED, ORDER_SHIPPED})
+PARTNER_PREFIX = "prt_"  # the ids of partner systems (shared/domain/principal.py)
+
 MAX_SUBJECT = 200
 
 Order = Mapping[str, Any]
@@ -42,6 +46,21 @@ class _Row:
 
 class UnknownNotificationError(ValueError):
     """No customer e-mail is defined for this event type."""
+
+
+def wants_email(detail_type: str, order_notices: str, placed_by: object) -> bool:
+    """Is the customer e-mailed about ``detail_type`` of an order ``placed_by`` that principal?
+
+    Confirmations and shipping notices follow the customer's ``order_notices``: ``email``
+    always, ``webhook`` and ``none`` never, ``default`` unless a partner system placed the order
+    (it hears of the order through its webhook and tells its own user). So a cycle sends one
+    e-mail by default, the invoice's.
+    """
+    if detail_type not in NOTICES_BY_PREFERENCE:
+        return True
+    if order_notices == "default":
+        return not (isinstance(placed_by, str) and placed_by.startswith(PARTNER_PREFIX))
+    return order_notices == "email"
 
 
 def render(detail_type: str, order: Order, customer_name: str) -> Email:

@@ -55,6 +55,22 @@ def _fail_first(monkeypatch: pytest.MonkeyPatch, failures: int) -> list[str]:
     return attempts
 
 
+def set_order_notices(client: Any, preference: str, customer_id: str = "cus_acme") -> None:
+    from tests.functional.accounts import call
+
+    version = call(client, "GET", f"/customers/{customer_id}").body["version"]
+    body = {"version": version, "order_notices": preference}
+    answer = call(client, "PATCH", f"/customers/{customer_id}", body=body)
+    assert answer.status == 200 and answer.body["order_notices"] == preference, answer.body
+
+
+@pytest.fixture(autouse=True)
+def _emailed(client: Any) -> None:
+    """The tests of what is sent and how often: cus_acme asked for every order notice by
+    e-mail (the defaults: tests/functional/test_order_notices.py)."""
+    set_order_notices(client, "email")
+
+
 # --- what is sent -----------------------------------------------------------------------------
 
 
@@ -134,6 +150,7 @@ def test_the_contact_email_is_preferred_to_the_billing_email(world, monkeypatch)
         legal_name="ACME Retail GmbH",
         billing_email=BILLING_EMAIL,
         contact_email="orders@acme.example",
+        order_notices="email",
     )
     monkeypatch.setattr(customers, "get", lambda customer_id: acme)
 

@@ -24,7 +24,8 @@ from infra.local.pump import LambdaContext
 from shared.adapters.bus_events import BusEvent
 from shared.domain.order import OrderRequest
 from shared.http import problems
-from shared.store.table import from_dynamo
+from shared.store import customers, table
+from shared.store.table import Put, from_dynamo
 from tests.functional import fake_resolver
 from tests.functional.conftest import PARTNER_KEY
 
@@ -243,6 +244,12 @@ def test_consumer_samples_are_batches_of_order_events_with_distinct_message_ids(
 def test_customer_notifications_sample_emails_the_customer(world):
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
+
+    # Given the seeded customer asked for its order notices by e-mail (the sample's orders were
+    # placed by the demo partner, whose customers hear of them through it by default)
+    acme = customers.get("cus_acme")
+    assert acme is not None
+    table.transact([Put(customers.to_item(acme.model_copy(update={"order_notices": "email"})))])
 
     # When
     batch = load("sqs/customer-notifications-batch.json")
