@@ -25,7 +25,7 @@ from shared.domain.events import DomainEvent
 from shared.domain.principal import ApiKey, PrincipalRecord
 from shared.http import auth
 from shared.http.auth import Role
-from shared.store import outbox, table
+from shared.store import outbox, readable, table
 from shared.store.table import Delete, Item, Put, Update, Write
 
 KEY_SORT_KEY = "APIKEY"
@@ -57,6 +57,7 @@ def to_item(principal: PrincipalRecord) -> Item:
     }
 
 
+@readable.reader
 def from_item(item: Item) -> PrincipalRecord:
     return PrincipalRecord(
         principal_id=item["principal_id"],
@@ -71,6 +72,7 @@ def from_item(item: Item) -> PrincipalRecord:
     )
 
 
+@readable.reader
 def key_from_item(item: Item) -> ApiKey:
     return ApiKey(
         key_id=item["key_id"],
