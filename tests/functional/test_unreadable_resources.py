@@ -231,3 +231,19 @@ def test_an_unreadable_record_answered_is_counted_and_logged_by_its_key(
     [logged] = [r for r in caplog.records if r.getMessage() == "stored record does not read"]
     assert (vars(logged)["pk"], vars(logged)["sk"]) == key
     assert "lots" not in repr(vars(logged))
+
+
+def test_a_key_whose_record_does_not_read_answers_401_like_an_unknown_key(client, world: World):
+    # Given the partner's key record with a role no release wrote
+    from infra.local.offline import PARTNER_KEY
+    from shared.http import auth
+
+    key = (auth.key_pk(auth.hash_key(PARTNER_KEY)), "APIKEY")
+    _damage(world, key, _with(role="emperor"))
+
+    # When the partner calls
+    answer = call(client, "GET", "/customers/cus_acme", key=PARTNER_KEY)
+
+    # Then it is refused as an unknown key is, without naming the record
+    assert_problem_answer(answer, 401, "unauthorized")
+    assert "APIKEY" not in json.dumps(answer.body)
