@@ -566,6 +566,13 @@ def revoke_principal_key(principal_id: str, key_id: str) -> Response:
     return _json(revoke_key(principal_id, key_id, _principal()).to_wire())
 
 
+@app.route("/gateway-keys", methods=["GET"])
+def gateway_key_coverage() -> Response:
+    from functions.accounts.gateway_keys import coverage
+
+    return _json(coverage(_principal()))
+
+
 # --- HTTP: catalog and stock ----------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
+from functions.accounts import gateway_keys
 from functions.accounts.bindings import require_customers
 from functions.accounts.issue_key import registered_before
 from shared.domain import principal as principal_domain
@@ -33,4 +34,5 @@ def create_partner(request: PartnerRequest, caller: Principal) -> IssuedKey:
         if registered := registered_before("prt", key.key_id):
             return registered
         raise
+    gateway_keys.mirror(stored, key, secret)
     return IssuedKey(principal=stored, key=key, secret=SecretStr(secret))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
+from functions.accounts import gateway_keys
 from functions.accounts.issue_key import registered_before
 from shared.domain import principal as principal_domain
 from shared.domain.principal import IssuedKey, StaffRequest
@@ -31,4 +32,5 @@ def create_staff(request: StaffRequest, caller: Principal) -> IssuedKey:
         if registered := registered_before("stf", key.key_id):
             return registered
         raise
+    gateway_keys.mirror(stored, key, secret)
     return IssuedKey(principal=stored, key=key, secret=SecretStr(secret))

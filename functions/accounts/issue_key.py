@@ -1,15 +1,17 @@
 """Issue another key for a principal (rotation: the old key keeps working until revoked).
 
 A key is named by the request (its Idempotency-Key). A retry whose first attempt stored the key,
-then died before the answer was saved, finds that key among the principal's active keys: its
-secret never reached the caller, so the key gets a new one (the first stops working) and the
-retry answers the new secret instead of issuing a second key.
+then died before the answer was saved (or could not mirror it in API Gateway: 503), finds that
+key among the principal's active keys: its secret never reached the caller, so the key gets a
+new one (the first stops working), mirrored anew, and the retry answers the new secret instead of
+issuing a second key.
 """
 
 from __future__ import annotations
 
 from pydantic import SecretStr
 
+from functions.accounts import gateway_keys
 from functions.accounts.get_principal import find_principal
 from shared.domain import principal as principal_domain
 from shared.domain.principal import IssuedKey, KeyRequest, PrincipalRecord, PrincipalTransitionError
@@ -47,6 +49,7 @@ def _issue(
         raise problems.conflict("too-many-keys", str(error)) from None
     secret = auth.new_key()
     principals.add_key(principal, key, secret, [event])
+    gateway_keys.mirror(principal, key, secret)
     return IssuedKey(principal=principal, key=key, secret=SecretStr(secret))
 
 
@@ -59,6 +62,7 @@ def reissue(principal: PrincipalRecord, key_id: str) -> IssuedKey:
         raise StaleStateError([])
     secret = auth.new_key()
     stored = principals.rotate_secret(principal, key, secret)
+    gateway_keys.mirror(stored, key, secret)
     return IssuedKey(principal=stored, key=key, secret=SecretStr(secret))
 
 

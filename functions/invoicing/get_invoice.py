@@ -13,7 +13,7 @@ from shared.store import invoices
 def get_invoice(invoice_id: str, principal: Principal) -> dict[str, Any]:
     """The document as the API shows it (a legacy invoice in summary)."""
     item = invoices.get_item(invoice_id)
-    if item is None or not principal.may_act_for(item["customer_id"]):
+    if item is None or not principal.may_act_for(str(item.get("customer_id", ""))):
         raise problems.not_found(f"invoice {invoice_id}")
     return invoices.wire(item)
 
@@ -24,6 +24,6 @@ def readable_invoice(invoice_id: str, principal: Principal) -> Invoice | None:
     Raises 404 when it does not exist or belongs to a customer the principal may not act for.
     """
     item = invoices.get_item(invoice_id)
-    if item is None or not principal.may_act_for(item["customer_id"]):
+    if item is None or not principal.may_act_for(str(item.get("customer_id", ""))):
         raise problems.not_found(f"invoice {invoice_id}")
     return None if invoices.is_legacy(item) else invoices.from_item(item)

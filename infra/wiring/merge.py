@@ -105,17 +105,45 @@ SCHEDULED_EVENT = json.dumps(
 
 # API Gateway answers some requests itself, before any function runs: an unknown route or method
 # (its 403 "Missing Authentication Token", which is a 404 here), a body over its 10 MB, its
-# throttling, an integration that timed out. Each answers RFC 9457 problem+json as the app does;
-# the other 4xx and 5xx of the gateway too, without a ``status`` member (the template cannot know
-# it). ``$context.error.messageString`` is the gateway's message, already quoted for JSON.
+# throttling, a missing or unknown API Gateway key, an integration that timed out. Each answers
+# RFC 9457 problem+json as the app does; the other 4xx and 5xx of the gateway too, without a
+# ``status`` member (the template cannot know it). ``$context.error.messageString`` is the
+# gateway's message, already quoted for JSON.
 GATEWAY_PROBLEMS: dict[str, tuple[int | None, str, str]] = {
     "MISSING_AUTHENTICATION_TOKEN": (404, "not-found", "Not found"),
     "REQUEST_TOO_LARGE": (413, "payload-too-large", "Body too large"),
     "THROTTLED": (429, "throttled", "Too many requests"),
+    # RequireGatewayApiKeys: no key API Gateway knows (none sent, or revoked): as the app answers
+    "INVALID_API_KEY": (401, "unauthorized", "Unauthorized"),
+    # A key over its usage plan's daily quota
+    "QUOTA_EXCEEDED": (429, "quota-exceeded", "Quota exceeded"),
     "INTEGRATION_TIMEOUT": (504, "gateway-timeout", "Gateway timeout"),
     "DEFAULT_4XX": (None, "refused-by-gateway", "Refused by the gateway"),
     "DEFAULT_5XX": (None, "gateway-error", "Gateway error"),
 }
+
+
+# The API function mirrors every key it issues into its role's usage plan (found by name: the
+# plan depends on the API's stage, which depends on the function, so its id would be a cycle).
+USAGE_PLAN_VARIABLES = {
+    "PARTNER_USAGE_PLAN_NAME": "PartnerUsagePlan",
+    "STAFF_USAGE_PLAN_NAME": "StaffUsagePlan",
+}
+API_HANDLER = "APIHandler"
+# Routes a caller reaches without an X-Api-Key: payment gateways' signed webhooks, the health
+# check, and the dashboard a browser opens with a signed link. Every other route takes a key, and
+# requires an API Gateway key when RequireGatewayApiKeys is "true".
+KEYLESS_ROUTES = frozenset(
+    {
+        ("/health", "get"),
+        ("/webhooks/stripe", "post"),
+        ("/webhooks/{provider}", "post"),
+        ("/dashboard", "get"),
+    }
+)
+HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head"})  # not options (CORS)
+GATEWAY_KEY_CONDITION = "RequiresGatewayApiKeys"
+API_KEY_SECURITY = {"type": "apiKey", "name": "x-api-key", "in": "header"}
 
 
 class WiringError(ValueError):
@@ -227,6 +255,21 @@ def limit_and_log_api(template: Template, api_resources: Template) -> None:
         "Format": access_log_format(),
     }
     api["DependsOn"] = sorted({*api.get("DependsOn", []), "ApiGatewayAccount"})
+    _require_gateway_keys(properties["DefinitionBody"])
+    variables = template["Resources"][API_HANDLER]["Properties"]["Environment"]["Variables"]
+    for variable, plan in USAGE_PLAN_VARIABLES.items():
+        variables[variable] = api_resources["Resources"][plan]["Properties"]["UsagePlanName"]
+
+
+def _require_gateway_keys(definition: dict[str, Any]) -> None:
+    """Every route that takes X-Api-Key requires an API Gateway key when the stack says so."""
+    definition.setdefault("securityDefinitions", {})["api_key"] = API_KEY_SECURITY
+    required = {"Fn::If": [GATEWAY_KEY_CONDITION, [{"api_key": []}], {"Ref": "AWS::NoValue"}]}
+    for path, operations in definition["paths"].items():
+        for method, operation in operations.items():
+            if method not in HTTP_METHODS or (path, method) in KEYLESS_ROUTES:
+                continue
+            operation["security"] = required
 
 
 def _reserve_concurrency(template: Template, logical_id: str, properties: dict[str, Any]) -> None:

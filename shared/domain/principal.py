@@ -145,6 +145,7 @@ class ApiKey(BaseModel):
     status: KeyStatus = "active"
     created_at: datetime
     revoked_at: datetime | None = None
+    gateway_key_id: str | None = None  # the API Gateway key that mirrors it (usage plans)
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -155,6 +156,7 @@ class ApiKey(BaseModel):
             "status": self.status,
             "created_at": clock.iso(self.created_at),
             "revoked_at": clock.iso(self.revoked_at) if self.revoked_at else None,
+            "gateway_key_id": self.gateway_key_id,
         }
 
 

@@ -191,19 +191,38 @@ def service_unavailable() -> Problem:
     )
 
 
-def answering_outages(view: Callable[..., Any]) -> Callable[..., Any]:
-    """``view``, answering ``service_unavailable`` when AWS is slow, throttled or unreachable.
+def unreadable_record(pk: str, sk: str) -> Problem:
+    """409: the resource's stored state does not read; an operator must repair it.
 
-    The one place an AWS outage becomes an answer. Chalice renders any exception but its own as
-    a bare 500 before middleware sees it, so the mapping wraps each view.
+    Names the record's key, never its content (nor why it did not read: that is logged)."""
+    return Problem(
+        409,
+        "unreadable-record",
+        "Stored record unreadable",
+        f"the stored state of this resource cannot be read (record {pk} / {sk}); nothing was "
+        "changed, and an operator must repair the record before it can be read or changed",
+        extensions={"record": {"pk": pk, "sk": sk}},
+    )
+
+
+def answering_outages(view: Callable[..., Any]) -> Callable[..., Any]:
+    """``view``, answering ``service_unavailable`` when AWS is slow, throttled or unreachable,
+    and ``unreadable_record`` when a record it needs does not read.
+
+    The one place an AWS outage or an unreadable record becomes an answer. Chalice renders any
+    exception but its own as a bare 500 before middleware sees it, so the mapping wraps each view.
     """
 
     @functools.wraps(view)
     def answering(*args: Any, **kwargs: Any) -> Any:
+        from shared.store.readable import UnreadableRecord
+
         try:
             return view(*args, **kwargs)
         except Problem:
             raise
+        except UnreadableRecord as unreadable:
+            raise unreadable_record(unreadable.pk, unreadable.sk) from unreadable
         except Exception as error:
             from shared.adapters import aws
             from shared.observability import logger

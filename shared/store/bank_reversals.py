@@ -20,7 +20,7 @@ from shared import clock
 from shared.domain.camt053 import StatementReversal
 from shared.domain.money import Money
 from shared.domain.payment import Payment
-from shared.store import table
+from shared.store import readable, table
 from shared.store.table import Item, Page, Put
 
 SORT_KEY = "BANKREVERSAL"
@@ -107,6 +107,7 @@ def list_held(*, limit: int, cursor: str | None) -> Page:
     return table.query_page(HELD_PARTITION, index="gsi2", limit=limit, cursor=cursor)
 
 
+@readable.reader
 def held_view(item: Item) -> dict[str, Any]:
     """A held reversal as the worklist shows it."""
     reversal = StatementReversal.model_validate_json(item["document"])

@@ -18,7 +18,7 @@ from decimal import Decimal
 from shared import clock
 from shared.domain import pricing
 from shared.domain.pricing import CatalogFacts, CatalogItem, ItemRequest, Price
-from shared.store import outbox, table
+from shared.store import outbox, readable, table
 from shared.store.table import Item, Put, Update
 
 ITEMS_PARTITION = "ITEMS"
@@ -57,6 +57,7 @@ def to_item(item: CatalogItem) -> Item:
     }
 
 
+@readable.reader
 def from_item(raw: Item) -> CatalogItem:
     return CatalogItem(
         sku=raw["sku"],
@@ -85,6 +86,7 @@ def price_item(price: Price) -> Item:
     }
 
 
+@readable.reader
 def from_price_item(raw: Item) -> Price | None:
     """The price, or None for a removed customer price."""
     if "unit_price" not in raw:

@@ -43,6 +43,7 @@ def to_item(charge: Charge) -> Item:
     }
 
 
+@readable.reader
 def from_item(item: Item) -> Charge:
     return Charge.model_validate(
         {

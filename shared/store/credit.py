@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 from shared import clock
 from shared.domain.money import quantize
-from shared.store import table
+from shared.store import readable, table
 from shared.store.table import Item, Update
 
 SORT_KEY = "CREDIT"
@@ -254,6 +254,7 @@ def get_exposure(customer_id: str) -> CreditExposure | None:
     return from_item(item) if item else None
 
 
+@readable.reader
 def from_item(item: Item) -> CreditExposure:
     return CreditExposure(
         customer_id=item["customer_id"],

@@ -36,6 +36,7 @@ def to_item(credit: CreditNoteCredit) -> Item:
     }
 
 
+@readable.reader
 def from_item(item: Item) -> CreditNoteCredit:
     return CreditNoteCredit.from_data(json.loads(item["document"]))
 

@@ -66,6 +66,7 @@ def listing_sort_key(customer: Customer) -> str:
     return f"{BY_NAME}{customer.legal_name.casefold()}#{customer.customer_id}"
 
 
+@readable.reader
 def from_item(item: Item) -> Customer:
     """The account (items written before accounts had terms, limits or an invoicing setting read
     with defaults)."""

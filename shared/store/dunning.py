@@ -147,6 +147,7 @@ def state_item(state: InvoiceDunning, customer_id: str) -> Item:
     }
 
 
+@readable.reader
 def state_from_item(item: Item) -> InvoiceDunning:
     last_level = item.get("last_level")
     promise = item.get("promise")
@@ -263,6 +264,7 @@ def get_reminder(reminder_id: str) -> Item | None:
     return table.get(*reminder_key(reminder_id))
 
 
+@readable.reader
 def reminder_plan(item: Item) -> ReminderPlan:
     """The plan a reminder item was recorded from (what its e-mail says)."""
     return ReminderPlan.model_validate_json(item["plan"])

@@ -29,7 +29,7 @@ from shared.domain.imports import ImportJob, JobStatus, ReceivableRow, RowError
 from shared.domain.ledger import JournalEntry
 from shared.domain.money import quantize
 from shared.domain.stock import StockLevel
-from shared.store import outbox, table
+from shared.store import outbox, readable, table
 from shared.store.stock import stock_key
 from shared.store.table import Item, Put, TransactionConflictError, Update, Write
 
@@ -102,6 +102,7 @@ def job_item(job: ImportJob) -> Item:
     }
 
 
+@readable.reader
 def from_item(item: Item) -> ImportJob:
     def number(name: str) -> int | None:
         return int(item[name]) if item.get(name) is not None else None

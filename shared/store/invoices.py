@@ -33,7 +33,7 @@ from shared.domain import invoice as invoice_domain
 from shared.domain.invoice import DocumentKind, Invoice, InvoiceStatus, Party, PartyAddress
 from shared.domain.money import quantize
 from shared.domain.reporting import InvoiceFact
-from shared.store import table
+from shared.store import readable, table
 from shared.store.table import Item, Page, Put, Update, Write
 
 SORT_KEY = "INVOICE"
@@ -123,6 +123,7 @@ def is_legacy_invoice(invoice: Invoice) -> bool:
     return invoice.series == LEGACY_SERIES
 
 
+@readable.reader
 def legacy_receivable(item: Item) -> Invoice:
     """A booked legacy invoice as the receivable cash application works on.
 
@@ -176,11 +177,13 @@ def legacy_receivable(item: Item) -> Invoice:
     )
 
 
+@readable.reader
 def from_item(item: Item) -> Invoice:
     """The document with its receivable as last written (not for legacy items, see is_legacy)."""
     return invoice_domain.from_wire(json.loads(item["document"]))
 
 
+@readable.reader
 def legacy_wire(item: Item) -> dict[str, Any]:
     """A legacy invoice as the API shows it: its number, dates and amounts (it has no lines)."""
     currency = item["currency"]
@@ -206,6 +209,7 @@ def legacy_wire(item: Item) -> dict[str, Any]:
     }
 
 
+@readable.reader
 def fact(item: Item) -> InvoiceFact:
     """Any invoice item as the books read it: its figures as issued (or as imported)."""
     if is_legacy(item):
@@ -234,6 +238,7 @@ def fact(item: Item) -> InvoiceFact:
     )
 
 
+@readable.reader
 def wire(item: Item) -> dict[str, Any]:
     """Any invoice item as the API shows it: ours in full, a legacy one in summary."""
     return legacy_wire(item) if is_legacy(item) else from_item(item).to_wire()

@@ -61,6 +61,7 @@ def to_item(entry: JournalEntry) -> Item:
     }
 
 
+@readable.reader
 def from_item(item: Item) -> JournalEntry:
     data = {key: value for key, value in item.items() if key not in _KEYS}
     return JournalEntry.from_item_data(data)

@@ -8,7 +8,7 @@ from typing import Any
 from shared import clock
 from shared.domain.order import Address, Order, OrderLine, OrderStatus, Shipment
 from shared.domain.text import STORED
-from shared.store import table
+from shared.store import readable, table
 from shared.store.table import Delete, Item, Page, Put, Write
 
 
@@ -42,6 +42,7 @@ def to_item(order: Order) -> Item:
     }
 
 
+@readable.reader
 def from_item(item: Item) -> Order:
     def line(raw: dict[str, Any]) -> OrderLine:
         numbers = ("line_no", "quantity", "reserved", "shipped")
@@ -64,6 +65,16 @@ def from_item(item: Item) -> Order:
         created_at=clock.parse(item["created_at"]),
         updated_at=clock.parse(item["updated_at"]),
     )
+
+
+def _number(value: Any) -> int:
+    """An item's count for sorting (0 when it is not one: the item reads as unreadable later)."""
+    return int(value) if isinstance(value, int | Decimal) and value == int(value) else 0
+
+
+@readable.reader
+def shipment_from_item(item: Item) -> Shipment:
+    return Shipment.model_validate(item)
 
 
 def get(order_id: str) -> Order | None:
@@ -97,7 +108,7 @@ def shipment_record(order: Order, shipment: Shipment) -> Put:
 
 def shipment(order_id: str, shipment_id: str) -> Shipment | None:
     item = table.get(order_key(order_id)[0], f"SHIPMENT#{shipment_id}")
-    return Shipment.model_validate(item) if item else None
+    return shipment_from_item(item) if item else None
 
 
 # --- backorder markers: BACKORDER#<sku> / <created>#<order id>, oldest first ------------------
@@ -173,5 +184,7 @@ def shipments(order_id: str) -> list[Shipment]:
         found += page.items
         if not (cursor := page.cursor):
             break
-    found.sort(key=lambda item: (item["shipped_at"], int(item.get("order_version", 0))))
-    return [Shipment.model_validate(item) for item in found]
+    found.sort(
+        key=lambda item: (str(item.get("shipped_at")), str(item.get("order_version", 0)).zfill(20))
+    )
+    return [shipment_from_item(item) for item in found]

@@ -31,7 +31,7 @@ from shared.domain import ledger as ledger_domain
 from shared.domain import payment as payment_domain
 from shared.domain.events import DomainEvent
 from shared.domain.payment import Payment, PaymentStatus
-from shared.store import credit, outbox, table
+from shared.store import credit, outbox, readable, table
 from shared.store import ledger as ledger_store
 from shared.store.outbox import StaleStateError
 from shared.store.table import Item, Page, Put, Write
@@ -92,6 +92,7 @@ def to_item(payment: Payment) -> Item:
     }
 
 
+@readable.reader
 def from_item(item: Item) -> Payment:
     return payment_domain.from_wire(json.loads(item["document"]))
 

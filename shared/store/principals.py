@@ -25,7 +25,7 @@ from shared.domain.events import DomainEvent
 from shared.domain.principal import ApiKey, PrincipalRecord
 from shared.http import auth
 from shared.http.auth import Role
-from shared.store import outbox, table
+from shared.store import outbox, readable, table
 from shared.store.table import Delete, Item, Put, Update, Write
 
 KEY_SORT_KEY = "APIKEY"
@@ -57,6 +57,7 @@ def to_item(principal: PrincipalRecord) -> Item:
     }
 
 
+@readable.reader
 def from_item(item: Item) -> PrincipalRecord:
     return PrincipalRecord(
         principal_id=item["principal_id"],
@@ -71,6 +72,7 @@ def from_item(item: Item) -> PrincipalRecord:
     )
 
 
+@readable.reader
 def key_from_item(item: Item) -> ApiKey:
     return ApiKey(
         key_id=item["key_id"],
@@ -80,6 +82,7 @@ def key_from_item(item: Item) -> ApiKey:
         status=item["status"],
         created_at=clock.parse(item["created_at"]),
         revoked_at=clock.parse_optional(item.get("revoked_at")),
+        gateway_key_id=item.get("gateway_key_id"),
     )
 
 
@@ -199,6 +202,36 @@ def update(before: PrincipalRecord, after: PrincipalRecord, events: Sequence[Dom
             for _, key_pk in sorted(after.active_keys.items())
         ]
     outbox.commit(writes, events)
+
+
+def record_gateway_key(secret: str, key_id: str, gateway_key_id: str) -> bool:
+    """Note beside the key (as found by ``secret``) the API Gateway key that mirrors it; False
+    when the key was revoked or got another secret meanwhile (nothing is written then)."""
+    note = Update(
+        key=(auth.key_pk(auth.hash_key(secret)), KEY_SORT_KEY),
+        expression="SET gateway_key_id = :gateway_key_id",
+        condition="key_id = :key_id AND #status = :active",
+        names={"#status": "status"},
+        values={":gateway_key_id": gateway_key_id, ":key_id": key_id, ":active": "active"},
+    )
+    try:
+        outbox.commit([note], [])
+    except outbox.StaleStateError:
+        return False
+    return True
+
+
+def active_keys_without_gateway_key() -> list[ApiKey]:
+    """Every active key no API Gateway key mirrors yet (keys issued before mirroring began):
+    while any is left, API Gateway cannot require keys without locking its holder out.
+
+    Reads the whole table (``table.scan``): for an operator deciding when to require keys."""
+    found = table.scan(
+        "entity = :entity AND #status = :active AND attribute_not_exists(gateway_key_id)",
+        {"#status": "status"},
+        {":entity": "ApiKey", ":active": "active"},
+    )
+    return sorted(readable.each(found, key_from_item), key=lambda key: key.key_id)
 
 
 def find_key(principal_id: str, key_id: str) -> ApiKey | None:

@@ -1,14 +1,17 @@
-"""Reading stored items for a report or a list: one unreadable item is skipped, not fatal.
+"""Reading stored items: one that does not read is named by its key, never a crash.
 
-Stores map items through ``each`` (or ``one``). Outside a ``skipping`` scope an item that does
-not read raises, as before: a write path must not act on books it could not read. Inside one (a
-report, a list, the nightly snapshot, a collection run) the item is left out, logged by its key
-(never its content), counted in the ``UnreadableRecords`` metric, and noted, so the answer can
-name what it left out (``skipped``).
+Stores map items through a ``reader`` (their ``from_item`` functions), ``each`` or ``one``. An
+item that does not read (a missing attribute, a malformed date or number, bad JSON) raises
+``UnreadableRecord``, logged by its key (never its content) and counted in the
+``UnreadableRecords`` metric. Outside a ``skipping`` scope it propagates: a single read or a
+write path must not act on books it could not read, and the API answers it as a problem naming
+the record. Inside one (a report, a list, the nightly snapshot, a collection run) ``each`` and
+``one`` leave the item out and note it, so the answer can name what it left out (``skipped``).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -27,6 +30,16 @@ UNREADABLE = (ValueError, TypeError, LookupError, ArithmeticError, AttributeErro
 METRIC = "UnreadableRecords"
 
 _noted: ContextVar[list[Skipped] | None] = ContextVar("skipped", default=None)
+
+
+class UnreadableRecord(Exception):
+    """A stored item that does not read: its key and why (never its content)."""
+
+    def __init__(self, pk: str, sk: str, reason: str) -> None:
+        super().__init__(f"the stored record {pk} / {sk} does not read: {reason}")
+        self.pk = pk
+        self.sk = sk
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -61,36 +74,66 @@ def wire(noted: Iterable[Skipped]) -> list[dict[str, str]]:
     return [skipped.to_wire() for skipped in noted]
 
 
+def reader(read: Callable[[dict[str, Any]], T]) -> Callable[[dict[str, Any]], T]:
+    """``read``, raising ``UnreadableRecord`` (logged, counted) for an item that does not read."""
+
+    @functools.wraps(read)
+    def reading(item: dict[str, Any]) -> T:
+        try:
+            return read(item)
+        except UnreadableRecord:
+            raise  # a record inside the item did not read: it is named already
+        except UNREADABLE as error:
+            raise _unreadable(item, error) from error
+
+    return reading
+
+
+def record(item: dict[str, Any], read: Callable[[dict[str, Any]], T]) -> T:
+    """``read(item)``; raises ``UnreadableRecord`` when it does not read, in any scope."""
+    return reader(read)(item)
+
+
 def each(items: Iterable[dict[str, Any]], read: Callable[[dict[str, Any]], T]) -> list[T]:
     """``read`` of every item; inside ``skipping``, the items that do not read are left out."""
     found: list[T] = []
     for item in items:
         try:
-            found.append(read(item))
-        except UNREADABLE as error:
-            _skip_or_raise(item, error)
+            found.append(record(item, read))
+        except UnreadableRecord as unreadable:
+            _skip_or_raise(unreadable)
     return found
 
 
 def one(item: dict[str, Any], read: Callable[[dict[str, Any]], T]) -> T | None:
     """``read(item)``; inside ``skipping``, None when it does not read."""
     try:
-        return read(item)
-    except UNREADABLE as error:
-        _skip_or_raise(item, error)
+        return record(item, read)
+    except UnreadableRecord as unreadable:
+        _skip_or_raise(unreadable)
         return None
 
 
-def _skip_or_raise(item: dict[str, Any], error: Exception) -> None:
-    noted = _noted.get()
-    if noted is None:
-        raise error
-    skipped = Skipped(pk=str(item.get("pk", "")), sk=str(item.get("sk", "")), reason=_reason(error))
+def _unreadable(item: dict[str, Any], error: Exception) -> UnreadableRecord:
+    unreadable = UnreadableRecord(
+        pk=str(item.get("pk", "")) if isinstance(item, dict) else "",
+        sk=str(item.get("sk", "")) if isinstance(item, dict) else "",
+        reason=_reason(error),
+    )
     logger.warning(
-        "unreadable item skipped",
-        extra={"pk": skipped.pk, "sk": skipped.sk, "error": type(error).__name__},
+        "stored record does not read",
+        extra={"pk": unreadable.pk, "sk": unreadable.sk, "error": type(error).__name__},
     )
     metrics.add_metric(name=METRIC, unit=MetricUnit.Count, value=1)
+    return unreadable
+
+
+def _skip_or_raise(unreadable: UnreadableRecord) -> None:
+    noted = _noted.get()
+    if noted is None:
+        raise unreadable
+    skipped = Skipped(pk=unreadable.pk, sk=unreadable.sk, reason=unreadable.reason)
+    logger.warning("unreadable item skipped", extra={"pk": skipped.pk, "sk": skipped.sk})
     if skipped not in noted:
         noted.append(skipped)
 

@@ -20,7 +20,7 @@ from shared.domain import pricing
 from shared.domain import stock as stock_domain
 from shared.domain.events import DomainEvent
 from shared.domain.stock import StockError, StockLevel
-from shared.store import outbox, table
+from shared.store import outbox, readable, table
 from shared.store.table import Item, Put, Update, Write
 
 ATTEMPTS = 5
@@ -90,6 +90,7 @@ def to_item(level: StockLevel) -> Item:
     }
 
 
+@readable.reader
 def from_item(raw: Item) -> StockLevel:
     return StockLevel(
         sku=raw["sku"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -219,6 +219,23 @@ def query_page(
         items=[from_dynamo(raw) for raw in answer["Items"]],
         cursor=_encode_cursor(last) if last else None,
     )
+
+
+def scan(filter_expression: str, names: dict[str, str], values: Item) -> Iterator[Item]:
+    """Every item of the table matching ``filter_expression``: it reads the WHOLE table, so only
+    for an operator's rare question (never on a path whose cost should follow its work)."""
+    pages = (
+        aws.client("dynamodb")
+        .get_paginator("scan")
+        .paginate(
+            TableName=table_name(),
+            FilterExpression=filter_expression,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_dynamo(values),
+        )
+    )
+    for page in pages:
+        yield from (from_dynamo(raw) for raw in page["Items"])
 
 
 def customer_page(

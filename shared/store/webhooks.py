@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 
 from shared import clock
 from shared.adapters import aws
-from shared.store import table
+from shared.store import readable, table
 from shared.store.table import Delete, Item, Page, Put, Write, from_dynamo, to_dynamo
 
 WEBHOOK_SK = "WEBHOOK"
@@ -198,6 +198,7 @@ def delivery_key(partner_id: str, delivery_id: str) -> tuple[str, str]:
     return partition(partner_id), DELIVERY_PREFIX + delivery_id
 
 
+@readable.reader
 def _delivery(item: Item) -> Delivery:
     return Delivery.model_validate({k: item.get(k) for k in Delivery.model_fields})
 

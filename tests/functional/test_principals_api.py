@@ -344,6 +344,7 @@ def test_listing_keys_shows_ids_status_and_dates_never_secrets_or_hashes(world, 
             "status",
             "created_at",
             "revoked_at",
+            "gateway_key_id",  # the id of its API Gateway twin, not its value
         }
     text = json.dumps(listed.body)
     for secret in (first_secret, second["secret"]):

@@ -130,6 +130,7 @@ def without_sam(template: Template) -> Template:
         still_used |= _uses(plain.get("Conditions", {}))
         for name in list(plain.get(section, {})):
             if name in used_by_gone and name not in still_used:
+                used_by_gone |= _uses(plain[section][name])  # a condition's parameters too
                 del plain[section][name]
     return plain
 

@@ -99,6 +99,82 @@ def test_the_partner_usage_plan_is_attached_to_the_stage_with_its_limits(
     )
 
 
+def test_gateway_keys_are_required_only_when_the_parameter_says_so(template: Template) -> None:
+    # Given the parameter and the REST API's definition
+    parameter = template["Parameters"]["RequireGatewayApiKeys"]
+    definition = _api(template)["DefinitionBody"]
+
+    # Then requiring keys is off unless the operator turns it on
+    assert parameter["Default"] == "false" and parameter["AllowedValues"] == ["true", "false"]
+    assert template["Conditions"]["RequiresGatewayApiKeys"] == {
+        "Fn::Equals": [{"Ref": "RequireGatewayApiKeys"}, "true"]
+    }
+    # and API Gateway reads the key from the app's own header
+    assert definition["securityDefinitions"]["api_key"] == {
+        "type": "apiKey",
+        "name": "x-api-key",
+        "in": "header",
+    }
+    # and every route that takes X-Api-Key requires it under that condition, no other route
+    required = {"Fn::If": ["RequiresGatewayApiKeys", [{"api_key": []}], {"Ref": "AWS::NoValue"}]}
+    routes = {
+        (path, method): operation
+        for path, operations in definition["paths"].items()
+        for method, operation in operations.items()
+        if method in merge.HTTP_METHODS
+    }
+    keyless = {route for route, operation in routes.items() if "security" not in operation}
+    assert keyless == {
+        ("/health", "get"),
+        ("/webhooks/stripe", "post"),
+        ("/webhooks/{provider}", "post"),
+        ("/dashboard", "get"),
+    }
+    assert all(
+        operation["security"] == required
+        for route, operation in routes.items()
+        if route not in keyless
+    )
+    assert routes[("/orders", "post")]["security"] == required
+
+
+def test_staff_keys_have_a_usage_plan_of_their_own_on_the_stage(template: Template) -> None:
+    plan = template["Resources"]["StaffUsagePlan"]["Properties"]
+    assert plan["ApiStages"] == [{"ApiId": {"Ref": "RestAPI"}, "Stage": {"Ref": "RestAPI.Stage"}}]
+    assert plan["Throttle"] == {
+        "RateLimit": {"Ref": "ApiThrottleRateLimit"},
+        "BurstLimit": {"Ref": "ApiThrottleBurstLimit"},
+    }
+
+
+def test_the_api_finds_each_usage_plan_it_mirrors_keys_into_by_its_name(template: Template) -> None:
+    # Given the API function's environment
+    variables = template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
+
+    # Then each plan's name is the one the plan has (its id would be a cycle: the plan needs the
+    # stage, the stage the function)
+    for variable, plan in merge.USAGE_PLAN_VARIABLES.items():
+        assert variables[variable] == template["Resources"][plan]["Properties"]["UsagePlanName"]
+    # and the function may create, find and delete keys and add them to plans, nothing more
+    statements = role_statements(template, "APIHandler")
+    region = "arn:${AWS::Partition}:apigateway:${AWS::Region}::"
+    expected = {
+        ("apigateway:GET", f"{region}/apikeys"),
+        ("apigateway:GET", f"{region}/usageplans"),
+        ("apigateway:POST", f"{region}/apikeys"),
+        ("apigateway:POST", f"{region}/usageplans/*/keys"),
+        ("apigateway:DELETE", f"{region}/apikeys/*"),
+    }
+    granted = {
+        (action, resource["Fn::Sub"])
+        for statement in statements
+        for action in as_list(statement["Action"])
+        if action.startswith("apigateway:")
+        for resource in as_list(statement["Resource"])
+    }
+    assert granted == expected
+
+
 # --- functions ------------------------------------------------------------------------------------
 
 

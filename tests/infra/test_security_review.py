@@ -243,6 +243,9 @@ def test_the_gateways_own_answers_are_problem_json(template: Template) -> None:
     # Then an unknown route is a 404 (not the gateway's 403), and every answer of the gateway's
     # own is problem+json whose body, once API Gateway fills in its variables, is a problem
     assert responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"
+    # and a request without a key API Gateway knows (RequireGatewayApiKeys) is a 401, as the
+    # app answers one without a valid X-Api-Key
+    assert responses["INVALID_API_KEY"]["statusCode"] == "401"
     assert {"DEFAULT_4XX", "DEFAULT_5XX", "REQUEST_TOO_LARGE", "THROTTLED"} <= set(responses)
     for response_type, response in responses.items():
         header = response["responseParameters"]["gatewayresponse.header.Content-Type"]

@@ -149,15 +149,17 @@ def test_the_window_is_configured_by_the_environment(monkeypatch: pytest.MonkeyP
         Dated.model_validate({"day": "2019-12-31"})
 
 
-def test_outside_a_skipping_scope_an_unreadable_item_raises_as_before():
+def test_outside_a_skipping_scope_an_unreadable_item_raises_naming_its_key():
     # Given
     from shared.store import readable
 
     items = [{"pk": "P#1", "sk": "S", "at": "2026-01-01T00:00:00.000Z"}, {"pk": "P#2", "sk": "S"}]
 
     # When / Then
-    with pytest.raises(KeyError):
+    with pytest.raises(readable.UnreadableRecord) as raised:
         readable.each(items, lambda item: clock.parse(item["at"]))
+    assert (raised.value.pk, raised.value.sk) == ("P#2", "S")
+    assert "'at'" in raised.value.reason
 
 
 def test_inside_a_skipping_scope_an_unreadable_item_is_left_out_and_named_once():
