@@ -367,6 +367,7 @@ def test_a_partner_starts_at_version_1_and_its_event_holds_no_key():
         "status",
         "created_at",
         "revoked_at",
+        "gateway_key_id",
         "actor",
     }
 
