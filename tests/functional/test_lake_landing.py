@@ -1,9 +1,10 @@
 """The lake: a business flow through the API lands its facts in S3 through Firehose (moto).
 
 A customer renamed; an order placed, confirmed, shipped and invoiced, then paid by a cheque a
-clerk records quoting the invoice's number (the matcher applies it): the landing worker on the table stream puts every
-journal entry, document, customer, order, payment and event on the lake's delivery streams, and
-moto's Firehose delivers them to the lake bucket under ``lake/<table>/dt=<day>/``.
+clerk records quoting the invoice's number (the matcher applies it): the landing worker on the
+table stream puts every journal entry, document, customer, order, payment and event on the
+lake's delivery streams, and moto's Firehose delivers them to the lake bucket under
+``lake/<table>/dt=<day>/``.
 """
 
 from __future__ import annotations
