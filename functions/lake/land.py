@@ -28,17 +28,17 @@ def stream_name(table: str) -> str:
     return f"{settings().lake_stream_prefix}{table}"
 
 
-def land(rows: Iterable[Landed]) -> int:
-    """Put the rows on their tables' delivery streams; return how many were put."""
+def land(rows: Iterable[Landed]) -> dict[str, int]:
+    """Put the rows on their tables' delivery streams; return how many went to each table."""
     by_table: dict[str, list[bytes]] = defaultdict(list)
     for table, row in rows:
         by_table[table].append(records.encode(table, row))
     for table, encoded in sorted(by_table.items()):
         firehose.put_records(stream_name(table), encoded)
-    return sum(len(encoded) for encoded in by_table.values())
+    return {table: len(encoded) for table, encoded in sorted(by_table.items())}
 
 
-def land_items(items: Iterable[Item]) -> int:
+def land_items(items: Iterable[Item]) -> dict[str, int]:
     return land(row for item in items for row in rows_of(item))
 
 
