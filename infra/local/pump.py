@@ -166,49 +166,67 @@ class EventPump:
         return self.pump_stream() + sum(self.pump_queue(consumer) for consumer in self._consumers)
 
     def pump_stream(self) -> int:
-        return sum(self._pump_stream(consumer) for consumer in self.stream_consumers.values())
-
-    def _pump_stream(self, consumer: _StreamConsumer) -> int:
+        """One pass of every stream consumer over every shard. Consumers at the same position
+        (the usual case) share one read: moto's stream reads are the pump's costliest calls."""
+        if not self.stream_consumers:
+            return 0
+        description = self._streams.describe_stream(StreamArn=self._stream_arn)
         moved = 0
-        for shard in self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"][
-            "Shards"
-        ]:
-            shard_id = shard["ShardId"]
-            position = consumer.positions.setdefault(shard_id, ("TRIM_HORIZON", ""))
-            if position is None:
-                continue
-            iterator = self._iterator(shard_id, position)
-            answer = self._streams.get_records(ShardIterator=iterator, Limit=100)
-            if answer["Records"]:
-                last = answer["Records"][-1]["dynamodb"]["SequenceNumber"]
-                position = ("AFTER_SEQUENCE_NUMBER", last)
-            shaped = (self._stream_record(record) for record in answer["Records"])
-            records = [record for record in shaped if matches(consumer.pattern, record)]
-            if not records:
-                consumer.positions[shard_id] = position
-                continue
-            try:
-                result = consumer.handler({"Records": records}, LambdaContext(consumer.name)) or {}
-                failures = [item["itemIdentifier"] for item in result.get("batchItemFailures", [])]
-            except Exception:  # the whole batch failed: Lambda retries it from its first record
-                _log.exception(
-                    "%s failed on a stream batch of %d records", consumer.name, len(records)
-                )
-                failures = [records[0]["dynamodb"]["SequenceNumber"]]
-            moved += len(records)
-            if not failures:
-                consumer.attempts.pop(shard_id, None)
-                consumer.positions[shard_id] = position
-                continue
-            first = min(failures, key=int)
-            attempts = consumer.attempts[shard_id] = consumer.attempts.get(shard_id, 0) + 1
-            if attempts > self.STREAM_MAX_RETRIES:  # Lambda's on-failure destination, then move on
-                consumer.attempts.pop(shard_id)
-                self._send_stream_failure(consumer, shard_id, first, records)
-                consumer.positions[shard_id] = position
-                continue
-            consumer.positions[shard_id] = ("AT_SEQUENCE_NUMBER", first)
+        for shard in description["StreamDescription"]["Shards"]:
+            reads: dict[Position, tuple[list[dict[str, Any]], Position]] = {}
+            for consumer in self.stream_consumers.values():
+                shard_id = shard["ShardId"]
+                position = consumer.positions.setdefault(shard_id, ("TRIM_HORIZON", ""))
+                if position is None:
+                    continue
+                if position not in reads:
+                    reads[position] = self._read(shard_id, position)
+                records, after = reads[position]
+                moved += self._hand_over(consumer, shard_id, records, after)
         return moved
+
+    def _read(self, shard_id: str, position: Position) -> tuple[list[dict[str, Any]], Position]:
+        """The next records of the shard from ``position``, and the position after them."""
+        iterator = self._iterator(shard_id, position)
+        answer = self._streams.get_records(ShardIterator=iterator, Limit=100)
+        if answer["Records"]:
+            position = (
+                "AFTER_SEQUENCE_NUMBER",
+                answer["Records"][-1]["dynamodb"]["SequenceNumber"],
+            )
+        return [self._stream_record(record) for record in answer["Records"]], position
+
+    def _hand_over(
+        self,
+        consumer: _StreamConsumer,
+        shard_id: str,
+        read: list[dict[str, Any]],
+        position: Position,
+    ) -> int:
+        """Give the consumer the records its filter passes, as Lambda would; move it on."""
+        records = [record for record in read if matches(consumer.pattern, record)]
+        if not records:
+            consumer.positions[shard_id] = position
+            return 0
+        try:
+            result = consumer.handler({"Records": records}, LambdaContext(consumer.name)) or {}
+            failures = [item["itemIdentifier"] for item in result.get("batchItemFailures", [])]
+        except Exception:  # the whole batch failed: Lambda retries it from its first record
+            _log.exception("%s failed on a stream batch of %d records", consumer.name, len(records))
+            failures = [records[0]["dynamodb"]["SequenceNumber"]]
+        if not failures:
+            consumer.attempts.pop(shard_id, None)
+            consumer.positions[shard_id] = position
+            return len(records)
+        first = min(failures, key=int)
+        attempts = consumer.attempts[shard_id] = consumer.attempts.get(shard_id, 0) + 1
+        if attempts > self.STREAM_MAX_RETRIES:  # Lambda's on-failure destination, then move on
+            consumer.attempts.pop(shard_id)
+            self._send_stream_failure(consumer, shard_id, first, records)
+            consumer.positions[shard_id] = position
+            return len(records)
+        consumer.positions[shard_id] = ("AT_SEQUENCE_NUMBER", first)
+        return len(records)
 
     def _iterator(self, shard_id: str, position: Position) -> str:
         kind, sequence_number = position
