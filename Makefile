@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Where `make run` writes the running local stack's URLs and demo keys (git-ignored).
 LOCAL_STACK := build/local-stack.json
 
-.PHONY: install run test test-fast lint typecheck package invoke bench collect snapshot journal clean
+.PHONY: install run test test-fast lint typecheck package invoke bench collect snapshot journal lake-backfill clean
 
 $(STAMP): pyproject.toml requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ snapshot: $(STAMP)  ## the nightly aging + KPI snapshot on the running `make run
 # make journal [DAY=2026-11-30]
 journal: $(STAMP)  ## the nightly journal export (CSV per day) on the running `make run` stack
 	$(BIN)/python -m infra.local.export_journal --ready-file $(LOCAL_STACK) $(if $(DAY),--day $(DAY))
+
+# The books a stack held before the lake existed, written into the lake once.
+lake-backfill: $(STAMP)  ## write the running `make run` stack's books into its lake (once)
+	$(BIN)/python -m infra.local.lake_backfill --ready-file $(LOCAL_STACK)
 
 test: $(STAMP)  ## lint, types, and every test layer (unit, functional, e2e, infra)
 	$(BIN)/ruff check .

@@ -1267,6 +1267,14 @@ def publish_events(event: Any) -> dict[str, Any]:
     return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in retry]}
 
 
+@app.on_dynamodb_record(stream_arn=TABLE_STREAM, batch_size=100, starting_position="TRIM_HORIZON")
+def land_in_lake(event: Any) -> dict[str, Any]:
+    from functions.lake.land import land_stream_batch
+
+    retry = land_stream_batch(event.to_dict()["Records"])
+    return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in retry]}
+
+
 @app.schedule(Rate(5, unit=Rate.MINUTES), description="Republish events the stream path missed")
 def sweep_outbox(event: Any) -> dict[str, Any]:
     from functions.outbox.sweep_outbox import sweep

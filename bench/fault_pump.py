@@ -87,9 +87,9 @@ class ChaoticPump(EventPump):
         self.duplicates_delivered = 0
         self.stream_batches_replayed = 0
         self.given_up: list[str] = []
-        if self._publisher is not None:
-            self._publish_once = self._publisher
-            self._publisher = self._publish_and_remember
+        if (publisher := self.stream_consumers.get("publish_events")) is not None:
+            self._publish_once = publisher.handler
+            publisher.handler = self._publish_and_remember
 
     def drain(self, max_rounds: int = 300) -> int:
         return super().drain(max_rounds)

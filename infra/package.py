@@ -149,10 +149,9 @@ def merged_template(chalice_template: dict[str, Any]) -> dict[str, Any]:
     """Chalice's template + resources.yaml, triggers wired, a least-privilege role per function,
     the API's limits and access log (api.yaml)."""
     placeholder = importlib.import_module("app").TABLE_STREAM
-    template = merge.merge(
-        chalice_template, cfn_yaml.load(RESOURCES), stream_placeholder=placeholder
-    )
-    iam.attach_roles(template, iam.load_permissions())
+    resources = cfn_yaml.load(RESOURCES)
+    template = merge.merge(chalice_template, resources, stream_placeholder=placeholder)
+    iam.attach_roles(template, iam.load_permissions(), keep=frozenset(resources["Resources"]))
     merge.limit_and_log_api(template, cfn_yaml.load(API_RESOURCES))
     return template
 

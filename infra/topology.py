@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 # Lambda event filter on the table stream: only new event items reach the outbox publisher.
@@ -10,6 +11,33 @@ OUTBOX_EVENTS_ONLY: dict[str, Any] = {
     "eventName": ["INSERT"],
     "dynamodb": {"NewImage": {"entity": {"S": ["Event"]}}},
 }
+
+
+# The lake's landing worker: new journal entries and new event items (functions/lake/land.py).
+LAKE_FACTS_ONLY: dict[str, Any] = {
+    "eventName": ["INSERT"],
+    "dynamodb": {"NewImage": {"entity": {"S": ["Event", "LedgerEntry"]}}},
+}
+
+
+@dataclass(frozen=True)
+class StreamWiring:
+    """A table stream consumer's event filter and its on-failure destination (a queue)."""
+
+    pattern: dict[str, Any]
+    failure_queue: str
+
+
+# Every handler app.py declares on the table stream, by its name.
+STREAM_CONSUMERS: dict[str, StreamWiring] = {
+    "publish_events": StreamWiring(OUTBOX_EVENTS_ONLY, "PublisherDeadLetterQueue"),
+    "land_in_lake": StreamWiring(LAKE_FACTS_ONLY, "LakeDeadLetterQueue"),
+}
+
+
+def function_logical_id(handler_name: str) -> str:
+    """'land_in_lake' (app.py) -> 'LandInLake' (the function Chalice packages)."""
+    return "".join(part.capitalize() for part in handler_name.split("_"))
 
 
 def queue_logical_id(queue_name: str) -> str:

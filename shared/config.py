@@ -38,6 +38,8 @@ class Settings(BaseModel):
     outbox_publish_delay_seconds: int = 120  # the sweeper leaves younger events to the stream
     webhook_allow_loopback: bool = False  # partner webhooks to 127.0.0.1: the local stack only
     chart_of_accounts: str = ""  # JSON laid over the default chart (shared/domain/chart.py)
+    lake_bucket: str = ""  # the analytics lake's bucket (objects under lake/<table>/dt=<day>/)
+    lake_stream_prefix: str = ""  # Firehose delivery streams: <prefix><table> (e.g. journal)
 
 
 class AwsClientSettings(BaseModel):
@@ -75,6 +77,8 @@ def settings() -> Settings:
         dashboard_link_secret_parameter=os.environ.get("DASHBOARD_LINK_SECRET_PARAMETER", ""),
         webhook_allow_loopback=os.environ.get("WEBHOOK_ALLOW_LOOPBACK", "") in {"1", "true"},
         chart_of_accounts=os.environ.get("CHART_OF_ACCOUNTS", ""),
+        lake_bucket=os.environ.get("LAKE_BUCKET", ""),
+        lake_stream_prefix=os.environ.get("LAKE_STREAM_PREFIX", ""),
         **_given({"statement_sync_max_bytes": "STATEMENT_SYNC_MAX_BYTES"}),
     )
 

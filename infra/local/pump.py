@@ -20,7 +20,7 @@ from typing import Any
 
 import boto3
 
-from infra.topology import OUTBOX_EVENTS_ONLY, matches, queue_logical_id
+from infra.topology import STREAM_CONSUMERS, matches, queue_logical_id
 
 ACCOUNT = "123456789012"
 _log = logging.getLogger(__name__)
@@ -52,11 +52,33 @@ class _Consumer:
     batch_size: int
 
 
+Position = tuple[str, str]
+
+
+@dataclass
+class _StreamConsumer:
+    """A handler on the table stream: its filter, where it reads each shard, its retries."""
+
+    handler: Any
+    name: str
+    pattern: dict[str, Any]
+    failure_queue: str | None
+    # Where each shard is read next, as (iterator type, sequence number); None: not at all.
+    positions: dict[str, Position | None] = field(default_factory=dict)
+    attempts: dict[str, int] = field(default_factory=dict)
+
+
+def _order(position: Position) -> tuple[int, int]:
+    kind, sequence_number = position
+    if kind == "TRIM_HORIZON":
+        return (-1, 0)
+    return (int(sequence_number), 1 if kind == "AFTER_SEQUENCE_NUMBER" else 0)
+
+
 class EventPump:
     """Moves events from the stream and the queues into the app's handlers, until all is quiet."""
 
     STREAM_MAX_RETRIES = 10  # as MaximumRetryAttempts on the packaged stream event source
-    STREAM_FAILURE_QUEUE = "PublisherDeadLetterQueue"
 
     def __init__(
         self,
@@ -66,7 +88,7 @@ class EventPump:
         stream_arn: str,
         *,
         retry_delay_seconds: int = 0,
-        stream_positions: Mapping[str, tuple[str, str] | None] | None = None,
+        stream_positions: Mapping[str, Position | None] | None = None,
         queue_arns: Mapping[str, str] | None = None,
     ) -> None:
         """``queue_arns``: the ARN of each queue URL, where known (the rest are asked of SQS)."""
@@ -75,15 +97,12 @@ class EventPump:
         self._streams = session.client("dynamodbstreams")
         self._stream_arn = stream_arn
         self._retry_delay = retry_delay_seconds
-        # Where each shard is read next, as (iterator type, sequence number); None: not at all.
-        # A fresh iterator is taken from it on every pass: in-process moto replaces the table
-        # (and its stream shard) when it rolls a failed transaction back, and an iterator kept
-        # from before would go on reading the discarded shard, missing every later record.
-        self._iterators: dict[str, tuple[str, str] | None] = dict(stream_positions or {})
+        # Each stream consumer reads from its own positions. A fresh iterator is taken from them
+        # on every pass: in-process moto replaces the table (and its stream shard) when it rolls
+        # a failed transaction back, and an iterator kept from before would go on reading the
+        # discarded shard, missing every later record.
         self._consumers: list[_Consumer] = []
-        self._publisher: Any = None
-        self._stream_attempts: dict[str, int] = {}
-        self._stream_failure_queue = queue_urls.get(self.STREAM_FAILURE_QUEUE)
+        self.stream_consumers: dict[str, _StreamConsumer] = {}
         self._app_module = app_module
         for source in app_module.app.event_sources:
             handler = getattr(app_module, source.name)
@@ -92,7 +111,14 @@ class EventPump:
                 arn = (queue_arns or {}).get(url) or self._queue_arn(url)
                 self._consumers.append(_Consumer(handler, source.name, url, arn, source.batch_size))
             elif source.__class__.__name__ == "DynamoDBEventConfig":
-                self._publisher = handler
+                wiring = STREAM_CONSUMERS[source.name]
+                self.stream_consumers[source.name] = _StreamConsumer(
+                    handler,
+                    source.name,
+                    wiring.pattern,
+                    queue_urls.get(wiring.failure_queue),
+                    dict(stream_positions or {}),
+                )
 
     def _queue_arn(self, url: str) -> str:
         answer = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
@@ -105,9 +131,19 @@ class EventPump:
         return {consumer.queue_url: consumer.queue_arn for consumer in self._consumers}
 
     @property
-    def stream_positions(self) -> dict[str, tuple[str, str] | None]:
-        """Where each shard is read next (a restarted pump given these goes on from there)."""
-        return dict(self._iterators)
+    def stream_positions(self) -> dict[str, Position | None]:
+        """Where each shard is read next by the consumer furthest behind (a restarted pump given
+        these goes on from there; what a consumer further ahead reads again, it lands again)."""
+        merged: dict[str, Position | None] = {}
+        for consumer in self.stream_consumers.values():
+            for shard_id, position in consumer.positions.items():
+                known = merged.get(shard_id)
+                behind = (
+                    position is not None and known is not None and _order(position) < _order(known)
+                )
+                if shard_id not in merged or known is None or behind:
+                    merged[shard_id] = position
+        return merged
 
     # --- one pass -----------------------------------------------------------------------------
 
@@ -130,50 +166,69 @@ class EventPump:
         return self.pump_stream() + sum(self.pump_queue(consumer) for consumer in self._consumers)
 
     def pump_stream(self) -> int:
-        if self._publisher is None:
+        """One pass of every stream consumer over every shard. Consumers at the same position
+        (the usual case) share one read: moto's stream reads are the pump's costliest calls."""
+        if not self.stream_consumers:
             return 0
+        description = self._streams.describe_stream(StreamArn=self._stream_arn)
         moved = 0
-        for shard in self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"][
-            "Shards"
-        ]:
-            shard_id = shard["ShardId"]
-            position = self._iterators.setdefault(shard_id, ("TRIM_HORIZON", ""))
-            if position is None:
-                continue
-            iterator = self._iterator(shard_id, position)
-            answer = self._streams.get_records(ShardIterator=iterator, Limit=100)
-            if answer["Records"]:
-                last = answer["Records"][-1]["dynamodb"]["SequenceNumber"]
-                position = ("AFTER_SEQUENCE_NUMBER", last)
-            shaped = (self._stream_record(record) for record in answer["Records"])
-            records = [record for record in shaped if matches(OUTBOX_EVENTS_ONLY, record)]
-            if not records:
-                self._iterators[shard_id] = position
-                continue
-            try:
-                result = (
-                    self._publisher({"Records": records}, LambdaContext("publish_events")) or {}
-                )
-                failures = [item["itemIdentifier"] for item in result.get("batchItemFailures", [])]
-            except Exception:  # the whole batch failed: Lambda retries it from its first record
-                _log.exception("publisher failed on a stream batch of %d records", len(records))
-                failures = [records[0]["dynamodb"]["SequenceNumber"]]
-            moved += len(records)
-            if not failures:
-                self._stream_attempts.pop(shard_id, None)
-                self._iterators[shard_id] = position
-                continue
-            first = min(failures, key=int)
-            attempts = self._stream_attempts[shard_id] = self._stream_attempts.get(shard_id, 0) + 1
-            if attempts > self.STREAM_MAX_RETRIES:  # Lambda's on-failure destination, then move on
-                self._stream_attempts.pop(shard_id)
-                self._send_stream_failure(shard_id, first, records)
-                self._iterators[shard_id] = position
-                continue
-            self._iterators[shard_id] = ("AT_SEQUENCE_NUMBER", first)
+        for shard in description["StreamDescription"]["Shards"]:
+            reads: dict[Position, tuple[list[dict[str, Any]], Position]] = {}
+            for consumer in self.stream_consumers.values():
+                shard_id = shard["ShardId"]
+                position = consumer.positions.setdefault(shard_id, ("TRIM_HORIZON", ""))
+                if position is None:
+                    continue
+                if position not in reads:
+                    reads[position] = self._read(shard_id, position)
+                records, after = reads[position]
+                moved += self._hand_over(consumer, shard_id, records, after)
         return moved
 
-    def _iterator(self, shard_id: str, position: tuple[str, str]) -> str:
+    def _read(self, shard_id: str, position: Position) -> tuple[list[dict[str, Any]], Position]:
+        """The next records of the shard from ``position``, and the position after them."""
+        iterator = self._iterator(shard_id, position)
+        answer = self._streams.get_records(ShardIterator=iterator, Limit=100)
+        if answer["Records"]:
+            position = (
+                "AFTER_SEQUENCE_NUMBER",
+                answer["Records"][-1]["dynamodb"]["SequenceNumber"],
+            )
+        return [self._stream_record(record) for record in answer["Records"]], position
+
+    def _hand_over(
+        self,
+        consumer: _StreamConsumer,
+        shard_id: str,
+        read: list[dict[str, Any]],
+        position: Position,
+    ) -> int:
+        """Give the consumer the records its filter passes, as Lambda would; move it on."""
+        records = [record for record in read if matches(consumer.pattern, record)]
+        if not records:
+            consumer.positions[shard_id] = position
+            return 0
+        try:
+            result = consumer.handler({"Records": records}, LambdaContext(consumer.name)) or {}
+            failures = [item["itemIdentifier"] for item in result.get("batchItemFailures", [])]
+        except Exception:  # the whole batch failed: Lambda retries it from its first record
+            _log.exception("%s failed on a stream batch of %d records", consumer.name, len(records))
+            failures = [records[0]["dynamodb"]["SequenceNumber"]]
+        if not failures:
+            consumer.attempts.pop(shard_id, None)
+            consumer.positions[shard_id] = position
+            return len(records)
+        first = min(failures, key=int)
+        attempts = consumer.attempts[shard_id] = consumer.attempts.get(shard_id, 0) + 1
+        if attempts > self.STREAM_MAX_RETRIES:  # Lambda's on-failure destination, then move on
+            consumer.attempts.pop(shard_id)
+            self._send_stream_failure(consumer, shard_id, first, records)
+            consumer.positions[shard_id] = position
+            return len(records)
+        consumer.positions[shard_id] = ("AT_SEQUENCE_NUMBER", first)
+        return len(records)
+
+    def _iterator(self, shard_id: str, position: Position) -> str:
         kind, sequence_number = position
         request: dict[str, Any] = {
             "StreamArn": self._stream_arn,
@@ -186,10 +241,10 @@ class EventPump:
         return iterator
 
     def _send_stream_failure(
-        self, shard_id: str, first: str, records: list[dict[str, Any]]
+        self, consumer: _StreamConsumer, shard_id: str, first: str, records: list[dict[str, Any]]
     ) -> None:
         """What Lambda sends to a stream source's on-failure destination: where, not what."""
-        if not self._stream_failure_queue:
+        if not consumer.failure_queue:
             return
         failure = {
             "requestContext": {
@@ -204,7 +259,7 @@ class EventPump:
                 "streamArn": self._stream_arn,
             },
         }
-        self._sqs.send_message(QueueUrl=self._stream_failure_queue, MessageBody=json.dumps(failure))
+        self._sqs.send_message(QueueUrl=consumer.failure_queue, MessageBody=json.dumps(failure))
 
     def pump_queue(self, consumer: _Consumer) -> int:
         answer = self._sqs.receive_message(

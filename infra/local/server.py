@@ -34,6 +34,7 @@ from unittest import mock
 import boto3
 
 from infra.local import persistence, stack
+from infra.local.moto_firehose import partitioned_deliveries
 from infra.local.moto_request_tokens import honoured_request_tokens
 from infra.local.moto_streams import bounded_shard_iterators, trim_read_records
 from infra.local.moto_transactions import lean_transactions
@@ -336,6 +337,7 @@ class LocalStack:
         self._patches.enter_context(lean_transactions())
         self._patches.enter_context(bounded_shard_iterators())
         self._patches.enter_context(honoured_request_tokens())
+        self._patches.enter_context(partitioned_deliveries())
         self._patches.enter_context(announced_writes(self._work_waiting))
         self._moto = ThreadedMotoServer(ip_address=HOST, port=self.moto_port, verbose=False)
         self._moto.start()

@@ -37,6 +37,7 @@ def deploy(session: boto3.session.Session, stack_name: str = STACK_NAME) -> dict
         Parameters=[{"ParameterKey": "Stage", "ParameterValue": STAGE}],
     )
     outputs = stack_outputs(session, stack_name)
+    _create_lake(session, stack_name)
     _apply_ttl(session, outputs)
     _verify_sender(session, outputs)
     _announce_new_documents(session, outputs)
@@ -63,6 +64,24 @@ def template_digest() -> str:
 def _template_body(yaml_text: str) -> str:
     """The template as JSON: moto parses that in a fraction of the time YAML takes, per deploy."""
     return json.dumps(cfn_yaml.loads(yaml_text))
+
+
+def _create_lake(session: boto3.session.Session, stack_name: str) -> None:
+    """moto's CloudFormation skips the lake's Glue, Firehose and Athena resources: create them
+    from the template's properties through their APIs (infra/local/lake_resources.py)."""
+    from infra.local import lake_resources
+
+    template = json.loads(_template_body(RESOURCES.read_text()))
+    lake_resources.create(session, template, stack_name, _parameters(template))
+
+
+def _parameters(template: dict[str, Any]) -> dict[str, str]:
+    defaults = {
+        name: str(parameter["Default"])
+        for name, parameter in template["Parameters"].items()
+        if "Default" in parameter
+    }
+    return {**defaults, "Stage": STAGE}
 
 
 def _apply_ttl(session: boto3.session.Session, outputs: dict[str, str]) -> None:
@@ -142,6 +161,8 @@ def environment(outputs: dict[str, str], api_url: str = LOCAL_API_URL) -> dict[s
         "STRIPE_WEBHOOK_SECRET_PARAMETER": f"{outputs['WebhookSecretsPrefix']}/stripe",
         "STRIPE_API_KEY_PARAMETER": f"{outputs['WebhookSecretsPrefix']}/stripe-api-key",
         "DASHBOARD_LINK_SECRET_PARAMETER": outputs["DashboardLinkSecretParameter"],
+        "LAKE_BUCKET": outputs["LakeBucketName"],
+        "LAKE_STREAM_PREFIX": outputs["LakeStreamPrefix"],
     }
 
 

@@ -12,7 +12,7 @@ explicit, so everything a function needs is stated here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +48,17 @@ def load_permissions(path: Path = PERMISSIONS) -> dict[str, list[Statement]]:
     return permissions
 
 
-def attach_roles(template: Template, permissions: Mapping[str, list[Statement]]) -> None:
-    """Drop Chalice's IAM resources; give each function a role of its own."""
+def attach_roles(
+    template: Template,
+    permissions: Mapping[str, list[Statement]],
+    *,
+    keep: Collection[str] = frozenset(),
+) -> None:
+    """Drop Chalice's IAM resources; give each function a role of its own.
+
+    ``keep``: the logical ids of our own resources (resources.yaml's roles for AWS services,
+    e.g. Firehose's delivery role), which stay.
+    """
     by_function = functions(template)
     if unknown := sorted(set(permissions) - set(by_function)):
         raise WiringError(f"permissions.yaml names functions the app does not have: {unknown}")
@@ -57,7 +66,9 @@ def attach_roles(template: Template, permissions: Mapping[str, list[Statement]])
         raise WiringError(f"functions without an entry in permissions.yaml: {missing}")
     resources = template["Resources"]
     chalice_iam = [
-        key for key, value in resources.items() if value["Type"].startswith("AWS::IAM::")
+        key
+        for key, value in resources.items()
+        if value["Type"].startswith("AWS::IAM::") and key not in keep
     ]
     for logical_id in chalice_iam:
         del resources[logical_id]

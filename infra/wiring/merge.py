@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from infra.topology import OUTBOX_EVENTS_ONLY, queue_logical_id
+from infra.topology import STREAM_CONSUMERS, function_logical_id, queue_logical_id
 from shared.http.problems import CONTENT_TYPE, PROBLEM_BASE
 
 Template = dict[str, Any]
@@ -28,7 +28,6 @@ PARTIAL_BATCH = ["ReportBatchItemFailures"]
 
 TABLE = "Table"
 BUS = "EventBus"
-PUBLISHER_DLQ = "PublisherDeadLetterQueue"
 SCHEDULE_DLQ = "ScheduleDeadLetterQueue"
 # Scheduler retries an invocation Lambda refused (throttled, unavailable) this often within this
 # age, then sends it to SCHEDULE_DLQ. The scheduled functions are idempotent per scheduled time.
@@ -45,6 +44,7 @@ DEFAULT_RESERVED_CONCURRENCY = 5
 RESERVED_CONCURRENCY: dict[str, int] = {
     "APIHandler": 100,
     "PublishEvents": 10,
+    "LandInLake": 10,
     "SweepOutbox": 1,
     "RunCollections": 1,
     "RunReports": 1,
@@ -68,6 +68,8 @@ ENVIRONMENT: dict[str, Any] = {
     "STRIPE_API_KEY_PARAMETER": {"Fn::Sub": "${WebhookSecretsPath}/${Stage}/stripe-api-key"},
     "DASHBOARD_LINK_SECRET_PARAMETER": {"Fn::Sub": "${DashboardSecretsPath}/${Stage}/link-secret"},
     "CHART_OF_ACCOUNTS": {"Ref": "ChartOfAccounts"},
+    "LAKE_BUCKET": {"Ref": "LakeBucket"},
+    "LAKE_STREAM_PREFIX": {"Fn::Sub": "otc-${Stage}-lake-"},
     # Powertools' Tracer (and the X-Ray SDK it imports) only where tracing is on
     "POWERTOOLS_TRACE_DISABLED": {"Fn::If": ["TracingActive", "false", "true"]},
 }
@@ -370,17 +372,28 @@ def _queue_logical_id(queue: Any) -> str:
 
 
 def _wire_dynamodb(site: _Site, event: Event) -> Event:
-    """The placeholder -> the table's stream, filtered to new events, with retries and a DLQ."""
+    """The placeholder -> the table's stream, filtered to the items the consumer takes
+    (infra/topology.py), with retries and a DLQ."""
     properties = dict(event["Properties"])
     if properties["Stream"] != site.stream_placeholder:
         raise WiringError(f"unknown stream {properties['Stream']!r}; use app.TABLE_STREAM")
+    wiring = next(
+        (
+            w
+            for name, w in STREAM_CONSUMERS.items()
+            if function_logical_id(name) == site.function_id
+        ),
+        None,
+    )
+    if wiring is None:
+        raise WiringError(f"{site.function_id} reads the stream; add it to STREAM_CONSUMERS")
     properties.update(
         Stream=get_att(TABLE, "StreamArn"),
         FunctionResponseTypes=PARTIAL_BATCH,
         BisectBatchOnFunctionError=True,
         MaximumRetryAttempts=STREAM_MAX_RETRY_ATTEMPTS,
-        DestinationConfig={"OnFailure": {"Destination": get_att(PUBLISHER_DLQ)}},
-        FilterCriteria={"Filters": [{"Pattern": json.dumps(OUTBOX_EVENTS_ONLY)}]},
+        DestinationConfig={"OnFailure": {"Destination": get_att(wiring.failure_queue)}},
+        FilterCriteria={"Filters": [{"Pattern": json.dumps(wiring.pattern)}]},
     )
     return {"Type": "DynamoDB", "Properties": properties}
 

@@ -10,12 +10,14 @@ one table each, append-only:
 - ``orders``, ``payments``, ``disputes``: the dated event facts the KPIs read. Their facts grow
   (an order confirmed, then shipped), so a later row for the same id supersedes the earlier
   ones: the row with the latest ``recorded_at`` wins;
-- ``customers``: the customer's id and name as last recorded (latest ``recorded_at`` wins).
+- ``customers``: the customer's id and name as last recorded (latest ``recorded_at`` wins);
+- ``events``: every committed domain event as it was written (its ``data`` as JSON text).
 
 Every table is partitioned by ``dt``, the UTC day (``yyyy-mm-dd``) its row was recorded (for
-``journal``, the day the entry was posted). Rows here are plain dicts of Python values
-(``str``, ``Decimal``, ``datetime`` in UTC, ``date``, ``bool``, None); the writers serialise them
-(Parquet, or JSON lines with decimals as strings and instants as ISO 8601).
+``journal``, the day the entry was posted; for ``events``, the day it occurred). Rows here are
+plain dicts of Python values (``str``, ``Decimal``, ``datetime`` in UTC, ``date``, ``bool``,
+None); the writers serialise them (Parquet, or JSON lines with decimals as strings and instants
+as ISO 8601: shared/lake/records.py).
 
 The column types are the lake's (Glue / Athena / DuckDB): ``string``, ``boolean``, ``date``,
 ``timestamp`` (UTC, millisecond precision) and ``decimal(20,4)`` for money.
@@ -23,12 +25,20 @@ The column types are the lake's (Glue / Athena / DuckDB): ``string``, ``boolean`
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from shared.domain.ledger import JournalEntry
-from shared.domain.reporting import DisputeFact, InvoiceFact, OrderFact, PaymentFact
+from shared.domain.reporting import (
+    Books,
+    DisputeFact,
+    IndexedBooks,
+    InvoiceFact,
+    OrderFact,
+    PaymentFact,
+)
 
 Row = dict[str, Any]
 MONEY = "decimal(20,4)"
@@ -93,6 +103,15 @@ COLUMNS: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("legal_name", "string"),
         ("recorded_at", "timestamp"),
     ),
+    "events": (
+        ("event_id", "string"),
+        ("detail_type", "string"),
+        ("source", "string"),
+        ("aggregate_id", "string"),
+        ("occurred_at", "timestamp"),
+        ("actor", "string"),
+        ("data", "string"),
+    ),
 }
 
 
@@ -128,6 +147,37 @@ def journal_rows(entry: JournalEntry, item_id: str) -> list[Row]:
     ]
 
 
+def item_of(entry: JournalEntry) -> str:
+    """The open item an entry moves, from the entry alone.
+
+    Entries name what they move (``invoice_id``, ``charge_id``; a fee or interest charge is its
+    own item); only entries written before those fields existed need the documents (a credit
+    note's credited invoice), which ``IndexedBooks.item_of`` over the whole books reads.
+    """
+    return IndexedBooks(Books(entries=(entry,), invoices=())).item_of(entry)[0]
+
+
+def event_row(
+    *,
+    event_id: str,
+    detail_type: str,
+    source: str,
+    aggregate_id: str,
+    occurred_at: datetime,
+    actor: str,
+    data: Mapping[str, Any],
+) -> Row:
+    return {
+        "event_id": event_id,
+        "detail_type": detail_type,
+        "source": source,
+        "aggregate_id": aggregate_id,
+        "occurred_at": occurred_at,
+        "actor": actor,
+        "data": json.dumps(data, separators=(",", ":"), sort_keys=True),
+    }
+
+
 def document_row(fact: InvoiceFact, recorded_at: datetime) -> Row:
     return {**fact.model_dump(), "recorded_at": recorded_at}
 
@@ -146,6 +196,12 @@ def dispute_row(fact: DisputeFact, recorded_at: datetime) -> Row:
 
 def customer_row(customer_id: str, legal_name: str, recorded_at: datetime) -> Row:
     return {"customer_id": customer_id, "legal_name": legal_name, "recorded_at": recorded_at}
+
+
+def partition_of(table: str, row: Row) -> str:
+    """The ``dt`` a row lands in: the day it was posted, occurred or recorded (UTC)."""
+    moment = {"journal": "posted_at", "events": "occurred_at"}.get(table, "recorded_at")
+    return day_of(row[moment])
 
 
 def column_names(table: str) -> list[str]:

@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+
+from infra.local.server import local_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 PARTNER_KEY = "otc_e2e_partner_key_0123456789abcdef"
@@ -180,6 +183,19 @@ class LocalStack:
                 return Answer(response.status, _lower(response.headers.items()), response.read())
         except urllib.error.HTTPError as error:
             return Answer(error.code, _lower(error.headers.items()), error.read())
+
+
+def moto_client(stack: LocalStack, service: str) -> Any:
+    """A client of the running stack's moto."""
+    moto_url = str(stack.ready["moto_url"])
+    environment = local_environment(moto_url)
+    return boto3.client(
+        service,  # type: ignore[call-overload]
+        endpoint_url=moto_url,
+        region_name=environment["AWS_REGION"],
+        aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
+    )
 
 
 def _lower(items: Any) -> dict[str, str]:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from infra.local.seed import demo_order
-from tests.e2e.conftest import PARTNER_KEY, Answer, LocalStack
+from tests.e2e.conftest import PARTNER_KEY, Answer, LocalStack, moto_client
 
 pytestmark = pytest.mark.e2e
 
@@ -87,6 +87,28 @@ def test_placed_order_is_received_then_confirmed_by_the_pump(local_stack):
     # Then: stream -> EventBridge -> SQS -> worker confirms it, with no one calling drain()
     confirmed = wait_for_status(local_stack, order["id"], "confirmed")
     assert confirmed["version"] == 2
+
+
+def test_a_confirmed_order_lands_its_events_in_the_local_lake(local_stack):
+    # Given an order the pump confirmed
+    placed = post_order(local_stack, order_body(purchase_order="PO-E2E-LAKE"))
+    order_id = placed.json()["id"]
+    wait_for_status(local_stack, order_id, "confirmed")
+
+    # Then the lake bucket in moto holds its events, under their day, as JSON lines
+    s3 = moto_client(local_stack, "s3")
+    [bucket] = [b["Name"] for b in s3.list_buckets()["Buckets"] if "-lake-" in b["Name"]]
+    landed: set[str] = set()
+    deadline = time.monotonic() + CONFIRM_TIMEOUT_SECONDS
+    while {"OrderReceived", "OrderConfirmed"} - landed and time.monotonic() < deadline:
+        for listed in s3.list_objects_v2(Bucket=bucket, Prefix="lake/events/dt=").get(
+            "Contents", []
+        ):
+            body = s3.get_object(Bucket=bucket, Key=listed["Key"])["Body"].read().decode()
+            rows = [json.loads(line) for line in body.splitlines()]
+            landed |= {row["detail_type"] for row in rows if row["aggregate_id"] == order_id}
+        time.sleep(0.1)
+    assert {"OrderReceived", "OrderConfirmed"} <= landed
 
 
 def test_post_without_key_is_unauthorized_problem(local_stack):

@@ -10,11 +10,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
-from infra.local.server import local_environment
-from tests.e2e.conftest import PARTNER_KEY, LocalStack
+from tests.e2e.conftest import PARTNER_KEY, LocalStack, moto_client
 from tests.e2e.test_local_stack import (
     CONFIRM_TIMEOUT_SECONDS,
     get_order,
@@ -62,18 +60,6 @@ def open_connection(url: str, path: str) -> http.client.HTTPConnection:
     connection.request("GET", path)
     connection.getresponse().read()
     return connection
-
-
-def moto_client(stack: LocalStack, service: str) -> Any:
-    moto_url = str(stack.ready["moto_url"])
-    environment = local_environment(moto_url)
-    return boto3.client(
-        service,  # type: ignore[call-overload]
-        endpoint_url=moto_url,
-        region_name=environment["AWS_REGION"],
-        aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
-    )
 
 
 def archived_events(stack: LocalStack) -> int:

@@ -20,6 +20,7 @@ from moto import mock_aws
 
 import app as app_module
 from infra.local import stack
+from infra.local.moto_firehose import partitioned_deliveries
 from infra.local.moto_request_tokens import honoured_request_tokens
 from infra.local.moto_transactions import lean_transactions
 from infra.local.offline import (
@@ -77,7 +78,12 @@ class _Seeded:
 def _seeded() -> _Seeded:
     """Deploy infra/resources.yaml and seed it once per test process (most of a world's cost)."""
     before = dict(os.environ)
-    with mock.patch.dict(os.environ), mock_aws(), honoured_request_tokens():
+    with (
+        mock.patch.dict(os.environ),
+        mock_aws(),
+        honoured_request_tokens(),
+        partitioned_deliveries(),
+    ):
         reset_process_state()
         session = boto3.session.Session(region_name=stack.REGION)
         deployment = deploy_and_seed(session)
@@ -106,6 +112,7 @@ def opened_world(*, lean: bool = True) -> Iterator[World]:
         mock.patch.dict(os.environ, seeded.environment),
         mock_aws(),
         honoured_request_tokens(),
+        partitioned_deliveries(),
         lean_transactions() if lean else nullcontext(),
     ):
         install_world(seeded.moto, seeded.keys)

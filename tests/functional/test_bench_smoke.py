@@ -9,6 +9,12 @@ from __future__ import annotations
 import app as app_module
 from bench import aws_calls, cold_import, collection_run, invoicing
 
+# The lake's landing of an order event: the order and its history (its fact), then the event's
+# row and the order's row, one PutRecordBatch per lake table
+LAND_ORDER_EVENT = (
+    "land_in_lake",
+    {"dynamodb.GetItem": 1, "dynamodb.Query": 1, "firehose.PutRecordBatch": 2},
+)
 PLACE_AND_CONFIRM = [
     (
         # key, idempotency in progress, customer, catalog, the order's audit chain head (a commit
@@ -23,6 +29,7 @@ PLACE_AND_CONFIRM = [
         },
     ),
     ("publish_events", {"events.PutEvents": 1, "dynamodb.BatchWriteItem": 1}),
+    LAND_ORDER_EVENT,
     (
         # order, customer, stock levels, chain head; order + credit + stock + event + head
         "confirm_orders",
@@ -30,6 +37,7 @@ PLACE_AND_CONFIRM = [
     ),
     ("deliver_webhooks", {"dynamodb.GetItem": 1}),  # OrderReceived: the partner has no webhook
     ("publish_events", {"events.PutEvents": 1, "dynamodb.BatchWriteItem": 1}),
+    LAND_ORDER_EVENT,
     # OrderConfirmed: the customer, whose order notices send no e-mail for a partner's order
     ("notify_customers", {"dynamodb.GetItem": 1}),
     ("deliver_webhooks", {"dynamodb.GetItem": 1}),  # OrderConfirmed: no webhook either

@@ -246,9 +246,7 @@ def test_a_crash_between_state_write_and_publish_loses_no_event(world, client, m
 def test_an_event_the_stream_never_delivered_is_republished_by_the_sweep(world, client):
     # Given an order whose stream records are lost (e.g. the publisher was down past retention)
     order = _place(client)
-    for shard_id in list(world.pump._iterators) or []:
-        world.pump._iterators[shard_id] = None
-    world.pump._publisher = None  # the stream path is gone
+    del world.pump.stream_consumers["publish_events"]  # the stream path is gone
     assert len(_pending(world)) == 1
     # When the scheduled sweep runs later than the publish delay
     clock.set_clock(lambda: datetime.now(UTC) + timedelta(minutes=10))

@@ -163,6 +163,24 @@ def test_stream_sample_is_published_to_the_consumer_queue(world):
     assert world.queue_depth("OrderConfirmationQueue") == 1
 
 
+def test_stream_sample_lands_in_the_lake(world):
+    # Given
+    batch = load("dynamodb/outbox-insert.json")
+    event_id = from_dynamo(batch["Records"][0]["dynamodb"]["NewImage"])["event_id"]
+
+    # When
+    result = app_module.land_in_lake(batch, LambdaContext("land_in_lake"))
+
+    # Then: Firehose delivered the event's row to the lake, under the day it occurred
+    assert result == {"batchItemFailures": []}
+    s3 = world.session.client("s3")
+    bucket = world.outputs["LakeBucketName"]
+    [listed] = s3.list_objects_v2(Bucket=bucket, Prefix="lake/events/")["Contents"]
+    assert listed["Key"].startswith("lake/events/dt=2026-11-23/")
+    row = json.loads(s3.get_object(Bucket=bucket, Key=listed["Key"])["Body"].read())
+    assert (row["event_id"], row["detail_type"]) == (event_id, "OrderReceived")
+
+
 # --- Schedules ---------------------------------------------------------------------------------
 
 

@@ -37,7 +37,7 @@ def _s3_grants(template: Template, function_id: str, action: str) -> list[Any]:
 
 
 def test_the_bucket_announces_new_objects_to_eventbridge(template: Template) -> None:
-    [bucket] = of_type(template, "AWS::S3::Bucket").values()
+    bucket = of_type(template, "AWS::S3::Bucket")["DocumentsBucket"]
     configuration = bucket["Properties"]["NotificationConfiguration"]
     assert configuration == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
 
@@ -110,7 +110,7 @@ def test_import_functions_touch_only_their_part_of_the_bucket(template: Template
 
 def test_import_functions_may_use_the_key_that_encrypts_the_bucket(template: Template) -> None:
     key = {"Fn::GetAtt": ["Key", "Arn"]}
-    [bucket] = of_type(template, "AWS::S3::Bucket").values()
+    bucket = of_type(template, "AWS::S3::Bucket")["DocumentsBucket"]
     [rule] = bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"] == key
     for function_id in ("StartImports", "ImportRows", "APIHandler"):

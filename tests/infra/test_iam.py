@@ -22,6 +22,15 @@ from tests.infra.cfn import (
 
 pytestmark = pytest.mark.infra
 
+TABLE_WRITES = frozenset(
+    {
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+    }
+)
+
 Template = dict[str, Any]
 
 # AWS accepts X-Ray segments only on "*": the one place a wildcard resource is allowed.
@@ -64,7 +73,8 @@ def test_each_function_has_a_role_of_its_own_and_no_managed_policy(template: Tem
         assert role["Type"] == "AWS::IAM::Role"
         assert "ManagedPolicyArns" not in role["Properties"], role_id
     all_roles = of_type(template, "AWS::IAM::Role")
-    assert set(all_roles) == {*roles.values(), "ApiGatewayCloudWatchRole"}
+    # (and the roles AWS services take: API Gateway's logging, Firehose's delivery to the lake)
+    assert set(all_roles) == {*roles.values(), "ApiGatewayCloudWatchRole", "LakeDeliveryRole"}
     assert "ManagedPolicyArns" not in all_roles["ApiGatewayCloudWatchRole"]["Properties"]
 
 
@@ -103,19 +113,25 @@ def test_every_consumer_may_poll_its_queue_and_no_other(template: Template) -> N
         assert received_from == [source["Queue"]], function_id
 
 
-def test_publisher_may_read_the_stream_and_send_failures_to_its_destination(
+def test_stream_readers_may_read_the_stream_and_send_failures_to_their_destination(
     template: Template,
 ) -> None:
-    # Given the stream trigger
-    [(function_id, source)] = events(template, "DynamoDB")
-    statements = role_statements(template, function_id)
+    # Given the stream triggers (the outbox publisher, the lake's landing)
+    sources = events(template, "DynamoDB")
+    assert {function_id for function_id, _ in sources} == {"PublishEvents", "LandInLake"}
+    for function_id, source in sources:
+        statements = role_statements(template, function_id)
 
-    # Then the mapping can read the stream and deliver failed batches to the DLQ
-    for action in ("dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream"):
-        assert grants(statements, action, source["Stream"]), action
-    assert grants(statements, "dynamodb:ListStreams", {"Fn::Sub": "${Table.Arn}/stream/*"})
-    destination = source["DestinationConfig"]["OnFailure"]["Destination"]
-    assert grants(statements, "sqs:SendMessage", destination)
+        # Then each mapping can read the stream and deliver failed batches to its DLQ
+        for action in (
+            "dynamodb:GetRecords",
+            "dynamodb:GetShardIterator",
+            "dynamodb:DescribeStream",
+        ):
+            assert grants(statements, action, source["Stream"]), action
+        assert grants(statements, "dynamodb:ListStreams", {"Fn::Sub": "${Table.Arn}/stream/*"})
+        destination = source["DestinationConfig"]["OnFailure"]["Destination"]
+        assert grants(statements, "sqs:SendMessage", destination)
 
 
 def test_functions_publishing_events_may_put_them_on_our_bus_only(template: Template) -> None:
@@ -156,7 +172,14 @@ def test_functions_touching_the_encrypted_table_may_use_its_key(template: Templa
             for statement in statements
         )
 
-        # Then it may use that key (and the role names no other key)
+        writes_table = any(
+            table in as_list(statement["Resource"])
+            and any(action in TABLE_WRITES for action in as_list(statement["Action"]))
+            for statement in statements
+        )
+
+        # Then it may use that key to read (and to write, if it writes)
         assert touches_table, function_id
         assert grants(statements, "kms:Decrypt", key), function_id
-        assert grants(statements, "kms:GenerateDataKey", key), function_id
+        if writes_table:
+            assert grants(statements, "kms:GenerateDataKey", key), function_id

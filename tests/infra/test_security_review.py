@@ -192,9 +192,12 @@ def test_only_the_documents_adapter_writes_objects() -> None:
     assert writers == {"shared/adapters/documents.py"}
 
 
-def test_documents_bucket_refuses_requests_not_made_over_tls(template: Template) -> None:
-    # Given the documents bucket and the policies attached to it
-    [bucket_id] = of_type(template, "AWS::S3::Bucket")
+@pytest.mark.parametrize("bucket_id", ["DocumentsBucket", "LakeBucket"])
+def test_every_bucket_refuses_requests_not_made_over_tls(
+    template: Template, bucket_id: str
+) -> None:
+    # Given a bucket and the policies attached to it
+    assert set(of_type(template, "AWS::S3::Bucket")) == {"DocumentsBucket", "LakeBucket"}
     policies = [
         policy["Properties"]["PolicyDocument"]
         for policy in of_type(template, "AWS::S3::BucketPolicy").values()

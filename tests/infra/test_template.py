@@ -70,6 +70,7 @@ def test_every_function_runs_python312_on_arm64_with_active_tracing(template: Te
         "NotifyCustomers",
         "DeliverWebhooks",
         "PublishEvents",
+        "LandInLake",
         "SweepOutbox",
         "StartImports",
         "ImportRows",
@@ -188,6 +189,7 @@ def test_every_dead_letter_queue_has_an_alarm(template: Template) -> None:
         "CollectionRemindersDeadLetterQueue",
         "BusDeadLetterQueue",
         "PublisherDeadLetterQueue",
+        "LakeDeadLetterQueue",
     } <= (dead_letter_queues)
     for queue_id in dead_letter_queues:
         watching = [
@@ -201,27 +203,35 @@ def test_every_dead_letter_queue_has_an_alarm(template: Template) -> None:
         assert all(alarm["AlarmActions"] for alarm in watching)
 
 
-def test_stream_source_gets_new_events_only_and_dead_letters_what_keeps_failing(
-    template: Template,
+@pytest.mark.parametrize(
+    ("function_id", "entities", "dead_letters"),
+    [
+        ("PublishEvents", ["Event"], "PublisherDeadLetterQueue"),
+        ("LandInLake", ["Event", "LedgerEntry"], "LakeDeadLetterQueue"),
+    ],
+)
+def test_stream_sources_get_new_items_of_their_kind_and_dead_letter_what_keeps_failing(
+    template: Template, function_id: str, entities: list[str], dead_letters: str
 ) -> None:
-    # Given the outbox publisher's stream trigger
-    [(function_id, source)] = events(template, "DynamoDB")
+    # Given a stream trigger (the outbox publisher's, the lake's landing)
+    sources = dict(events(template, "DynamoDB"))
+    assert set(sources) == {"PublishEvents", "LandInLake"}
+    source = sources[function_id]
 
-    # Then it reads the table's real stream, only new Event items, with partial failures,
+    # Then it reads the table's real stream, only new items of its kinds, with partial failures,
     # bisection, bounded retries and an on-failure queue of this stack
-    assert function_id == "PublishEvents"
     assert source["Stream"] == {"Fn::GetAtt": ["Table", "StreamArn"]}
     [pattern] = [json.loads(f["Pattern"]) for f in source["FilterCriteria"]["Filters"]]
     assert pattern == {
         "eventName": ["INSERT"],
-        "dynamodb": {"NewImage": {"entity": {"S": ["Event"]}}},
+        "dynamodb": {"NewImage": {"entity": {"S": entities}}},
     }
     assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert source["BisectBatchOnFunctionError"] is True
     assert 0 <= source["MaximumRetryAttempts"] <= 10
     destination = source["DestinationConfig"]["OnFailure"]["Destination"]
-    assert destination == {"Fn::GetAtt": ["PublisherDeadLetterQueue", "Arn"]}
-    assert "PublisherDeadLetterQueue" in of_type(template, "AWS::SQS::Queue")
+    assert destination == {"Fn::GetAtt": [dead_letters, "Arn"]}
+    assert dead_letters in of_type(template, "AWS::SQS::Queue")
 
 
 def test_schedules_run_on_eventbridge_scheduler_with_the_apps_expressions(
@@ -372,7 +382,7 @@ def test_every_queue_a_rule_delivers_to_is_encrypted_with_a_key_eventbridge_may_
 
 def test_documents_bucket_is_kms_encrypted_versioned_and_private(template: Template) -> None:
     # Given the documents bucket
-    [bucket] = of_type(template, "AWS::S3::Bucket").values()
+    bucket = of_type(template, "AWS::S3::Bucket")["DocumentsBucket"]
     properties = bucket["Properties"]
 
     # Then invoices are encrypted with our key, versioned, and never public
