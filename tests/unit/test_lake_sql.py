@@ -1,0 +1,352 @@
+"""The lake's SQL (shared/lake/sql) answers what the report code answers from the same books.
+
+Every query parses as Trino (Athena) and as DuckDB, and its DuckDB rendering of the Trino parse
+answers the same rows; on DuckDB, aging and KPIs over the lake's files equal
+shared/domain/aging.py and kpis.py over the books, to the cent and as the wire rounds ratios,
+for hand-made books (tests/unit/test_reporting.py's, and fees, interest, legacy invoices,
+write-offs, several currencies, unidentified payers) and random ones.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlglot
+
+from shared.domain import aging, kpis, ledger
+from shared.domain.ledger import Account, JournalEntry, Posting
+from shared.domain.reporting import Books, DisputeFact, InvoiceFact, OrderFact, PaymentFact
+from shared.lake import duck, landing, queries, reports
+from tests.unit import test_reporting
+
+RECORDED = datetime(2026, 9, 1, tzinfo=UTC)
+DAY0 = date(2026, 1, 1)
+
+
+def _lake(root: Path, books: Books, *, lines: bool = False) -> Path:
+    rows = landing.book_rows(books, RECORDED)
+    (duck.write_lines if lines else duck.write)(root, rows)
+    return root
+
+
+def _sqls() -> dict[str, str]:
+    return {
+        "open_items": queries.open_items(date(2026, 3, 31)),
+        "aging": queries.aging(date(2026, 3, 31), (15, 30, 45, 60)),
+        "kpis": queries.kpis(date(2026, 3, 1), date(2026, 3, 31)),
+    }
+
+
+@pytest.mark.parametrize("name", queries.QUERIES)
+def test_every_query_parses_as_trino_and_as_duckdb(name: str) -> None:
+    # Given the rendered query
+    sql = _sqls()[name]
+    # When / Then both dialects parse it without error
+    for dialect in ("trino", "duckdb"):
+        assert sqlglot.parse_one(sql, read=dialect, error_level=sqlglot.ErrorLevel.RAISE)
+
+
+@pytest.mark.parametrize("name", queries.QUERIES)
+def test_a_query_read_as_trino_answers_on_duckdb_what_it_answers_as_written(
+    name: str, tmp_path: Path
+) -> None:
+    # Given the hand-made books in a lake
+    connection = duck.connect(_lake(tmp_path, test_reporting.books()))
+    sql = _sqls()[name]
+    # When the text runs as written, and as sqlglot renders its Trino (and DuckDB) reading
+    as_written = duck.rows(connection, sql)
+    via_trino = sqlglot.transpile(sql, read="trino", write="duckdb")[0]
+    there_and_back = sqlglot.transpile(
+        sqlglot.transpile(sql, read="duckdb", write="trino")[0], read="trino", write="duckdb"
+    )[0]
+    # Then they answer the same rows
+    assert as_written
+    assert duck.rows(connection, via_trino) == as_written
+    assert duck.rows(connection, there_and_back) == as_written
+
+
+def test_parameters_are_rendered_literals_only() -> None:
+    with pytest.raises(TypeError):
+        queries.render("open_items", {"as_of": "1; DROP TABLE journal", "as_of_dt": "x"})  # type: ignore[dict-item]
+    with pytest.raises(ValueError, match="edges"):
+        queries.aging(date(2026, 3, 31), (30, 20))
+
+
+def _same_reports(
+    root: Path,
+    books: Books,
+    days: list[date],
+    periods: list[tuple[date, date]],
+    edges: tuple[int, ...] = aging.DEFAULT_EDGES,
+) -> None:
+    connection = duck.connect(root)
+    for as_of in days:
+        found = duck.rows(connection, queries.aging(as_of, edges))
+        lake = reports.aging_report(found, as_of, edges)
+        assert lake.to_wire() == aging.aging(books, as_of, edges).to_wire(), as_of
+        assert lake == aging.aging(books, as_of, edges)
+    for start, end in periods:
+        lake_kpis = reports.kpi_report(duck.rows(connection, queries.kpis(start, end)), start, end)
+        assert lake_kpis.to_wire() == kpis.kpis(books, start, end).to_wire(), (start, end)
+
+
+def test_the_hand_computed_books_report_the_same_from_the_lake(tmp_path: Path) -> None:
+    books = test_reporting.books()
+    root = _lake(tmp_path, books)
+    _same_reports(
+        root,
+        books,
+        [
+            date(2025, 9, 30),
+            date(2025, 10, 1),
+            date(2026, 2, 28),
+            date(2026, 3, 31),
+            date(2026, 4, 30),
+        ],
+        [
+            (test_reporting.START, test_reporting.END),
+            (date(2026, 1, 1), date(2026, 4, 30)),
+            (date(2026, 4, 1), date(2026, 4, 5)),
+        ],
+    )
+    _same_reports(root, books, [date(2026, 3, 31)], [], edges=(1, 7, 14, 21, 28, 35, 42, 400))
+
+
+def test_rows_delivered_twice_count_once_and_json_lines_read_like_parquet(tmp_path: Path) -> None:
+    # Given the books landed twice: once as Parquet, once as JSON lines
+    books = _fees_legacy_and_currencies()
+    root = _lake(tmp_path, books)
+    _lake(tmp_path, books, lines=True)
+    # Then every report is the books' own
+    _same_reports(
+        root, books, [date(2026, 2, 15), date(2026, 3, 31)], [(date(2026, 2, 1), date(2026, 3, 31))]
+    )
+
+
+def test_an_empty_lake_reports_nothing(tmp_path: Path) -> None:
+    connection = duck.connect(tmp_path)
+    assert duck.rows(connection, queries.aging(date(2026, 3, 31), (30,))) == []
+    assert duck.rows(connection, queries.kpis(date(2026, 3, 1), date(2026, 3, 31))) == []
+
+
+# --- books with fees, interest, legacy invoices, write-offs, currencies ---------------------------
+
+
+def _at(day: date, hour: int = 9) -> datetime:
+    return datetime.combine(day, datetime.min.time(), UTC).replace(hour=hour)
+
+
+def _invoice(
+    invoice_id: str, customer: str, currency: str, day: date, total: Decimal, *, named: bool = True
+) -> JournalEntry:
+    return JournalEntry(
+        entry_id=ledger.entry_id("invoice", invoice_id),
+        customer_id=customer,
+        currency=currency,
+        posted_at=_at(day),
+        kind="invoice",
+        source_id=invoice_id,
+        memo=f"Invoice {invoice_id}",
+        postings=(
+            Posting(account=Account.RECEIVABLES, debit=total),
+            Posting(account=Account.REVENUE, credit=total),
+        ),
+        invoice_id=invoice_id if named else None,
+    )
+
+
+def _credit_note(
+    note_id: str, customer: str, currency: str, day: date, total: Decimal
+) -> JournalEntry:
+    """As stored before entries named their invoice: the document names it."""
+    return JournalEntry(
+        entry_id=ledger.entry_id("credit_note", note_id),
+        customer_id=customer,
+        currency=currency,
+        posted_at=_at(day, 11),
+        kind="credit_note",
+        source_id=note_id,
+        memo=f"Credit note {note_id}",
+        postings=(
+            Posting(account=Account.REVENUE, debit=total),
+            Posting(account=Account.RECEIVABLES, credit=total),
+        ),
+    )
+
+
+def _small_difference(
+    customer: str, currency: str, invoice_id: str, amount: Decimal, at: datetime, write_off_id: str
+) -> JournalEntry:
+    return JournalEntry(
+        entry_id=ledger.entry_id("write_off", write_off_id),
+        customer_id=customer,
+        currency=currency,
+        posted_at=at,
+        kind="write_off",
+        source_id=write_off_id,
+        memo=f"Written off (small difference) on invoice {invoice_id}: short",
+        postings=(
+            Posting(account=Account.SMALL_DIFFERENCES, debit=amount),
+            Posting(account=Account.RECEIVABLES, credit=amount),
+        ),
+        invoice_id=invoice_id,
+    )
+
+
+def _doc(
+    invoice_id: str,
+    customer: str,
+    currency: str,
+    issued: date,
+    due: date | None,
+    total: Decimal,
+    **extra: Any,
+) -> InvoiceFact:
+    return InvoiceFact(
+        invoice_id=invoice_id,
+        customer_id=customer,
+        number=invoice_id.upper(),
+        currency=currency,
+        issued_on=issued,
+        due_on=due,
+        total=total,
+        **extra,
+    )
+
+
+def _fees_legacy_and_currencies() -> Books:
+    d = Decimal
+    jan, feb, mar = date(2026, 1, 10), date(2026, 2, 10), date(2026, 3, 10)
+    fee = ledger.for_fee("cus_a", "EUR", d("5.00"), "inv_1:level1", _at(feb), invoice_id="inv_1")
+    interest = ledger.for_interest(
+        "cus_a", "EUR", d("1.23"), "inv_1:2026-02-20", _at(date(2026, 2, 20))
+    )
+    entries = [
+        _invoice("inv_1", "cus_a", "EUR", jan, d("100.00")),
+        fee,
+        interest,
+        ledger.for_payment("cus_a", "EUR", d("106.23"), "pay_1", _at(mar, 8)),
+        ledger.for_allocation(
+            "cus_a", "EUR", "inv_1", d("100.00"), d(0), "al_1", _at(mar), payment_id="pay_1"
+        ),
+        ledger.for_allocation(
+            "cus_a",
+            "EUR",
+            "inv_1",
+            d("5.00"),
+            d(0),
+            "al_2",
+            _at(mar),
+            payment_id="pay_1",
+            charge_id=fee.entry_id,
+        ),
+        _invoice("inv_2", "cus_b", "USD", jan, d("250.00"), named=False),
+        _credit_note("cn_1", "cus_b", "USD", feb, d("50.00")),
+        ledger.for_payment("cus_b", "USD", d("199.90"), "pay_2", _at(mar, 8)),
+        ledger.for_allocation("cus_b", "USD", "inv_2", d("199.90"), d(0), "al_3", _at(mar, 10)),
+        _small_difference("cus_b", "USD", "inv_2", d("0.10"), _at(mar, 10), "wo_1"),
+        _invoice("inv_3", "cus_b", "JPY", feb, d("12000")),
+        ledger.for_payment("cus_b", "JPY", d("5000"), "pay_3", _at(date(2026, 2, 25))),
+        ledger.for_allocation(
+            "cus_b", "JPY", "inv_3", d("5000"), d(0), "al_4", _at(date(2026, 2, 25), 10)
+        ),
+        ledger.for_unapplication(
+            "cus_b", "JPY", "inv_3", d("5000"), d(0), "al_4", _at(date(2026, 3, 2))
+        ),
+        ledger.for_opening_balance("cus_c", "EUR", "leg_1", "L-1", d("300.00"), date(2025, 11, 1)),
+        ledger.for_payment("cus_c", "EUR", d("120.00"), "pay_4", _at(feb)),
+        ledger.for_allocation("cus_c", "EUR", "leg_2", d("120.00"), d(0), "al_5", _at(feb, 10)),
+        ledger.for_payment("UNIDENTIFIED", "EUR", d("75.00"), "pay_5", _at(feb)),
+        *ledger.for_transfer("pay_5", "EUR", d("25.00"), "UNIDENTIFIED", "cus_a", _at(mar, 12)),
+    ]
+    documents = [
+        _doc("inv_1", "cus_a", "EUR", jan, date(2026, 1, 24), d("100.00")),
+        _doc("inv_2", "cus_b", "USD", jan, None, d("250.00")),
+        _doc(
+            "cn_1",
+            "cus_b",
+            "USD",
+            feb,
+            None,
+            d("50.00"),
+            kind="credit_note",
+            credited_invoice_id="inv_2",
+        ),
+        _doc("inv_3", "cus_b", "JPY", feb, date(2026, 3, 12), d("12000")),
+        _doc(
+            "leg_1",
+            "cus_c",
+            "EUR",
+            date(2025, 11, 1),
+            date(2025, 12, 1),
+            d("500.00"),
+            legacy=True,
+            open_amount=d("300.00"),
+        ),
+        _doc(
+            "leg_2",
+            "cus_c",
+            "EUR",
+            date(2025, 10, 1),
+            None,
+            d("400.00"),
+            legacy=True,
+            open_amount=d("400.00"),
+        ),
+    ]
+    return Books(
+        entries=entries,
+        invoices=documents,
+        customer_names={"cus_a": "Alpha", "cus_b": "Beta"},
+        orders=[
+            OrderFact(
+                order_id="o_1",
+                customer_id="cus_a",
+                currency="EUR",
+                confirmed_at=_at(feb),
+                shipped_complete_at=_at(date(2026, 2, 13), 9),
+            ),
+            OrderFact(
+                order_id="o_2",
+                customer_id="cus_b",
+                currency="USD",
+                confirmed_at=_at(mar),
+                shipped_complete_at=_at(date(2026, 3, 13), 10),
+            ),
+        ],
+        payments=[
+            PaymentFact(
+                payment_id="pay_1",
+                currency="EUR",
+                received_at=_at(mar, 8),
+                auto_applied_at=_at(mar),
+            ),
+            PaymentFact(payment_id="pay_5", currency="EUR", received_at=_at(feb)),
+        ],
+        disputes=[DisputeFact(invoice_id="inv_3", currency="JPY", opened_at=_at(date(2026, 3, 3)))],
+    )
+
+
+def test_fees_interest_legacy_write_offs_and_currencies_report_the_same(tmp_path: Path) -> None:
+    books = _fees_legacy_and_currencies()
+    root = _lake(tmp_path, books)
+    _same_reports(
+        root,
+        books,
+        [
+            date(2025, 10, 1),
+            date(2026, 1, 31),
+            date(2026, 2, 20),
+            date(2026, 3, 10),
+            date(2026, 3, 31),
+        ],
+        [
+            (date(2026, 3, 1), date(2026, 3, 31)),
+            (date(2026, 1, 1), date(2026, 3, 31)),
+            (date(2026, 2, 1), date(2026, 2, 28)),
+        ],
+    )
