@@ -65,6 +65,7 @@ def write(root: Path, tables: Mapping[str, Sequence[Row]]) -> None:
 
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
+    root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         for table, table_rows in tables.items():
             if not table_rows:
@@ -107,8 +108,7 @@ def _source(folder: Path, table: str) -> str:
         names = ", ".join([*(name for name, _ in COLUMNS[table]), PARTITION])
         selects.append(
             f"SELECT {names} FROM read_parquet({_quoted(folder / '**' / '*.parquet')}, "  # noqa: S608
-            f"hive_partitioning = true, hive_types = {{'{PARTITION}': 'VARCHAR'}}, "
-            "union_by_name = true)"
+            f"hive_partitioning = true, hive_types = {{'{PARTITION}': 'VARCHAR'}})"
         )
     if lines:
         selects.append(_json_select(table, lines, partition=True))

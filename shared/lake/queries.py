@@ -95,12 +95,14 @@ def kpis(start: date, end: date, window_days: int = SERVICE_WINDOW_DAYS) -> str:
         "kpis",
         {
             "start": day(start),
+            "start_dt": partition(start),
             "end": day(end),
             "end_dt": partition(end),
             "opening": day(start - timedelta(days=1)),
             "after_end": instant(datetime.combine(end + timedelta(days=1), time.min)),
             "window": days(window_days),
             "countback_from": day(min(start, first_counted)),
+            "countback_from_dt": partition(min(start, first_counted)),
         },
     )
 

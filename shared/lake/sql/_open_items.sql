@@ -1,26 +1,21 @@
 -- Fragment (common table expressions, included by open_items.sql and aging.sql): what every open
 -- item had open at the end of {{as_of}} (UTC), and the money held for each customer then.
 -- An open item is an invoice, a fee or interest charge, or an entry naming neither (its own
--- entry): journal.item_id, resolved when the row landed. A row delivered twice counts once.
-postings AS (
-    SELECT DISTINCT
-        entry_id, customer_id, currency, item_id, kind, posted_at, account, dimension, debit, credit
+-- entry): journal.item_id, resolved when the row landed. Each posting lands once (the lake's
+-- contract, shared/lake/tables.py); an entry posts to receivables at most once.
+moves AS (
+    SELECT
+        account,
+        customer_id,
+        currency,
+        item_id,
+        kind,
+        CAST(posted_at AS DATE) AS posted_on,
+        debit - credit AS amount
     FROM journal
     WHERE dt <= {{as_of_dt}}
         AND account IN ('receivables', 'unapplied_cash')
         AND CAST(posted_at AS DATE) <= {{as_of}}
-),
-entries AS (
-    SELECT
-        customer_id,
-        currency,
-        item_id,
-        CAST(MIN(posted_at) AS DATE) AS posted_on,
-        MIN(CASE WHEN kind IN ('fee', 'interest') THEN CAST(posted_at AS DATE) END) AS charged_on,
-        SUM(CASE WHEN account = 'receivables' THEN debit - credit ELSE 0 END) AS receivable,
-        SUM(CASE WHEN account = 'unapplied_cash' THEN credit - debit ELSE 0 END) AS unapplied
-    FROM postings
-    GROUP BY entry_id, customer_id, currency, item_id
 ),
 items AS (
     SELECT
@@ -28,12 +23,12 @@ items AS (
         currency,
         item_id,
         MIN(posted_on) AS first_on,
-        MIN(charged_on) AS charged_on,
-        SUM(receivable) AS amount
-    FROM entries
-    WHERE receivable <> 0
+        MIN(CASE WHEN kind IN ('fee', 'interest') THEN posted_on END) AS charged_on,
+        SUM(amount) AS amount
+    FROM moves
+    WHERE account = 'receivables'
     GROUP BY customer_id, currency, item_id
-    HAVING SUM(receivable) <> 0
+    HAVING SUM(amount) <> 0
 ),
 due_dates AS (
     SELECT invoice_id, MAX(due_on) AS due_on
@@ -53,8 +48,9 @@ open_items AS (
     LEFT JOIN due_dates AS d ON d.invoice_id = i.item_id
 ),
 held AS (
-    SELECT customer_id, currency, SUM(unapplied) AS unapplied
-    FROM entries
+    SELECT customer_id, currency, -SUM(amount) AS unapplied
+    FROM moves
+    WHERE account = 'unapplied_cash'
     GROUP BY customer_id, currency
-    HAVING SUM(unapplied) <> 0
+    HAVING SUM(amount) <> 0
 )

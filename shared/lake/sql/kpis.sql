@@ -3,30 +3,21 @@
 -- (shared/domain/kpis.py has the formulas). Instants compare with the end of {{end}}, i.e.
 -- before {{after_end}}; the service window is {{window}}.
 WITH
-postings AS (
-    -- A row delivered twice counts once.
-    SELECT DISTINCT
-        entry_id, customer_id, currency, item_id, invoice_id, charge_id, kind, posted_at,
-        account, dimension, debit, credit
-    FROM journal
-    WHERE dt <= {{end_dt}} AND CAST(posted_at AS DATE) <= {{end}}
-),
-entries AS (
+moves AS (
+    -- Receivable moves (each entry posts to receivables at most once, each posting lands once).
     SELECT
         entry_id,
         customer_id,
         currency,
         item_id,
+        invoice_id,
+        charge_id,
         kind,
-        MAX(invoice_id) AS invoice_id,
-        MAX(charge_id) AS charge_id,
-        MIN(posted_at) AS posted_at,
-        CAST(MIN(posted_at) AS DATE) AS posted_on,
-        SUM(CASE WHEN account = 'receivables' THEN debit - credit ELSE 0 END) AS receivable,
-        SUM(debit) AS total,
-        MAX(CASE WHEN account = 'small_differences' THEN 1 ELSE 0 END) AS small_difference
-    FROM postings
-    GROUP BY entry_id, customer_id, currency, item_id, kind
+        posted_at,
+        CAST(posted_at AS DATE) AS posted_on,
+        debit - credit AS receivable
+    FROM journal
+    WHERE dt <= {{end_dt}} AND account = 'receivables' AND CAST(posted_at AS DATE) <= {{end}}
 ),
 items AS (
     -- Each open item's amount at the end of the day before the period and at the period's end.
@@ -38,8 +29,7 @@ items AS (
         MIN(CASE WHEN kind IN ('fee', 'interest') THEN posted_on END) AS charged_on,
         SUM(CASE WHEN posted_on <= {{opening}} THEN receivable ELSE 0 END) AS opening_amount,
         SUM(receivable) AS closing_amount
-    FROM entries
-    WHERE receivable <> 0
+    FROM moves
     GROUP BY customer_id, currency, item_id
 ),
 due_dates AS (
@@ -65,15 +55,19 @@ receivables AS (
     GROUP BY i.currency
 ),
 sold AS (
-    -- Invoices issued less credit notes issued, by currency and calendar month counted back
-    -- from the month of {{end}} (0) over the 24 months countback DSO reads.
+    -- Invoices issued less credit notes issued (an entry's total: its debits), by currency and
+    -- calendar month counted back from the month of {{end}} (0) over the 24 months countback
+    -- DSO reads.
     SELECT
         currency,
-        (year({{end}}) * 12 + month({{end}})) - (year(posted_on) * 12 + month(posted_on)) AS back,
-        posted_on >= {{start}} AS in_period,
-        SUM(CASE WHEN kind = 'invoice' THEN total ELSE -total END) AS amount
-    FROM entries
-    WHERE kind IN ('invoice', 'credit_note') AND posted_on >= {{countback_from}}
+        (year({{end}}) * 12 + month({{end}}))
+        - (year(CAST(posted_at AS DATE)) * 12 + month(CAST(posted_at AS DATE))) AS back,
+        CAST(posted_at AS DATE) >= {{start}} AS in_period,
+        SUM(CASE WHEN kind = 'invoice' THEN debit ELSE -debit END) AS amount
+    FROM journal
+    WHERE dt BETWEEN {{countback_from_dt}} AND {{end_dt}}
+        AND kind IN ('invoice', 'credit_note')
+        AND CAST(posted_at AS DATE) BETWEEN {{countback_from}} AND {{end}}
     GROUP BY 1, 2, 3
 ),
 sales AS (
@@ -147,37 +141,46 @@ countback AS (
     ) AS covering
     WHERE nth = 1
 ),
-moves AS (
-    -- Receivable moves of each invoice (not of its fees or interest), oldest first.
+invoice_moves AS (
+    -- Receivable moves of each invoice (not of its fees or interest).
     SELECT
         CASE WHEN charge_id IS NOT NULL THEN invoice_id ELSE item_id END AS invoice_id,
         entry_id,
         kind,
         posted_at,
         posted_on,
-        receivable,
-        small_difference
-    FROM entries
-    WHERE kind NOT IN ('fee', 'interest') AND receivable <> 0
+        receivable
+    FROM moves
+    WHERE kind NOT IN ('fee', 'interest')
+),
+closing_in_period AS (
+    -- Invoices that cash applied, or a small difference written off, may have closed in the
+    -- period: only their moves need reading in order.
+    SELECT DISTINCT invoice_id
+    FROM invoice_moves
+    WHERE kind IN ('allocation', 'write_off') AND posted_on >= {{start}}
+),
+small_differences AS (
+    SELECT DISTINCT entry_id
+    FROM journal
+    WHERE dt BETWEEN {{start_dt}} AND {{end_dt}} AND account = 'small_differences'
 ),
 runs AS (
+    -- Each such invoice's open amount at the end, what cash settled on it, and its last move.
     SELECT
-        invoice_id,
-        kind,
-        posted_on,
-        small_difference,
-        SUM(receivable) OVER (
-            PARTITION BY invoice_id ORDER BY posted_at, entry_id
-            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-        ) AS open_after,
+        m.invoice_id,
+        m.entry_id,
+        m.kind,
+        m.posted_on,
+        SUM(m.receivable) OVER (PARTITION BY m.invoice_id) AS open_at_end,
         SUM(
-            CASE WHEN kind IN ('allocation', 'unapplication') THEN -receivable ELSE 0 END
-        ) OVER (PARTITION BY invoice_id) AS settled,
+            CASE WHEN m.kind IN ('allocation', 'unapplication') THEN -m.receivable ELSE 0 END
+        ) OVER (PARTITION BY m.invoice_id) AS settled,
         ROW_NUMBER() OVER (
-            PARTITION BY invoice_id ORDER BY posted_at DESC, entry_id DESC
+            PARTITION BY m.invoice_id ORDER BY m.posted_at DESC, m.entry_id DESC
         ) AS newest
-    FROM moves
-    WHERE invoice_id IS NOT NULL
+    FROM invoice_moves AS m
+    INNER JOIN closing_in_period AS c ON c.invoice_id = m.invoice_id
 ),
 invoices AS (
     SELECT DISTINCT invoice_id, currency, issued_on
@@ -186,7 +189,7 @@ invoices AS (
 ),
 paid AS (
     -- Invoices whose last move closed them by cash applied (or a small difference written
-    -- off) within the period.
+    -- off) within the period, and stayed closed to its end.
     SELECT
         i.currency,
         r.settled,
@@ -195,8 +198,14 @@ paid AS (
     INNER JOIN invoices AS i ON i.invoice_id = r.invoice_id
     WHERE
         r.newest = 1
-        AND r.open_after = 0
-        AND (r.kind = 'allocation' OR (r.kind = 'write_off' AND r.small_difference = 1))
+        AND r.open_at_end = 0
+        AND (
+            r.kind = 'allocation'
+            OR (
+                r.kind = 'write_off'
+                AND r.entry_id IN (SELECT entry_id FROM small_differences)
+            )
+        )
         AND r.posted_on >= {{start}}
         AND r.settled > 0
 ),
@@ -210,12 +219,17 @@ days_to_pay AS (
     GROUP BY currency
 ),
 order_facts AS (
+    -- Orders first confirmed in the period, as last recorded: a confirmation never changes
+    -- once recorded, and is recorded on or after the day it happened.
     SELECT currency, confirmed_at, shipped_complete_at
     FROM (
         SELECT
-            orders.*,
+            currency,
+            confirmed_at,
+            shipped_complete_at,
             ROW_NUMBER() OVER (PARTITION BY order_id ORDER BY recorded_at DESC) AS newest
         FROM orders
+        WHERE dt >= {{start_dt}} AND CAST(confirmed_at AS DATE) BETWEEN {{start}} AND {{end}}
     ) AS latest
     WHERE newest = 1
 ),
@@ -240,7 +254,6 @@ fulfilment AS (
             END
         ) AS orders_pending
     FROM order_facts
-    WHERE CAST(confirmed_at AS DATE) BETWEEN {{start}} AND {{end}}
     GROUP BY currency
 ),
 issued AS (
@@ -263,12 +276,16 @@ accuracy AS (
     GROUP BY i.currency
 ),
 payment_facts AS (
+    -- Payments received in the period, as last recorded (recorded on or after receipt).
     SELECT currency, received_at, auto_applied_at
     FROM (
         SELECT
-            payments.*,
+            currency,
+            received_at,
+            auto_applied_at,
             ROW_NUMBER() OVER (PARTITION BY payment_id ORDER BY recorded_at DESC) AS newest
         FROM payments
+        WHERE dt >= {{start_dt}} AND CAST(received_at AS DATE) BETWEEN {{start}} AND {{end}}
     ) AS latest
     WHERE newest = 1
 ),
@@ -278,7 +295,6 @@ matching AS (
         COUNT(*) AS payments_received,
         SUM(CASE WHEN auto_applied_at < {{after_end}} THEN 1 ELSE 0 END) AS payments_auto_applied
     FROM payment_facts
-    WHERE CAST(received_at AS DATE) BETWEEN {{start}} AND {{end}}
     GROUP BY currency
 ),
 dispute_facts AS (
@@ -286,18 +302,22 @@ dispute_facts AS (
     SELECT invoice_id, currency, opened_at, closed_at
     FROM (
         SELECT
-            disputes.*,
+            invoice_id,
+            currency,
+            opened_at,
+            closed_at,
             ROW_NUMBER() OVER (
                 PARTITION BY invoice_id, opened_at ORDER BY recorded_at DESC
             ) AS newest
         FROM disputes
+        WHERE opened_at < {{after_end}}
     ) AS latest
     WHERE newest = 1
 ),
 disputed AS (
     SELECT currency, COUNT(DISTINCT invoice_id) AS open_disputes
     FROM dispute_facts
-    WHERE opened_at < {{after_end}} AND (closed_at IS NULL OR closed_at >= {{after_end}})
+    WHERE closed_at IS NULL OR closed_at >= {{after_end}}
     GROUP BY currency
 ),
 currencies AS (
