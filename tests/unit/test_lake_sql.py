@@ -10,6 +10,7 @@ write-offs, several currencies, unidentified payers) and random ones.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -592,3 +593,25 @@ def test_random_books_report_the_same_from_the_lake(
     with tempfile.TemporaryDirectory() as folder:
         root = _lake(Path(folder), books)
         _same_reports(root, books, [as_of], [(start, start + timedelta(days=length))], edges)
+
+
+def test_a_lake_in_s3_reads_like_the_folder_it_was_written_from(tmp_path: Path) -> None:
+    import boto3
+    from moto import mock_aws
+
+    from shared.lake import s3
+
+    # Given the books written to a folder and put in a bucket under lake/
+    books = test_reporting.books()
+    written = _lake(tmp_path / "written", books)
+    with mock_aws():
+        client = boto3.client("s3", region_name="eu-central-1")
+        client.create_bucket(
+            Bucket="lake", CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
+        )
+        keys = s3.upload(client, written, "lake")
+        # When the prefix is copied back to another folder
+        copied = s3.download(client, "lake", tmp_path / "copied")
+    # Then every object sits under lake/<table>/dt=<day>/ and the reports are the books' own
+    assert all(re.match(r"lake/\w+/dt=\d{4}-\d{2}-\d{2}/[\w-]+\.parquet$", key) for key in keys)
+    _same_reports(copied, books, [test_reporting.END], [(test_reporting.START, test_reporting.END)])
