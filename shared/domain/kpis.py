@@ -366,8 +366,8 @@ def _days_to_pay(
     """Currency -> (amount-weighted average days to pay, invoices counted)."""
     moves: dict[str, list[JournalEntry]] = defaultdict(list)
     for entry in ledger.entries:
-        if entry.kind in CHARGE_KINDS or posted_on(entry) > end:
-            continue
+        if entry.kind in CHARGE_KINDS or entry.charge_id or posted_on(entry) > end:
+            continue  # a fee or interest, or cash on one, is an item of its own
         invoice_id = ledger.invoice_of[entry.entry_id]
         if invoice_id is not None:
             moves[invoice_id].append(entry)

@@ -142,16 +142,16 @@ countback AS (
     WHERE nth = 1
 ),
 invoice_moves AS (
-    -- Receivable moves of each invoice (not of its fees or interest).
+    -- Receivable moves of each invoice (not of its fees or interest, nor cash on them).
     SELECT
-        CASE WHEN charge_id IS NOT NULL THEN invoice_id ELSE item_id END AS invoice_id,
+        item_id AS invoice_id,
         entry_id,
         kind,
         posted_at,
         posted_on,
         receivable
     FROM moves
-    WHERE kind NOT IN ('fee', 'interest')
+    WHERE kind NOT IN ('fee', 'interest') AND charge_id IS NULL
 ),
 closing_in_period AS (
     -- Invoices that cash applied, or a small difference written off, may have closed in the
