@@ -24,7 +24,15 @@ from hypothesis import strategies as st
 
 from shared.domain import aging, kpis, ledger
 from shared.domain.ledger import Account, JournalEntry, Posting
-from shared.domain.reporting import Books, DisputeFact, InvoiceFact, OrderFact, PaymentFact
+from shared.domain.reporting import (
+    Books,
+    DisputeFact,
+    IndexedBooks,
+    InvoiceFact,
+    OpenItem,
+    OrderFact,
+    PaymentFact,
+)
 from shared.lake import duck, landing, queries, reports
 from tests.unit import test_reporting
 
@@ -89,7 +97,10 @@ def _same_reports(
     edges: tuple[int, ...] = aging.DEFAULT_EDGES,
 ) -> None:
     connection = duck.connect(root)
+    indexed = IndexedBooks(books)
     for as_of in days:
+        items = duck.rows(connection, queries.open_items(as_of))
+        assert [OpenItem(**row) for row in items] == indexed.open_items(as_of), as_of
         found = duck.rows(connection, queries.aging(as_of, edges))
         lake = reports.aging_report(found, as_of, edges)
         assert lake.to_wire() == aging.aging(books, as_of, edges).to_wire(), as_of
