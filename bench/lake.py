@@ -11,7 +11,10 @@ filters leave (read from the files' own metadata); Athena bills $5 per TB scanne
 
 *Before*: ``functions/reporting/reports.py`` (``aging_report``, ``kpi_report``) over moto's
 DynamoDB holding the same shape of books (customers, their invoices, payments applied to most),
-with every AWS request it makes counted.
+with every AWS request it makes counted. Only 10,000 entries by default: moto answers every Query
+by walking every item of the table, and the KPI path makes one Query per invoice with cash
+applied, so 100,000 entries take hours there (``--before 10000,100000`` runs it anyway). The
+requests, the figure that travels to DynamoDB, grow with customers and invoices.
 
     python -m bench.lake [--sizes 100000,1000000,10000000] [--before 10000,100000]
 """
@@ -39,7 +42,7 @@ from shared.lake import duck, queries, reports
 from shared.lake.tables import COLUMNS
 
 SIZES = (100_000, 1_000_000, 10_000_000)
-BEFORE_SIZES = (10_000, 100_000)
+BEFORE_SIZES = (10_000,)
 THREADS = 2
 REPEAT = 3
 USD_PER_TB = 5.0
