@@ -79,11 +79,11 @@ class BeforeRun:
     kpi_calls: Counter[str]
 
 
-def measure(sizes: Sequence[int] = SIZES) -> list[LakeRun]:
-    return [_measure_lake(size) for size in sizes]
+def measure(sizes: Sequence[int] = SIZES, repeat: int = REPEAT) -> list[LakeRun]:
+    return [_measure_lake(size, repeat) for size in sizes]
 
 
-def _measure_lake(rows: int) -> LakeRun:
+def _measure_lake(rows: int, repeat: int) -> LakeRun:
     import duckdb
 
     root = Path(tempfile.mkdtemp(prefix="lake-bench-"))
@@ -98,9 +98,11 @@ def _measure_lake(rows: int) -> LakeRun:
         start = as_of.replace(day=1)
         aging_sql, kpi_sql = queries.aging(as_of, EDGES), queries.kpis(start, as_of)
         connection = duck.connect(root, threads=THREADS)
-        aging_seconds = _best(lambda: reports.aging_report(duck.rows(connection, aging_sql), as_of))
+        aging_seconds = _best(
+            lambda: reports.aging_report(duck.rows(connection, aging_sql), as_of), repeat
+        )
         kpi_seconds = _best(
-            lambda: reports.kpi_report(duck.rows(connection, kpi_sql), start, as_of)
+            lambda: reports.kpi_report(duck.rows(connection, kpi_sql), start, as_of), repeat
         )
         return LakeRun(
             rows=rows,
@@ -117,9 +119,9 @@ def _measure_lake(rows: int) -> LakeRun:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _best(run: Any) -> float:
+def _best(run: Any, repeat: int) -> float:
     times = []
-    for _ in range(REPEAT):
+    for _ in range(repeat):
         started = time.perf_counter()
         run()
         times.append(time.perf_counter() - started)
