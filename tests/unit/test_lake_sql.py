@@ -626,3 +626,7 @@ def test_a_lake_in_s3_reads_like_the_folder_it_was_written_from(tmp_path: Path) 
     # Then every object sits under lake/<table>/dt=<day>/ and the reports are the books' own
     assert all(re.match(r"lake/\w+/dt=\d{4}-\d{2}-\d{2}/[\w-]+\.parquet$", key) for key in keys)
     _same_reports(copied, books, [test_reporting.END], [(test_reporting.START, test_reporting.END)])
+    assert duck.aging(copied, test_reporting.END) == aging.aging(books, test_reporting.END)
+    assert duck.kpis(copied, test_reporting.START, test_reporting.END) == kpis.kpis(
+        books, test_reporting.START, test_reporting.END
+    )
