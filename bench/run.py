@@ -26,6 +26,7 @@ from bench import (
     faults,
     fuzz,
     invoicing,
+    lake,
     load,
     local_stack_memory,
     pdf_fonts,
@@ -322,6 +323,21 @@ SECTIONS = (
             "unimportable (a build without them), round-robin in fresh interpreters.",
         ),
         lambda options: pdf_fonts.table(pdf_fonts.measure()),
+    ),
+    Section(
+        "Analytics lake: aging and KPIs on DuckDB, Athena's price, and today's report path",
+        "python -m bench.lake",
+        (
+            "`bench/lake.py` writes books of each size straight in the lake's format "
+            "(`bench/lake_books.py`: Parquet, a file per table and day over two years) and runs "
+            "the lake's SQL (`shared/lake/sql`) on DuckDB with 2 threads: aging as of the last "
+            "day and the KPIs of its month, best of 3 in one process. *Scanned* is what Athena "
+            "would read for the same SQL: the compressed column chunks of the columns the query "
+            "names, in the `dt` partitions it bounds (from the files' metadata); USD at $5 per "
+            "TB, 10 MB at least per query. *Before* is `functions/reporting/reports.py` over "
+            "moto's DynamoDB holding the same kind of books, each AWS request counted.",
+        ),
+        lambda options: lake.table(lake.measure(), lake.measure_before()),
     ),
     Section(
         "The local stack's memory over a working day",

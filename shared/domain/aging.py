@@ -6,7 +6,7 @@ import csv
 import io
 import itertools
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -168,16 +168,28 @@ def aging(books: Books, as_of: date, edges: Sequence[int] = DEFAULT_EDGES) -> Ag
         (currency, customer): amount
         for (customer, currency), amount in ledger.unapplied(as_of).items()
     }
+    return assemble(as_of, edges, buckets, counts, held, books.customer_names)
+
+
+def assemble(  # noqa: PLR0917 (the report's parts, in its order)
+    as_of: date,
+    edges: tuple[int, ...],
+    buckets: Mapping[tuple[str, str], Sequence[Decimal]],
+    counts: Mapping[tuple[str, str], int],
+    held: Mapping[tuple[str, str], Decimal],
+    names: Mapping[str, str],
+) -> AgingReport:
+    """The report from its parts, each keyed by (currency, customer): the open amounts by
+    bucket, the open items' count, the money held; a customer without a name shows its id."""
+    width = len(edges) + 2
     groups = []
     for currency in sorted({currency for currency, _ in {*buckets, *held}}):
         keys = sorted(key for key in {*buckets, *held} if key[0] == currency)
         rows = [
             _row(
                 customer,
-                books.customer_names.get(customer, customer),
-                buckets[(currency, customer)]
-                if (currency, customer) in buckets
-                else [ZERO] * width,
+                names.get(customer, customer),
+                buckets.get((currency, customer), [ZERO] * width),
                 held.get((currency, customer), ZERO),
                 counts.get((currency, customer), 0),
             )

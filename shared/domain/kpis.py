@@ -196,47 +196,83 @@ def kpis(
     for currency in currencies:
         opening_ar, _ = opening.get(currency, (ZERO, ZERO))
         closing_ar, closing_current = closing.get(currency, (ZERO, ZERO))
-        sold = sales.get(currency, ZERO)
-        dso = _times(_ratio(closing_ar, sold), days)
-        best = _times(_ratio(closing_current, sold), days)
         weighted_days, invoices_paid = paid.get(currency, (None, 0))
-        confirmed, fulfilled, pending = orders.get(currency, (0, 0, 0))
-        issued, credited = accuracy.get(currency, (0, 0))
-        received, auto = matching.get(currency, (0, 0))
         groups.append(
-            CurrencyKpis(
-                currency=currency,
+            figures(
+                currency,
+                days,
                 opening_ar=opening_ar,
                 closing_ar=closing_ar,
                 closing_current_ar=closing_current,
-                credit_sales=sold,
-                dso=dso,
+                credit_sales=sales.get(currency, ZERO),
                 countback_dso=_countback(ledger, currency, end, closing_ar),
-                best_possible_dso=best,
-                average_days_delinquent=dso - best
-                if dso is not None and best is not None
-                else None,
-                cei=_times(
-                    _ratio(opening_ar + sold - closing_ar, opening_ar + sold - closing_current),
-                    HUNDRED,
-                ),
                 average_days_to_pay=weighted_days,
                 invoices_paid=invoices_paid,
-                orders_confirmed=confirmed,
-                orders_fulfilled=fulfilled,
-                orders_pending=pending,
-                fulfilment_rate=_percent(fulfilled, confirmed - pending),
-                invoices_issued=issued,
-                invoices_credited=credited,
-                invoice_accuracy=_percent(issued - credited, issued),
-                payments_received=received,
-                payments_auto_applied=auto,
-                auto_match_rate=_percent(auto, received),
+                orders=orders.get(currency, (0, 0, 0)),
+                accuracy=accuracy.get(currency, (0, 0)),
+                matching=matching.get(currency, (0, 0)),
                 open_disputes=disputes.get(currency, 0),
             )
         )
     return KpiReport(
         start=start, end=end, service_window_days=service_window_days, currencies=tuple(groups)
+    )
+
+
+def figures(
+    currency: str,
+    days: Decimal,
+    *,
+    opening_ar: Decimal,
+    closing_ar: Decimal,
+    closing_current_ar: Decimal,
+    credit_sales: Decimal,
+    countback_dso: Decimal | None,
+    average_days_to_pay: Decimal | None,
+    invoices_paid: int,
+    orders: tuple[int, int, int],
+    accuracy: tuple[int, int],
+    matching: tuple[int, int],
+    open_disputes: int,
+) -> CurrencyKpis:
+    """One currency's KPIs from their parts (the formulas are on ``kpis``): ``orders`` is
+    (confirmed, fulfilled, pending), ``accuracy`` (issued, credited), ``matching`` (received,
+    auto-applied). The lake's queries (shared/lake) give the same parts."""
+    dso = _times(_ratio(closing_ar, credit_sales), days)
+    best = _times(_ratio(closing_current_ar, credit_sales), days)
+    confirmed, fulfilled, pending = orders
+    issued, credited = accuracy
+    received, auto = matching
+    return CurrencyKpis(
+        currency=currency,
+        opening_ar=opening_ar,
+        closing_ar=closing_ar,
+        closing_current_ar=closing_current_ar,
+        credit_sales=credit_sales,
+        dso=dso,
+        countback_dso=countback_dso,
+        best_possible_dso=best,
+        average_days_delinquent=dso - best if dso is not None and best is not None else None,
+        cei=_times(
+            _ratio(
+                opening_ar + credit_sales - closing_ar,
+                opening_ar + credit_sales - closing_current_ar,
+            ),
+            HUNDRED,
+        ),
+        average_days_to_pay=average_days_to_pay,
+        invoices_paid=invoices_paid,
+        orders_confirmed=confirmed,
+        orders_fulfilled=fulfilled,
+        orders_pending=pending,
+        fulfilment_rate=_percent(fulfilled, confirmed - pending),
+        invoices_issued=issued,
+        invoices_credited=credited,
+        invoice_accuracy=_percent(issued - credited, issued),
+        payments_received=received,
+        payments_auto_applied=auto,
+        auto_match_rate=_percent(auto, received),
+        open_disputes=open_disputes,
     )
 
 
@@ -291,19 +327,37 @@ def _months_back(end: date, months: int) -> Iterable[tuple[date, date]]:
         last = first - timedelta(days=1)
 
 
-def _countback(ledger: IndexedBooks, currency: str, end: date, ar: Decimal) -> Decimal | None:
+def countback(
+    ar: Decimal, covering: tuple[Decimal, Decimal, Decimal, Decimal] | None
+) -> Decimal | None:
+    """Countback DSO from the month whose sales cover what is left of AR: ``covering`` is
+    (the days of the later months, AR left for it, its sales, its days); None when no month
+    within 24 covers it. 0 for no AR, None for a credit balance."""
     if ar <= 0:
         return ZERO if ar == 0 else None
+    if covering is None:
+        return None  # 24 months of sales do not account for AR: no meaningful figure
+    days, rest, sold, length = covering
+    return days + rest / sold * length
+
+
+def _countback(ledger: IndexedBooks, currency: str, end: date, ar: Decimal) -> Decimal | None:
+    return countback(ar, _covering(ledger, currency, end, ar) if ar > 0 else None)
+
+
+def _covering(
+    ledger: IndexedBooks, currency: str, end: date, ar: Decimal
+) -> tuple[Decimal, Decimal, Decimal, Decimal] | None:
     remaining, days = ar, ZERO
     for first, last in _months_back(end, COUNTBACK_MONTHS):
         length = Decimal((last - first).days + 1)
         sold = ledger.credit_sales(first, last).get(currency, ZERO)
         if sold > 0 and remaining <= sold:
-            return days + remaining / sold * length
+            return days, remaining, sold, length
         days += length
         if sold > 0:
             remaining -= sold
-    return None  # 24 months of sales do not account for AR: no meaningful figure
+    return None
 
 
 def _days_to_pay(
@@ -312,8 +366,8 @@ def _days_to_pay(
     """Currency -> (amount-weighted average days to pay, invoices counted)."""
     moves: dict[str, list[JournalEntry]] = defaultdict(list)
     for entry in ledger.entries:
-        if entry.kind in CHARGE_KINDS or posted_on(entry) > end:
-            continue
+        if entry.kind in CHARGE_KINDS or entry.charge_id or posted_on(entry) > end:
+            continue  # a fee or interest, or cash on one, is an item of its own
         invoice_id = ledger.invoice_of[entry.entry_id]
         if invoice_id is not None:
             moves[invoice_id].append(entry)

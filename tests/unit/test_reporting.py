@@ -518,3 +518,34 @@ def test_an_entry_stored_before_entries_named_their_invoice_reads_back_without_o
     # Then it has none, and reporting attributes it by its memo
     assert entry.invoice_id is None
     assert reporting.attributed_invoice(entry, {}) == "I1"
+
+
+def test_cash_on_an_invoices_fee_leaves_the_invoice_paid_when_its_own_cash_closed_it() -> None:
+    # Given an invoice of 100.00 and a 10.00 fee charged on it, both settled by one payment
+    invoice = _invoice("I9", "cus_a", "2026-01-10", "100.00")
+    fee = ledger.for_fee(
+        "cus_a", "EUR", Decimal("10.00"), "I9:level1", _at("2026-02-01"), invoice_id="I9"
+    )
+    entries = [
+        invoice,
+        fee,
+        _paid("cus_a", "110.00", "P9", "2026-03-05"),
+        _applied("cus_a", "I9", "100.00", "A9", "2026-03-05"),
+        ledger.for_allocation(
+            "cus_a",
+            "EUR",
+            "I9",
+            Decimal("10.00"),
+            Decimal(0),
+            "A10",
+            _at("2026-03-05", 11),
+            charge_id=fee.entry_id,
+        ),
+    ]
+    books = Books(
+        entries=entries, invoices=[_doc("I9", "cus_a", "2026-01-10", "2026-02-09", "100.00")]
+    )
+    # When the KPIs of March are read
+    figures = kpis.kpis(books, START, END).currencies[0]
+    # Then the invoice counts as paid 54 days after its issue (the fee is an item of its own)
+    assert (figures.invoices_paid, figures.average_days_to_pay) == (1, Decimal("54.00"))
