@@ -150,6 +150,22 @@ def test_json_lines_read_like_parquet_in_any_mix(tmp_path: Path) -> None:
         )
 
 
+def test_every_row_landed_twice_reports_the_same(tmp_path: Path) -> None:
+    # Given the books landed, then every row landed again in another file (a worker retried
+    # after Firehose had taken the batch, or Firehose delivered a record twice)
+    books = _fees_legacy_and_currencies()
+    rows = landing.book_rows(books, RECORDED)
+    duck.write(tmp_path, rows)
+    duck.write_lines(tmp_path, rows)
+    # Then every report is the books' own, counted once
+    _same_reports(
+        tmp_path,
+        books,
+        [date(2026, 2, 15), date(2026, 3, 31)],
+        [(date(2026, 2, 1), date(2026, 3, 31)), (date(2026, 1, 1), date(2026, 3, 31))],
+    )
+
+
 def test_an_empty_lake_reports_nothing(tmp_path: Path) -> None:
     connection = duck.connect(tmp_path)
     assert duck.rows(connection, queries.aging(date(2026, 3, 31), (30,))) == []

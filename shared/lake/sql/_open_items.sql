@@ -1,10 +1,12 @@
 -- Fragment (common table expressions, included by open_items.sql and aging.sql): what every open
 -- item had open at the end of {{as_of}} (UTC), and the money held for each customer then.
 -- An open item is an invoice, a fee or interest charge, or an entry naming neither (its own
--- entry): journal.item_id, resolved when the row landed. Each posting lands once (the lake's
--- contract, shared/lake/tables.py); an entry posts to receivables at most once.
+-- entry): journal.item_id, resolved when the row landed. A posting may land more than once (the
+-- landing is at least once): an entry posts to each of these accounts at most once, so a
+-- distinct (entry, account) is one posting.
 moves AS (
-    SELECT
+    SELECT DISTINCT
+        entry_id,
         account,
         customer_id,
         currency,

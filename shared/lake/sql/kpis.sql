@@ -4,8 +4,9 @@
 -- before {{after_end}}; the service window is {{window}}.
 WITH
 moves AS (
-    -- Receivable moves (each entry posts to receivables at most once, each posting lands once).
-    SELECT
+    -- Receivable moves (each entry posts to receivables at most once; a posting landed twice
+    -- is one).
+    SELECT DISTINCT
         entry_id,
         customer_id,
         currency,
@@ -64,10 +65,14 @@ sold AS (
         - (year(CAST(posted_at AS DATE)) * 12 + month(CAST(posted_at AS DATE))) AS back,
         CAST(posted_at AS DATE) >= {{start}} AS in_period,
         SUM(CASE WHEN kind = 'invoice' THEN debit ELSE -debit END) AS amount
-    FROM journal
-    WHERE dt BETWEEN {{countback_from_dt}} AND {{end_dt}}
-        AND kind IN ('invoice', 'credit_note')
-        AND CAST(posted_at AS DATE) BETWEEN {{countback_from}} AND {{end}}
+    FROM (
+        -- each posting once, however often it landed
+        SELECT DISTINCT entry_id, account, dimension, currency, kind, posted_at, debit
+        FROM journal
+        WHERE dt BETWEEN {{countback_from_dt}} AND {{end_dt}}
+            AND kind IN ('invoice', 'credit_note')
+            AND CAST(posted_at AS DATE) BETWEEN {{countback_from}} AND {{end}}
+    ) AS postings
     GROUP BY 1, 2, 3
 ),
 sales AS (
