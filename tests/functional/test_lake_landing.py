@@ -17,7 +17,8 @@ from typing import Any
 from functions.lake.backfill import backfill
 from functions.lake.land import land_items
 from shared import clock
-from shared.lake import records, tables
+from shared.lake import duck, records, tables
+from shared.lake import s3 as lake_s3
 from shared.store import ledger as ledger_store
 from tests.functional.accounts import call
 from tests.functional.cash import CUSTOMER, issued_invoice
@@ -186,3 +187,37 @@ def test_backfill_writes_the_books_the_worker_never_saw(client, world: World):
     assert {"cus_acme", "cus_globex"} <= {row["customer_id"] for row in lake["customers"]}
     stored = {item["event_id"] for item in world.table_items() if item.get("entity") == "Event"}
     assert {row["event_id"] for row in lake["events"]} == stored
+
+
+def test_the_lake_reports_what_the_api_reports_to_the_cent(client, world: World, tmp_path):
+    # Given the books the seed wrote written into the lake once, then business through the API:
+    # an invoice paid by cheque, one credited in part, one left open, and the workers run
+    backfill()
+    paid_invoice(client, world)
+    credited = issued_invoice(client, world, purchase_order="PO-LAKE-2")
+    note = call(
+        client,
+        "POST",
+        f"/invoices/{credited.invoice_id}/credit-notes",
+        body={"reason": "Damaged", "lines": [{"line_no": 1, "quantity": "1"}]},
+    )
+    assert note.status == 201, note.body
+    issued_invoice(client, world, purchase_order="PO-LAKE-3")
+    world.pump.drain()
+
+    # When DuckDB reads the lake bucket's objects (as landed, duplicates and all)
+    root = lake_s3.download(
+        world.session.client("s3"), world.outputs["LakeBucketName"], tmp_path / "lake"
+    )
+    today = clock.now().date()
+    month_start = today.replace(day=1)
+
+    # Then its aging and KPIs are the API's, to the cent
+    api_aging = call(client, "GET", f"/reports/aging?as_of={today.isoformat()}").body
+    assert api_aging.pop("skipped") == [] and api_aging.pop("source") == "live"
+    assert duck.aging(root, today).to_wire() == api_aging
+    api_kpis = call(
+        client, "GET", f"/reports/kpis?from={month_start.isoformat()}&to={today.isoformat()}"
+    ).body
+    api_kpis.pop("skipped", None), api_kpis.pop("source", None)
+    assert duck.kpis(root, month_start, today).to_wire() == api_kpis
