@@ -4,7 +4,8 @@ A lake is a folder holding ``<table>/dt=yyyy-mm-dd/<file>`` for the tables of
 shared/lake/tables.py: Parquet (``*.parquet``, as ``write`` makes them) or JSON lines (any other
 file, ``.gz`` compressed or not: decimals as strings, instants as ISO 8601), in any mix. Each
 table becomes a view of its columns plus ``dt`` (text), so the SQL reads the same names as on
-Athena. Timestamps are UTC without a zone, as Glue declares them.
+Athena. Timestamps are UTC without a zone, as Glue declares them. Trino's ``json_extract_scalar``, which
+the SQL reads events' data with, is a macro over DuckDB's ``json_extract_string``.
 
 duckdb is imported here only, on first use: it is not a Lambda dependency (Athena is the engine
 there).
@@ -44,6 +45,10 @@ def connect(root: Path, *, threads: int | None = None) -> duckdb.DuckDBPyConnect
 
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
+    # Trino's json_extract_scalar (a JSON scalar as text), which DuckDB names otherwise
+    connection.execute(
+        "CREATE MACRO json_extract_scalar(document, path) AS json_extract_string(document, path)"
+    )
     if threads:
         connection.execute(f"SET threads = {int(threads)}")
     for table in COLUMNS:
