@@ -4,8 +4,9 @@ A lake is a folder holding ``<table>/dt=yyyy-mm-dd/<file>`` for the tables of
 shared/lake/tables.py: Parquet (``*.parquet``, as ``write`` makes them) or JSON lines (any other
 file, ``.gz`` compressed or not: decimals as strings, instants as ISO 8601), in any mix. Each
 table becomes a view of its columns plus ``dt`` (text), so the SQL reads the same names as on
-Athena. Timestamps are UTC without a zone, as Glue declares them. Trino's ``json_extract_scalar``, which
-the SQL reads events' data with, is a macro over DuckDB's ``json_extract_string``.
+Athena. Timestamps are UTC without a zone, as Glue declares them. Trino's
+``json_extract_scalar``, which the SQL reads events' data with, is a macro over DuckDB's
+``json_extract_string``.
 
 duckdb is imported here only, on first use: it is not a Lambda dependency (Athena is the engine
 there).
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shared.domain.aging import DEFAULT_EDGES, AgingReport
+from shared.domain.behaviour import BehaviourReport
 from shared.domain.kpis import KpiReport
 from shared.lake import queries, reports
 from shared.lake.landing import partition_of
@@ -174,3 +176,10 @@ def aging(root: Path, as_of: date, edges: Sequence[int] = DEFAULT_EDGES) -> Agin
 def kpis(root: Path, start: date, end: date) -> KpiReport:
     """The KPIs of ``start``..``end`` from the lake under ``root``."""
     return reports.kpi_report(rows(connect(root), queries.kpis(start, end)), start, end)
+
+
+def behaviour(root: Path, start: date, as_of: date) -> BehaviourReport:
+    """Each customer's behaviour over ``start``..``as_of`` from the lake under ``root``."""
+    return reports.behaviour_report(
+        rows(connect(root), queries.behaviour(start, as_of)), start, as_of
+    )
