@@ -26,8 +26,7 @@ from shared.domain.aging import DEFAULT_EDGES, AgingReport
 from shared.domain.behaviour import BehaviourReport
 from shared.domain.kpis import KpiReport
 from shared.lake import queries, reports
-from shared.lake.landing import partition_of
-from shared.lake.tables import COLUMNS, MONEY, PARTITION, Row
+from shared.lake.tables import COLUMNS, MONEY, PARTITION, Row, partition_of
 
 if TYPE_CHECKING:
     import duckdb
