@@ -4,7 +4,9 @@ A lake is a folder holding ``<table>/dt=yyyy-mm-dd/<file>`` for the tables of
 shared/lake/tables.py: Parquet (``*.parquet``, as ``write`` makes them) or JSON lines (any other
 file, ``.gz`` compressed or not: decimals as strings, instants as ISO 8601), in any mix. Each
 table becomes a view of its columns plus ``dt`` (text), so the SQL reads the same names as on
-Athena. Timestamps are UTC without a zone, as Glue declares them.
+Athena. Timestamps are UTC without a zone, as Glue declares them. Trino's
+``json_extract_scalar``, which the SQL reads events' data with, is a macro over DuckDB's
+``json_extract_string``.
 
 duckdb is imported here only, on first use: it is not a Lambda dependency (Athena is the engine
 there).
@@ -21,10 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shared.domain.aging import DEFAULT_EDGES, AgingReport
+from shared.domain.behaviour import BehaviourReport
 from shared.domain.kpis import KpiReport
 from shared.lake import queries, reports
-from shared.lake.landing import partition_of
-from shared.lake.tables import COLUMNS, MONEY, PARTITION, Row
+from shared.lake.tables import COLUMNS, MONEY, PARTITION, Row, partition_of
 
 if TYPE_CHECKING:
     import duckdb
@@ -44,6 +46,10 @@ def connect(root: Path, *, threads: int | None = None) -> duckdb.DuckDBPyConnect
 
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
+    # Trino's json_extract_scalar (a JSON scalar as text), which DuckDB names otherwise
+    connection.execute(
+        "CREATE MACRO json_extract_scalar(document, path) AS json_extract_string(document, path)"
+    )
     if threads:
         connection.execute(f"SET threads = {int(threads)}")
     for table in COLUMNS:
@@ -169,3 +175,10 @@ def aging(root: Path, as_of: date, edges: Sequence[int] = DEFAULT_EDGES) -> Agin
 def kpis(root: Path, start: date, end: date) -> KpiReport:
     """The KPIs of ``start``..``end`` from the lake under ``root``."""
     return reports.kpi_report(rows(connect(root), queries.kpis(start, end)), start, end)
+
+
+def behaviour(root: Path, start: date, as_of: date) -> BehaviourReport:
+    """Each customer's behaviour over ``start``..``as_of`` from the lake under ``root``."""
+    return reports.behaviour_report(
+        rows(connect(root), queries.behaviour(start, as_of)), start, as_of
+    )

@@ -72,8 +72,3 @@ def unbooked_openings(indexed: IndexedBooks) -> Iterator[JournalEntry]:
                 fact.open_amount,
                 fact.issued_on,
             )
-
-
-def partition_of(table: str, row: Row) -> str:
-    """The ``dt`` a row lands in: the day it was posted (journal) or recorded."""
-    return tables.day_of(row["posted_at"] if table == "journal" else row["recorded_at"])

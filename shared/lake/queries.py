@@ -20,7 +20,7 @@ from shared.domain.aging import MAX_EDGES, check_edges
 from shared.domain.kpis import COUNTBACK_MONTHS, SERVICE_WINDOW_DAYS
 
 SQL = Path(__file__).resolve().parent / "sql"
-QUERIES = ("open_items", "aging", "kpis")
+QUERIES = ("open_items", "aging", "kpis", "behaviour")
 NEVER = 2_147_483_647  # an edge no age reaches: unused bucket edges
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
@@ -105,6 +105,28 @@ def kpis(start: date, end: date, window_days: int = SERVICE_WINDOW_DAYS) -> str:
             "countback_from_dt": partition(min(start, first_counted)),
         },
     )
+
+
+def behaviour(start: date, as_of: date) -> str:
+    """Customer behaviour over ``start``..``as_of``; the second half starts at the window's
+    middle day (the later half has the odd day)."""
+    if start > as_of:
+        raise ValueError(f"'from' ({start}) is after 'as_of' ({as_of})")
+    return render(
+        "behaviour",
+        {
+            "start": day(start),
+            "start_dt": partition(start),
+            "as_of": day(as_of),
+            "as_of_dt": partition(as_of),
+            "second_half": day(second_half(start, as_of)),
+        },
+    )
+
+
+def second_half(start: date, as_of: date) -> date:
+    """The first day of the window's second half."""
+    return start + timedelta(days=((as_of - start).days + 1) // 2)
 
 
 def _months_before(first: date, months: int) -> date:

@@ -1,5 +1,6 @@
 """The reports the lake's queries answer, in the shapes the API returns (``AgingReport``,
-``KpiReport``): the rows of sql/aging.sql and sql/kpis.sql, whichever engine ran them (DuckDB
+``KpiReport``, ``BehaviourReport``): the rows of sql/aging.sql, sql/kpis.sql and
+sql/behaviour.sql, whichever engine ran them (DuckDB
 gives Python values; Athena's result rows are text, which ``Decimal`` and ``int`` read alike)."""
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from shared.domain import aging, kpis
+from shared.domain import aging, behaviour, kpis
 from shared.domain.aging import AgingReport
+from shared.domain.behaviour import BehaviourReport
 from shared.domain.kpis import KpiReport
 from shared.domain.reporting import ZERO
 
@@ -54,6 +56,12 @@ def kpi_report(
         service_window_days=window_days,
         currencies=tuple(_currency(row, days) for row in found),
     )
+
+
+def behaviour_report(found: Found, start: date, as_of: date) -> BehaviourReport:
+    """Each customer's behaviour from sql/behaviour.sql's rows (one per customer and
+    currency)."""
+    return behaviour.report(found, start, as_of)
 
 
 def _currency(row: Mapping[str, Any], days: Decimal) -> kpis.CurrencyKpis:

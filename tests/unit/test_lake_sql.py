@@ -51,6 +51,7 @@ def _sqls() -> dict[str, str]:
         "open_items": queries.open_items(date(2026, 3, 31)),
         "aging": queries.aging(date(2026, 3, 31), (15, 30, 45, 60)),
         "kpis": queries.kpis(date(2026, 3, 1), date(2026, 3, 31)),
+        "behaviour": queries.behaviour(date(2026, 1, 1), date(2026, 4, 30)),
     }
 
 

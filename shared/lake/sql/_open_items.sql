@@ -12,6 +12,7 @@ moves AS (
         currency,
         item_id,
         kind,
+        posted_at,
         CAST(posted_at AS DATE) AS posted_on,
         debit - credit AS amount
     FROM journal
