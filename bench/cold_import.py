@@ -118,17 +118,17 @@ def discover_entry_points(source: str | None = None) -> list[EntryPoint]:
     """The Lambda entry points declared in app.py, each with its handlers' lazy imports."""
     entries: dict[str, _Builder] = {}
     middlewares: list[tuple[str, list[str]]] = []
-    for function, apps in _handlers(source):
-        imports = lazy_imports(function)
-        for method, call in _registrations(function, apps):
+    for handler, found_imports, registrations in _handlers(source):
+        imports = found_imports
+        for method, call in registrations:
             if method == _ROUTE:
                 imports = [*_admission_imports(call), *imports]
             if method == _MIDDLEWARE:
                 middlewares.append((_middleware_event_type(call), imports))
                 continue
-            name = API_ENTRY if method == _ROUTE else function.name
+            name = API_ENTRY if method == _ROUTE else handler
             builder = entries.setdefault(name, _Builder(kind=method))
-            builder.handlers.append(function.name)
+            builder.handlers.append(handler)
             builder.imports.extend(imports)
     _apply_middlewares(entries, middlewares)
     ordered = sorted(entries.items(), key=lambda item: item[0] != API_ENTRY)
@@ -156,9 +156,8 @@ def discover_routes(source: str | None = None) -> list[Route]:
     """Every route of app.py with its handler's lazy imports and the HTTP middlewares'."""
     routes: list[tuple[str, str, list[str]]] = []
     middleware: list[str] = []
-    for function, apps in _handlers(source):
-        imports = lazy_imports(function)
-        for method, call in _registrations(function, apps):
+    for _handler, imports, registrations in _handlers(source):
+        for method, call in registrations:
             if method == _MIDDLEWARE and _middleware_event_type(call) in ("all", "http"):
                 middleware += imports
             elif method == _ROUTE:
@@ -185,17 +184,69 @@ def lazy_imports(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
     return [ast.unparse(node) for node in nodes]
 
 
-def _handlers(
-    source: str | None,
-) -> Iterable[tuple[ast.FunctionDef | ast.AsyncFunctionDef, set[str]]]:
-    """The top-level functions of app.py (or ``source``) and of the route modules it imports,
-    each with the names its module binds to the app or to a Blueprint."""
+def _handlers(source: str | None) -> Iterable[tuple[str, list[str], list[tuple[str, ast.Call]]]]:
+    """Every handler of app.py (or ``source``) and of the route modules it imports: its name,
+    its lazy imports and its registrations on the app or a Blueprint, as (method, call).
+
+    A handler is a decorated top-level function, or a function of another module that app.py
+    wires with one assignment: ``confirm_orders = app.on_sqs_message(...)(triggers.confirm)``.
+    """
     tree = ast.parse(source if source is not None else APP_SOURCE.read_text())
     trees = [tree, *(_blueprint_modules(tree) if source is None else [])]
     for module in trees:
         apps = _chalice_instances(module) or {"app"}
         for function in _top_level_functions(module):
-            yield function, apps
+            yield function.name, lazy_imports(function), _registrations(function, apps)
+    apps = _chalice_instances(tree) or {"app"}
+    modules = _imported_modules(tree)
+    for node in tree.body:
+        wired = _wiring(node, apps)
+        if wired is not None:
+            name, (method, call), (alias, function_name) = wired
+            wired_function = _function_of(modules.get(alias), function_name)
+            imports = lazy_imports(wired_function) if wired_function else []
+            yield name, imports, [(method, call)]
+
+
+def _wiring(
+    node: ast.stmt, apps: set[str]
+) -> tuple[str, tuple[str, ast.Call], tuple[str, str]] | None:
+    """``name = app.<method>(...)(module.function)``: (name, (method, call), (module, function))."""
+    if not (
+        isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Call)
+        and isinstance(registration := node.value.func, ast.Call)
+        and isinstance(registration.func, ast.Attribute)
+        and isinstance(registration.func.value, ast.Name)
+        and registration.func.value.id in apps
+        and len(node.value.args) == 1
+        and isinstance(target := node.value.args[0], ast.Attribute)
+        and isinstance(target.value, ast.Name)
+    ):
+        return None
+    method = registration.func.attr
+    return node.targets[0].id, (method, registration), (target.value.id, target.attr)
+
+
+def _imported_modules(tree: ast.Module) -> dict[str, Path]:
+    """``from a.b import c as d`` at module level -> {"d": <repo>/a/b/c.py}, for modules."""
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                path = REPO_ROOT.joinpath(*node.module.split("."), alias.name).with_suffix(".py")
+                if path.is_file():
+                    found[alias.asname or alias.name] = path
+    return found
+
+
+def _function_of(path: Path | None, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    if path is None:
+        return None
+    functions = _top_level_functions(ast.parse(path.read_text()))
+    return next((f for f in functions if f.name == name), None)
 
 
 def _blueprint_modules(tree: ast.Module) -> list[ast.Module]:
