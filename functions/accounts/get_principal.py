@@ -1,4 +1,4 @@
-"""Read a partner or a staff member (admins only)."""
+"""Find a partner or a staff member (GET /partners/{id}, /staff/{id}: admins only)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Register, read and remove a partner's webhook, and list its deliveries.
 
-Who may: an admin (``Action.MANAGE_ACCESS``) for any partner, a partner for itself. Another
-partner's webhook answers 404, as if it did not exist; other staff roles get 403.
+Who may: an admin (``Action.MANAGE_ACCESS``, declared by the routes) for any partner, a partner
+for itself. Another partner's webhook answers 404, as if it did not exist (``scope``).
 """
 
 from __future__ import annotations
