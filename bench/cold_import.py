@@ -5,10 +5,11 @@ lazily. Each entry point is timed in a fresh interpreter (the only honest cold i
 environment a Lambda would have, and compared with the least a Python Lambda that talks to AWS
 pays: ``import boto3`` plus one client.
 
-Entry points and their lazy imports are read from app.py's syntax tree, so the benchmark follows
-the handlers as they change: every route shares the API Lambda (as Chalice packages it), every
-other registration (SQS, stream, schedule, ...) is a Lambda of its own, and each gets the
-``import``/``from ... import`` statements written in its handler bodies.
+Entry points and their lazy imports are read from the syntax trees of app.py and of the route
+modules (Blueprints) it imports, so the benchmark follows the handlers as they change: every route
+shares the API Lambda (as Chalice packages it), every other registration (SQS, stream, schedule,
+...) is a Lambda of its own, and each gets the ``import``/``from ... import`` statements written in
+its handler bodies (a route that requires an API key also those of the key's check).
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 APP_SOURCE = REPO_ROOT / "app.py"
+ROUTING_SOURCE = REPO_ROOT / "shared" / "http" / "routing.py"  # where a route admits its caller
+_ADMISSION = "authenticate"  # the function every route but a public one runs first
+_PUBLIC = "PUBLIC"
+_APP_CLASSES = {"Chalice", "Blueprint", "Routes"}
 REGION = "us-east-1"
 API_ENTRY = "api_handler"
 DEFAULT_REPEAT = 7
@@ -111,19 +116,19 @@ class _Builder:
 
 def discover_entry_points(source: str | None = None) -> list[EntryPoint]:
     """The Lambda entry points declared in app.py, each with its handlers' lazy imports."""
-    tree = ast.parse(source if source is not None else APP_SOURCE.read_text())
-    apps = _chalice_instances(tree)
     entries: dict[str, _Builder] = {}
     middlewares: list[tuple[str, list[str]]] = []
-    for function in _top_level_functions(tree):
-        imports = lazy_imports(function)
-        for method, call in _registrations(function, apps):
+    for handler, found_imports, registrations in _handlers(source):
+        imports = found_imports
+        for method, call in registrations:
+            if method == _ROUTE:
+                imports = [*_admission_imports(call), *imports]
             if method == _MIDDLEWARE:
                 middlewares.append((_middleware_event_type(call), imports))
                 continue
-            name = API_ENTRY if method == _ROUTE else function.name
+            name = API_ENTRY if method == _ROUTE else handler
             builder = entries.setdefault(name, _Builder(kind=method))
-            builder.handlers.append(function.name)
+            builder.handlers.append(handler)
             builder.imports.extend(imports)
     _apply_middlewares(entries, middlewares)
     ordered = sorted(entries.items(), key=lambda item: item[0] != API_ENTRY)
@@ -149,19 +154,16 @@ class Route:
 
 def discover_routes(source: str | None = None) -> list[Route]:
     """Every route of app.py with its handler's lazy imports and the HTTP middlewares'."""
-    tree = ast.parse(source if source is not None else APP_SOURCE.read_text())
-    apps = _chalice_instances(tree)
     routes: list[tuple[str, str, list[str]]] = []
     middleware: list[str] = []
-    for function in _top_level_functions(tree):
-        imports = lazy_imports(function)
-        for method, call in _registrations(function, apps):
+    for _handler, imports, registrations in _handlers(source):
+        for method, call in registrations:
             if method == _MIDDLEWARE and _middleware_event_type(call) in ("all", "http"):
                 middleware += imports
             elif method == _ROUTE:
                 path = call.args[0].value if isinstance(call.args[0], ast.Constant) else "?"
                 for verb in _methods(call):
-                    routes.append((verb, str(path), imports))
+                    routes.append((verb, str(path), [*_admission_imports(call), *imports]))
     return [
         Route(verb, path, tuple(dict.fromkeys(["import app", *middleware, *imports])))
         for verb, path, imports in routes
@@ -182,18 +184,108 @@ def lazy_imports(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
     return [ast.unparse(node) for node in nodes]
 
 
+def _handlers(source: str | None) -> Iterable[tuple[str, list[str], list[tuple[str, ast.Call]]]]:
+    """Every handler of app.py (or ``source``) and of the route modules it imports: its name,
+    its lazy imports and its registrations on the app or a Blueprint, as (method, call).
+
+    A handler is a decorated top-level function, or a function of another module that app.py
+    wires with one assignment: ``confirm_orders = app.on_sqs_message(...)(triggers.confirm)``.
+    """
+    tree = ast.parse(source if source is not None else APP_SOURCE.read_text())
+    trees = [tree, *(_blueprint_modules(tree) if source is None else [])]
+    for module in trees:
+        apps = _chalice_instances(module) or {"app"}
+        for function in _top_level_functions(module):
+            yield function.name, lazy_imports(function), _registrations(function, apps)
+    apps = _chalice_instances(tree) or {"app"}
+    modules = _imported_modules(tree)
+    for node in tree.body:
+        wired = _wiring(node, apps)
+        if wired is not None:
+            name, (method, call), (alias, function_name) = wired
+            wired_function = _function_of(modules.get(alias), function_name)
+            imports = lazy_imports(wired_function) if wired_function else []
+            yield name, imports, [(method, call)]
+
+
+def _wiring(
+    node: ast.stmt, apps: set[str]
+) -> tuple[str, tuple[str, ast.Call], tuple[str, str]] | None:
+    """``name = app.<method>(...)(module.function)``: (name, (method, call), (module, function))."""
+    if not (
+        isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Call)
+        and isinstance(registration := node.value.func, ast.Call)
+        and isinstance(registration.func, ast.Attribute)
+        and isinstance(registration.func.value, ast.Name)
+        and registration.func.value.id in apps
+        and len(node.value.args) == 1
+        and isinstance(target := node.value.args[0], ast.Attribute)
+        and isinstance(target.value, ast.Name)
+    ):
+        return None
+    method = registration.func.attr
+    return node.targets[0].id, (method, registration), (target.value.id, target.attr)
+
+
+def _imported_modules(tree: ast.Module) -> dict[str, Path]:
+    """``from a.b import c as d`` at module level -> {"d": <repo>/a/b/c.py}, for modules."""
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                path = REPO_ROOT.joinpath(*node.module.split("."), alias.name).with_suffix(".py")
+                if path.is_file():
+                    found[alias.asname or alias.name] = path
+    return found
+
+
+def _function_of(path: Path | None, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    if path is None:
+        return None
+    functions = _top_level_functions(ast.parse(path.read_text()))
+    return next((f for f in functions if f.name == name), None)
+
+
+def _blueprint_modules(tree: ast.Module) -> list[ast.Module]:
+    """The modules of this repository that app.py imports at module level and that declare a
+    Blueprint (the routes of one bounded context)."""
+    found = []
+    for node in tree.body:
+        if not isinstance(node, ast.ImportFrom) or not node.module or node.level:
+            continue
+        path = REPO_ROOT.joinpath(*node.module.split(".")).with_suffix(".py")
+        if path.is_file():
+            module = ast.parse(path.read_text())
+            if _chalice_instances(module):
+                found.append(module)
+    return found
+
+
+def _admission_imports(route: ast.Call) -> list[str]:
+    """What a route's check of its caller imports: nothing for a public route (or a plain
+    ``@app.route``), the API key's check otherwise."""
+    requires = next((k.value for k in route.keywords if k.arg == "requires"), None)
+    if requires is None or (isinstance(requires, ast.Name) and requires.id == _PUBLIC):
+        return []
+    routing = ast.parse(ROUTING_SOURCE.read_text())
+    admission = next(f for f in _top_level_functions(routing) if f.name == _ADMISSION)
+    return lazy_imports(admission)
+
+
 def _chalice_instances(tree: ast.Module) -> set[str]:
-    """Names bound to ``Chalice(...)`` at module level (normally just ``app``)."""
-    names = {
+    """Names bound to ``Chalice(...)`` or a Blueprint at module level (``app``, ``routes``)."""
+    return {
         target.id
         for node in tree.body
-        if isinstance(node, ast.Assign)
+        if isinstance(node, ast.Assign | ast.AnnAssign)
         and isinstance(node.value, ast.Call)
-        and _called_name(node.value) == "Chalice"
-        for target in node.targets
+        and _called_name(node.value) in _APP_CLASSES
+        for target in ([node.target] if isinstance(node, ast.AnnAssign) else node.targets)
         if isinstance(target, ast.Name)
     }
-    return names or {"app"}
 
 
 def _called_name(call: ast.Call) -> str | None:

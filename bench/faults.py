@@ -1,8 +1,10 @@
 """Fault injection: every AWS call site fails in turn, and the final state must not change.
 
 A call SITE is (service.operation, the innermost frame in shared/ or functions/ that made the
-call, the use case: the outermost frame in functions/ or, for what a route does before its use
-case, the route's frame in app.py), each frame as file:line. Every transaction goes through one
+call, the use case: the outermost frame in functions/ outside the entry modules or, for what a
+route does before its use case, the route's frame: its handler in functions/<context>/routes.py
+(or a trigger's in triggers.py, or app.py), else the route wrapper's in shared/http/routing.py),
+each frame as file:line. Every transaction goes through one
 line of shared/store/table.py: the use case tells one use case's writes from another's. The
 injector hooks botocore on the app's one session (``shared.adapters.aws.session()``) and gives
 each site its fault the first K times it is reached (K=1 by default), then lets it pass (``only``
@@ -66,6 +68,16 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 _APP_DIRS = tuple(str(REPO_ROOT / name) + os.sep for name in ("shared", "functions"))
 _USE_CASES = str(REPO_ROOT / "functions") + os.sep
 _ROUTES = str(REPO_ROOT / "app.py")
+_ENTRY_MODULES = ("routes.py", "triggers.py")  # functions/<context>/: handlers, not use cases
+_ROUTING = str(REPO_ROOT / "shared" / "http" / "routing.py")  # the wrapper every route runs in
+
+
+def _is_handler(filename: str) -> bool:
+    """app.py, or a context's routes or triggers: the frames of handlers, not of use cases."""
+    in_functions = filename.startswith(_USE_CASES)
+    return filename == _ROUTES or (in_functions and os.path.basename(filename) in _ENTRY_MODULES)
+
+
 OUTSIDE = "(outside shared/ and functions/)"
 MODES = ("throttle", "timeout-after-write", "crash")
 # The bench's plan: small, but every channel, credit notes, promises, disputes and dunning.
@@ -284,23 +296,26 @@ class FaultInjector:
 def call_site(model: Any) -> Site:
     """(service.operation, the innermost shared/ or functions/ frame, the use case's frame)."""
     operation = f"{model.service_model.service_name}.{model.name}"
-    innermost = use_case = route = None
-    in_routes = False  # in the innermost run of app.py frames: the route's, then its helpers'
+    innermost = use_case = route = wrapper = None
+    in_routes = False  # in the innermost run of handler frames: the route's, then its helpers'
     frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
-        if innermost is None and filename.startswith(_APP_DIRS):
+        handler = _is_handler(filename)
+        if innermost is None and filename.startswith(_APP_DIRS) and not handler:
             innermost = frame
-        if filename.startswith(_USE_CASES):
-            use_case = frame  # the last one met is the outermost
-        elif filename == _ROUTES and (in_routes or route is None):
+        if handler and (in_routes or route is None):
             route, in_routes = frame, True  # the route's frame, for calls before its use case
+        elif filename == _ROUTING:
+            wrapper = wrapper or frame  # the route's check of its caller runs before the handler
+        elif filename.startswith(_USE_CASES) and not handler:
+            use_case = frame  # the last one met is the outermost
         else:
             in_routes = False
         frame = frame.f_back
     if innermost is None:
         return operation, OUTSIDE, OUTSIDE
-    return operation, _where(innermost), _where(use_case or route or innermost)
+    return operation, _where(innermost), _where(use_case or route or wrapper or innermost)
 
 
 def _where(frame: FrameType) -> str:

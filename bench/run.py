@@ -140,7 +140,8 @@ SECTIONS = (
         (
             "Each figure is the median and the minimum of `--repeat` fresh interpreters (after "
             "one discarded warm-up round), timing `import app` plus the imports the entry "
-            "point's handler bodies make, read from app.py. The environment is a Lambda's "
+            "point's handler bodies make, read from app.py and the route and trigger modules it "
+            "wires. The environment is a Lambda's "
             "(region, function name, the app's variables, `POWERTOOLS_TRACE_DISABLED=1`, no AWS "
             "config files). The floor is what any Python Lambda that talks to AWS pays: `import "
             "boto3` and one client. *Lazy part* is the entry point's median minus the median of "

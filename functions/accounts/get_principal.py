@@ -1,10 +1,9 @@
-"""Read a partner or a staff member (admins only)."""
+"""Find a partner or a staff member (GET /partners/{id}, /staff/{id}: admins only)."""
 
 from __future__ import annotations
 
 from shared.domain.principal import Kind, PrincipalRecord
 from shared.http import problems
-from shared.http.auth import Action, Principal
 from shared.store import principals
 
 MAX_ID_LENGTH = 64
@@ -16,8 +15,3 @@ def find_principal(principal_id: str, kind: Kind | None = None) -> PrincipalReco
     if found is None or (kind is not None and found.kind != kind):
         raise problems.not_found(f"{kind or 'principal'} {principal_id}")
     return found
-
-
-def get_principal(principal_id: str, kind: Kind, caller: Principal) -> PrincipalRecord:
-    caller.require(Action.MANAGE_ACCESS)
-    return find_principal(principal_id, kind)

@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict
 from functions.accounts.get_principal import find_principal
 from functions.accounts.paging import PageQuery, invalid_cursor
 from shared.domain.principal import ApiKey
-from shared.http.auth import Action, Principal
 from shared.store import principals, table
 
 
@@ -23,8 +22,7 @@ class KeyPage(BaseModel):
         return {"keys": [key.to_wire() for key in self.items], "next_cursor": self.next_cursor}
 
 
-def list_keys(principal_id: str, query: PageQuery, caller: Principal) -> KeyPage:
-    caller.require(Action.MANAGE_ACCESS)
+def list_keys(principal_id: str, query: PageQuery) -> KeyPage:
     find_principal(principal_id)
     try:
         keys, cursor = principals.list_keys(principal_id, limit=query.limit, cursor=query.cursor)

@@ -7,13 +7,12 @@ from functions.accounts.get_principal import find_principal
 from shared.domain import principal as principal_domain
 from shared.domain.principal import PartnerPatch, PrincipalRecord
 from shared.http import problems
-from shared.http.auth import Action, Principal
+from shared.http.auth import Principal
 from shared.store import principals
 from shared.store.outbox import StaleStateError
 
 
 def update_partner(partner_id: str, patch: PartnerPatch, caller: Principal) -> PrincipalRecord:
-    caller.require(Action.MANAGE_ACCESS)
     partner = find_principal(partner_id, "partner")
     if patch.version != partner.version:
         raise _stale(partner_id, partner.version)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
-from functions.credits.apply_credit import apply_to_invoice
+from functions.credits.application import apply_to_invoice
 from functions.credits.charge_application import apply_to_charge
 from shared import ids
 from shared.adapters.bus_events import BusEvent

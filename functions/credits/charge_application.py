@@ -18,7 +18,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from functions.credits.apply_credit import (
+from functions.credits.application import (
     ApplicationRequest,
     Applied,
     commit_application,

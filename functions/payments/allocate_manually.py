@@ -42,7 +42,7 @@ from shared.domain.money import minor_units
 from shared.domain.omittable import Omittable
 from shared.domain.payment import Payment, PaymentStatus
 from shared.http import idempotency, problems
-from shared.http.auth import Action, Principal
+from shared.http.auth import Principal
 from shared.store import aliases, credit, invoices, payments
 from shared.store.outbox import StaleStateError
 
@@ -88,7 +88,6 @@ def allocate_manually(
     payment_id: str, request: AllocationRequest, principal: Principal
 ) -> dict[str, Any]:
     """The payment after the allocations (with its latest matcher decision)."""
-    principal.require(Action.APPLY_CASH)
     allocation_ids = _allocation_ids(request)
     for attempt in range(ATTEMPTS):
         payment = _found(payment_id)

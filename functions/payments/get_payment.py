@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from functions.payments.worklist import as_seen_by
 from shared.domain.payment import Payment
 from shared.http import problems
-from shared.http.auth import Action, Principal, Role
+from shared.http.auth import Principal, Role
 from shared.store import payments
 
 
-def get_payment(payment_id: str, principal: Principal) -> Payment:
+def get_payment(payment_id: str, principal: Principal) -> dict[str, Any]:
+    """The payment as the caller sees it: staff with the matcher's decision, partners without."""
+    return as_seen_by(find_payment(payment_id, principal), principal)
+
+
+def find_payment(payment_id: str, principal: Principal) -> Payment:
     """The payment; 404 when it does not exist or is not the caller's to see.
 
     A partner sees the payments of the customers bound to it, never an unidentified one (whose
     payer nobody knows yet); answering 404 rather than 403 does not tell it what exists.
     """
-    principal.require(Action.READ)
     payment = payments.get(payment_id)
     if payment is None or not _may_see(principal, payment):
         raise problems.not_found(f"payment {payment_id}")

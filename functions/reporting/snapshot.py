@@ -24,6 +24,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
+from functions.reporting.reports import aging_report, kpi_report
 from shared import clock
 from shared.adapters import documents
 from shared.store import readable, snapshots
@@ -54,8 +55,6 @@ def scheduled_day(event_time: datetime) -> date:
 
 
 def reports_of(day: date) -> dict[str, Report]:
-    from functions.reporting.reports import aging_report, kpi_report
-
     return {
         "aging": aging_report(day),
         "kpis": kpi_report(day - timedelta(days=KPI_PERIOD_DAYS - 1), day),

@@ -1,7 +1,7 @@
 """Register, read and remove a partner's webhook, and list its deliveries.
 
-Who may: an admin (``Action.MANAGE_ACCESS``) for any partner, a partner for itself. Another
-partner's webhook answers 404, as if it did not exist; other staff roles get 403.
+Who may: an admin (``Action.MANAGE_ACCESS``, declared by the routes) for any partner, a partner
+for itself. Another partner's webhook answers 404, as if it did not exist (``scope``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from shared.adapters.host_resolution import ResolverUnavailableError
 from shared.domain import webhooks as domain
 from shared.domain.webhooks import WebhookRequest
 from shared.http import problems
-from shared.http.auth import Action, Principal, Role
+from shared.http.auth import Principal, Role
 from shared.observability import logger
 from shared.store import table
 from shared.store import webhooks as store
@@ -25,14 +25,10 @@ from shared.store.webhooks import Webhook
 MAX_ID_LENGTH = 64
 
 
-def authorize(principal: Principal, partner_id: str) -> None:
-    """Raise 404 for another partner's webhook, 403 for staff who may not manage access."""
-    if principal.role is Role.PARTNER:
-        if principal.principal_id != partner_id or len(partner_id) > MAX_ID_LENGTH:
-            raise problems.not_found(f"the webhook of partner {partner_id}")
-        return
-    principal.require(Action.MANAGE_ACCESS)
-    if len(partner_id) > MAX_ID_LENGTH:
+def scope(principal: Principal, partner_id: str) -> None:
+    """404 for another partner's webhook (or an id no partner has): it is not the caller's."""
+    mine = principal.role is not Role.PARTNER or principal.principal_id == partner_id
+    if not mine or len(partner_id) > MAX_ID_LENGTH:
         raise problems.not_found(f"the webhook of partner {partner_id}")
 
 

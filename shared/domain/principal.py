@@ -8,12 +8,12 @@ is issued; the table keeps only its SHA-256 hash, and no event, log line or answ
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, field_validator
 
 from shared import clock, ids
+from shared.domain.access import Role  # imported from here too
 from shared.domain.customer import SOURCE
 from shared.domain.events import DomainEvent
 from shared.domain.text import SingleLine
@@ -26,16 +26,6 @@ CustomerId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Kind = Literal["partner", "staff"]
 StaffRole = Literal["admin", "credit_manager", "ar_clerk", "auditor"]
 KeyStatus = Literal["active", "revoked"]
-
-
-class Role(StrEnum):
-    """What a principal is to the API; shared.http.auth maps each role to what it may do."""
-
-    PARTNER = "partner"
-    ADMIN = "admin"
-    CREDIT_MANAGER = "credit_manager"
-    AR_CLERK = "ar_clerk"
-    AUDITOR = "auditor"
 
 
 class PrincipalTransitionError(Exception):

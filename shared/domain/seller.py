@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, 
 from stdnum import bic, iban
 
 from shared.domain import peppol, vat_ids
-from shared.domain.invoice import Party, PartyAddress, PartyContact, PaymentInstructions
+from shared.domain.invoice_parts import Party, PartyAddress, PartyContact, PaymentInstructions
 from shared.domain.write_off import SmallDifferenceTolerance
 
 DOMESTIC_RATE_CATEGORIES = ("standard", "reduced")  # "zero" and "exempt" are always 0 %

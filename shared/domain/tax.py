@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.domain.invoice import InvoiceLine, TaxBreakdown, TaxCode
+from shared.domain.invoice_parts import InvoiceLine, TaxBreakdown, TaxCode
 from shared.domain.money import quantize
 
 if TYPE_CHECKING:

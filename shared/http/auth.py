@@ -11,68 +11,17 @@ import hashlib
 import secrets
 from collections.abc import Mapping
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from shared import clock, ids
-from shared.domain.principal import Role  # defined with the principals; imported from here too
+from shared.domain.access import PERMISSIONS, Action, Role  # imported from here too
 from shared.http import problems
 from shared.store import readable, table
 
 HEADER = "x-api-key"
 MAX_KEY_LENGTH = 128
-
-
-class Action(StrEnum):
-    """What an endpoint does; each role may do a fixed set (checked by ``Principal.require``)."""
-
-    READ = "read"  # read orders, invoices, customers, catalog, stock (partners: their customers')
-    PLACE_ORDERS = "place_orders"  # place, amend, cancel orders
-    SHIP_ORDERS = "ship_orders"  # record shipments (a 3PL partner, or staff)
-    MANAGE_CUSTOMERS = "manage_customers"  # create and edit customer accounts
-    DECIDE_CREDIT = "decide_credit"  # credit limits, credit hold, approve or reject held orders
-    MANAGE_CATALOG = "manage_catalog"  # items, prices, stock levels
-    MANAGE_ACCESS = "manage_access"  # partners, staff, API keys, webhooks
-    IMPORT_DATA = "import_data"  # data migration
-    ISSUE_CREDIT_NOTES = "issue_credit_notes"  # correct issued invoices with credit notes
-    RECORD_PAYMENTS = "record_payments"  # manual payments, bank statement uploads
-    APPLY_CASH = "apply_cash"  # allocate payments to invoices by hand, take allocations back
-    RUN_COLLECTIONS = "run_collections"  # start the dunning run by hand
-    MANAGE_COLLECTIONS = "manage_collections"  # the collections worklist, promises to pay
-    READ_REPORTS = "read_reports"  # aging, KPIs, the finance dashboard (staff)
-    READ_AUDIT = "read_audit"  # the audit trail and its verification
-    WRITE_OFF = "write_off"  # write receivables off as bad debt, reverse write-offs
-
-
-PERMISSIONS: dict[Role, frozenset[Action]] = {
-    Role.PARTNER: frozenset({Action.READ, Action.PLACE_ORDERS, Action.SHIP_ORDERS}),
-    Role.ADMIN: frozenset(Action),
-    Role.CREDIT_MANAGER: frozenset(
-        {
-            Action.READ,
-            Action.DECIDE_CREDIT,
-            Action.RUN_COLLECTIONS,
-            Action.MANAGE_COLLECTIONS,
-            Action.READ_REPORTS,
-            Action.WRITE_OFF,
-        }
-    ),
-    Role.AR_CLERK: frozenset(
-        {
-            Action.READ,
-            Action.MANAGE_CUSTOMERS,
-            Action.ISSUE_CREDIT_NOTES,
-            Action.RECORD_PAYMENTS,
-            Action.APPLY_CASH,
-            Action.RUN_COLLECTIONS,
-            Action.MANAGE_COLLECTIONS,
-            Action.READ_REPORTS,
-        }
-    ),
-    Role.AUDITOR: frozenset({Action.READ, Action.READ_REPORTS, Action.READ_AUDIT}),
-}
 
 
 class Principal(BaseModel):
