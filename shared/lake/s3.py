@@ -1,5 +1,6 @@
 """The lake's files in S3: ``<prefix><table>/dt=yyyy-mm-dd/<file>`` (the stack's lake prefix is
-``lake/``), copied to and from a local folder DuckDB reads (shared/lake/duck.py).
+``lake/``), copied to a local folder DuckDB reads (shared/lake/duck.py). Only Firehose writes
+the lake.
 
 DuckDB reads the copy rather than S3 itself: its httpfs extension is a download of its own
 (nothing on a machine without internet, nor on one talking to moto), and a report reads every
@@ -13,16 +14,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 PREFIX = "lake/"
-
-
-def upload(client: Any, root: Path, bucket: str, prefix: str = PREFIX) -> list[str]:
-    """Put every file under ``root`` at ``prefix`` + its path below ``root``; the keys."""
-    keys = []
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        key = prefix + path.relative_to(root).as_posix()
-        client.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
-        keys.append(key)
-    return keys
 
 
 def download(client: Any, bucket: str, into: Path, prefix: str = PREFIX) -> Path:
