@@ -8,6 +8,7 @@ first 50 days after issue, 20 days late. Each then has a second invoice overdue 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_DOWN, Decimal
@@ -20,7 +21,7 @@ from shared import clock
 from shared.domain.invoice import Invoice
 from tests.functional.accounts import Answer, call, create_customer, written
 from tests.functional.cash import issued_invoice
-from tests.functional.conftest import PARTNER_KEY, World
+from tests.functional.conftest import ADMIN_KEY, PARTNER_KEY, World
 
 START = date(2026, 6, 1)
 AS_OF = START + timedelta(days=100)
@@ -193,3 +194,24 @@ def test_hostile_query_parameters_answer_400_and_write_nothing(
     assert answer.headers["Content-Type"] == PROBLEM
     assert all(error["pointer"].startswith("#/query") for error in answer.body["errors"])
     assert written(world) == before
+
+
+def test_the_dashboard_shows_the_riskiest_customers_and_the_segments(
+    client, world: World, late: str
+):
+    # When the dashboard is opened as of the day both books are in the lake
+    answer = client.http.get(f"/dashboard?as_of={AS_OF}", headers={"X-Api-Key": ADMIN_KEY})
+
+    # Then the late payer tops the riskiest customers, with its band and first factor
+    assert answer.status_code == 200, answer.body
+    page = answer.body.decode()
+    assert "Riskiest customers" in page and "Behaviour segments" in page
+    rows = re.findall(r'<tr data-risky="([^"]+)"[^>]*>(.*?)</tr>', page)
+    assert rows[0][0] == late
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", rows[0][1])
+    assert cells[:2] == ["Latepay GmbH", "EUR"] and cells[3] == "high"
+    assert cells[4].startswith(("days_beyond_terms", "late_share", "overdue_share_of_exposure"))
+    assert len(rows) <= 5
+    # ...and each segment's count, which add up to the customers the lake knows
+    counts = re.findall(r'data-segment="([a-z_]+)">(\d+)<', page)
+    assert counts and sum(int(count) for _, count in counts) >= 2
