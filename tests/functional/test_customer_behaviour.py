@@ -22,6 +22,7 @@ from shared.domain.invoice import Invoice
 from tests.functional.accounts import Answer, call, create_customer, written
 from tests.functional.cash import issued_invoice
 from tests.functional.conftest import ADMIN_KEY, PARTNER_KEY, World
+from tests.functional.helpers import conforms_to_openapi
 
 START = date(2026, 6, 1)
 AS_OF = START + timedelta(days=100)
@@ -134,6 +135,7 @@ def test_a_late_payer_scores_higher_with_its_reasons_and_a_smaller_suggested_lim
 
     # And the suggested limit is the documented formula's, beside the limit set on the account
     body = behaviour(client, late, f"?as_of={AS_OF}").body
+    conforms_to_openapi(body, "CustomerBehaviour")
     days = Decimal(body["days"])
     monthly = Decimal(slow["rfm"]["monetary"]) * 30 / days
     expected = monthly * (Decimal(30) + Decimal(20)) / 30 * Decimal("0.5")
@@ -153,6 +155,8 @@ def test_the_report_and_the_worklist_put_the_late_payer_first(client, world: Wor
     assert report.status == 200, report.body
     assert report.body["customers"][0]["customer_id"] == late
     assert report.body["customers_total"] >= 2
+    conforms_to_openapi(report.body, "BehaviourReport")
+    conforms_to_openapi(by_risk.body, "CollectionsWorklist")
     assert by_urgency.status == 200 and by_risk.status == 200, (by_urgency.body, by_risk.body)
     assert [c["customer_id"] for c in by_urgency.body["customers"]] == [ON_TIME, late]
     assert [c["customer_id"] for c in by_risk.body["customers"]] == [late, ON_TIME]
