@@ -6,6 +6,11 @@ overdue invoices of amount due x days overdue (money that has waited longest wei
 largest first. Risk adds amounts of different currencies as plain numbers: it orders the
 list, it is no amount of money.
 
+``sort=risk`` orders by the customers' payment risk score instead (their behaviour over the 12
+months to ``as_of`` in the lake, functions/reporting/behaviour.py; the highest of their
+currencies), riskiest first, customers the lake knows nothing of last; each entry then carries
+its ``risk_score``.
+
 Read from the sparse ``open_by_due`` index (a Query of the keys due before ``as_of``, never a
 Scan), then one BatchGetItem round for the invoices, one for their dunning states and one for
 the customers. The whole list is ranked, then capped at ``limit``: ``customers_total`` says how
@@ -18,6 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,6 +40,11 @@ from shared.store.table import Item
 MAX_LIMIT = 200
 
 
+class WorklistSort(StrEnum):
+    URGENCY = "urgency"  # broken promises, then amount due x days overdue
+    RISK = "risk"  # the payment risk score from the customers' behaviour
+
+
 class WorklistQuery(BaseModel):
     """The query string of GET /collections/worklist (values arrive as text)."""
 
@@ -41,6 +52,7 @@ class WorklistQuery(BaseModel):
 
     as_of: BusinessDate | None = None  # default: today
     limit: int = Field(default=50, ge=1, le=MAX_LIMIT)
+    sort: WorklistSort = WorklistSort.URGENCY
 
 
 @dataclass
@@ -78,14 +90,29 @@ def _worklist(query: WorklistQuery) -> dict[str, Any]:
         entries.values(),
         key=lambda e: (not e.broken_promise(as_of), -e.risk(as_of), e.customer_id),
     )
+    scores: dict[str, Decimal] | None = None
+    if query.sort is WorklistSort.RISK:
+        from functions.reporting.behaviour import risk_scores
+
+        scores = risk_scores(as_of)
+        ranked = _by_score(ranked, scores)
     shown = ranked[: query.limit]
     names = {c.customer_id: c.legal_name for c in customers.get_many(e.customer_id for e in shown)}
     return {
         "as_of": as_of.isoformat(),
-        "customers": [_entry_wire(e, names.get(e.customer_id), as_of) for e in shown],
+        "sort": query.sort.value,
+        "customers": [_entry_wire(e, names.get(e.customer_id), as_of, scores) for e in shown],
         "customers_total": len(ranked),
         "truncated": len(ranked) > len(shown),
     }
+
+
+def _by_score(ranked: list[CustomerEntry], scores: dict[str, Decimal]) -> list[CustomerEntry]:
+    """Riskiest first, then those without a score; ties keep the urgency order."""
+    return sorted(
+        ranked,
+        key=lambda e: (e.customer_id not in scores, -scores.get(e.customer_id, Decimal(0))),
+    )
 
 
 def overdue_invoices(as_of: date) -> list[DueInvoice]:
@@ -121,11 +148,15 @@ def _open_promise(inv: DueInvoice, state: dunning_domain.InvoiceDunning, as_of: 
     )
 
 
-def _entry_wire(entry: CustomerEntry, name: str | None, as_of: date) -> dict[str, Any]:
+def _entry_wire(
+    entry: CustomerEntry, name: str | None, as_of: date, scores: dict[str, Decimal] | None
+) -> dict[str, Any]:
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for inv, _ in entry.invoices:
         totals[inv.currency] += inv.amount_due
+    scored = {} if scores is None else {"risk_score": _score(scores.get(entry.customer_id))}
     return {
+        **scored,
         "customer_id": entry.customer_id,
         "name": name,
         "overdue": [
@@ -139,6 +170,10 @@ def _entry_wire(entry: CustomerEntry, name: str | None, as_of: date) -> dict[str
         "disputed": sum(inv.status == InvoiceStatus.DISPUTED for inv, _ in entry.invoices),
         "invoices": [_invoice_wire(inv, state, as_of) for inv, state in entry.invoices],
     }
+
+
+def _score(score: Decimal | None) -> str | None:
+    return None if score is None else str(score)
 
 
 def _invoice_wire(

@@ -9,7 +9,10 @@ What it shows, as of the end of a day (UTC; default today):
 - unapplied cash per currency (the aging's ``unapplied``: received, not yet applied);
 - the AR aging per currency: a bar per bucket, and the same figures in a table;
 - the DSO trend (standard DSO per calendar month, the last six), a line per currency and a table;
-- the top overdue customers per currency (open amount past due, largest first).
+- the top overdue customers per currency (open amount past due, largest first);
+- the riskiest customers (the ``TOP_RISKY`` highest payment risk scores over the 12 months to
+  ``as_of``, with their band and the factor that added the most points) and the customers per
+  behaviour segment, from the lake (functions/reporting/behaviour.py).
 
 Every number a chart draws is also written as text (tables, and each chart's ``<title>``), for
 screen readers and for tests. The page has no script: no build step, nothing to load, and a
@@ -45,6 +48,7 @@ PATH = "/dashboard"
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "dashboard.html"
 TREND_MONTHS = 6
 TOP_OVERDUE = 10  # customers per currency
+TOP_RISKY = 5  # customers on the riskiest panel
 COUNT_CAP = 1000  # payments counted for the worklist tile, at most
 HEADERS: dict[str, str | list[str]] = {
     "Content-Type": "text/html; charset=utf-8",
@@ -71,6 +75,7 @@ class Dashboard:
     payments_to_apply_capped: bool
     collections_customers: int
     skipped: tuple[dict[str, str], ...] = ()  # stored records that did not read (readable.wire)
+    behaviour: tuple[dict[str, Any], ...] | None = None  # Behaviour.to_wire(); None: no lake
 
 
 # --- access ------------------------------------------------------------------------------------
@@ -153,6 +158,7 @@ def gather(as_of: date) -> Dashboard:
         trend = dso_trend(as_of, TREND_MONTHS)
         overdue = {invoice.customer_id for invoice in overdue_invoices(as_of)}
     return Dashboard(
+        behaviour=_behaviour(as_of),
         as_of=as_of,
         aging=aged,
         trend=trend,
@@ -161,6 +167,19 @@ def gather(as_of: date) -> Dashboard:
         collections_customers=len(overdue),
         skipped=tuple(readable.wire(skipped)),
     )
+
+
+def _behaviour(as_of: date) -> tuple[dict[str, Any], ...] | None:
+    """Every customer's behaviour, riskiest first (None where the lake is not configured)."""
+    from functions.reporting.behaviour import DEFAULT_MONTHS, behaviour_of, riskiest, window_start
+
+    try:
+        found = behaviour_of(None, as_of, window_start(as_of, DEFAULT_MONTHS))
+    except problems.Problem as problem:
+        if problem.status != 503:
+            raise
+        return None
+    return tuple(one.to_wire() for one in riskiest(found.customers))
 
 
 def _payments_to_apply() -> tuple[int, bool]:
@@ -199,6 +218,8 @@ def render(dashboard: Dashboard) -> str:
         aging=_aging(dashboard.aging),
         trend=_trend(dashboard.trend),
         overdue=_overdue(dashboard.aging),
+        riskiest=_riskiest(dashboard.behaviour),
+        segments=_segments(dashboard.behaviour),
         skipped=_skipped(dashboard.skipped),
     )
 
@@ -437,6 +458,61 @@ def _overdue(aging: dict[str, Any]) -> str:
         '<table><thead><tr><th scope="col">Customer</th><th scope="col">Currency</th>'
         '<th scope="col" class="num">Past due</th><th scope="col">Oldest bucket</th>'
         f'<th scope="col" class="num">Open</th></tr></thead><tbody>{body}</tbody></table>'
+    )
+
+
+def top_factor(customer: dict[str, Any]) -> dict[str, Any] | None:
+    """The factor that added the most points (the first of equals); None when none added any."""
+    factors = [f for f in customer["risk"]["factors"] if _decimal(f["points"]) > 0]
+    return max(factors, key=lambda f: _decimal(f["points"]), default=None)
+
+
+def _riskiest(behaviour: tuple[dict[str, Any], ...] | None) -> str:
+    if behaviour is None:
+        return '<p class="empty">The lake is not configured: no behaviour to show.</p>'
+    if not behaviour:
+        return '<p class="empty">No customer behaviour yet.</p>'
+    rows = []
+    for customer in behaviour[:TOP_RISKY]:
+        factor = top_factor(customer)
+        reason = "-" if factor is None else f"{factor['factor']} (+{factor['points']})"
+        rows.append(
+            f'<tr data-risky="{_e(customer["customer_id"])}" '
+            f'data-currency="{_e(customer["currency"])}">'
+            f"<td>{_e(customer['customer_name'] or customer['customer_id'])}</td>"
+            f"<td>{_e(customer['currency'])}</td>"
+            f'<td class="num" data-field="score">{_e(customer["risk"]["score"])}</td>'
+            f'<td data-field="band">{_e(customer["risk"]["band"])}</td>'
+            f'<td data-field="factor">{_e(reason)}</td></tr>'
+        )
+    return (
+        '<table><thead><tr><th scope="col">Customer</th><th scope="col">Currency</th>'
+        '<th scope="col" class="num">Risk score</th><th scope="col">Band</th>'
+        f'<th scope="col">First factor</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    )
+
+
+def segment_counts(behaviour: tuple[dict[str, Any], ...]) -> dict[str, int]:
+    """Customers (per currency) in each behaviour segment, most first."""
+    counts: dict[str, int] = {}
+    for customer in behaviour:
+        segment = customer["rfm"]["segment"]
+        counts[segment] = counts.get(segment, 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _segments(behaviour: tuple[dict[str, Any], ...] | None) -> str:
+    if behaviour is None:
+        return '<p class="empty">The lake is not configured: no behaviour to show.</p>'
+    if not behaviour:
+        return '<p class="empty">No customer behaviour yet.</p>'
+    rows = "".join(
+        f'<tr><td>{_e(segment)}</td><td class="num" data-segment="{_e(segment)}">{count}</td></tr>'
+        for segment, count in segment_counts(behaviour).items()
+    )
+    return (
+        '<table><thead><tr><th scope="col">Segment</th><th scope="col" class="num">Customers'
+        f"</th></tr></thead><tbody>{rows}</tbody></table>"
     )
 
 

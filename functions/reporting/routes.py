@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Response
 from chalice.app import Request
 
 from shared.domain.access import Action
-from shared.http.routing import Requirement, Routes, admit, json_response
+from shared.http.routing import Requirement, Routes, admit, json_response, partner_itself_or
+
+if TYPE_CHECKING:
+    from shared.http.auth import Principal
 
 routes = Routes(__name__)
 
@@ -23,6 +28,24 @@ def get_kpi_report() -> Response:
     from functions.reporting.read_reports import KpiQuery, read_kpis
 
     return json_response(read_kpis(routes.query(KpiQuery)))
+
+
+@routes.route("/reports/behaviour", methods=["GET"], requires=Action.READ_REPORTS)
+def get_behaviour_report() -> Response:
+    from functions.reporting.behaviour import BehaviourReportQuery, behaviour_report
+
+    return json_response(behaviour_report(routes.query(BehaviourReportQuery)))
+
+
+@routes.route(
+    "/customers/{customer_id}/behaviour",
+    methods=["GET"],
+    requires=partner_itself_or(Action.READ_REPORTS),
+)
+def get_customer_behaviour(customer_id: str, principal: Principal) -> Response:
+    from functions.reporting.behaviour import BehaviourQuery, customer_behaviour
+
+    return json_response(customer_behaviour(customer_id, routes.query(BehaviourQuery), principal))
 
 
 def _link_or_staff(_request: Request) -> None:

@@ -196,6 +196,16 @@ def test_the_dashboard_shows_the_seeded_receivables_in_headless_chromium(
         "90+",
         "1,580.50",
     ]
+    # ...and the behaviour panels from the lake: the riskiest customers with their score, band
+    # and first factor (the EUR sale's customer is there), and the customers per segment
+    assert "Riskiest customers" in dom and "Behaviour segments" in dom
+    risky = re.findall(r'<tr data-risky="[^"]*"[^>]*>(.*?)</tr>', dom)
+    assert 1 <= len(risky) <= 5, dom[dom.index('id="riskiest"') :][:2000]
+    for shown in risky:
+        _name, _currency, score, band, _factor = re.findall(r"<td[^>]*>([^<]*)</td>", shown)
+        assert 0 <= float(score) <= 100 and band in {"low", "medium", "high", "very_high"}
+    segments = re.findall(r'data-segment="([a-z_]+)">(\d+)<', dom)
+    assert sum(int(count) for _, count in segments) >= len(risky)
     assert loaded_in < BROWSER_TIMEOUT_SECONDS
 
     # When chromium takes a screenshot

@@ -162,3 +162,42 @@ def test_an_empty_book_renders_empty_states():
     assert "No unapplied cash." in page
     assert "No customer is past due." in page
     assert "DSO is undefined" in page
+
+
+def behaviour_wire(customer_id, name, parts):
+    from shared.domain.behaviour import assess
+
+    start, as_of = date(2026, 1, 1), date(2026, 6, 30)
+    return assess({"customer_id": customer_id, "customer_name": name, **parts}, start, as_of)
+
+
+def test_the_behaviour_panels_show_the_riskiest_first_escaped_and_the_segments():
+    from functions.reporting.behaviour import riskiest
+
+    hostile = '<script>alert("x")</script>'
+    late = behaviour_wire(
+        "cus_late",
+        hostile,
+        {"currency": "EUR", "invoices_paid": 2, "days_beyond": 40, "paid_late": 2,
+         "orders_confirmed": 1, "first_order_on": date(2026, 1, 5),
+         "last_order_on": date(2026, 1, 5)},
+    )  # fmt: skip
+    punctual = behaviour_wire("cus_ok", "Punctual AG", {"currency": "EUR", "invoices_paid": 3})
+    ranked = tuple(one.to_wire() for one in riskiest([punctual, late]))
+
+    page = render(dashboard(behaviour=ranked))
+
+    rows = re.findall(r'<tr data-risky="([^"]+)"[^>]*>(.*?)</tr>', page)
+    assert [customer for customer, _ in rows] == ["cus_late", "cus_ok"]
+    assert hostile not in page and "&lt;script&gt;" in rows[0][1]
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", rows[0][1])
+    assert cells[2:] == ["40.00", "medium", "days_beyond_terms (+20.00)"]
+    assert re.findall(r'data-segment="([a-z_]+)">(\d+)<', page) == [
+        ("at_risk", "1"),
+        ("no_orders", "1"),
+    ]
+
+
+def test_without_a_lake_the_behaviour_panels_say_so():
+    page = render(dashboard(behaviour=None))
+    assert page.count("The lake is not configured") == 2
