@@ -120,14 +120,14 @@ def test_the_aging_as_csv_and_xlsx_holds_the_json_figures(
     assert workbook.headers["Content-Disposition"].endswith('aging_2026-04-08.xlsx"')
     cells = xlsx_rows(workbook)
     assert len(cells) == len(expected)
-    for row, (currency, _, _, wanted) in zip(cells, expected, strict=True):
-        assert date_cell(row["as_of"]) == "2026-04-08"
-        assert row["currency"].value == currency
-        assert [money_cell(row[label]) for label in labels] == [
+    for line, (currency, _, _, wanted) in zip(cells, expected, strict=True):
+        assert date_cell(line["as_of"]) == "2026-04-08"
+        assert line["currency"].value == currency
+        assert [money_cell(line[label]) for label in labels] == [
             Decimal(wanted["buckets"][label]) for label in labels
         ]
-        assert money_cell(row["total"]) == Decimal(wanted["total"])
-        assert row["open_items"].value == wanted["open_items"]
+        assert money_cell(line["total"]) == Decimal(wanted["total"])
+        assert line["open_items"].value == wanted["open_items"]
 
 
 def test_open_items_add_up_to_the_aging_and_export_alike(
