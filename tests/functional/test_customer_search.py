@@ -77,3 +77,25 @@ def test_a_hostile_search_is_refused_at_its_parameter(client: Client, world: Wor
     answer = call(client, "GET", f"/customers?q={query}")
     problem = assert_problem_answer(answer, 400, "invalid-query")
     assert [error["pointer"] for error in problem["errors"]] == ["#/query/q"]
+
+
+def test_a_search_reads_a_bounded_number_of_pages_and_goes_on_from_there(
+    client: Client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given reading two accounts per page and one page per request
+    from functions.accounts import search_customers
+
+    monkeypatch.setattr(search_customers, "PAGE", 2)
+    monkeypatch.setattr(search_customers, "MAX_PAGES", 1)
+    for name in ("Zeta Holdings", "Zulu Trading"):
+        create_customer(client, legal_name=name)
+    # When searching for the last accounts of the listing (ACME, Globex come first)
+    first = search(client, "Z")
+    # Then the first request reads ACME and Globex only: nothing found yet, and a cursor
+    assert (names(first), first["next_cursor"] is not None) == ([], True)
+    found, cursor = [], first["next_cursor"]
+    while cursor:
+        page = search(client, "Z", cursor=cursor)
+        found += names(page)
+        cursor = page["next_cursor"]
+    assert found == ["Zeta Holdings", "Zulu Trading"]
