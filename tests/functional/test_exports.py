@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +18,7 @@ from shared import clock
 from tests.functional.accounts import call
 from tests.functional.cash import CUSTOMER, paid_in
 from tests.functional.conftest import ADMIN_KEY, World
-from tests.functional.helpers import assert_problem
+from tests.functional.helpers import assert_problem, conforms_to_openapi
 from tests.functional.test_reports import dataset, on
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -136,6 +136,7 @@ def test_open_items_add_up_to_the_aging_and_export_alike(
     aging = get(client, "/reports/aging?as_of=2026-04-08").json_body
     answer = get(client, "/reports/open-items?as_of=2026-04-08")
     assert answer.status_code == 200, answer.body
+    conforms_to_openapi(answer.json_body, "OpenItemsReport")
     items = answer.json_body["items"]
 
     # Then the items of each customer and currency add up to its aging total, count included
@@ -285,3 +286,24 @@ def test_an_accept_no_route_answers_is_a_406(
 def test_a_bad_format_is_a_400(client: Client, world: World) -> None:
     for path in ("/reports/aging", "/reports/kpis", "/reports/open-items"):
         assert_problem(get(client, f"{path}?format=pdf"), 400, "invalid-query")
+
+
+def test_the_nightly_aging_downloads_as_it_answers(client: Client, books: dict[str, Any]) -> None:
+    # Given the snapshot of 04-09 (the newest): the aging without parameters answers it
+    from functions.reporting import snapshot
+
+    snapshot.take(date(2026, 4, 9))
+    answer = get(client, "/reports/aging").json_body
+    assert (answer["source"], answer["as_of"]) == ("snapshot", "2026-04-09")
+
+    # When it is downloaded, Then the CSV holds the snapshot's rows
+    download = get(client, "/reports/aging?format=csv")
+    assert download.headers["Content-Disposition"].endswith('aging_2026-04-09.csv"')
+    rows = csv_rows(download)
+    expected = [
+        row["total"]
+        for group in answer["currencies"]
+        for row in (*group["customers"], group["totals"])
+    ]
+    assert [row["total"] for row in rows] == expected
+    assert {row["as_of"] for row in rows} == {"2026-04-09"}
