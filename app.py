@@ -37,13 +37,14 @@ from functions.reporting import triggers as reporting_triggers
 from functions.reporting.routes import routes as reporting
 from functions.webhooks import triggers as webhooks_triggers
 from functions.webhooks.routes import routes as webhooks
-from shared.http import problems
+from shared.http import negotiation, problems
 from shared.http.routing import PUBLIC, Routes, json_response
 from shared.observability import logger, metrics, tracer
 
 # Powertools' Logger (shared.observability) owns the "otc" logger: Chalice configuring it too
 # would add a second handler and stop propagation wherever stdout is not the one it first saw.
 app = Chalice(app_name="otc", configure_logs=False)
+app.api.binary_types.append(negotiation.XLSX_TYPE)  # the reports' workbooks (base64 through APIGW)
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
 app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler))
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -30,7 +31,7 @@ class CustomerPage(BaseModel):
 
 def list_customers(principal: Principal, query: PageQuery) -> CustomerPage:
     if principal.role is Role.PARTNER:
-        return _bound_customers(principal, query)
+        return bound_customers(principal, query)
     try:
         items, cursor = customers.list_page(limit=query.limit, cursor=query.cursor)
     except table.InvalidCursorError:
@@ -38,11 +39,15 @@ def list_customers(principal: Principal, query: PageQuery) -> CustomerPage:
     return CustomerPage(items=items, next_cursor=cursor)
 
 
-def _bound_customers(principal: Principal, query: PageQuery) -> CustomerPage:
-    """A partner has at most a hundred customers: read them at once, page in memory."""
+def bound_customers(
+    principal: Principal, query: PageQuery, wanted: Callable[[Customer], bool] = lambda _: True
+) -> CustomerPage:
+    """A partner has at most a hundred customers: read them at once, page in memory (those
+    ``wanted``)."""
     after = _decode(query.cursor) if query.cursor else ""
     sort_key = customers.listing_sort_key
-    bound = sorted(customers.get_many(sorted(principal.customer_ids)), key=sort_key)
+    accounts = customers.get_many(sorted(principal.customer_ids))
+    bound = sorted(filter(wanted, accounts), key=sort_key)
     rest = [customer for customer in bound if sort_key(customer) > after]
     page = rest[: query.limit]
     cursor = _encode(sort_key(page[-1])) if len(rest) > len(page) else None

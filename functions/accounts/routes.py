@@ -37,9 +37,11 @@ def post_customer(principal: Principal) -> Response:
 @routes.route("/customers", methods=["GET"], requires=Action.READ)
 def list_customers(principal: Principal) -> Response:
     from functions.accounts.list_customers import list_customers
-    from functions.accounts.paging import PageQuery
+    from functions.accounts.search_customers import CustomerQuery, search_customers
 
-    return json_response(list_customers(principal, routes.query(PageQuery)).to_wire())
+    query = routes.query(CustomerQuery)
+    find = search_customers if query.q is not None else list_customers
+    return json_response(find(principal, query).to_wire())
 
 
 @routes.route("/customers/{customer_id}", methods=["GET"], requires=Action.READ)

@@ -10,19 +10,23 @@ does, so it agrees with the views built from those ledgers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
+from chalice import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from functions.accounts.paging import invalid_cursor
 from shared import clock
+from shared.adapters.spreadsheets import Cell, Column, Kind, Sheet
 from shared.config import chart_of_accounts
 from shared.domain import journal
 from shared.domain.dates import BusinessDate
 from shared.domain.ledger import JournalEntry
+from shared.http import negotiation
 from shared.store import customers, invoices, payments, readable, table
 from shared.store import ledger as ledger_store
 from shared.store.table import InvalidCursorError
@@ -36,8 +40,8 @@ CUSTOMER_PAGE = 100
 
 class JournalQuery(BaseModel):
     """GET /ledger/journal: ``from`` and ``to`` (YYYY-MM-DD, both included, default today, at
-    most 366 days), ``limit`` (entries per page, 1-500), ``cursor``, ``format`` (json or csv;
-    ``Accept: text/csv`` asks for CSV too)."""
+    most 366 days), ``limit`` (entries per page, 1-500), ``cursor``, ``format`` (json, csv or
+    xlsx; else the Accept header says: shared/http/negotiation.py)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -45,7 +49,7 @@ class JournalQuery(BaseModel):
     end: BusinessDate | None = Field(default=None, alias="to")
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
     cursor: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
-    format: Literal["json", "csv"] | None = None
+    format: Literal["json", "csv", "xlsx"] | None = None
 
     @model_validator(mode="after")
     def _period(self) -> JournalQuery:
@@ -85,27 +89,54 @@ def read_journal(query: JournalQuery) -> dict[str, Any]:
     }
 
 
-def wants_csv(query: JournalQuery, accept: str) -> bool:
-    """``format=csv``, or no ``format`` and an Accept header that names text/csv."""
-    if query.format is not None:
-        return query.format == "csv"
-    return "text/csv" in accept.lower()
-
-
-def as_csv(answer: dict[str, Any], query: JournalQuery) -> tuple[str, dict[str, str]]:
-    """The page ``read_journal`` answered as CSV, and its headers: the next page's address in
-    ``Link`` (RFC 8288, ``rel="next"``), as a CSV body has no room for a cursor."""
-    headers = {
-        "Content-Type": CSV_CONTENT_TYPE,
-        "Content-Disposition": (
-            f'attachment; filename="journal_{answer["from"]}_{answer["to"]}.csv"'
-        ),
-    }
+def download(answer: dict[str, Any], query: JournalQuery, wanted: str) -> Response:
+    """The page ``read_journal`` answered as CSV or XLSX: the CSV is the nightly export's
+    (``journal.to_csv``); the next page's address is in ``Link`` (RFC 8288, ``rel="next"``),
+    as a file has no room for a cursor."""
+    name = f"journal_{answer['from']}_{answer['to']}"
+    if wanted == "csv":
+        response = Response(
+            body=journal.to_csv(answer["entries"]),
+            status_code=200,
+            headers={
+                "Content-Type": CSV_CONTENT_TYPE,
+                "Content-Disposition": f'attachment; filename="{name}.csv"',
+                "Vary": "Accept",
+            },
+        )
+    else:
+        response = negotiation.file_response(as_sheet(answer), name, "xlsx")
     if answer["next_cursor"]:
         following = {"from": answer["from"], "to": answer["to"], "limit": query.limit}
-        link = urlencode({**following, "format": "csv", "cursor": answer["next_cursor"]})
-        headers["Link"] = f'</ledger/journal?{link}>; rel="next"'
-    return journal.to_csv(answer["entries"]), headers
+        link = urlencode({**following, "format": wanted, "cursor": answer["next_cursor"]})
+        response.headers["Link"] = f'</ledger/journal?{link}>; rel="next"'
+    return response
+
+
+_TYPED: dict[str, Kind] = {
+    "posting_date": "date",
+    "line": "number",
+    "debit": "money",
+    "credit": "money",
+}
+
+
+def as_sheet(answer: dict[str, Any]) -> Sheet:
+    """The journal's CSV rows as a sheet: posting dates as dates, amounts as numbers."""
+    columns = tuple(Column(name, _TYPED.get(name, "text")) for name in journal.CSV_COLUMNS)
+    convert: dict[str, Callable[[str], Cell]] = {
+        "date": date.fromisoformat,
+        "number": int,
+        "money": Decimal,
+    }
+    rows: list[tuple[Cell, ...]] = [
+        tuple(
+            convert[column.kind](cell) if column.kind in convert else (cell or None)
+            for column, cell in zip(columns, row, strict=True)
+        )
+        for row in journal.line_rows(answer["entries"])
+    ]
+    return Sheet("Journal", columns, rows)
 
 
 def wire(entries: list[JournalEntry]) -> list[dict[str, Any]]:

@@ -1,10 +1,11 @@
-"""HTTP routes of the journal for the accountants: its lines (JSON or CSV), the trial balance."""
+"""HTTP routes of the journal for the accountants: its lines (JSON, CSV, XLSX), trial balance."""
 
 from __future__ import annotations
 
 from chalice import Response
 
 from shared.domain.access import Action
+from shared.http import negotiation
 from shared.http.routing import Routes, json_response
 
 routes = Routes(__name__)
@@ -12,14 +13,12 @@ routes = Routes(__name__)
 
 @routes.route("/ledger/journal", methods=["GET"], requires=Action.READ_REPORTS)
 def get_journal() -> Response:
-    from functions.ledger.journal import JournalQuery, as_csv, read_journal, wants_csv
+    from functions.ledger.journal import JournalQuery, download, read_journal
 
     query = routes.query(JournalQuery)
+    wanted = negotiation.chosen(query.format, routes.request.headers.get("Accept"))
     answer = read_journal(query)
-    if not wants_csv(query, routes.request.headers.get("Accept", "")):
-        return json_response(answer)
-    body, headers = as_csv(answer, query)
-    return Response(body=body, status_code=200, headers={**headers})
+    return json_response(answer) if wanted == "json" else download(answer, query, wanted)
 
 
 @routes.route("/ledger/trial-balance", methods=["GET"], requires=Action.READ_REPORTS)

@@ -8,6 +8,7 @@ from chalice import Response
 from chalice.app import Request
 
 from shared.domain.access import Action
+from shared.http import negotiation
 from shared.http.routing import Requirement, Routes, admit, json_response, partner_itself_or
 
 if TYPE_CHECKING:
@@ -18,16 +19,43 @@ routes = Routes(__name__)
 
 @routes.route("/reports/aging", methods=["GET"], requires=Action.READ_REPORTS)
 def get_aging_report() -> Response:
+    from functions.reporting.exports import aging_sheet
     from functions.reporting.read_reports import AgingQuery, read_aging
 
-    return json_response(read_aging(routes.query(AgingQuery)))
+    query = routes.query(AgingQuery)
+    wanted = negotiation.chosen(query.format, routes.request.headers.get("Accept"))
+    answer = read_aging(query)
+    if wanted == "json":
+        return json_response(answer)
+    return negotiation.file_response(aging_sheet(answer), f"aging_{answer['as_of']}", wanted)
+
+
+@routes.route("/reports/open-items", methods=["GET"], requires=Action.READ_REPORTS)
+def get_open_items() -> Response:
+    from functions.reporting.exports import open_items_sheet
+    from functions.reporting.read_reports import OpenItemsQuery, read_open_items
+
+    query = routes.query(OpenItemsQuery)
+    wanted = negotiation.chosen(query.format, routes.request.headers.get("Accept"))
+    answer = read_open_items(query)
+    if wanted == "json":
+        return json_response(answer)
+    sheet = open_items_sheet(answer)
+    return negotiation.file_response(sheet, f"open_items_{answer['as_of']}", wanted)
 
 
 @routes.route("/reports/kpis", methods=["GET"], requires=Action.READ_REPORTS)
 def get_kpi_report() -> Response:
+    from functions.reporting.exports import kpi_sheet
     from functions.reporting.read_reports import KpiQuery, read_kpis
 
-    return json_response(read_kpis(routes.query(KpiQuery)))
+    query = routes.query(KpiQuery)
+    wanted = negotiation.chosen(query.format, routes.request.headers.get("Accept"))
+    answer = read_kpis(query)
+    if wanted == "json":
+        return json_response(answer)
+    name = f"kpis_{answer['from']}_{answer['to']}"
+    return negotiation.file_response(kpi_sheet(answer), name, wanted)
 
 
 @routes.route("/reports/behaviour", methods=["GET"], requires=Action.READ_REPORTS)

@@ -19,7 +19,7 @@ from shared.domain.reporting import (
     Books,
     IndexedBooks,
 )
-from shared.domain.text import scrub
+from shared.domain.text import spreadsheet_cell
 
 DEFAULT_EDGES = (30, 60, 90)
 MAX_EDGES = 8
@@ -142,7 +142,7 @@ class AgingReport(BaseModel):
                         self.as_of.isoformat(),
                         group.currency,
                         row.customer_id or "TOTAL",
-                        scrub(row.customer_name or ""),
+                        spreadsheet_cell(row.customer_name or ""),
                         *(str(quantize(amount, group.currency)) for amount in row.buckets),
                         str(quantize(row.total, group.currency)),
                         str(quantize(row.unapplied, group.currency)),

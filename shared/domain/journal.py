@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -114,11 +114,18 @@ def to_csv(entries: Iterable[Mapping[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
+    for row in line_rows(entries):
+        writer.writerow([spreadsheet_cell(cell) for cell in row])
+    return out.getvalue()
+
+
+def line_rows(entries: Iterable[Mapping[str, Any]]) -> Iterator[list[str]]:
+    """Wire entries as rows of ``CSV_COLUMNS``, one per line, every cell as text."""
     for entry in entries:
         document = entry["document"] or {}
         invoice = entry["invoice"] or {}
         for number, line in enumerate(entry["lines"], start=1):
-            row = [
+            yield [
                 entry["entry_id"],
                 entry["posting_date"],
                 entry["posted_at"],
@@ -138,10 +145,8 @@ def to_csv(entries: Iterable[Mapping[str, Any]]) -> str:
                 invoice.get("id") or "",
                 invoice.get("number") or "",
                 entry["payment_id"] or "",
-                entry["memo"],
+                str(entry["memo"]),
             ]
-            writer.writerow([spreadsheet_cell(str(cell)) for cell in row])
-    return out.getvalue()
 
 
 @dataclass

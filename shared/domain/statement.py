@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict
 from shared.domain.invoice import Party, PaymentInstructions
 from shared.domain.ledger import Account, JournalEntry
 from shared.domain.money import Money
-from shared.domain.reporting import IndexedBooks
+from shared.domain.reporting import IndexedBooks, OpenItem
 
 ZERO = Decimal(0)
 CUSTOMER_ACCOUNTS = frozenset({Account.RECEIVABLES, Account.UNAPPLIED_CASH})
@@ -297,30 +297,32 @@ def open_items(
     books: IndexedBooks, customer_id: str, currency: str, day: date
 ) -> list[OpenInvoice]:
     """The customer's open items at the end of ``day``, exactly as the aging report counts them."""
-    found = []
-    for item in books.open_items(day):
-        if item.customer_id != customer_id or item.currency != currency:
-            continue
-        document = books.documents.get(item.item_id)
-        if document is not None:
-            number, issued_on, kind = document.number, document.issued_on, "invoice"
-        else:  # a charge (its entry id, "<kind>:<source>") or an entry of no known invoice
-            kind = item.item_id.split(":", 1)[0]
-            charged_on = books.documents.get(books.invoice_of.get(item.item_id) or "")
-            number = charged_on.number if charged_on else item.item_id
-            issued_on = item.due_on
-        found.append(
-            OpenInvoice(
-                invoice_id=item.item_id,
-                number=number,
-                issued_on=issued_on,
-                due_on=item.due_on,
-                amount_due=item.amount,
-                legacy=bool(document and document.legacy),
-                kind=kind,
-            )
-        )
-    return found
+    return [
+        open_invoice(books, item)
+        for item in books.open_items(day)
+        if item.customer_id == customer_id and item.currency == currency
+    ]
+
+
+def open_invoice(books: IndexedBooks, item: OpenItem) -> OpenInvoice:
+    """An open item with its document's number, issue day and kind."""
+    document = books.documents.get(item.item_id)
+    if document is not None:
+        number, issued_on, kind = document.number, document.issued_on, "invoice"
+    else:  # a charge (its entry id, "<kind>:<source>") or an entry of no known invoice
+        kind = item.item_id.split(":", 1)[0]
+        charged_on = books.documents.get(books.invoice_of.get(item.item_id) or "")
+        number = charged_on.number if charged_on else item.item_id
+        issued_on = item.due_on
+    return OpenInvoice(
+        invoice_id=item.item_id,
+        number=number,
+        issued_on=issued_on,
+        due_on=item.due_on,
+        amount_due=item.amount,
+        legacy=bool(document and document.legacy),
+        kind=kind,
+    )
 
 
 def describe(entry: JournalEntry, numbers: Mapping[str, str]) -> tuple[str, str]:

@@ -156,6 +156,13 @@ def list_page(*, limit: int, cursor: str | None = None) -> tuple[list[Customer],
     return readable.each(page.items, from_item), page.cursor
 
 
+def cursor_at(customer: Customer) -> str:
+    """The listing's cursor of the page that follows ``customer``."""
+    pk, sk = customer_key(customer.customer_id)
+    key = {"pk": pk, "sk": sk, "gsi2pk": LISTING, "gsi2sk": listing_sort_key(customer)}
+    return table._encode_cursor(table.to_dynamo(key))
+
+
 def _require_listing_cursor(cursor: str) -> None:
     """Refuse a cursor of another partition or index before DynamoDB does (with a 500)."""
     key = table.from_dynamo(table._decode_cursor(cursor))

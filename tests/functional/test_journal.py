@@ -321,7 +321,7 @@ def test_only_staff_who_read_reports_see_the_journal(client: Client, world: Worl
         "from=2026-03-01T00:00:00Z",
         "from=2025-01-01&to=2026-03-01",
         "from=2026-03-01&to=2026-03-31&limit=0",
-        "from=2026-03-01&to=2026-03-31&format=xlsx",
+        "from=2026-03-01&to=2026-03-31&format=pdf",
         "from=2026-03-01&to=2026-03-31&cursor=bm90LWEtY3Vyc29y",
         "from=2026-03-01&to=2026-03-31&nonsense=1",
     ],
