@@ -107,9 +107,7 @@ def _check(
 ) -> None:
     if not signature.isascii():  # compare_digest refuses other text (a TypeError, not a 403)
         raise InvalidLinkError("malformed token")
-    if not any(
-        hmac.compare_digest(expected(secret), signature) for secret in secrets if secret
-    ):
+    if not any(hmac.compare_digest(expected(secret), signature) for secret in secrets if secret):
         raise InvalidLinkError("the token was not signed for this path by this deployment")
     if expires_at > now + max_lifetime_seconds + CLOCK_SKEW_SECONDS:
         raise InvalidLinkError("the token claims a longer life than a link may have")
