@@ -46,11 +46,17 @@ def open_page(client, path, accept="text/html"):
     return client.http.get(path, headers={"Accept": accept})
 
 
+def found(pattern: str, text: str) -> str:
+    match = re.search(pattern, text)
+    assert match is not None, pattern
+    return match.group(1)
+
+
 def field(page, name, **attributes):
     """The text of the element with ``data-field=name`` inside the row/block ``attributes``."""
     [(scope, value)] = attributes.items()
     block = page[page.index(f'data-{scope}="{value}"') :]
-    return html.unescape(re.search(rf'data-field="{name}">([^<]*)<', block).group(1))
+    return html.unescape(found(rf'data-field="{name}">([^<]*)<', block))
 
 
 def test_a_link_shows_the_open_invoice_its_aging_and_how_to_pay_it(world, client, invoice):
@@ -77,9 +83,9 @@ def test_a_link_shows_the_open_invoice_its_aging_and_how_to_pay_it(world, client
     # the aging totals of GET /customers/{id}/statement
     statement = call(client, "GET", "/customers/cus_acme/statement").body
     for bucket, amount in statement["aging"]["buckets"].items():
-        shown = re.search(rf'data-bucket="{re.escape(bucket)}">([^<]*)<', page).group(1)
+        shown = found(rf'data-bucket="{re.escape(bucket)}">([^<]*)<', page)
         assert shown == f"{float(amount['amount']):,.2f} EUR"
-    shown_total = re.search(r'data-bucket="total">([^<]*)<', page).group(1)
+    shown_total = found(r'data-bucket="total">([^<]*)<', page)
     assert shown_total == f"{float(statement['aging']['total']['amount']):,.2f} EUR"
     # how to pay it by bank transfer, quoting its RF reference
     assert field(page, "reference", transfer=invoice["id"]) == invoice["payment_reference"]
@@ -211,5 +217,5 @@ def test_the_page_escapes_what_customers_are_called(world, client):
     assert response.status_code == 200, response.body
     page = response.body.decode()
     assert "<script" not in page and "<img" not in page
-    shown = re.search(r'<h1 id="customer-name">([^<]*)</h1>', page).group(1)
+    shown = found(r'<h1 id="customer-name">([^<]*)</h1>', page)
     assert html.unescape(shown) == hostile
