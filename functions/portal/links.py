@@ -111,11 +111,20 @@ def base_url(headers: Any, context: Any, suffix: str) -> str:
 
 def admit(customer_id: str, token: str | None) -> tuple[Principal, signed_links.Grant]:
     """The caller a valid link makes: a principal acting for that one customer (as a partner
-    bound to it would, so every use case scopes it), and the grant. 403 otherwise."""
+    bound to it would, so every use case scopes it), and the grant. 401 without a token, 403
+    for a token that does not open this customer's pages."""
     from shared.store import portal_access
 
-    if not token or len(customer_id) > MAX_ID_LENGTH:
-        raise _denied("open the portal with the link you were sent")
+    if not token:  # no credential at all (a bad one is 403)
+        raise problems.Problem(
+            401,
+            "link-required",
+            "Open the portal with your link",
+            "open the portal with the link you were sent",
+            page=True,
+        )
+    if len(customer_id) > MAX_ID_LENGTH:
+        raise _denied("this link is not valid for this page")
     now = int(clock.now().timestamp())
     try:
         grant = signed_links.verify_grant(

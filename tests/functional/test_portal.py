@@ -141,7 +141,6 @@ def test_a_link_opens_its_own_customer_only_and_a_forged_expired_or_revoked_one_
     forged = [
         f"{issued_at}.{expires}.{subject}.{signature[:-2]}AA",
         f"{issued_at}.{int(expires) + 86400}.{subject}.{signature}",
-        "",
         "x" * 2000,
         "\u00e9.1.2.3",
     ]
@@ -162,7 +161,7 @@ def test_a_link_opens_its_own_customer_only_and_a_forged_expired_or_revoked_one_
     # a forged or malformed token opens nothing, not even its own customer's page
     for bad in forged:
         assert open_page(client, f"/portal/cus_acme?token={bad}").status_code == 403, bad
-    assert open_page(client, "/portal/cus_acme").status_code == 403
+    assert open_page(client, "/portal/cus_acme").status_code == 401
     # and nothing was written
     assert world.written() == before
 
