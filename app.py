@@ -71,11 +71,11 @@ def acting(event: Any, get_response: Any) -> Any:
 @app.middleware("http")
 def problem_details(request: Any, get_response: Any) -> Response:
     """Every error leaves as application/problem+json, whoever raised it (a browser page's, as
-    an HTML page, unless the client asks for JSON)."""
+    an HTML page to a browser)."""
     try:
         response = get_response(request)
     except problems.Problem as problem:
-        if problem.page and not pages.asks_json(request.headers):
+        if problem.page and pages.wants_html(request.headers):
             return pages.problem_page(problem)
         return _problem_response(problem, request.path)
     if response.status_code >= 400 and not response.headers.get("Content-Type", "").startswith(

@@ -2,7 +2,7 @@
 
 The pages' credential is the link's token, always in the query string (see docs/portal.md for
 why not a cookie); the requirement checks it before the handler runs, and every problem on a
-page answers as an HTML page unless the client asks for JSON.
+page answers as an HTML page to a browser (problem+json to any other client).
 """
 
 from __future__ import annotations

@@ -27,9 +27,12 @@ HEADERS: dict[str, str | list[str]] = {
 }
 
 
-def asks_json(headers: Mapping[str, str]) -> bool:
-    """The client named JSON (``application/json``, ``application/problem+json``) in Accept."""
-    return "json" in (headers.get("accept") or "").lower()
+def wants_html(headers: Mapping[str, str]) -> bool:
+    """A browser's request: its Accept names ``text/html`` (every navigation does) and no JSON.
+
+    Any other client (API tools, which name JSON or nothing) gets problem+json, as everywhere."""
+    accept = (headers.get("accept") or "").lower()
+    return "text/html" in accept and "json" not in accept
 
 
 def problem_page(problem: Problem) -> Response:

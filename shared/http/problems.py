@@ -41,7 +41,7 @@ class Problem(ChaliceUnhandledError):
         self.errors = errors
         self.headers = headers or {}
         self.extensions = extensions or {}  # RFC 9457 extension members (e.g. current_version)
-        # A browser page's error: an HTML page unless the client asks for JSON (shared.http.pages)
+        # A browser page's error: an HTML page to a browser (shared.http.pages.wants_html)
         self.page = page
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
