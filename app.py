@@ -33,11 +33,12 @@ from functions.orders.routes import routes as orders
 from functions.outbox import triggers as outbox_triggers
 from functions.payments import triggers as payments_triggers
 from functions.payments.routes import routes as payments
+from functions.portal.routes import routes as portal
 from functions.reporting import triggers as reporting_triggers
 from functions.reporting.routes import routes as reporting
 from functions.webhooks import triggers as webhooks_triggers
 from functions.webhooks.routes import routes as webhooks
-from shared.http import negotiation, problems
+from shared.http import negotiation, pages, problems
 from shared.http.routing import PUBLIC, Routes, json_response
 from shared.observability import logger, metrics, tracer
 
@@ -70,10 +71,13 @@ def acting(event: Any, get_response: Any) -> Any:
 
 @app.middleware("http")
 def problem_details(request: Any, get_response: Any) -> Response:
-    """Every error leaves as application/problem+json, whoever raised it."""
+    """Every error leaves as application/problem+json, whoever raised it (a browser page's, as
+    an HTML page to a browser)."""
     try:
         response = get_response(request)
     except problems.Problem as problem:
+        if problem.page and pages.wants_html(request.headers):
+            return pages.problem_page(problem)
         return _problem_response(problem, request.path)
     if response.status_code >= 400 and not response.headers.get("Content-Type", "").startswith(
         problems.CONTENT_TYPE
@@ -101,7 +105,7 @@ def health() -> Response:
 
 
 BLUEPRINTS: tuple[Routes, ...] = (system, orders, invoicing, accounts, catalog, webhooks)
-BLUEPRINTS += (imports, payments, credits, collections, audit, reporting, ledger)
+BLUEPRINTS += (imports, payments, credits, collections, audit, reporting, ledger, portal)
 for blueprint in BLUEPRINTS:
     app.register_blueprint(blueprint)
 

@@ -23,15 +23,26 @@ MAX_ID_LENGTH = 64
 def list_credits(customer_id: str, principal: Principal) -> dict[str, Any]:
     """``{"customer_id", "currency", "credits": [...], "total", "credit": figures}``."""
     figures = readable_figures(customer_id, principal)
+    held = open_credits(customer_id, figures.currency)
+    return {
+        "customer_id": customer_id,
+        "currency": figures.currency,
+        "credits": held["credits"],
+        "total": held["total"],
+        "credit": figures.to_wire(),
+        "skipped": held["skipped"],
+    }
+
+
+def open_credits(customer_id: str, currency: str) -> dict[str, Any]:
+    """``{"credits": [...], "total", "skipped"}``: the money held for the customer, without the
+    credit figures (what the customer itself may see)."""
     with readable.skipping() as skipped:  # a record that does not read is named, not fatal
         found = customer_credits.open_credits(customer_id)
     total = sum((credit_.remaining for credit_ in found), Decimal(0))
     return {
-        "customer_id": customer_id,
-        "currency": figures.currency,
         "credits": [credit_.to_wire() for credit_ in found],
-        "total": Money(amount=total, currency=figures.currency).to_wire(),
-        "credit": figures.to_wire(),
+        "total": Money(amount=total, currency=currency).to_wire(),
         "skipped": readable.wire(skipped),
     }
 

@@ -41,7 +41,7 @@ from shared import clock
 from shared.domain import signed_links
 from shared.domain.dates import BusinessDate
 from shared.domain.payment import PaymentStatus
-from shared.http import problems
+from shared.http import pages, problems
 from shared.store import readable
 
 PATH = "/dashboard"
@@ -50,18 +50,7 @@ TREND_MONTHS = 6
 TOP_OVERDUE = 10  # customers per currency
 TOP_RISKY = 5  # customers on the riskiest panel
 COUNT_CAP = 1000  # payments counted for the worklist tile, at most
-HEADERS: dict[str, str | list[str]] = {
-    "Content-Type": "text/html; charset=utf-8",
-    "Cache-Control": "no-store",
-    # The page is self-contained: no script, no fetch, nothing framed, styles inline only.
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-    ),
-    # A signed link is a bearer token in the URL: never hand it on to another site.
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-}
+HEADERS = pages.HEADERS  # no script, no framing, no referrer, never cached
 
 
 @dataclass(frozen=True)

@@ -133,14 +133,17 @@ USAGE_PLAN_VARIABLES = {
 }
 API_HANDLER = "APIHandler"
 # Routes a caller reaches without an X-Api-Key: payment gateways' signed webhooks, the health
-# check, and the dashboard a browser opens with a signed link. Every other route takes a key, and
-# requires an API Gateway key when RequireGatewayApiKeys is "true".
+# check, and the pages a browser opens with a signed link (the dashboard, the customer portal).
+# Every other route takes a key, and requires an API Gateway key when RequireGatewayApiKeys is
+# "true".
 KEYLESS_ROUTES = frozenset(
     {
         ("/health", "get"),
         ("/webhooks/stripe", "post"),
         ("/webhooks/{provider}", "post"),
         ("/dashboard", "get"),
+        ("/portal/{customer_id}", "get"),
+        ("/portal/{customer_id}/invoices/{invoice_id}/document", "get"),
     }
 )
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head"})  # not options (CORS)

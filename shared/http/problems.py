@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from chalice.app import ChaliceUnhandledError
@@ -30,6 +31,7 @@ class Problem(ChaliceUnhandledError):
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
         extensions: dict[str, Any] | None = None,
+        page: bool = False,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -39,6 +41,8 @@ class Problem(ChaliceUnhandledError):
         self.errors = errors
         self.headers = headers or {}
         self.extensions = extensions or {}  # RFC 9457 extension members (e.g. current_version)
+        # A browser page's error: an HTML page to a browser (shared.http.pages.wants_html)
+        self.page = page
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -203,6 +207,16 @@ def unreadable_record(pk: str, sk: str) -> Problem:
         "changed, and an operator must repair the record before it can be read or changed",
         extensions={"record": {"pk": pk, "sk": sk}},
     )
+
+
+@contextlib.contextmanager
+def as_page() -> Iterator[None]:
+    """Problems raised inside answer as an HTML page to a browser (see ``Problem.page``)."""
+    try:
+        yield
+    except Problem as problem:
+        problem.page = True
+        raise
 
 
 def answering_outages(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -129,6 +129,8 @@ def test_gateway_keys_are_required_only_when_the_parameter_says_so(template: Tem
         ("/webhooks/stripe", "post"),
         ("/webhooks/{provider}", "post"),
         ("/dashboard", "get"),
+        ("/portal/{customer_id}", "get"),
+        ("/portal/{customer_id}/invoices/{invoice_id}/document", "get"),
     }
     assert all(
         operation["security"] == required

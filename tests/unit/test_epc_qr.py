@@ -8,9 +8,10 @@ from decimal import Decimal
 import pytest
 import zxingcpp
 
-from functions.qr_code import matrix
+from functions.qr_code import matrix, svg
 from shared.domain import epc_qr
 from tests.unit import invoice_samples
+from tests.unit.qr_images import decode, svg_modules
 
 
 def test_the_payload_follows_the_epc069_12_layout() -> None:
@@ -89,7 +90,7 @@ def test_the_code_decodes_back_to_the_exact_payload_at_level_m() -> None:
     assert payload is not None
 
     # When its QR code's modules are drawn as an image and read by a QR decoder
-    decoded = zxingcpp.read_barcode(_image(matrix(payload)))
+    decoded = decode(matrix(payload))
 
     # Then the decoder reads the payload byte for byte, at error correction level M
     assert decoded is not None
@@ -98,14 +99,16 @@ def test_the_code_decodes_back_to_the_exact_payload_at_level_m() -> None:
     assert decoded.ec_level == "M"
 
 
-def _image(modules: list[list[bool]], *, scale: int = 4, quiet: int = 4) -> memoryview:
-    """An 8-bit grey image of the modules (black on white, with the quiet zone around)."""
-    count = len(modules)
-    side = (count + 2 * quiet) * scale
-    pixels = bytearray()
-    for y in range(side):
-        for x in range(side):
-            row, column = y // scale - quiet, x // scale - quiet
-            dark = 0 <= row < count and 0 <= column < count and modules[row][column]
-            pixels.append(0 if dark else 255)
-    return memoryview(bytes(pixels)).cast("B", shape=[side, side])
+def test_the_svg_decodes_back_to_the_same_payload() -> None:
+    # Given
+    payload = epc_qr.for_invoice(invoice_samples.domestic_invoice())
+    assert payload is not None
+
+    # When the code is drawn as an SVG (the portal's), its title hostile
+    drawn = svg(payload, title="<script>x</script>")
+
+    # Then it decodes to the payload, and the title is escaped
+    decoded = decode(svg_modules(drawn))
+    assert decoded is not None
+    assert decoded.text == payload
+    assert "<script>" not in drawn

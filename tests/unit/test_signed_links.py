@@ -102,3 +102,64 @@ def test_no_made_up_token_opens_the_page(token):
     # Then it is refused, as an invalid link (never another error)
     with pytest.raises(InvalidLinkError):
         signed_links.verify("/dashboard", token, secrets=[SECRET], now=NOW)
+
+
+# --- grants: longer-lived links naming whom they were issued to, and when --------------------
+
+MONTH = 30 * 24 * 3600
+
+
+def _grant(path="/portal/cus_a", subject="ap@a.example", lifetime=7 * 24 * 3600):
+    return signed_links.sign_grant(
+        path, subject, secret=SECRET, now=NOW, lifetime_seconds=lifetime, max_lifetime_seconds=MONTH
+    )
+
+
+def _verify_grant(path, token, now=NOW):
+    return signed_links.verify_grant(
+        path, token, secrets=[SECRET], now=now, max_lifetime_seconds=MONTH
+    )
+
+
+def test_a_grant_names_its_subject_and_issue_time_and_opens_its_path_until_it_expires():
+    # Given
+    grant = _grant()
+
+    # When
+    verified = _verify_grant("/portal/cus_a", grant.token, now=NOW + 3600)
+
+    # Then
+    assert (verified.subject, verified.issued_at) == ("ap@a.example", NOW)
+    assert verified.expires_at == NOW + 7 * 24 * 3600
+    with pytest.raises(ExpiredLinkError):
+        _verify_grant("/portal/cus_a", grant.token, now=grant.expires_at)
+    with pytest.raises(InvalidLinkError):
+        _verify_grant("/portal/cus_b", grant.token)
+
+
+def test_a_grant_with_another_subject_or_issue_time_is_refused():
+    # Given a grant whose subject, then issue time, is swapped
+    issued, expires, subject, signature = _grant().token.split(".")
+    other = signed_links._b64(b"boss@a.example")
+
+    # Then
+    with pytest.raises(InvalidLinkError):
+        _verify_grant("/portal/cus_a", f"{issued}.{expires}.{other}.{signature}")
+    with pytest.raises(InvalidLinkError):
+        _verify_grant("/portal/cus_a", f"{int(issued) - 1}.{expires}.{subject}.{signature}")
+
+
+def test_grants_live_at_most_their_maximum_and_dashboard_tokens_are_no_grants():
+    with pytest.raises(ValueError):
+        _grant(lifetime=MONTH + 1)
+    with pytest.raises(ValueError):
+        _grant(subject="x" * 400)
+    dashboard = signed_links.sign("/portal/cus_a", secret=SECRET, now=NOW)
+    with pytest.raises(InvalidLinkError):
+        _verify_grant("/portal/cus_a", dashboard.token)
+
+
+@given(st.text(max_size=600))
+def test_no_made_up_token_is_a_grant(token):
+    with pytest.raises(InvalidLinkError):
+        _verify_grant("/portal/cus_a", token)

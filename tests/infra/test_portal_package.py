@@ -1,0 +1,20 @@
+"""The customer portal's pages render in Lambda: their templates and Jinja2 ship in the zip."""
+
+from __future__ import annotations
+
+import zipfile
+
+from tests.infra.conftest import Packaged
+
+
+def test_the_portal_template_and_its_engine_ship_in_the_code_zip(packaged: Packaged) -> None:
+    # Given the deployment zip
+    with zipfile.ZipFile(packaged.code) as code:
+        names = set(code.namelist())
+        template = code.read("functions/portal/templates/portal.html").decode()
+
+    # Then the page's template sits next to the module that renders it, with its engine
+    assert "functions/portal/render.py" in names
+    assert "{{ portal.customer_name }}" in template and "<script" not in template
+    assert "jinja2/__init__.py" in names
+    assert "markupsafe/__init__.py" in names
