@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from functions.lake.backfill import backfill
 from functions.lake.land import land_items
+from functions.reporting import reports, snapshot
 from shared import clock
 from shared.lake import duck, records, tables
 from shared.lake import s3 as lake_s3
@@ -189,9 +191,9 @@ def test_backfill_writes_the_books_the_worker_never_saw(client, world: World):
     assert {row["event_id"] for row in lake["events"]} == stored
 
 
-def test_the_lake_reports_what_the_api_reports_to_the_cent(client, world: World, tmp_path):
-    # Given the books the seed wrote written into the lake once, then business through the API:
-    # an invoice paid by cheque, one credited in part, one left open, and the workers run
+def business(client: Any, world: World) -> None:
+    """The seed's books written into the lake once, then business through the API: an invoice
+    paid by cheque, one credited in part, one left open, and the workers run."""
     backfill()
     paid_invoice(client, world)
     credited = issued_invoice(client, world, purchase_order="PO-LAKE-2")
@@ -204,6 +206,11 @@ def test_the_lake_reports_what_the_api_reports_to_the_cent(client, world: World,
     assert note.status == 201, note.body
     issued_invoice(client, world, purchase_order="PO-LAKE-3")
     world.pump.drain()
+
+
+def test_the_lake_reports_what_the_api_reports_to_the_cent(client, world: World, tmp_path):
+    # Given the seed's books and business through the API, in the lake
+    business(client, world)
 
     # When DuckDB reads the lake bucket's objects (as landed, duplicates and all)
     root = lake_s3.download(
@@ -221,3 +228,22 @@ def test_the_lake_reports_what_the_api_reports_to_the_cent(client, world: World,
     ).body
     api_kpis.pop("skipped", None), api_kpis.pop("source", None)
     assert duck.kpis(root, month_start, today).to_wire() == api_kpis
+
+
+def test_the_nightly_snapshot_read_from_the_lake_is_the_live_report(client, world: World):
+    # Given the seed's books and business through the API, in the lake
+    business(client, world)
+    today = clock.now().date()
+
+    # When the day's snapshot is taken (from the lake)
+    snapshot.take(today)
+
+    # Then its aging and KPIs are the reports computed now from the books, to the cent
+    aging = snapshot.latest("aging")
+    kpis = snapshot.latest("kpis")
+    assert aging is not None and kpis is not None
+    assert aging.pop("skipped") == [] and kpis.pop("skipped") == []
+    assert aging == reports.aging_report(today).to_wire()
+    assert aging["currencies"], "the flow left receivables open"
+    start = today - timedelta(days=snapshot.KPI_PERIOD_DAYS - 1)
+    assert kpis == reports.kpi_report(start, today).to_wire()
