@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalice import Response
 from chalice.app import Request
 
@@ -15,14 +17,31 @@ routes = Routes(__name__)
 def get_aging_report() -> Response:
     from functions.reporting.read_reports import AgingQuery, read_aging
 
-    return json_response(read_aging(routes.query(AgingQuery)))
+    return _report(read_aging(routes.query(AgingQuery)))
 
 
 @routes.route("/reports/kpis", methods=["GET"], requires=Action.READ_REPORTS)
 def get_kpi_report() -> Response:
     from functions.reporting.read_reports import KpiQuery, read_kpis
 
-    return json_response(read_kpis(routes.query(KpiQuery)))
+    return _report(read_kpis(routes.query(KpiQuery)))
+
+
+@routes.route("/reports/queries/{query_id}", methods=["GET"], requires=Action.READ_REPORTS)
+def get_report_query(query_id: str) -> Response:
+    from functions.reporting.read_reports import ReportQuery, read_query
+
+    return _report(read_query(query_id, routes.query(ReportQuery)))
+
+
+def _report(answer: Any) -> Response:
+    """A report (200), or the lake query still computing it (202, Location its status URL)."""
+    from functions.reporting.read_reports import Running
+
+    if isinstance(answer, Running):
+        headers = {"Location": answer.status_url, "Retry-After": "5"}
+        return json_response(answer.to_wire(), 202, headers)
+    return json_response(answer)
 
 
 def _link_or_staff(_request: Request) -> None:

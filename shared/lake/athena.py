@@ -43,6 +43,10 @@ class StillRunning(Exception):
         self.query_id = query_id
 
 
+class UnknownQuery(Exception):
+    """No query of this id ran in the workgroup with the SQL expected."""
+
+
 class QueryFailed(Exception):
     """The query ended FAILED or CANCELLED."""
 
@@ -74,15 +78,21 @@ def outcome(
     athena: Any,
     *,
     within: float = WAIT_SECONDS,
+    sql: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> list[Row]:
     """The rows of the query once it succeeded; ``StillRunning`` when it has not finished
-    within ``within`` seconds, ``QueryFailed`` when it failed or was cancelled."""
+    within ``within`` seconds, ``QueryFailed`` when it failed or was cancelled. With ``sql``,
+    ``UnknownQuery`` unless the query is one of the workgroup's that ran exactly ``sql``."""
     deadline = clock() + within
     pause = FIRST_POLL_SECONDS
     while True:
-        execution = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+        execution = _execution(query_id, athena)
+        if sql is not None and (
+            execution.get("Query") != sql or execution.get("WorkGroup") != settings().lake_workgroup
+        ):
+            raise UnknownQuery(query_id)
         state = execution["Status"]["State"]
         if state in FINISHED:
             break
@@ -98,10 +108,20 @@ def outcome(
     return results(query_id, athena)
 
 
-def rows(sql: str, athena: Any | None = None, *, within: float = WAIT_SECONDS) -> list[Row]:
-    """Run ``sql`` and answer its rows (``StillRunning`` past ``within`` seconds)."""
+def _execution(query_id: str, athena: Any) -> dict[str, Any]:
+    try:
+        execution: dict[str, Any] = athena.get_query_execution(QueryExecutionId=query_id)
+    except athena.exceptions.InvalidRequestException as unknown:  # no such query id
+        raise UnknownQuery(query_id) from unknown
+    found: dict[str, Any] = execution["QueryExecution"]
+    return found
+
+
+def rows(sql: str, athena: Any | None = None, *, within: float | None = None) -> list[Row]:
+    """Run ``sql`` and answer its rows (``StillRunning`` past ``within`` seconds, by default
+    ``WAIT_SECONDS``)."""
     athena = athena or client()
-    return outcome(start(sql, athena), athena, within=within)
+    return outcome(start(sql, athena), athena, within=WAIT_SECONDS if within is None else within)
 
 
 def results(query_id: str, athena: Any) -> list[Row]:

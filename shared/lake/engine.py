@@ -27,7 +27,7 @@ def name() -> str:
     return chosen
 
 
-def rows(sql: str, *, within: float = athena.WAIT_SECONDS) -> list[dict[str, Any]]:
+def rows(sql: str, *, within: float | None = None) -> list[dict[str, Any]]:
     """The rows of ``sql``; on Athena, ``athena.StillRunning`` when it has not finished within
     ``within`` seconds (DuckDB always finishes)."""
     if name() == ATHENA:
@@ -35,9 +35,10 @@ def rows(sql: str, *, within: float = athena.WAIT_SECONDS) -> list[dict[str, Any
     return _duckdb_rows(sql)
 
 
-def outcome(query_id: str, *, within: float = 0) -> list[dict[str, Any]]:
-    """The rows of an Athena query started earlier (``StillRunning``, ``QueryFailed``)."""
-    return athena.outcome(query_id, athena.client(), within=within)
+def outcome(query_id: str, *, sql: str, within: float = 0) -> list[dict[str, Any]]:
+    """The rows of the Athena query ``query_id`` that ran ``sql`` (``StillRunning``,
+    ``QueryFailed``, ``UnknownQuery``)."""
+    return athena.outcome(query_id, athena.client(), within=within, sql=sql)
 
 
 def _duckdb_rows(sql: str) -> list[dict[str, Any]]:

@@ -229,6 +229,17 @@ def test_the_lake_reports_what_the_api_reports_to_the_cent(client, world: World,
     api_kpis.pop("skipped", None), api_kpis.pop("source", None)
     assert duck.kpis(root, month_start, today).to_wire() == api_kpis
 
+    # And the API answers the same from the lake when asked (source=lake)
+    lake_aging = call(client, "GET", f"/reports/aging?as_of={today.isoformat()}&source=lake")
+    assert lake_aging.status == 200, lake_aging.body
+    assert lake_aging.body.pop("source") == "lake" and lake_aging.body.pop("skipped") == []
+    assert lake_aging.body == api_aging
+    period = f"from={month_start.isoformat()}&to={today.isoformat()}"
+    lake_kpis = call(client, "GET", f"/reports/kpis?{period}&source=lake")
+    assert lake_kpis.status == 200, lake_kpis.body
+    assert lake_kpis.body.pop("source") == "lake" and lake_kpis.body.pop("skipped") == []
+    assert lake_kpis.body == api_kpis
+
 
 def test_the_nightly_snapshot_read_from_the_lake_is_the_live_report(client, world: World):
     # Given the seed's books and business through the API, in the lake

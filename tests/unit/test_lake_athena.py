@@ -24,8 +24,8 @@ from botocore.stub import Stubber
 from shared.config import settings
 from shared.domain.aging import DEFAULT_EDGES
 from shared.lake import athena, queries, reports
+from tests.athena_responses import AGING_COLUMNS, QUERY_ID, execution, text_row
 
-QUERY_ID = "0f3b1c2d-1111-4222-8333-444455556666"
 WORKGROUP, DATABASE = "otc-test-lake", "otc_test_lake"
 AS_OF = date(2026, 3, 31)
 
@@ -45,56 +45,6 @@ def stubbed(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Stubber]]:
     settings.cache_clear()
 
 
-def column(name: str, kind: str, precision: int = 0, scale: int = 0) -> dict[str, Any]:
-    return {
-        "CatalogName": "hive",
-        "SchemaName": "",
-        "TableName": "",
-        "Name": name,
-        "Label": name,
-        "Type": kind,
-        "Precision": precision,
-        "Scale": scale,
-        "Nullable": "UNKNOWN",
-        "CaseSensitive": kind == "varchar",
-    }
-
-
-def text_row(*values: str | None) -> dict[str, Any]:
-    return {"Data": [{} if value is None else {"VarCharValue": value} for value in values]}
-
-
-AGING_COLUMNS = [
-    column("currency", "varchar", 2147483647),
-    column("customer_id", "varchar", 2147483647),
-    column("customer_name", "varchar", 2147483647),
-    column("bucket", "integer", 10),
-    column("amount", "decimal", 38, 4),
-    column("open_items", "bigint", 19),
-]
-
-
-def execution(state: str, scanned: int = 0, reason: str | None = None) -> dict[str, Any]:
-    status: dict[str, Any] = {"State": state, "SubmissionDateTime": datetime(2026, 4, 1, 1, 30)}
-    if reason:
-        status["StateChangeReason"] = reason
-    return {
-        "QueryExecution": {
-            "QueryExecutionId": QUERY_ID,
-            "Query": "SELECT 1",
-            "StatementType": "DML",
-            "WorkGroup": WORKGROUP,
-            "QueryExecutionContext": {"Database": DATABASE},
-            "Status": status,
-            "Statistics": {
-                "EngineExecutionTimeInMillis": 1200,
-                "DataScannedInBytes": scanned,
-                "TotalExecutionTimeInMillis": 1500,
-            },
-        }
-    }
-
-
 def expect_start(stubber: Stubber, sql: str) -> None:
     stubber.add_response(
         "start_query_execution",
@@ -109,7 +59,9 @@ def expect_start(stubber: Stubber, sql: str) -> None:
 
 def expect_state(stubber: Stubber, state: str, scanned: int = 0, reason: str = "") -> None:
     stubber.add_response(
-        "get_query_execution", execution(state, scanned, reason), {"QueryExecutionId": QUERY_ID}
+        "get_query_execution",
+        execution(state, scanned, reason, workgroup=WORKGROUP),
+        {"QueryExecutionId": QUERY_ID},
     )
 
 
