@@ -71,3 +71,9 @@ def kpi_report(start: date, end: date, *, within: float | None = None) -> KpiRep
     """The KPIs of ``start``..``end`` (``athena.StillRunning`` past ``within`` seconds)."""
     report: KpiReport = run(kpi_query(start, end), within=within)
     return report
+
+
+def dso_trend(end: date, months: int = 6) -> list[dict[str, Any]]:
+    """Standard DSO per calendar month up to ``end``, oldest first (``reports.dso_trend``'s
+    figures; ``athena.StillRunning`` past the request's wait)."""
+    return reports.dso_trend(engine.rows(queries.dso_trend(end, months)), end, months)

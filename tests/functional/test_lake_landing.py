@@ -17,7 +17,7 @@ from typing import Any
 
 from functions.lake.backfill import backfill
 from functions.lake.land import land_items
-from functions.reporting import reports, snapshot
+from functions.reporting import lake_reports, reports, snapshot
 from shared import clock
 from shared.lake import duck, records, tables
 from shared.lake import s3 as lake_s3
@@ -258,3 +258,14 @@ def test_the_nightly_snapshot_read_from_the_lake_is_the_live_report(client, worl
     assert aging["currencies"], "the flow left receivables open"
     start = today - timedelta(days=snapshot.KPI_PERIOD_DAYS - 1)
     assert kpis == reports.kpi_report(start, today).to_wire()
+
+
+def test_the_lake_dso_trend_is_the_books(client, world: World):
+    # Given the seed's books and business through the API, in the lake
+    business(client, world)
+    today = clock.now().date()
+
+    # When the month-end DSO of the last 13 months is read from the lake, Then it is the books'
+    trend = lake_reports.dso_trend(today, 13)
+    assert trend == reports.dso_trend(today, 13)
+    assert any(value is not None for month in trend for value in month["dso"].values())
