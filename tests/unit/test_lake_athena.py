@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from unittest import mock
 
 import boto3
 import pytest
@@ -23,8 +24,9 @@ from botocore.stub import Stubber
 
 from shared.config import settings
 from shared.domain.aging import DEFAULT_EDGES
-from shared.lake import athena, queries, reports
+from shared.lake import athena, engine, queries, reports
 from tests.athena_responses import AGING_COLUMNS, QUERY_ID, execution, text_row
+from tests.athena_responses import column as column_info
 
 WORKGROUP, DATABASE = "otc-test-lake", "otc_test_lake"
 AS_OF = date(2026, 3, 31)
@@ -166,3 +168,33 @@ def test_a_failed_query_says_why(stubbed):
 def test_each_type_reads_back_from_athenas_text(kind, text, expected):
     assert athena.value(kind, {"VarCharValue": text}) == expected
     assert athena.value(kind, {}) is None
+
+
+def test_the_engine_runs_the_sql_on_athena_when_the_stack_says_so(stubbed):
+    # Given the stack's engine is Athena, answering one row at once
+    client, stubber = stubbed
+    expect_start(stubber, "SELECT 1 AS one")
+    expect_state(stubber, "SUCCEEDED", scanned=0)
+    page = {
+        "ResultSet": {
+            "Rows": [text_row("one"), text_row("1")],
+            "ResultSetMetadata": {"ColumnInfo": [column_info("one", "integer")]},
+        }
+    }
+    stubber.add_response("get_query_results", page, {"QueryExecutionId": QUERY_ID})
+
+    # When the engine runs a query, Then Athena ran it
+    with mock.patch.object(athena, "client", lambda: client):
+        assert engine.rows("SELECT 1 AS one") == [{"one": 1}]
+
+
+def test_an_unknown_engine_is_refused(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("LAKE_ENGINE", "spark")
+    for variable in ("TABLE_NAME", "IDEMPOTENCY_TABLE_NAME", "EVENT_BUS_NAME"):
+        monkeypatch.setenv(variable, "unused")
+    settings.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="LAKE_ENGINE"):
+            engine.rows("SELECT 1")
+    finally:
+        settings.cache_clear()
