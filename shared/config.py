@@ -40,6 +40,9 @@ class Settings(BaseModel):
     chart_of_accounts: str = ""  # JSON laid over the default chart (shared/domain/chart.py)
     lake_bucket: str = ""  # the analytics lake's bucket (objects under lake/<table>/dt=<day>/)
     lake_stream_prefix: str = ""  # Firehose delivery streams: <prefix><table> (e.g. journal)
+    lake_engine: str = "duckdb"  # what runs the lake's SQL: athena (AWS) or duckdb (one machine)
+    lake_workgroup: str = ""  # Athena's workgroup (results location, bytes-scanned cutoff)
+    lake_database: str = ""  # the Glue database of the lake's tables
 
 
 class AwsClientSettings(BaseModel):
@@ -79,6 +82,9 @@ def settings() -> Settings:
         chart_of_accounts=os.environ.get("CHART_OF_ACCOUNTS", ""),
         lake_bucket=os.environ.get("LAKE_BUCKET", ""),
         lake_stream_prefix=os.environ.get("LAKE_STREAM_PREFIX", ""),
+        lake_engine=os.environ.get("LAKE_ENGINE", "") or "duckdb",
+        lake_workgroup=os.environ.get("LAKE_WORKGROUP", ""),
+        lake_database=os.environ.get("LAKE_DATABASE", ""),
         **_given({"statement_sync_max_bytes": "STATEMENT_SYNC_MAX_BYTES"}),
     )
 

@@ -6,7 +6,8 @@ is written here, with the same rows:
 - the journal, documents and customers as the reports read them (``reports._books``: every
   customer's ledger and documents, the suspense ledger), each entry attributed to its open item
   with the documents at hand (``IndexedBooks.item_of``, which also places entries written before
-  entries named their invoice);
+  entries named their invoice), and a legacy invoice imported before opening-balance entries
+  existed as the opening-balance entry its import books today (``landing.unbooked_openings``);
 - every event item (one Scan of the table's event items, page by page: an operator's one-off
   job, never a request's), raw and as the order, payment and dispute facts it changed.
 
@@ -27,6 +28,7 @@ from shared import clock
 from shared.adapters import aws
 from shared.domain.reporting import IndexedBooks
 from shared.lake import tables
+from shared.lake.landing import unbooked_openings
 from shared.store.table import from_dynamo, table_name
 
 SCAN_PAGE = 500
@@ -47,6 +49,9 @@ def _book_rows(books: IndexedBooks, now: datetime) -> Iterator[Landed]:
     for entry in books.entries:
         item_id, _ = books.item_of(entry)
         for row in tables.journal_rows(entry, item_id):
+            yield "journal", row
+    for opening in unbooked_openings(books):  # legacy invoices imported before their entries
+        for row in tables.journal_rows(opening, opening.invoice_id or opening.entry_id):
             yield "journal", row
     for fact in books.books.invoices:
         yield "documents", tables.document_row(fact, now)

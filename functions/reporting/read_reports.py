@@ -1,26 +1,37 @@
 """GET /reports/aging and GET /reports/kpis: their queries, and the answer (the nightly snapshot
-of the aging when one fits the query, else the report computed now from the books).
+of the aging when one fits the query, else the report computed now from the books; with
+``source=lake``, the report the lake's SQL gives).
+
+On Athena a lake query may outlast the request: past ``athena.WAIT_SECONDS`` the answer is a
+``Running`` query instead, whose status URL (``/reports/queries/{id}`` with the report's
+parameters) answers the report once the query has finished (``read_query``).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
+from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from functions.reporting import snapshot
+from functions.reporting import lake_reports, snapshot
 from functions.reporting.reports import aging_report, kpi_report, open_items_report
 from shared import clock
 from shared.domain import aging
 from shared.domain.dates import BusinessDate
+from shared.http import problems
+from shared.lake import athena
 from shared.store import readable
 
 DEFAULT_KPI_DAYS = 30
 MAX_KPI_DAYS = 3 * 366
 _EDGES = re.compile(r"^\d{1,4}(,\d{1,4}){0,7}$")
 ExportFormat = Literal["json", "csv", "xlsx"]  # else Accept says (shared/http/negotiation.py)
+_QUERY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+Source = Literal["live", "lake"]
 
 
 def _not_after_today(day: date | None, name: str) -> None:
@@ -41,7 +52,8 @@ def _check_buckets(value: Any) -> Any:
 class AgingQuery(BaseModel):
     """GET /reports/aging: ``as_of`` (YYYY-MM-DD, default today), ``buckets`` (upper edges in
     days past due, e.g. ``15,30,45``; default 30,60,90), ``live`` (compute now rather than
-    answer the nightly snapshot)."""
+    answer the nightly snapshot), ``source`` (``live``: as ``live``; ``lake``: from the
+    lake)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -50,11 +62,15 @@ class AgingQuery(BaseModel):
     live: bool = False
     format: ExportFormat | None = None
 
+    source: Source | None = None
+
     _edges = field_validator("buckets", mode="before")(_check_buckets)
 
     @model_validator(mode="after")
     def _past(self) -> AgingQuery:
         _not_after_today(self.as_of, "as_of")
+        if self.live and self.source == "lake":
+            raise ValueError("'live' computes from the books; 'source=lake' reads the lake")
         return self
 
 
@@ -78,13 +94,15 @@ class OpenItemsQuery(BaseModel):
 
 class KpiQuery(BaseModel):
     """GET /reports/kpis: ``from`` and ``to`` (YYYY-MM-DD, both included); ``to`` defaults to
-    today, ``from`` to 29 days before ``to`` (30 days)."""
+    today, ``from`` to 29 days before ``to`` (30 days); ``source`` (``live``, the default, or
+    ``lake``)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     start: BusinessDate | None = Field(default=None, alias="from")
     end: BusinessDate | None = Field(default=None, alias="to")
     format: ExportFormat | None = None
+    source: Source = "live"
 
     @model_validator(mode="after")
     def _period(self) -> KpiQuery:
@@ -102,15 +120,66 @@ class KpiQuery(BaseModel):
         return self.start or max(end, date.min + back) - back, end  # not before the first day
 
 
-def read_aging(query: AgingQuery) -> dict[str, Any]:
-    """The aging asked for: with no ``as_of``, ``buckets`` or ``live``, the newest nightly
-    snapshot when there is one (``source: snapshot``), else computed now (``source: live``)."""
-    wants_latest = query.as_of is None and query.buckets is None and not query.live
-    if wants_latest and (stored := snapshot.latest("aging")) is not None:
-        return {**stored, "source": "snapshot"}
+class ReportQuery(BaseModel):
+    """GET /reports/queries/{id}: the report a lake query was started for and its parameters,
+    as its status URL names them (``report=aging`` with ``as_of`` and ``buckets``;
+    ``report=kpis`` with ``from`` and ``to``)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    report: Literal["aging", "kpis"]
+    as_of: BusinessDate | None = None
+    buckets: tuple[int, ...] | None = None
+    start: BusinessDate | None = Field(default=None, alias="from")
+    end: BusinessDate | None = Field(default=None, alias="to")
+
+    _edges = field_validator("buckets", mode="before")(_check_buckets)
+
+    @model_validator(mode="after")
+    def _complete(self) -> ReportQuery:
+        given = {"as_of": self.as_of, "from": self.start, "to": self.end}
+        needed = ("as_of",) if self.report == "aging" else ("from", "to")
+        if missing := [name for name in needed if given[name] is None]:
+            raise ValueError(f"a {self.report} query names {', '.join(missing)}")
+        return self
+
+    def lake_report(self) -> lake_reports.LakeReport:
+        if self.report == "aging":
+            assert self.as_of is not None  # checked by _complete
+            return lake_reports.aging_query(self.as_of, self.buckets or aging.DEFAULT_EDGES)
+        assert self.start is not None and self.end is not None  # checked by _complete
+        return lake_reports.kpi_query(self.start, self.end)
+
+
+@dataclass(frozen=True)
+class Running:
+    """A lake query still running: where to ask for its report."""
+
+    query_id: str
+    params: dict[str, str]
+
+    @property
+    def status_url(self) -> str:
+        return f"/reports/queries/{self.query_id}?{urlencode(self.params)}"
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"query_id": self.query_id, "status": "running", "status_url": self.status_url}
+
+
+def read_aging(query: AgingQuery) -> dict[str, Any] | Running:
+    """The aging asked for: with no ``as_of``, ``buckets``, ``live`` or ``source``, the newest
+    nightly snapshot when there is one (``source: snapshot``), else computed now
+    (``source: live``); with ``source=lake``, from the lake (``source: lake``)."""
     as_of = query.as_of or clock.now().date()
+    edges = query.buckets or aging.DEFAULT_EDGES
+    if query.source == "lake":
+        params = {"report": "aging", "as_of": as_of.isoformat(), "buckets": _joined(edges)}
+        return _from_lake(lake_reports.aging_query(as_of, edges), params)
+    wants_latest = query.as_of is None and query.buckets is None and not query.live
+    if wants_latest and query.source is None and (stored := snapshot.latest("aging")) is not None:
+        return {**stored, "source": "snapshot"}
     with readable.skipping() as skipped:
-        report = aging_report(as_of, query.buckets or aging.DEFAULT_EDGES)
+        report = aging_report(as_of, edges)
     return {**report.to_wire(), "source": "live", "skipped": readable.wire(skipped)}
 
 
@@ -129,10 +198,50 @@ def read_open_items(query: OpenItemsQuery) -> dict[str, Any]:
     }
 
 
-def read_kpis(query: KpiQuery) -> dict[str, Any]:
+def read_kpis(query: KpiQuery) -> dict[str, Any] | Running:
+    start, end = query.period()
+    if query.source == "lake":
+        params = {"report": "kpis", "from": start.isoformat(), "to": end.isoformat()}
+        return _from_lake(lake_reports.kpi_query(start, end), params)
     with readable.skipping() as skipped:
-        report = kpi_report(*query.period())
-    return {**report.to_wire(), "skipped": readable.wire(skipped)}
+        report = kpi_report(start, end)
+    return {**report.to_wire(), "source": "live", "skipped": readable.wire(skipped)}
+
+
+def read_query(query_id: str, query: ReportQuery) -> dict[str, Any] | Running:
+    """The report of a lake query answered ``Running`` earlier: the report once it succeeded,
+    ``Running`` while it runs; 404 for an id no such query has, 502 when it failed."""
+    if not _QUERY_ID.match(query_id):
+        raise problems.not_found(f"report query {query_id}")
+    try:
+        report = lake_reports.outcome(query.lake_report(), query_id)
+    except athena.StillRunning:
+        params = query.model_dump(mode="json", by_alias=True, exclude_none=True)
+        if query.buckets:
+            params["buckets"] = _joined(query.buckets)
+        return Running(query_id, params)
+    except athena.UnknownQuery as unknown:
+        raise problems.not_found(f"report query {query_id}") from unknown
+    except athena.QueryFailed as failed:
+        raise problems.Problem(
+            502, "lake-query-failed", "The lake query failed", failed.reason or failed.state
+        ) from failed
+    return _lake_wire(report)
+
+
+def _from_lake(report: lake_reports.LakeReport, params: dict[str, str]) -> dict[str, Any] | Running:
+    try:
+        return _lake_wire(lake_reports.run(report))
+    except athena.StillRunning as running:
+        return Running(running.query_id, params)
+
+
+def _lake_wire(report: Any) -> dict[str, Any]:
+    return {**report.to_wire(), "source": "lake", "skipped": []}
+
+
+def _joined(edges: tuple[int, ...]) -> str:
+    return ",".join(str(edge) for edge in edges)
 
 
 # --- reading the books ----------------------------------------------------------------------------

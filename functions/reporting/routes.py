@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from chalice import Response
 from chalice.app import Request
@@ -24,10 +25,9 @@ def get_aging_report() -> Response:
 
     query = routes.query(AgingQuery)
     wanted = negotiation.chosen(query.format, routes.request.headers.get("Accept"))
-    answer = read_aging(query)
-    if wanted == "json":
-        return json_response(answer)
-    return negotiation.file_response(aging_sheet(answer), f"aging_{answer['as_of']}", wanted)
+    return _report(
+        read_aging(query), wanted, aging_sheet, lambda answer: f"aging_{answer['as_of']}"
+    )
 
 
 @routes.route("/reports/open-items", methods=["GET"], requires=Action.READ_REPORTS)
@@ -38,10 +38,7 @@ def get_open_items() -> Response:
     query = routes.query(OpenItemsQuery)
     wanted = negotiation.chosen(query.format, routes.request.headers.get("Accept"))
     answer = read_open_items(query)
-    if wanted == "json":
-        return json_response(answer)
-    sheet = open_items_sheet(answer)
-    return negotiation.file_response(sheet, f"open_items_{answer['as_of']}", wanted)
+    return _report(answer, wanted, open_items_sheet, lambda found: f"open_items_{found['as_of']}")
 
 
 @routes.route("/reports/kpis", methods=["GET"], requires=Action.READ_REPORTS)
@@ -52,10 +49,7 @@ def get_kpi_report() -> Response:
     query = routes.query(KpiQuery)
     wanted = negotiation.chosen(query.format, routes.request.headers.get("Accept"))
     answer = read_kpis(query)
-    if wanted == "json":
-        return json_response(answer)
-    name = f"kpis_{answer['from']}_{answer['to']}"
-    return negotiation.file_response(kpi_sheet(answer), name, wanted)
+    return _report(answer, wanted, kpi_sheet, lambda found: f"kpis_{found['from']}_{found['to']}")
 
 
 @routes.route("/reports/behaviour", methods=["GET"], requires=Action.READ_REPORTS)
@@ -74,6 +68,31 @@ def get_customer_behaviour(customer_id: str, principal: Principal) -> Response:
     from functions.reporting.behaviour import BehaviourQuery, customer_behaviour
 
     return json_response(customer_behaviour(customer_id, routes.query(BehaviourQuery), principal))
+
+
+@routes.route("/reports/queries/{query_id}", methods=["GET"], requires=Action.READ_REPORTS)
+def get_report_query(query_id: str) -> Response:
+    from functions.reporting.read_reports import ReportQuery, read_query
+
+    return _report(read_query(query_id, routes.query(ReportQuery)))
+
+
+def _report(
+    answer: Any,
+    wanted: negotiation.Format = "json",
+    sheet: Callable[[dict[str, Any]], Any] | None = None,
+    name: Callable[[dict[str, Any]], str] | None = None,
+) -> Response:
+    """A report (200: JSON, or the ``wanted`` download of its ``sheet``), or the lake query
+    still computing it (202, Location its status URL)."""
+    from functions.reporting.read_reports import Running
+
+    if isinstance(answer, Running):
+        headers = {"Location": answer.status_url, "Retry-After": "5"}
+        return json_response(answer.to_wire(), 202, headers)
+    if wanted == "json" or sheet is None or name is None:
+        return json_response(answer)
+    return negotiation.file_response(sheet(answer), name(answer), wanted)
 
 
 def _link_or_staff(_request: Request) -> None:

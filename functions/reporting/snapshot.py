@@ -1,6 +1,7 @@
 """The nightly report snapshot: aging and KPIs written to S3 as JSON and CSV, and the newest read.
 
-``take(day)`` computes, from the books as they stood at the end of ``day`` (UTC):
+``take(day)`` computes, from the lake as it stood at the end of ``day`` (UTC; the lake's SQL
+through shared/lake/engine.py, never every customer's ledger):
 
 - ``aging``: the AR aging as of ``day`` (default buckets);
 - ``kpis``: the KPIs of the 30 days that end with ``day`` (``day - 29`` .. ``day``);
@@ -24,7 +25,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-from functions.reporting.reports import aging_report, kpi_report
+from functions.reporting.lake_reports import aging_report, kpi_report
 from shared import clock
 from shared.adapters import documents
 from shared.store import readable, snapshots
@@ -33,6 +34,7 @@ KINDS = ("aging", "kpis")
 KPI_PERIOD_DAYS = 30
 PREFIX = "reports"
 MAX_SNAPSHOT_BYTES = 32 * 1024 * 1024
+QUERY_WAIT_SECONDS = 240.0  # each lake query's; the nightly function may run 300 s and more
 
 
 class Report(Protocol):
@@ -56,8 +58,10 @@ def scheduled_day(event_time: datetime) -> date:
 
 def reports_of(day: date) -> dict[str, Report]:
     return {
-        "aging": aging_report(day),
-        "kpis": kpi_report(day - timedelta(days=KPI_PERIOD_DAYS - 1), day),
+        "aging": aging_report(day, within=QUERY_WAIT_SECONDS),
+        "kpis": kpi_report(
+            day - timedelta(days=KPI_PERIOD_DAYS - 1), day, within=QUERY_WAIT_SECONDS
+        ),
     }
 
 

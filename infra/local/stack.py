@@ -163,6 +163,9 @@ def environment(outputs: dict[str, str], api_url: str = LOCAL_API_URL) -> dict[s
         "DASHBOARD_LINK_SECRET_PARAMETER": outputs["DashboardLinkSecretParameter"],
         "LAKE_BUCKET": outputs["LakeBucketName"],
         "LAKE_STREAM_PREFIX": outputs["LakeStreamPrefix"],
+        "LAKE_ENGINE": "duckdb",  # moto has no Athena: DuckDB reads the bucket's objects
+        "LAKE_WORKGROUP": outputs["LakeWorkGroupName"],
+        "LAKE_DATABASE": outputs["LakeDatabaseName"],
     }
 
 

@@ -70,6 +70,9 @@ ENVIRONMENT: dict[str, Any] = {
     "CHART_OF_ACCOUNTS": {"Ref": "ChartOfAccounts"},
     "LAKE_BUCKET": {"Ref": "LakeBucket"},
     "LAKE_STREAM_PREFIX": {"Fn::Sub": "otc-${Stage}-lake-"},
+    "LAKE_ENGINE": "athena",
+    "LAKE_WORKGROUP": {"Fn::Sub": "otc-${Stage}-lake"},
+    "LAKE_DATABASE": {"Fn::Sub": "otc_${Stage}_lake"},
     # Powertools' Tracer (and the X-Ray SDK it imports) only where tracing is on
     "POWERTOOLS_TRACE_DISABLED": {"Fn::If": ["TracingActive", "false", "true"]},
 }

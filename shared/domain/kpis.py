@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -281,31 +281,36 @@ def dso_trend(books: Books, end: date, months: int = 6) -> list[dict[str, Any]]:
 
     Each: ``{"month": "YYYY-MM", "from", "to", "dso": {currency: "41.20" | None}}``.
     """
-    if not 1 <= months <= COUNTBACK_MONTHS:
-        raise ValueError(f"between 1 and {COUNTBACK_MONTHS} months")
     ledger = IndexedBooks(books)
     trend = []
-    for first, last in reversed(list(_months_back(end, months))):
-        days = Decimal((last - first).days + 1)
-        ar = ledger.receivables(last)
-        sales = ledger.credit_sales(first, last)
-        trend.append(
-            {
-                "month": first.strftime("%Y-%m"),
-                "from": first.isoformat(),
-                "to": last.isoformat(),
-                "dso": {
-                    currency: wire(
-                        _times(
-                            _ratio(ar.get(currency, (ZERO, ZERO))[0], sales.get(currency, ZERO)),
-                            days,
-                        )
-                    )
-                    for currency in sorted({*ar, *sales})
-                },
-            }
-        )
+    for first, last in trend_months(end, months):
+        ar = {currency: amounts[0] for currency, amounts in ledger.receivables(last).items()}
+        trend.append(month_dso(first, last, ar, ledger.credit_sales(first, last)))
     return trend
+
+
+def trend_months(end: date, months: int) -> list[tuple[date, date]]:
+    """(first, last) of each month of a DSO trend, oldest first (the last: the month of ``end``
+    up to ``end``)."""
+    if not 1 <= months <= COUNTBACK_MONTHS:
+        raise ValueError(f"between 1 and {COUNTBACK_MONTHS} months")
+    return list(reversed(list(_months_back(end, months))))
+
+
+def month_dso(
+    first: date, last: date, ar: Mapping[str, Decimal], sales: Mapping[str, Decimal]
+) -> dict[str, Any]:
+    """A month of the DSO trend from AR at its last day and its credit sales, per currency."""
+    days = Decimal((last - first).days + 1)
+    return {
+        "month": first.strftime("%Y-%m"),
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "dso": {
+            currency: wire(_times(_ratio(ar.get(currency, ZERO), sales.get(currency, ZERO)), days))
+            for currency in sorted({*ar, *sales})
+        },
+    }
 
 
 def _times(value: Decimal | None, factor: Decimal) -> Decimal | None:

@@ -17,10 +17,10 @@ from functools import cache
 from pathlib import Path
 
 from shared.domain.aging import MAX_EDGES, check_edges
-from shared.domain.kpis import COUNTBACK_MONTHS, SERVICE_WINDOW_DAYS
+from shared.domain.kpis import COUNTBACK_MONTHS, SERVICE_WINDOW_DAYS, trend_months
 
 SQL = Path(__file__).resolve().parent / "sql"
-QUERIES = ("open_items", "aging", "kpis", "behaviour")
+QUERIES = ("open_items", "aging", "kpis", "behaviour", "dso_trend")
 NEVER = 2_147_483_647  # an edge no age reaches: unused bucket edges
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
@@ -120,6 +120,23 @@ def behaviour(start: date, as_of: date) -> str:
             "as_of": day(as_of),
             "as_of_dt": partition(as_of),
             "second_half": day(second_half(start, as_of)),
+        },
+    )
+
+
+def dso_trend(end: date, months: int) -> str:
+    """Month-end DSO's parts for the ``months`` calendar months up to ``end``."""
+    chosen = trend_months(end, months)
+    first = chosen[0][0]
+    bounds = ", ".join(f"({day(first_day)}, {day(last_day)})" for first_day, last_day in chosen)
+    return render(
+        "dso_trend",
+        {
+            "months": Literal(bounds),
+            "first": day(first),
+            "first_dt": partition(first),
+            "end": day(end),
+            "end_dt": partition(end),
         },
     )
 

@@ -1,6 +1,6 @@
 """The reports the lake's queries answer, in the shapes the API returns (``AgingReport``,
-``KpiReport``, ``BehaviourReport``): the rows of sql/aging.sql, sql/kpis.sql and
-sql/behaviour.sql, whichever engine ran them (DuckDB
+``KpiReport``, ``BehaviourReport``, the DSO trend): the rows of sql/aging.sql, sql/kpis.sql,
+sql/behaviour.sql and sql/dso_trend.sql, whichever engine ran them (DuckDB
 gives Python values; Athena's result rows are text, which ``Decimal`` and ``int`` read alike)."""
 
 from __future__ import annotations
@@ -62,6 +62,26 @@ def behaviour_report(found: Found, start: date, as_of: date) -> BehaviourReport:
     """Each customer's behaviour from sql/behaviour.sql's rows (one per customer and
     currency)."""
     return behaviour.report(found, start, as_of)
+
+
+def dso_trend(found: Found, end: date, months: int) -> list[dict[str, Any]]:
+    """The DSO trend (``kpis.dso_trend``'s shape) from sql/dso_trend.sql's rows."""
+    ar: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    sales: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    for row in found:
+        last = _iso(row["last_day"])
+        if row["ar"] is not None:
+            ar[last][row["currency"]] = _decimal(row["ar"])
+        if row["credit_sales"] is not None:
+            sales[last][row["currency"]] = _decimal(row["credit_sales"])
+    return [
+        kpis.month_dso(first, last, ar[last.isoformat()], sales[last.isoformat()])
+        for first, last in kpis.trend_months(end, months)
+    ]
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)[:10]
 
 
 def _currency(row: Mapping[str, Any], days: Decimal) -> kpis.CurrencyKpis:

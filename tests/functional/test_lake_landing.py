@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from functions.lake.backfill import backfill
 from functions.lake.land import land_items
+from functions.reporting import lake_reports, reports, snapshot
 from shared import clock
 from shared.lake import duck, records, tables
 from shared.lake import s3 as lake_s3
@@ -189,9 +191,9 @@ def test_backfill_writes_the_books_the_worker_never_saw(client, world: World):
     assert {row["event_id"] for row in lake["events"]} == stored
 
 
-def test_the_lake_reports_what_the_api_reports_to_the_cent(client, world: World, tmp_path):
-    # Given the books the seed wrote written into the lake once, then business through the API:
-    # an invoice paid by cheque, one credited in part, one left open, and the workers run
+def business(client: Any, world: World) -> None:
+    """The seed's books written into the lake once, then business through the API: an invoice
+    paid by cheque, one credited in part, one left open, and the workers run."""
     backfill()
     paid_invoice(client, world)
     credited = issued_invoice(client, world, purchase_order="PO-LAKE-2")
@@ -204,6 +206,11 @@ def test_the_lake_reports_what_the_api_reports_to_the_cent(client, world: World,
     assert note.status == 201, note.body
     issued_invoice(client, world, purchase_order="PO-LAKE-3")
     world.pump.drain()
+
+
+def test_the_lake_reports_what_the_api_reports_to_the_cent(client, world: World, tmp_path):
+    # Given the seed's books and business through the API, in the lake
+    business(client, world)
 
     # When DuckDB reads the lake bucket's objects (as landed, duplicates and all)
     root = lake_s3.download(
@@ -221,3 +228,44 @@ def test_the_lake_reports_what_the_api_reports_to_the_cent(client, world: World,
     ).body
     api_kpis.pop("skipped", None), api_kpis.pop("source", None)
     assert duck.kpis(root, month_start, today).to_wire() == api_kpis
+
+    # And the API answers the same from the lake when asked (source=lake)
+    lake_aging = call(client, "GET", f"/reports/aging?as_of={today.isoformat()}&source=lake")
+    assert lake_aging.status == 200, lake_aging.body
+    assert lake_aging.body.pop("source") == "lake" and lake_aging.body.pop("skipped") == []
+    assert lake_aging.body == api_aging
+    period = f"from={month_start.isoformat()}&to={today.isoformat()}"
+    lake_kpis = call(client, "GET", f"/reports/kpis?{period}&source=lake")
+    assert lake_kpis.status == 200, lake_kpis.body
+    assert lake_kpis.body.pop("source") == "lake" and lake_kpis.body.pop("skipped") == []
+    assert lake_kpis.body == api_kpis
+
+
+def test_the_nightly_snapshot_read_from_the_lake_is_the_live_report(client, world: World):
+    # Given the seed's books and business through the API, in the lake
+    business(client, world)
+    today = clock.now().date()
+
+    # When the day's snapshot is taken (from the lake)
+    snapshot.take(today)
+
+    # Then its aging and KPIs are the reports computed now from the books, to the cent
+    aging = snapshot.latest("aging")
+    kpis = snapshot.latest("kpis")
+    assert aging is not None and kpis is not None
+    assert aging.pop("skipped") == [] and kpis.pop("skipped") == []
+    assert aging == reports.aging_report(today).to_wire()
+    assert aging["currencies"], "the flow left receivables open"
+    start = today - timedelta(days=snapshot.KPI_PERIOD_DAYS - 1)
+    assert kpis == reports.kpi_report(start, today).to_wire()
+
+
+def test_the_lake_dso_trend_is_the_books(client, world: World):
+    # Given the seed's books and business through the API, in the lake
+    business(client, world)
+    today = clock.now().date()
+
+    # When the month-end DSO of the last 13 months is read from the lake, Then it is the books'
+    trend = lake_reports.dso_trend(today, 13)
+    assert trend == reports.dso_trend(today, 13)
+    assert any(value is not None for month in trend for value in month["dso"].values())

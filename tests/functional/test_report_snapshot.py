@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import app as app_module
+from functions.lake.backfill import backfill
 from functions.reporting import snapshot
 from functions.reporting.reports import aging_report, kpi_report
 from infra.local.pump import LambdaContext
@@ -26,8 +27,10 @@ EVENTS = Path(__file__).resolve().parents[2] / "events"
 @pytest.fixture
 def books(world):
     """ACME's two legacy invoices, imported on 2026-11-02: 1000.00 due 2026-10-15 (46 days past
-    due on 2026-11-30: 31-60) and 250.00 due 2026-12-15 (current)."""
+    due on 2026-11-30: 31-60) and 250.00 due 2026-12-15 (current), written into the lake (the
+    snapshot reads the lake)."""
     acme_owes_two_legacy_invoices()
+    backfill()
     clock.set_clock(lambda: datetime.combine(DAY, time(23, 59), UTC))
     yield world
     clock.set_clock(None)

@@ -203,10 +203,13 @@ def test_the_aging_route_answers_staff_who_read_reports(client: Client, world: W
 def test_the_aging_route_answers_the_nightly_snapshot_unless_asked_live(
     client: Client, world: World
 ) -> None:
-    # Given the dataset and the snapshot of 04-08 taken
+    # Given the dataset (its legacy invoice, seeded in the table, written into the lake by the
+    # backfill) and the snapshot of 04-08 taken (from the lake)
+    from functions.lake.backfill import backfill
     from functions.reporting import snapshot
 
     dataset(client, world)
+    backfill()
     on("2026-04-10")
     snapshot.take(date(2026, 4, 8))
 

@@ -20,6 +20,8 @@ KIND_OBJECTS = [{"Fn::Sub": f"${{DocumentsBucket.Arn}}/imports/{kind}/*"} for ki
 REPORTS = {"Fn::Sub": "${DocumentsBucket.Arn}/imports/reports/*"}
 INVOICE_DOCUMENTS = {"Fn::Sub": "${DocumentsBucket.Arn}/invoices/*"}  # links to invoice documents
 STATEMENTS_OF_ACCOUNT = {"Fn::Sub": "${DocumentsBucket.Arn}/account-statements/*"}  # their links
+LAKE_OBJECTS = {"Fn::Sub": "${LakeBucket.Arn}/lake/*"}  # reports with source=lake
+QUERY_RESULTS = {"Fn::Sub": "${LakeBucket.Arn}/athena-results/*"}  # Athena writes as the caller
 PAYMENT_EVIDENCE = [  # verified webhook bodies and posted bank statements (payments intake)
     {"Fn::Sub": "${DocumentsBucket.Arn}/webhooks/*"},
     {"Fn::Sub": "${DocumentsBucket.Arn}/statements/*"},
@@ -93,12 +95,15 @@ def test_import_functions_touch_only_their_part_of_the_bucket(template: Template
         *KIND_OBJECTS,
         *PAYMENT_EVIDENCE,
         STATEMENTS_OF_ACCOUNT,  # the PDF it renders on request
+        QUERY_RESULTS,
     ]
     assert _s3_grants(template, "APIHandler", "s3:GetObject") == [
         REPORTS,
         INVOICE_DOCUMENTS,
         STATEMENTS_OF_ACCOUNT,
         {"Fn::Sub": "${DocumentsBucket.Arn}/reports/*"},  # the nightly report snapshots it serves
+        LAKE_OBJECTS,
+        QUERY_RESULTS,
     ]
     # and the workers' S3 grants name keys under imports/, never the whole bucket
     for function_id in ("StartImports", "ImportRows"):

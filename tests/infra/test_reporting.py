@@ -45,11 +45,11 @@ def test_the_snapshot_reads_the_books_and_writes_only_reports(template: Template
     # Given the snapshot function's statements
     statements = role_statements(template, "RunReports")
 
-    # Then it reads items and queries the table and the customer indexes, never scans
+    # Then it reads no item of the table (its figures are the lake's)
     for action in ("GetItem", "BatchGetItem", "Query"):
-        assert grants(statements, f"dynamodb:{action}", TABLE), action
-    assert grants(statements, "dynamodb:Query", GSI1)
-    assert grants(statements, "dynamodb:Query", GSI2)
+        assert not grants(statements, f"dynamodb:{action}", TABLE), action
+    assert not grants(statements, "dynamodb:Query", GSI1)
+    assert not grants(statements, "dynamodb:Query", GSI2)
     # and writes the snapshot objects under reports/ and the pointer item, nothing else
     assert grants(statements, "s3:PutObject", REPORTS)
     assert grants(statements, "dynamodb:PutItem", TABLE)
@@ -61,15 +61,27 @@ def test_the_snapshot_reads_the_books_and_writes_only_reports(template: Template
         "dynamodb:DeleteItem",
         "dynamodb:BatchWriteItem",
         "s3:DeleteObject",
-        "s3:GetObject",
     }
-    put_targets = [
+    # its aging and KPIs are the lake's: Athena in the stack's workgroup, which reads the lake's
+    # objects and writes its results as the caller; the documents bucket it only writes to
+    workgroup = "arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/"
+    for action in ("StartQueryExecution", "GetQueryExecution", "GetQueryResults"):
+        assert grants(statements, f"athena:{action}", {"Fn::Sub": workgroup + "otc-${Stage}-lake"})
+    results = {"Fn::Sub": "${LakeBucket.Arn}/athena-results/*"}
+    assert _targets(statements, "s3:GetObject") == [
+        {"Fn::Sub": "${LakeBucket.Arn}/lake/*"},
+        results,
+    ]
+    assert _targets(statements, "s3:PutObject") == [REPORTS, results]
+
+
+def _targets(statements: list[dict[str, Any]], action: str) -> list[Any]:
+    return [
         resource
         for statement in statements
-        if "s3:PutObject" in as_list(statement["Action"])
+        if action in as_list(statement["Action"])
         for resource in as_list(statement["Resource"])
     ]
-    assert put_targets == [REPORTS]
 
 
 def test_only_the_api_reads_snapshots_and_the_link_secret(template: Template) -> None:

@@ -52,6 +52,7 @@ def _sqls() -> dict[str, str]:
         "aging": queries.aging(date(2026, 3, 31), (15, 30, 45, 60)),
         "kpis": queries.kpis(date(2026, 3, 1), date(2026, 3, 31)),
         "behaviour": queries.behaviour(date(2026, 1, 1), date(2026, 4, 30)),
+        "dso_trend": queries.dso_trend(date(2026, 4, 15), 6),
     }
 
 
@@ -90,6 +91,9 @@ def test_parameters_are_rendered_literals_only() -> None:
         queries.aging(date(2026, 3, 31), (30, 20))
 
 
+TREND_MONTHS = (1, 6, 13)
+
+
 def _same_reports(
     root: Path,
     books: Books,
@@ -109,6 +113,10 @@ def _same_reports(
     for start, end in periods:
         lake_kpis = reports.kpi_report(duck.rows(connection, queries.kpis(start, end)), start, end)
         assert lake_kpis.to_wire() == kpis.kpis(books, start, end).to_wire(), (start, end)
+        for months in TREND_MONTHS:
+            found = duck.rows(connection, queries.dso_trend(end, months))
+            trend = reports.dso_trend(found, end, months)
+            assert trend == kpis.dso_trend(books, end, months), (end, months)
 
 
 def test_the_hand_computed_books_report_the_same_from_the_lake(tmp_path: Path) -> None:

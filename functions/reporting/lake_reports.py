@@ -1,0 +1,79 @@
+"""AR aging and KPIs from the lake (shared/lake/engine.py: Athena on AWS, DuckDB locally), in
+the shapes of the reports rebuilt from the books (functions/reporting/reports.py).
+
+A ``LakeReport`` is a report's SQL and how its rows become the report; ``run`` runs it and
+``outcome`` reads the outcome of the same report's Athena query started earlier (one that was
+still running when its caller stopped waiting). The lake names the customers it has seen created
+or renamed; the payers no customer is known for are named as the books name them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from functions.reporting.reports import UNIDENTIFIED_NAME
+from shared.domain import aging
+from shared.domain.aging import AgingReport
+from shared.domain.kpis import KpiReport
+from shared.lake import athena, engine, queries, reports
+from shared.store import payments
+
+NAMES = {payments.UNIDENTIFIED: UNIDENTIFIED_NAME}
+Rows = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class LakeReport:
+    sql: str
+    build: Callable[[Rows], Any]
+
+
+def aging_query(as_of: date, edges: tuple[int, ...] = aging.DEFAULT_EDGES) -> LakeReport:
+    return LakeReport(
+        queries.aging(as_of, edges),
+        lambda found: reports.aging_report(found, as_of, edges, NAMES),
+    )
+
+
+def kpi_query(start: date, end: date) -> LakeReport:
+    return LakeReport(queries.kpis(start, end), lambda found: reports.kpi_report(found, start, end))
+
+
+def run(report: LakeReport, *, within: float | None = None) -> Any:
+    """The report (``athena.StillRunning`` past ``within`` seconds)."""
+    return report.build(engine.rows(report.sql, within=within))
+
+
+def outcome(report: LakeReport, query_id: str) -> Any:
+    """The report of the Athena query ``query_id`` started for it (``athena.StillRunning``,
+    ``athena.QueryFailed``; ``athena.UnknownQuery`` when no such query ran ``report``'s SQL,
+    or the lake is not on Athena)."""
+    if engine.name() != engine.ATHENA:
+        raise athena.UnknownQuery(query_id)
+    return report.build(engine.outcome(query_id, sql=report.sql))
+
+
+def aging_report(
+    as_of: date,
+    edges: tuple[int, ...] = aging.DEFAULT_EDGES,
+    *,
+    within: float | None = None,
+) -> AgingReport:
+    """AR aging at the end of ``as_of`` (``athena.StillRunning`` past ``within`` seconds)."""
+    report: AgingReport = run(aging_query(as_of, edges), within=within)
+    return report
+
+
+def kpi_report(start: date, end: date, *, within: float | None = None) -> KpiReport:
+    """The KPIs of ``start``..``end`` (``athena.StillRunning`` past ``within`` seconds)."""
+    report: KpiReport = run(kpi_query(start, end), within=within)
+    return report
+
+
+def dso_trend(end: date, months: int = 6) -> list[dict[str, Any]]:
+    """Standard DSO per calendar month up to ``end``, oldest first (``reports.dso_trend``'s
+    figures; ``athena.StillRunning`` past the request's wait)."""
+    return reports.dso_trend(engine.rows(queries.dso_trend(end, months)), end, months)
