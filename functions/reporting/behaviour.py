@@ -13,12 +13,10 @@ temporary folder and DuckDB runs sql/behaviour.sql over it.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -34,6 +32,7 @@ DEFAULT_MONTHS = 12
 MAX_MONTHS = 36
 MAX_LIMIT = 500
 MAX_ID_LENGTH = 64
+LAKE_WAIT_SECONDS = 20  # within API Gateway's 29 s
 
 
 class BehaviourSort(StrEnum):
@@ -79,22 +78,21 @@ def window_start(as_of: date, months: int) -> date:
 
 def behaviour_of(customer_id: str | None, as_of: date, start: date) -> BehaviourReport:
     """Every customer's behaviour (one customer's, when named) over ``start``..``as_of``."""
-    from shared.adapters import aws
     from shared.config import settings
-    from shared.lake import duck
-    from shared.lake import s3 as lake_s3
+    from shared.lake import athena, engine, queries, reports
 
-    bucket = settings().lake_bucket
-    if not bucket:
+    if not settings().lake_bucket:
         raise problems.Problem(
             503,
             "lake-not-configured",
             "The lake is not configured",
             "this deployment has no lake bucket: customer behaviour is not available",
         )
-    with tempfile.TemporaryDirectory(prefix="lake-") as folder:
-        root = lake_s3.download(aws.client("s3"), bucket, Path(folder))
-        found = duck.behaviour(root, start, as_of)
+    try:
+        found_rows = engine.rows(queries.behaviour(start, as_of), within=LAKE_WAIT_SECONDS)
+    except athena.StillRunning:
+        raise problems.service_unavailable() from None  # retry shortly
+    found = reports.behaviour_report(found_rows, start, as_of)
     if customer_id is None:
         return found
     mine = tuple(one for one in found.customers if one.customer_id == customer_id)
