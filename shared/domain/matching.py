@@ -403,7 +403,7 @@ def _named(payment: PaymentFacts, book: _Book) -> tuple[list[_Named], list[Evide
     evidence: list[Evidence] = []
     sources: list[tuple[str, Reference]] = []
     for key, value in sorted(payment.metadata.items()):
-        if key == "customer_id":
+        if key in ("customer_id", "invoice_ids"):  # ids, not references a payer wrote
             continue
         sources += [("metadata", ref) for ref in remittance.extract(value, book.prefixes)]
     sources += [

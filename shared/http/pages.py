@@ -16,10 +16,11 @@ from shared.http.problems import Problem
 HEADERS: dict[str, str | list[str]] = {
     "Content-Type": "text/html; charset=utf-8",
     "Cache-Control": "no-store",
-    # Self-contained pages: no script, no fetch, nothing framed, styles inline, images inline.
+    # Self-contained pages: no script, no fetch, nothing framed, styles inline, images inline;
+    # forms post to the API only (card payment), which may send the browser on to Stripe.
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self' https://checkout.stripe.com"
     ),
     # A link's token is a bearer credential in the URL: never hand it on to another site.
     "Referrer-Policy": "no-referrer",
