@@ -84,6 +84,13 @@ def session_object(invoice: dict[str, Any], **changes: Any) -> dict[str, Any]:
     return {**session, **changes}
 
 
+def on_worklist(client: Any, payment_id: str) -> dict[str, Any]:
+    """The payment as the worklist (GET /payments, unapplied) shows it, with its decision."""
+    listed = call(client, "GET", "/payments?status=unapplied").body["payments"]
+    [found] = [p for p in listed if p["id"] == payment_id]
+    return dict(found)
+
+
 def invoice_status(client: Any, invoice_id: str) -> str:
     status: str = call(client, "GET", f"/invoices/{invoice_id}").body["status"]
     return status
@@ -225,6 +232,8 @@ def test_a_checkout_for_an_invoice_not_open_stays_unapplied_for_a_clerk(world, c
     [payment] = payments(world)
     assert payment["status"] == "unapplied" and payment["customer_id"] == "cus_acme"
     assert invoice_status(client, invoice["id"]) == "open"
+    decision = on_worklist(client, payment["id"])["matching"]
+    assert decision is not None and not decision["auto"], decision
 
 
 def test_a_checkout_paying_another_amount_than_asked_is_not_applied_blindly(world, client, invoice):
@@ -238,6 +247,7 @@ def test_a_checkout_paying_another_amount_than_asked_is_not_applied_blindly(worl
     assert payment["status"] == "unapplied", payment
     assert "checkout_mismatch" in payment["metadata"]
     assert invoice_status(client, invoice["id"]) == "open"
+    assert on_worklist(client, payment["id"])["metadata"]["invoice_ids"] == invoice["id"]
 
 
 def test_an_unpaid_checkout_records_nothing(world, client, invoice):
