@@ -71,7 +71,7 @@ def get_portal(customer_id: str, principal: Principal) -> Response:
         _, grant = links.admit(customer_id, token)
         returned = dict(routes.request.query_params or {}).get("checkout")
         page = render.render(view.gather(customer_id, principal, grant.subject), token, returned)
-    return Response(body=page, status_code=200, headers=pages.HEADERS)
+    return Response(body=page, status_code=200, headers=pages.PORTAL_HEADERS)
 
 
 DOCUMENT = "/portal/{customer_id}/invoices/{invoice_id}/document"

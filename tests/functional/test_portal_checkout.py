@@ -161,6 +161,8 @@ def test_without_a_stripe_key_there_is_no_card_button_and_the_post_is_refused(
 
     assert response.status_code == 503
     assert "Card payment unavailable" in response.body.decode()
+    # an error page holds no form: it may post nowhere
+    assert response.headers["Content-Security-Policy"].endswith("form-action 'none'")
 
 
 def test_card_payment_refuses_what_is_not_the_link_holders_to_pay(
