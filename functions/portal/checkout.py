@@ -23,14 +23,20 @@ from shared.domain.money import minor_units
 from shared.http import problems
 from shared.http.auth import Principal
 
-MAX_INVOICES = 20  # a session's line items stay few; Stripe allows up to 100
+# Stripe keeps a metadata value to 500 characters: the ids, numbers and RF references of this
+# many invoices fit (a session could hold up to 100 lines).
+MAX_INVOICES = 15
 PAYABLE = frozenset({InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID})
 
 
 def invoice_ids(raw_body: bytes | str | None) -> list[str]:
     """The ``invoice_id`` fields of the form, in order, each once; 400 without one."""
     text = raw_body.decode("utf-8", "replace") if isinstance(raw_body, bytes) else raw_body or ""
-    wanted = list(dict.fromkeys(parse_qs(text, max_num_fields=50).get("invoice_id", [])))
+    try:
+        fields = parse_qs(text, max_num_fields=2 * MAX_INVOICES)
+    except ValueError:  # more fields than a selection has
+        fields = {}
+    wanted = list(dict.fromkeys(fields.get("invoice_id", [])))
     if not wanted or len(wanted) > MAX_INVOICES or any(len(i) > 64 for i in wanted):
         raise problems.Problem(
             400,
@@ -101,9 +107,17 @@ def _payable(invoice_id: str, customer_id: str, principal: Principal) -> Invoice
     from functions.invoicing.get_invoice import readable_invoice
 
     invoice = readable_invoice(invoice_id, principal)  # 404: not this customer's
-    if invoice is None or invoice.customer_id != customer_id:
+    if invoice is not None and invoice.customer_id != customer_id:
         raise problems.Problem(
-            404, "not-found", "Not found", f"invoice {invoice_id} is not yours", page=True
+            404, "not-found", "Not found", f"invoice {invoice_id} does not exist", page=True
+        )
+    if invoice is None:  # imported: paid as the old system says, by transfer
+        raise problems.Problem(
+            409,
+            "not-payable",
+            "This invoice is not payable here",
+            f"invoice {invoice_id} was imported; pay it by bank transfer",
+            page=True,
         )
     if invoice.status not in PAYABLE or invoice.amount_due <= 0:
         raise problems.Problem(

@@ -188,6 +188,59 @@ def test_card_payment_refuses_what_is_not_the_link_holders_to_pay(
     assert stripe_http.sent == []
 
 
+def test_the_selected_invoices_are_paid_in_one_session_of_one_line_each(world, client, stripe_http):
+    # Given two invoices of ACME (two shipments of one order)
+    order = placed(client, world)
+    ship(client, world, order["id"], [(1, 1)])
+    ship(client, world, order["id"], [(1, 2), (2, 1)])
+    first, second = sorted(documents(world), key=lambda i: i["number"])
+    link = issue(client)
+
+    # When the contact selects both (and names one twice)
+    answer = pay_by_card(client, link, first["id"], second["id"], first["id"])
+
+    # Then one session, a line per invoice, naming both
+    assert answer.status_code == 303, answer.body
+    [sent] = stripe_http.sent
+    form = sent.form
+    for n, invoice in enumerate((first, second)):
+        due = str(minor(invoice["amount_due"]))
+        assert form[f"line_items[{n}][price_data][unit_amount]"] == due
+    assert "line_items[2][quantity]" not in form
+    assert form["metadata[invoice_ids]"] == f"{first['id']},{second['id']}"
+    assert form["metadata[invoice_numbers]"] == f"{first['number']} {second['number']}"
+    total = minor(first["amount_due"]) + minor(second["amount_due"])
+    assert form["metadata[checkout_amount_due]"] == str(total)
+    [session] = stripe_http.sessions.values()
+    assert session["amount_total"] == total
+
+    # And Stripe's report of the paid session pays both
+    paid = session_object(first, amount_total=total, metadata=session["metadata"])
+    assert post_stripe(client, stripe_event("checkout.session.completed", paid)).status_code == 200
+    world.pump.drain()
+    [payment] = payments(world)
+    assert sorted(a["invoice_id"] for a in payment["allocations"]) == sorted(
+        [first["id"], second["id"]]
+    )
+    assert {invoice_status(client, i["id"]) for i in (first, second)} == {"paid"}
+
+
+def test_a_hostile_selection_is_refused_clearly(world, client, invoice, stripe_http):
+    link = issue(client)
+    path, query = link["path"].split("?", 1)
+    headers = {"Content-Type": FORM, "Accept": "application/json"}
+    for body in ("invoice_id=" + "x" * 65, "&".join(["invoice_id=a"] * 40), b"\xff\xfe"):
+        answer = client.http.post(f"{path}/checkout?{query}", headers=headers, body=body)
+        assert_problem(answer, 400, "invalid-selection")
+    answer = client.http.post(
+        f"{path}/checkout?{query}",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps({"invoice_id": invoice["id"]}),
+    )
+    assert answer.status_code == 415
+    assert stripe_http.sent == []
+
+
 # --- the webhook ----------------------------------------------------------------------------------
 
 
