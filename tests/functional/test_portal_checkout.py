@@ -1,8 +1,11 @@
 """Paying open invoices by card from the portal: a Stripe Checkout Session, and its webhook.
 
 Only Stripe's HTTP exchange is stubbed (tests/functional/stripe_http.py): the ``stripe`` library
-builds the request for real and reads a recorded Checkout Session, in the shape Stripe's API
-reference documents for ``POST /v1/checkout/sessions`` (stripe_checkout_session_response.json).
+builds the request for real and reads a recorded shape of Stripe's answer to ``POST
+/v1/checkout/sessions`` (stripe_checkout_session_response.json): the Checkout Session object
+field for field as Stripe's API reference documents it (every field the installed library's
+``Session`` declares that a hosted payment session answers), with placeholder ids, times and
+URL; the stub sets its amounts, currency, metadata and URLs from the request.
 The webhook leg is real: ``checkout.session.completed`` signed with Stripe's library.
 """
 
