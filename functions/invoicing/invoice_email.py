@@ -14,15 +14,25 @@ from shared.domain.invoice import DocumentKind, Invoice
 from shared.domain.money import quantize
 from shared.domain.notifications import Email, subject_line
 
+PORTAL_TEXT = "Your invoices, statement and payment options are online in your account"
 
-def render(invoice: Invoice) -> Email:
+
+def render(invoice: Invoice, portal_url: str | None = None) -> Email:
+    """The e-mail; with ``portal_url`` (a signed link to the customer's portal), a paragraph
+    inviting the contact to see and pay the account online."""
     is_note = invoice.kind is DocumentKind.CREDIT_NOTE
     title = "Credit note" if is_note else "Invoice"
     paragraphs = _credit_note(invoice) if is_note else _invoice(invoice)
     greeting = f"Hello {_one_line(invoice.buyer.name) or 'customer'},"
     closing = ["Kind regards,", _one_line(invoice.seller.name)]
-    text = "\n\n".join([greeting, *paragraphs, "\n".join(closing)]) + "\n"
+    portal = [f"{PORTAL_TEXT}: {portal_url}"] if portal_url else []
+    text = "\n\n".join([greeting, *paragraphs, *portal, "\n".join(closing)]) + "\n"
     body = "".join(f"<p>{html.escape(part)}</p>" for part in [greeting, *paragraphs])
+    if portal_url:
+        body += (
+            f'<p>{html.escape(PORTAL_TEXT)}: <a href="{html.escape(portal_url, quote=True)}">'
+            "Open your account</a></p>"
+        )
     body += "<p>" + "<br>".join(html.escape(part) for part in closing) + "</p>"
     document = (
         '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>' + body + "</body></html>"

@@ -87,6 +87,23 @@ def issue_link(customer_id: str, request: LinkRequest, base_url: str = "") -> di
     }
 
 
+def email_link(customer_id: str, email: str | None) -> str | None:
+    """A link to the customer's portal for the contact ``email``, issued now with the default
+    lifetime, for an e-mail; None when the portal is not configured here (no public URL of the
+    API, or no link secret), or the address or customer is not one a link is issued for."""
+    from pydantic import ValidationError
+
+    from shared.config import settings
+
+    base = settings().public_api_url
+    if not base or not email:
+        return None
+    try:
+        return str(issue_link(customer_id, LinkRequest(email=email), base)["url"])
+    except (ValidationError, problems.Problem):
+        return None
+
+
 def revoke_links(customer_id: str) -> dict[str, Any]:
     """Every link of the customer issued until now stops opening the portal."""
     from shared.store import customers, portal_access

@@ -46,14 +46,16 @@ def money(value: Any) -> str:
     return f"{amount:,} {value.get('currency', '')}".strip()
 
 
-def render(portal: Portal, token: str) -> str:
-    """The page, its links carrying ``token``."""
+def render(portal: Portal, token: str, checkout_state: str | None = None) -> str:
+    """The page, its links carrying ``token``; ``checkout_state`` (``paid`` or ``cancelled``)
+    when the browser comes back from Stripe's payment page."""
 
     def document(invoice_id: str, fmt: str) -> str:
         query = urlencode({"format": fmt, "token": token})
         customer, invoice = quote(portal.customer_id, safe=""), quote(invoice_id, safe="")
         return f"{customer}/invoices/{invoice}/document?{query}"
 
+    customer = quote(portal.customer_id, safe="")
     return (
         _environment()
         .get_template("portal.html")
@@ -61,6 +63,8 @@ def render(portal: Portal, token: str) -> str:
             portal=portal,
             aging=portal.statement["aging"],
             document=document,
+            checkout_state=checkout_state if checkout_state in ("paid", "cancelled") else None,
+            checkout=f"{customer}/checkout?{urlencode({'token': token})}",
             # The one markup passed through: built by functions.qr_code, its title escaped there.
             qr_codes={
                 invoice_id: Markup(transfer.qr_svg)  # noqa: S704

@@ -69,8 +69,9 @@ def get_portal(customer_id: str, principal: Principal) -> Response:
     token = _token(routes.request) or ""
     with problems.as_page():
         _, grant = links.admit(customer_id, token)
-        page = render.render(view.gather(customer_id, principal, grant.subject), token)
-    return Response(body=page, status_code=200, headers=pages.HEADERS)
+        returned = dict(routes.request.query_params or {}).get("checkout")
+        page = render.render(view.gather(customer_id, principal, grant.subject), token, returned)
+    return Response(body=page, status_code=200, headers=pages.PORTAL_HEADERS)
 
 
 DOCUMENT = "/portal/{customer_id}/invoices/{invoice_id}/document"
@@ -86,3 +87,30 @@ def get_portal_document(customer_id: str, invoice_id: str, principal: Principal)
         wanted = routes.query(PortalDocumentQuery)
         link = document_link(invoice_id, DocumentQuery(format=wanted.format), principal)
     return Response(body="", status_code=303, headers={**pages.HEADERS, "Location": link["url"]})
+
+
+CHECKOUT = "/portal/{customer_id}/checkout"
+
+
+@routes.route(
+    CHECKOUT,
+    methods=["POST"],
+    requires=LINK,
+    content_types=["application/x-www-form-urlencoded"],
+)
+def post_portal_checkout(customer_id: str, principal: Principal) -> Response:
+    from urllib.parse import quote, urlencode
+
+    from functions.portal.checkout import invoice_ids, start_checkout
+    from functions.portal.links import base_url
+    from shared.config import settings
+    from shared.http import pages, problems
+
+    request = routes.request
+    with problems.as_page():
+        wanted = invoice_ids(request.raw_body)
+        suffix = CHECKOUT.replace("{customer_id}", customer_id)
+        api = base_url(request.headers, request.context, suffix) or settings().public_api_url
+        page = f"{api}/portal/{quote(customer_id, safe='')}?{urlencode({'token': _token(request)})}"
+        url = start_checkout(customer_id, wanted, principal, page_url=page)
+    return Response(body="", status_code=303, headers={**pages.HEADERS, "Location": url})

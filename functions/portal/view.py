@@ -43,6 +43,7 @@ class Portal:
     invoices: list[dict[str, Any]]  # GET /invoices' wire form, newest first
     orders: list[dict[str, Any]]  # GET /orders' wire form, newest first
     credits: dict[str, Any]  # {"credits": [...], "total"}
+    card: bool = False  # a Stripe key is configured: open invoices are payable by card
 
 
 def gather(customer_id: str, principal: Principal, contact: str) -> Portal:
@@ -50,6 +51,7 @@ def gather(customer_id: str, principal: Principal, contact: str) -> Portal:
     from functions.credits.list_credits import open_credits
     from functions.invoicing.list_invoices import InvoiceQuery, list_invoices
     from functions.orders.list_orders import OrderQuery, list_orders
+    from shared.adapters import stripe_checkout
 
     statement = read_statement(customer_id, StatementQuery(), principal)  # 404: no customer
     invoices = list_invoices(InvoiceQuery(customer_id=customer_id, limit=HISTORY), principal)
@@ -63,6 +65,7 @@ def gather(customer_id: str, principal: Principal, contact: str) -> Portal:
         invoices=invoices["invoices"],
         orders=[order.to_wire() for order in orders.orders],
         credits=open_credits(customer_id, statement["currency"]),
+        card=stripe_checkout.configured(),
     )
 
 

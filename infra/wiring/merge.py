@@ -84,7 +84,8 @@ ENVIRONMENT: dict[str, Any] = {
 # function -> API is a cycle CloudFormation refuses.
 REST_API = "RestAPI"
 PUBLIC_API_URL = "PUBLIC_API_URL"
-LINKS_TO_API = frozenset({"RemindCustomers"})  # the reminder e-mail links the statement
+# The reminder e-mail links the statement; the invoice e-mail links the customer portal.
+LINKS_TO_API = frozenset({"RemindCustomers", "DeliverInvoices"})
 # Cron schedules that fire at a wall-clock time of the seller's, not of UTC.
 SCHEDULE_TIME_ZONES: dict[str, Any] = {"RunCollections": {"Ref": "CollectionTimeZone"}}
 # What a schedule hands its function. Without an Input, Scheduler invokes the function with

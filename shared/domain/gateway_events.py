@@ -6,7 +6,10 @@ Two formats arrive:
   become: ``payment_intent.succeeded`` and ``charge.succeeded`` (a payment: the same payment
   usually arrives as both, so both name it by the payment intent id, and a charge without
   one by its own id), ``charge.refunded`` (the total refunded so far, ``amount_refunded``),
-  ``charge.dispute.created`` and ``charge.dispute.closed`` (won or lost). Amounts are integers
+  ``charge.dispute.created`` and ``charge.dispute.closed`` (won or lost),
+  ``checkout.session.completed`` and ``checkout.session.async_payment_succeeded`` (a paid
+  Checkout Session of the portal: a payment named by its payment intent, as the intent's own
+  event names it, so the two make one payment; see ``checkout_metadata``). Amounts are integers
   in the currency's minor unit (cents; JPY has none), currencies lower case.
 - **generic** (``POST /webhooks/{provider}``): our own format, for gateways we adapt to,
   ``{"id", "type": "payment.succeeded" | "payment.refunded", "created": <unix seconds>,
@@ -246,12 +249,66 @@ def _stripe_dispute(obj: dict[str, Any], *, closed: bool) -> dict[str, Any]:
     return {"action": action, "dispute": dispute}
 
 
+CHECKOUT_AMOUNT_KEY = "checkout_amount_due"  # minor units the portal asked for
+CHECKOUT_REFERENCE_KEYS = ("invoice_numbers", "payment_references")
+
+
+def _stripe_checkout_session(obj: dict[str, Any], created: datetime) -> dict[str, Any]:
+    """A Checkout Session the portal created: paid, it is the payment of the invoices its
+    metadata names. Its payment intent names the payment (a session without one: its own id)."""
+    session_id = _text_field(obj, "id", "the checkout session")
+    if obj.get("payment_status") != "paid":
+        return {}  # not paid yet (delayed methods): async_payment_succeeded brings the money
+    currency = _currency(obj.get("currency"))
+    amount = _minor_amount(obj.get("amount_total"), currency, "amount_total")
+    if amount == 0:
+        return {}
+    intent_id = _id_of(obj.get("payment_intent"))
+    metadata = checkout_metadata(_metadata(obj.get("metadata")), obj.get("amount_total"))
+    metadata["stripe_checkout_session"] = session_id
+    if intent_id:
+        metadata["stripe_payment_intent"] = intent_id
+    if customer := _id_of(obj.get("customer")):
+        metadata["stripe_customer"] = customer
+    payment = GatewayPayment(
+        external_id=intent_id or session_id,
+        amount=amount,
+        currency=currency,
+        received_at=_timestamp(obj.get("created"), "created", default=created),
+        method=PaymentMethod.CARD
+        if obj.get("payment_method_types") == ["card"]
+        else PaymentMethod.GATEWAY,
+        payer_name=_name(obj.get("customer_details")),
+        metadata=metadata,
+        customer_id=metadata.get("customer_id"),
+    )
+    return {"action": Action.PAYMENT, "payment": payment}
+
+
+def checkout_metadata(metadata: dict[str, str], paid_minor: Any) -> dict[str, str]:
+    """The metadata of a portal checkout as cash application should read it.
+
+    The portal names the invoices (their numbers and RF references, which the matcher applies
+    exactly), their ids and the amount it asked for. When the amount paid is not that amount,
+    the references are withheld from the matcher (the ids stay, for a clerk, and a note says
+    why) so the payment waits on the worklist instead of being applied to them blindly.
+    """
+    asked = metadata.get(CHECKOUT_AMOUNT_KEY)
+    if asked is None or asked == str(paid_minor):
+        return metadata
+    kept = {k: v for k, v in metadata.items() if k not in CHECKOUT_REFERENCE_KEYS}
+    kept["checkout_mismatch"] = f"paid {paid_minor} minor units where {asked} were asked"
+    return kept
+
+
 _STRIPE_READERS = {
     "payment_intent.succeeded": _stripe_payment_intent,
     "charge.succeeded": _stripe_charge,
     "charge.refunded": _stripe_refund,
     "charge.dispute.created": lambda obj, _created: _stripe_dispute(obj, closed=False),
     "charge.dispute.closed": lambda obj, _created: _stripe_dispute(obj, closed=True),
+    "checkout.session.completed": _stripe_checkout_session,
+    "checkout.session.async_payment_succeeded": _stripe_checkout_session,
 }
 
 

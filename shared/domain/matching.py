@@ -19,7 +19,9 @@ The rules, in order:
    to be someone else, a part payment of several named invoices (which one stays open is the
    payer's choice), and an amount that does not fit the named invoices when it settles another
    invoice exactly or comes from a payer whose name is not the billed one. A reference to an
-   invoice that is not open, or that is billed in another currency, is no evidence.
+   invoice that is not open, or that is billed in another currency, is no evidence. The
+   metadata's ``customer_id`` and ``invoice_ids`` (the portal's checkout) are identifiers, not
+   text a payer wrote, and are not read for references.
 2. **Customer and amount.** With no usable reference: the customer known from the channel, the
    gateway metadata, a learned alias of the payer, or (weaker) the payer's name as billed. The
    amount must settle exactly one of its open invoices, or exactly one combination of 2 to 4 of
@@ -403,7 +405,7 @@ def _named(payment: PaymentFacts, book: _Book) -> tuple[list[_Named], list[Evide
     evidence: list[Evidence] = []
     sources: list[tuple[str, Reference]] = []
     for key, value in sorted(payment.metadata.items()):
-        if key == "customer_id":
+        if key in ("customer_id", "invoice_ids"):  # ids, not references a payer wrote
             continue
         sources += [("metadata", ref) for ref in remittance.extract(value, book.prefixes)]
     sources += [

@@ -13,17 +13,24 @@ from chalice import Response
 
 from shared.http.problems import Problem
 
+_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action "
+)
 HEADERS: dict[str, str | list[str]] = {
     "Content-Type": "text/html; charset=utf-8",
     "Cache-Control": "no-store",
     # Self-contained pages: no script, no fetch, nothing framed, styles inline, images inline.
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-    ),
+    "Content-Security-Policy": _POLICY + "'none'",
     # A link's token is a bearer credential in the URL: never hand it on to another site.
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
+}
+# The portal's page also holds forms: they post to the API only, whose answer may send the
+# browser on to Stripe's payment page (form-action covers the redirect after a submission).
+PORTAL_HEADERS: dict[str, str | list[str]] = {
+    **HEADERS,
+    "Content-Security-Policy": _POLICY + "'self' https://checkout.stripe.com",
 }
 
 

@@ -3,20 +3,26 @@
 ``RecordedStripe`` is given to the library as ``stripe.default_http_client``: every request the
 library would send to api.stripe.com is recorded (method, URL, headers, form body) and answered
 with a recorded real Stripe response (stripe_refund_response.json: the Refund object Stripe's
-API answers ``POST /v1/refunds`` with), its amount, currency and target set from the request.
+API answers ``POST /v1/refunds`` with, its amount, currency and target set from the request;
+stripe_checkout_session_response.json: the Checkout Session object, in the shape Stripe's API
+reference documents, that ``POST /v1/checkout/sessions`` answers, its amounts, currency,
+metadata and URLs set from the request).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+import pytest
 import stripe
 
 REFUND_RESPONSE = Path(__file__).with_name("stripe_refund_response.json")
+SESSION_RESPONSE = Path(__file__).with_name("stripe_checkout_session_response.json")
 
 
 @dataclass
@@ -27,8 +33,26 @@ class Sent:
     form: dict[str, str]
 
 
+TEST_KEY = "sk_test_51QAcmeRecordedKey"
+
+
+def recorded_stripe(session: Any, monkeypatch: pytest.MonkeyPatch) -> RecordedStripe:
+    """Stripe's API key in SSM where the stack says, and Stripe's HTTP exchange recorded."""
+    session.client("ssm").put_parameter(
+        Name=os.environ["STRIPE_API_KEY_PARAMETER"],
+        Value=TEST_KEY,
+        Type="SecureString",
+        Overwrite=True,
+    )
+    recorded = RecordedStripe()
+    # Only the HTTP exchange is stubbed: the stripe library builds and reads it for real.
+    monkeypatch.setattr(stripe, "default_http_client", recorded)
+    return recorded
+
+
 class RecordedStripe(stripe.HTTPClient):
-    """Answers ``POST /v1/refunds`` like Stripe: one refund per idempotency key."""
+    """Answers ``POST /v1/refunds`` and ``POST /v1/checkout/sessions`` like Stripe: one object
+    per idempotency key."""
 
     name = "recorded"
 
@@ -36,6 +60,7 @@ class RecordedStripe(stripe.HTTPClient):
         super().__init__()
         self.sent: list[Sent] = []
         self.refunds: dict[str, dict[str, Any]] = {}
+        self.sessions: dict[str, dict[str, Any]] = {}
         self.status = 200
 
     def request(
@@ -49,6 +74,10 @@ class RecordedStripe(stripe.HTTPClient):
             error = {"error": {"type": kind, "message": "Refund refused"}}
             return json.dumps(error), self.status, {}
         key = sent.headers.get("Idempotency-Key", "")
+        if url.endswith("/v1/checkout/sessions"):
+            if key not in self.sessions:
+                self.sessions[key] = _session(form, len(self.sessions))
+            return json.dumps(self.sessions[key]), 200, {"Request-Id": "req_recorded"}
         if key not in self.refunds:
             refund = json.loads(REFUND_RESPONSE.read_text())
             refund["id"] = f"{refund['id'][:-2]}{len(self.refunds):02d}"
@@ -64,3 +93,29 @@ class RecordedStripe(stripe.HTTPClient):
 
     def close(self) -> None:
         return None
+
+
+def _session(form: dict[str, str], number: int) -> dict[str, Any]:
+    """The recorded Checkout Session, as Stripe answers the request ``form``."""
+    session = json.loads(SESSION_RESPONSE.read_text())
+    session["id"] = f"{session['id'][:-2]}{number:02d}"
+    session["url"] = session["url"].replace(SESSION_ID, session["id"])
+    lines = [name for name in form if name.endswith("[price_data][unit_amount]")]
+    total = sum(int(form[name]) for name in lines)
+    session["amount_subtotal"] = session["amount_total"] = total
+    session["currency"] = form["line_items[0][price_data][currency]"]
+    session["metadata"] = _metadata(form, "metadata")
+    for field in ("client_reference_id", "success_url", "cancel_url", "mode"):
+        session[field] = form.get(field)
+    return session
+
+
+SESSION_ID = json.loads(SESSION_RESPONSE.read_text())["id"]
+
+
+def _metadata(form: dict[str, str], prefix: str) -> dict[str, str]:
+    return {
+        name[len(prefix) + 1 : -1]: value
+        for name, value in form.items()
+        if name.startswith(f"{prefix}[")
+    }

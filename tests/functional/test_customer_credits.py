@@ -3,12 +3,10 @@ payments are one kind of thing, listed in one place, applied to open invoices an
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
 from typing import Any
 
 import pytest
-import stripe
 
 from functions.credits import apply_credit
 from shared.domain import webhooks
@@ -37,7 +35,7 @@ from tests.functional.payment_intake import (
 )
 from tests.functional.payment_intake import payments as payment_items
 from tests.functional.races import principal, race
-from tests.functional.stripe_http import RecordedStripe
+from tests.functional.stripe_http import RecordedStripe, recorded_stripe
 
 
 def credits_of(client: Any, customer_id: str = CUSTOMER, **kwargs: Any) -> Answer:
@@ -373,16 +371,7 @@ def test_an_overpayment_by_bank_is_paid_back_by_cheque(world: World, client: Any
 @pytest.fixture
 def stripe_http(world: World, monkeypatch: pytest.MonkeyPatch) -> RecordedStripe:
     """Stripe's API key in SSM where the stack says, and Stripe's HTTP exchange recorded."""
-    world.session.client("ssm").put_parameter(
-        Name=os.environ["STRIPE_API_KEY_PARAMETER"],
-        Value="sk_test_51QAcmeRecordedKey",
-        Type="SecureString",
-        Overwrite=True,
-    )
-    recorded = RecordedStripe()
-    # Only the HTTP exchange is stubbed: the stripe library builds and reads it for real.
-    monkeypatch.setattr(stripe, "default_http_client", recorded)
-    return recorded
+    return recorded_stripe(world.session, monkeypatch)
 
 
 def _card_overpayment(client: Any, world: World) -> str:

@@ -132,4 +132,6 @@ def test_the_reminder_worker_links_to_the_api_and_the_api_handler_cannot(
     # Then the reminder worker has it for the statement link, and the API's own handler does not
     # (RestAPI -> APIHandler -> RestAPI would be a cycle CloudFormation refuses)
     assert _variables(template, "RemindCustomers")["PUBLIC_API_URL"] == url
+    # and the invoice deliverer for the portal link of the invoice e-mail
+    assert _variables(template, "DeliverInvoices")["PUBLIC_API_URL"] == url
     assert "PUBLIC_API_URL" not in _variables(template, "APIHandler")

@@ -366,3 +366,71 @@ def test_control_characters_in_a_generic_payment_text_are_cleaned_not_refused():
     assert event.payment is not None
     assert (event.payment.payer_name, event.payment.remittance) == ("Init ech", "INV -1")
     assert event.payment.metadata["ref"] == "a\ufffdb"
+
+
+def session(**overrides: object) -> dict:
+    obj = {
+        "id": "cs_test_1",
+        "object": "checkout.session",
+        "amount_total": 119000,
+        "currency": "eur",
+        "created": CREATED - 10,
+        "customer_details": {"name": "ACME Retail GmbH", "email": "ap@acme.example"},
+        "metadata": {
+            "customer_id": "cus_acme",
+            "invoice_ids": "inv_1",
+            "invoice_numbers": "INV-2026-000017",
+            "payment_references": "RF18539007547034",
+            "checkout_amount_due": "119000",
+        },
+        "mode": "payment",
+        "payment_intent": "pi_1",
+        "payment_method_types": ["card"],
+        "payment_status": "paid",
+    }
+    obj.update(overrides)
+    return obj
+
+
+@pytest.mark.parametrize(
+    "event_type", ["checkout.session.completed", "checkout.session.async_payment_succeeded"]
+)
+def test_a_paid_checkout_session_is_the_payment_of_its_intent(event_type):
+    event = gateway_events.parse_stripe(stripe(event_type, session()))
+
+    assert event.action is Action.PAYMENT and event.payment is not None
+    payment = event.payment
+    assert payment.external_id == "pi_1"  # as payment_intent.succeeded names it
+    assert (payment.amount, payment.currency) == (Decimal("1190.00"), "EUR")
+    assert payment.method is PaymentMethod.CARD and payment.customer_id == "cus_acme"
+    assert payment.payer_name == "ACME Retail GmbH"
+    assert payment.metadata["invoice_numbers"] == "INV-2026-000017"
+    assert payment.metadata["stripe_checkout_session"] == "cs_test_1"
+
+
+def test_an_unpaid_session_asks_for_nothing_and_one_without_an_intent_is_named_by_itself():
+    unpaid = gateway_events.parse_stripe(
+        stripe("checkout.session.completed", session(payment_status="unpaid"))
+    )
+    assert unpaid.action is None
+    alone = gateway_events.parse_stripe(
+        stripe("checkout.session.completed", session(payment_intent=None))
+    )
+    assert alone.payment is not None and alone.payment.external_id == "cs_test_1"
+
+
+def test_a_session_paying_another_amount_than_asked_names_no_invoice_to_the_matcher():
+    event = gateway_events.parse_stripe(
+        stripe("checkout.session.completed", session(amount_total=100000))
+    )
+
+    assert event.payment is not None
+    metadata = event.payment.metadata
+    assert "invoice_numbers" not in metadata and "payment_references" not in metadata
+    assert metadata["invoice_ids"] == "inv_1"
+    assert metadata["checkout_mismatch"] == "paid 100000 minor units where 119000 were asked"
+
+
+def test_a_session_with_a_bad_amount_is_refused():
+    with pytest.raises(GatewayEventError):
+        gateway_events.parse_stripe(stripe("checkout.session.completed", session(amount_total=-1)))

@@ -75,3 +75,16 @@ def test_documents_live_at_stable_keys_per_customer_and_number() -> None:
     assert documents.content_type("ubl") == "application/xml"
     with pytest.raises(ValueError, match="docx"):
         documents.document_key(invoice, "docx")
+
+
+def test_a_portal_link_is_offered_in_both_parts_escaped_in_html() -> None:
+    url = 'https://api.example/portal/cus_acme?token=1.2.a"b<c>.d&x=1'
+
+    email = invoice_email.render(domestic_invoice(), url)
+
+    assert f"{invoice_email.PORTAL_TEXT}: {url}\n" in email.text
+    assert 'href="https://api.example/portal/cus_acme?token=1.2.a&quot;b&lt;c&gt;.d&amp;x=1"' in (
+        email.html
+    )
+    assert url not in email.html
+    assert invoice_email.PORTAL_TEXT not in invoice_email.render(domestic_invoice()).text
