@@ -1,0 +1,233 @@
+"""Customer cases over the API: opened by a partner, answered and resolved by staff; a dispute's
+amount is left alone by the collection run while the case is open."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import RawMessage, ses_backends
+
+from functions.collections.run import start_run
+from shared import clock
+from shared.domain import cases as case_domain
+from shared.domain.cases import Outcome
+from shared.domain.invoice import Invoice
+from tests.functional.accounts import call
+from tests.functional.cash import CUSTOMER, invoice_now, issued_invoice
+from tests.functional.collections import day, on, run_on
+from tests.functional.conftest import ADMIN_KEY, PARTNER_KEY, World
+from tests.functional.helpers import events
+from tests.functional.races import after_both_read, conflicts, principal, race, statuses
+
+ISSUED = date(2026, 11, 2)
+
+
+@pytest.fixture(autouse=True)
+def _restore_clock() -> Iterator[None]:
+    yield
+    clock.set_clock(None)
+
+
+def _invoice(client: Any, world: World) -> Invoice:
+    on(ISSUED)
+    return issued_invoice(client, world)
+
+
+def _line_gross(invoice: Invoice, line_no: int = 1) -> Decimal:
+    gross = case_domain.line_gross(invoice, line_no)
+    assert gross is not None
+    return gross
+
+
+def _dispute(invoice: Invoice, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "customer_id": CUSTOMER,
+        "kind": "dispute",
+        "subject": "Line 1 arrived broken",
+        "message": "Two of the boxes were crushed.",
+        "invoice_id": invoice.invoice_id,
+        "reason": "damaged",
+        "lines": [{"line_no": 1, "amount": str(_line_gross(invoice))}],
+    }
+    return body | overrides
+
+
+def _subjects() -> list[str]:
+    sent = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+    return [m.subject for m in sent if not isinstance(m, RawMessage)]
+
+
+def _cases(world: World) -> list[dict[str, Any]]:
+    return [item for item in world.table_items() if item.get("entity") == "Case"]
+
+
+def test_a_dispute_opens_numbered_owned_due_and_acknowledged_once(client, world: World):
+    invoice = _invoice(client, world)
+    key = "open-once"
+    opened = call(
+        client, "POST", "/cases", key=PARTNER_KEY, body=_dispute(invoice), idempotency_key=key
+    )
+    again = call(
+        client, "POST", "/cases", key=PARTNER_KEY, body=_dispute(invoice), idempotency_key=key
+    )
+
+    assert opened.status == 201, opened.body
+    case = opened.body
+    assert again.body == case
+    assert case["number"] == f"CASE-{ISSUED.year}-000001"
+    assert (case["owner"], case["status"], case["priority"]) == ("credit_manager", "open", "normal")
+    assert case["due_at"] == "2026-11-05T06:00:00.000Z"  # three business days after Monday 06:00
+    assert case["disputed_amount"] == str(_line_gross(invoice))
+    assert len(events(world, "CaseOpened")) == 1
+    assert [s for s in _subjects() if case["number"] in s] == [
+        f"We received your dispute: {case['number']}"
+    ]
+    question = call(
+        client,
+        "POST",
+        "/cases",
+        key=PARTNER_KEY,
+        body={
+            "customer_id": CUSTOMER,
+            "kind": "question",
+            "subject": "Terms?",
+            "message": "Net 30?",
+            "priority": "high",
+        },
+    )
+    assert question.body["number"] == f"CASE-{ISSUED.year}-000002"
+    assert question.body["owner"] == "ar_clerk"
+    assert question.body["due_at"] == "2026-11-03T06:00:00.000Z"
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        ({"amount": "999999.00", "lines": []}, 422),  # above the amount due
+        ({"lines": [{"line_no": 1, "amount": "999999.00"}]}, 422),  # above the line
+        ({"lines": [{"line_no": 99, "amount": "1.00"}]}, 422),  # no such line
+        ({"lines": [{"line_no": 1, "amount": "1.001"}]}, 422),  # finer than a cent
+        ({"lines": [{"line_no": 1, "amount": "0"}]}, 422),
+        ({"reason": "because"}, 422),
+        ({"reason": None}, 422),
+        ({"invoice_id": "inv_nobody"}, 404),
+        ({"customer_id": "cus_other"}, 404),  # not the partner's customer
+        ({"surprise": 1}, 422),
+        ({"subject": "x" * 201}, 422),
+        ({"kind": "question"}, 422),  # a question with dispute fields
+    ],
+)
+def test_hostile_cases_are_refused_and_write_nothing(client, world: World, change, status):
+    invoice = _invoice(client, world)
+    before = len(world.table_items())
+    answer = call(client, "POST", "/cases", key=PARTNER_KEY, body=_dispute(invoice, **change))
+    assert answer.status == status, answer.body
+    assert _cases(world) == []
+    assert len(world.table_items()) <= before + 1  # at most the idempotency record
+
+
+def test_a_dispute_pauses_dunning_for_its_amount_only_until_resolved(client, world: World):
+    invoice = _invoice(client, world)
+    due = invoice.due_on
+    assert due is not None
+    disputed = _line_gross(invoice)
+    case = call(client, "POST", "/cases", key=PARTNER_KEY, body=_dispute(invoice)).body
+
+    [plan] = start_run(day(due, 14), dry_run=True)["plans"]
+    [line] = plan["lines"]
+    assert Decimal(line["amount_due"]) == invoice.amount_due - disputed
+
+    on(day(due, 14))
+    rejected = call(
+        client,
+        "POST",
+        f"/cases/{case['case_id']}/resolution",
+        body={"outcome": "rejected", "note": "Delivered intact", "version": 1},
+    )
+    assert rejected.status == 200, rejected.body
+    assert rejected.body["status"] == "closed"
+
+    run_on(world, day(due, 14))
+    [plan] = start_run(day(due, 30), dry_run=True)["plans"]
+    [line] = plan["lines"]
+    assert Decimal(line["amount_due"]) == invoice.amount_due  # the pause ended
+    assert events(world, "CaseResolved")
+
+
+def test_a_whole_dispute_leaves_the_invoice_unchased(client, world: World):
+    invoice = _invoice(client, world)
+    assert invoice.due_on is not None
+    body = _dispute(invoice, lines=[], amount=str(invoice.amount_due))
+    assert call(client, "POST", "/cases", key=PARTNER_KEY, body=body).status == 201
+    [plan] = start_run(day(invoice.due_on, 14), dry_run=True)["plans"]
+    assert plan["lines"] == []
+    assert [skip["reason"] for skip in plan["skipped"]] == ["disputed"]
+
+
+def test_staff_answer_then_credit_the_disputed_line(client, world: World):
+    invoice = _invoice(client, world)
+    case = call(client, "POST", "/cases", key=PARTNER_KEY, body=_dispute(invoice)).body
+    path = f"/cases/{case['case_id']}"
+
+    answered = call(
+        client, "POST", f"{path}/messages", body={"text": "Sorry; we credit it.", "version": 1}
+    )
+    assert answered.status == 201, answered.body
+    assert answered.body["status"] == "answered"
+    assert [m["from"] for m in answered.body["thread"]] == ["customer", "staff"]
+    stale = call(client, "POST", f"{path}/messages", body={"text": "again", "version": 1})
+    assert stale.status == 409 and stale.body["current_version"] == 2
+
+    resolved = call(
+        client,
+        "POST",
+        f"{path}/resolution",
+        body={"outcome": "credit_note", "note": "Crushed boxes", "version": 2},
+    )
+    assert resolved.status == 200, resolved.body
+    note = resolved.body["resolution"]["credit_note"]
+    assert Decimal(note["total"]) == _line_gross(invoice)
+    assert invoice_now(invoice.invoice_id).amount_due == invoice.amount_due - _line_gross(invoice)
+    read = call(client, "GET", path)
+    assert read.body["status"] == "closed" and len(read.body["thread"]) == 2
+    listed = call(client, "GET", f"/cases?customer_id={CUSTOMER}&owner=credit_manager")
+    assert listed.status == 200, listed.body
+    assert [c["case_id"] for c in listed.body["cases"]] == [case["case_id"]]
+    assert call(client, "GET", "/cases?status=open").body["cases"] == []
+    assert [i for i in world.table_items() if i.get("entity") == "DisputeHold"] == []
+
+
+def test_partners_do_not_work_on_cases(client, world: World):
+    assert call(client, "GET", "/cases", key=PARTNER_KEY).status == 403
+    assert call(client, "GET", "/cases?status=nonsense", key=ADMIN_KEY).status == 400
+    assert call(client, "GET", "/cases/case_nobody").status == 404
+
+
+def test_two_resolutions_racing_issue_one_credit_note(client, world: World, monkeypatch):
+    from functions.cases import common
+    from functions.cases.resolve import ResolutionRequest, resolve
+    from shared.store import cases as store
+
+    invoice = _invoice(client, world)
+    case = call(client, "POST", "/cases", key=PARTNER_KEY, body=_dispute(invoice)).body
+    monkeypatch.setattr(common.store, "get", after_both_read(store.get))
+    staff = principal()
+
+    def resolving(outcome: Outcome) -> Any:
+        body = ResolutionRequest(outcome=outcome, note="decided", version=1)
+        return lambda: resolve(case["case_id"], body, staff)
+
+    outcomes = race(resolving(Outcome.CREDIT_NOTE), resolving(Outcome.REJECTED))
+
+    assert statuses(outcomes) == [200, 409], outcomes
+    [lost] = conflicts(outcomes)
+    assert lost["current_version"] >= 2
+    assert len(events(world, "CaseResolved")) == 1
+    [won] = [outcome.body for outcome in outcomes if outcome.status == 200]
+    credited = won["resolution"]["outcome"] == "credit_note"
+    assert len(events(world, "CreditNoteIssued")) == (1 if credited else 0)
