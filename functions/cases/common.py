@@ -11,7 +11,9 @@ from shared.http import problems
 from shared.http.auth import Principal
 from shared.observability import logger
 from shared.store import cases as store
-from shared.store.table import Item
+from shared.store import outbox
+from shared.store.outbox import StaleStateError
+from shared.store.table import Item, Write
 
 SOURCE = "otc.cases"
 
@@ -64,3 +66,18 @@ def email_once(event_id: str, recipient: str, subject: str, text: str) -> str | 
     except Exception:  # the case stands; the e-mail is retried with the request
         logger.exception("case e-mail not sent", extra={"event_id": event_id})
         return None
+
+
+def write_case(
+    case: Item, changes: dict[str, Any], more: list[Write], detail_type: str = ""
+) -> Item:
+    """The case with ``changes``, one version up, over the version read (409 otherwise), with
+    ``more`` writes and the ``detail_type`` event in the same transaction."""
+    version = int(case["version"])
+    after = {**case, **changes, "version": version + 1, "updated_at": clock.iso(clock.now())}
+    events = [event(detail_type, after)] if detail_type else []
+    try:
+        outbox.commit([store.replacing(after, version), *more], events)
+    except StaleStateError:
+        raise stale(case["case_id"]) from None
+    return after

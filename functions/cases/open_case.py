@@ -130,14 +130,17 @@ def open_case(
         return numbered
 
     written = series.issue(seller.entity, f"CASE-{now.year}", write)
+    opened_event = written.pop("event_id")
     email_once(
-        written.pop("event_id"),
+        opened_event,
         written["contact"],
         f"We received your {request.kind.value}: {written['number']}",
         f"Thank you. Your case {written['number']} ({request.subject}) is with us; "
         f"we answer by {written['due_at']}.",
     )
-    return written
+    from functions.cases.auto_answer import answer_itself
+
+    return store.public(answer_itself(written, opened_event))
 
 
 def _require_fields(request: CaseRequest) -> None:
@@ -149,6 +152,8 @@ def _require_fields(request: CaseRequest) -> None:
             errors.append({"pointer": "#/reason", "detail": "a dispute gives a reason code"})
     elif request.reason or request.amount or request.lines:
         errors.append({"pointer": "#/kind", "detail": "only a dispute has a reason and amounts"})
+    if request.request_type is RequestType.INVOICE_COPY and request.invoice_id is None:
+        errors.append({"pointer": "#/invoice_id", "detail": "a copy names its invoice"})
     if (request.kind is CaseKind.REQUEST) != (request.request_type is not None):
         errors.append({"pointer": "#/request_type", "detail": "a request (only) names its type"})
     if errors:

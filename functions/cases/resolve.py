@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from functions.cases.common import event, readable, stale
+from functions.cases.common import readable, write_case
 from shared import clock
 from shared.domain import cases as domain
 from shared.domain.access import Action
@@ -24,8 +24,6 @@ from shared.domain.text import MultiLine
 from shared.http import problems
 from shared.http.auth import Principal
 from shared.store import cases as store
-from shared.store import outbox
-from shared.store.outbox import StaleStateError
 from shared.store.table import Item, Write
 
 
@@ -46,18 +44,18 @@ def resolve(case_id: str, request: ResolutionRequest, principal: Principal) -> d
         "by": principal.principal_id,
     }
     if request.outcome is Outcome.CREDIT_NOTE:
-        claimed = _write(case, {"status": CaseStatus.RESOLVING.value}, [])
+        claimed = write_case(case, {"status": CaseStatus.RESOLVING.value}, [])
         try:
             resolution["credit_note"] = _credit_note(claimed, request.note, principal)
         except Exception:
-            _write(claimed, {"status": case["status"]}, [])
+            write_case(claimed, {"status": case["status"]}, [])
             raise
         case = claimed
     holds: list[Write] = []
     if case.get("disputed_amount"):
         holds.append(store.hold_release(case["invoice_id"], case_id))
     now = clock.iso(clock.now())
-    closed = _write(
+    closed = write_case(
         case,
         {
             "status": CaseStatus.CLOSED.value,
@@ -125,15 +123,3 @@ def _credit_note(case: Item, reason: str, principal: Principal) -> dict[str, Any
         principal,
     )
     return {"invoice_id": note.invoice_id, "number": note.number, "total": str(note.total)}
-
-
-def _write(case: Item, changes: dict[str, Any], more: list[Write], detail_type: str = "") -> Item:
-    """The case with ``changes``, one version up, over the version read (409 otherwise)."""
-    version = int(case["version"])
-    after = {**case, **changes, "version": version + 1, "updated_at": clock.iso(clock.now())}
-    events = [event(detail_type, after)] if detail_type else []
-    try:
-        outbox.commit([store.replacing(after, version), *more], events)
-    except StaleStateError:
-        raise stale(case["case_id"]) from None
-    return after

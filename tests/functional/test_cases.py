@@ -3,6 +3,7 @@ amount is left alone by the collection run while the case is open."""
 
 from __future__ import annotations
 
+import email
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -231,3 +232,60 @@ def test_two_resolutions_racing_issue_one_credit_note(client, world: World, monk
     [won] = [outcome.body for outcome in outcomes if outcome.status == 200]
     credited = won["resolution"]["outcome"] == "credit_note"
     assert len(events(world, "CreditNoteIssued")) == (1 if credited else 0)
+
+
+def _raw_subjects() -> list[str]:
+    sent = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+    return [
+        str(email.message_from_string(m.raw_data)["Subject"])
+        for m in sent
+        if isinstance(m, RawMessage)
+    ]
+
+
+@pytest.mark.parametrize("request_type", ["invoice_copy", "statement"])
+def test_a_standard_request_answers_itself_and_closes(client, world: World, request_type):
+    invoice = _invoice(client, world)
+    body = {
+        "customer_id": CUSTOMER,
+        "kind": "request",
+        "request_type": request_type,
+        "subject": "Please send",
+        "message": "Thanks",
+        "invoice_id": invoice.invoice_id,
+    }
+    before = len(_raw_subjects())
+    opened = call(client, "POST", "/cases", key=PARTNER_KEY, body=body)
+
+    assert opened.status == 201, opened.body
+    case = opened.body
+    assert case["status"] == "closed" and case["resolution"]["outcome"] == "answered"
+    answers = [s for s in _raw_subjects()[before:] if s.startswith(case["number"])]
+    assert len(answers) == 1 and answers[0].endswith(".pdf")
+    assert len(events(world, "CaseResolved")) == 1
+
+
+def test_a_payment_confirmation_waits_for_a_clerk(client, world: World):
+    body = {
+        "customer_id": CUSTOMER,
+        "kind": "request",
+        "request_type": "payment_confirmation",
+        "subject": "Did you get it?",
+        "message": "We paid on Monday.",
+    }
+    case = call(client, "POST", "/cases", key=PARTNER_KEY, body=body).body
+    assert (case["status"], case["owner"]) == ("open", "ar_clerk")
+    answered = call(
+        client,
+        "POST",
+        f"/cases/{case['case_id']}/resolution",
+        body={"outcome": "answered", "note": "Received, thank you.", "version": 1},
+    )
+    assert answered.status == 200 and answered.body["status"] == "closed"
+    wrong = call(
+        client,
+        "POST",
+        f"/cases/{case['case_id']}/resolution",
+        body={"outcome": "answered", "note": "again", "version": 2},
+    )
+    assert wrong.status == 409
