@@ -63,6 +63,9 @@ def answer_itself(case: Item, opened_event_id: str) -> Item:
         [],
         "CaseResolved",
     )
+    from functions.cases.survey import invite
+
+    invite(closed)
     return closed
 
 

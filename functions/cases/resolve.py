@@ -66,6 +66,9 @@ def resolve(case_id: str, request: ResolutionRequest, principal: Principal) -> d
         holds,
         "CaseResolved",
     )
+    from functions.cases.survey import invite
+
+    invite(closed)
     return store.public(closed)
 
 

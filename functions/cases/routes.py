@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING
 from chalice import Response
 
 from shared.domain.access import Action
-from shared.http.routing import Routes, json_response, partner_itself_or, staff
+from shared.http.routing import Requirement, Routes, json_response, partner_itself_or, staff
 
 if TYPE_CHECKING:
+    from chalice.app import Request
+
     from shared.http.auth import Principal
 
 routes = Routes(__name__)
@@ -64,3 +66,34 @@ def post_case_resolution(case_id: str, principal: Principal) -> Response:
         body,
         lambda: {"status": 200, "body": resolve(case_id, body, principal)},
     )
+
+
+def _survey_token(request: Request) -> str | None:
+    query: dict[str, str] = dict(request.query_params or {})
+    return query.get("token")
+
+
+def _survey_link(request: Request) -> None:
+    """The holder of a valid survey link of this case (401 without a token, 403 a bad one)."""
+    from functions.cases.survey import admit
+
+    params: dict[str, str] = dict(request.uri_params or {})
+    admit(params.get("case_id", ""), _survey_token(request))
+
+
+SURVEY_LINK = Requirement("survey-link", _survey_link)
+
+
+@routes.route("/cases/{case_id}/survey", methods=["POST"], requires=SURVEY_LINK)
+def post_case_survey(case_id: str) -> Response:
+    from functions.cases.survey import SurveyAnswer, answer
+
+    body = routes.json_body(SurveyAnswer)
+    return json_response(answer(case_id, _survey_token(routes.request), body), 201)
+
+
+@routes.route("/reports/service", methods=["GET"], requires=Action.READ_REPORTS)
+def get_service_report() -> Response:
+    from functions.cases.service_report import ServiceQuery, service_report
+
+    return json_response(service_report(routes.query(ServiceQuery)))

@@ -181,3 +181,63 @@ def credit_quantities(invoice: Invoice, lines: Sequence[DisputedLine]) -> dict[i
 
 def to_wire_lines(lines: Sequence[DisputedLine]) -> list[dict[str, Any]]:
     return [{"line_no": line.line_no, "amount": str(line.amount)} for line in lines]
+
+
+# --- service figures ----------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], share: float) -> float | None:
+    """The nearest-rank percentile (``share`` 0.5: the median); ``None`` without values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-int(share * 100) * len(ordered) // 100))  # ceil(share x n), at least 1
+    return ordered[rank - 1]
+
+
+def hours_between(start: datetime, end: datetime) -> float:
+    return round((end - start).total_seconds() / 3600, 2)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """One case's moments, as the service report needs them."""
+
+    opened_at: datetime
+    due_at: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+
+
+def service_figures(
+    opened: Sequence[Timing], closed: Sequence[Timing], scores: Sequence[int]
+) -> dict[str, Any]:
+    """Cases opened and closed in a period, response and resolution times (hours, median and
+    p90), the share first answered within the due time, and the satisfaction answers."""
+    responses = [
+        hours_between(case.opened_at, case.first_response_at)
+        for case in opened
+        if case.first_response_at
+    ]
+    resolutions = [
+        hours_between(case.opened_at, case.resolved_at) for case in closed if case.resolved_at
+    ]
+    answered = [case for case in opened if case.first_response_at]
+    in_time = [case for case in answered if case.first_response_at <= case.due_at]  # type: ignore[operator]
+    return {
+        "opened": len(opened),
+        "closed": len(closed),
+        "first_response_hours": {
+            "median": percentile(responses, 0.5),
+            "p90": percentile(responses, 0.9),
+        },
+        "resolution_hours": {
+            "median": percentile(resolutions, 0.5),
+            "p90": percentile(resolutions, 0.9),
+        },
+        "answered_within_due": round(len(in_time) / len(answered), 4) if answered else None,
+        "satisfaction": {
+            "average": round(sum(scores) / len(scores), 2) if scores else None,
+            "responses": len(scores),
+        },
+    }

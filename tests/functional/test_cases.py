@@ -4,8 +4,9 @@ amount is left alone by the collection run while the case is open."""
 from __future__ import annotations
 
 import email
+import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +23,7 @@ from tests.functional.accounts import call
 from tests.functional.cash import CUSTOMER, invoice_now, issued_invoice
 from tests.functional.collections import day, on, run_on
 from tests.functional.conftest import ADMIN_KEY, PARTNER_KEY, World
-from tests.functional.helpers import events
+from tests.functional.helpers import conforms_to_openapi, events
 from tests.functional.races import after_both_read, conflicts, principal, race, statuses
 
 ISSUED = date(2026, 11, 2)
@@ -196,6 +197,8 @@ def test_staff_answer_then_credit_the_disputed_line(client, world: World):
     assert invoice_now(invoice.invoice_id).amount_due == invoice.amount_due - _line_gross(invoice)
     read = call(client, "GET", path)
     assert read.body["status"] == "closed" and len(read.body["thread"]) == 2
+    conforms_to_openapi(read.body, "CaseWithThread")
+    conforms_to_openapi(resolved.body, "Case")
     listed = call(client, "GET", f"/cases?customer_id={CUSTOMER}&owner=credit_manager")
     assert listed.status == 200, listed.body
     assert [c["case_id"] for c in listed.body["cases"]] == [case["case_id"]]
@@ -289,3 +292,56 @@ def test_a_payment_confirmation_waits_for_a_clerk(client, world: World):
         body={"outcome": "answered", "note": "again", "version": 2},
     )
     assert wrong.status == 409
+
+
+def _survey_link(number: str) -> str:
+    sent = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+    [message] = [
+        m for m in sent if not isinstance(m, RawMessage) and m.subject.startswith(f"{number}: how")
+    ]
+    found = re.search(r"/cases/[^?\s<]+/survey\?token=[A-Za-z0-9_.\-]+", message.body)
+    assert found is not None
+    return found.group(0)
+
+
+def test_a_closed_case_asks_once_how_it_went_and_the_report_counts_it(client, world: World):
+    invoice = _invoice(client, world)
+    case = call(client, "POST", "/cases", key=PARTNER_KEY, body=_dispute(invoice)).body
+    path = f"/cases/{case['case_id']}"
+    clock.set_clock(lambda: datetime(2026, 11, 3, 6, tzinfo=UTC))
+    call(client, "POST", f"{path}/messages", body={"text": "Looking into it", "version": 1})
+    clock.set_clock(lambda: datetime(2026, 11, 4, 18, tzinfo=UTC))
+    closed = call(
+        client,
+        "POST",
+        f"{path}/resolution",
+        body={"outcome": "rejected", "note": "Delivered intact", "version": 2},
+    )
+    assert closed.status == 200, closed.body
+    link = _survey_link(case["number"])
+
+    # hostile: no token, a forged one, another case's path, a bad score; nothing is stored
+    assert call(client, "POST", f"{path}/survey", key=None, body={"score": 5}).status == 401
+    forged = link[:-3] + "AAA"
+    assert call(client, "POST", forged, key=None, body={"score": 5}).status == 403
+    other = link.replace(case["case_id"], "case_other")
+    assert call(client, "POST", other, key=None, body={"score": 5}).status == 403
+    assert call(client, "POST", link, key=None, body={"score": 6}).status == 422
+    assert [i for i in world.table_items() if i.get("entity") == "SurveyAnswer"] == []
+
+    first = call(client, "POST", link, key=None, body={"score": 4, "comment": "Quick"})
+    second = call(client, "POST", link, key=None, body={"score": 1})
+    assert first.status == 201, first.body
+    assert second.status == 409
+    assert len(events(world, "SurveyAnswered")) == 1
+
+    report = call(client, "GET", "/reports/service?from=2026-11-01&to=2026-11-30")
+    assert report.status == 200, report.body
+    assert report.body["opened"] == 1 and report.body["closed"] == 1
+    assert report.body["first_response_hours"] == {"median": 24.0, "p90": 24.0}
+    assert report.body["resolution_hours"] == {"median": 60.0, "p90": 60.0}
+    assert report.body["answered_within_due"] == 1.0
+    assert report.body["satisfaction"] == {"average": 4.0, "responses": 1}
+    bad = call(client, "GET", "/reports/service?from=2026-12-01&to=2026-11-01")
+    assert bad.status == 400
+    assert call(client, "GET", "/reports/service?from=x&to=y").status == 400

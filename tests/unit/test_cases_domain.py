@@ -23,3 +23,11 @@ def test_due_times_count_business_days_only():
 
 def test_case_numbers_are_per_year_and_zero_padded():
     assert cases.case_number(2026, 42) == "CASE-2026-000042"
+
+
+def test_percentiles_take_the_nearest_rank():
+    hours = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]
+    assert cases.percentile(hours, 0.5) == 5.0
+    assert cases.percentile(hours, 0.9) == 9.0
+    assert cases.percentile([7.0], 0.9) == 7.0
+    assert cases.percentile([], 0.5) is None
