@@ -54,6 +54,7 @@ def render(portal: Portal, token: str) -> str:
         customer, invoice = quote(portal.customer_id, safe=""), quote(invoice_id, safe="")
         return f"{customer}/invoices/{invoice}/document?{query}"
 
+    link = {"token": token}
     return (
         _environment()
         .get_template("portal.html")
@@ -61,6 +62,7 @@ def render(portal: Portal, token: str) -> str:
             portal=portal,
             aging=portal.statement["aging"],
             document=document,
+            cases_action=f"{quote(portal.customer_id, safe='')}/cases?{urlencode(link)}",
             # The one markup passed through: built by functions.qr_code, its title escaped there.
             qr_codes={
                 invoice_id: Markup(transfer.qr_svg)  # noqa: S704

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -27,6 +28,7 @@ from tests.functional.helpers import conforms_to_openapi, events
 from tests.functional.races import after_both_read, conflicts, principal, race, statuses
 
 ISSUED = date(2026, 11, 2)
+FORM = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture(autouse=True)
@@ -345,3 +347,85 @@ def test_a_closed_case_asks_once_how_it_went_and_the_report_counts_it(client, wo
     bad = call(client, "GET", "/reports/service?from=2026-12-01&to=2026-11-01")
     assert bad.status == 400
     assert call(client, "GET", "/reports/service?from=x&to=y").status == 400
+
+
+def _portal_link(client: Any) -> str:
+    issued = call(
+        client, "POST", f"/customers/{CUSTOMER}/portal-links", body={"email": "ap@acme.example"}
+    )
+    assert issued.status == 201, issued.body
+    return str(issued.body["path"])
+
+
+def _form_post(client: Any, path: str, fields: dict[str, str], content_type: str = FORM) -> Any:
+    return client.http.post(
+        path, headers={"Content-Type": content_type, "Accept": "text/html"}, body=urlencode(fields)
+    )
+
+
+def test_a_contact_opens_a_case_from_the_portal_and_reads_the_answer_there(client, world: World):
+    invoice = _invoice(client, world)
+    page = _portal_link(client)
+    base, token = page.split("?token=")
+    action = f"{base}/cases?{urlencode({'token': token})}"
+    fields = {
+        "kind": "dispute",
+        "invoice_id": invoice.invoice_id,
+        "reason": "price",
+        "amount": "10.00",
+        "subject": "Price <b>wrong</b>",
+        "message": "We agreed less.",
+    }
+
+    sent = _form_post(client, action, fields)
+
+    assert sent.status_code == 303
+    assert sent.headers["Location"].startswith("../cus_acme?token=")
+    [case] = _cases(world)
+    assert (case["channel"], case["contact"], case["disputed_amount"]) == (
+        "portal",
+        "ap@acme.example",
+        "10.00",
+    )
+    call(
+        client,
+        "POST",
+        f"/cases/{case['case_id']}/messages",
+        body={"text": "We check the price list.", "version": 1},
+    )
+    shown = client.http.get(page, headers={"Accept": "text/html"}).body.decode()
+    assert "Price &lt;b&gt;wrong&lt;/b&gt;" in shown and "We check the price list." in shown
+
+
+@pytest.mark.parametrize(
+    ("query", "fields", "content_type", "status"),
+    [
+        ("", {"kind": "question", "subject": "s", "message": "m"}, FORM, 401),
+        ("?token=forged", {"kind": "question", "subject": "s", "message": "m"}, FORM, 403),
+        (None, {"kind": "question", "subject": "s"}, FORM, 422),  # no message
+        (None, {"kind": "question", "subject": "s", "message": "m", "customer_id": "x"}, FORM, 422),
+        (
+            None,
+            {
+                "kind": "dispute",
+                "subject": "s",
+                "message": "m",
+                "reason": "tax",
+                "invoice_id": "inv_nobody",
+                "amount": "1.00",
+            },
+            FORM,
+            404,
+        ),
+        (None, {"kind": "question", "subject": "s", "message": "m"}, "application/json", 415),
+    ],
+)
+def test_hostile_portal_forms_are_refused_and_write_nothing(
+    client, world: World, query, fields, content_type, status
+):
+    page = _portal_link(client)
+    base, token = page.split("?token=")
+    suffix = f"?{urlencode({'token': token})}" if query is None else query
+    answer = _form_post(client, f"{base}/cases{suffix}", fields, content_type)
+    assert answer.status_code == status, answer.body
+    assert _cases(world) == []
