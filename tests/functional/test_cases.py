@@ -22,7 +22,7 @@ from shared.domain.cases import Outcome
 from shared.domain.invoice import Invoice
 from tests.functional.accounts import call
 from tests.functional.cash import CUSTOMER, invoice_now, issued_invoice
-from tests.functional.collections import day, on, run_on
+from tests.functional.collections import charges, day, interest, on, reminders, run_on
 from tests.functional.conftest import ADMIN_KEY, PARTNER_KEY, World
 from tests.functional.helpers import conforms_to_openapi, events
 from tests.functional.races import after_both_read, conflicts, principal, race, statuses
@@ -139,14 +139,19 @@ def test_a_dispute_pauses_dunning_for_its_amount_only_until_resolved(client, wor
     invoice = _invoice(client, world)
     due = invoice.due_on
     assert due is not None
-    disputed = _line_gross(invoice)
-    case = call(client, "POST", "/cases", key=PARTNER_KEY, body=_dispute(invoice)).body
+    disputed = Decimal("50.00")
+    chased = invoice.amount_due - disputed
+    body = _dispute(invoice, lines=[], amount=str(disputed))
+    case = call(client, "POST", "/cases", key=PARTNER_KEY, body=body).body
 
-    [plan] = start_run(day(due, 14), dry_run=True)["plans"]
-    [line] = plan["lines"]
-    assert Decimal(line["amount_due"]) == invoice.amount_due - disputed
+    # The run of +14 while the dispute is open: reminder and interest on the rest only
+    run_on(world, day(due, 14))
+    [sent] = reminders()
+    assert f"{chased:,.2f} EUR" in sent.body
+    charged = {kind: amount for kind, _, amount in charges()}
+    assert charged == {"fee": Decimal("5.00"), "interest": interest((chased, 14))}
 
-    on(day(due, 14))
+    on(day(due, 20))
     rejected = call(
         client,
         "POST",
@@ -156,11 +161,12 @@ def test_a_dispute_pauses_dunning_for_its_amount_only_until_resolved(client, wor
     assert rejected.status == 200, rejected.body
     assert rejected.body["status"] == "closed"
 
-    run_on(world, day(due, 14))
-    [plan] = start_run(day(due, 30), dry_run=True)["plans"]
-    [line] = plan["lines"]
-    assert Decimal(line["amount_due"]) == invoice.amount_due  # the pause ended
-    assert events(world, "CaseResolved")
+    # The run of +30 after the resolution chases the whole amount again
+    run_on(world, day(due, 30))
+    final = reminders()[-1]
+    assert final.template == "final_notice"
+    assert f"{invoice.amount_due:,.2f} EUR" in final.body
+    assert len(events(world, "CaseResolved")) == 1
 
 
 def test_a_whole_dispute_leaves_the_invoice_unchased(client, world: World):
