@@ -435,3 +435,24 @@ def test_hostile_portal_forms_are_refused_and_write_nothing(
     answer = _form_post(client, f"{base}/cases{suffix}", fields, content_type)
     assert answer.status_code == status, answer.body
     assert _cases(world) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"outcome": "refund", "note": "x", "version": 1}, 422),
+        ({"outcome": "rejected", "note": "", "version": 1}, 422),
+        ({"outcome": "rejected", "note": "x"}, 422),
+        ({"outcome": "rejected", "note": "x", "version": "1"}, 422),
+        ({"outcome": "answered", "note": "x", "version": 1}, 422),  # a dispute is not answered
+        ({"outcome": "rejected", "note": "x", "version": 7}, 409),
+    ],
+)
+def test_hostile_resolutions_change_nothing(client, world: World, body, status):
+    invoice = _invoice(client, world)
+    case = call(client, "POST", "/cases", key=PARTNER_KEY, body=_dispute(invoice)).body
+    answer = call(client, "POST", f"/cases/{case['case_id']}/resolution", body=body)
+    assert answer.status == status, answer.body
+    [stored] = _cases(world)
+    assert (stored["status"], stored["version"]) == ("open", 1)
+    assert [i for i in world.table_items() if i.get("entity") == "DisputeHold"] != []
