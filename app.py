@@ -15,6 +15,7 @@ from chalice.app import Chalice
 
 from functions.accounts.routes import routes as accounts
 from functions.audit.routes import routes as audit
+from functions.cases.routes import routes as cases
 from functions.catalog.routes import routes as catalog
 from functions.collections import triggers as collections_triggers
 from functions.collections.routes import routes as collections
@@ -106,6 +107,7 @@ def health() -> Response:
 
 BLUEPRINTS: tuple[Routes, ...] = (system, orders, invoicing, accounts, catalog, webhooks)
 BLUEPRINTS += (imports, payments, credits, collections, audit, reporting, ledger, portal)
+BLUEPRINTS += (cases,)
 for blueprint in BLUEPRINTS:
     app.register_blueprint(blueprint)
 

@@ -168,13 +168,26 @@ def read_situation(customer_id: str, invoice_ids: list[str]) -> Situation | None
         for invoice in readable.each(items, store.due_invoice)
         if invoice is not None and invoice.customer_id == customer_id
     }
-    due = _with_allocations(customer_id, due)
+    due = _with_disputes(_with_allocations(customer_id, due))
     held = ledger_store.credit_held(customer_id) if due else {}
     # Only credit is set against charges: without it they change nothing the plan decides.
     owed = charge_store.open_for(customer_id) if held else []
     return Situation(
         customer=customer, invoices=due, states=store.states(due), credit=held, charges=owed
     )
+
+
+def _with_disputes(due: dict[str, DueInvoice]) -> dict[str, DueInvoice]:
+    """Each invoice with what its open dispute cases hold (dunning leaves that amount alone)."""
+    from shared.store import cases
+
+    held = cases.disputed(due)
+    return {
+        invoice_id: invoice.model_copy(update={"disputed": held[invoice_id]})
+        if invoice_id in held
+        else invoice
+        for invoice_id, invoice in due.items()
+    }
 
 
 def _with_allocations(customer_id: str, due: dict[str, DueInvoice]) -> dict[str, DueInvoice]:

@@ -56,6 +56,7 @@ def render(portal: Portal, token: str, checkout_state: str | None = None) -> str
         return f"{customer}/invoices/{invoice}/document?{query}"
 
     customer = quote(portal.customer_id, safe="")
+    link = {"token": token}
     return (
         _environment()
         .get_template("portal.html")
@@ -65,6 +66,7 @@ def render(portal: Portal, token: str, checkout_state: str | None = None) -> str
             document=document,
             checkout_state=checkout_state if checkout_state in ("paid", "cancelled") else None,
             checkout=f"{customer}/checkout?{urlencode({'token': token})}",
+            cases_action=f"{quote(portal.customer_id, safe='')}/cases?{urlencode(link)}",
             # The one markup passed through: built by functions.qr_code, its title escaped there.
             qr_codes={
                 invoice_id: Markup(transfer.qr_svg)  # noqa: S704

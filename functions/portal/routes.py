@@ -114,3 +114,31 @@ def post_portal_checkout(customer_id: str, principal: Principal) -> Response:
         page = f"{api}/portal/{quote(customer_id, safe='')}?{urlencode({'token': _token(request)})}"
         url = start_checkout(customer_id, wanted, principal, page_url=page)
     return Response(body="", status_code=303, headers={**pages.HEADERS, "Location": url})
+
+
+@routes.route(
+    "/portal/{customer_id}/cases",
+    methods=["POST"],
+    requires=LINK,
+    content_types=["application/x-www-form-urlencoded", "application/json"],
+)
+def post_portal_case(customer_id: str, principal: Principal) -> Response:
+    from urllib.parse import quote, urlencode
+
+    from functions.cases.portal_form import open_from_portal
+    from functions.portal import links
+    from shared.http import pages, problems
+
+    request = routes.request
+    token = _token(request) or ""
+    with problems.as_page():
+        _, grant = links.admit(customer_id, token)
+        open_from_portal(
+            customer_id,
+            request.raw_body,
+            request.headers.get("Content-Type"),
+            principal,
+            grant.subject,
+        )
+    back = f"../{quote(customer_id, safe='')}?{urlencode({'token': token})}#cases"
+    return Response(body="", status_code=303, headers={**pages.HEADERS, "Location": back})

@@ -9,7 +9,7 @@ use case scopes to it as it scopes a partner.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -44,9 +44,11 @@ class Portal:
     orders: list[dict[str, Any]]  # GET /orders' wire form, newest first
     credits: dict[str, Any]  # {"credits": [...], "total"}
     card: bool = False  # a Stripe key is configured: open invoices are payable by card
+    cases: list[dict[str, Any]] = field(default_factory=list)  # newest first, with threads
 
 
 def gather(customer_id: str, principal: Principal, contact: str) -> Portal:
+    from functions.cases.portal_form import customer_cases
     from functions.collections.statement import StatementQuery, read_statement
     from functions.credits.list_credits import open_credits
     from functions.invoicing.list_invoices import InvoiceQuery, list_invoices
@@ -66,6 +68,7 @@ def gather(customer_id: str, principal: Principal, contact: str) -> Portal:
         orders=[order.to_wire() for order in orders.orders],
         credits=open_credits(customer_id, statement["currency"]),
         card=stripe_checkout.configured(),
+        cases=customer_cases(customer_id),
     )
 
 

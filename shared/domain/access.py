@@ -37,6 +37,7 @@ class Action(StrEnum):
     READ_REPORTS = "read_reports"  # aging, KPIs, the finance dashboard (staff)
     READ_AUDIT = "read_audit"  # the audit trail and its verification
     WRITE_OFF = "write_off"  # write receivables off as bad debt, reverse write-offs
+    MANAGE_CASES = "manage_cases"  # read, answer and resolve customer cases
 
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
@@ -50,6 +51,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.MANAGE_COLLECTIONS,
             Action.READ_REPORTS,
             Action.WRITE_OFF,
+            Action.MANAGE_CASES,
         }
     ),
     Role.AR_CLERK: frozenset(
@@ -62,6 +64,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.RUN_COLLECTIONS,
             Action.MANAGE_COLLECTIONS,
             Action.READ_REPORTS,
+            Action.MANAGE_CASES,
         }
     ),
     Role.AUDITOR: frozenset({Action.READ, Action.READ_REPORTS, Action.READ_AUDIT}),

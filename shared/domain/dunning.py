@@ -301,6 +301,12 @@ class DueInvoice(BaseModel):
     status: str  # InvoiceStatus value: open | partially_paid | disputed | paid | credited
     allocations: tuple[AllocationSpan, ...] = ()
     legacy: bool = False  # imported from the legacy system
+    disputed: Decimal = ZERO  # what the customer's open dispute cases hold: never chased
+
+    @property
+    def undisputed(self) -> Decimal:
+        """What dunning may chase: the amount due less the open disputes' amounts."""
+        return max(self.amount_due - self.disputed, ZERO)
 
     def days_overdue(self, as_of: date) -> int:
         """Days past the due date on ``as_of``; zero or less while not overdue."""
@@ -480,13 +486,13 @@ def plan(
                 promises.append(_change(invoice, promised, PromiseStatus.KEPT))
             skip("settled")  # states_after clears its promise and broken-promise flag
             continue
-        if invoice.status == "disputed":
+        if invoice.status == "disputed" or invoice.undisputed <= 0:
             skip("disputed")
             continue
-        covered = min(unclaimed.get(invoice.currency, ZERO), invoice.amount_due)
+        covered = min(unclaimed.get(invoice.currency, ZERO), invoice.undisputed)
         if covered > 0:
             unclaimed[invoice.currency] -= covered
-        if covered >= invoice.amount_due:
+        if covered >= invoice.undisputed:
             skip("covered")
             continue
         broken = False
@@ -591,13 +597,13 @@ def _line(  # noqa: PLR0917 (the plan's own helper)
     covered: Decimal = ZERO,
 ) -> ReminderLine:
     nothing = quantize(ZERO, invoice.currency)
-    chased = invoice.amount_due - covered
+    chased = invoice.undisputed - covered
     fee = level.fee.amount_for(chased, invoice.currency) if level.fee else nothing
     interest = nothing
     through: date | None = None
     if as_of > invoice.due_on and policy.annual_interest_percent > 0:
         accrued = accrued_interest(
-            invoice.total - invoice.amount_credited,
+            invoice.total - invoice.amount_credited - invoice.disputed,
             invoice.allocations,
             invoice.due_on,
             as_of,

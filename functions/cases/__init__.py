@@ -1,0 +1,1 @@
+"""Customer cases: questions, requests and disputes (docs/cases.md)."""

@@ -1,0 +1,83 @@
+"""What the case use cases share: reading a case for a caller, its events, the e-mails."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from shared import clock
+from shared.domain.events import DomainEvent
+from shared.http import problems
+from shared.http.auth import Principal
+from shared.observability import logger
+from shared.store import cases as store
+from shared.store import outbox
+from shared.store.outbox import StaleStateError
+from shared.store.table import Item, Write
+
+SOURCE = "otc.cases"
+
+
+def readable(case_id: str, principal: Principal) -> Item:
+    """The case if the caller may see it (a partner: its customers' cases only), else 404."""
+    case = store.get(case_id)
+    if case is None or not principal.may_act_for(case["customer_id"]):
+        raise problems.not_found(f"case {case_id}")
+    return case
+
+
+def event(detail_type: str, case: Item, **data: Any) -> DomainEvent:
+    return DomainEvent(
+        detail_type=detail_type,
+        source=SOURCE,
+        aggregate_id=case["case_id"],
+        occurred_at=clock.parse(case["updated_at"]),
+        data={**store.public(case), **data},
+    )
+
+
+def stale(case_id: str) -> problems.Problem:
+    """409 naming the version the case is at now."""
+    current = store.get(case_id)
+    return problems.conflict(
+        "version-mismatch",
+        f"case {case_id} changed meanwhile; read it again",
+        current_version=int(current["version"]) if current else None,
+    )
+
+
+def email_once(event_id: str, recipient: str, subject: str, text: str) -> str | None:
+    """E-mail ``recipient`` once per event (the claim protocol of the customer e-mails);
+    ``None`` when it went before, or when sending failed (logged; the case is written)."""
+    from shared.adapters import mail
+    from shared.store import notifications as markers
+
+    page = f"<html><body><pre>{html.escape(text)}</pre></body></html>"
+    try:
+        sender = mail.configured_sender()
+        return markers.send_once(
+            event_id,
+            recipient,
+            detail_type="CaseEmail",
+            send=lambda: mail.send(
+                sender=sender, recipient=recipient, subject=subject, text=text, html=page
+            ),
+        )
+    except Exception:  # the case stands; the e-mail is retried with the request
+        logger.exception("case e-mail not sent", extra={"event_id": event_id})
+        return None
+
+
+def write_case(
+    case: Item, changes: dict[str, Any], more: list[Write], detail_type: str = ""
+) -> Item:
+    """The case with ``changes``, one version up, over the version read (409 otherwise), with
+    ``more`` writes and the ``detail_type`` event in the same transaction."""
+    version = int(case["version"])
+    after = {**case, **changes, "version": version + 1, "updated_at": clock.iso(clock.now())}
+    events = [event(detail_type, after)] if detail_type else []
+    try:
+        outbox.commit([store.replacing(after, version), *more], events)
+    except StaleStateError:
+        raise stale(case["case_id"]) from None
+    return after

@@ -1,0 +1,68 @@
+"""Answer a case (POST /cases/{case_id}/messages): the message joins the thread the customer
+sees in the portal; the first answer from staff is the case's first response.
+
+ONE transaction writes the message, the case (``answered``, guarded by its version: 409 with the
+version now when it changed meanwhile) and ``CaseAnswered``; the contact then gets the answer by
+e-mail once.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from functions.cases.common import email_once, event, readable, stale
+from shared import clock, ids
+from shared.domain.cases import OPEN_STATUSES, CaseStatus
+from shared.domain.text import MultiLine
+from shared.http import problems
+from shared.http.auth import Principal
+from shared.store import cases as store
+from shared.store import outbox
+from shared.store.outbox import StaleStateError
+
+
+class MessageRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    text: Annotated[str, MultiLine(max_length=4000)]
+    version: int = Field(ge=1)  # the version of the case the answer was written on
+
+
+def answer(case_id: str, request: MessageRequest, principal: Principal) -> dict[str, Any]:
+    case = readable(case_id, principal)
+    version = int(case["version"])
+    if version != request.version or case["status"] not in {s.value for s in OPEN_STATUSES}:
+        raise problems.conflict(
+            "version-mismatch",
+            f"case {case['number']} is {case['status']} at version {version}",
+            current_version=version,
+        )
+    now = clock.iso(clock.now())
+    message = {
+        "message_id": ids.new_id("msg"),
+        "at": now,
+        "author": principal.principal_id,
+        "from": "staff",
+        "text": request.text,
+    }
+    after = {
+        **case,
+        "status": CaseStatus.ANSWERED.value,
+        "version": version + 1,
+        "updated_at": now,
+        "first_response_at": case.get("first_response_at") or now,
+    }
+    answered = event("CaseAnswered", after, message=message)
+    try:
+        outbox.commit(
+            [store.replacing(after, version), store.message_put(case_id, version + 1, message)],
+            [answered],
+        )
+    except StaleStateError:
+        raise stale(case_id) from None
+    email_once(
+        answered.event_id, case["contact"], f"Re: {case['number']} {case['subject']}", request.text
+    )
+    return {**store.public(after), "thread": [store.public(m) for m in store.thread(case_id)]}

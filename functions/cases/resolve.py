@@ -1,0 +1,128 @@
+"""Resolve a case (POST /cases/{case_id}/resolution): a credit note, a rejection, a correction
+note, or (a question or request) an answer.
+
+Every write is guarded by the case's version: of two resolutions racing, one wins and the other
+answers 409 with the version now. A credit note is issued through the credit-note use case
+between two such writes: the case first moves to ``resolving`` (so a second resolution is refused
+before any note is issued), then the note, then the case closes. A refused note puts the case
+back as it was. Closing releases the dispute's hold: dunning chases the whole amount due again.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from functions.cases.common import readable, write_case
+from shared import clock
+from shared.domain import cases as domain
+from shared.domain.access import Action
+from shared.domain.cases import CaseKind, CaseStatus, DisputedLine, Outcome
+from shared.domain.text import MultiLine
+from shared.http import problems
+from shared.http.auth import Principal
+from shared.store import cases as store
+from shared.store.table import Item, Write
+
+
+class ResolutionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    outcome: Outcome = Field(strict=False)
+    note: Annotated[str, MultiLine(max_length=2000)]
+    version: int = Field(ge=1)  # the version of the case the resolution was decided on
+
+
+def resolve(case_id: str, request: ResolutionRequest, principal: Principal) -> dict[str, Any]:
+    case = readable(case_id, principal)
+    _require_resolvable(case, request, principal)
+    resolution: dict[str, Any] = {
+        "outcome": request.outcome.value,
+        "note": request.note,
+        "by": principal.principal_id,
+    }
+    if request.outcome is Outcome.CREDIT_NOTE:
+        claimed = write_case(case, {"status": CaseStatus.RESOLVING.value}, [])
+        try:
+            resolution["credit_note"] = _credit_note(claimed, request.note, principal)
+        except Exception:
+            write_case(claimed, {"status": case["status"]}, [])
+            raise
+        case = claimed
+    holds: list[Write] = []
+    if case.get("disputed_amount"):
+        holds.append(store.hold_release(case["invoice_id"], case_id))
+    now = clock.iso(clock.now())
+    closed = write_case(
+        case,
+        {
+            "status": CaseStatus.CLOSED.value,
+            "resolution": resolution,
+            "resolved_at": now,
+            "first_response_at": case.get("first_response_at") or now,
+        },
+        holds,
+        "CaseResolved",
+    )
+    from functions.cases.survey import invite
+
+    invite(closed)
+    return store.public(closed)
+
+
+def _require_resolvable(case: Item, request: ResolutionRequest, principal: Principal) -> None:
+    if int(case["version"]) != request.version or case["status"] not in {
+        status.value for status in domain.OPEN_STATUSES
+    }:
+        raise problems.conflict(
+            "version-mismatch" if int(case["version"]) != request.version else "case-closed",
+            f"case {case['number']} is {case['status']} at version {case['version']}",
+            current_version=int(case["version"]),
+        )
+    disputing = case["kind"] == CaseKind.DISPUTE.value
+    if disputing == (request.outcome is Outcome.ANSWERED):
+        raise problems.unprocessable(
+            "invalid-resolution",
+            "a dispute is resolved by a credit note, a rejection or a correction; "
+            "a question or request is answered",
+            errors=[{"pointer": "#/outcome", "detail": "does not fit the case"}],
+        )
+    if request.outcome is Outcome.CREDIT_NOTE:
+        principal.require(Action.ISSUE_CREDIT_NOTES)
+
+
+def _credit_note(case: Item, reason: str, principal: Principal) -> dict[str, Any]:
+    from functions.invoicing.credit_notes import (
+        CreditLineRequest,
+        CreditNoteRequest,
+        issue_credit_note,
+    )
+    from shared.store import invoices
+
+    invoice = invoices.receivable(case["invoice_id"])
+    lines = [DisputedLine(line["line_no"], Decimal(line["amount"])) for line in case["lines"]]
+    if invoice is None or not lines:
+        raise problems.unprocessable(
+            "invalid-resolution",
+            "only a dispute of invoice lines is credited here; issue the note on the invoice",
+            errors=[{"pointer": "#/outcome", "detail": "the dispute names no lines"}],
+        )
+    try:
+        quantities = domain.credit_quantities(invoice, lines)
+    except domain.DisputeError as error:
+        raise problems.unprocessable(
+            "invalid-resolution",
+            error.detail,
+            errors=[{"pointer": "#/outcome", "detail": error.detail}],
+        ) from None
+    note = issue_credit_note(
+        invoice.invoice_id,
+        CreditNoteRequest(
+            reason=f"{case['number']}: {reason}"[:500],
+            lines=[CreditLineRequest(line_no=no, quantity=str(q)) for no, q in quantities.items()],
+        ),
+        principal,
+    )
+    return {"invoice_id": note.invoice_id, "number": note.number, "total": str(note.total)}

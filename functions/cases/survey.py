@@ -1,0 +1,117 @@
+"""The satisfaction survey: when a case closes, its contact gets a signed link to one question
+(1 to 5, and a comment); the answer is stored once.
+
+The link is a grant of ``shared/domain/signed_links.py`` over ``/cases/<id>/survey`` for the
+contact, signed with the deployment's link secret (the portal's and the dashboard's: the signed
+path keeps them apart), living 30 days. ONE transaction puts the answer (refused if the case has
+one: a second answer is 409) and ``SurveyAnswered``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from functions.cases.common import email_once, event
+from shared import clock
+from shared.config import settings
+from shared.domain import signed_links
+from shared.domain.cases import CaseStatus
+from shared.domain.text import MultiLine
+from shared.http import problems
+from shared.observability import logger
+from shared.store import cases as store
+from shared.store import outbox
+from shared.store.outbox import StaleStateError
+from shared.store.table import Item
+
+LIFETIME_SECONDS = int(timedelta(days=30).total_seconds())
+
+
+class SurveyAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    score: int = Field(ge=1, le=5)
+    comment: Annotated[str, MultiLine(max_length=2000, min_length=0)] = ""
+
+
+def path(case_id: str) -> str:
+    return f"/cases/{case_id}/survey"
+
+
+def invite(case: Item) -> None:
+    """E-mail the closed case's contact the survey link, once per case (logged if it fails)."""
+    try:
+        secret = _secrets()[0]
+    except problems.Problem:
+        logger.warning("no link secret; no survey sent", extra={"case_id": case["case_id"]})
+        return
+    grant = signed_links.sign_grant(
+        path(case["case_id"]),
+        case["contact"],
+        secret=secret,
+        now=int(clock.now().timestamp()),
+        lifetime_seconds=LIFETIME_SECONDS,
+        max_lifetime_seconds=LIFETIME_SECONDS,
+    )
+    email_once(
+        f"survey#{case['case_id']}",
+        case["contact"],
+        f"{case['number']}: how did we do?",
+        "Your case is closed. One question, 1 (poor) to 5 (excellent): how did we handle it?\n"
+        f"{settings().public_api_url}{grant.relative_url}",
+    )
+
+
+def admit(case_id: str, token: str | None) -> Item:
+    """The closed case the token opens the survey of (401 without one, 403 a bad one)."""
+    if not token:
+        raise problems.Problem(
+            401, "link-required", "Open the survey with your link", "no token", page=True
+        )
+    try:
+        signed_links.verify_grant(
+            path(case_id),
+            token,
+            secrets=_secrets(),
+            now=int(clock.now().timestamp()),
+            max_lifetime_seconds=LIFETIME_SECONDS,
+        )
+    except signed_links.InvalidLinkError as error:
+        raise problems.Problem(
+            403, "invalid-link", "This link does not open the survey", str(error), page=True
+        ) from None
+    case = store.get(case_id)
+    if case is None or case["status"] != CaseStatus.CLOSED.value:
+        raise problems.conflict("case-not-closed", f"case {case_id} is not closed")
+    return case
+
+
+def answer(case_id: str, token: str | None, given: SurveyAnswer) -> dict[str, Any]:
+    case = admit(case_id, token)
+    at = clock.iso(clock.now())
+    stored = {
+        "score": given.score,
+        "comment": given.comment,
+        "answered_at": at,
+        "closed_at": case.get("resolved_at", at),
+    }
+    answered = event("SurveyAnswered", {**case, "updated_at": at}, survey=stored)
+    try:
+        outbox.commit([store.survey_put(case_id, stored)], [answered])
+    except StaleStateError:
+        raise problems.conflict("survey-answered", "this survey was answered already") from None
+    return {"case_id": case_id, **stored}
+
+
+def _secrets() -> tuple[str, ...]:
+    from shared.adapters import secrets
+
+    try:
+        return secrets.dashboard_link_secrets()
+    except secrets.SecretsNotConfiguredError:
+        raise problems.Problem(
+            503, "links-not-configured", "Signed links are not configured", "no link secret"
+        ) from None
