@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 
 from shared import clock
 
@@ -32,3 +33,8 @@ def _base32(value: int) -> str:
         value, digit = divmod(value, 32)
         chars.append(_ALPHABET[digit])
     return "".join(reversed(chars))
+
+
+def new_key() -> str:
+    """A new API key's secret (shown once; the table keeps only its hash)."""
+    return "otc_" + secrets.token_urlsafe(32)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shared.http import problems
+from shared import errors
 from shared.store import customers
 
 
@@ -17,6 +17,6 @@ def require_customers(customer_ids: Sequence[str]) -> None:
         if customer_id not in found
     ]
     if missing:
-        raise problems.unprocessable(
+        raise errors.Unprocessable(
             "unknown-customer", f"{len(missing)} customer id(s) name no customer", errors=missing
         )

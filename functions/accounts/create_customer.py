@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from functions.accounts.update_customer import field_problem
+from shared import request_scope
 from shared.domain import customer as customer_domain
+from shared.domain.access import Action, Principal
 from shared.domain.customer import Customer, CustomerRequest, InvalidFieldError
-from shared.http import idempotency
-from shared.http.auth import Action, Principal
 from shared.store import customers
 from shared.store.outbox import StaleStateError
 
@@ -18,7 +18,7 @@ def create_customer(request: CustomerRequest, principal: Principal) -> Customer:
         principal.require(Action.DECIDE_CREDIT)
     try:
         customer, event = customer_domain.open_account(
-            request, principal.principal_id, customer_id=idempotency.request_scoped_id("cus")
+            request, principal.principal_id, customer_id=request_scope.request_scoped_id("cus")
         )
     except InvalidFieldError as error:
         raise field_problem(error) from None
@@ -26,7 +26,7 @@ def create_customer(request: CustomerRequest, principal: Principal) -> Customer:
         customers.create(customer, [event])
     except StaleStateError:
         # A retry whose first attempt opened the account, then died before its answer was saved
-        if opened := idempotency.made_before(
+        if opened := request_scope.made_before(
             "cus", lambda made: customers.get(made, consistent=True)
         ):
             return opened

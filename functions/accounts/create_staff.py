@@ -6,10 +6,10 @@ from pydantic import SecretStr
 
 from functions.accounts import gateway_keys
 from functions.accounts.issue_key import registered_before
+from shared import ids, request_scope
 from shared.domain import principal as principal_domain
+from shared.domain.access import Principal
 from shared.domain.principal import IssuedKey, StaffRequest
-from shared.http import auth, idempotency
-from shared.http.auth import Principal
 from shared.store import principals
 from shared.store.outbox import StaleStateError
 
@@ -17,12 +17,12 @@ from shared.store.outbox import StaleStateError
 def create_staff(request: StaffRequest, caller: Principal) -> IssuedKey:
     # The staff member and its key are named the same on a retry of this request
     staff, created = principal_domain.new_staff(
-        request, caller.principal_id, principal_id=idempotency.request_scoped_id("stf")
+        request, caller.principal_id, principal_id=request_scope.request_scoped_id("stf")
     )
     key, issued = principal_domain.issue_key(
-        staff, None, caller.principal_id, key_id=idempotency.request_scoped_id("key")
+        staff, None, caller.principal_id, key_id=request_scope.request_scoped_id("key")
     )
-    secret = auth.new_key()
+    secret = ids.new_key()
     try:
         stored = principals.create(staff, key, secret, [created, issued])
     except StaleStateError:

@@ -6,9 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from shared import errors
+from shared.domain.access import Principal, Role
 from shared.domain.customer import Customer
-from shared.http import problems
-from shared.http.auth import Principal, Role
 from shared.store import customers
 from shared.store.credit import CreditExposure
 
@@ -31,13 +31,13 @@ class CustomerView(BaseModel):
 def get_customer(customer_id: str, principal: Principal) -> CustomerView:
     """Another partner's customer is indistinguishable from a missing one (404)."""
     if len(customer_id) > MAX_ID_LENGTH or not principal.may_act_for(customer_id):
-        raise problems.not_found(f"customer {customer_id}")
+        raise errors.NotFound(f"customer {customer_id}")
     if principal.role is Role.PARTNER:
         customer = customers.get(customer_id)
         if customer is None:
-            raise problems.not_found(f"customer {customer_id}")
+            raise errors.NotFound(f"customer {customer_id}")
         return CustomerView(customer=customer)
     found = customers.get_with_exposure(customer_id)
     if found is None:
-        raise problems.not_found(f"customer {customer_id}")
+        raise errors.NotFound(f"customer {customer_id}")
     return CustomerView(customer=found[0], credit=found[1])

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from shared import errors
 from shared.domain.principal import Kind, PrincipalRecord
-from shared.http import problems
 from shared.store import principals
 
 MAX_ID_LENGTH = 64
@@ -13,5 +13,5 @@ def find_principal(principal_id: str, kind: Kind | None = None) -> PrincipalReco
     """The principal (of ``kind``, when given), or 404."""
     found = principals.get(principal_id) if len(principal_id) <= MAX_ID_LENGTH else None
     if found is None or (kind is not None and found.kind != kind):
-        raise problems.not_found(f"{kind or 'principal'} {principal_id}")
+        raise errors.NotFound(f"{kind or 'principal'} {principal_id}")
     return found

@@ -13,10 +13,10 @@ from pydantic import SecretStr
 
 from functions.accounts import gateway_keys
 from functions.accounts.get_principal import find_principal
+from shared import errors, ids, request_scope
 from shared.domain import principal as principal_domain
+from shared.domain.access import Principal
 from shared.domain.principal import IssuedKey, KeyRequest, PrincipalRecord, PrincipalTransitionError
-from shared.http import auth, idempotency, problems
-from shared.http.auth import Principal
 from shared.store import principals
 from shared.store.outbox import StaleStateError
 
@@ -24,7 +24,7 @@ ATTEMPTS = 3  # a key issued or revoked at the same moment moves the principal's
 
 
 def issue_key(principal_id: str, request: KeyRequest, caller: Principal) -> IssuedKey:
-    key_id = idempotency.request_scoped_id("key")  # the same on a retry of this request
+    key_id = request_scope.request_scoped_id("key")  # the same on a retry of this request
     for _ in range(ATTEMPTS):
         principal = find_principal(principal_id)
         try:
@@ -34,7 +34,7 @@ def issue_key(principal_id: str, request: KeyRequest, caller: Principal) -> Issu
             return _issue(principal, request, caller, key_id)
         except StaleStateError:
             continue
-    raise problems.conflict("principal-busy", f"{principal_id} kept changing; retry")
+    raise errors.Conflict("principal-busy", f"{principal_id} kept changing; retry")
 
 
 def _issue(
@@ -45,8 +45,8 @@ def _issue(
             principal, request.label, caller.principal_id, key_id=key_id
         )
     except PrincipalTransitionError as error:
-        raise problems.conflict("too-many-keys", str(error)) from None
-    secret = auth.new_key()
+        raise errors.Conflict("too-many-keys", str(error)) from None
+    secret = ids.new_key()
     principals.add_key(principal, key, secret, [event])
     gateway_keys.mirror(principal, key, secret)
     return IssuedKey(principal=principal, key=key, secret=SecretStr(secret))
@@ -59,7 +59,7 @@ def reissue(principal: PrincipalRecord, key_id: str) -> IssuedKey:
     key = principals.get_key(principal, key_id)
     if key is None:
         raise StaleStateError([])
-    secret = auth.new_key()
+    secret = ids.new_key()
     stored = principals.rotate_secret(principal, key, secret)
     gateway_keys.mirror(stored, key, secret)
     return IssuedKey(principal=stored, key=key, secret=SecretStr(secret))
@@ -69,11 +69,11 @@ def registered_before(prefix: str, key_id: str) -> IssuedKey | None:
     """For POST /partners and /staff on a failed create: the principal an earlier attempt of this
     request registered (under ``request_scoped_id(prefix)``), with its first key ``key_id``
     given a new secret; ``None`` when there is none. 409 when that key was revoked since."""
-    made = idempotency.made_before(prefix, principals.get)
+    made = request_scope.made_before(prefix, principals.get)
     if made is None:
         return None
     if key_id not in made.active_keys:
-        raise problems.conflict(
+        raise errors.Conflict(
             "already-registered",
             f"{made.principal_id} was registered by an earlier attempt of this request and its "
             f"key revoked since; issue another with POST /principals/{made.principal_id}/keys",

@@ -11,8 +11,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from functions.accounts.paging import PageQuery, invalid_cursor
+from shared.domain.access import Principal, Role
 from shared.domain.customer import Customer
-from shared.http.auth import Principal, Role
 from shared.store import customers, table
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.http import problems
+from shared import errors
 
 MAX_LIMIT = 100
 
@@ -18,7 +18,7 @@ class PageQuery(BaseModel):
     cursor: str | None = Field(default=None, min_length=1, max_length=2048)
 
 
-def invalid_cursor() -> problems.Problem:
-    return problems.invalid_query(
+def invalid_cursor() -> errors.DomainError:
+    return errors.InvalidQuery(
         [{"parameter": "cursor", "detail": "not a cursor this listing handed out"}]
     )

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from functions.accounts import gateway_keys
 from functions.accounts.get_principal import find_principal
+from shared import errors
 from shared.domain import principal as principal_domain
+from shared.domain.access import Principal
 from shared.domain.principal import ApiKey
-from shared.http import problems
-from shared.http.auth import Principal
 from shared.store import principals
 from shared.store.outbox import StaleStateError
 
@@ -27,7 +27,7 @@ def revoke_key(principal_id: str, key_id: str, caller: Principal) -> ApiKey:
             if known is not None and known.status == "revoked":
                 gateway_keys.drop(principal, known)
                 return known
-            raise problems.not_found(f"key {key_id} of {principal_id}")
+            raise errors.NotFound(f"key {key_id} of {principal_id}")
         if key.status == "revoked":
             gateway_keys.drop(principal, key)
             return key
@@ -38,4 +38,4 @@ def revoke_key(principal_id: str, key_id: str, caller: Principal) -> ApiKey:
             continue
         gateway_keys.drop(principal, revoked)
         return revoked
-    raise problems.conflict("principal-busy", f"{principal_id} kept changing; retry")
+    raise errors.Conflict("principal-busy", f"{principal_id} kept changing; retry")

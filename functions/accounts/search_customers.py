@@ -17,9 +17,9 @@ from pydantic import AfterValidator, Field
 
 from functions.accounts.list_customers import CustomerPage, bound_customers
 from functions.accounts.paging import PageQuery, invalid_cursor
+from shared.domain.access import Principal, Role
 from shared.domain.customer import Customer
 from shared.domain.text import SingleLine
-from shared.http.auth import Principal, Role
 from shared.store import customers, table
 
 PAGE = 100

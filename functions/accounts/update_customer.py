@@ -9,7 +9,9 @@ A PATCH that changes nothing answers the account as it is, writes nothing and em
 
 from __future__ import annotations
 
+from shared import errors
 from shared.domain import customer as customer_domain
+from shared.domain.access import Action, Principal, Role
 from shared.domain.customer import (
     CREDIT_FIELDS,
     Customer,
@@ -18,8 +20,6 @@ from shared.domain.customer import (
     CustomerStatus,
     InvalidFieldError,
 )
-from shared.http import problems
-from shared.http.auth import Action, Principal, Role
 from shared.store import customers
 from shared.store.outbox import StaleStateError
 
@@ -27,7 +27,7 @@ from shared.store.outbox import StaleStateError
 def update_customer(customer_id: str, patch: CustomerPatch, principal: Principal) -> Customer:
     customer = customers.get(customer_id, consistent=True) if len(customer_id) <= 64 else None
     if customer is None or not principal.may_act_for(customer_id):
-        raise problems.not_found(f"customer {customer_id}")
+        raise errors.NotFound(f"customer {customer_id}")
     if patch.version != customer.version:
         raise _stale(customer_id, customer.version)
     try:
@@ -35,7 +35,7 @@ def update_customer(customer_id: str, patch: CustomerPatch, principal: Principal
     except InvalidFieldError as error:
         raise field_problem(error) from None
     except CustomerClosedError as error:
-        raise problems.conflict("customer-closed", str(error)) from None
+        raise errors.Conflict("customer-closed", str(error)) from None
     if amendment.changed & CREDIT_FIELDS:
         principal.require(Action.DECIDE_CREDIT)
     if amendment.changed - CREDIT_FIELDS:
@@ -43,7 +43,7 @@ def update_customer(customer_id: str, patch: CustomerPatch, principal: Principal
     if amendment.event is None:
         return customer
     if customer.status is CustomerStatus.CLOSED and principal.role is not Role.ADMIN:
-        raise problems.forbidden("only an admin may reopen a closed customer")
+        raise errors.Forbidden("only an admin may reopen a closed customer")
     try:
         customers.update(customer, amendment.customer, amendment.event)
     except StaleStateError:
@@ -52,18 +52,18 @@ def update_customer(customer_id: str, patch: CustomerPatch, principal: Principal
     return amendment.customer
 
 
-def field_problem(error: InvalidFieldError) -> problems.Problem:
+def field_problem(error: InvalidFieldError) -> errors.DomainError:
     """422 naming the field whose value the account's rules refuse."""
-    return problems.unprocessable(
+    return errors.Unprocessable(
         "validation-error",
         error.detail,
         errors=[{"pointer": f"#/{error.field}", "detail": error.detail}],
     )
 
 
-def _stale(customer_id: str, current: int | None) -> problems.Problem:
+def _stale(customer_id: str, current: int | None) -> errors.DomainError:
     now = f" is at version {current}" if current is not None else " changed meanwhile"
-    return problems.conflict(
+    return errors.Conflict(
         "version-mismatch",
         f"customer {customer_id}{now}; read it again and retry",
         current_version=current,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functions.accounts.bindings import require_customers
 from functions.accounts.get_principal import find_principal
+from shared import errors
 from shared.domain import principal as principal_domain
+from shared.domain.access import Principal
 from shared.domain.principal import PartnerPatch, PrincipalRecord
-from shared.http import problems
-from shared.http.auth import Principal
 from shared.store import principals
 from shared.store.outbox import StaleStateError
 
@@ -28,8 +28,8 @@ def update_partner(partner_id: str, patch: PartnerPatch, caller: Principal) -> P
     return amended
 
 
-def _stale(partner_id: str, current: int) -> problems.Problem:
-    return problems.conflict(
+def _stale(partner_id: str, current: int) -> errors.DomainError:
+    return errors.Conflict(
         "version-mismatch",
         f"partner {partner_id} is at version {current}; read it again and retry",
         current_version=current,

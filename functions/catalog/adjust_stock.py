@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from functions.catalog import params, stock_refusals
+from shared import errors
 from shared.domain.stock import AdjustmentRequest, StockError, StockLevel
-from shared.http import problems
 from shared.store import catalog
 from shared.store import stock as stock_store
 
 
 def adjust_stock(sku: str, request: AdjustmentRequest) -> StockLevel:
     if catalog.get_item(params.sku(sku)) is None:
-        raise problems.not_found(f"item {sku}")
+        raise errors.NotFound(f"item {sku}")
     try:
         return stock_store.adjust(sku, request.delta, request.reason)
     except StockError as error:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.http import problems
+from shared import errors
 from shared.store import catalog
 
 
 def get_item(sku: str) -> dict[str, Any]:
     item, prices = catalog.get_item_with_prices(sku)
     if item is None:
-        raise problems.not_found(f"item {sku}")
+        raise errors.NotFound(f"item {sku}")
     return {
         **item.to_wire(),
         "prices": {price.currency: str(price.unit_price) for price in prices},

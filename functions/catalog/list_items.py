@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from shared.http import problems
+from shared import errors
 from shared.store import catalog, table
 
 
@@ -23,7 +23,7 @@ def list_items(query: ItemQuery) -> dict[str, Any]:
     try:
         items, next_cursor = catalog.list_items(limit=query.limit, cursor=query.cursor)
     except table.InvalidCursorError:
-        raise problems.invalid_query(
+        raise errors.InvalidQuery(
             [{"parameter": "cursor", "detail": "not the cursor of a previous page"}]
         ) from None
     return {"items": [item.to_wire() for item in items], "next_cursor": next_cursor}

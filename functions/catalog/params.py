@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from shared import errors
 from shared.domain import pricing
 from shared.domain.money import MINOR_UNITS
-from shared.http import problems
 
 MAX_CUSTOMER_ID = 120
 
@@ -12,7 +12,7 @@ MAX_CUSTOMER_ID = 120
 def sku(value: str) -> str:
     """A SKU to write to: anything else is a bad request (reads answer 404 instead)."""
     if not pricing.is_sku(value):
-        raise problems.invalid_query(
+        raise errors.InvalidQuery(
             [{"in": "path", "parameter": "sku", "detail": f"a SKU matches {pricing.SKU_PATTERN}"}]
         )
     return value
@@ -20,7 +20,7 @@ def sku(value: str) -> str:
 
 def currency(value: str) -> str:
     if value not in MINOR_UNITS:
-        raise problems.invalid_query(
+        raise errors.InvalidQuery(
             [
                 {
                     "in": "path",
@@ -34,7 +34,7 @@ def currency(value: str) -> str:
 
 def customer_id(value: str) -> str:
     if not 0 < len(value) <= MAX_CUSTOMER_ID:
-        raise problems.invalid_query(
+        raise errors.InvalidQuery(
             [
                 {
                     "in": "path",

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from shared import errors
 from shared.domain import pricing
 from shared.domain.pricing import PricedLine, RequestedLine
-from shared.http import problems
 from shared.store import catalog
 
 
@@ -21,7 +21,7 @@ def price_lines(
     facts = catalog.lookup((line.sku for line in lines), currency, customer_id)
     result = pricing.price(lines, facts)
     if result.problems:
-        raise problems.unprocessable(
+        raise errors.Unprocessable(
             "pricing-error",
             f"{len(result.problems)} line(s) cannot be priced",
             errors=[{"pointer": p.pointer, "detail": p.detail} for p in result.problems],

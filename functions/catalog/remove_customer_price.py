@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functions.catalog import params
-from shared.http import problems
+from shared import errors
 from shared.store import catalog, outbox
 
 
@@ -14,8 +14,8 @@ def remove_customer_price(sku: str, currency: str, customer_id: str) -> None:
     try:
         removed = catalog.remove_customer_price(sku, currency, customer_id)
     except outbox.StaleStateError:
-        raise problems.conflict(
+        raise errors.Conflict(
             "concurrent-update", f"the {currency} price of {sku} was changed meanwhile; try again"
         ) from None
     if not removed:
-        raise problems.not_found(f"a {currency} price of {sku} for customer {customer_id}")
+        raise errors.NotFound(f"a {currency} price of {sku} for customer {customer_id}")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from functions.catalog import params
+from shared import errors
 from shared.domain.pricing import Price, PriceRequest
-from shared.http import problems
 from shared.store import catalog, customers, outbox
 
 
@@ -15,12 +15,12 @@ def set_price(sku: str, currency: str, request: PriceRequest) -> tuple[Price, bo
     params.sku(sku)
     params.currency(currency)
     if catalog.get_item(sku) is None:
-        raise problems.not_found(f"item {sku}")
+        raise errors.NotFound(f"item {sku}")
     if request.customer_id is not None and customers.get(request.customer_id) is None:
-        raise problems.not_found(f"customer {request.customer_id}")
+        raise errors.NotFound(f"customer {request.customer_id}")
     try:
         return catalog.set_price(sku, currency, Decimal(request.unit_price), request.customer_id)
     except outbox.StaleStateError:
-        raise problems.conflict(
+        raise errors.Conflict(
             "concurrent-update", f"the {currency} price of {sku} was changed meanwhile; try again"
         ) from None

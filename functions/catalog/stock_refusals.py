@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from shared import errors
 from shared.domain.stock import StockError
-from shared.http import problems
 from shared.store import stock as stock_store
 
 
-def refused(sku: str, error: StockError) -> problems.Problem:
+def refused(sku: str, error: StockError) -> errors.DomainError:
     current = stock_store.get_level(sku)
-    return problems.conflict(
+    return errors.Conflict(
         error.kind, str(error), current_version=current.version if current.tracked else None
     )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from functions.catalog import params
+from shared import errors
 from shared.domain.pricing import CatalogItem, ItemRequest
-from shared.http import problems
 from shared.store import catalog, outbox
 
 
@@ -13,6 +13,6 @@ def upsert_item(sku: str, request: ItemRequest) -> tuple[CatalogItem, bool]:
     try:
         return catalog.put_item(params.sku(sku), request)
     except outbox.StaleStateError:
-        raise problems.conflict(
+        raise errors.Conflict(
             "concurrent-update", f"item {sku} was changed meanwhile; try again"
         ) from None

@@ -22,11 +22,11 @@ from typing import Any
 
 from functions.collections.promises import today
 from functions.collections.promises import wire as promise_wire
+from shared import errors
 from shared.domain import dunning as dunning_domain
+from shared.domain.access import Principal
 from shared.domain.invoice import InvoiceStatus
 from shared.domain.money import Money
-from shared.http import problems
-from shared.http.auth import Principal
 from shared.store import customers, dunning, invoices, outbox, table
 from shared.store.table import Item
 
@@ -52,10 +52,10 @@ REMINDER_FIELDS = (
 def collection_history(customer_id: str, principal: Principal) -> dict[str, Any]:
     """``{"customer_id", "name", "reminders", "promises", "disputes"}``."""
     if len(customer_id) > MAX_ID_LENGTH or not principal.may_act_for(customer_id):
-        raise problems.not_found(f"customer {customer_id}")
+        raise errors.NotFound(f"customer {customer_id}")
     customer = customers.get(customer_id)
     if customer is None:
-        raise problems.not_found(f"customer {customer_id}")
+        raise errors.NotFound(f"customer {customer_id}")
     return {
         "customer_id": customer_id,
         "name": customer.legal_name,

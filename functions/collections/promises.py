@@ -18,14 +18,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from shared import clock, ids
+from shared import clock, errors, ids, request_scope
 from shared.domain import dunning as dunning_domain
+from shared.domain.access import Principal
 from shared.domain.dates import BusinessDate
 from shared.domain.events import DomainEvent
 from shared.domain.invoice import DocumentKind, Invoice, InvoiceStatus
 from shared.domain.money import quantize
-from shared.http import idempotency, problems
-from shared.http.auth import Principal
 from shared.store import dunning, invoices, outbox
 from shared.store.outbox import StaleStateError
 
@@ -49,7 +48,7 @@ def record_promise(
     """The promise as written, with its status; problems: 404, 409 (settled, race), 422."""
     invoice = _promisable(invoice_id)
     amount = _checked(request, invoice)
-    promise_id = idempotency.request_scoped_id("ptp")  # the same on a retry of this request
+    promise_id = request_scope.request_scoped_id("ptp")  # the same on a retry of this request
     before = dunning.states([invoice.invoice_id])[invoice.invoice_id]
     if before.promise is not None and before.promise.promise_id == promise_id:
         # A retry whose first attempt recorded the promise, then died before answering
@@ -87,7 +86,7 @@ def record_promise(
             [event],
         )
     except StaleStateError:
-        raise problems.conflict(
+        raise errors.Conflict(
             "version-mismatch",
             f"the collection state of invoice {invoice.number} changed meanwhile; retry",
         ) from None
@@ -109,9 +108,9 @@ def today() -> date:
 def _promisable(invoice_id: str) -> Invoice:
     item = invoices.get_item(invoice_id)
     if item is None:
-        raise problems.not_found(f"invoice {invoice_id}")
+        raise errors.NotFound(f"invoice {invoice_id}")
     if invoices.is_legacy(item) and not invoices.is_booked_legacy(item):
-        raise problems.conflict(
+        raise errors.Conflict(
             "not-promisable",
             f"{item.get('invoice_number', invoice_id)} was imported from the legacy system; "
             "collections do not track it",
@@ -120,11 +119,11 @@ def _promisable(invoice_id: str) -> Invoice:
         invoices.legacy_receivable(item) if invoices.is_legacy(item) else invoices.from_item(item)
     )
     if invoice.kind is DocumentKind.CREDIT_NOTE:
-        raise problems.conflict(
+        raise errors.Conflict(
             "not-promisable", f"{invoice.number} is a credit note; nothing is due on it"
         )
     if invoice.status in SETTLED or invoice.amount_due <= 0:
-        raise problems.conflict(
+        raise errors.Conflict(
             "not-promisable", f"invoice {invoice.number} is {invoice.status.value}; nothing is due"
         )
     return invoice
@@ -134,20 +133,20 @@ def _checked(request: PromiseRequest, invoice: Invoice) -> Decimal:
     """The amount, refused (422) when not above 0, above what is due or finer than the
     currency's minor unit, or when the date has passed."""
     amount = Decimal(request.amount)
-    errors: list[dict[str, str]] = []
+    failures: list[dict[str, str]] = []
     if request.promised_on < today():
-        errors.append({"pointer": "#/promised_on", "detail": "must be today or later"})
+        failures.append({"pointer": "#/promised_on", "detail": "must be today or later"})
     if amount <= 0:
-        errors.append({"pointer": "#/amount", "detail": "must be above 0"})
+        failures.append({"pointer": "#/amount", "detail": "must be above 0"})
     elif amount > invoice.amount_due:
         due = f"{invoice.amount_due} {invoice.currency}"
-        errors.append({"pointer": "#/amount", "detail": f"must not exceed the amount due, {due}"})
+        failures.append({"pointer": "#/amount", "detail": f"must not exceed the amount due, {due}"})
     elif amount != quantize(amount, invoice.currency):
-        errors.append(
+        failures.append(
             {"pointer": "#/amount", "detail": f"too many decimals for {invoice.currency}"}
         )
-    if errors:
-        raise problems.unprocessable(
-            "invalid-promise", f"the promise for {invoice.number} is refused", errors=errors
+    if failures:
+        raise errors.Unprocessable(
+            "invalid-promise", f"the promise for {invoice.number} is refused", errors=failures
         )
     return amount

@@ -19,16 +19,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared import clock
+from shared import clock, errors
 from shared.adapters import documents
 from shared.config import seller as configured_seller
 from shared.domain import statement as statement_domain
+from shared.domain.access import Principal
 from shared.domain.customer import Customer
 from shared.domain.dates import BusinessDate
 from shared.domain.reporting import Books, IndexedBooks
 from shared.domain.statement import Statement
-from shared.http import problems
-from shared.http.auth import Principal
 from shared.store import customers, invoices, readable
 from shared.store import ledger as ledger_store
 from shared.store.table import Item
@@ -61,11 +60,11 @@ class StatementQuery(BaseModel):
         back = timedelta(days=DEFAULT_DAYS)
         start = self.start or max(end, date.min + back) - back  # not before the first day
         if start > end:
-            raise problems.invalid_query(
+            raise errors.InvalidQuery(
                 [{"parameter": "from", "detail": f"'from' ({start}) is after 'to' ({end})"}]
             )
         if start < _years_before(end, MAX_YEARS):
-            raise problems.invalid_query(
+            raise errors.InvalidQuery(
                 [{"parameter": "from", "detail": f"a statement covers {MAX_YEARS} years at most"}]
             )
         return start, end
@@ -88,13 +87,13 @@ def statement_for(customer_id: str, start: date, end: date) -> Statement:
 def read_statement(customer_id: str, query: StatementQuery, principal: Principal) -> dict[str, Any]:
     """The statement (JSON), or a link to its PDF; another partner's customer answers 404."""
     if len(customer_id) > MAX_ID_LENGTH or not principal.may_act_for(customer_id):
-        raise problems.not_found(f"customer {customer_id}")
+        raise errors.NotFound(f"customer {customer_id}")
     start, end = query.period(clock.now().date())
     try:
         with readable.skipping() as skipped:  # a record that does not read is named, not fatal
             statement = statement_for(customer_id, start, end)
     except UnknownCustomerError:
-        raise problems.not_found(f"customer {customer_id}") from None
+        raise errors.NotFound(f"customer {customer_id}") from None
     answer = statement.to_wire() if query.format is StatementFormat.JSON else pdf_link(statement)
     return answer | {"skipped": readable.wire(skipped)}
 

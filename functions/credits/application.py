@@ -30,7 +30,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from functions.payments.settlement import CashMove, invoice_event, payment_event
-from shared import clock
+from shared import clock, errors
 from shared.domain import credits as credits_domain
 from shared.domain import invoice as invoice_domain
 from shared.domain import ledger as ledger_domain
@@ -41,7 +41,6 @@ from shared.domain.invoice import Invoice, InvoiceStatus
 from shared.domain.money import Money
 from shared.domain.omittable import Omittable
 from shared.domain.payment import Allocation, Payment
-from shared.http import problems
 from shared.store import credit, customer_credits, invoices, outbox, payments
 from shared.store import ledger as ledger_store
 from shared.store.outbox import StaleStateError
@@ -108,7 +107,7 @@ def retried(attempt: Callable[[], Applied], item: str) -> Applied:
             return attempt()
         except StaleStateError:
             if number == ATTEMPTS - 1:
-                raise problems.conflict(
+                raise errors.Conflict(
                     "concurrent-modification",
                     f"the credit or the {item} changed meanwhile; read them again and retry",
                 ) from None
@@ -251,14 +250,14 @@ def customer_payment(customer_id: str, payment_id: str) -> Payment:
     """The customer's payment whose unapplied part is the credit, or 404."""
     payment = payments.get(payment_id)
     if payment is None or payment.customer_id != customer_id:
-        raise problems.not_found(f"credit {payment_id} of customer {customer_id}")
+        raise errors.NotFound(f"credit {payment_id} of customer {customer_id}")
     return payment
 
 
 def require_usable(payment: Payment) -> None:
     """409 when the payment's money is refunded or contested."""
     if not credits_domain.is_usable(payment):
-        raise problems.conflict(
+        raise errors.Conflict(
             "credit-not-open",
             f"payment {payment.payment_id} is refunded or disputed: no credit to apply",
             current_version=payment.version,
@@ -269,7 +268,7 @@ def credit_note_credit(customer_id: str, credit_note_id: str) -> CreditNoteCredi
     """The credit a credit note left the customer, or 404."""
     found = customer_credits.get_credit_note_credit(customer_id, credit_note_id)
     if found is None:
-        raise problems.not_found(f"credit {credit_note_id} of customer {customer_id}")
+        raise errors.NotFound(f"credit {credit_note_id} of customer {customer_id}")
     return found
 
 
@@ -291,7 +290,7 @@ def commit_application(state: list[Write], events: list[DomainEvent]) -> None:
     except StaleStateError as stale:
         if set(stale.failed) & {0, 1} or not stale.failed:
             raise
-        raise problems.conflict(
+        raise errors.Conflict(
             "credit-figures-changed", "the customer's credit figures do not cover the application"
         ) from None
 
@@ -304,23 +303,23 @@ def require_within(  # noqa: PLR0917 (the figures, then how the problem names th
     amount: Decimal, left: Decimal, due: Decimal, currency: str, item: str, label: str
 ) -> None:
     """422 over-application: beyond what the credit has left or the item (``item``) has due."""
-    errors = []
+    failures = []
     if amount > left:
-        errors.append(
+        failures.append(
             {
                 "pointer": "#/amount",
                 "detail": f"{amount} {currency} exceeds the {left} {currency} left of {label}",
             }
         )
     if amount > due:
-        errors.append(
+        failures.append(
             {
                 "pointer": "#/amount",
                 "detail": f"{amount} {currency} exceeds the {due} {currency} due on {item}",
             }
         )
-    if errors:
-        raise problems.unprocessable("over-application", errors[0]["detail"], errors=errors)
+    if failures:
+        raise errors.Unprocessable("over-application", failures[0]["detail"], errors=failures)
 
 
 def _current(invoice: Invoice) -> Invoice:

@@ -19,11 +19,10 @@ from functions.credits.application import (  # noqa: F401 (CreditSource: importe
     retried,
 )
 from functions.credits.charge_application import apply_credit_to_charge
-from shared import ids
+from shared import errors, ids, request_scope
+from shared.domain.access import Principal
 from shared.domain.invoice import DocumentKind, Invoice
 from shared.domain.money import minor_units
-from shared.http import idempotency, problems
-from shared.http.auth import Principal
 from shared.store import credit, invoices
 
 
@@ -33,9 +32,9 @@ def apply_credit(
     """The application; 404 unknown customer or credit, 409 contended, 422 refused."""
     figures = credit.get_exposure(customer_id) if len(customer_id) <= 64 else None
     if figures is None:
-        raise problems.not_found(f"customer {customer_id}")
+        raise errors.NotFound(f"customer {customer_id}")
     amount = _amount(request.amount, figures.currency)
-    application_id = idempotency.request_scoped_id("cap") or ids.new_id("cap")
+    application_id = request_scope.request_scoped_id("cap") or ids.new_id("cap")
     _one_target(request)
     if request.charge_id is not None:
         return apply_credit_to_charge(
@@ -69,7 +68,7 @@ def _one_target(request: ApplicationRequest) -> None:
     """422 unless the request names exactly one of an invoice and a charge."""
     if (request.invoice_id is None) == (request.charge_id is None):
         detail = "name either an invoice_id or a charge_id"
-        raise problems.unprocessable(
+        raise errors.Unprocessable(
             "credit-application-refused",
             detail,
             errors=[{"pointer": "#/invoice_id", "detail": detail}],
@@ -90,7 +89,7 @@ def _open_invoice(invoice_id: str, customer_id: str, currency: str) -> Invoice:
         problem = f"invoice {invoice.number} has nothing due ({invoice.status.value})"
     if problem or invoice is None:
         detail = problem or invoice_id
-        raise problems.unprocessable(
+        raise errors.Unprocessable(
             "credit-application-refused",
             detail,
             errors=[{"pointer": "#/invoice_id", "detail": detail}],
@@ -103,7 +102,7 @@ def _amount(text: str, currency: str) -> Decimal:
     places = minor_units(currency)
     if amount != amount.quantize(Decimal(1).scaleb(-places)) or amount <= 0:
         detail = f"an amount above 0 with at most {places} decimal places ({currency})"
-        raise problems.unprocessable(
+        raise errors.Unprocessable(
             "credit-application-refused",
             detail,
             errors=[{"pointer": "#/amount", "detail": detail}],

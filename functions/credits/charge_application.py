@@ -32,14 +32,13 @@ from functions.credits.application import (
     with_application,
 )
 from functions.payments.settlement import CashMove, open_charge
-from shared import clock
+from shared import clock, errors
 from shared.domain import charges as charge_domain
 from shared.domain import credits as credits_domain
 from shared.domain import ledger as ledger_domain
+from shared.domain.access import Principal
 from shared.domain.charges import Charge
 from shared.domain.credits import CreditKind, CustomerCredit
-from shared.http import problems
-from shared.http.auth import Principal
 from shared.store import charges as charge_store
 from shared.store import credit, customer_credits
 from shared.store import ledger as ledger_store
@@ -62,7 +61,7 @@ def apply_credit_to_charge(  # noqa: PLR0917 (apply_credit's own figures, passed
         charge, problem = open_charge(charge_id, customer_id, currency)
         if charge is None:
             detail = problem or charge_id
-            raise problems.unprocessable(
+            raise errors.Unprocessable(
                 "credit-application-refused",
                 detail,
                 errors=[{"pointer": "#/charge_id", "detail": detail}],

@@ -14,8 +14,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from functions.credits.list_credits import readable_figures
+from shared.domain.access import Principal
 from shared.domain.money import Money
-from shared.http.auth import Principal
 from shared.store import charges, readable
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from shared import errors
+from shared.domain.access import Principal
 from shared.domain.money import Money
 from shared.domain.principal import Role
-from shared.http import problems
-from shared.http.auth import Principal
 from shared.store import credit, customer_credits, readable
 
 MAX_ID_LENGTH = 64
@@ -50,8 +50,8 @@ def open_credits(customer_id: str, currency: str) -> dict[str, Any]:
 def readable_figures(customer_id: str, principal: Principal) -> credit.CreditExposure:
     """The customer's credit figures; 404 for an unknown customer, 403 for partners."""
     if principal.role is Role.PARTNER:
-        raise problems.forbidden("a customer's credits are for staff")
+        raise errors.Forbidden("a customer's credits are for staff")
     figures = credit.get_exposure(customer_id) if len(customer_id) <= MAX_ID_LENGTH else None
     if figures is None:
-        raise problems.not_found(f"customer {customer_id}")
+        raise errors.NotFound(f"customer {customer_id}")
     return figures

@@ -28,17 +28,16 @@ from pydantic import BaseModel, ConfigDict
 
 from functions.credits.application import AmountString, CreditSource
 from functions.payments.settlement import CashMove, payment_event
-from shared import clock, ids
+from shared import clock, errors, ids, request_scope
 from shared.adapters import stripe_refunds
 from shared.domain import credits as credits_domain
 from shared.domain import ledger as ledger_domain
+from shared.domain.access import Principal
 from shared.domain.credits import CreditKind, CreditMove, CustomerCredit
 from shared.domain.money import Money, minor_units
 from shared.domain.omittable import Omittable
 from shared.domain.payment import STRIPE, Payment
 from shared.domain.text import SingleLine
-from shared.http import idempotency, problems
-from shared.http.auth import Principal
 from shared.store import credit, customer_credits, outbox, payments
 from shared.store import ledger as ledger_store
 from shared.store.outbox import StaleStateError
@@ -68,9 +67,9 @@ def refund_credit(customer_id: str, request: RefundRequest, principal: Principal
     """``{"status": 201|202, "body": refund}``; 404 unknown, 409 contended, 422 refused."""
     figures = credit.get_exposure(customer_id) if len(customer_id) <= 64 else None
     if figures is None:
-        raise problems.not_found(f"customer {customer_id}")
+        raise errors.NotFound(f"customer {customer_id}")
     amount = _amount(request.amount, figures.currency)
-    refund_id = idempotency.request_scoped_id("rfd") or ids.new_id("rfd")
+    refund_id = request_scope.request_scoped_id("rfd") or ids.new_id("rfd")
     for attempt in range(ATTEMPTS):
         try:
             if request.source.kind is CreditKind.CREDIT_NOTE:
@@ -78,7 +77,7 @@ def refund_credit(customer_id: str, request: RefundRequest, principal: Principal
             return _refund_payment(customer_id, request, amount, refund_id, principal)
         except StaleStateError:
             if attempt == ATTEMPTS - 1:
-                raise problems.conflict(
+                raise errors.Conflict(
                     "concurrent-modification",
                     "the credit changed meanwhile; read it again and retry",
                 ) from None
@@ -94,7 +93,7 @@ def _refund_credit_note(
 ) -> dict[str, Any]:
     before = customer_credits.get_credit_note_credit(customer_id, request.source.id)
     if before is None:
-        raise problems.not_found(f"credit {request.source.id} of customer {customer_id}")
+        raise errors.NotFound(f"credit {request.source.id} of customer {customer_id}")
     if any(move.move_id == refund_id for move in before.moves):  # a retry that refunded
         return _answer(
             201, refund_id, "completed", amount, request, credits_domain.of_credit_note(before)
@@ -138,7 +137,7 @@ def _refund_payment(
 ) -> dict[str, Any]:
     payment = payments.get(request.source.id)
     if payment is None or payment.customer_id != customer_id:
-        raise problems.not_found(f"credit {request.source.id} of customer {customer_id}")
+        raise errors.NotFound(f"credit {request.source.id} of customer {customer_id}")
     if payment.source == STRIPE:
         return _request_card_refund(payment, request, amount, refund_id)
     if ledger_store.is_posted(ledger_domain.entry_id("refund", refund_id)):  # a retry
@@ -174,7 +173,7 @@ def _request_card_refund(
 ) -> dict[str, Any]:
     """Ask Stripe for the refund, then remember it on the payment (pending its webhook)."""
     if request.method is not None or request.reference is not None:
-        raise problems.unprocessable(
+        raise errors.Unprocessable(
             "refund-refused",
             "card money goes back through the gateway: send no method or reference",
             errors=[{"pointer": "#/method", "detail": "not for card money"}],
@@ -192,13 +191,13 @@ def _request_card_refund(
             metadata={"customer_id": payment.customer_id or "", "payment_id": payment.payment_id},
         )
     except stripe_refunds.RefundRefusedError as refused:
-        raise problems.unprocessable(
+        raise errors.Unprocessable(
             "refund-refused", f"Stripe refused the refund: {refused}"
         ) from None
     except stripe_refunds.GatewayUnavailableError:
-        raise problems.service_unavailable() from None
+        raise errors.busy() from None
     if requested.amount != amount or requested.currency != payment.currency:
-        raise problems.unprocessable(
+        raise errors.Unprocessable(
             "refund-refused",
             f"Stripe answered a refund of {requested.amount} {requested.currency}, "
             f"not {amount} {payment.currency}",
@@ -232,26 +231,26 @@ def _commit(state: list[Any], events: list[Any]) -> None:
     except StaleStateError as stale:
         if 0 in stale.failed or not stale.failed:
             raise
-        raise problems.conflict(
+        raise errors.Conflict(
             "credit-figures-changed", "the customer's credit figures do not cover the refund"
         ) from None
 
 
 def _recorded(request: RefundRequest) -> tuple[str, str]:
     """The method and reference a recorded refund needs (422 naming what is missing)."""
-    errors = [
+    failures = [
         {"pointer": f"#/{name}", "detail": "required for a refund the seller sent"}
         for name in ("method", "reference")
         if getattr(request, name) is None
     ]
-    if errors or request.method is None or request.reference is None:
-        raise problems.unprocessable("refund-refused", errors[0]["detail"], errors=errors)
+    if failures or request.method is None or request.reference is None:
+        raise errors.Unprocessable("refund-refused", failures[0]["detail"], errors=failures)
     return request.method.value, request.reference
 
 
 def _require_open(payment: Payment) -> None:
     if not credits_domain.is_usable(payment):
-        raise problems.conflict(
+        raise errors.Conflict(
             "credit-not-open",
             f"payment {payment.payment_id} is refunded or disputed: no credit to pay back",
             current_version=payment.version,
@@ -261,7 +260,7 @@ def _require_open(payment: Payment) -> None:
 def _require_within(amount: Decimal, left: Decimal, currency: str, label: str) -> None:
     if amount > left:
         detail = f"{amount} {currency} exceeds the {left} {currency} left of {label}"
-        raise problems.unprocessable(
+        raise errors.Unprocessable(
             "over-refund", detail, errors=[{"pointer": "#/amount", "detail": detail}]
         )
 
@@ -271,7 +270,7 @@ def _amount(text: str, currency: str) -> Decimal:
     places = minor_units(currency)
     if amount != amount.quantize(Decimal(1).scaleb(-places)) or amount <= 0:
         detail = f"an amount above 0 with at most {places} decimal places ({currency})"
-        raise problems.unprocessable(
+        raise errors.Unprocessable(
             "refund-refused", detail, errors=[{"pointer": "#/amount", "detail": detail}]
         )
     return amount

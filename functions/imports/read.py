@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from functions.accounts.paging import PageQuery, invalid_cursor
+from shared import errors
 from shared.adapters import documents
 from shared.domain import imports as domain
 from shared.domain.imports import ImportJob, JobStatus
-from shared.http import problems
 from shared.store import imports as store
 from shared.store import table
 
@@ -21,7 +21,7 @@ REPORT_LINK_SECONDS = 300
 def _job(import_id: str) -> ImportJob:
     job = store.get_job(import_id) if domain.is_import_id(import_id) else None
     if job is None:
-        raise problems.not_found(f"import {import_id}")
+        raise errors.NotFound(f"import {import_id}")
     return job
 
 

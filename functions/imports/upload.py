@@ -15,12 +15,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from shared import clock
+from shared import clock, errors
 from shared.adapters import documents
 from shared.domain import imports as domain
+from shared.domain.access import Principal
 from shared.domain.imports import ImportJob, InvalidFileError, JobStatus, Kind
-from shared.http import problems
-from shared.http.auth import Principal
 from shared.store import imports as store
 
 CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -45,7 +44,7 @@ class Upload:
 
 def kind_of(value: str) -> Kind:
     if value not in domain.KINDS:
-        raise problems.invalid_query(
+        raise errors.InvalidQuery(
             [
                 {
                     "in": "path",
@@ -62,17 +61,14 @@ def receive(kind_text: str, body: bytes | str | None) -> Upload:
     kind = kind_of(kind_text)
     content = body.encode() if isinstance(body, str) else body or b""
     if len(content) > domain.MAX_UPLOAD_BYTES:
-        raise problems.Problem(
-            413,
-            "payload-too-large",
-            "Body too large",
+        raise errors.TooLarge(
             f"the file exceeds {domain.MAX_UPLOAD_BYTES} bytes through the API; drop files of "
             f"up to {domain.MAX_FILE_BYTES} bytes in the bucket under imports/{kind}/",
         )
     try:
         domain.read(kind, content)
     except InvalidFileError as invalid:
-        raise problems.unprocessable("invalid-import-file", invalid.reason) from None
+        raise errors.Unprocessable("invalid-import-file", invalid.reason) from None
     digest = hashlib.sha256(content).hexdigest()
     return Upload(
         kind=kind,

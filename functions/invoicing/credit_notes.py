@@ -30,11 +30,12 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from functions.invoicing.get_invoice import readable_invoice
-from shared import clock, ids
+from shared import clock, errors, ids, request_scope
 from shared.config import seller as configured_seller
 from shared.domain import invoice as invoice_domain
 from shared.domain import ledger as ledger_domain
 from shared.domain import legacy_credit, numbering
+from shared.domain.access import Principal
 from shared.domain.credits import CreditNoteCredit
 from shared.domain.customer import Customer
 from shared.domain.events import DomainEvent
@@ -42,8 +43,6 @@ from shared.domain.invoice import CreditError, DocumentKind, Invoice, InvoiceSta
 from shared.domain.omittable import Omittable
 from shared.domain.pricing import Supply, TaxCategory
 from shared.domain.text import MultiLine, SingleLine
-from shared.http import idempotency, problems
-from shared.http.auth import Principal
 from shared.store import credit, customer_credits, customers, invoices, outbox, series
 from shared.store import ledger as ledger_store
 from shared.store.outbox import StaleStateError
@@ -126,10 +125,10 @@ def issue_credit_note(invoice_id: str, request: CreditNoteRequest, principal: Pr
     """The numbered credit note; problems: 404 unknown, 409 not creditable, 422 bad lines."""
     try:
         return _issue(invoice_id, request, principal)
-    except (problems.Problem, StaleStateError):
+    except (errors.DomainError, StaleStateError):
         # A retry whose first attempt issued the note, then died before its answer was saved:
         # the invoice is credited already (refused now, or the note's own guard failed).
-        if note := idempotency.made_before("cn", invoices.get):
+        if note := request_scope.made_before("cn", invoices.get):
             return note
         raise
 
@@ -143,7 +142,7 @@ def _issue(invoice_id: str, request: CreditNoteRequest, principal: Principal) ->
             if _INVOICE_INDEX not in stale.failed:
                 raise
             if attempt == ATTEMPTS - 1:
-                raise problems.conflict(
+                raise errors.Conflict(
                     "concurrent-modification",
                     "the invoice changed meanwhile; read it again and retry",
                     current_version=_creditable(invoice_id, principal).version,
@@ -154,17 +153,17 @@ def _issue(invoice_id: str, request: CreditNoteRequest, principal: Principal) ->
 def _creditable(invoice_id: str, principal: Principal) -> Invoice:
     invoice = readable_invoice(invoice_id, principal) or invoices.receivable(invoice_id)
     if invoice is None:
-        raise problems.conflict(
+        raise errors.Conflict(
             "not-creditable",
             f"{invoice_id} was imported from the legacy system before migrated invoices were "
             "booked in the ledger; it cannot be credited here",
         )
     if invoice.kind is DocumentKind.CREDIT_NOTE:
-        raise problems.conflict(
+        raise errors.Conflict(
             "not-creditable", f"{invoice.number} is a credit note; only invoices are credited"
         )
     if invoice.status is InvoiceStatus.CREDITED:
-        raise problems.conflict(
+        raise errors.Conflict(
             "fully-credited",
             f"invoice {invoice.number} is fully credited",
             current_version=invoice.version,
@@ -177,7 +176,7 @@ def _write(invoice: Invoice, request: CreditNoteRequest, principal: Principal) -
     migrated = invoices.is_legacy_invoice(invoice)
     _require_fitting(request, migrated=migrated)
     # the same on a retry of this request
-    credit_note_id = idempotency.request_scoped_id("cn") or ids.new_id("cn")
+    credit_note_id = request_scope.request_scoped_id("cn") or ids.new_id("cn")
     try:
         if migrated:
             draft = legacy_credit.credit_note(
@@ -241,7 +240,7 @@ def _require_fitting(request: CreditNoteRequest, *, migrated: bool) -> None:
         pointer, detail = "#/lines", "a migrated invoice has no lines: credit it by amounts"
     else:
         return
-    raise problems.unprocessable(
+    raise errors.Unprocessable(
         "credit-error", detail, errors=[{"pointer": pointer, "detail": detail}]
     )
 
@@ -249,7 +248,7 @@ def _require_fitting(request: CreditNoteRequest, *, migrated: bool) -> None:
 def _customer(invoice: Invoice) -> Customer:
     customer = customers.get(invoice.customer_id)
     if customer is None or customer.billing_address is None:
-        raise problems.conflict(
+        raise errors.Conflict(
             "not-creditable", f"customer {invoice.customer_id} has no billing address to bill"
         )
     return customer
@@ -273,7 +272,7 @@ def _credited_event(credited: Invoice, note: Invoice, principal: Principal) -> D
     return event.model_copy(update={"data": {**event.data, "credited_by": principal.principal_id}})
 
 
-def _refused(error: CreditError, request: CreditNoteRequest) -> problems.Problem:
+def _refused(error: CreditError, request: CreditNoteRequest) -> errors.DomainError:
     """422 pointing at the line (or amount) the error names, or at the whole list."""
     pointer = "#/lines"
     if request.amounts is not None:
@@ -286,6 +285,6 @@ def _refused(error: CreditError, request: CreditNoteRequest) -> problems.Problem
         )
         if index is not None:
             pointer = f"#/lines/{index}/{error.field or 'quantity'}"
-    return problems.unprocessable(
+    return errors.Unprocessable(
         "credit-error", error.detail, errors=[{"pointer": pointer, "detail": error.detail}]
     )

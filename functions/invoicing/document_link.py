@@ -13,10 +13,9 @@ from pydantic import BaseModel, ConfigDict
 
 from functions.invoicing.documents import DocumentFormat, document_key, file_name
 from functions.invoicing.get_invoice import readable_invoice
-from shared import clock
+from shared import clock, errors
 from shared.adapters import documents
-from shared.http import problems
-from shared.http.auth import Principal
+from shared.domain.access import Principal
 
 LINK_SECONDS = 300
 
@@ -32,17 +31,16 @@ class DocumentQuery(BaseModel):
 def document_link(invoice_id: str, query: DocumentQuery, principal: Principal) -> dict[str, Any]:
     invoice = readable_invoice(invoice_id, principal)
     if invoice is None:
-        raise problems.conflict(
+        raise errors.Conflict(
             "no-document", f"invoice {invoice_id} was imported: this system holds no document"
         )
     key = document_key(invoice, query.format)
     if not documents.exists(key):
-        problem = problems.conflict(
+        raise errors.Conflict(
             "document-not-ready",
             f"the {query.format.value} of {invoice.number} is still being rendered",
+            retry_after=2,
         )
-        problem.headers["Retry-After"] = "2"
-        raise problem
     return {
         "invoice_id": invoice.invoice_id,
         "number": invoice.number,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared import errors
+from shared.domain.access import Principal
 from shared.domain.invoice import Invoice
-from shared.http import problems
-from shared.http.auth import Principal
 from shared.store import invoices
 
 
@@ -14,7 +14,7 @@ def get_invoice(invoice_id: str, principal: Principal) -> dict[str, Any]:
     """The document as the API shows it (a legacy invoice in summary)."""
     item = invoices.get_item(invoice_id)
     if item is None or not principal.may_act_for(str(item.get("customer_id", ""))):
-        raise problems.not_found(f"invoice {invoice_id}")
+        raise errors.NotFound(f"invoice {invoice_id}")
     return invoices.wire(item)
 
 
@@ -25,5 +25,5 @@ def readable_invoice(invoice_id: str, principal: Principal) -> Invoice | None:
     """
     item = invoices.get_item(invoice_id)
     if item is None or not principal.may_act_for(str(item.get("customer_id", ""))):
-        raise problems.not_found(f"invoice {invoice_id}")
+        raise errors.NotFound(f"invoice {invoice_id}")
     return None if invoices.is_legacy(item) else invoices.from_item(item)

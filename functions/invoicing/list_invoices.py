@@ -14,10 +14,10 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from functions.accounts.paging import invalid_cursor
+from shared import errors
+from shared.domain.access import Principal, Role
 from shared.domain.dates import BusinessDate
 from shared.domain.invoice import DocumentKind, InvoiceStatus
-from shared.http import problems
-from shared.http.auth import Principal, Role
 from shared.store import invoices, readable, table
 from shared.store.table import InvalidCursorError, Item, Page
 
@@ -57,7 +57,7 @@ def list_invoices(query: InvoiceQuery, principal: Principal) -> dict[str, Any]:
         elif query.status is not None:
             page = _by_status(query.status, query)
         else:
-            raise problems.invalid_query(
+            raise errors.InvalidQuery(
                 [{"parameter": "customer_id", "detail": "give customer_id or status"}]
             )
     except InvalidCursorError:
@@ -132,7 +132,7 @@ def _only_customer(principal: Principal) -> str | None:
     if principal.role is Role.PARTNER:
         if len(principal.customer_ids) == 1:
             return next(iter(principal.customer_ids))
-        raise problems.invalid_query(
+        raise errors.InvalidQuery(
             [{"parameter": "customer_id", "detail": "required: the key acts for several customers"}]
         )
     return None

@@ -24,18 +24,17 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from functions.invoicing.get_invoice import readable_invoice
-from shared import clock, ids
+from shared import clock, errors, ids, request_scope
 from shared.config import seller as configured_seller
 from shared.domain import invoice as invoice_domain
 from shared.domain import ledger as ledger_domain
 from shared.domain import write_off as write_off_domain
+from shared.domain.access import Principal
 from shared.domain.events import DomainEvent
 from shared.domain.invoice import DocumentKind, Invoice
 from shared.domain.money import quantize
 from shared.domain.text import MultiLine
 from shared.domain.write_off import WriteOff, WriteOffKind
-from shared.http import idempotency, problems
-from shared.http.auth import Principal
 from shared.observability import logger
 from shared.store import credit, invoices, outbox
 from shared.store import ledger as ledger_store
@@ -68,7 +67,7 @@ def write_off(
     invoice_id: str, request: WriteOffRequest, principal: Principal
 ) -> tuple[Invoice, WriteOff]:
     """The invoice after the write-off, and the write-off; problems 404, 409, 422."""
-    write_off_id = idempotency.request_scoped_id("wo") or ids.new_id("wo")
+    write_off_id = request_scope.request_scoped_id("wo") or ids.new_id("wo")
     for attempt in range(ATTEMPTS):
         invoice = _written_off_before(invoice_id, write_off_id, principal)
         if isinstance(invoice, tuple):
@@ -104,16 +103,16 @@ def reverse(
     invoice_id: str, write_off_id: str, request: WriteOffReversalRequest, principal: Principal
 ) -> tuple[Invoice, WriteOff]:
     """The invoice with the write-off reversed, and the write-off; problems 404, 409."""
-    reversal_id = idempotency.request_scoped_id("wor") or ids.new_id("wor")
+    reversal_id = request_scope.request_scoped_id("wor") or ids.new_id("wor")
     for attempt in range(ATTEMPTS):
         invoice = _invoice(invoice_id, principal)
         found = invoice.write_off(write_off_id)
         if found is None:
-            raise problems.not_found(f"write-off {write_off_id} of invoice {invoice_id}")
+            raise errors.NotFound(f"write-off {write_off_id} of invoice {invoice_id}")
         if not found.active:
             if found.reversal_id == reversal_id:
                 return invoice, found  # a retry whose first attempt reversed it, then died
-            raise problems.conflict(
+            raise errors.Conflict(
                 "write-off-reversed",
                 f"write-off {write_off_id} was reversed already",
                 current_version=invoice.version,
@@ -148,11 +147,11 @@ def _invoice(invoice_id: str, principal: Principal) -> Invoice:
     """The invoice to write off (404 unknown; 409 a credit note or a legacy invoice)."""
     invoice = readable_invoice(invoice_id, principal)
     if invoice is None:
-        raise problems.conflict(
+        raise errors.Conflict(
             "not-writable-off", f"{invoice_id} was imported from the legacy system"
         )
     if invoice.kind is not DocumentKind.INVOICE:
-        raise problems.conflict(
+        raise errors.Conflict(
             "not-writable-off", f"{invoice.number} is a credit note; nothing is due on it"
         )
     return invoice
@@ -179,7 +178,7 @@ def _amount(request: WriteOffRequest, invoice: Invoice) -> Decimal:
     elif amount > invoice.amount_due:
         detail = f"must not exceed the amount due, {invoice.amount_due} {invoice.currency}"
     if detail is not None:
-        raise problems.unprocessable(
+        raise errors.Unprocessable(
             "invalid-write-off",
             f"the write-off on {invoice.number} is refused: amount {detail}",
             errors=[{"pointer": "#/amount", "detail": detail}],
@@ -216,13 +215,13 @@ def _committed(
                 "write-off refused by the books",
                 extra={"invoice_id": invoice_id, "failed": list(stale.failed)},
             )
-            raise problems.conflict(
+            raise errors.Conflict(
                 "books-disagree",
                 f"the books of invoice {invoice_id} refused the move; nothing was written",
             ) from None
         if attempt < ATTEMPTS - 1:
             return False
-        raise problems.conflict(
+        raise errors.Conflict(
             "concurrent-modification",
             "the invoice changed meanwhile; read it again and retry",
             current_version=_invoice(invoice_id, principal).version,

@@ -20,11 +20,11 @@ from functions.orders.reservations import (
     commit,
     stock_writes,
 )
+from shared import errors
 from shared.domain import order as order_domain
+from shared.domain.access import Principal
 from shared.domain.allocation import plan
 from shared.domain.order import AmendmentRequest, Order
-from shared.http import problems
-from shared.http.auth import Principal
 from shared.store import credit
 from shared.store.table import Update
 
@@ -32,13 +32,13 @@ from shared.store.table import Update
 def amend_order(order_id: str, request: AmendmentRequest, principal: Principal) -> Order:
     order = get_order(order_id, principal)
     if request.version != order.version:
-        raise problems.conflict(
+        raise errors.Conflict(
             "version-mismatch",
             f"order {order_id} is at version {order.version}, not {request.version}",
             current_version=order.version,
         )
     if request.lines is None and request.ship_to is None and request.purchase_order is None:
-        raise problems.unprocessable(
+        raise errors.Unprocessable(
             "empty-amendment", "an amendment changes lines, ship_to or purchase_order"
         )
     priced = (

@@ -15,10 +15,10 @@ import json
 from functions.orders.get_order import get_order
 from functions.orders.refusals import refused_as_conflicts
 from functions.orders.reservations import Move, commit, stock_writes
+from shared import errors, request_scope
 from shared.domain import order as order_domain
+from shared.domain.access import Principal
 from shared.domain.order import Order
-from shared.http import idempotency, problems
-from shared.http.auth import Principal
 from shared.store import credit, outbox
 
 CLOSED = "OrderClosed"
@@ -28,14 +28,14 @@ def close_order(order_id: str, reason: str, principal: Principal) -> Order:
     order = get_order(order_id, principal)
     try:
         return _close(order, reason, principal)
-    except problems.Problem:
-        if idempotency.made_before("cls", lambda made: _closed_by(order_id, made)):
+    except errors.DomainError:
+        if request_scope.made_before("cls", lambda made: _closed_by(order_id, made)):
             return get_order(order_id, principal)
         raise
 
 
 def _close(order: Order, reason: str, principal: Principal) -> Order:
-    closing_id = idempotency.request_scoped_id("cls")  # the same on a retry of this request
+    closing_id = request_scope.request_scoped_id("cls")  # the same on a retry of this request
     with refused_as_conflicts(order.order_id):
         closed, event = order_domain.close(
             order, reason or "closed", principal.principal_id, closing_id=closing_id

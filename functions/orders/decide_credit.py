@@ -7,8 +7,8 @@ from functions.orders.get_order import get_order
 from functions.orders.refusals import refused_as_conflicts
 from functions.orders.reservations import commit
 from shared.domain import order as order_domain
+from shared.domain.access import Principal
 from shared.domain.order import Order
-from shared.http.auth import Principal
 from shared.store import orders, outbox
 
 

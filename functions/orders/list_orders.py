@@ -6,10 +6,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from shared import errors
+from shared.domain.access import Principal, Role
 from shared.domain.dates import BusinessDate
 from shared.domain.order import Order, OrderStatus
-from shared.http import problems
-from shared.http.auth import Principal, Role
 from shared.store import orders, readable
 from shared.store.table import InvalidCursorError
 
@@ -55,11 +55,11 @@ def list_orders(query: OrderQuery, principal: Principal) -> OrderList:
                 query.status, since=since, until=until, limit=query.limit, cursor=query.cursor
             )
         else:
-            raise problems.invalid_query(
+            raise errors.InvalidQuery(
                 [{"parameter": "customer_id", "detail": "give customer_id or status"}]
             )
     except InvalidCursorError:
-        raise problems.invalid_query(
+        raise errors.InvalidQuery(
             [{"parameter": "cursor", "detail": "not a cursor this API gave"}]
         ) from None
     with readable.skipping() as skipped:  # an order that does not read is named, not fatal
@@ -74,7 +74,7 @@ def _only_customer(principal: Principal) -> str | None:
     if principal.role is Role.PARTNER:
         if len(principal.customer_ids) == 1:
             return next(iter(principal.customer_ids))
-        raise problems.invalid_query(
+        raise errors.InvalidQuery(
             [{"parameter": "customer_id", "detail": "required: the key acts for several customers"}]
         )
     return None

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from functions.orders.get_order import get_order
-from shared.http.auth import Principal
+from shared.domain.access import Principal
 from shared.store import outbox
 
 

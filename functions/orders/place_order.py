@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from functions.catalog.price_lines import price_lines
+from shared import errors, request_scope
 from shared.domain import order as order_domain
+from shared.domain.access import Principal
 from shared.domain.customer import CustomerStatus
 from shared.domain.order import Order, OrderRequest
-from shared.http import idempotency, problems
-from shared.http.auth import Principal
 from shared.store import customers, orders, outbox
 
 
@@ -16,19 +16,17 @@ def place_order(request: OrderRequest, principal: Principal) -> Order:
         customers.get(request.customer_id) if principal.may_act_for(request.customer_id) else None
     )
     if customer is None:
-        raise problems.not_found(f"customer {request.customer_id}")
+        raise errors.NotFound(f"customer {request.customer_id}")
     if customer.status is CustomerStatus.CLOSED:
-        raise problems.unprocessable(
-            "customer-closed", f"customer {customer.customer_id} is closed"
-        )
+        raise errors.Unprocessable("customer-closed", f"customer {customer.customer_id} is closed")
     if request.currency != customer.currency:
-        raise problems.unprocessable(
+        raise errors.Unprocessable(
             "currency-mismatch",
             f"{customer.customer_id} is invoiced in {customer.currency}, not {request.currency}",
             errors=[{"pointer": "#/currency", "detail": f"must be {customer.currency}"}],
         )
     priced = price_lines(request.lines, request.currency, request.customer_id)
-    order_id = idempotency.request_scoped_id("ord")  # the same on a retry of this request
+    order_id = request_scope.request_scoped_id("ord")  # the same on a retry of this request
     order, event = order_domain.place(
         request, priced, principal.principal_id, tracked={}, order_id=order_id
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from shared import errors
 from shared.domain.order import OrderTransitionError
-from shared.http import problems
 from shared.store import orders
 from shared.store.outbox import StaleStateError
 
@@ -17,11 +17,11 @@ def refused_as_conflicts(order_id: str) -> Iterator[None]:
     try:
         yield
     except OrderTransitionError as error:
-        raise problems.conflict(
+        raise errors.Conflict(
             "invalid-order-state", str(error), current_version=_current_version(order_id)
         ) from None
     except StaleStateError:
-        raise problems.conflict(
+        raise errors.Conflict(
             "concurrent-modification",
             "the order changed meanwhile; read it again and retry",
             current_version=_current_version(order_id),

@@ -5,10 +5,10 @@ from __future__ import annotations
 from functions.orders.get_order import get_order
 from functions.orders.refusals import refused_as_conflicts
 from functions.orders.reservations import Move, commit
+from shared import errors, request_scope
 from shared.domain import order as order_domain
+from shared.domain.access import Principal
 from shared.domain.order import Order, Shipment, ShipmentError, ShipmentRequest
-from shared.http import idempotency, problems
-from shared.http.auth import Principal
 from shared.store import orders, stock
 
 
@@ -18,17 +18,19 @@ def ship_order(
     order = get_order(order_id, principal)
     try:
         return _ship(order, request, principal)
-    except problems.Problem:
+    except errors.DomainError:
         # A retry whose first attempt recorded the shipment, then died before its answer was
         # saved: the order has shipped those units (refused now), the shipment is there. The
         # answer is the order as it is now, with that shipment (not the read from before it).
-        if shipment := idempotency.made_before("shp", lambda made: orders.shipment(order_id, made)):
+        if shipment := request_scope.made_before(
+            "shp", lambda made: orders.shipment(order_id, made)
+        ):
             return get_order(order_id, principal), shipment
         raise
 
 
 def _ship(order: Order, request: ShipmentRequest, principal: Principal) -> tuple[Order, Shipment]:
-    shipment_id = idempotency.request_scoped_id("shp")  # the same on a retry of this request
+    shipment_id = request_scope.request_scoped_id("shp")  # the same on a retry of this request
     try:
         with refused_as_conflicts(order.order_id):
             shipped, shipment, event = order_domain.ship(
@@ -36,7 +38,7 @@ def _ship(order: Order, request: ShipmentRequest, principal: Principal) -> tuple
             )
     except ShipmentError as error:
         pointer = f"#/lines/{error.index}/{error.field}"
-        raise problems.unprocessable(
+        raise errors.Unprocessable(
             "over-shipment", error.detail, errors=[{"pointer": pointer, "detail": error.detail}]
         ) from None
     tracked = {line.line_no for line in order.lines if line.tracked}

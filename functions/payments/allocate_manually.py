@@ -33,16 +33,15 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from functions.payments.settlement import CashMove, open_charge, payment_event
 from functions.payments.worklist import with_decision
-from shared import clock, ids
+from shared import clock, errors, ids, request_scope
 from shared.domain import credits as credits_domain
 from shared.domain import remittance
+from shared.domain.access import Principal
 from shared.domain.charges import Charge
 from shared.domain.invoice import DocumentKind, Invoice
 from shared.domain.money import minor_units
 from shared.domain.omittable import Omittable
 from shared.domain.payment import Payment, PaymentStatus
-from shared.http import idempotency, problems
-from shared.http.auth import Principal
 from shared.store import aliases, credit, invoices, payments
 from shared.store.outbox import StaleStateError
 
@@ -115,7 +114,7 @@ def allocate_manually(
             )
         except StaleStateError:
             if attempt == ATTEMPTS - 1:
-                raise problems.conflict(
+                raise errors.Conflict(
                     "concurrent-modification",
                     "the payment or an invoice changed meanwhile; read them again and retry",
                 ) from None
@@ -127,7 +126,7 @@ def allocate_manually(
 def _allocation_ids(request: AllocationRequest) -> dict[str, str]:
     """Invoice or charge id -> the id of its allocation, the same on every retry of this
     request (none outside a request: the allocations get new ids)."""
-    scope = idempotency.request_scoped_id("alc")
+    scope = request_scope.request_scoped_id("alc")
     if scope is None:
         return {}
     return {
@@ -139,7 +138,7 @@ def _allocation_ids(request: AllocationRequest) -> dict[str, str]:
 def _found(payment_id: str) -> Payment:
     payment = payments.get(payment_id)
     if payment is None:
-        raise problems.not_found(f"payment {payment_id}")
+        raise errors.NotFound(f"payment {payment_id}")
     return payment
 
 
@@ -147,11 +146,11 @@ def _require_allocatable(payment: Payment) -> None:
     payment_id = payment.payment_id
     if payment.status is PaymentStatus.REFUNDED or payment.disputed:
         state = "refunded" if payment.status is PaymentStatus.REFUNDED else "disputed"
-        raise problems.conflict(
+        raise errors.Conflict(
             "not-allocatable", f"payment {payment_id} is {state}", current_version=payment.version
         )
     if credits_domain.available(payment) <= 0:
-        raise problems.conflict(
+        raise errors.Conflict(
             "not-allocatable",
             f"payment {payment_id} has nothing left to apply",
             current_version=payment.version,
@@ -165,23 +164,25 @@ def _planned(
     allocation_ids: dict[str, str],
 ) -> CashMove:
     """The allocations as one move, or 409/422 naming what does not fit."""
-    errors: list[dict[str, str]] = []
-    customer_id = _customer(payment, request, errors)
+    failures: list[dict[str, str]] = []
+    customer_id = _customer(payment, request, failures)
     found: list[tuple[Invoice | Charge, Decimal, Decimal]] = []
     for index, line in enumerate(request.allocations):
         pointer = f"#/allocations/{index}"
-        item = _item(line, customer_id, payment, pointer, errors)
-        amount = _amount(line.amount, payment, f"{pointer}/amount", errors)
-        discount = _amount(line.discount or "0", payment, f"{pointer}/discount", errors)
+        item = _item(line, customer_id, payment, pointer, failures)
+        amount = _amount(line.amount, payment, f"{pointer}/amount", failures)
+        discount = _amount(line.discount or "0", payment, f"{pointer}/discount", failures)
         if item is None or amount is None or discount is None:
             continue
         due, label = _due(item)
         if isinstance(item, Charge) and discount:
-            errors.append({"pointer": f"{pointer}/discount", "detail": "a charge has no discount"})
+            failures.append(
+                {"pointer": f"{pointer}/discount", "detail": "a charge has no discount"}
+            )
         elif amount + discount <= 0:
-            errors.append({"pointer": f"{pointer}/amount", "detail": "must be above 0"})
+            failures.append({"pointer": f"{pointer}/amount", "detail": "must be above 0"})
         elif amount + discount > due:
-            errors.append(
+            failures.append(
                 {
                     "pointer": f"{pointer}/amount",
                     "detail": f"{amount + discount} exceeds the {due} {payment.currency} due on "
@@ -193,16 +194,18 @@ def _planned(
     total = sum((amount for _, amount, _ in found), Decimal(0))
     available = credits_domain.available(payment)  # less refunds pending at the gateway
     if total > available:
-        errors.append(
+        failures.append(
             {
                 "pointer": "#/allocations",
                 "detail": f"{total} {payment.currency} exceeds the {available} "
                 f"{payment.currency} the payment has unapplied",
             }
         )
-    if errors or customer_id is None:
-        raise problems.unprocessable(
-            "allocation-refused", errors[0]["detail"] if errors else "no customer", errors=errors
+    if failures or customer_id is None:
+        raise errors.Unprocessable(
+            "allocation-refused",
+            failures[0]["detail"] if failures else "no customer",
+            errors=failures,
         )
     move = CashMove(payment, clock.now())
     move.identify(customer_id)
@@ -235,26 +238,26 @@ def _planned(
 
 
 def _customer(
-    payment: Payment, request: AllocationRequest, errors: list[dict[str, str]]
+    payment: Payment, request: AllocationRequest, failures: list[dict[str, str]]
 ) -> str | None:
     """Whose payment it is: the payment's customer, or the one the clerk names."""
     named = request.customer_id
     if payment.customer_id and named and named != payment.customer_id:
-        raise problems.conflict(
+        raise errors.Conflict(
             "not-allocatable", f"payment {payment.payment_id} is {payment.customer_id}'s"
         )
     customer_id = payment.customer_id or named
     if customer_id is None:
-        errors.append(
+        failures.append(
             {"pointer": "#/customer_id", "detail": "required: the payer is not identified yet"}
         )
         return None
     figures = credit.get_exposure(customer_id)
     if figures is None:
-        errors.append({"pointer": "#/customer_id", "detail": f"no customer {customer_id}"})
+        failures.append({"pointer": "#/customer_id", "detail": f"no customer {customer_id}"})
         return None
     if figures.currency != payment.currency:
-        errors.append(
+        failures.append(
             {
                 "pointer": "#/customer_id",
                 "detail": f"{customer_id} is billed in {figures.currency}, the payment is in "
@@ -270,16 +273,16 @@ def _item(
     customer_id: str | None,
     payment: Payment,
     pointer: str,
-    errors: list[dict[str, str]],
+    failures: list[dict[str, str]],
 ) -> Invoice | Charge | None:
     """The invoice or the charge the line names (exactly one), or None with the problem."""
     if (line.invoice_id is None) == (line.charge_id is None):
-        errors.append({"pointer": pointer, "detail": "name either an invoice_id or a charge_id"})
+        failures.append({"pointer": pointer, "detail": "name either an invoice_id or a charge_id"})
         return None
     if line.charge_id is not None:
-        return _charge(line.charge_id, customer_id, payment, f"{pointer}/charge_id", errors)
+        return _charge(line.charge_id, customer_id, payment, f"{pointer}/charge_id", failures)
     assert line.invoice_id is not None
-    return _invoice(line.invoice_id, customer_id, payment, f"{pointer}/invoice_id", errors)
+    return _invoice(line.invoice_id, customer_id, payment, f"{pointer}/invoice_id", failures)
 
 
 def _due(item: Invoice | Charge) -> tuple[Decimal, str]:
@@ -294,13 +297,13 @@ def _charge(
     customer_id: str | None,
     payment: Payment,
     pointer: str,
-    errors: list[dict[str, str]],
+    failures: list[dict[str, str]],
 ) -> Charge | None:
     if customer_id is None:
         return None
     charge, problem = open_charge(charge_id, customer_id, payment.currency)
     if problem:
-        errors.append({"pointer": pointer, "detail": problem})
+        failures.append({"pointer": pointer, "detail": problem})
     return charge
 
 
@@ -309,7 +312,7 @@ def _invoice(
     customer_id: str | None,
     payment: Payment,
     pointer: str,
-    errors: list[dict[str, str]],
+    failures: list[dict[str, str]],
 ) -> Invoice | None:
     invoice = invoices.receivable(invoice_id)
     problem = None
@@ -322,18 +325,18 @@ def _invoice(
     elif invoice.amount_due <= 0:
         problem = f"invoice {invoice.number} has nothing due ({invoice.status.value})"
     if problem:
-        errors.append({"pointer": pointer, "detail": problem})
+        failures.append({"pointer": pointer, "detail": problem})
         return None
     return invoice
 
 
 def _amount(
-    text: str, payment: Payment, pointer: str, errors: list[dict[str, str]]
+    text: str, payment: Payment, pointer: str, failures: list[dict[str, str]]
 ) -> Decimal | None:
     amount = Decimal(text)
     places = minor_units(payment.currency)
     if amount != amount.quantize(Decimal(1).scaleb(-places)):
-        errors.append(
+        failures.append(
             {"pointer": pointer, "detail": f"{payment.currency} has {places} decimal places"}
         )
         return None

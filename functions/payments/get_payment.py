@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from functions.payments.worklist import as_seen_by
+from shared import errors
+from shared.domain.access import Principal, Role
 from shared.domain.payment import Payment
-from shared.http import problems
-from shared.http.auth import Principal, Role
 from shared.store import payments
 
 
@@ -24,7 +24,7 @@ def find_payment(payment_id: str, principal: Principal) -> Payment:
     """
     payment = payments.get(payment_id)
     if payment is None or not _may_see(principal, payment):
-        raise problems.not_found(f"payment {payment_id}")
+        raise errors.NotFound(f"payment {payment_id}")
     return payment
 
 

@@ -9,7 +9,7 @@ import json
 import re
 from typing import Any
 
-from shared.http import problems
+from shared import errors
 from shared.store import statements
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -20,7 +20,7 @@ def get_statement(sha256: str) -> dict[str, Any]:
     (its reason); 404 when no file with this SHA-256 was posted or dropped."""
     found = statements.get(sha256) if SHA256.fullmatch(sha256) else None
     if found is None:
-        raise problems.not_found(f"bank statement {sha256}")
+        raise errors.NotFound(f"bank statement {sha256}")
     return statement_view(found)
 
 

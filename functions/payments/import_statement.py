@@ -31,13 +31,12 @@ from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEve
 from pydantic import BaseModel, ConfigDict
 
 from functions.payments.bank_reversals import DUPLICATE, act_on
-from shared import clock
+from shared import clock, errors
 from shared.adapters import documents
 from shared.domain import camt053
 from shared.domain import payment as payment_domain
 from shared.domain.camt053 import StatementCredit, StatementError, StatementFile
 from shared.domain.payment import Payment, PaymentMethod
-from shared.http import problems
 from shared.observability import logger
 from shared.store import bank_reversals, payments, statements
 from shared.store.bank_reversals import HELD, REVERSED
@@ -87,17 +86,14 @@ def receive(raw_body: bytes | str | None) -> StatementUpload:
     """``POST /bank-statements``: the file, once it is one the import would not refuse."""
     content = raw_body.encode() if isinstance(raw_body, str) else raw_body or b""
     if len(content) > MAX_UPLOAD_BYTES:
-        raise problems.Problem(
-            413,
-            "payload-too-large",
-            "Body too large",
+        raise errors.TooLarge(
             f"the file exceeds {MAX_UPLOAD_BYTES} bytes through the API; drop files of up to "
             f"{MAX_FILE_BYTES} bytes in the bucket under {INBOX}",
         )
     try:
         parsed = camt053.parse(content)
     except StatementError as invalid:
-        raise problems.unprocessable("invalid-statement", str(invalid)) from None
+        raise errors.Unprocessable("invalid-statement", str(invalid)) from None
     digest = hashlib.sha256(content).hexdigest()
     return StatementUpload(content, parsed, StatementFingerprint(sha256=digest))
 

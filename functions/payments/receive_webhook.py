@@ -20,13 +20,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shared import clock
+from shared import clock, errors
 from shared.adapters import documents, secrets
 from shared.config import settings
 from shared.domain import gateway_events, webhooks
 from shared.domain.gateway_events import GatewayEvent, GatewayEventError, GenericWebhook
 from shared.domain.payment import PROVIDER_NAME
-from shared.http import body, problems
+from shared.http import body
 from shared.observability import logger
 from shared.store import gateway_events as receipts
 from shared.store.gateway_events import DuplicateGatewayEventError
@@ -36,20 +36,20 @@ GENERIC_SIGNATURE_HEADER = "Webhook-Signature"
 TOLERANCE_SECONDS = 300
 
 
-def invalid_signature(detail: str) -> problems.Problem:
-    return problems.Problem(400, "invalid-signature", "Invalid signature", detail)
+def invalid_signature(detail: str) -> errors.DomainError:
+    return errors.Invalid("invalid-signature", "Invalid signature", detail)
 
 
-def invalid_event(detail: str) -> problems.Problem:
-    return problems.Problem(400, "invalid-event", "Unreadable event", detail)
+def invalid_event(detail: str) -> errors.DomainError:
+    return errors.Invalid("invalid-event", "Unreadable event", detail)
 
 
-def unknown_provider(provider: str) -> problems.Problem:
-    return problems.not_found(f"webhook provider {provider!r}")
+def unknown_provider(provider: str) -> errors.DomainError:
+    return errors.NotFound(f"webhook provider {provider!r}")
 
 
-def not_configured(detail: str) -> problems.Problem:
-    return problems.Problem(503, "webhooks-not-configured", "Webhooks not configured", detail)
+def not_configured(detail: str) -> errors.DomainError:
+    return errors.Unavailable("webhooks-not-configured", "Webhooks not configured", detail)
 
 
 def receive_stripe(raw_body: bytes | str | None, headers: Mapping[str, str]) -> dict[str, Any]:
@@ -75,7 +75,7 @@ def receive_generic(
         webhook = body.parse(content, GenericWebhook, content_type=headers.get("Content-Type"))
         event = gateway_events.from_generic(provider, webhook)
     except GatewayEventError as error:
-        raise problems.unprocessable("invalid-event", str(error)) from None
+        raise errors.Unprocessable("invalid-event", str(error)) from None
     return _record(event, content)
 
 
@@ -87,7 +87,7 @@ def _bounded(raw_body: bytes | str | None) -> bytes:
     content = raw_body.encode() if isinstance(raw_body, str) else raw_body or b""
     limit = settings().max_body_bytes
     if len(content) > limit:
-        raise problems.too_large(limit)
+        raise errors.TooLarge(f"the body exceeds {limit} bytes")
     return content
 
 

@@ -14,15 +14,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
-from shared import clock
+from shared import clock, errors, request_scope
 from shared.domain import payment as payment_domain
+from shared.domain.access import Principal
 from shared.domain.dates import BusinessDate
 from shared.domain.money import UnknownCurrencyError, minor_units
 from shared.domain.omittable import Omittable
 from shared.domain.payment import Payment
 from shared.domain.text import MultiLine, SingleLine
-from shared.http import idempotency, problems
-from shared.http.auth import Principal
 from shared.observability import logger
 from shared.store import customers, payments
 from shared.store.payments import DuplicatePaymentError
@@ -66,7 +65,7 @@ class ManualPaymentRequest(BaseModel):
 def record_manual_payment(request: ManualPaymentRequest, principal: Principal) -> Payment:
     """Receive the payment the clerk entered; 409 if its reference was recorded before."""
     if request.received_on > clock.now().date():
-        raise problems.unprocessable(
+        raise errors.Unprocessable(
             "invalid-payment",
             "received_on is in the future",
             [
@@ -89,7 +88,7 @@ def record_manual_payment(request: ManualPaymentRequest, principal: Principal) -
         remittance=request.remittance,
         metadata={"recorded_by": principal.principal_id},
         customer_id=customer_id,
-        payment_id=idempotency.request_scoped_id("pay"),  # the same on a retry of this request
+        payment_id=request_scope.request_scoped_id("pay"),  # the same on a retry of this request
     )
     try:
         payments.receive(payment)
@@ -98,7 +97,7 @@ def record_manual_payment(request: ManualPaymentRequest, principal: Principal) -
             made := payments.get(payment.payment_id)
         ):
             return made  # a retry whose first attempt recorded it, then died before answering
-        raise problems.conflict(
+        raise errors.Conflict(
             "duplicate-payment",
             f"the {request.method} with reference {request.reference!r} was recorded before, "
             f"as payment {duplicate.payment_id}",
@@ -113,13 +112,13 @@ def _customer(request: ManualPaymentRequest) -> str | None:
         return None
     customer = customers.get(request.customer_id, consistent=True)
     if customer is None:
-        raise problems.unprocessable(
+        raise errors.Unprocessable(
             "unknown-customer",
             f"customer {request.customer_id} does not exist",
             [{"pointer": "#/customer_id", "detail": "no such customer"}],
         )
     if customer.currency != request.currency:
-        raise problems.unprocessable(
+        raise errors.Unprocessable(
             "currency-mismatch",
             f"customer {request.customer_id} is billed in {customer.currency}, "
             f"the payment is in {request.currency}",

@@ -15,10 +15,9 @@ from pydantic import BaseModel, ConfigDict
 
 from functions.payments.settlement import CashMove, payment_event
 from functions.payments.worklist import with_decision
-from shared import clock
+from shared import clock, errors
+from shared.domain.access import Principal
 from shared.domain.text import MultiLine
-from shared.http import problems
-from shared.http.auth import Principal
 from shared.store import payments
 from shared.store.outbox import StaleStateError
 
@@ -42,14 +41,14 @@ def unapply_allocation(
     for attempt in range(ATTEMPTS):
         payment = payments.get(payment_id)
         if payment is None:
-            raise problems.not_found(f"payment {payment_id}")
+            raise errors.NotFound(f"payment {payment_id}")
         allocation = next(
             (a for a in payment.allocations if a.allocation_id == allocation_id), None
         )
         if allocation is None:
-            raise problems.not_found(f"allocation {allocation_id} of payment {payment_id}")
+            raise errors.NotFound(f"allocation {allocation_id} of payment {payment_id}")
         if not allocation.active:
-            raise problems.conflict(
+            raise errors.Conflict(
                 "already-reversed",
                 f"allocation {allocation_id} was taken back before",
                 current_version=payment.version,
@@ -76,7 +75,7 @@ def unapply_allocation(
             move.commit(events)
         except StaleStateError:
             if attempt == ATTEMPTS - 1:
-                raise problems.conflict(
+                raise errors.Conflict(
                     "concurrent-modification",
                     "the payment or its invoice changed meanwhile; read them again and retry",
                 ) from None

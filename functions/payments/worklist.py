@@ -18,9 +18,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from functions.accounts.paging import invalid_cursor
+from shared.domain.access import Principal
 from shared.domain.payment import Payment, PaymentStatus
 from shared.domain.principal import Role
-from shared.http.auth import Principal
 from shared.store import bank_reversals, decisions, payments, readable, table
 from shared.store.bank_reversals import HELD
 from shared.store.table import InvalidCursorError

@@ -18,11 +18,11 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from functions.invoicing.documents import DocumentFormat
-from shared import clock
+from shared import clock, errors
 from shared.domain import signed_links
+from shared.domain.access import Principal, Role
 from shared.domain.customer import EmailAddress
 from shared.http import problems
-from shared.http.auth import Principal, Role
 
 DAY = 24 * 3600
 DEFAULT_LIFETIME_SECONDS = 14 * DAY
@@ -64,7 +64,7 @@ def issue_link(customer_id: str, request: LinkRequest, base_url: str = "") -> di
     from shared.store import customers, portal_access
 
     if len(customer_id) > MAX_ID_LENGTH or customers.get(customer_id) is None:
-        raise problems.not_found(f"customer {customer_id}")
+        raise errors.NotFound(f"customer {customer_id}")
     now = int(clock.now().timestamp())
     # Issued no earlier than the last revocation: a link issued in the second a revocation was
     # made must still open the portal.
@@ -109,7 +109,7 @@ def revoke_links(customer_id: str) -> dict[str, Any]:
     from shared.store import customers, portal_access
 
     if len(customer_id) > MAX_ID_LENGTH or customers.get(customer_id) is None:
-        raise problems.not_found(f"customer {customer_id}")
+        raise errors.NotFound(f"customer {customer_id}")
     # Links carry whole seconds: this second's links are revoked too.
     moment = portal_access.revoke_links(customer_id, int(clock.now().timestamp()) + 1)
     return {"customer_id": customer_id, "links_valid_after": _iso(moment)}

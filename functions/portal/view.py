@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from shared.domain.access import Principal
 from shared.domain.invoice import Invoice
 from shared.domain.invoice_parts import PaymentInstructions
-from shared.http.auth import Principal
 
 HISTORY = 25  # invoices and orders shown, newest first
 

@@ -21,11 +21,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared import clock
+from shared import clock, errors
+from shared.domain.access import Principal
 from shared.domain.behaviour import Behaviour, BehaviourReport
 from shared.domain.dates import BusinessDate
-from shared.http import problems
-from shared.http.auth import Principal
 from shared.store import customers
 
 DEFAULT_MONTHS = 12
@@ -82,8 +81,7 @@ def behaviour_of(customer_id: str | None, as_of: date, start: date) -> Behaviour
     from shared.lake import athena, engine, queries, reports
 
     if not settings().lake_bucket:
-        raise problems.Problem(
-            503,
+        raise errors.Unavailable(
             "lake-not-configured",
             "The lake is not configured",
             "this deployment has no lake bucket: customer behaviour is not available",
@@ -91,7 +89,7 @@ def behaviour_of(customer_id: str | None, as_of: date, start: date) -> Behaviour
     try:
         found_rows = engine.rows(queries.behaviour(start, as_of), within=LAKE_WAIT_SECONDS)
     except athena.StillRunning:
-        raise problems.service_unavailable() from None  # retry shortly
+        raise errors.busy() from None  # retry shortly
     found = reports.behaviour_report(found_rows, start, as_of)
     if customer_id is None:
         return found
@@ -105,10 +103,10 @@ def customer_behaviour(
     """One customer's behaviour; another partner's customer is indistinguishable from a missing
     one (404)."""
     if len(customer_id) > MAX_ID_LENGTH or not principal.may_act_for(customer_id):
-        raise problems.not_found(f"customer {customer_id}")
+        raise errors.NotFound(f"customer {customer_id}")
     customer = customers.get(customer_id)
     if customer is None:
-        raise problems.not_found(f"customer {customer_id}")
+        raise errors.NotFound(f"customer {customer_id}")
     start, as_of = query.window()
     found = behaviour_of(customer_id, as_of, start)
     limits = {customer_id: (customer.currency, customer.field_wire("credit_limit"))}

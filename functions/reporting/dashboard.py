@@ -37,11 +37,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from shared import clock
+from shared import clock, errors
 from shared.domain import signed_links
 from shared.domain.dates import BusinessDate
 from shared.domain.payment import PaymentStatus
-from shared.http import pages, problems
+from shared.http import pages
 from shared.store import readable
 
 PATH = "/dashboard"
@@ -111,12 +111,12 @@ def check_token(token: str, now: datetime | None = None) -> None:
     try:
         signed_links.verify(PATH, token, secrets=_secrets(), now=int(moment.timestamp()))
     except signed_links.ExpiredLinkError:
-        raise problems.Problem(
-            401, "link-expired", "Link expired", "the link has expired; ask for a new one"
+        raise errors.Unauthenticated(
+            "link-expired", "Link expired", "the link has expired; ask for a new one"
         ) from None
     except signed_links.InvalidLinkError:
-        raise problems.Problem(
-            401, "invalid-link", "Invalid link", "the link is not valid for this page"
+        raise errors.Unauthenticated(
+            "invalid-link", "Invalid link", "the link is not valid for this page"
         ) from None
 
 
@@ -126,8 +126,7 @@ def _secrets() -> tuple[str, ...]:
     try:
         return secrets.dashboard_link_secrets()
     except secrets.SecretsNotConfiguredError:
-        raise problems.Problem(
-            503,
+        raise errors.Unavailable(
             "links-not-configured",
             "Signed links are not configured",
             "this deployment has no dashboard link secret; open the page with a staff key",
@@ -164,9 +163,7 @@ def _behaviour(as_of: date) -> tuple[dict[str, Any], ...] | None:
 
     try:
         found = behaviour_of(None, as_of, window_start(as_of, DEFAULT_MONTHS))
-    except problems.Problem as problem:
-        if problem.status != 503:
-            raise
+    except errors.Unavailable:
         return None
     return tuple(one.to_wire() for one in riskiest(found.customers))
 

@@ -19,10 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from functions.reporting import lake_reports, snapshot
 from functions.reporting.reports import aging_report, kpi_report, open_items_report
-from shared import clock
+from shared import clock, errors
 from shared.domain import aging
 from shared.domain.dates import BusinessDate
-from shared.http import problems
 from shared.lake import athena
 from shared.store import readable
 
@@ -212,7 +211,7 @@ def read_query(query_id: str, query: ReportQuery) -> dict[str, Any] | Running:
     """The report of a lake query answered ``Running`` earlier: the report once it succeeded,
     ``Running`` while it runs; 404 for an id no such query has, 502 when it failed."""
     if not _QUERY_ID.match(query_id):
-        raise problems.not_found(f"report query {query_id}")
+        raise errors.NotFound(f"report query {query_id}")
     try:
         report = lake_reports.outcome(query.lake_report(), query_id)
     except athena.StillRunning:
@@ -221,10 +220,10 @@ def read_query(query_id: str, query: ReportQuery) -> dict[str, Any] | Running:
             params["buckets"] = _joined(query.buckets)
         return Running(query_id, params)
     except athena.UnknownQuery as unknown:
-        raise problems.not_found(f"report query {query_id}") from unknown
+        raise errors.NotFound(f"report query {query_id}") from unknown
     except athena.QueryFailed as failed:
-        raise problems.Problem(
-            502, "lake-query-failed", "The lake query failed", failed.reason or failed.state
+        raise errors.UpstreamFailed(
+            "lake-query-failed", "The lake query failed", failed.reason or failed.state
         ) from failed
     return _lake_wire(report)
 

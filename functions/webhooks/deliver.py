@@ -25,13 +25,12 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from shared import clock
+from shared import clock, errors
 from shared.adapters import webhook_destination, webhook_http
 from shared.adapters.bus_events import BusEvent
 from shared.adapters.host_resolution import ResolverUnavailableError
 from shared.adapters.sqs_backoff import RetryLaterError
 from shared.domain import webhooks as domain
-from shared.http import problems
 from shared.observability import logger, metrics
 from shared.store import principals
 from shared.store import webhooks as store
@@ -167,10 +166,10 @@ def replay(partner_id: str, delivery_id: str) -> Delivery:
     """Send a recorded delivery again, now, to the webhook's current URL; no retry if it fails."""
     delivery = store.get_delivery(partner_id, delivery_id) if len(delivery_id) <= 64 else None
     if delivery is None:
-        raise problems.not_found(f"delivery {delivery_id}")
+        raise errors.NotFound(f"delivery {delivery_id}")
     webhook = store.get_webhook(partner_id)
     if webhook is None:
-        raise problems.conflict(
+        raise errors.Conflict(
             "webhook-not-registered", f"partner {partner_id} has no webhook to replay to"
         )
     replayed = attempt(webhook, delivery, retries_left=False)

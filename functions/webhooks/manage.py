@@ -10,13 +10,12 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
-from shared import clock
+from shared import clock, errors
 from shared.adapters import webhook_destination
 from shared.adapters.host_resolution import ResolverUnavailableError
 from shared.domain import webhooks as domain
+from shared.domain.access import Principal, Role
 from shared.domain.webhooks import WebhookRequest
-from shared.http import problems
-from shared.http.auth import Principal, Role
 from shared.observability import logger
 from shared.store import table
 from shared.store import webhooks as store
@@ -29,7 +28,7 @@ def scope(principal: Principal, partner_id: str) -> None:
     """404 for another partner's webhook (or an id no partner has): it is not the caller's."""
     mine = principal.role is not Role.PARTNER or principal.principal_id == partner_id
     if not mine or len(partner_id) > MAX_ID_LENGTH:
-        raise problems.not_found(f"the webhook of partner {partner_id}")
+        raise errors.NotFound(f"the webhook of partner {partner_id}")
 
 
 def register(partner_id: str, request: WebhookRequest) -> tuple[Webhook, str]:
@@ -37,18 +36,17 @@ def register(partner_id: str, request: WebhookRequest) -> tuple[Webhook, str]:
     try:
         webhook_destination.vet(request.url)  # refused now, not at the first delivery
     except domain.InvalidWebhookUrlError as error:
-        raise problems.unprocessable(
+        raise errors.Unprocessable(
             "invalid-webhook-url",
             str(error),
             errors=[{"pointer": "#/url", "detail": str(error)}],
         ) from None
     except ResolverUnavailableError as error:
-        raise problems.Problem(
-            503,
+        raise errors.Unavailable(
             "webhook-host-unresolved",
             "Webhook host not resolved",
             f"{error}; retry later",
-            headers={"Retry-After": "5"},
+            retry_after=5,
         ) from None
     now = clock.now()
     existing = store.get_webhook(partner_id)
@@ -76,13 +74,13 @@ def register(partner_id: str, request: WebhookRequest) -> tuple[Webhook, str]:
 def read(partner_id: str) -> Webhook:
     webhook = store.get_webhook(partner_id)
     if webhook is None:
-        raise problems.not_found(f"the webhook of partner {partner_id}")
+        raise errors.NotFound(f"the webhook of partner {partner_id}")
     return webhook
 
 
 def remove(partner_id: str) -> None:
     if not store.delete_webhook(partner_id):
-        raise problems.not_found(f"the webhook of partner {partner_id}")
+        raise errors.NotFound(f"the webhook of partner {partner_id}")
     logger.info("webhook removed", extra={"partner_id": partner_id})
 
 
@@ -100,7 +98,7 @@ def list_deliveries(partner_id: str, query: DeliveryQuery) -> dict[str, Any]:
     try:
         page = store.list_deliveries(partner_id, limit=query.limit, cursor=query.cursor)
     except table.InvalidCursorError:
-        raise problems.invalid_query(
+        raise errors.InvalidQuery(
             [{"parameter": "cursor", "detail": "not a cursor this API handed out"}]
         ) from None
     return {

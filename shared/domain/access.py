@@ -1,11 +1,16 @@
-"""Who may do what: the roles of principals, the actions of the API, and each role's actions.
+"""Who may do what: the roles of principals, the actions of the API, each role's actions, and
+the principal a request acts as.
 
-Pure and light (enums only): every route module names the action it requires at import time.
+Pure and light: every route module names the action it requires at import time.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from shared import errors
 
 
 class Role(StrEnum):
@@ -69,3 +74,26 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     ),
     Role.AUDITOR: frozenset({Action.READ, Action.READ_REPORTS, Action.READ_AUDIT}),
 }
+
+
+class Principal(BaseModel):
+    """Who a request acts as: its role, and (a partner) the customers bound to it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    principal_id: str
+    role: Role
+    customer_ids: frozenset[str] = frozenset()
+
+    def require(self, action: Action) -> None:
+        """Refuse (403) unless this principal's role may perform ``action``."""
+        if action not in PERMISSIONS[self.role]:
+            doing = action.value.replace("_", " ")
+            raise errors.Forbidden(f"the {self.role.value} role may not {doing}")
+
+    def may(self, action: Action) -> bool:
+        return action in PERMISSIONS[self.role]
+
+    def may_act_for(self, customer_id: str) -> bool:
+        """Partners act only for the customers bound to them; staff for every customer."""
+        return self.role is not Role.PARTNER or customer_id in self.customer_ids

@@ -8,41 +8,21 @@ on (an eventually consistent read could still see it active for a moment).
 from __future__ import annotations
 
 import hashlib
-import secrets
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from shared import clock, ids
-from shared.domain.access import PERMISSIONS, Action, Role  # imported from here too
+from shared.domain.access import PERMISSIONS, Action, Principal, Role
 from shared.http import problems
+from shared.ids import new_key
 from shared.store import readable, table
+
+# Imported from here too (the principal moved to the domain).
+__all__ = ["PERMISSIONS", "Action", "Principal", "Role", "new_key"]
 
 HEADER = "x-api-key"
 MAX_KEY_LENGTH = 128
-
-
-class Principal(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    principal_id: str
-    role: Role
-    customer_ids: frozenset[str] = frozenset()
-
-    def require(self, action: Action) -> None:
-        """Raise 403 unless this principal's role may perform ``action``."""
-        if action not in PERMISSIONS[self.role]:
-            doing = action.value.replace("_", " ")
-            raise problems.forbidden(f"the {self.role.value} role may not {doing}")
-
-    def may(self, action: Action) -> bool:
-        return action in PERMISSIONS[self.role]
-
-    def may_act_for(self, customer_id: str) -> bool:
-        """Partners act only for the customers bound to them; staff for every customer."""
-        return self.role is not Role.PARTNER or customer_id in self.customer_ids
 
 
 def hash_key(raw_key: str) -> str:
@@ -51,10 +31,6 @@ def hash_key(raw_key: str) -> str:
 
 def key_pk(key_hash: str) -> str:
     return f"APIKEY#{key_hash}"
-
-
-def new_key() -> str:
-    return "otc_" + secrets.token_urlsafe(32)
 
 
 def key_item(

@@ -10,9 +10,8 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
-from contextvars import ContextVar
 from functools import cache
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -25,19 +24,19 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from botocore.exceptions import ClientError
 
-from shared import ids
+from shared import request_scope
 from shared.adapters import aws
 from shared.config import settings
 from shared.http import problems
+from shared.request_scope import made_before, request_scoped_id
+
+# Imported from here too (use cases import them from shared.request_scope).
+__all__ = ["made_before", "request_scoped_id"]
 
 HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
 
 Answer = dict[str, Any]  # {"status": int, "body": JSON value}
-T = TypeVar("T")
-
-# (operation, caller, key) of the request being produced, for ids stable across its retries.
-_producing: ContextVar[str | None] = ContextVar("idempotent_request", default=None)
 
 
 ATTEMPT_ATTRIBUTE = "attempt"
@@ -120,11 +119,11 @@ def once(
         key_prefix=operation,
     )
     def run(request: dict[str, str]) -> Answer:
-        scope = _producing.set(f"{operation}#{request['key']}")
+        scope = request_scope.producing.set(f"{operation}#{request['key']}")
         try:
             return produce()
         finally:
-            _producing.reset(scope)
+            request_scope.producing.reset(scope)
 
     request = {"key": f"{caller}#{key}", "body": hashlib.sha256(raw_body).hexdigest()}
     try:
@@ -134,25 +133,3 @@ def once(
     except IdempotencyAlreadyInProgressError:
         raise problems.request_in_progress() from None
     return answer
-
-
-def request_scoped_id(prefix: str) -> str | None:
-    """An id this request alone gets, the same on every retry of it; ``None`` outside one.
-
-    Powertools saves the answer only after ``produce`` returns: a Lambda that dies between the
-    use case's commit and that save leaves the request to run again on the partner's retry. A
-    use case that names what it creates with this id finds the first attempt's write (its
-    ``attribute_not_exists`` guard fails) instead of creating it a second time.
-    """
-    scope = _producing.get()
-    return None if scope is None else ids.derived_id(prefix, f"{scope}#{prefix}")
-
-
-def made_before(prefix: str, read: Callable[[str], T | None]) -> T | None:
-    """What an earlier attempt of this request created under ``request_scoped_id(prefix)``.
-
-    For a use case's error path (its checks refused the retry, or its ``attribute_not_exists``
-    guard failed): ``read`` the id, ``None`` when nothing was created or outside a request.
-    """
-    made_id = request_scoped_id(prefix)
-    return None if made_id is None else read(made_id)

@@ -10,6 +10,8 @@ from typing import Any
 from chalice.app import ChaliceUnhandledError
 from pydantic import ValidationError
 
+from shared import errors as domain_errors
+
 PROBLEM_BASE = "https://otc.example/problems/"
 CONTENT_TYPE = "application/problem+json"
 
@@ -107,7 +109,7 @@ def unauthorized() -> Problem:
 
 
 def forbidden(detail: str) -> Problem:
-    return Problem(403, "forbidden", "Forbidden", detail)
+    return of(domain_errors.Forbidden(detail))
 
 
 def invalid_query(errors: list[dict[str, Any]]) -> Problem:
@@ -117,21 +119,7 @@ def invalid_query(errors: list[dict[str, Any]]) -> Problem:
     Each leaves as a body problem's do, {"pointer", "detail"}, pointing at ``#/query/<name>``
     or ``#/path/<name>`` (at ``#/query`` for the parameters together: no "parameter").
     """
-    return Problem(
-        400,
-        "invalid-query",
-        "Invalid query",
-        "see errors",
-        errors=[
-            {
-                "pointer": pointer(
-                    error.get("in", "query"), *filter(None, [error.get("parameter")])
-                ),
-                "detail": error["detail"],
-            }
-            for error in errors
-        ],
-    )
+    return of(domain_errors.InvalidQuery(errors))
 
 
 def conflict(kind: str, detail: str, *, current_version: int | None = None) -> Problem:
@@ -139,17 +127,16 @@ def conflict(kind: str, detail: str, *, current_version: int | None = None) -> P
 
     ``current_version``: the version the resource is at now, for a client that lost a race to
     read again (or retry with) instead of guessing."""
-    extensions = {} if current_version is None else {"current_version": current_version}
-    return Problem(409, kind, "Conflict", detail, extensions=extensions)
+    return of(domain_errors.Conflict(kind, detail, current_version=current_version))
 
 
 def unprocessable(kind: str, detail: str, errors: list[dict[str, Any]] | None = None) -> Problem:
     """422 for a well-formed request the business rules refuse (unknown SKU, price mismatch)."""
-    return Problem(422, kind, "Request refused", detail, errors=errors)
+    return of(domain_errors.Unprocessable(kind, detail, errors))
 
 
 def not_found(what: str) -> Problem:
-    return Problem(404, "not-found", "Not found", f"{what} does not exist")
+    return of(domain_errors.NotFound(what))
 
 
 def idempotency_key_required() -> Problem:
@@ -180,18 +167,50 @@ def request_in_progress() -> Problem:
     )
 
 
-RETRY_AFTER_SECONDS = 2
+RETRY_AFTER_SECONDS = domain_errors.RETRY_AFTER_SECONDS
 
 
 def service_unavailable() -> Problem:
     """503: AWS was slow, throttled or unreachable; nothing half-done stays, the retry finishes."""
+    return of(domain_errors.busy())
+
+
+STATUS: dict[type[domain_errors.DomainError], int] = {
+    domain_errors.Invalid: 400,
+    domain_errors.InvalidQuery: 400,
+    domain_errors.Unauthenticated: 401,
+    domain_errors.Forbidden: 403,
+    domain_errors.NotFound: 404,
+    domain_errors.Conflict: 409,
+    domain_errors.Gone: 410,
+    domain_errors.TooLarge: 413,
+    domain_errors.Unprocessable: 422,
+    domain_errors.UpstreamFailed: 502,
+    domain_errors.Unavailable: 503,
+}
+
+
+def of(error: domain_errors.DomainError) -> Problem:
+    """The problem a use case's refusal answers: the one mapping from domain errors to HTTP."""
+    status = next(code for kind, code in STATUS.items() if isinstance(error, kind))
+    errors = error.errors
+    if isinstance(error, domain_errors.InvalidQuery):
+        errors = [
+            {
+                "pointer": pointer(item.get("in", "query"), *filter(None, [item.get("parameter")])),
+                "detail": item["detail"],
+            }
+            for item in error.errors or []
+        ]
+    retry_after = error.retry_after
     return Problem(
-        503,
-        "service-unavailable",
-        "Service unavailable",
-        "a service this request needs is busy or unreachable; retry the same request (with the "
-        "same Idempotency-Key) shortly",
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        status,
+        error.kind,
+        error.title,
+        error.detail,
+        errors=errors,
+        headers={} if retry_after is None else {"Retry-After": str(retry_after)},
+        extensions=error.extensions,
     )
 
 
@@ -217,6 +236,10 @@ def as_page() -> Iterator[None]:
     except Problem as problem:
         problem.page = True
         raise
+    except domain_errors.DomainError as error:
+        refusal = of(error)
+        refusal.page = True
+        raise refusal from error
 
 
 def answering_outages(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -235,6 +258,8 @@ def answering_outages(view: Callable[..., Any]) -> Callable[..., Any]:
             return view(*args, **kwargs)
         except Problem:
             raise
+        except domain_errors.DomainError as error:
+            raise of(error) from error
         except UnreadableRecord as unreadable:
             raise unreadable_record(unreadable.pk, unreadable.sk) from unreadable
         except Exception as error:

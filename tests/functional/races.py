@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.local.server import one_dynamodb_request_at_a_time
+from shared import errors
 from shared.adapters import aws
 from shared.http import problems
 from shared.http.auth import Principal, authenticate
@@ -42,6 +43,9 @@ def race(*calls: Callable[[], Any]) -> list[Outcome]:
             outcomes[index] = Outcome(200, call())
         except problems.Problem as problem:
             outcomes[index] = Outcome(problem.status, problem.body())
+        except errors.DomainError as refusal:  # the answer the HTTP layer renders it as
+            answer = problems.of(refusal)
+            outcomes[index] = Outcome(answer.status, answer.body())
         except Exception as error:  # what the API would answer 500: the tests count these
             outcomes[index] = Outcome(500, repr(error))
 

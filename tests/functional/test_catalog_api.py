@@ -315,12 +315,13 @@ def test_price_lines_prices_the_demo_order(catalog):
 
 def test_price_lines_refuses_with_a_pointer_per_failing_line(catalog, client):
     from functions.catalog.price_lines import price_lines
+    from shared.errors import DomainError
     from shared.http import problems
 
     # Given a retired item
     put(client, "/catalog/items/GADGET-2", {**WIDGET, "active": False})
     # When lines with every kind of failure are priced in GBP
-    with pytest.raises(problems.Problem) as raised:
+    with pytest.raises(DomainError) as raised:
         price_lines(
             [
                 Line("WIDGET-1", 1, "17.5"),  # fine: 17.50 == 17.5
@@ -334,8 +335,9 @@ def test_price_lines_refuses_with_a_pointer_per_failing_line(catalog, client):
             "cus_globex",
         )
     # Then one 422 names them all
-    problem = raised.value.body()
-    assert (raised.value.status, problem["type"]) == (
+    answer = problems.of(raised.value)
+    problem = answer.body()
+    assert (answer.status, problem["type"]) == (
         422,
         "https://otc.example/problems/pricing-error",
     )

@@ -19,9 +19,8 @@ from chalice.test import Client
 import app as app_module
 from bench.faults import Crash, FaultInjector
 from infra.local.offline import reset_process_state
-from shared import clock
+from shared import clock, ids
 from shared.domain.order import Shipment, ShipmentLine
-from shared.http import auth
 from shared.http.auth import hash_key
 from shared.store import orders, table
 from tests.functional.accounts import Answer, call, customer_body
@@ -51,13 +50,13 @@ def _crash_then_retry(client: Client, path: str, body: Any, *, use_case: str) ->
 def secrets(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Every key secret drawn, in order (the first attempt's never reaches the caller)."""
     drawn: list[str] = []
-    new_key = auth.new_key
+    new_key = ids.new_key
 
     def recorded() -> str:
         drawn.append(new_key())
         return drawn[-1]
 
-    monkeypatch.setattr(auth, "new_key", recorded)
+    monkeypatch.setattr(ids, "new_key", recorded)
     yield drawn
 
 
