@@ -5,10 +5,9 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from shared import clock
+from shared import clock, errors
+from shared.domain.access import Principal
 from shared.domain.events import DomainEvent
-from shared.http import problems
-from shared.http.auth import Principal
 from shared.observability import logger
 from shared.store import cases as store
 from shared.store import outbox
@@ -22,7 +21,7 @@ def readable(case_id: str, principal: Principal) -> Item:
     """The case if the caller may see it (a partner: its customers' cases only), else 404."""
     case = store.get(case_id)
     if case is None or not principal.may_act_for(case["customer_id"]):
-        raise problems.not_found(f"case {case_id}")
+        raise errors.NotFound(f"case {case_id}")
     return case
 
 
@@ -36,10 +35,10 @@ def event(detail_type: str, case: Item, **data: Any) -> DomainEvent:
     )
 
 
-def stale(case_id: str) -> problems.Problem:
+def stale(case_id: str) -> errors.Conflict:
     """409 naming the version the case is at now."""
     current = store.get(case_id)
-    return problems.conflict(
+    return errors.Conflict(
         "version-mismatch",
         f"case {case_id} changed meanwhile; read it again",
         current_version=int(current["version"]) if current else None,

@@ -13,11 +13,10 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.cases.common import email_once, event, readable, stale
-from shared import clock, ids
+from shared import clock, errors, ids
+from shared.domain.access import Principal
 from shared.domain.cases import OPEN_STATUSES, CaseStatus
 from shared.domain.text import MultiLine
-from shared.http import problems
-from shared.http.auth import Principal
 from shared.store import cases as store
 from shared.store import outbox
 from shared.store.outbox import StaleStateError
@@ -34,7 +33,7 @@ def answer(case_id: str, request: MessageRequest, principal: Principal) -> dict[
     case = readable(case_id, principal)
     version = int(case["version"])
     if version != request.version or case["status"] not in {s.value for s in OPEN_STATUSES}:
-        raise problems.conflict(
+        raise errors.Conflict(
             "version-mismatch",
             f"case {case['number']} is {case['status']} at version {version}",
             current_version=version,

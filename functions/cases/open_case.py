@@ -15,9 +15,10 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from functions.cases.common import email_once, event
-from shared import clock, ids
+from shared import clock, errors, ids, request_scope
 from shared.config import seller as configured_seller
 from shared.domain import cases as domain
+from shared.domain.access import Principal
 from shared.domain.cases import (
     CaseKind,
     CaseStatus,
@@ -28,8 +29,6 @@ from shared.domain.cases import (
 )
 from shared.domain.invoice import DocumentKind, Invoice
 from shared.domain.text import MultiLine, SingleLine
-from shared.http import idempotency, problems
-from shared.http.auth import Principal
 from shared.store import cases as store
 from shared.store import customers, invoices, outbox, series
 from shared.store.table import Update
@@ -67,12 +66,12 @@ def open_case(
 ) -> dict[str, Any]:
     """The case as written; problems: 404 (customer, invoice), 422 (what does not fit)."""
     if not principal.may_act_for(request.customer_id):
-        raise problems.not_found(f"customer {request.customer_id}")
+        raise errors.NotFound(f"customer {request.customer_id}")
     customer = customers.get(request.customer_id)
     if customer is None:
-        raise problems.not_found(f"customer {request.customer_id}")
+        raise errors.NotFound(f"customer {request.customer_id}")
     _require_fields(request)
-    case_id = idempotency.request_scoped_id("case") or ids.new_id("case")
+    case_id = request_scope.request_scoped_id("case") or ids.new_id("case")
     if (made := store.get(case_id)) is not None:  # a retry whose first attempt wrote the case
         return store.public(made)
     invoice = _invoice(request) if request.invoice_id else None
@@ -144,29 +143,29 @@ def open_case(
 
 
 def _require_fields(request: CaseRequest) -> None:
-    errors = []
+    failures = []
     if request.kind is CaseKind.DISPUTE:
         if request.invoice_id is None:
-            errors.append({"pointer": "#/invoice_id", "detail": "a dispute names an invoice"})
+            failures.append({"pointer": "#/invoice_id", "detail": "a dispute names an invoice"})
         if request.reason is None:
-            errors.append({"pointer": "#/reason", "detail": "a dispute gives a reason code"})
+            failures.append({"pointer": "#/reason", "detail": "a dispute gives a reason code"})
     elif request.reason or request.amount or request.lines:
-        errors.append({"pointer": "#/kind", "detail": "only a dispute has a reason and amounts"})
+        failures.append({"pointer": "#/kind", "detail": "only a dispute has a reason and amounts"})
     if request.request_type is RequestType.INVOICE_COPY and request.invoice_id is None:
-        errors.append({"pointer": "#/invoice_id", "detail": "a copy names its invoice"})
+        failures.append({"pointer": "#/invoice_id", "detail": "a copy names its invoice"})
     if (request.kind is CaseKind.REQUEST) != (request.request_type is not None):
-        errors.append({"pointer": "#/request_type", "detail": "a request (only) names its type"})
-    if errors:
-        raise problems.unprocessable("invalid-case", "the case is refused", errors=errors)
+        failures.append({"pointer": "#/request_type", "detail": "a request (only) names its type"})
+    if failures:
+        raise errors.Unprocessable("invalid-case", "the case is refused", errors=failures)
 
 
 def _invoice(request: CaseRequest) -> Invoice:
     assert request.invoice_id is not None
     invoice = invoices.receivable(request.invoice_id)
     if invoice is None or invoice.customer_id != request.customer_id:
-        raise problems.not_found(f"invoice {request.invoice_id}")
+        raise errors.NotFound(f"invoice {request.invoice_id}")
     if invoice.kind is not DocumentKind.INVOICE:
-        raise problems.unprocessable(
+        raise errors.Unprocessable(
             "invalid-case",
             f"{invoice.number} is not an invoice",
             errors=[{"pointer": "#/invoice_id", "detail": "name an invoice"}],
@@ -180,7 +179,7 @@ def _disputed(invoice: Invoice, request: CaseRequest, lines: list[DisputedLine])
     try:
         return domain.disputed_amount(invoice, amount, lines, held)
     except domain.DisputeError as error:
-        raise problems.unprocessable(
+        raise errors.Unprocessable(
             "invalid-dispute",
             error.detail,
             errors=[{"pointer": error.pointer, "detail": error.detail}],

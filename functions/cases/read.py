@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from functions.cases.common import readable
+from shared.domain.access import Principal
 from shared.domain.cases import CaseStatus
-from shared.http.auth import Principal
 from shared.store import cases as store
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]

@@ -16,13 +16,11 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.cases.common import readable, write_case
-from shared import clock
+from shared import clock, errors
 from shared.domain import cases as domain
-from shared.domain.access import Action
+from shared.domain.access import Action, Principal
 from shared.domain.cases import CaseKind, CaseStatus, DisputedLine, Outcome
 from shared.domain.text import MultiLine
-from shared.http import problems
-from shared.http.auth import Principal
 from shared.store import cases as store
 from shared.store.table import Item, Write
 
@@ -76,14 +74,14 @@ def _require_resolvable(case: Item, request: ResolutionRequest, principal: Princ
     if int(case["version"]) != request.version or case["status"] not in {
         status.value for status in domain.OPEN_STATUSES
     }:
-        raise problems.conflict(
+        raise errors.Conflict(
             "version-mismatch" if int(case["version"]) != request.version else "case-closed",
             f"case {case['number']} is {case['status']} at version {case['version']}",
             current_version=int(case["version"]),
         )
     disputing = case["kind"] == CaseKind.DISPUTE.value
     if disputing == (request.outcome is Outcome.ANSWERED):
-        raise problems.unprocessable(
+        raise errors.Unprocessable(
             "invalid-resolution",
             "a dispute is resolved by a credit note, a rejection or a correction; "
             "a question or request is answered",
@@ -104,7 +102,7 @@ def _credit_note(case: Item, reason: str, principal: Principal) -> dict[str, Any
     invoice = invoices.receivable(case["invoice_id"])
     lines = [DisputedLine(line["line_no"], Decimal(line["amount"])) for line in case["lines"]]
     if invoice is None or not lines:
-        raise problems.unprocessable(
+        raise errors.Unprocessable(
             "invalid-resolution",
             "only a dispute of invoice lines is credited here; issue the note on the invoice",
             errors=[{"pointer": "#/outcome", "detail": "the dispute names no lines"}],
@@ -112,7 +110,7 @@ def _credit_note(case: Item, reason: str, principal: Principal) -> dict[str, Any
     try:
         quantities = domain.credit_quantities(invoice, lines)
     except domain.DisputeError as error:
-        raise problems.unprocessable(
+        raise errors.Unprocessable(
             "invalid-resolution",
             error.detail,
             errors=[{"pointer": "#/outcome", "detail": error.detail}],

@@ -67,6 +67,9 @@ SPEAKS_HTTP = {
     "functions.payments.receive_webhook",  # parses the raw body it must verify first
     "functions.portal.links",  # its refusals answer a browser with an HTML page
     "functions.reporting.dashboard",  # an HTML page, with the page headers
+    "functions.cases.portal_form",  # reads the portal's form body (shared.http.body)
+    "functions.cases.survey",  # its refusals answer problems raised by the link check
+    "functions.portal.checkout",  # its refusals answer a browser with an HTML page
 }
 
 
