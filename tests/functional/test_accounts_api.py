@@ -489,11 +489,11 @@ def _spec() -> dict:
 
 def test_every_accounts_route_is_documented_and_nothing_more():
     def ours(path: str) -> bool:
-        # webhooks, statements, collections history, credits and charges live under /customers
-        # and /partners too
+        # webhooks, statements, collections history, credits, charges, behaviour and portal
+        # links live under /customers and /partners too
+        others = ("/webhook", "/statement", "/collections", "/credits", "/charges", "/behaviour")
         return path.startswith(ACCOUNT_PATHS) and not any(
-            other in path
-            for other in ("/webhook", "/statement", "/collections", "/credits", "/charges")
+            other in path for other in (*others, "/portal-links")
         )
 
     routes = {
