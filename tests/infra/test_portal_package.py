@@ -18,3 +18,15 @@ def test_the_portal_template_and_its_engine_ship_in_the_code_zip(packaged: Packa
     assert "{{ portal.customer_name }}" in template and "<script" not in template
     assert "jinja2/__init__.py" in names
     assert "markupsafe/__init__.py" in names
+
+
+def test_the_lakes_sql_ships_beside_the_code_that_runs_it(packaged: Packaged) -> None:
+    # Given the deployment zip
+    with zipfile.ZipFile(packaged.code) as code:
+        names = set(code.namelist())
+
+    # Then every query and fragment the nightly snapshot and the reports run on Athena is there
+    from shared.lake import queries
+
+    for name in (*queries.QUERIES, "_open_items", "_customer_names"):
+        assert f"shared/lake/sql/{name}.sql" in names, name

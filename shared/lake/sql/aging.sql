@@ -24,17 +24,7 @@ bucketed AS (
         + CASE WHEN overdue > {{edge_8}} THEN 1 ELSE 0 END AS bucket
     FROM aged
 ),
-customer_names AS (
-    SELECT customer_id, legal_name
-    FROM (
-        SELECT
-            customer_id,
-            legal_name,
-            ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY recorded_at DESC) AS newest
-        FROM customers
-    ) AS named
-    WHERE newest = 1
-),
+{{_customer_names}},
 figures AS (
     SELECT
         currency,

@@ -175,17 +175,7 @@ invoicing AS (
     ) AS issued
     GROUP BY customer_id, currency
 ),
-customer_names AS (
-    SELECT customer_id, legal_name
-    FROM (
-        SELECT
-            customer_id,
-            legal_name,
-            ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY recorded_at DESC) AS newest
-        FROM customers
-    ) AS named
-    WHERE newest = 1
-),
+{{_customer_names}},
 keys AS (
     SELECT customer_id, currency FROM payment
     UNION
