@@ -8,10 +8,8 @@ buyer's billing address through SES (moto) as one MIME message with attachments.
 from __future__ import annotations
 
 import email
-import html
 import io
 import json
-import re
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -23,11 +21,9 @@ from moto.ses.models import RawMessage, ses_backends
 from pypdf import PdfReader
 
 import app as app_module
-from functions.portal.links import DEFAULT_LIFETIME_SECONDS
 from infra.local.pump import LambdaContext
 from shared.adapters import mail
 from shared.adapters.bus_events import BusEvent
-from shared.config import settings
 from tests.functional.conftest import World
 from tests.functional.invoicing import credit_note, documents, entities, placed, ship
 from tests.functional.order_events import sqs_batch
@@ -298,37 +294,3 @@ def _parts(message: RawMessage) -> dict[str, str]:
             assert isinstance(payload, bytes)
             found[part.get_content_type()] = payload.decode(part.get_content_charset() or "utf-8")
     return found
-
-
-def test_the_invoice_email_links_the_buyer_to_the_portal(world: World, client):
-    # Given an invoice delivered where the portal is configured
-    invoice = _invoiced(client, world)
-    [message] = _raw_emails()
-    parts = _parts(message)
-
-    # Then both parts hold one signed link to cus_acme's portal for the billing contact
-    base = settings().public_api_url
-    [url] = re.findall(re.escape(base) + r"/portal/cus_acme\?token=[^\s\"<]+", parts["text/plain"])
-    assert f'href="{html.escape(url, quote=True)}"' in parts["text/html"]
-    token = url.split("token=", 1)[1]
-    issued, expires, *_ = token.split(".")
-    assert int(expires) - int(issued) == DEFAULT_LIFETIME_SECONDS
-    # which opens the portal on the invoice
-    page = client.http.get(url.removeprefix(base), headers={"Accept": "text/html"})
-    assert page.status_code == 200
-    body = page.body.decode()
-    assert BILLING_EMAIL in body and f'data-invoice="{invoice["id"]}"' in body
-
-
-def test_without_a_public_url_the_invoice_email_has_no_portal_link(
-    world: World, client, monkeypatch: pytest.MonkeyPatch
-):
-    monkeypatch.setenv("PUBLIC_API_URL", "")
-    settings.cache_clear()
-    try:
-        _invoiced(client, world)
-    finally:
-        monkeypatch.undo()
-        settings.cache_clear()
-    [message] = _raw_emails()
-    assert "/portal/" not in message.raw_data
