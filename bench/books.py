@@ -23,7 +23,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from shared import clock
 
-EXAMPLES, STEPS = 6, 15
+EXAMPLES, STEPS = 15, 25
 
 
 @dataclass(frozen=True)
