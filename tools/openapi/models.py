@@ -1,0 +1,51 @@
+"""components/schemas generated from pydantic models.
+
+An overlay schema written ``{x-model: "package.module:Class", x-mode: validation}`` is replaced
+by the model's JSON Schema: mode ``validation`` for what a request sends, ``serialization`` for
+what an answer holds. Models it refers to join components/schemas under their class names.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, cast
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode
+
+REF_TEMPLATE = "#/components/schemas/{model}"
+MODES = ("validation", "serialization")
+
+
+def is_derived(schema: Any) -> bool:
+    return isinstance(schema, dict) and "x-model" in schema
+
+
+def model(reference: str) -> type[BaseModel]:
+    module, _, name = reference.partition(":")
+    found = getattr(importlib.import_module(module), name)
+    if not (isinstance(found, type) and issubclass(found, BaseModel)):
+        raise TypeError(f"{reference} is not a pydantic model")
+    return found
+
+
+def _untitled(node: Any) -> Any:
+    """The schema without pydantic's titles (the property names say as much)."""
+    if isinstance(node, dict):
+        return {k: _untitled(v) for k, v in node.items() if k != "title"}
+    if isinstance(node, list):
+        return [_untitled(v) for v in node]
+    return node
+
+
+def generate(name: str, marker: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """The schema ``name`` and the schemas it refers to, by name."""
+    mode = marker.get("x-mode", "validation")
+    if mode not in MODES or set(marker) - {"x-model", "x-mode"}:
+        raise ValueError(f"schema {name}: x-model takes only x-mode ({' or '.join(MODES)})")
+    found = model(marker["x-model"])
+    if found.__name__ != name:
+        raise ValueError(f"schema {name} names the model {found.__name__}")
+    wire = cast(JsonSchemaMode, mode)
+    schema = _untitled(found.model_json_schema(mode=wire, ref_template=REF_TEMPLATE))
+    return {**schema.pop("$defs", {}), name: schema}
