@@ -72,3 +72,19 @@ def test_a_schema_named_after_a_model_is_generated_from_it():
 def test_the_rendered_text_reads_back_as_the_document():
     document = build.document(OVERLAY)
     assert build.yaml.safe_load(render(document)) == document
+
+
+def test_a_model_schema_takes_prose_from_the_overlay_but_never_rules():
+    # Given a schema generated from its model, with a field's description authored
+    document = build.document(OVERLAY)
+    label = document["components"]["schemas"]["KeyRequest"]["properties"]["label"]
+    assert label["description"] == "to tell keys apart"
+    assert {"type": "string", "maxLength": 120, "minLength": 1} in label["anyOf"]
+
+    # When the overlay would also state a rule for the model's schema
+    def bound(overlay: dict[str, Any]) -> None:
+        overlay["components"]["schemas"]["KeyRequest"]["properties"]["label"]["maxLength"] = 9
+
+    # Then the generator refuses it: the bounds are the model's
+    with pytest.raises(ValueError, match="not prose"):
+        build.document(_with(bound))
