@@ -88,3 +88,15 @@ def test_a_model_schema_takes_prose_from_the_overlay_but_never_rules():
     # Then the generator refuses it: the bounds are the model's
     with pytest.raises(ValueError, match="not prose"):
         build.document(_with(bound))
+
+
+def test_no_prose_is_cut_at_a_comma_into_a_key_without_a_value():
+    # Given every key of the overlay whose value is empty
+    def phrases(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            here = [k for k, v in node.items() if v is None and " " in str(k)]
+            return here + [p for v in node.values() for p in phrases(v)]
+        return [p for v in node for p in phrases(v)] if isinstance(node, list) else []
+
+    # Then none is the tail of a description an unquoted comma split in a flow mapping
+    assert phrases(OVERLAY) == []
