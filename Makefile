@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Where `make run` writes the running local stack's URLs and demo keys (git-ignored).
 LOCAL_STACK := build/local-stack.json
 
-.PHONY: install run test test-fast lint typecheck package invoke bench collect snapshot journal lake-backfill clean
+.PHONY: install run test test-fast lint typecheck openapi package invoke bench collect snapshot journal lake-backfill clean
 
 $(STAMP): pyproject.toml requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy .
+
+# openapi.yaml is generated: edit the routes, the models or tools/openapi/overlay.yaml instead.
+openapi: $(STAMP)  ## write openapi.yaml from the routes, the models and the authored overlay
+	$(BIN)/python -m tools.openapi
 
 package: $(STAMP)  ## build/sam.json + build/deployment.zip for `sam deploy`
 	$(BIN)/python -m infra.package

@@ -86,7 +86,7 @@ def _survey_link(request: Request) -> None:
     admit(params.get("case_id", ""), _survey_token(request))
 
 
-SURVEY_LINK = Requirement("survey-link", _survey_link)
+SURVEY_LINK = Requirement("survey-link", _survey_link, api_key="none")
 
 
 @routes.route("/cases/{case_id}/survey", methods=["POST"], requires=SURVEY_LINK)

@@ -58,7 +58,7 @@ def _token(request: Request) -> str | None:
     return query.get("token")
 
 
-LINK = Requirement("portal-link", _link_holder)
+LINK = Requirement("portal-link", _link_holder, api_key="none")
 
 
 @routes.route("/portal/{customer_id}", methods=["GET"], requires=LINK)

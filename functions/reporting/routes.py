@@ -106,9 +106,10 @@ def _link_or_staff(_request: Request) -> None:
         admit(Action.READ_REPORTS, routes.request)
 
 
-@routes.route(
-    "/dashboard", methods=["GET"], requires=Requirement("link-or:read_reports", _link_or_staff)
-)
+LINK_OR_STAFF = Requirement("link-or:read_reports", _link_or_staff, api_key="optional")
+
+
+@routes.route("/dashboard", methods=["GET"], requires=LINK_OR_STAFF)
 def get_dashboard() -> Response:
     from functions.reporting import dashboard
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from chalice import Blueprint, Response
 from chalice.app import Request
@@ -35,14 +35,22 @@ Answer = dict[str, Any]  # what an idempotent run answers: {"status", "body", "h
 class Requirement:
     """A rule admitting a request other than "a key whose role may perform one action".
 
+    ``api_key`` says what openapi.yaml states of the X-Api-Key header: "required" (the rule
+    authenticates a key), "optional" (a key, or a credential the handler reads) or "none".
     A plain class (not a dataclass): this module is imported at every cold start.
     """
 
-    __slots__ = ("admit", "name")
+    __slots__ = ("admit", "api_key", "name")
 
-    def __init__(self, name: str, admit: Callable[[Request], Principal | None]) -> None:
+    def __init__(
+        self,
+        name: str,
+        admit: Callable[[Request], Principal | None],
+        api_key: Literal["required", "optional", "none"] = "required",
+    ) -> None:
         self.name = name
         self.admit = admit
+        self.api_key = api_key
 
     def __repr__(self) -> str:
         return f"Requirement({self.name!r})"
@@ -65,7 +73,8 @@ def _anyone(_request: Request) -> None:
     return None
 
 
-PUBLIC = Requirement("public", _anyone)  # no API key: health, or a signature the handler checks
+# No API key: health, or a signature the handler checks
+PUBLIC = Requirement("public", _anyone, api_key="none")
 AUTHENTICATED = Requirement("authenticated", authenticate)  # any key; the use case scopes it
 
 

@@ -1,4 +1,5 @@
-"""openapi.yaml describes exactly the routes app.py declares, and its examples are accepted."""
+"""openapi.yaml is what `make openapi` generates, describes exactly the routes app.py declares,
+and its examples are accepted."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import yaml
 
 import app as app_module
 from shared.domain.order import OrderRequest
+from tools.openapi import __main__ as generator
+from tools.openapi.build import OVERLAY
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "openapi.yaml"
 SPEC = yaml.safe_load(DOCUMENT.read_text())
@@ -19,6 +22,14 @@ def _app_operations() -> set[tuple[str, str]]:
         for path, methods in app_module.app.routes.items()
         for method in methods
     }
+
+
+def test_the_committed_document_is_the_generated_one(capsys):
+    # When the generator compares what it would write with the committed openapi.yaml
+    exit_code = generator.main(["--check"])
+
+    # Then they are the same, byte for byte (else: `make openapi`)
+    assert exit_code == 0, capsys.readouterr().err
 
 
 def test_every_route_is_documented_and_every_documented_route_exists():
@@ -64,8 +75,9 @@ def test_no_mapping_says_the_same_key_twice():
 
     Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
 
-    # When openapi.yaml is read
+    # When openapi.yaml and the overlay it is generated from are read
     yaml.load(DOCUMENT.read_text(), Strict)
+    yaml.load(OVERLAY.read_text(), Strict)
 
     # Then no operation, schema or field is said twice (a second one would hide the first)
     assert repeated == []

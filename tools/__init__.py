@@ -1,0 +1,1 @@
+"""Development tools run from the repository (never packaged for Lambda)."""
