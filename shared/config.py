@@ -29,6 +29,9 @@ class Settings(BaseModel):
     seller_profile: str = ""  # the seller on invoices, as JSON (empty: the demo seller)
     stripe_webhook_secret_parameter: str = ""  # SSM SecureString holding Stripe's signing secret
     stripe_api_key_parameter: str = ""  # SSM SecureString holding Stripe's secret API key
+    # Where the stripe library sends requests; empty on AWS (Stripe's API). The local stack's
+    # browser test points it at a stub on 127.0.0.1 answering Stripe's recorded responses.
+    stripe_api_base: str = ""
     webhook_secrets_prefix: str = ""  # SSM path of generic providers' secrets: <prefix>/<provider>
     dashboard_link_secret_parameter: str = ""  # SSM SecureString signing dashboard links
     max_body_bytes: int = 256 * 1024
@@ -76,6 +79,7 @@ def settings() -> Settings:
         seller_profile=os.environ.get("SELLER_PROFILE", ""),
         stripe_webhook_secret_parameter=os.environ.get("STRIPE_WEBHOOK_SECRET_PARAMETER", ""),
         stripe_api_key_parameter=os.environ.get("STRIPE_API_KEY_PARAMETER", ""),
+        stripe_api_base=os.environ.get("STRIPE_API_BASE", ""),
         webhook_secrets_prefix=os.environ.get("WEBHOOK_SECRETS_PREFIX", ""),
         dashboard_link_secret_parameter=os.environ.get("DASHBOARD_LINK_SECRET_PARAMETER", ""),
         webhook_allow_loopback=os.environ.get("WEBHOOK_ALLOW_LOOPBACK", "") in {"1", "true"},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from chalice import Response
 
@@ -78,23 +79,56 @@ def _survey_link(request: Request) -> None:
     from functions.cases.survey import admit
     from shared.http import body, problems
 
-    # The body's media type is judged first, as on every route taking JSON (a link is no key).
+    # The body's media type is judged first, as on every route taking JSON (a link is no key);
+    # the survey page's form posts as browsers do.
     content_type = request.headers.get("Content-Type")
-    if request.raw_body and not body.is_json(content_type):
+    if request.raw_body and not (body.is_json(content_type) or _is_form(content_type)):
         raise problems.unsupported_media_type(content_type)
     params: dict[str, str] = dict(request.uri_params or {})
     admit(params.get("case_id", ""), _survey_token(request))
 
 
+def _is_form(content_type: str | None) -> bool:
+    from shared.http.body import FORM_MEDIA_TYPE
+
+    return (content_type or "").split(";")[0].strip().lower() == FORM_MEDIA_TYPE
+
+
 SURVEY_LINK = Requirement("survey-link", _survey_link, api_key="none")
+SURVEY = "/cases/{case_id}/survey"
 
 
-@routes.route("/cases/{case_id}/survey", methods=["POST"], requires=SURVEY_LINK)
+@routes.route(SURVEY, methods=["GET"], requires=SURVEY_LINK)
+def get_case_survey(case_id: str) -> Response:
+    from functions.cases.survey import admit
+    from functions.html_pages import page
+    from shared.http import pages, problems
+
+    token = _survey_token(routes.request) or ""
+    with problems.as_page():
+        case = admit(case_id, token)
+    form = page("survey.html", case=case, action=f"survey?{urlencode({'token': token})}")
+    return Response(body=form, status_code=200, headers=pages.PORTAL_HEADERS)
+
+
+@routes.route(
+    SURVEY,
+    methods=["POST"],
+    requires=SURVEY_LINK,
+    content_types=["application/json", "application/x-www-form-urlencoded"],
+)
 def post_case_survey(case_id: str) -> Response:
-    from functions.cases.survey import SurveyAnswer, answer
+    from functions.cases.survey import SurveyAnswer, answer, from_form
+    from functions.html_pages import page
+    from shared.http import pages, problems
 
-    body = routes.json_body(SurveyAnswer)
-    return json_response(answer(case_id, _survey_token(routes.request), body), 201)
+    request, token = routes.request, _survey_token(routes.request)
+    if not _is_form(request.headers.get("Content-Type")):
+        return json_response(answer(case_id, token, routes.json_body(SurveyAnswer)), 201)
+    with problems.as_page():  # the survey page's form: a browser reads the answer
+        given = answer(case_id, token, from_form(request.raw_body, request.headers["Content-Type"]))
+    thanks = page("survey_thanks.html", answer=given)
+    return Response(body=thanks, status_code=201, headers=pages.HEADERS)
 
 
 @routes.route("/reports/service", methods=["GET"], requires=Action.READ_REPORTS)

@@ -9,6 +9,7 @@ one: a second answer is 409) and ``SurveyAnswered``.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -35,6 +36,21 @@ class SurveyAnswer(BaseModel):
 
     score: int = Field(ge=1, le=5)
     comment: Annotated[str, MultiLine(max_length=2000, min_length=0)] = ""
+
+
+FORM_FIELDS = frozenset({"score", "comment"})
+SCORE_DIGITS = 1
+
+
+def from_form(raw: bytes | str | None, content_type: str | None) -> SurveyAnswer:
+    """The survey page's form (``score``, ``comment``) read as the JSON body would be."""
+    from shared.http import body
+
+    fields: dict[str, Any] = body.form_fields(raw, content_type, FORM_FIELDS, "invalid-survey")
+    score = fields.get("score", "")
+    if score.isascii() and score.isdigit() and len(score) <= SCORE_DIGITS:
+        fields["score"] = int(score)  # anything else: a 422 naming it
+    return body.parse(json.dumps(fields).encode(), SurveyAnswer, content_type="application/json")
 
 
 def path(case_id: str) -> str:

@@ -8,70 +8,69 @@ base path; each carries the page's token, the page's only credential.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-from functools import cache
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from functions.html_pages import page
 from functions.portal.view import Portal
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 
+@dataclass(frozen=True)
+class Links:
+    """The portal's links relative to ``base`` (``""`` from the overview, ``"../../"`` from
+    an invoice page, which sits two levels deeper), each carrying the page's token."""
 
-@cache
-def _environment() -> Environment:
-    environment = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.filters["money"] = money
-    return environment
+    customer_id: str
+    token: str
+    base: str = ""
 
+    def _to(self, suffix: str, **query: str) -> str:
+        customer = quote(self.customer_id, safe="")
+        return f"{self.base}{customer}{suffix}?{urlencode({**query, 'token': self.token})}"
 
-def money(value: Any) -> str:
-    """``{"amount": "1234.5", "currency": "EUR"}`` -> ``"1,234.50 EUR"`` (the wire's places)."""
-    if not isinstance(value, dict):
-        return ""
-    try:
-        amount = Decimal(str(value.get("amount", "0")))
-    except InvalidOperation:
-        amount = Decimal(0)
-    return f"{amount:,} {value.get('currency', '')}".strip()
+    def overview(self) -> str:
+        return self._to("")
+
+    def invoice(self, invoice_id: str) -> str:
+        return self._to(f"/invoices/{quote(invoice_id, safe='')}")
+
+    def document(self, invoice_id: str, fmt: str) -> str:
+        return self._to(f"/invoices/{quote(invoice_id, safe='')}/document", format=fmt)
+
+    def cases(self) -> str:
+        return self._to("/cases")
+
+    def checkout(self) -> str:
+        return self._to("/checkout")
 
 
 def render(portal: Portal, token: str, checkout_state: str | None = None) -> str:
     """The page, its links carrying ``token``; ``checkout_state`` (``paid`` or ``cancelled``)
     when the browser comes back from Stripe's payment page."""
-
-    def document(invoice_id: str, fmt: str) -> str:
-        query = urlencode({"format": fmt, "token": token})
-        customer, invoice = quote(portal.customer_id, safe=""), quote(invoice_id, safe="")
-        return f"{customer}/invoices/{invoice}/document?{query}"
-
-    customer = quote(portal.customer_id, safe="")
-    link = {"token": token}
-    return (
-        _environment()
-        .get_template("portal.html")
-        .render(
-            portal=portal,
-            aging=portal.statement["aging"],
-            document=document,
-            checkout_state=checkout_state if checkout_state in ("paid", "cancelled") else None,
-            checkout=f"{customer}/checkout?{urlencode({'token': token})}",
-            cases_action=f"{quote(portal.customer_id, safe='')}/cases?{urlencode(link)}",
-            # The one markup passed through: built by functions.qr_code, its title escaped there.
-            qr_codes={
-                invoice_id: Markup(transfer.qr_svg)  # noqa: S704
-                for invoice_id, transfer in portal.transfers.items()
-                if transfer.qr_svg
-            },
-        )
+    links = Links(portal.customer_id, token)
+    return page(
+        "portal.html",
+        portal=portal,
+        aging=portal.statement["aging"],
+        document=links.document,
+        invoice_page=links.invoice,
+        checkout_state=checkout_state if checkout_state in ("paid", "cancelled") else None,
+        checkout=links.checkout(),
+        cases_action=links.cases(),
+        # The one markup passed through: built by functions.qr_code, its title escaped there.
+        qr_codes={
+            invoice_id: Markup(transfer.qr_svg)  # noqa: S704
+            for invoice_id, transfer in portal.transfers.items()
+            if transfer.qr_svg
+        },
     )
+
+
+def render_invoice(invoice: dict[str, Any], grosses: dict[int, str], token: str) -> str:
+    """One invoice's page: its lines (``grosses``: each line's amount with tax, what a dispute
+    of the line may hold at most), its documents, and the form disputing one line."""
+    links = Links(str(invoice["customer_id"]), token, base="../../")
+    return page("invoice.html", invoice=invoice, grosses=grosses, links=links)

@@ -74,6 +74,17 @@ def get_portal(customer_id: str, principal: Principal) -> Response:
     return Response(body=page, status_code=200, headers=pages.PORTAL_HEADERS)
 
 
+@routes.route("/portal/{customer_id}/invoices/{invoice_id}", methods=["GET"], requires=LINK)
+def get_portal_invoice(customer_id: str, invoice_id: str, principal: Principal) -> Response:
+    from functions.portal import render, view
+    from shared.http import pages, problems
+
+    with problems.as_page():
+        invoice, grosses = view.invoice_page(invoice_id, principal)
+        page = render.render_invoice(invoice, grosses, _token(routes.request) or "")
+    return Response(body=page, status_code=200, headers=pages.PORTAL_HEADERS)
+
+
 DOCUMENT = "/portal/{customer_id}/invoices/{invoice_id}/document"
 
 

@@ -111,3 +111,17 @@ def transfer(invoice: Invoice, payment: PaymentInstructions, due: Decimal) -> Tr
         reference=invoice.payment_reference,
         qr_svg=svg,
     )
+
+
+def invoice_page(invoice_id: str, principal: Principal) -> tuple[dict[str, Any], dict[int, str]]:
+    """One invoice of this system as the API shows it, with each line's amount with tax (404
+    for another customer's, and for an imported invoice, which has no lines here)."""
+    from functions.invoicing.get_invoice import readable_invoice
+    from shared import errors
+    from shared.domain.cases import line_gross
+
+    invoice = readable_invoice(invoice_id, principal)
+    if invoice is None:
+        raise errors.NotFound(f"invoice {invoice_id}")
+    grosses = {line.line_no: str(line_gross(invoice, line.line_no)) for line in invoice.lines}
+    return invoice.to_wire(), grosses

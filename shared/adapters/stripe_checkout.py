@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import stripe
 
-from shared.adapters import secrets
+from shared.adapters import secrets, stripe_api
 
 
 class CheckoutUnavailableError(Exception):
@@ -52,6 +52,7 @@ def create_session(
 ) -> CreatedSession:
     """A ``mode=payment`` session for ``items``; its payment intent carries ``metadata`` too,
     so either of Stripe's events names what the money pays."""
+    stripe_api.use_configured_base()
     try:
         api_key = secrets.stripe_api_key()
     except secrets.SecretsNotConfiguredError as error:

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import stripe
 
-from shared.adapters import secrets
+from shared.adapters import secrets, stripe_api
 from shared.domain.money import minor_units
 
 
@@ -45,6 +45,7 @@ def request_refund(
     """Ask Stripe to pay ``amount`` of the charge or payment intent ``payment_reference`` back."""
     minor = int((amount * (10 ** minor_units(currency))).to_integral_value())
     target = "charge" if payment_reference.startswith(("ch_", "py_")) else "payment_intent"
+    stripe_api.use_configured_base()
     try:
         api_key = secrets.stripe_api_key()
     except secrets.SecretsNotConfiguredError as error:

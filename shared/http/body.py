@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from email.message import Message
 from typing import TypeVar
+from urllib.parse import parse_qs
 
 from pydantic import BaseModel, ValidationError
 
@@ -41,6 +42,36 @@ def parse(raw_body: bytes | str | None, model: type[Model], *, content_type: str
         return model.model_validate_json(raw, strict=True)
     except ValidationError as error:
         raise problems.invalid_body(error) from None
+
+
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+
+
+def form_fields(
+    raw_body: bytes | str | None, content_type: str | None, fields: frozenset[str], problem: str
+) -> dict[str, str]:
+    """A browser form's non-blank fields, each named in ``fields`` (its last value if repeated):
+    415 for another body, 422 ``problem`` for one that does not read or names other fields."""
+    if (content_type or "").split(";")[0].strip().lower() != FORM_MEDIA_TYPE:
+        raise problems.unsupported_media_type(content_type)
+    raw = raw_body.encode() if isinstance(raw_body, str) else raw_body or b""
+    limit = settings().max_body_bytes
+    if len(raw) > limit:
+        raise problems.too_large(limit)
+    text = raw.decode("utf-8", "replace")
+    try:
+        parsed = parse_qs(text, max_num_fields=len(fields) + 1, strict_parsing=bool(text))
+    except ValueError:
+        raise problems.unprocessable(problem, "the form could not be read") from None
+    found = {name: values[-1] for name, values in parsed.items() if values and values[-1].strip()}
+    unknown = set(found) - fields
+    if unknown:
+        raise problems.unprocessable(
+            problem,
+            "the form has fields it does not take",
+            errors=[{"pointer": f"#/{name}", "detail": "not a field"} for name in sorted(unknown)],
+        )
+    return found
 
 
 def is_json(content_type: str | None) -> bool:

@@ -20,6 +20,7 @@ import boto3
 import pytest
 
 from infra.local.server import local_environment
+from tests.e2e.stripe_stub import StripeStub, stripe_stub
 
 ROOT = Path(__file__).resolve().parents[2]
 PARTNER_KEY = "otc_e2e_partner_key_0123456789abcdef"
@@ -69,6 +70,7 @@ class LocalStack:
     process: subprocess.Popen[bytes] | None = None
     ready: dict[str, Any] = field(default_factory=dict)
     options: tuple[str, ...] = ()  # more command-line options for `python -m infra.local`
+    environment: dict[str, str] = field(default_factory=dict)  # more environment variables
 
     @property
     def state_dir(self) -> Path:
@@ -106,7 +108,7 @@ class LocalStack:
             *(["--fresh"] if fresh else []),
             *self.options,
         ]  # fmt: skip
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, **self.environment, "PYTHONUNBUFFERED": "1"}
         with self.stdout_file.open("ab") as stdout, self.stderr_file.open("ab") as stderr:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, env=env, stdout=stdout, stderr=stderr
@@ -203,9 +205,22 @@ def _lower(items: Any) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    """The stack for the whole e2e session; at the end Ctrl-C must stop it cleanly."""
-    stack = LocalStack(tmp_path_factory.mktemp("local-stack")).start()
+def stripe_api() -> Iterator[StripeStub]:
+    """Stripe's API stubbed at the HTTP exchange, on 127.0.0.1 (tests/e2e/stripe_stub.py)."""
+    with stripe_stub() as stub:
+        yield stub
+
+
+@pytest.fixture(scope="session")
+def local_stack(
+    tmp_path_factory: pytest.TempPathFactory, stripe_api: StripeStub
+) -> Iterator[LocalStack]:
+    """The stack for the whole e2e session; at the end Ctrl-C must stop it cleanly. The
+    ``stripe`` library in it talks to the stub of Stripe's API (``stripe_api``)."""
+    stack = LocalStack(
+        tmp_path_factory.mktemp("local-stack"),
+        environment={"STRIPE_API_BASE": stripe_api.base},
+    ).start()
     try:
         stack.wait_ready()
         yield stack

@@ -45,15 +45,17 @@ def post_order(
     return stack.request("POST", "/orders", body=raw, headers=headers)
 
 
-def get_order(stack: LocalStack, order_id: str) -> Answer:
-    return stack.request("GET", f"/orders/{order_id}", headers={"X-Api-Key": PARTNER_KEY})
+def get_order(stack: LocalStack, order_id: str, key: str = PARTNER_KEY) -> Answer:
+    return stack.request("GET", f"/orders/{order_id}", headers={"X-Api-Key": key})
 
 
-def wait_for_status(stack: LocalStack, order_id: str, status: str) -> dict[str, Any]:
+def wait_for_status(
+    stack: LocalStack, order_id: str, status: str, key: str = PARTNER_KEY
+) -> dict[str, Any]:
     deadline = time.monotonic() + CONFIRM_TIMEOUT_SECONDS
     order: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        answer = get_order(stack, order_id)
+        answer = get_order(stack, order_id, key)
         assert answer.status == 200, answer.body
         order = answer.json()
         if order["status"] == status:

@@ -437,6 +437,131 @@ def test_hostile_portal_forms_are_refused_and_write_nothing(
     assert _cases(world) == []
 
 
+def test_a_portal_form_disputes_one_line_which_staff_credit(client, world: World):
+    invoice = _invoice(client, world)
+    page = _portal_link(client)
+    base, token = page.split("?token=")
+    action = f"{base}/cases?{urlencode({'token': token})}"
+    fields = {
+        "kind": "dispute",
+        "invoice_id": invoice.invoice_id,
+        "line_no": "1",
+        "amount": str(_line_gross(invoice)),
+        "reason": "damaged",
+        "subject": "Line 1 crushed",
+        "message": "All of it.",
+    }
+
+    sent = _form_post(client, action, fields)
+
+    assert sent.status_code == 303, sent.body
+    [case] = _cases(world)
+    assert case["lines"] == [{"line_no": 1, "amount": str(_line_gross(invoice))}]
+    resolved = call(
+        client,
+        "POST",
+        f"/cases/{case['case_id']}/resolution",
+        body={"outcome": "credit_note", "note": "Credited", "version": 1},
+    )
+    assert resolved.status == 200, resolved.body
+    assert resolved.body["resolution"]["credit_note"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        {"line_no": "9"},  # no such line
+        {"line_no": "x"},
+        {"line_no": "9" * 5000},
+        {"line_no": "1", "amount": "100000.00"},  # above the line's amount
+        {"line_no": "1", "amount": ""},
+    ],
+)
+def test_hostile_line_disputes_are_refused_and_write_nothing(client, world: World, line):
+    invoice = _invoice(client, world)
+    page = _portal_link(client)
+    base, token = page.split("?token=")
+    fields = {
+        "kind": "dispute",
+        "invoice_id": invoice.invoice_id,
+        "amount": "1.00",
+        "reason": "damaged",
+        "subject": "s",
+        "message": "m",
+        **line,
+    }
+    answer = _form_post(client, f"{base}/cases?{urlencode({'token': token})}", fields)
+    assert answer.status_code == 422, answer.body
+    assert answer.headers["Content-Type"].startswith("text/html")
+    assert _cases(world) == []
+
+
+def test_the_survey_link_opens_a_form_answered_once(client, world: World):
+    # Given a closed case and the survey link its closing e-mail holds
+    invoice = _invoice(client, world)
+    case = call(client, "POST", "/cases", key=PARTNER_KEY, body=_dispute(invoice)).body
+    closed = call(
+        client,
+        "POST",
+        f"/cases/{case['case_id']}/resolution",
+        body={"outcome": "rejected", "note": "Delivered intact", "version": 1},
+    )
+    assert closed.status == 200, closed.body
+    link = _survey_link(case["number"])
+
+    # When the contact opens it in a browser
+    page = client.http.get(link, headers={"Accept": "text/html"})
+
+    # Then it is a form posting to the survey with the token, every value escaped
+    assert page.status_code == 200, page.body
+    shown = page.body.decode()
+    assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "<script" not in shown and case["number"] in shown
+    [action] = re.findall(r'<form method="post" action="([^"]*)"', shown)
+    assert action.replace("&amp;", "&") == link.rsplit("/", 1)[1]
+    assert re.findall(r'name="score" value="(\d)"', shown) == ["1", "2", "3", "4", "5"]
+
+    # When the form is sent: a thank-you page; then again: a 409 page, one answer stored
+    fields = {"score": "5", "comment": "Fair <b>and</b> quick"}
+    first = _form_post(client, link, fields)
+    second = _form_post(client, link, {"score": "2"})
+    assert first.status_code == 201, first.body
+    assert "Fair &lt;b&gt;and&lt;/b&gt; quick" in first.body.decode()
+    assert second.status_code == 409
+    assert second.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "answered already" in second.body.decode()
+    [answered] = events(world, "SurveyAnswered")
+    assert answered["survey"]["score"] == 5
+
+
+@pytest.mark.parametrize(
+    ("fields", "status"),
+    [
+        ({"score": "6"}, 422),
+        ({"score": "five"}, 422),
+        ({"score": "9" * 5000}, 422),
+        ({}, 422),
+        ({"score": "4", "rating": "4"}, 422),
+    ],
+)
+def test_hostile_survey_forms_are_refused_and_store_nothing(client, world: World, fields, status):
+    invoice = _invoice(client, world)
+    case = call(client, "POST", "/cases", key=PARTNER_KEY, body=_dispute(invoice)).body
+    call(
+        client,
+        "POST",
+        f"/cases/{case['case_id']}/resolution",
+        body={"outcome": "rejected", "note": "No", "version": 1},
+    )
+    link = _survey_link(case["number"])
+    answer = _form_post(client, link, fields)
+    assert answer.status_code == status, answer.body
+    assert answer.headers["Content-Type"].startswith("text/html")
+    assert [i for i in world.table_items() if i.get("entity") == "SurveyAnswer"] == []
+    forged = _form_post(client, link[:-3] + "AAA", {"score": "4"})
+    assert forged.status_code == 403
+
+
 @pytest.mark.parametrize(
     ("body", "status"),
     [

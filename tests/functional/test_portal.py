@@ -131,6 +131,39 @@ def test_the_pdf_and_ubl_links_download_the_invoice(world, client, invoice):
             assert invoice["number"] in text
 
 
+def test_an_invoice_page_shows_its_lines_and_a_form_disputing_one(world, client, invoice):
+    # Given the page a link opens, and its link to the invoice's own page
+    link = issue(client)
+    page = open_page(client, link["path"]).body.decode()
+    [href] = set(re.findall(rf'href="([^"]*/invoices/{invoice["id"]}\?[^"]*)"', page))
+    path = urljoin(link["path"], html.unescape(href))
+    before = world.written()
+
+    # When the contact opens it
+    response = open_page(client, path)
+
+    # Then it lists the lines with their amounts with tax, and holds the line dispute form
+    assert response.status_code == 200, response.body
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    shown = response.body.decode()
+    assert "<script" not in shown and f"Invoice {invoice['number']}" in shown
+    assert re.findall(r'data-line-no="(\d+)"', shown) == ["1", "2"]
+    assert 'name="line_no"' in shown and 'name="kind" value="dispute"' in shown
+    # its links (documents, the form, the way back) resolve under the portal with the token
+    for relative in re.findall(r'(?:href|action)="([^"]*)"', shown):
+        resolved = urljoin(path, html.unescape(relative))
+        assert resolved.startswith("/portal/cus_acme") and "token=" in resolved, resolved
+    # nothing was written, and another customer's invoice or an unknown one is a 404 page
+    assert world.written() == before
+    token = link["path"].split("token=", 1)[1]
+    assert open_page(client, f"/portal/cus_acme/invoices/inv_nobody?token={token}").status_code == (
+        404
+    )
+    assert open_page(
+        client, f"/portal/cus_globex/invoices/{invoice['id']}?token={token}"
+    ).status_code == (403)
+
+
 def test_a_link_opens_its_own_customer_only_and_a_forged_expired_or_revoked_one_nothing(
     world, client, invoice
 ):

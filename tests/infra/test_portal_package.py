@@ -15,6 +15,15 @@ def test_the_portal_template_and_its_engine_ship_in_the_code_zip(packaged: Packa
 
     # Then the page's template sits next to the module that renders it, with its engine
     assert "functions/portal/render.py" in names
+    # ...and so do the layout every page extends, the invoice page and the survey's pages
+    assert "functions/html_pages.py" in names
+    for page in (
+        "functions/portal/templates/base.html",
+        "functions/portal/templates/invoice.html",
+        "functions/cases/templates/survey.html",
+        "functions/cases/templates/survey_thanks.html",
+    ):
+        assert page in names, page
     assert "{{ portal.customer_name }}" in template and "<script" not in template
     assert "jinja2/__init__.py" in names
     assert "markupsafe/__init__.py" in names

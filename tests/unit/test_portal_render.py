@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from functions.portal.render import money, render
+from functions.html_pages import money
+from functions.portal.render import render
 from functions.portal.view import Portal, Transfer
 
 HOSTILE = '<img src=x onerror="alert(1)">&'
