@@ -8,50 +8,45 @@ not lines); they are validated as the JSON body would be, so a refusal reads the
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qs
 
 from functions.cases.open_case import CaseRequest, open_case
-from shared.http import body, problems
-from shared.http.auth import Principal
+from shared import errors, payloads
+from shared.domain.access import Principal
 from shared.store import cases as store
 
-FORM_TYPE = "application/x-www-form-urlencoded"
 FIELDS = frozenset(
     {"kind", "subject", "message", "priority", "request_type", "invoice_id", "reason", "amount"}
 )
+MAX_FIELDS = len(FIELDS) + 1  # a form with more does not read
 SHOWN = 10  # the newest cases shown on the page
 
 
 def open_from_portal(
     customer_id: str,
-    raw: bytes | str | None,
-    content_type: str | None,
+    form: Mapping[str, list[str]] | None,
     principal: Principal,
     contact: str,
 ) -> dict[str, Any]:
-    """The case the form opens (415 for a body other than a form, 422 for bad fields)."""
-    if not (content_type or "").split(";")[0].strip().lower() == FORM_TYPE:
-        raise problems.unsupported_media_type(content_type)
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw or ""
-    try:
-        parsed = parse_qs(text, max_num_fields=len(FIELDS) + 1, strict_parsing=bool(text))
-    except ValueError:
-        raise problems.unprocessable("invalid-case", "the form could not be read") from None
+    """The case the form's fields open (None: a form that did not read); Unprocessable for bad
+    fields."""
+    if form is None:
+        raise errors.Unprocessable("invalid-case", "the form could not be read")
     fields: dict[str, Any] = {
-        name: values[-1] for name, values in parsed.items() if values and values[-1].strip()
+        name: values[-1] for name, values in form.items() if values and values[-1].strip()
     }
     unknown = set(fields) - FIELDS
     if unknown:
-        raise problems.unprocessable(
+        raise errors.Unprocessable(
             "invalid-case",
             "the form has fields it does not take",
-            errors=[{"pointer": f"#/{name}", "detail": "not a field"} for name in sorted(unknown)],
+            [{"pointer": f"#/{name}", "detail": "not a field"} for name in sorted(unknown)],
         )
-    request = body.parse(
+    request = payloads.parse(
         json.dumps({**fields, "customer_id": customer_id}).encode(),
         CaseRequest,
-        content_type="application/json",
+        content_type=payloads.JSON_MEDIA_TYPE,
     )
     return open_case(request, principal, channel="portal", contact=contact)
 

@@ -76,14 +76,16 @@ def _survey_token(request: Request) -> str | None:
 def _survey_link(request: Request) -> None:
     """The holder of a valid survey link of this case (401 without a token, 403 a bad one)."""
     from functions.cases.survey import admit
-    from shared.http import body, problems
+    from shared import errors, payloads
+    from shared.http import problems
 
     # The body's media type is judged first, as on every route taking JSON (a link is no key).
     content_type = request.headers.get("Content-Type")
-    if request.raw_body and not body.is_json(content_type):
+    if request.raw_body and not payloads.is_json(content_type):
         raise problems.unsupported_media_type(content_type)
     params: dict[str, str] = dict(request.uri_params or {})
-    admit(params.get("case_id", ""), _survey_token(request))
+    with problems.as_page(errors.Unauthenticated, errors.Forbidden):  # a browser opens the link
+        admit(params.get("case_id", ""), _survey_token(request))
 
 
 SURVEY_LINK = Requirement("survey-link", _survey_link)

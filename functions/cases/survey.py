@@ -15,12 +15,11 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.cases.common import email_once, event
-from shared import clock
+from shared import clock, errors
 from shared.config import settings
 from shared.domain import signed_links
 from shared.domain.cases import CaseStatus
 from shared.domain.text import MultiLine
-from shared.http import problems
 from shared.observability import logger
 from shared.store import cases as store
 from shared.store import outbox
@@ -45,7 +44,7 @@ def invite(case: Item) -> None:
     """E-mail the closed case's contact the survey link, once per case (logged if it fails)."""
     try:
         secret = _secrets()[0]
-    except problems.Problem:
+    except errors.Unavailable:
         logger.warning("no link secret; no survey sent", extra={"case_id": case["case_id"]})
         return
     grant = signed_links.sign_grant(
@@ -66,11 +65,10 @@ def invite(case: Item) -> None:
 
 
 def admit(case_id: str, token: str | None) -> Item:
-    """The closed case the token opens the survey of (401 without one, 403 a bad one)."""
+    """The closed case the token opens the survey of (Unauthenticated without a token,
+    Forbidden with a bad one, Conflict while the case is not closed)."""
     if not token:
-        raise problems.Problem(
-            401, "link-required", "Open the survey with your link", "no token", page=True
-        )
+        raise errors.Unauthenticated("link-required", "Open the survey with your link", "no token")
     try:
         signed_links.verify_grant(
             path(case_id),
@@ -80,12 +78,12 @@ def admit(case_id: str, token: str | None) -> Item:
             max_lifetime_seconds=LIFETIME_SECONDS,
         )
     except signed_links.InvalidLinkError as error:
-        raise problems.Problem(
-            403, "invalid-link", "This link does not open the survey", str(error), page=True
+        raise errors.Forbidden(
+            str(error), kind="invalid-link", title="This link does not open the survey"
         ) from None
     case = store.get(case_id)
     if case is None or case["status"] != CaseStatus.CLOSED.value:
-        raise problems.conflict("case-not-closed", f"case {case_id} is not closed")
+        raise errors.Conflict("case-not-closed", f"case {case_id} is not closed")
     return case
 
 
@@ -102,7 +100,7 @@ def answer(case_id: str, token: str | None, given: SurveyAnswer) -> dict[str, An
     try:
         outbox.commit([store.survey_put(case_id, stored)], [answered])
     except StaleStateError:
-        raise problems.conflict("survey-answered", "this survey was answered already") from None
+        raise errors.Conflict("survey-answered", "this survey was answered already") from None
     return {"case_id": case_id, **stored}
 
 
@@ -112,6 +110,6 @@ def _secrets() -> tuple[str, ...]:
     try:
         return secrets.dashboard_link_secrets()
     except secrets.SecretsNotConfiguredError:
-        raise problems.Problem(
-            503, "links-not-configured", "Signed links are not configured", "no link secret"
+        raise errors.Unavailable(
+            "links-not-configured", "Signed links are not configured", "no link secret"
         ) from None

@@ -1,4 +1,5 @@
-"""Request bodies: size limit, media type, strict JSON and strict validation, each a problem.
+"""JSON payloads read as models: size limit, media type, strict JSON and strict validation, each
+refused with a domain error (shared/errors.py), which a route answers as a problem.
 
 A body is JSON only when it says so: ``Content-Type: application/json``, UTF-8 if a charset is
 named. (Chalice's own check, before the view, refuses other types, ``+json`` ones included, with
@@ -16,9 +17,8 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from shared import strict_json
+from shared import errors, strict_json
 from shared.config import settings
-from shared.http import problems
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -30,17 +30,17 @@ def parse(raw_body: bytes | str | None, model: type[Model], *, content_type: str
     raw = raw_body.encode() if isinstance(raw_body, str) else raw_body or b""
     limit = settings().max_body_bytes
     if len(raw) > limit:
-        raise problems.too_large(limit)
+        raise errors.TooLarge(f"the body exceeds {limit} bytes")
     if raw and not is_json(content_type):
-        raise problems.unsupported_media_type(content_type)
+        raise errors.UnsupportedMediaType(content_type)
     try:
         strict_json.loads(raw)
     except strict_json.StrictJsonError as error:
-        raise problems.malformed_json(str(error)) from None
+        raise errors.Invalid("malformed-json", "Body is not JSON", str(error)) from None
     try:
         return model.model_validate_json(raw, strict=True)
     except ValidationError as error:
-        raise problems.invalid_body(error) from None
+        raise errors.invalid_fields(error) from None
 
 
 def is_json(content_type: str | None) -> bool:
