@@ -3,14 +3,14 @@ HTTP routes, in functions/<context>/routes.py) and the wiring of every other tri
 
 Handlers import their use cases inside the handler, so each Lambda's cold start imports only what
 it runs; a route module imports only chalice and the light shared.http.routing at module level.
+Each trigger keeps its function's name here: Chalice names the Lambda handler ``app.<name>``.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from functools import partial
 
-from chalice import ConvertToMiddleware, Cron, Rate, Response
+from chalice import ConvertToMiddleware, Cron, Rate
 from chalice.app import Chalice
 
 from functions.accounts.routes import routes as accounts
@@ -37,10 +37,11 @@ from functions.payments.routes import routes as payments
 from functions.portal.routes import routes as portal
 from functions.reporting import triggers as reporting_triggers
 from functions.reporting.routes import routes as reporting
+from functions.system.routes import routes as system
 from functions.webhooks import triggers as webhooks_triggers
 from functions.webhooks.routes import routes as webhooks
-from shared.http import negotiation, pages, problems
-from shared.http.routing import PUBLIC, Routes, json_response
+from shared.http import middleware, negotiation
+from shared.http.routing import Routes
 from shared.observability import logger, metrics, tracer
 
 # Powertools' Logger (shared.observability) owns the "otc" logger: Chalice configuring it too
@@ -50,60 +51,11 @@ app.api.binary_types.append(negotiation.XLSX_TYPE)  # the reports' workbooks (ba
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
 app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler))
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics))
+app.register_middleware(middleware.acting, "all")
+app.register_middleware(middleware.problem_details, "http")
 
 # Placeholder the packaging merge replaces with the table's real stream ARN (GetAtt).
 TABLE_STREAM = "arn:aws:dynamodb:us-east-1:000000000000:table/otc-table/stream/LATEST"
-
-
-@app.middleware("all")
-def acting(event: Any, get_response: Any) -> Any:
-    """Events this invocation causes name ``system:<function>`` until a principal is known.
-
-    A route's check of its caller (shared.http.routing) replaces it with the authenticated
-    principal; the actor before is restored afterwards, as a warm Lambda runs the next
-    invocation in the same context.
-    """
-    from shared import actor
-
-    context = getattr(event, "context", None) or getattr(event, "lambda_context", None)
-    with actor.acting_as(actor.system(getattr(context, "function_name", None))):
-        return get_response(event)
-
-
-@app.middleware("http")
-def problem_details(request: Any, get_response: Any) -> Response:
-    """Every error leaves as application/problem+json, whoever raised it (a browser page's, as
-    an HTML page to a browser)."""
-    try:
-        response = get_response(request)
-    except problems.Problem as problem:
-        if problem.page and pages.wants_html(request.headers):
-            return pages.problem_page(problem)
-        return _problem_response(problem, request.path)
-    if response.status_code >= 400 and not response.headers.get("Content-Type", "").startswith(
-        problems.CONTENT_TYPE
-    ):
-        return _problem_response(
-            problems.from_framework(response.status_code, response.body), request.path
-        )
-    return response
-
-
-def _problem_response(problem: problems.Problem, path: str) -> Response:
-    return Response(
-        body=json.dumps(problem.body(instance=path)),
-        status_code=problem.status,
-        headers={"Content-Type": problems.CONTENT_TYPE, **problem.headers},
-    )
-
-
-system = Routes(__name__)
-
-
-@system.route("/health", methods=["GET"], requires=PUBLIC)
-def health() -> Response:
-    return json_response({"status": "ok"})
-
 
 BLUEPRINTS: tuple[Routes, ...] = (system, orders, invoicing, accounts, catalog, webhooks)
 BLUEPRINTS += (imports, payments, credits, collections, audit, reporting, ledger, portal)
@@ -114,58 +66,46 @@ for blueprint in BLUEPRINTS:
 
 # --- Triggers other than HTTP: SQS queues (EventBridge rules feed them), schedules, the stream
 
-confirm_orders = app.on_sqs_message(queue="order-confirmation", batch_size=10)(
-    orders_triggers.confirm_orders
+schedule = app.schedule
+sqs = partial(app.on_sqs_message)
+stream = partial(
+    app.on_dynamodb_record, TABLE_STREAM, batch_size=100, starting_position="TRIM_HORIZON"
 )
-notify_customers = app.on_sqs_message(queue="customer-notifications", batch_size=10)(
-    notifications_triggers.notify_customers
-)
-deliver_webhooks = app.on_sqs_message(queue="partner-webhooks", batch_size=10)(
-    webhooks_triggers.deliver_webhooks
-)
-start_imports = app.on_sqs_message(queue="import-files", batch_size=1)(
-    imports_triggers.start_imports
-)
-import_rows = app.on_sqs_message(queue="import-rows", batch_size=10)(imports_triggers.import_rows)
-allocate_backorders = app.on_sqs_message(queue="backorder-allocation", batch_size=10)(
-    orders_triggers.allocate_backorders
-)
-issue_invoices = app.on_sqs_message(queue="invoice-issuance", batch_size=10)(
-    invoicing_triggers.issue_invoices
-)
-deliver_invoices = app.on_sqs_message(queue="invoice-delivery", batch_size=10)(
-    invoicing_triggers.deliver_invoices
-)
-record_gateway_events = app.on_sqs_message(queue="gateway-events", batch_size=10)(
-    payments_triggers.record_gateway_events
-)
-import_bank_statements = app.on_sqs_message(queue="bank-statements", batch_size=1)(
+EVERY_5_MIN = Rate(5, unit=Rate.MINUTES)
+
+
+def daily(hour: int, minute: int = 0) -> Cron:
+    return Cron(minute, hour, "*", "*", "?", "*")  # UTC
+
+
+confirm_orders = sqs(queue="order-confirmation")(orders_triggers.confirm_orders)
+notify_customers = sqs(queue="customer-notifications")(notifications_triggers.notify_customers)
+deliver_webhooks = sqs(queue="partner-webhooks")(webhooks_triggers.deliver_webhooks)
+start_imports = sqs(queue="import-files", batch_size=1)(imports_triggers.start_imports)
+import_rows = sqs(queue="import-rows")(imports_triggers.import_rows)
+allocate_backorders = sqs(queue="backorder-allocation")(orders_triggers.allocate_backorders)
+issue_invoices = sqs(queue="invoice-issuance")(invoicing_triggers.issue_invoices)
+deliver_invoices = sqs(queue="invoice-delivery")(invoicing_triggers.deliver_invoices)
+record_gateway_events = sqs(queue="gateway-events")(payments_triggers.record_gateway_events)
+import_bank_statements = sqs(queue="bank-statements", batch_size=1)(
     payments_triggers.import_bank_statements
 )
-apply_cash = app.on_sqs_message(queue="cash-application", batch_size=10)(
-    payments_triggers.apply_cash
-)
-apply_credits = app.on_sqs_message(queue="credit-application", batch_size=10)(
-    credits_triggers.apply_credits
-)
-run_collections = app.schedule(Cron(0, 6, "*", "*", "?", "*"), description="Daily collection run")(
+apply_cash = sqs(queue="cash-application")(payments_triggers.apply_cash)
+apply_credits = sqs(queue="credit-application")(credits_triggers.apply_credits)
+run_collections = schedule(daily(6), description="Daily collection run")(
     collections_triggers.run_collections
 )
-remind_customers = app.on_sqs_message(queue="collection-reminders", batch_size=5)(
+remind_customers = sqs(queue="collection-reminders", batch_size=5)(
     collections_triggers.remind_customers
 )
-run_reports = app.schedule(Cron(30, 1, "*", "*", "?", "*"), description="Nightly report snapshot")(
+run_reports = schedule(daily(1, 30), description="Nightly report snapshot")(
     reporting_triggers.run_reports
 )
-export_journal = app.schedule(
-    Cron(45, 1, "*", "*", "?", "*"), description="Nightly journal export"
-)(ledger_triggers.export_journal)
-publish_events = app.on_dynamodb_record(
-    stream_arn=TABLE_STREAM, batch_size=100, starting_position="TRIM_HORIZON"
-)(outbox_triggers.publish_events)
-land_in_lake = app.on_dynamodb_record(
-    stream_arn=TABLE_STREAM, batch_size=100, starting_position="TRIM_HORIZON"
-)(lake_triggers.land_in_lake)
-sweep_outbox = app.schedule(
-    Rate(5, unit=Rate.MINUTES), description="Republish events the stream path missed"
-)(outbox_triggers.sweep_outbox)
+export_journal = schedule(daily(1, 45), description="Nightly journal export")(
+    ledger_triggers.export_journal
+)
+publish_events = stream()(outbox_triggers.publish_events)
+land_in_lake = stream()(lake_triggers.land_in_lake)
+sweep_outbox = schedule(EVERY_5_MIN, description="Republish events the stream path missed")(
+    outbox_triggers.sweep_outbox
+)

@@ -7,7 +7,10 @@ one place they become problem+json (status by class, Retry-After from ``retry_af
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class DomainError(Exception):
@@ -52,16 +55,43 @@ class Conflict(DomainError):
         *,
         current_version: int | None = None,
         retry_after: int | None = None,
+        title: str = "Conflict",
     ) -> None:
         extensions = {} if current_version is None else {"current_version": current_version}
-        super().__init__(kind, "Conflict", detail, extensions=extensions, retry_after=retry_after)
+        super().__init__(kind, title, detail, extensions=extensions, retry_after=retry_after)
 
 
 class Unprocessable(DomainError):
     """A well-formed request the business rules refuse; ``errors`` point at what failed."""
 
-    def __init__(self, kind: str, detail: str, errors: list[dict[str, Any]] | None = None) -> None:
-        super().__init__(kind, "Request refused", detail, errors=errors)
+    def __init__(
+        self,
+        kind: str,
+        detail: str,
+        errors: list[dict[str, Any]] | None = None,
+        *,
+        title: str = "Request refused",
+    ) -> None:
+        super().__init__(kind, title, detail, errors=errors)
+
+
+def invalid_fields(error: ValidationError) -> Unprocessable:
+    """422 with one entry per failing field, as a JSON pointer into the document validated."""
+    errors = [
+        {"pointer": pointer(*item["loc"]), "detail": item["msg"]}
+        for item in error.errors(include_url=False, include_input=False)
+    ]
+    return Unprocessable(
+        "validation-error",
+        f"{len(errors)} field(s) failed validation",
+        errors,
+        title="Request body is invalid",
+    )
+
+
+def pointer(*path: str | int) -> str:
+    """The JSON pointer (RFC 6901, as a URI fragment) to ``path``: ``pointer("lines", 0)``."""
+    return "#" + "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
 
 
 class Forbidden(DomainError):
@@ -91,6 +121,18 @@ class TooLarge(DomainError):
 
     def __init__(self, detail: str) -> None:
         super().__init__("payload-too-large", "Body too large", detail)
+
+
+class UnsupportedMediaType(DomainError):
+    """The body is sent as a media type the request does not take."""
+
+    def __init__(self, content_type: str | None, expected: str = "application/json") -> None:
+        sent = f"Content-Type {content_type!r}" if content_type else "no Content-Type"
+        super().__init__(
+            "unsupported-media-type",
+            "Unsupported media type",
+            f"the body is sent with {sent}; send it as {expected}",
+        )
 
 
 class Gone(DomainError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared import errors
+from shared.domain.access import Principal, Role
 
 MAX_LIMIT = 100
 
@@ -22,3 +23,14 @@ def invalid_cursor() -> errors.DomainError:
     return errors.InvalidQuery(
         [{"parameter": "cursor", "detail": "not a cursor this listing handed out"}]
     )
+
+
+def only_customer(principal: Principal) -> str | None:
+    """A partner bound to one customer lists that customer's items without saying so."""
+    if principal.role is Role.PARTNER:
+        if len(principal.customer_ids) == 1:
+            return next(iter(principal.customer_ids))
+        raise errors.InvalidQuery(
+            [{"parameter": "customer_id", "detail": "required: the key acts for several customers"}]
+        )
+    return None

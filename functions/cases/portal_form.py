@@ -9,11 +9,12 @@ are validated as the JSON body would be, so a refusal reads the same.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from functions.cases.open_case import CaseRequest, open_case
-from shared.http import body
-from shared.http.auth import Principal
+from shared import payloads
+from shared.domain.access import Principal
 from shared.store import cases as store
 
 FIELDS = frozenset(
@@ -30,22 +31,23 @@ FIELDS = frozenset(
     }
 )
 LINE_NO_DIGITS = 6  # longer is refused by the model as it stands (and int() of it is costly)
+MAX_FIELDS = len(FIELDS) + 1  # a form with more does not read
 SHOWN = 10  # the newest cases shown on the page
 
 
 def open_from_portal(
     customer_id: str,
-    raw: bytes | str | None,
-    content_type: str | None,
+    form: Mapping[str, list[str]] | None,
     principal: Principal,
     contact: str,
 ) -> dict[str, Any]:
-    """The case the form opens (415 for a body other than a form, 422 for bad fields)."""
-    fields = body.form_fields(raw, content_type, FIELDS, "invalid-case")
-    request = body.parse(
+    """The case the form's fields open (None: a form that did not read); Unprocessable for bad
+    fields."""
+    fields = payloads.form_fields(form, FIELDS, "invalid-case")
+    request = payloads.parse(
         json.dumps({**_one_line(fields), "customer_id": customer_id}).encode(),
         CaseRequest,
-        content_type="application/json",
+        content_type=payloads.JSON_MEDIA_TYPE,
     )
     return open_case(request, principal, channel="portal", contact=contact)
 

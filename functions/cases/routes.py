@@ -77,21 +77,17 @@ def _survey_token(request: Request) -> str | None:
 def _survey_link(request: Request) -> None:
     """The holder of a valid survey link of this case (401 without a token, 403 a bad one)."""
     from functions.cases.survey import admit
-    from shared.http import body, problems
+    from shared import errors, payloads
+    from shared.http import forms, problems
 
     # The body's media type is judged first, as on every route taking JSON (a link is no key);
     # the survey page's form posts as browsers do.
     content_type = request.headers.get("Content-Type")
-    if request.raw_body and not (body.is_json(content_type) or _is_form(content_type)):
+    if request.raw_body and not (payloads.is_json(content_type) or forms.is_form(content_type)):
         raise problems.unsupported_media_type(content_type)
     params: dict[str, str] = dict(request.uri_params or {})
-    admit(params.get("case_id", ""), _survey_token(request))
-
-
-def _is_form(content_type: str | None) -> bool:
-    from shared.http.body import FORM_MEDIA_TYPE
-
-    return (content_type or "").split(";")[0].strip().lower() == FORM_MEDIA_TYPE
+    with problems.as_page(errors.Unauthenticated, errors.Forbidden):  # a browser opens the link
+        admit(params.get("case_id", ""), _survey_token(request))
 
 
 SURVEY_LINK = Requirement("survey-link", _survey_link, api_key="none")
@@ -118,15 +114,16 @@ def get_case_survey(case_id: str) -> Response:
     content_types=["application/json", "application/x-www-form-urlencoded"],
 )
 def post_case_survey(case_id: str) -> Response:
-    from functions.cases.survey import SurveyAnswer, answer, from_form
+    from functions.cases.survey import FORM_FIELDS, SurveyAnswer, answer, from_form
     from functions.html_pages import page
-    from shared.http import pages, problems
+    from shared.http import forms, pages, problems
 
     request, token = routes.request, _survey_token(routes.request)
-    if not _is_form(request.headers.get("Content-Type")):
+    if not forms.is_form(request.headers.get("Content-Type")):
         return json_response(answer(case_id, token, routes.json_body(SurveyAnswer)), 201)
+    form = forms.read(request.raw_body, max_fields=len(FORM_FIELDS) + 1, strict=True)
     with problems.as_page():  # the survey page's form: a browser reads the answer
-        given = answer(case_id, token, from_form(request.raw_body, request.headers["Content-Type"]))
+        given = answer(case_id, token, from_form(form))
     thanks = page("survey_thanks.html", answer=given)
     return Response(body=thanks, status_code=201, headers=pages.HEADERS)
 

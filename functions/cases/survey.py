@@ -10,18 +10,18 @@ one: a second answer is 409) and ``SurveyAnswered``.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.cases.common import email_once, event
-from shared import clock
+from shared import clock, errors, payloads
 from shared.config import settings
 from shared.domain import signed_links
 from shared.domain.cases import CaseStatus
 from shared.domain.text import MultiLine
-from shared.http import problems
 from shared.observability import logger
 from shared.store import cases as store
 from shared.store import outbox
@@ -42,15 +42,16 @@ FORM_FIELDS = frozenset({"score", "comment"})
 SCORE_DIGITS = 1
 
 
-def from_form(raw: bytes | str | None, content_type: str | None) -> SurveyAnswer:
-    """The survey page's form (``score``, ``comment``) read as the JSON body would be."""
-    from shared.http import body
-
-    fields: dict[str, Any] = body.form_fields(raw, content_type, FORM_FIELDS, "invalid-survey")
+def from_form(form: Mapping[str, list[str]] | None) -> SurveyAnswer:
+    """The survey page's form (``score``, ``comment``, as shared.http.forms reads it) read as
+    the JSON body would be."""
+    fields: dict[str, Any] = payloads.form_fields(form, FORM_FIELDS, "invalid-survey")
     score = fields.get("score", "")
     if score.isascii() and score.isdigit() and len(score) <= SCORE_DIGITS:
         fields["score"] = int(score)  # anything else: a 422 naming it
-    return body.parse(json.dumps(fields).encode(), SurveyAnswer, content_type="application/json")
+    return payloads.parse(
+        json.dumps(fields).encode(), SurveyAnswer, content_type=payloads.JSON_MEDIA_TYPE
+    )
 
 
 def path(case_id: str) -> str:
@@ -61,7 +62,7 @@ def invite(case: Item) -> None:
     """E-mail the closed case's contact the survey link, once per case (logged if it fails)."""
     try:
         secret = _secrets()[0]
-    except problems.Problem:
+    except errors.Unavailable:
         logger.warning("no link secret; no survey sent", extra={"case_id": case["case_id"]})
         return
     grant = signed_links.sign_grant(
@@ -82,11 +83,10 @@ def invite(case: Item) -> None:
 
 
 def admit(case_id: str, token: str | None) -> Item:
-    """The closed case the token opens the survey of (401 without one, 403 a bad one)."""
+    """The closed case the token opens the survey of (Unauthenticated without a token,
+    Forbidden with a bad one, Conflict while the case is not closed)."""
     if not token:
-        raise problems.Problem(
-            401, "link-required", "Open the survey with your link", "no token", page=True
-        )
+        raise errors.Unauthenticated("link-required", "Open the survey with your link", "no token")
     try:
         signed_links.verify_grant(
             path(case_id),
@@ -96,12 +96,12 @@ def admit(case_id: str, token: str | None) -> Item:
             max_lifetime_seconds=LIFETIME_SECONDS,
         )
     except signed_links.InvalidLinkError as error:
-        raise problems.Problem(
-            403, "invalid-link", "This link does not open the survey", str(error), page=True
+        raise errors.Forbidden(
+            str(error), kind="invalid-link", title="This link does not open the survey"
         ) from None
     case = store.get(case_id)
     if case is None or case["status"] != CaseStatus.CLOSED.value:
-        raise problems.conflict("case-not-closed", f"case {case_id} is not closed")
+        raise errors.Conflict("case-not-closed", f"case {case_id} is not closed")
     return case
 
 
@@ -118,7 +118,7 @@ def answer(case_id: str, token: str | None, given: SurveyAnswer) -> dict[str, An
     try:
         outbox.commit([store.survey_put(case_id, stored)], [answered])
     except StaleStateError:
-        raise problems.conflict("survey-answered", "this survey was answered already") from None
+        raise errors.Conflict("survey-answered", "this survey was answered already") from None
     return {"case_id": case_id, **stored}
 
 
@@ -128,6 +128,6 @@ def _secrets() -> tuple[str, ...]:
     try:
         return secrets.dashboard_link_secrets()
     except secrets.SecretsNotConfiguredError:
-        raise problems.Problem(
-            503, "links-not-configured", "Signed links are not configured", "no link secret"
+        raise errors.Unavailable(
+            "links-not-configured", "Signed links are not configured", "no link secret"
         ) from None

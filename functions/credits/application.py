@@ -38,6 +38,7 @@ from shared.domain.charges import Charge
 from shared.domain.credits import CreditKind, CreditMove, CreditNoteCredit, CustomerCredit
 from shared.domain.events import DomainEvent
 from shared.domain.invoice import Invoice, InvoiceStatus
+from shared.domain.ledger import JournalEntry
 from shared.domain.money import Money
 from shared.domain.omittable import Omittable
 from shared.domain.payment import Allocation, Payment
@@ -157,27 +158,18 @@ def _apply_payment(  # noqa: PLR0917
         confidence=Decimal(1),
         allocation_id=application_id,
     )
-    commit_payment_application(
-        move,
-        allocation,
-        by,
-        credits_domain.credit_event(
-            "CreditApplied",
-            credits_domain.of_payment(move.payment),
-            move.at,
-            application_id=application_id,
-            invoice_id=invoice.invoice_id,
-            invoice_number=invoice.number,
-            amount=payment.money(amount),
-        ),
-        *move.invoice_events(payment_id=payment_id),
-    )
-    return Applied(
-        application_id,
+    applied = credits_domain.credit_event(
+        "CreditApplied",
         credits_domain.of_payment(move.payment),
-        move.invoices_after[invoice.invoice_id],
-        amount,
+        move.at,
+        application_id=application_id,
+        invoice_id=invoice.invoice_id,
+        invoice_number=invoice.number,
+        amount=payment.money(amount),
     )
+    after = move.invoices_after[invoice.invoice_id]
+    events = (applied, *move.invoice_events(payment_id=payment_id))
+    return commit_payment_application(move, allocation, after, amount, *events, by=by)
 
 
 def _apply_credit_note(  # noqa: PLR0917
@@ -208,12 +200,7 @@ def _apply_credit_note(  # noqa: PLR0917
         at,
         before.credit_note_number,
     )
-    state = [
-        customer_credits.replacing(after, before),
-        invoices.replacing(paid, invoice),
-        *ledger_store.post(entry),
-        credit.cash_moved(customer_id, settled=amount, released=amount),
-    ]
+    state = credit_note_writes(before, after, invoices.replacing(paid, invoice), entry, amount)
     view = credits_domain.of_credit_note(after)
     events = [
         credits_domain.credit_event(
@@ -232,10 +219,33 @@ def _apply_credit_note(  # noqa: PLR0917
     return Applied(application_id, view, paid, amount)
 
 
+def credit_note_writes(
+    before: CreditNoteCredit,
+    after: CreditNoteCredit,
+    target: Write,
+    entry: JournalEntry,
+    amount: Decimal,
+) -> list[Write]:
+    """The writes of ``amount`` of a credit note's credit moving onto a receivable: the credit's
+    and the receivable's (``target``) next versions, the entry, and the customer's exposure."""
+    return [
+        customer_credits.replacing(after, before),
+        target,
+        *ledger_store.post(entry),
+        credit.cash_moved(before.customer_id, settled=amount, released=amount),
+    ]
+
+
 def commit_payment_application(
-    move: CashMove, allocation: Allocation, by: str, *events: DomainEvent
-) -> None:
-    """The move of a payment's credit, with ``PaymentApplied`` saying a customer credit did it."""
+    move: CashMove,
+    allocation: Allocation,
+    target: Invoice | Charge,
+    amount: Decimal,
+    *events: DomainEvent,
+    by: str,
+) -> Applied:
+    """The move of ``amount`` of a payment's credit onto ``target`` (as it is after), with
+    ``PaymentApplied`` saying a customer credit did it; what was applied."""
     applied = payment_event(
         "PaymentApplied",
         move.payment,
@@ -244,6 +254,8 @@ def commit_payment_application(
         decision={"basis": "customer_credit", "allocated_by": by},
     )
     move.commit([applied, *events])
+    view = credits_domain.of_payment(move.payment)
+    return Applied(allocation.allocation_id, view, target, amount)
 
 
 def customer_payment(customer_id: str, payment_id: str) -> Payment:

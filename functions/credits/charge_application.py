@@ -24,6 +24,7 @@ from functions.credits.application import (
     commit_application,
     commit_payment_application,
     credit_note_credit,
+    credit_note_writes,
     customer_payment,
     earlier_application,
     require_usable,
@@ -40,8 +41,6 @@ from shared.domain.access import Principal
 from shared.domain.charges import Charge
 from shared.domain.credits import CreditKind, CustomerCredit
 from shared.store import charges as charge_store
-from shared.store import credit, customer_credits
-from shared.store import ledger as ledger_store
 
 
 def apply_credit_to_charge(  # noqa: PLR0917 (apply_credit's own figures, passed on)
@@ -116,20 +115,10 @@ def _apply_payment(  # noqa: PLR0917
         confidence=Decimal(1),
         allocation_id=application_id,
     )
-    commit_payment_application(
-        move,
-        allocation,
-        by,
-        _applied_event(
-            credits_domain.of_payment(move.payment), move.at, application_id, charge, amount
-        ),
-    )
-    return Applied(
-        application_id,
-        credits_domain.of_payment(move.payment),
-        move.charges_after[charge.charge_id],
-        amount,
-    )
+    view = credits_domain.of_payment(move.payment)
+    applied = _applied_event(view, move.at, application_id, charge, amount)
+    after = move.charges_after[charge.charge_id]
+    return commit_payment_application(move, allocation, after, amount, applied, by=by)
 
 
 def _apply_credit_note(  # noqa: PLR0917
@@ -155,12 +144,9 @@ def _apply_credit_note(  # noqa: PLR0917
         before.credit_note_number,
         charge_id=charge.charge_id,
     )
-    state = [
-        customer_credits.replacing(after, before),
-        charge_store.replacing(settled, charge),
-        *ledger_store.post(entry),
-        credit.cash_moved(customer_id, settled=amount, released=amount),
-    ]
+    state = credit_note_writes(
+        before, after, charge_store.replacing(settled, charge), entry, amount
+    )
     view = credits_domain.of_credit_note(after)
     commit_application(state, [_applied_event(view, at, application_id, charge, amount)])
     return Applied(

@@ -202,11 +202,7 @@ def _stock(import_id: str, row: int, parsed: StockRow) -> Plan | list[RowError]:
         )
     except stock_domain.StockError as error:
         return [RowError(row, "on_hand", str(error))]
-    write: Write = (
-        store.replace_stock_level(current, level)
-        if current.tracked
-        else Put.new(stock_store.to_item(level))
-    )
+    write = stock_store.level_write(current, level)
     return Plan(state=[write], events=[domain.from_import(event, import_id, row)])
 
 

@@ -13,9 +13,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from functions.accounts.paging import invalid_cursor
+from functions.accounts.paging import invalid_cursor, only_customer
 from shared import errors
-from shared.domain.access import Principal, Role
+from shared.domain.access import Principal
 from shared.domain.dates import BusinessDate
 from shared.domain.invoice import DocumentKind, InvoiceStatus
 from shared.store import invoices, readable, table
@@ -48,7 +48,7 @@ class InvoiceQuery(BaseModel):
 
 def list_invoices(query: InvoiceQuery, principal: Principal) -> dict[str, Any]:
     """``{"invoices": [...], "next_cursor": ...}``."""
-    customer_id = query.customer_id or _only_customer(principal)
+    customer_id = query.customer_id or only_customer(principal)
     try:
         if customer_id is not None:
             if not principal.may_act_for(customer_id):
@@ -125,14 +125,3 @@ def _require_cursor_of(cursor: str | None, index: str, partition: str) -> None:
     key = table.from_dynamo(table._decode_cursor(cursor))
     if set(key) != {"pk", "sk", f"{index}pk", f"{index}sk"} or key[f"{index}pk"] != partition:
         raise InvalidCursorError(cursor)
-
-
-def _only_customer(principal: Principal) -> str | None:
-    """A partner bound to one customer lists that customer's invoices without saying so."""
-    if principal.role is Role.PARTNER:
-        if len(principal.customer_ids) == 1:
-            return next(iter(principal.customer_ids))
-        raise errors.InvalidQuery(
-            [{"parameter": "customer_id", "detail": "required: the key acts for several customers"}]
-        )
-    return None

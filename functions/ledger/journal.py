@@ -14,9 +14,7 @@ from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
 
-from chalice import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from functions.accounts.paging import invalid_cursor
@@ -26,7 +24,6 @@ from shared.config import chart_of_accounts
 from shared.domain import journal
 from shared.domain.dates import BusinessDate
 from shared.domain.ledger import JournalEntry
-from shared.http import negotiation
 from shared.store import customers, invoices, payments, readable, table
 from shared.store import ledger as ledger_store
 from shared.store.table import InvalidCursorError
@@ -87,30 +84,6 @@ def read_journal(query: JournalQuery) -> dict[str, Any]:
         "next_cursor": cursor,
         "skipped": readable.wire(skipped),
     }
-
-
-def download(answer: dict[str, Any], query: JournalQuery, wanted: str) -> Response:
-    """The page ``read_journal`` answered as CSV or XLSX: the CSV is the nightly export's
-    (``journal.to_csv``); the next page's address is in ``Link`` (RFC 8288, ``rel="next"``),
-    as a file has no room for a cursor."""
-    name = f"journal_{answer['from']}_{answer['to']}"
-    if wanted == "csv":
-        response = Response(
-            body=journal.to_csv(answer["entries"]),
-            status_code=200,
-            headers={
-                "Content-Type": CSV_CONTENT_TYPE,
-                "Content-Disposition": f'attachment; filename="{name}.csv"',
-                "Vary": "Accept",
-            },
-        )
-    else:
-        response = negotiation.file_response(as_sheet(answer), name, "xlsx")
-    if answer["next_cursor"]:
-        following = {"from": answer["from"], "to": answer["to"], "limit": query.limit}
-        link = urlencode({**following, "format": wanted, "cursor": answer["next_cursor"]})
-        response.headers["Link"] = f'</ledger/journal?{link}>; rel="next"'
-    return response
 
 
 _TYPED: dict[str, Kind] = {

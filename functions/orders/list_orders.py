@@ -6,8 +6,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from functions.accounts.paging import only_customer
 from shared import errors
-from shared.domain.access import Principal, Role
+from shared.domain.access import Principal
 from shared.domain.dates import BusinessDate
 from shared.domain.order import Order, OrderStatus
 from shared.store import orders, readable
@@ -40,7 +41,7 @@ class OrderList(BaseModel):
 
 
 def list_orders(query: OrderQuery, principal: Principal) -> OrderList:
-    customer_id = query.customer_id or _only_customer(principal)
+    customer_id = query.customer_id or only_customer(principal)
     since = query.created_from.isoformat() if query.created_from else None
     until = query.created_to.isoformat() if query.created_to else None
     try:
@@ -67,14 +68,3 @@ def list_orders(query: OrderQuery, principal: Principal) -> OrderList:
     if query.status is not None:
         found = [order for order in found if order.status is query.status]
     return OrderList(orders=found, next_cursor=page.cursor, skipped=readable.wire(skipped))
-
-
-def _only_customer(principal: Principal) -> str | None:
-    """A partner bound to one customer lists that customer's orders without saying so."""
-    if principal.role is Role.PARTNER:
-        if len(principal.customer_ids) == 1:
-            return next(iter(principal.customer_ids))
-        raise errors.InvalidQuery(
-            [{"parameter": "customer_id", "detail": "required: the key acts for several customers"}]
-        )
-    return None

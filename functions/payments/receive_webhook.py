@@ -20,13 +20,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shared import clock, errors
+from shared import clock, errors, payloads
 from shared.adapters import documents, secrets
 from shared.config import settings
 from shared.domain import gateway_events, webhooks
 from shared.domain.gateway_events import GatewayEvent, GatewayEventError, GenericWebhook
 from shared.domain.payment import PROVIDER_NAME
-from shared.http import body
 from shared.observability import logger
 from shared.store import gateway_events as receipts
 from shared.store.gateway_events import DuplicateGatewayEventError
@@ -72,7 +71,7 @@ def receive_generic(
     content = _bounded(raw_body)
     _verify(provider, headers.get(GENERIC_SIGNATURE_HEADER), content)
     try:
-        webhook = body.parse(content, GenericWebhook, content_type=headers.get("Content-Type"))
+        webhook = payloads.parse(content, GenericWebhook, content_type=headers.get("Content-Type"))
         event = gateway_events.from_generic(provider, webhook)
     except GatewayEventError as error:
         raise errors.Unprocessable("invalid-event", str(error)) from None

@@ -14,36 +14,32 @@ an amount that has since changed is a new one.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from decimal import Decimal
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
+from shared import errors
+from shared.domain.access import Principal
 from shared.domain.gateway_events import CHECKOUT_AMOUNT_KEY
 from shared.domain.invoice import Invoice, InvoiceStatus
 from shared.domain.money import minor_units
-from shared.http import problems
-from shared.http.auth import Principal
 
 # Stripe keeps a metadata value to 500 characters: the ids, numbers and RF references of this
 # many invoices fit (a session could hold up to 100 lines).
 MAX_INVOICES = 15
+MAX_FIELDS = 2 * MAX_INVOICES  # a form with more is no selection
 PAYABLE = frozenset({InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID})
 
 
-def invoice_ids(raw_body: bytes | str | None) -> list[str]:
-    """The ``invoice_id`` fields of the form, in order, each once; 400 without one."""
-    text = raw_body.decode("utf-8", "replace") if isinstance(raw_body, bytes) else raw_body or ""
-    try:
-        fields = parse_qs(text, max_num_fields=2 * MAX_INVOICES)
-    except ValueError:  # more fields than a selection has
-        fields = {}
-    wanted = list(dict.fromkeys(fields.get("invoice_id", [])))
+def invoice_ids(form: Mapping[str, list[str]] | None) -> list[str]:
+    """The ``invoice_id`` fields of the form (None: a form that did not read), in order, each
+    once; Invalid without one."""
+    wanted = list(dict.fromkeys((form or {}).get("invoice_id", [])))
     if not wanted or len(wanted) > MAX_INVOICES or any(len(i) > 64 for i in wanted):
-        raise problems.Problem(
-            400,
+        raise errors.Invalid(
             "invalid-selection",
             "Choose the invoices to pay",
             f"choose between 1 and {MAX_INVOICES} open invoices to pay",
-            page=True,
         )
     return wanted
 
@@ -59,12 +55,10 @@ def start_checkout(
     invoices = [_payable(invoice_id, customer_id, principal) for invoice_id in wanted]
     currencies = {invoice.currency for invoice in invoices}
     if len(currencies) > 1:
-        raise problems.Problem(
-            422,
+        raise errors.Unprocessable(
             "mixed-currencies",
-            "Pay invoices of one currency at a time",
             f"the invoices chosen are billed in {', '.join(sorted(currencies))}",
-            page=True,
+            title="Pay invoices of one currency at a time",
         )
     items = [
         stripe_checkout.LineItem(
@@ -108,24 +102,18 @@ def _payable(invoice_id: str, customer_id: str, principal: Principal) -> Invoice
 
     invoice = readable_invoice(invoice_id, principal)  # 404: not this customer's
     if invoice is not None and invoice.customer_id != customer_id:
-        raise problems.Problem(
-            404, "not-found", "Not found", f"invoice {invoice_id} does not exist", page=True
-        )
+        raise errors.NotFound(f"invoice {invoice_id}")
     if invoice is None:  # imported: paid as the old system says, by transfer
-        raise problems.Problem(
-            409,
+        raise errors.Conflict(
             "not-payable",
-            "This invoice is not payable here",
             f"invoice {invoice_id} was imported; pay it by bank transfer",
-            page=True,
+            title="This invoice is not payable here",
         )
     if invoice.status not in PAYABLE or invoice.amount_due <= 0:
-        raise problems.Problem(
-            409,
+        raise errors.Conflict(
             "not-payable",
-            "This invoice is not open",
             f"invoice {invoice.number} has nothing to pay",
-            page=True,
+            title="This invoice is not open",
         )
     return invoice
 
@@ -138,7 +126,5 @@ def _with(url: str, **params: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
 
 
-def _unavailable(detail: str) -> problems.Problem:
-    return problems.Problem(
-        503, "card-payment-unavailable", "Card payment unavailable", detail, page=True
-    )
+def _unavailable(detail: str) -> errors.DomainError:
+    return errors.Unavailable("card-payment-unavailable", "Card payment unavailable", detail)

@@ -22,7 +22,6 @@ from shared import clock, errors
 from shared.domain import signed_links
 from shared.domain.access import Principal, Role
 from shared.domain.customer import EmailAddress
-from shared.http import problems
 
 DAY = 24 * 3600
 DEFAULT_LIFETIME_SECONDS = 14 * DAY
@@ -100,7 +99,7 @@ def email_link(customer_id: str, email: str | None) -> str | None:
         return None
     try:
         return str(issue_link(customer_id, LinkRequest(email=email), base)["url"])
-    except (ValidationError, problems.Problem):
+    except (ValidationError, errors.DomainError):
         return None
 
 
@@ -115,30 +114,17 @@ def revoke_links(customer_id: str) -> dict[str, Any]:
     return {"customer_id": customer_id, "links_valid_after": _iso(moment)}
 
 
-def base_url(headers: Any, context: Any, suffix: str) -> str:
-    """The API's URL as the caller reached it (host, and stage or base path from the path
-    asked for, which ends with ``suffix``); empty when unknown."""
-    host = headers.get("host")
-    asked = str(context.get("path") or "")
-    if not host or not asked.endswith(suffix):
-        return ""
-    scheme = headers.get("x-forwarded-proto", "http").split(",")[0].strip()
-    return f"{scheme}://{host}{asked.removesuffix(suffix)}"
-
-
 def admit(customer_id: str, token: str | None) -> tuple[Principal, signed_links.Grant]:
     """The caller a valid link makes: a principal acting for that one customer (as a partner
-    bound to it would, so every use case scopes it), and the grant. 401 without a token, 403
-    for a token that does not open this customer's pages."""
+    bound to it would, so every use case scopes it), and the grant. Unauthenticated without a
+    token, Forbidden for a token that does not open this customer's pages."""
     from shared.store import portal_access
 
     if not token:  # no credential at all (a bad one is 403)
-        raise problems.Problem(
-            401,
+        raise errors.Unauthenticated(
             "link-required",
             "Open the portal with your link",
             "open the portal with the link you were sent",
-            page=True,
         )
     if len(customer_id) > MAX_ID_LENGTH:
         raise _denied("this link is not valid for this page")
@@ -165,8 +151,8 @@ def admit(customer_id: str, token: str | None) -> tuple[Principal, signed_links.
     return principal, grant
 
 
-def _denied(detail: str, kind: str = "invalid-link") -> problems.Problem:
-    return problems.Problem(403, kind, "This link does not open the portal", detail, page=True)
+def _denied(detail: str, kind: str = "invalid-link") -> errors.DomainError:
+    return errors.Forbidden(detail, kind=kind, title="This link does not open the portal")
 
 
 def _secrets() -> tuple[str, ...]:
@@ -175,12 +161,10 @@ def _secrets() -> tuple[str, ...]:
     try:
         return secrets.dashboard_link_secrets()
     except secrets.SecretsNotConfiguredError:
-        raise problems.Problem(
-            503,
+        raise errors.Unavailable(
             "links-not-configured",
             "Signed links are not configured",
             "this deployment has no link secret",
-            page=True,
         ) from None
 
 

@@ -25,11 +25,9 @@ routes = Routes(__name__)
     "/customers/{customer_id}/portal-links", methods=["POST"], requires=Action.MANAGE_CUSTOMERS
 )
 def post_portal_link(customer_id: str) -> Response:
-    from functions.portal.links import LinkRequest, base_url, issue_link
+    from functions.portal.links import LinkRequest, issue_link
 
-    request = routes.request
-    suffix = f"/customers/{customer_id}/portal-links"
-    url = base_url(request.headers, request.context, suffix)
+    url = routes.base_url(f"/customers/{customer_id}/portal-links")
     # Issuing changes nothing stored (no Idempotency-Key); the link is a bearer token.
     body = issue_link(customer_id, routes.json_body(LinkRequest), url)
     return json_response(body, 201, {"Cache-Control": "no-store"})
@@ -47,9 +45,11 @@ def delete_portal_links(customer_id: str) -> Response:
 def _link_holder(request: Request) -> Principal:
     """The holder of a valid link to this customer's portal (403 page otherwise)."""
     from functions.portal.links import admit
+    from shared.http import problems
 
     params: dict[str, str] = dict(request.uri_params or {})
-    principal, _ = admit(params.get("customer_id", ""), _token(request))
+    with problems.as_page():
+        principal, _ = admit(params.get("customer_id", ""), _token(request))
     return principal
 
 
@@ -112,16 +112,15 @@ CHECKOUT = "/portal/{customer_id}/checkout"
 def post_portal_checkout(customer_id: str, principal: Principal) -> Response:
     from urllib.parse import quote, urlencode
 
-    from functions.portal.checkout import invoice_ids, start_checkout
-    from functions.portal.links import base_url
+    from functions.portal.checkout import MAX_FIELDS, invoice_ids, start_checkout
     from shared.config import settings
-    from shared.http import pages, problems
+    from shared.http import forms, pages, problems
 
     request = routes.request
     with problems.as_page():
-        wanted = invoice_ids(request.raw_body)
+        wanted = invoice_ids(forms.read(request.raw_body, max_fields=MAX_FIELDS))
         suffix = CHECKOUT.replace("{customer_id}", customer_id)
-        api = base_url(request.headers, request.context, suffix) or settings().public_api_url
+        api = routes.base_url(suffix) or settings().public_api_url
         page = f"{api}/portal/{quote(customer_id, safe='')}?{urlencode({'token': _token(request)})}"
         url = start_checkout(customer_id, wanted, principal, page_url=page)
     return Response(body="", status_code=303, headers={**pages.HEADERS, "Location": url})
@@ -136,20 +135,18 @@ def post_portal_checkout(customer_id: str, principal: Principal) -> Response:
 def post_portal_case(customer_id: str, principal: Principal) -> Response:
     from urllib.parse import quote, urlencode
 
-    from functions.cases.portal_form import open_from_portal
+    from functions.cases.portal_form import MAX_FIELDS, open_from_portal
     from functions.portal import links
-    from shared.http import pages, problems
+    from shared.http import forms, pages, problems
 
     request = routes.request
     token = _token(request) or ""
+    content_type = request.headers.get("Content-Type")
     with problems.as_page():
         _, grant = links.admit(customer_id, token)
-        open_from_portal(
-            customer_id,
-            request.raw_body,
-            request.headers.get("Content-Type"),
-            principal,
-            grant.subject,
-        )
+        if not forms.is_form(content_type):
+            raise problems.unsupported_media_type(content_type)
+        form = forms.read(request.raw_body, max_fields=MAX_FIELDS, strict=True)
+        open_from_portal(customer_id, form, principal, grant.subject)
     back = f"../{quote(customer_id, safe='')}?{urlencode({'token': token})}#cases"
     return Response(body="", status_code=303, headers={**pages.HEADERS, "Location": back})

@@ -16,7 +16,7 @@ What it shows, as of the end of a day (UTC; default today):
 
 Every number a chart draws is also written as text (tables, and each chart's ``<title>``), for
 screen readers and for tests. The page has no script: no build step, nothing to load, and a
-Content-Security-Policy that forbids scripts outright (see ``HEADERS``).
+Content-Security-Policy that forbids scripts outright (``shared.http.pages.HEADERS``).
 
 Who may open it: staff with ``READ_REPORTS`` (their API key), or anyone holding a signed link
 minted by such staff (``POST /dashboard/links``: ``?token=`` valid 15 minutes, see
@@ -26,7 +26,6 @@ shared/domain/signed_links.py), so the page opens in a browser, which cannot sen
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -41,7 +40,6 @@ from shared import clock, errors
 from shared.domain import signed_links
 from shared.domain.dates import BusinessDate
 from shared.domain.payment import PaymentStatus
-from shared.http import pages
 from shared.store import readable
 
 PATH = "/dashboard"
@@ -50,7 +48,6 @@ TREND_MONTHS = 6
 TOP_OVERDUE = 10  # customers per currency
 TOP_RISKY = 5  # customers on the riskiest panel
 COUNT_CAP = 1000  # payments counted for the worklist tile, at most
-HEADERS = pages.HEADERS  # no script, no framing, no referrer, never cached
 
 
 @dataclass(frozen=True)
@@ -83,17 +80,6 @@ def link_wire(link: signed_links.SignedLink, page_url: str = "") -> dict[str, An
         "path": link.relative_url,
         "expires_at": datetime.fromtimestamp(link.expires_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-
-
-def page_url(headers: Mapping[str, str], context: Mapping[str, Any]) -> str:
-    """The dashboard's URL as the caller reached the API: POST .../dashboard/links was asked
-    for on the same host, under the same stage or base path (API Gateway's ``path`` has it)."""
-    host = headers.get("host")
-    asked = str(context.get("path") or "")
-    if not host or not asked.endswith(f"{PATH}/links"):
-        return ""
-    scheme = headers.get("x-forwarded-proto", "http").split(",")[0].strip()
-    return f"{scheme}://{host}{asked.removesuffix('/links')}"
 
 
 class DashboardQuery(BaseModel):

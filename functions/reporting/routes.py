@@ -112,17 +112,19 @@ LINK_OR_STAFF = Requirement("link-or:read_reports", _link_or_staff, api_key="opt
 @routes.route("/dashboard", methods=["GET"], requires=LINK_OR_STAFF)
 def get_dashboard() -> Response:
     from functions.reporting import dashboard
+    from shared.http import pages
 
     query = routes.query(dashboard.DashboardQuery)
-    return Response(body=dashboard.page(query.as_of), status_code=200, headers=dashboard.HEADERS)
+    return Response(body=dashboard.page(query.as_of), status_code=200, headers=pages.HEADERS)
 
 
 @routes.route("/dashboard/links", methods=["POST"], requires=Action.READ_REPORTS)
 def post_dashboard_link() -> Response:
     from functions.reporting import dashboard
 
-    request = routes.request
-    page_url = dashboard.page_url(request.headers, request.context)
+    # The page's absolute URL: asked for on the same host, under the same stage or base path.
+    api = routes.base_url(f"{dashboard.PATH}/links")
+    page_url = f"{api}{dashboard.PATH}" if api else ""
     # Minting changes nothing (no Idempotency-Key); the link is a bearer token: never cached.
     body = dashboard.link_wire(dashboard.mint_link(), page_url)
     return json_response(body, 201, {"Cache-Control": "no-store"})

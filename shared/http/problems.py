@@ -62,40 +62,14 @@ class Problem(ChaliceUnhandledError):
 
 def invalid_body(error: ValidationError) -> Problem:
     """422 with one entry per failing field, as a JSON pointer into the request body."""
-    errors = [
-        {"pointer": pointer(*item["loc"]), "detail": item["msg"]}
-        for item in error.errors(include_url=False, include_input=False)
-    ]
-    return Problem(
-        422,
-        "validation-error",
-        "Request body is invalid",
-        f"{len(errors)} field(s) failed validation",
-        errors=errors,
-    )
+    return of(domain_errors.invalid_fields(error))
 
 
-def pointer(*path: str | int) -> str:
-    """The JSON pointer (RFC 6901, as a URI fragment) to ``path``: ``pointer("lines", 0)``."""
-    return "#" + "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
-
-
-def malformed_json(reason: str) -> Problem:
-    return Problem(400, "malformed-json", "Body is not JSON", reason)
+pointer = domain_errors.pointer
 
 
 def unsupported_media_type(content_type: str | None) -> Problem:
-    sent = f"Content-Type {content_type!r}" if content_type else "no Content-Type"
-    return Problem(
-        415,
-        "unsupported-media-type",
-        "Unsupported media type",
-        f"the body is sent with {sent}; send it as application/json",
-    )
-
-
-def too_large(limit: int) -> Problem:
-    return Problem(413, "payload-too-large", "Body too large", f"the body exceeds {limit} bytes")
+    return of(domain_errors.UnsupportedMediaType(content_type))
 
 
 def unauthorized() -> Problem:
@@ -184,6 +158,7 @@ STATUS: dict[type[domain_errors.DomainError], int] = {
     domain_errors.Conflict: 409,
     domain_errors.Gone: 410,
     domain_errors.TooLarge: 413,
+    domain_errors.UnsupportedMediaType: 415,
     domain_errors.Unprocessable: 422,
     domain_errors.UpstreamFailed: 502,
     domain_errors.Unavailable: 503,
@@ -229,16 +204,17 @@ def unreadable_record(pk: str, sk: str) -> Problem:
 
 
 @contextlib.contextmanager
-def as_page() -> Iterator[None]:
-    """Problems raised inside answer as an HTML page to a browser (see ``Problem.page``)."""
+def as_page(*kinds: type[domain_errors.DomainError]) -> Iterator[None]:
+    """Problems raised inside answer as an HTML page to a browser (see ``Problem.page``); with
+    ``kinds``, only the refusals of those kinds do (the others stay problem+json)."""
     try:
         yield
     except Problem as problem:
-        problem.page = True
+        problem.page = problem.page or not kinds
         raise
     except domain_errors.DomainError as error:
         refusal = of(error)
-        refusal.page = True
+        refusal.page = not kinds or isinstance(error, kinds)
         raise refusal from error
 
 

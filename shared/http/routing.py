@@ -162,10 +162,12 @@ class Routes(Blueprint):
         return self.current_request
 
     def json_body(self, model: type[Model]) -> Model:
-        from shared.http import body
+        from shared import payloads
 
         request = self.request
-        return body.parse(request.raw_body, model, content_type=request.headers.get("Content-Type"))
+        return payloads.parse(
+            request.raw_body, model, content_type=request.headers.get("Content-Type")
+        )
 
     def optional_body(self, model: type[Model]) -> Model:
         """The body as ``model``, or ``model()`` when the request has none."""
@@ -182,6 +184,18 @@ class Routes(Blueprint):
                     for item in error.errors(include_url=False, include_input=False)
                 ]
             ) from None
+
+    def base_url(self, suffix: str) -> str:
+        """The API's URL as the caller reached it: the host, and the stage or base path that
+        API Gateway's ``path`` holds before ``suffix`` (the end of the path asked for); empty
+        when unknown."""
+        request = self.request
+        host = request.headers.get("host")
+        asked = str(request.context.get("path") or "")
+        if not host or not asked.endswith(suffix):
+            return ""
+        scheme = request.headers.get("x-forwarded-proto", "http").split(",")[0].strip()
+        return f"{scheme}://{host}{asked.removesuffix(suffix)}"
 
     def once(
         self, operation: str, principal: Principal, payload: BaseModel, run: Callable[[], Answer]

@@ -28,9 +28,7 @@ from shared.domain.events import DomainEvent
 from shared.domain.imports import ImportJob, JobStatus, ReceivableRow, RowError
 from shared.domain.ledger import JournalEntry
 from shared.domain.money import quantize
-from shared.domain.stock import StockLevel
 from shared.store import outbox, readable, table
-from shared.store.stock import stock_key
 from shared.store.table import Item, Put, TransactionConflictError, Update, Write
 
 Outcome = Literal["ok", "error"]
@@ -392,24 +390,6 @@ def legacy_invoice_item(
 
 def get_legacy_invoice(invoice_number: str) -> Item | None:
     return table.get(*legacy_invoice_key(invoice_number))
-
-
-def replace_stock_level(current: StockLevel, level: StockLevel) -> Update:
-    """Write ``level`` over exactly the ``current`` level that was read (as staff moves do)."""
-    return Update(
-        key=stock_key(level.sku),
-        expression="SET available = :available, version = :version, updated_at = :now",
-        condition="version = :was_version AND available = :was_available "
-        "AND reserved = :was_reserved",
-        values={
-            ":available": level.available,
-            ":version": level.version,
-            ":now": clock.iso(level.updated_at or clock.now()),
-            ":was_version": current.version,
-            ":was_available": current.available,
-            ":was_reserved": current.reserved,
-        },
-    )
 
 
 # --- contention -------------------------------------------------------------------------------

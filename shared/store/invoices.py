@@ -294,14 +294,8 @@ def list_by_status(
     cursor: str | None,
 ) -> Page:
     """Documents in ``status`` by due date (credit notes by issue date), oldest first."""
-    return table.query_page(
-        f"INVOICESTATUS#{status.value}",
-        index="gsi2",
-        sk_from=due_from,
-        sk_to=f"{due_to}~" if due_to else None,
-        limit=limit,
-        cursor=cursor,
-    )
+    partition = f"INVOICESTATUS#{status.value}"
+    return table.status_page(partition, since=due_from, until=due_to, limit=limit, cursor=cursor)
 
 
 # --- writes -----------------------------------------------------------------------------------

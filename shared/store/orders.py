@@ -162,14 +162,10 @@ def list_for_customer(
 def list_by_status(
     status: OrderStatus, *, since: str | None, until: str | None, limit: int, cursor: str | None
 ) -> Page:
-    return table.query_page(
-        f"ORDERSTATUS#{status.value}",
-        index="gsi2",
-        sk_from=since,
-        sk_to=f"{until}~" if until else None,
-        limit=limit,
-        cursor=cursor,
-        descending=True,
+    """Orders in ``status`` by creation date, newest first."""
+    partition = f"ORDERSTATUS#{status.value}"
+    return table.status_page(
+        partition, since=since, until=until, limit=limit, cursor=cursor, descending=True
     )
 
 

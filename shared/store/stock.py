@@ -128,8 +128,7 @@ def set_on_hand(
     for _ in range(ATTEMPTS):
         current = get_level(sku)
         level, event = stock_domain.set_on_hand(current, on_hand, expected_version, reason)
-        write: Write = _replace(current, level) if current.tracked else Put.new(to_item(level))
-        if _committed(write, event):
+        if _committed(level_write(current, level), event):
             return level, not current.tracked
     raise ConcurrentChangeError(f"SKU {sku}: stock kept changing; try again")
 
@@ -140,12 +139,17 @@ def adjust(sku: str, delta: int, reason: str) -> StockLevel:
     for _ in range(ATTEMPTS):
         current = get_level(sku)
         level, event = stock_domain.adjust(current, delta, reason)
-        if _committed(_replace(current, level), event):
+        if _committed(replace_level(current, level), event):
             return level
     raise ConcurrentChangeError(f"SKU {sku}: stock kept changing; try again")
 
 
-def _replace(current: StockLevel, level: StockLevel) -> Update:
+def level_write(current: StockLevel, level: StockLevel) -> Write:
+    """The write that sets ``level``: over exactly the ``current`` read, or the first one."""
+    return replace_level(current, level) if current.tracked else Put.new(to_item(level))
+
+
+def replace_level(current: StockLevel, level: StockLevel) -> Update:
     """Write ``level`` over exactly the ``current`` that was read."""
     return Update(
         key=stock_key(level.sku),

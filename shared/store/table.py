@@ -264,6 +264,30 @@ def customer_page(
     )
 
 
+def status_page(
+    partition: str,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+    descending: bool = False,
+) -> Page:
+    """One page of a status partition of gsi2, whose sort keys start with a date.
+
+    ``since`` and ``until`` (ISO dates, both inclusive) bound that date.
+    """
+    return query_page(
+        partition,
+        index="gsi2",
+        sk_from=since,
+        sk_to=f"{until}~" if until else None,
+        limit=limit,
+        cursor=cursor,
+        descending=descending,
+    )
+
+
 def delete_many(keys: Iterable[tuple[str, str]]) -> None:
     """BatchWriteItem deletes in chunks of 25, retrying what DynamoDB leaves unprocessed."""
     unique = list(dict.fromkeys(keys))

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared import strict_json
-from shared.http.body import is_json
+from shared.payloads import is_json
 
 JSON_VALUES = st.recursive(
     st.none()

@@ -60,19 +60,6 @@ def test_no_module_imports_itself_back():
     assert "app" not in graph.modules
 
 
-# What still speaks HTTP outside the route and trigger modules: pages and files that answer a
-# browser or a download, and the webhook that parses a raw body.
-SPEAKS_HTTP = {
-    "functions.ledger.journal",  # answers the journal as a file download (a chalice Response)
-    "functions.payments.receive_webhook",  # parses the raw body it must verify first
-    "functions.portal.links",  # its refusals answer a browser with an HTML page
-    "functions.reporting.dashboard",  # an HTML page, with the page headers
-    "functions.cases.portal_form",  # reads the portal's form body (shared.http.body)
-    "functions.cases.survey",  # its refusals answer problems raised by the link check
-    "functions.portal.checkout",  # its refusals answer a browser with an HTML page
-}
-
-
 def test_use_cases_are_free_of_http():
     # Given the import graph of the use cases (imports inside functions included)
     graph = grimp.build_graph("functions", "shared", include_external_packages=True, cache_dir=None)
@@ -83,12 +70,11 @@ def test_use_cases_are_free_of_http():
         and module.rsplit(".", 1)[-1] not in ("routes", "triggers")
     }
 
-    # Then none imports the HTTP layer or the web framework, but the few that answer pages
+    # Then none imports the HTTP layer or the web framework
     speaking = {
         module
         for module in use_cases
         for imported in graph.find_modules_directly_imported_by(module)
         if imported == "chalice" or imported.startswith(("shared.http", "chalice."))
     }
-    # (and an entry no longer needed leaves the list)
-    assert sorted(speaking) == sorted(SPEAKS_HTTP)
+    assert sorted(speaking) == []

@@ -1,4 +1,5 @@
-"""Request bodies: size limit, media type, strict JSON and strict validation, each a problem.
+"""JSON payloads read as models: size limit, media type, strict JSON and strict validation, each
+refused with a domain error (shared/errors.py), which a route answers as a problem.
 
 A body is JSON only when it says so: ``Content-Type: application/json``, UTF-8 if a charset is
 named. (Chalice's own check, before the view, refuses other types, ``+json`` ones included, with
@@ -11,15 +12,14 @@ strings.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from email.message import Message
 from typing import TypeVar
-from urllib.parse import parse_qs
 
 from pydantic import BaseModel, ValidationError
 
-from shared import strict_json
+from shared import errors, strict_json
 from shared.config import settings
-from shared.http import problems
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -31,45 +31,34 @@ def parse(raw_body: bytes | str | None, model: type[Model], *, content_type: str
     raw = raw_body.encode() if isinstance(raw_body, str) else raw_body or b""
     limit = settings().max_body_bytes
     if len(raw) > limit:
-        raise problems.too_large(limit)
+        raise errors.TooLarge(f"the body exceeds {limit} bytes")
     if raw and not is_json(content_type):
-        raise problems.unsupported_media_type(content_type)
+        raise errors.UnsupportedMediaType(content_type)
     try:
         strict_json.loads(raw)
     except strict_json.StrictJsonError as error:
-        raise problems.malformed_json(str(error)) from None
+        raise errors.Invalid("malformed-json", "Body is not JSON", str(error)) from None
     try:
         return model.model_validate_json(raw, strict=True)
     except ValidationError as error:
-        raise problems.invalid_body(error) from None
-
-
-FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+        raise errors.invalid_fields(error) from None
 
 
 def form_fields(
-    raw_body: bytes | str | None, content_type: str | None, fields: frozenset[str], problem: str
+    form: Mapping[str, list[str]] | None, fields: frozenset[str], problem: str
 ) -> dict[str, str]:
-    """A browser form's non-blank fields, each named in ``fields`` (its last value if repeated):
-    415 for another body, 422 ``problem`` for one that does not read or names other fields."""
-    if (content_type or "").split(";")[0].strip().lower() != FORM_MEDIA_TYPE:
-        raise problems.unsupported_media_type(content_type)
-    raw = raw_body.encode() if isinstance(raw_body, str) else raw_body or b""
-    limit = settings().max_body_bytes
-    if len(raw) > limit:
-        raise problems.too_large(limit)
-    text = raw.decode("utf-8", "replace")
-    try:
-        parsed = parse_qs(text, max_num_fields=len(fields) + 1, strict_parsing=bool(text))
-    except ValueError:
-        raise problems.unprocessable(problem, "the form could not be read") from None
-    found = {name: values[-1] for name, values in parsed.items() if values and values[-1].strip()}
+    """A browser form's non-blank fields (``form`` as shared.http.forms reads it, None for one
+    that did not read), each named in ``fields`` (its last value if repeated); Unprocessable
+    ``problem`` for a form that did not read or names other fields."""
+    if form is None:
+        raise errors.Unprocessable(problem, "the form could not be read")
+    found = {name: values[-1] for name, values in form.items() if values and values[-1].strip()}
     unknown = set(found) - fields
     if unknown:
-        raise problems.unprocessable(
+        raise errors.Unprocessable(
             problem,
             "the form has fields it does not take",
-            errors=[{"pointer": f"#/{name}", "detail": "not a field"} for name in sorted(unknown)],
+            [{"pointer": f"#/{name}", "detail": "not a field"} for name in sorted(unknown)],
         )
     return found
 
