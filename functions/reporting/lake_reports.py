@@ -73,10 +73,11 @@ def kpi_report(start: date, end: date, *, within: float | None = None) -> KpiRep
     return report
 
 
-def dso_trend(end: date, months: int = 6) -> list[dict[str, Any]]:
+def dso_trend(end: date, months: int = 6, *, within: float | None = None) -> list[dict[str, Any]]:
     """Standard DSO per calendar month up to ``end``, oldest first (``reports.dso_trend``'s
-    figures; ``athena.StillRunning`` past the request's wait)."""
-    return reports.dso_trend(engine.rows(queries.dso_trend(end, months)), end, months)
+    figures; ``athena.StillRunning`` past ``within`` seconds, else the request's wait)."""
+    found = engine.rows(queries.dso_trend(end, months), within=within)
+    return reports.dso_trend(found, end, months)
 
 
 def positions(day: date, *, within: float | None = None) -> current.Positions:
