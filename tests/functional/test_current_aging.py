@@ -18,7 +18,7 @@ from functions.lake.backfill import backfill
 from functions.reporting import reports, snapshot
 from shared import clock
 from tests.functional.accounts import call
-from tests.functional.cash import issued_invoice
+from tests.functional.cash import CUSTOMER, allocate, issued_invoice, received, reverse
 from tests.functional.conftest import World
 from tests.functional.invoicing import credit_note
 from tests.functional.test_reports import dataset, on, pay_by_clerk
@@ -121,3 +121,30 @@ def test_without_a_snapshot_or_when_asked_live_the_aging_is_computed_from_the_bo
     assert aging(client, "?source=live")["source"] == "live"
     # And a day before the snapshot's is computed from the books too
     assert aging(client, "?as_of=2026-04-08")["source"] == "live"
+
+
+def test_an_item_reopened_since_the_snapshot_is_aged_from_the_whole_lake(
+    client: Client, world: World
+) -> None:
+    # Given IA1 paid in full on 04-09 (closed at the snapshot of 04-09)
+    invoices = dataset(client, world)
+    on(SNAPSHOT_DAY.isoformat())
+    payment = received("41.50", customer_id=CUSTOMER)
+    body = {"allocations": [{"invoice_id": invoices["IA1"].invoice_id, "amount": "41.50"}]}
+    allocated = allocate(client, payment.payment_id, body)
+    assert allocated.status == 201, allocated.body
+    world.pump.drain()
+    backfill()
+    on(TODAY.isoformat())
+    snapshot.take(SNAPSHOT_DAY)
+
+    # When the allocation is taken back on 04-10 (IA1 open again, due 04-01: its due date is
+    # in no partition after the snapshot)
+    [allocation] = allocated.body["allocations"]
+    taken = reverse(client, payment.payment_id, allocation["id"])
+    assert taken.status == 200, taken.body
+    world.pump.drain()
+
+    # Then the aging is read from the whole lake, and is the books'
+    answer = aging(client)
+    assert answer == {**books_aging(TODAY), "source": "lake"}
