@@ -178,8 +178,7 @@ def read_aging(query: AgingQuery) -> dict[str, Any] | Running:
     as_of = query.as_of or clock.now().date()
     edges = query.buckets or aging.DEFAULT_EDGES
     if query.source == "lake":
-        params = {"report": "aging", "as_of": as_of.isoformat(), "buckets": _joined(edges)}
-        return _from_lake(lake_reports.aging_query(as_of, edges), params)
+        return _lake_aging(as_of, edges)
     if query.source is None and not query.live:
         if (rolled := _current_aging(as_of, edges)) is not None:
             return rolled
@@ -251,9 +250,13 @@ def _current_aging(as_of: date, edges: tuple[int, ...]) -> dict[str, Any] | Runn
     try:
         report = lake_reports.current_aging(start, as_of, edges, within=CURRENT_WAIT_SECONDS)
     except (current.Unplaceable, athena.StillRunning):
-        params = {"report": "aging", "as_of": as_of.isoformat(), "buckets": _joined(edges)}
-        return _from_lake(lake_reports.aging_query(as_of, edges), params)
+        return _lake_aging(as_of, edges)
     return {**report.to_wire(), "source": "current", "skipped": stored.get("skipped", [])}
+
+
+def _lake_aging(as_of: date, edges: tuple[int, ...]) -> dict[str, Any] | Running:
+    params = {"report": "aging", "as_of": as_of.isoformat(), "buckets": _joined(edges)}
+    return _from_lake(lake_reports.aging_query(as_of, edges), params)
 
 
 def _from_lake(report: lake_reports.LakeReport, params: dict[str, str]) -> dict[str, Any] | Running:
