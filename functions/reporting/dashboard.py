@@ -8,7 +8,10 @@ What it shows, as of the end of a day (UTC; default today):
   worklists themselves do (the aging and the DSO trend are the books of that day);
 - unapplied cash per currency (the aging's ``unapplied``: received, not yet applied);
 - the AR aging per currency: a bar per bucket, and the same figures in a table;
-- the DSO trend (standard DSO per calendar month, the last six), a line per currency and a table;
+- the DSO trend (standard DSO per calendar month, the last six), a line per currency and a table,
+  and the collection figures of the last 30 days per currency (CEI, standard and countback DSO,
+  average days to pay, fulfilment rate), both from the lake (functions/reporting/
+  dashboard_kpis.py; the trend from the books where there is no lake);
 - the top overdue customers per currency (open amount past due, largest first);
 - the riskiest customers (the ``TOP_RISKY`` highest payment risk scores over the 12 months to
   ``as_of``, with their band and the factor that added the most points) and the customers per
@@ -36,6 +39,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from functions.reporting import dashboard_kpis
 from shared import clock, errors
 from shared.domain import signed_links
 from shared.domain.dates import BusinessDate
@@ -62,6 +66,7 @@ class Dashboard:
     collections_customers: int
     skipped: tuple[dict[str, str], ...] = ()  # stored records that did not read (readable.wire)
     behaviour: tuple[dict[str, Any], ...] | None = None  # Behaviour.to_wire(); None: no lake
+    kpis: dict[str, Any] | None = None  # the lake's KpiReport.to_wire() of the last 30 days
 
 
 # --- access ------------------------------------------------------------------------------------
@@ -124,18 +129,19 @@ def _secrets() -> tuple[str, ...]:
 
 def gather(as_of: date) -> Dashboard:
     from functions.collections.worklist import overdue_invoices
-    from functions.reporting.reports import aging_report, dso_trend
+    from functions.reporting.reports import aging_report
 
     with readable.skipping() as skipped:  # a record that does not read is named, not fatal
         waiting, capped = _payments_to_apply()
         aged = aging_report(as_of).to_wire()
-        trend = dso_trend(as_of, TREND_MONTHS)
+        figures = dashboard_kpis.gather(as_of, TREND_MONTHS)
         overdue = {invoice.customer_id for invoice in overdue_invoices(as_of)}
     return Dashboard(
         behaviour=_behaviour(as_of),
+        kpis=figures.kpis,
         as_of=as_of,
         aging=aged,
-        trend=trend,
+        trend=figures.trend,
         payments_to_apply=waiting,
         payments_to_apply_capped=capped,
         collections_customers=len(overdue),
@@ -189,6 +195,7 @@ def render(dashboard: Dashboard) -> str:
         unapplied=_unapplied(dashboard.aging),
         aging=_aging(dashboard.aging),
         trend=_trend(dashboard.trend),
+        cei=dashboard_kpis.cei_panel(dashboard.kpis),
         overdue=_overdue(dashboard.aging),
         riskiest=_riskiest(dashboard.behaviour),
         segments=_segments(dashboard.behaviour),

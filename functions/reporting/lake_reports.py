@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from functions.reporting.reports import UNIDENTIFIED_NAME
 from shared.domain import aging
 from shared.domain.aging import AgingReport
 from shared.domain.kpis import KpiReport
-from shared.lake import athena, engine, queries, reports
+from shared.lake import athena, current, engine, queries, reports
 from shared.store import payments
 
 NAMES = {payments.UNIDENTIFIED: UNIDENTIFIED_NAME}
@@ -73,7 +73,30 @@ def kpi_report(start: date, end: date, *, within: float | None = None) -> KpiRep
     return report
 
 
-def dso_trend(end: date, months: int = 6) -> list[dict[str, Any]]:
+def dso_trend(end: date, months: int = 6, *, within: float | None = None) -> list[dict[str, Any]]:
     """Standard DSO per calendar month up to ``end``, oldest first (``reports.dso_trend``'s
-    figures; ``athena.StillRunning`` past the request's wait)."""
-    return reports.dso_trend(engine.rows(queries.dso_trend(end, months)), end, months)
+    figures; ``athena.StillRunning`` past ``within`` seconds, else the request's wait)."""
+    found = engine.rows(queries.dso_trend(end, months), within=within)
+    return reports.dso_trend(found, end, months)
+
+
+def positions(day: date, *, within: float | None = None) -> current.Positions:
+    """The open items and money held at the end of ``day`` (what the nightly snapshot keeps)."""
+    return current.Positions.from_rows(engine.rows(queries.positions(day), within=within), day)
+
+
+def current_aging(
+    start: current.Positions,
+    as_of: date,
+    edges: tuple[int, ...] = aging.DEFAULT_EDGES,
+    *,
+    within: float | None = None,
+) -> AgingReport:
+    """The aging at the end of ``as_of`` from ``start`` (a snapshot's positions, of a day not
+    after ``as_of``) and what the lake's partitions of the days after it moved
+    (``current.Unplaceable``, ``athena.StillRunning`` past ``within`` seconds)."""
+    found: Rows = []
+    if as_of > start.as_of:
+        since = start.as_of + timedelta(days=1)
+        found = engine.rows(queries.movements(since, as_of), within=within)
+    return current.aging(current.roll(start, found, as_of), edges, NAMES)

@@ -1,6 +1,7 @@
-"""GET /reports/aging and GET /reports/kpis: their queries, and the answer (the nightly snapshot
-of the aging when one fits the query, else the report computed now from the books; with
-``source=lake``, the report the lake's SQL gives).
+"""GET /reports/aging and GET /reports/kpis: their queries, and the answer (the aging: the
+nightly snapshot's positions rolled forward by the lake's days since, when a snapshot fits the
+query; else the report computed now from the books; with ``source=lake``, the report the lake's
+SQL gives over the whole history).
 
 On Athena a lake query may outlast the request: past ``athena.WAIT_SECONDS`` the answer is a
 ``Running`` query instead, whose status URL (``/reports/queries/{id}`` with the report's
@@ -22,11 +23,13 @@ from functions.reporting.reports import aging_report, kpi_report, open_items_rep
 from shared import clock, errors
 from shared.domain import aging
 from shared.domain.dates import BusinessDate
-from shared.lake import athena
+from shared.lake import athena, current
 from shared.store import readable
 
 DEFAULT_KPI_DAYS = 30
 MAX_KPI_DAYS = 3 * 366
+MAX_CURRENT_DAYS = 7  # a snapshot further back: the report is computed as without one
+CURRENT_WAIT_SECONDS = 5.0  # the days' movements; then the whole lake's query has its own wait
 _EDGES = re.compile(r"^\d{1,4}(,\d{1,4}){0,7}$")
 ExportFormat = Literal["json", "csv", "xlsx"]  # else Accept says (shared/http/negotiation.py)
 _QUERY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -166,17 +169,22 @@ class Running:
 
 
 def read_aging(query: AgingQuery) -> dict[str, Any] | Running:
-    """The aging asked for: with no ``as_of``, ``buckets``, ``live`` or ``source``, the newest
-    nightly snapshot when there is one (``source: snapshot``), else computed now
-    (``source: live``); with ``source=lake``, from the lake (``source: lake``)."""
+    """The aging asked for: without ``live`` or ``source``, the newest nightly snapshot's
+    positions rolled forward by the lake's days since (``source: current``) when the snapshot
+    is of a day up to ``as_of`` (and at most ``MAX_CURRENT_DAYS`` before it); else, with no
+    ``as_of`` or ``buckets``, the newest nightly aging (``source: snapshot``, a stack whose
+    snapshots predate positions); else computed now from the books (``source: live``). With
+    ``source=lake``, from the whole lake (``source: lake``)."""
     as_of = query.as_of or clock.now().date()
     edges = query.buckets or aging.DEFAULT_EDGES
     if query.source == "lake":
-        params = {"report": "aging", "as_of": as_of.isoformat(), "buckets": _joined(edges)}
-        return _from_lake(lake_reports.aging_query(as_of, edges), params)
-    wants_latest = query.as_of is None and query.buckets is None and not query.live
-    if wants_latest and query.source is None and (stored := snapshot.latest("aging")) is not None:
-        return {**stored, "source": "snapshot"}
+        return _lake_aging(as_of, edges)
+    if query.source is None and not query.live:
+        if (rolled := _current_aging(as_of, edges)) is not None:
+            return rolled
+        wants_latest = query.as_of is None and query.buckets is None
+        if wants_latest and (stored := snapshot.latest("aging")) is not None:
+            return {**stored, "source": "snapshot"}
     with readable.skipping() as skipped:
         report = aging_report(as_of, edges)
     return {**report.to_wire(), "source": "live", "skipped": readable.wire(skipped)}
@@ -226,6 +234,29 @@ def read_query(query_id: str, query: ReportQuery) -> dict[str, Any] | Running:
             "lake-query-failed", "The lake query failed", failed.reason or failed.state
         ) from failed
     return _lake_wire(report)
+
+
+def _current_aging(as_of: date, edges: tuple[int, ...]) -> dict[str, Any] | Running | None:
+    """The aging from the newest snapshot's positions and the lake's days after it
+    (``source: current``); from the whole lake when an item moved since cannot be placed from
+    those days alone, or their query outlasts the wait; None without a snapshot of a day up to
+    ``MAX_CURRENT_DAYS`` before ``as_of``."""
+    stored = snapshot.latest("positions")
+    if stored is None:
+        return None
+    start = current.Positions.from_wire(stored)
+    if not start.as_of <= as_of <= start.as_of + timedelta(days=MAX_CURRENT_DAYS):
+        return None
+    try:
+        report = lake_reports.current_aging(start, as_of, edges, within=CURRENT_WAIT_SECONDS)
+    except (current.Unplaceable, athena.StillRunning):
+        return _lake_aging(as_of, edges)
+    return {**report.to_wire(), "source": "current", "skipped": stored.get("skipped", [])}
+
+
+def _lake_aging(as_of: date, edges: tuple[int, ...]) -> dict[str, Any] | Running:
+    params = {"report": "aging", "as_of": as_of.isoformat(), "buckets": _joined(edges)}
+    return _from_lake(lake_reports.aging_query(as_of, edges), params)
 
 
 def _from_lake(report: lake_reports.LakeReport, params: dict[str, str]) -> dict[str, Any] | Running:

@@ -5,6 +5,8 @@ through shared/lake/engine.py, never every customer's ledger):
 
 - ``aging``: the AR aging as of ``day`` (default buckets);
 - ``kpis``: the KPIs of the 30 days that end with ``day`` (``day - 29`` .. ``day``);
+- ``positions``: the open items with their due dates and the money held at the end of ``day``
+  (shared/lake/current.py), which the current aging rolls forward by the days after it;
 
 and writes each as ``reports/<kind>/dt=YYYY-MM-DD/<kind>.json`` and ``.csv`` in the documents
 bucket (SSE-KMS by the bucket's default). ``dt=`` is a Hive-style partition, so an Athena table
@@ -25,12 +27,12 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-from functions.reporting.lake_reports import aging_report, kpi_report
+from functions.reporting.lake_reports import aging_report, kpi_report, positions
 from shared import clock
 from shared.adapters import documents
 from shared.store import readable, snapshots
 
-KINDS = ("aging", "kpis")
+KINDS = ("aging", "kpis", "positions")
 KPI_PERIOD_DAYS = 30
 PREFIX = "reports"
 MAX_SNAPSHOT_BYTES = 32 * 1024 * 1024
@@ -62,6 +64,7 @@ def reports_of(day: date) -> dict[str, Report]:
         "kpis": kpi_report(
             day - timedelta(days=KPI_PERIOD_DAYS - 1), day, within=QUERY_WAIT_SECONDS
         ),
+        "positions": positions(day, within=QUERY_WAIT_SECONDS),
     }
 
 

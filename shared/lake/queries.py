@@ -20,7 +20,7 @@ from shared.domain.aging import MAX_EDGES, check_edges
 from shared.domain.kpis import COUNTBACK_MONTHS, SERVICE_WINDOW_DAYS, trend_months
 
 SQL = Path(__file__).resolve().parent / "sql"
-QUERIES = ("open_items", "aging", "kpis", "behaviour", "dso_trend")
+QUERIES = ("open_items", "aging", "kpis", "behaviour", "dso_trend", "positions", "movements")
 NEVER = 2_147_483_647  # an edge no age reaches: unused bucket edges
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
@@ -72,6 +72,25 @@ def render(name: str, params: Mapping[str, Literal]) -> str:
 
 def open_items(as_of: date) -> str:
     return render("open_items", {"as_of": day(as_of), "as_of_dt": partition(as_of)})
+
+
+def positions(as_of: date) -> str:
+    return render("positions", {"as_of": day(as_of), "as_of_dt": partition(as_of)})
+
+
+def movements(since: date, as_of: date) -> str:
+    """What moved ``since``..``as_of``, read from those days' partitions only."""
+    if since > as_of:
+        raise ValueError(f"'since' ({since}) is after 'as_of' ({as_of})")
+    return render(
+        "movements",
+        {
+            "since": day(since),
+            "since_dt": partition(since),
+            "as_of": day(as_of),
+            "as_of_dt": partition(as_of),
+        },
+    )
 
 
 def aging(as_of: date, edges: Sequence[int]) -> str:

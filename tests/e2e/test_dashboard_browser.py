@@ -36,6 +36,8 @@ pytestmark = pytest.mark.e2e
 BROWSER_TIMEOUT_SECONDS = 60
 IMPORT_TIMEOUT_SECONDS = 30.0
 CUSTOMER_NAME = "Dashboard Browser AG"
+TREND_CELL = r'<td class="num" data-month="(\d{4}-\d{2})" data-currency="([A-Z]{3})">'
+KPIS = ("cei", "dso", "countback_dso", "average_days_to_pay", "fulfilment_rate")
 
 
 def chromium() -> str:
@@ -196,15 +198,34 @@ def test_the_dashboard_shows_the_seeded_receivables_in_headless_chromium(
         "90+",
         "1,580.50",
     ]
+    # ...the DSO trend from the lake: six months, the EUR sale's month defined, in its table
+    # and its chart
+    months = sorted({month for month, _ in re.findall(TREND_CELL, dom)})
+    assert len(months) == 6 and months[-1] == today.strftime("%Y-%m"), months
+    eur_dso = cells.text(month=months[-1], currency="EUR")
+    assert float(eur_dso) >= 0, eur_dso
+    assert 'data-chart="dso" data-currency="EUR"' in dom
+    # ...the collection figures of the last 30 days from the lake: CEI, both DSOs, days to pay
+    # and fulfilment per currency (CHF's legacy receivables, the EUR sale)
+    assert "Collection effectiveness" in dom
+    for currency in ("CHF", "EUR"):
+        for kpi in KPIS:
+            shown = cells.text(currency=currency, kpi=kpi)
+            assert shown == "-" or re.fullmatch(r"-?\d+\.\d{2}", shown), (currency, kpi, shown)
+    assert cells.text(currency="EUR", kpi="dso") != "-"
     # ...and the behaviour panels from the lake: the riskiest customers with their score, band
     # and first factor (the EUR sale's customer is there), and the customers per segment
     assert "Riskiest customers" in dom and "Behaviour segments" in dom
-    risky = re.findall(r'<tr data-risky="[^"]*"[^>]*>(.*?)</tr>', dom)
+    risky = re.findall(r'<tr data-risky="([^"]*)" data-currency="([^"]*)"[^>]*>(.*?)</tr>', dom)
     assert 1 <= len(risky) <= 5, dom[dom.index('id="riskiest"') :][:2000]
-    for shown in risky:
-        _name, _currency, score, band, _factor = re.findall(r"<td[^>]*>([^<]*)</td>", shown)
-        assert 0 <= float(score) <= 100 and band in {"low", "medium", "high", "very_high"}
+    for risky_id, currency, shown in risky:
+        assert risky_id and currency in {"CHF", "EUR", "GBP", "USD"}, (risky_id, currency)
+        fields = dict(re.findall(r'<td[^>]*data-field="([a-z_]+)"[^>]*>([^<]*)</td>', shown))
+        assert set(fields) == {"score", "band", "factor"}, shown
+        assert 0 <= float(fields["score"]) <= 100
+        assert fields["band"] in {"low", "medium", "high", "very_high"}
     segments = re.findall(r'data-segment="([a-z_]+)">(\d+)<', dom)
+    assert segments and all(int(count) >= 1 for _, count in segments)
     assert sum(int(count) for _, count in segments) >= len(risky)
     assert loaded_in < BROWSER_TIMEOUT_SECONDS
 

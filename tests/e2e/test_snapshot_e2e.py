@@ -53,11 +53,14 @@ def test_a_day_is_snapshotted_into_the_stacks_bucket(local_stack: LocalStack) ->
         "reports/aging/dt=2026-11-30/aging.csv",
         "reports/kpis/dt=2026-11-30/kpis.json",
         "reports/kpis/dt=2026-11-30/kpis.csv",
+        "reports/positions/dt=2026-11-30/positions.json",
     } <= keys
-    # and the API answers the aging from it now (GET /reports/aging with no as_of)
-    answer = local_stack.request("GET", "/reports/aging", headers={"X-Api-Key": ADMIN_KEY})
+    # and the API answers that day's aging from its positions (GET /reports/aging?as_of=...)
+    answer = local_stack.request(
+        "GET", "/reports/aging?as_of=2026-11-30", headers={"X-Api-Key": ADMIN_KEY}
+    )
     assert answer.status == 200, answer.body
-    assert (answer.json()["source"], answer.json()["as_of"]) == ("snapshot", "2026-11-30")
+    assert (answer.json()["source"], answer.json()["as_of"]) == ("current", "2026-11-30")
 
 
 def test_without_a_running_stack_it_says_how_to_start_one(tmp_path: Path) -> None:

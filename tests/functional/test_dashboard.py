@@ -145,3 +145,33 @@ def test_the_link_answer_is_json(books, client):
     response = mint(client)
     assert response.headers["Content-Type"] == "application/json"
     assert set(json.loads(json.dumps(response.body))) == {"url", "path", "expires_at"}
+
+
+def test_the_dso_trend_and_collection_figures_come_from_the_lake(books, client):
+    from functions.lake.backfill import backfill
+    from functions.reporting import reports
+
+    # Given the books in the lake
+    backfill()
+
+    # When the dashboard is opened
+    page = get(client, "/dashboard", ADMIN_KEY).body.decode()
+
+    # Then the collection figures of the last 30 days are the books' KPIs, per currency
+    kpis = reports.kpi_report(NOW.date() - timedelta(days=29), NOW.date()).to_wire()
+    [eur] = [group for group in kpis["currencies"] if group["currency"] == "EUR"]
+    for name in ("cei", "dso", "countback_dso", "average_days_to_pay", "fulfilment_rate"):
+        assert text_of(page, currency="EUR", kpi=name) == (eur[name] or "-"), name
+    # and the DSO trend is the books' month by month
+    for month in reports.dso_trend(NOW.date(), 6):
+        for currency, dso in month["dso"].items():
+            assert text_of(page, month=month["month"], currency=currency) == (dso or "-")
+
+    # When the lake is emptied, Then the panels read it: nothing sold or open
+    s3, bucket = books.session.client("s3"), books.outputs["LakeBucketName"]
+    for page_of in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="lake/"):
+        for item in page_of.get("Contents", ()):
+            s3.delete_object(Bucket=bucket, Key=item["Key"])
+    emptied = get(client, "/dashboard", ADMIN_KEY).body.decode()
+    assert "Nothing sold or open in these days." in emptied
+    assert 'data-kpi="cei"' not in emptied

@@ -288,17 +288,17 @@ def test_a_bad_format_is_a_400(client: Client, world: World) -> None:
         assert_problem(get(client, f"{path}?format=pdf"), 400, "invalid-query")
 
 
-def test_the_nightly_aging_downloads_as_it_answers(client: Client, books: dict[str, Any]) -> None:
-    # Given the snapshot of 04-09 (the newest): the aging without parameters answers it
+def test_the_current_aging_downloads_as_it_answers(client: Client, books: dict[str, Any]) -> None:
+    # Given the snapshot of 04-09 (the newest): the aging without parameters rolls it forward
     from functions.reporting import snapshot
 
     snapshot.take(date(2026, 4, 9))
     answer = get(client, "/reports/aging").json_body
-    assert (answer["source"], answer["as_of"]) == ("snapshot", "2026-04-09")
+    assert (answer["source"], answer["as_of"]) == ("current", "2026-04-10")
 
-    # When it is downloaded, Then the CSV holds the snapshot's rows
+    # When it is downloaded, Then the CSV holds the same rows
     download = get(client, "/reports/aging?format=csv")
-    assert download.headers["Content-Disposition"].endswith('aging_2026-04-09.csv"')
+    assert download.headers["Content-Disposition"].endswith('aging_2026-04-10.csv"')
     rows = csv_rows(download)
     expected = [
         row["total"]
@@ -306,4 +306,4 @@ def test_the_nightly_aging_downloads_as_it_answers(client: Client, books: dict[s
         for row in (*group["customers"], group["totals"])
     ]
     assert [row["total"] for row in rows] == expected
-    assert {row["as_of"] for row in rows} == {"2026-04-09"}
+    assert {row["as_of"] for row in rows} == {"2026-04-10"}

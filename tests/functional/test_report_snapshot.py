@@ -52,8 +52,10 @@ def test_a_day_is_written_as_json_and_csv_under_hive_partitions(books):
         "reports/aging/dt=2026-11-30/aging.csv",
         "reports/kpis/dt=2026-11-30/kpis.json",
         "reports/kpis/dt=2026-11-30/kpis.csv",
+        "reports/positions/dt=2026-11-30/positions.json",
+        "reports/positions/dt=2026-11-30/positions.csv",
     ]
-    assert taken["latest"] == {"aging": True, "kpis": True}
+    assert taken["latest"] == {"aging": True, "kpis": True, "positions": True}
     # and the JSON is the report as the API gives it, on one line (one Athena record)
     raw = s3_object(books, "reports/aging/dt=2026-11-30/aging.json")["Body"].read().decode()
     assert "\n" not in raw
@@ -72,6 +74,13 @@ def test_a_day_is_written_as_json_and_csv_under_hive_partitions(books):
     kpis = json.loads(s3_object(books, "reports/kpis/dt=2026-11-30/kpis.json")["Body"].read())
     assert (kpis["from"], kpis["to"], kpis["days"]) == ("2026-11-01", "2026-11-30", 30)
     assert kpis == {**kpi_report(date(2026, 11, 1), DAY).to_wire(), "skipped": []}
+    # and the positions are the open items (due date, amount) the aging buckets
+    positions = snapshot.latest("positions")
+    assert positions is not None and positions["as_of"] == "2026-11-30"
+    assert sorted((row["due_on"], Decimal(row["amount"])) for row in positions["items"]) == [
+        (date(2026, 10, 15).isoformat(), Decimal("1000.00")),
+        (date(2026, 12, 15).isoformat(), Decimal("250.00")),
+    ]
     # and the CSVs are the reports' own
     aging_csv = s3_object(books, "reports/aging/dt=2026-11-30/aging.csv")
     assert aging_csv["ContentType"] == "text/csv"

@@ -200,13 +200,14 @@ def test_the_aging_route_answers_staff_who_read_reports(client: Client, world: W
     }
 
 
-def test_the_aging_route_answers_the_nightly_snapshot_unless_asked_live(
+def test_the_aging_route_answers_from_the_nightly_snapshot_unless_asked_live(
     client: Client, world: World
 ) -> None:
     # Given the dataset (its legacy invoice, seeded in the table, written into the lake by the
     # backfill) and the snapshot of 04-08 taken (from the lake)
     from functions.lake.backfill import backfill
     from functions.reporting import snapshot
+    from shared.store import snapshots
 
     dataset(client, world)
     backfill()
@@ -214,13 +215,22 @@ def test_the_aging_route_answers_the_nightly_snapshot_unless_asked_live(
     snapshot.take(date(2026, 4, 8))
 
     # When staff ask for the aging without a day, then live
-    stored = call(client, "GET", "/reports/aging")
+    current = call(client, "GET", "/reports/aging")
     live = call(client, "GET", "/reports/aging?live=true")
 
-    # Then the snapshot answers first (as of 04-08), the live one as of today (04-10)
-    assert stored.status == live.status == 200, (stored.body, live.body)
-    assert (stored.body["source"], stored.body["as_of"]) == ("snapshot", "2026-04-08")
+    # Then the snapshot rolled forward answers first, the live one computes; both as of today
+    assert current.status == live.status == 200, (current.body, live.body)
+    assert (current.body["source"], current.body["as_of"]) == ("current", "2026-04-10")
     assert (live.body["source"], live.body["as_of"]) == ("live", "2026-04-10")
+    assert _row(current.body, "EUR", CUSTOMER)["total"] == "169.21"
+
+    # And a stack whose snapshots keep no positions answers its nightly aging (as of 04-08)
+    pk, sk = snapshots.pointer_key("positions")
+    world.session.client("dynamodb").delete_item(
+        TableName=world.outputs["TableName"], Key={"pk": {"S": pk}, "sk": {"S": sk}}
+    )
+    stored = call(client, "GET", "/reports/aging")
+    assert (stored.body["source"], stored.body["as_of"]) == ("snapshot", "2026-04-08")
     assert _row(stored.body, "EUR", CUSTOMER)["total"] == "169.21"
 
 

@@ -319,7 +319,7 @@ def test_report_schedule_sample_is_the_envelope_scheduler_sends_and_runs(world):
 
     # Then it snapshots the UTC day that ended before 01:30 (tests/functional/test_report_snapshot)
     assert result["day"] == "2026-11-30"
-    assert result["latest"] == {"aging": True, "kpis": True}
+    assert result["latest"] == {"aging": True, "kpis": True, "positions": True}
 
 
 def test_collection_reminders_sample_is_a_batch_of_customers_with_distinct_message_ids():

@@ -151,9 +151,10 @@ def test_a_collection_run_and_the_nightly_snapshot_go_on(client, damaged: dict[s
     assert run.status in (200, 202), run.body
     assert _skipped(run.body) <= _all(damaged)
     # the snapshot reads the lake, where a damaged item never landed: it goes on and skips nothing
-    assert taken["latest"] == {"aging": True, "kpis": True} and _skipped(taken) == set()
+    assert taken["latest"] == {"aging": True, "kpis": True, "positions": True}
+    assert _skipped(taken) == set()
     aging = call(client, "GET", "/reports/aging")
-    assert aging.status == 200 and aging.body["source"] == "snapshot"
+    assert aging.status == 200 and aging.body["source"] == "current"
     assert _skipped(aging.body) == _skipped(taken)
 
 

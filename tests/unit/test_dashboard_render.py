@@ -201,3 +201,36 @@ def test_the_behaviour_panels_show_the_riskiest_first_escaped_and_the_segments()
 def test_without_a_lake_the_behaviour_panels_say_so():
     page = render(dashboard(behaviour=None))
     assert page.count("The lake is not configured") == 2
+
+
+def test_the_collection_panel_shows_each_currencys_kpis_and_leaves_undefined_ones_blank():
+    # Given the lake's KPIs of the last 30 days
+    kpis = {
+        "from": "2026-11-02",
+        "to": "2026-12-01",
+        "currencies": [
+            {
+                "currency": "EUR",
+                "cei": "35.89",
+                "dso": "43.92",
+                "countback_dso": None,
+                "average_days_to_pay": "39.00",
+                "fulfilment_rate": "100.00",
+            }
+        ],
+    }
+
+    # When
+    page = render(dashboard(kpis=kpis))
+
+    # Then
+    assert cell(page, currency="EUR", kpi="cei") == "35.89"
+    assert cell(page, currency="EUR", kpi="dso") == "43.92"
+    assert cell(page, currency="EUR", kpi="countback_dso") == "-"
+    assert cell(page, currency="EUR", kpi="average_days_to_pay") == "39.00"
+    assert cell(page, currency="EUR", kpi="fulfilment_rate") == "100.00"
+    assert "2026-11-02 to 2026-12-01" in page
+
+
+def test_without_a_lake_the_collection_panel_says_so():
+    assert "no collection figures to show" in render(dashboard())

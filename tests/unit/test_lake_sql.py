@@ -33,7 +33,7 @@ from shared.domain.reporting import (
     OrderFact,
     PaymentFact,
 )
-from shared.lake import duck, landing, queries, reports
+from shared.lake import current, duck, landing, queries, reports
 from tests.unit import test_reporting
 
 RECORDED = datetime(2026, 9, 1, tzinfo=UTC)
@@ -53,6 +53,8 @@ def _sqls() -> dict[str, str]:
         "kpis": queries.kpis(date(2026, 3, 1), date(2026, 3, 31)),
         "behaviour": queries.behaviour(date(2026, 1, 1), date(2026, 4, 30)),
         "dso_trend": queries.dso_trend(date(2026, 4, 15), 6),
+        "positions": queries.positions(date(2026, 3, 31)),
+        "movements": queries.movements(date(2026, 3, 1), date(2026, 3, 31)),
     }
 
 
@@ -110,6 +112,7 @@ def _same_reports(
         lake = reports.aging_report(found, as_of, edges)
         assert lake.to_wire() == aging.aging(books, as_of, edges).to_wire(), as_of
         assert lake == aging.aging(books, as_of, edges)
+        _same_current_aging(connection, books, as_of, edges)
     for start, end in periods:
         lake_kpis = reports.kpi_report(duck.rows(connection, queries.kpis(start, end)), start, end)
         assert lake_kpis.to_wire() == kpis.kpis(books, start, end).to_wire(), (start, end)
@@ -117,6 +120,24 @@ def _same_reports(
             found = duck.rows(connection, queries.dso_trend(end, months))
             trend = reports.dso_trend(found, end, months)
             assert trend == kpis.dso_trend(books, end, months), (end, months)
+
+
+def _same_current_aging(connection: Any, books: Books, as_of: date, edges: tuple[int, ...]) -> None:
+    """The positions of a day before ``as_of`` rolled forward by the days after it age as the
+    books do (unless an item they moved can only be placed from the whole history)."""
+    expected = aging.aging(books, as_of, edges)
+    for back in (0, 1, 7):
+        cut = as_of - timedelta(days=back)
+        start = current.Positions.from_rows(duck.rows(connection, queries.positions(cut)), cut)
+        assert current.Positions.from_wire(start.to_wire()) == start
+        moved = (
+            duck.rows(connection, queries.movements(cut + timedelta(days=1), as_of)) if back else []
+        )
+        try:
+            rolled = current.roll(start, moved, as_of)
+        except current.Unplaceable:
+            continue
+        assert current.aging(rolled, edges) == expected, (cut, as_of)
 
 
 def test_the_hand_computed_books_report_the_same_from_the_lake(tmp_path: Path) -> None:

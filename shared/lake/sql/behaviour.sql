@@ -90,7 +90,8 @@ dispute_facts AS (
             invoice_id,
             opened_at,
             ROW_NUMBER() OVER (
-                PARTITION BY invoice_id, opened_at ORDER BY recorded_at DESC
+                PARTITION BY invoice_id, opened_at
+                ORDER BY recorded_at DESC, closed_at DESC NULLS LAST
             ) AS newest
         FROM disputes
         WHERE CAST(opened_at AS DATE) BETWEEN {{start}} AND {{as_of}}

@@ -232,7 +232,11 @@ order_facts AS (
             currency,
             confirmed_at,
             shipped_complete_at,
-            ROW_NUMBER() OVER (PARTITION BY order_id ORDER BY recorded_at DESC) AS newest
+            -- facts only grow: of rows recorded the same instant, the one that knows more
+            ROW_NUMBER() OVER (
+                PARTITION BY order_id
+                ORDER BY recorded_at DESC, shipped_complete_at DESC NULLS LAST
+            ) AS newest
         FROM orders
         WHERE dt >= {{start_dt}} AND CAST(confirmed_at AS DATE) BETWEEN {{start}} AND {{end}}
     ) AS latest
@@ -288,7 +292,10 @@ payment_facts AS (
             currency,
             received_at,
             auto_applied_at,
-            ROW_NUMBER() OVER (PARTITION BY payment_id ORDER BY recorded_at DESC) AS newest
+            ROW_NUMBER() OVER (
+                PARTITION BY payment_id
+                ORDER BY recorded_at DESC, auto_applied_at DESC NULLS LAST
+            ) AS newest
         FROM payments
         WHERE dt >= {{start_dt}} AND CAST(received_at AS DATE) BETWEEN {{start}} AND {{end}}
     ) AS latest
@@ -312,7 +319,8 @@ dispute_facts AS (
             opened_at,
             closed_at,
             ROW_NUMBER() OVER (
-                PARTITION BY invoice_id, opened_at ORDER BY recorded_at DESC
+                PARTITION BY invoice_id, opened_at
+                ORDER BY recorded_at DESC, closed_at DESC NULLS LAST
             ) AS newest
         FROM disputes
         WHERE opened_at < {{after_end}}
