@@ -100,7 +100,7 @@ def email_link(customer_id: str, email: str | None) -> str | None:
         return None
     try:
         return str(issue_link(customer_id, LinkRequest(email=email), base)["url"])
-    except (ValidationError, problems.Problem):
+    except (ValidationError, errors.NotFound, problems.Problem):
         return None
 
 
