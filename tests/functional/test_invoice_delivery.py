@@ -348,8 +348,8 @@ def test_a_failed_read_for_the_portal_link_is_retried_and_the_email_goes_once_wi
     def throttled_once(customer_id: str) -> int:
         reads.append(customer_id)
         if len(reads) == 1:
-            error = {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}
-            raise ClientError({"Error": error}, "GetItem")
+            code = "ProvisionedThroughputExceededException"
+            raise ClientError({"Error": {"Code": code, "Message": "slow down"}}, "GetItem")
         return real_read(customer_id)
 
     monkeypatch.setattr(portal_access, "links_valid_after", throttled_once)
