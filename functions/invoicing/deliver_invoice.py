@@ -6,7 +6,9 @@
    rewrites the same bytes, a new version of the versioned bucket, which nothing reads apart;
 3. e-mail them to the buyer, exactly once per document, with a link to the customer portal
    for the buyer's address (signed when the e-mail is made, the portal's default lifetime;
-   left out when this deployment has no public API URL or no link secret).
+   left out when this deployment has no public API URL or no link secret). The link is made
+   before the e-mail is claimed: a failed read fails the message, which SQS retries, with
+   nothing claimed, so no e-mail goes out without its link or stays claimed and unsent.
 
 Step 3 follows the customer notifier's protocol (``functions/notifications/notify_customer.py``)
 with the same markers (``shared.store.notifications``): claim the e-mail with a conditional put
