@@ -16,7 +16,8 @@ The run (``run.py``) sends one message per customer with the open invoices due; 
 3. sends the day's reminder if it is recorded and not sent, with the claim protocol of the other
    customer e-mails (``shared.store.notifications``): claimed before sending, marked sent with
    SES's MessageId after, released when sending fails (the message fails, SQS retries it). Then
-   the reminder is marked ``sent`` (with ``ReminderSent``).
+   the reminder is marked ``sent`` (with ``ReminderSent``). Like the invoice e-mail, it carries
+   the contact's link to the customer portal, signed before the claim (docs/portal.md).
 
 So a message delivered twice, a run repeated the same day, two runs overlapping, or a crash
 between the transaction and the e-mail all end with each level recorded once and one e-mail.
@@ -400,11 +401,12 @@ def send_reminder(reminder_id: str) -> Outcome:
     if reminder["status"] == store.SENT:
         return Outcome.ALREADY_SENT
     sender = mail.configured_sender()
+    portal_url = _portal_link(reminder)
     message_id = markers.send_once(
         reminder_id,
         reminder["recipient"],
         detail_type="ReminderRecorded",
-        send=lambda: _send(sender, reminder),
+        send=lambda: _send(sender, reminder, portal_url),
     )
     if message_id is None:
         _finish_sent_elsewhere(reminder)
@@ -414,10 +416,21 @@ def send_reminder(reminder_id: str) -> Outcome:
     return Outcome.SENT
 
 
-def _send(sender: str, reminder: Item) -> str:
+def _portal_link(reminder: Item) -> str | None:
+    """A portal link for the recipient, signed now, when the portal is configured here. Made
+    before the e-mail is claimed: a failed read fails the message (SQS retries it) with nothing
+    claimed, so no reminder goes out without its link or stays claimed and unsent."""
+    from functions.portal.links import email_link
+
+    return email_link(reminder["customer_id"], reminder["recipient"])
+
+
+def _send(sender: str, reminder: Item, portal_url: str | None) -> str:
     planned = store.reminder_plan(reminder)
     link = reminder_email.statement_url(reminder["customer_id"])
-    email = reminder_email.render(planned, reminder.get("customer_name", ""), link=link)
+    email = reminder_email.render(
+        planned, reminder.get("customer_name", ""), link=link, portal_url=portal_url
+    )
     message = {
         "sender": sender,
         "recipient": reminder["recipient"],

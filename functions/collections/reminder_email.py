@@ -3,7 +3,8 @@
 One e-mail per customer per day lists every invoice the day's run reached, whatever its level;
 the tone is that of the highest level among them (``plan.template``). Each line says the invoice
 number, its due date, how many days it is overdue (or until due), the amount due and any fee and
-interest charged now; the totals follow per currency, then a link to the statement of account.
+interest charged now; the totals follow per currency, then a link to the statement of account
+and, when one is given, the contact's signed link to the customer portal.
 Every value is escaped in the HTML part, and the subject is one line.
 """
 
@@ -16,7 +17,7 @@ from decimal import Decimal
 from shared.config import settings
 from shared.domain.dunning import ReminderLine, ReminderPlan
 from shared.domain.money import quantize
-from shared.domain.notifications import Email, subject_line
+from shared.domain.notifications import Email, portal_invitation, subject_line
 
 
 @dataclass(frozen=True)
@@ -66,12 +67,16 @@ def statement_url(customer_id: str) -> str:
     return f"{settings().public_api_url}/customers/{customer_id}/statement"
 
 
-def render(plan: ReminderPlan, customer_name: str, *, link: str) -> Email:
-    """The e-mail of ``plan``; ``link`` is the statement's URL (``statement_url``)."""
+def render(
+    plan: ReminderPlan, customer_name: str, *, link: str, portal_url: str | None = None
+) -> Email:
+    """The e-mail of ``plan``; ``link`` is the statement's URL (``statement_url``),
+    ``portal_url`` a signed link to the customer's portal (``functions.portal.links``)."""
     template = TEMPLATES.get(plan.template, TEMPLATES["reminder"])
     greeting = f"Hello {_one_line(customer_name) or 'customer'},"
     totals = [_total_line(currency, sums) for currency, sums in plan.totals().items()]
     statement = f"Your statement of account: {link}"
+    invitation = [portal_invitation(portal_url)] if portal_url else []
     text = "\n\n".join(
         [
             greeting,
@@ -80,13 +85,17 @@ def render(plan: ReminderPlan, customer_name: str, *, link: str) -> Email:
             "\n".join(totals),
             template.closing,
             statement,
+            *(paragraph for paragraph, _ in invitation),
             "Kind regards,\nAccounts receivable",
         ]
+    )
+    links = f'<p><a href="{html.escape(link)}">Your statement of account</a></p>' + "".join(
+        markup for _, markup in invitation
     )
     return Email(
         subject=subject_line(template.subject),
         text=text + "\n",
-        html=_html(greeting, template, plan.lines, totals, link),
+        html=_html(greeting, template, plan.lines, totals, links),
     )
 
 
@@ -134,8 +143,9 @@ def _html(
     template: Template,
     lines: tuple[ReminderLine, ...],
     totals: list[str],
-    link: str,
+    links: str,
 ) -> str:
+    """The HTML part; ``links`` is the markup of its links (statement, portal), escaped."""
     head = "".join(
         f"<th>{name}</th>"
         for name in ("Invoice", "Due date", "Days overdue", "Amount due", "Fee", "Interest")
@@ -161,7 +171,7 @@ def _html(
         f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
         + "".join(f"<p>{html.escape(total)}</p>" for total in totals)
         + f"<p>{html.escape(template.closing)}</p>"
-        + f'<p><a href="{html.escape(link)}">Your statement of account</a></p>'
+        + links
         + "<p>Kind regards,<br>Accounts receivable</p>"
     )
     return (

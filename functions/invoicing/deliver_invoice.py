@@ -4,9 +4,11 @@
    the CII XML inside) when the buyer's account asks for one (``pdf_format``), at the same key;
 2. store both in the documents bucket at the document's stable keys (``documents.py``): a retry
    rewrites the same bytes, a new version of the versioned bucket, which nothing reads apart;
-3. e-mail them to the buyer, exactly once per document (no portal link yet: making one reads
-   the customer, its revocations and the link secret, and the crash-injection run lost an
-   e-mail with it; see docs/portal.md).
+3. e-mail them to the buyer, exactly once per document, with a link to the customer portal
+   for the buyer's address (signed when the e-mail is made, the portal's default lifetime;
+   left out when this deployment has no public API URL or no link secret). The link is made
+   before the e-mail is claimed: a failed read fails the message, which SQS retries, with
+   nothing claimed, so no e-mail goes out without its link or stays claimed and unsent.
 
 Step 3 follows the customer notifier's protocol (``functions/notifications/notify_customer.py``)
 with the same markers (``shared.store.notifications``): claim the e-mail with a conditional put
@@ -70,7 +72,7 @@ def deliver_invoice(event: BusEvent) -> Outcome:
         logger.warning("the buyer has no e-mail address; documents stored only", extra=context)
         return Outcome.STORED
     sender = mail.configured_sender()
-    email = invoice_email.render(invoice, None)
+    email = invoice_email.render(invoice, _portal_link(invoice, recipient))
     message_id = markers.send_once(
         metadata.event_id,
         recipient,
@@ -93,6 +95,13 @@ def deliver_invoice(event: BusEvent) -> Outcome:
     logger.info("documents delivered", extra={**context, "ses_message_id": message_id})
     metrics.add_metric(name="InvoiceDocumentsEmailed", unit="Count", value=1)
     return Outcome.DELIVERED
+
+
+def _portal_link(invoice: Invoice, recipient: str) -> str | None:
+    """A portal link for the recipient, signed now, when the portal is configured here."""
+    from functions.portal.links import email_link
+
+    return email_link(invoice.customer_id, recipient)
 
 
 def store_documents(invoice: Invoice) -> tuple[bytes, bytes]:

@@ -12,9 +12,7 @@ from decimal import Decimal
 
 from shared.domain.invoice import DocumentKind, Invoice
 from shared.domain.money import quantize
-from shared.domain.notifications import Email, subject_line
-
-PORTAL_TEXT = "Your invoices, statement and payment options are online in your account"
+from shared.domain.notifications import Email, portal_invitation, subject_line
 
 
 def render(invoice: Invoice, portal_url: str | None = None) -> Email:
@@ -25,14 +23,11 @@ def render(invoice: Invoice, portal_url: str | None = None) -> Email:
     paragraphs = _credit_note(invoice) if is_note else _invoice(invoice)
     greeting = f"Hello {_one_line(invoice.buyer.name) or 'customer'},"
     closing = ["Kind regards,", _one_line(invoice.seller.name)]
-    portal = [f"{PORTAL_TEXT}: {portal_url}"] if portal_url else []
+    invitation = [portal_invitation(portal_url)] if portal_url else []
+    portal = [text for text, _ in invitation]
     text = "\n\n".join([greeting, *paragraphs, *portal, "\n".join(closing)]) + "\n"
     body = "".join(f"<p>{html.escape(part)}</p>" for part in [greeting, *paragraphs])
-    if portal_url:
-        body += (
-            f'<p>{html.escape(PORTAL_TEXT)}: <a href="{html.escape(portal_url, quote=True)}">'
-            "Open your account</a></p>"
-        )
+    body += "".join(markup for _, markup in invitation)
     body += "<p>" + "<br>".join(html.escape(part) for part in closing) + "</p>"
     document = (
         '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>' + body + "</body></html>"

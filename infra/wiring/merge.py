@@ -84,7 +84,7 @@ ENVIRONMENT: dict[str, Any] = {
 # function -> API is a cycle CloudFormation refuses.
 REST_API = "RestAPI"
 PUBLIC_API_URL = "PUBLIC_API_URL"
-# The reminder e-mail links the statement; the invoice e-mail links the customer portal.
+# The reminder e-mail links the statement and the customer portal, the invoice e-mail the portal.
 LINKS_TO_API = frozenset({"RemindCustomers", "DeliverInvoices"})
 # Cron schedules that fire at a wall-clock time of the seller's, not of UTC.
 SCHEDULE_TIME_ZONES: dict[str, Any] = {"RunCollections": {"Ref": "CollectionTimeZone"}}

@@ -28,6 +28,7 @@ NOTICES_BY_PREFERENCE = frozenset({ORDER_CONFIRMED, ORDER_SHIPPED})
 PARTNER_PREFIX = "prt_"  # the ids of partner systems (shared/domain/principal.py)
 
 MAX_SUBJECT = 200
+PORTAL_TEXT = "Your invoices, statement and payment options are online in your account"
 
 Order = Mapping[str, Any]
 
@@ -74,6 +75,16 @@ def render(detail_type: str, order: Order, customer_name: str) -> Email:
 def order_reference(order: Order) -> str:
     """What the customer knows the order by: their purchase order number, else our order id."""
     return _one_line(str(order.get("purchase_order") or order.get("id") or "")) or "(unknown)"
+
+
+def portal_invitation(url: str) -> tuple[str, str]:
+    """The paragraph inviting a contact to its account in the customer portal, as plain text
+    and as HTML (``url``, a signed portal link, escaped in the ``href``)."""
+    href = html.escape(url, quote=True)
+    return (
+        f"{PORTAL_TEXT}: {url}",
+        f'<p>{html.escape(PORTAL_TEXT)}: <a href="{href}">Open your account</a></p>',
+    )
 
 
 def subject_line(text: str) -> str:

@@ -1,10 +1,11 @@
 """A customer walks through the portal in a real browser: Playwright driving Debian's chromium.
 
 Everything is seeded through the API of the local stack (a customer, two orders shipped and so
-invoiced), staff issue the customer's portal link, and chromium does what the customer would:
-open the link, see the invoices, download a PDF, dispute one line of an invoice, request a
-statement (answered at once), pay the other invoice by card, and, once staff have resolved the
-dispute with a credit note, answer the satisfaction survey the closing e-mail links to.
+invoiced), the invoice e-mail carries the customer's portal link, and chromium does what the
+customer would: open the link, see the invoices, download a PDF, dispute one line of an
+invoice, request a statement (answered at once), pay the other invoice by card, and, once staff
+have resolved the dispute with a credit note, answer the satisfaction survey the closing e-mail
+links to.
 
 Card payment: the stack's ``stripe`` library talks to a stub of Stripe's API on 127.0.0.1
 (tests/e2e/stripe_stub.py, the functional tests' recorded Checkout Session); chromium is sent on
@@ -79,13 +80,9 @@ def seed_customer(stack: LocalStack) -> str:
     return str(created["id"])
 
 
-def portal_link_for(stack: LocalStack, customer_id: str) -> str:
-    """The customer's portal link, as staff issue it (POST /customers/{id}/portal-links).
-
-    Once invoice e-mails carry the link, read it from the e-mail instead:
-    ``return emailed_link(stack, CONTACT, "/portal/")``."""
-    issued = admin(stack, "POST", f"/customers/{customer_id}/portal-links", {"email": CONTACT})
-    return stack.api_url + issued["path"]
+def portal_link_for(stack: LocalStack) -> str:
+    """The customer's portal link, as the invoice e-mail in moto's SES outbox carries it."""
+    return emailed_link(stack, CONTACT, "/portal/")
 
 
 def emailed_link(stack: LocalStack, recipient: str, path_part: str) -> str:
@@ -206,7 +203,7 @@ def test_a_customer_walks_through_the_portal_in_chromium(
 
     executable = chromium()
     # Given a customer with two invoices (seeded through the API), card payment offered, and
-    # the portal link staff issue for the customer's contact
+    # the portal link the invoice e-mail to the customer's contact carries
     customer_id = seed_customer(local_stack)
     _, disputed = shipped_and_invoiced(
         local_stack, "PO-PORTAL-1", key=ADMIN_KEY, customer_id=customer_id
@@ -216,7 +213,7 @@ def test_a_customer_walks_through_the_portal_in_chromium(
     )
     documents_ready(local_stack, disputed["id"])
     offer_card_payment(local_stack)
-    url = portal_link_for(local_stack, customer_id)
+    url = portal_link_for(local_stack)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(

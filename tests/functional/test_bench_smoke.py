@@ -167,13 +167,16 @@ def test_invoicing_bench_counts_the_calls_of_each_invoice():
         "dynamodb.Query": 1,
         "dynamodb.TransactWriteItems": 1,
     }
-    # invoice, the customer (its PDF format); PDF and UBL; claim, send, mark sent
+    # invoice, the customer (its PDF format); the e-mail's portal link: the customer again and
+    # its last revocation, and the link secret (once per container: half a call over two
+    # invoices); PDF and UBL; claim, send, mark sent
     assert deliver.calls_per_record() == {
-        "dynamodb.GetItem": 2,
+        "dynamodb.GetItem": 4,
         "dynamodb.PutItem": 1,
         "dynamodb.UpdateItem": 1,
         "s3.PutObject": 2,
         "sesv2.SendEmail": 1,
+        "ssm.GetParameter": 0.5,
     }
     assert issue.seconds > 0 and deliver.seconds > 0
     assert "issue_invoices" in invoicing.table(list(figures.values()))

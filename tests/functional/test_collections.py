@@ -11,8 +11,10 @@ days before due, a reminder at +3, a second notice at +14 (fee 5.00), a final no
 
 from __future__ import annotations
 
+import html
 import io
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -24,6 +26,7 @@ import app as app_module
 from functions.collections.run import start_run
 from infra.local.pump import LambdaContext
 from shared import clock
+from shared.config import settings
 from shared.domain import invoice as invoice_domain
 from shared.domain.invoice import Invoice
 from shared.store import customers, invoices, table
@@ -582,3 +585,48 @@ def test_the_scheduled_run_reads_only_what_is_due_with_a_query(
     )
     [reminder] = reminders()
     assert overdue.number in reminder.body and paid.number not in reminder.body
+
+
+# --- the portal link ---------------------------------------------------------------------------
+
+
+def _portal_link(reminder_body: str) -> str:
+    """The path of the reminder's one portal link (its HTML part's href, unescaped)."""
+    base = re.escape(html.escape(settings().public_api_url, quote=True))
+    [href] = re.findall(base + r'(/portal/[^"]+)"', reminder_body)
+    return html.unescape(href)
+
+
+def test_a_reminder_links_the_contact_to_the_portal_until_staff_revoke_it(client, world: World):
+    # Given an invoice due in 30 days, nobody paying it
+    invoice = _invoice(client, world)
+    due = invoice.due_on
+    assert due is not None
+
+    # When the run sends the friendly reminder
+    run_on(world, day(due, -5))
+    [friendly] = reminders()
+
+    # Then it carries a signed link to cus_acme's portal for the billing contact
+    path = _portal_link(friendly.body)
+    assert path.startswith(f"/portal/{CUSTOMER}?token=")
+    # which opens the portal on the invoice it reminds of
+    page = client.http.get(path, headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert f'data-invoice="{invoice.invoice_id}"' in page.body.decode()
+
+    # When staff revoke the customer's links
+    revoked = call(client, "DELETE", f"/customers/{CUSTOMER}/portal-links")
+    assert revoked.status == 200, revoked.body
+
+    # Then the reminder's link is refused
+    refused = client.http.get(path, headers={"Accept": "application/json"})
+    assert_problem(refused, 403, "link-revoked")
+    assert client.http.get(path, headers={"Accept": "text/html"}).status_code == 403
+
+    # And the final notice (the statement attached) carries a link issued after the revocation
+    for offset in (3, 14, 30):
+        run_on(world, day(due, offset))
+    final = reminders()[-1]
+    assert final.template == "final_notice" and final.attachments
+    assert client.http.get(_portal_link(final.body)).status_code == 200

@@ -8,8 +8,10 @@ buyer's billing address through SES (moto) as one MIME message with attachments.
 from __future__ import annotations
 
 import email
+import html
 import io
 import json
+import re
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -21,9 +23,11 @@ from moto.ses.models import RawMessage, ses_backends
 from pypdf import PdfReader
 
 import app as app_module
+from functions.portal.links import DEFAULT_LIFETIME_SECONDS
 from infra.local.pump import LambdaContext
 from shared.adapters import mail
 from shared.adapters.bus_events import BusEvent
+from shared.config import settings
 from tests.functional.conftest import World
 from tests.functional.invoicing import credit_note, documents, entities, placed, ship
 from tests.functional.order_events import sqs_batch
@@ -294,3 +298,74 @@ def _parts(message: RawMessage) -> dict[str, str]:
             assert isinstance(payload, bytes)
             found[part.get_content_type()] = payload.decode(part.get_content_charset() or "utf-8")
     return found
+
+
+def test_the_invoice_email_links_the_buyer_to_the_portal(world: World, client):
+    # Given an invoice delivered where the portal is configured
+    invoice = _invoiced(client, world)
+    [message] = _raw_emails()
+    parts = _parts(message)
+
+    # Then both parts hold one signed link to cus_acme's portal for the billing contact
+    base = settings().public_api_url
+    [url] = re.findall(re.escape(base) + r"/portal/cus_acme\?token=[^\s\"<]+", parts["text/plain"])
+    assert f'href="{html.escape(url, quote=True)}"' in parts["text/html"]
+    token = url.split("token=", 1)[1]
+    issued, expires, *_ = token.split(".")
+    assert int(expires) - int(issued) == DEFAULT_LIFETIME_SECONDS
+    # which opens the portal on the invoice
+    page = client.http.get(url.removeprefix(base), headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    body = page.body.decode()
+    assert BILLING_EMAIL in body and f'data-invoice="{invoice["id"]}"' in body
+
+
+def test_without_a_public_url_the_invoice_email_has_no_portal_link(
+    world: World, client, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("PUBLIC_API_URL", "")
+    settings.cache_clear()
+    try:
+        _invoiced(client, world)
+    finally:
+        monkeypatch.undo()
+        settings.cache_clear()
+    [message] = _raw_emails()
+    assert "/portal/" not in message.raw_data
+
+
+def test_a_failed_read_for_the_portal_link_is_retried_and_the_email_goes_once_with_it(
+    world: World, client, monkeypatch: pytest.MonkeyPatch
+):
+    # Given the customer's portal access read throttled once
+    from botocore.exceptions import ClientError
+
+    from shared.store import portal_access
+
+    real_read = portal_access.links_valid_after
+    reads: list[str] = []
+
+    def throttled_once(customer_id: str) -> int:
+        reads.append(customer_id)
+        if len(reads) == 1:
+            code = "ProvisionedThroughputExceededException"
+            raise ClientError({"Error": {"Code": code, "Message": "slow down"}}, "GetItem")
+        return real_read(customer_id)
+
+    monkeypatch.setattr(portal_access, "links_valid_after", throttled_once)
+
+    # When an order ships and is invoiced: the first delivery fails before claiming the e-mail
+    _invoiced(client, world)
+
+    # Then the retry sent it, once, and with the portal link
+    assert reads == ["cus_acme", "cus_acme"]
+    [message] = _raw_emails()
+    assert f"{settings().public_api_url}/portal/cus_acme?token=" in _parts(message)["text/plain"]
+    assert world.queue_depth("InvoiceDeliveryDeadLetterQueue") == 0
+
+
+def test_an_unknown_customer_gets_no_portal_link_rather_than_no_email(world: World):
+    from functions.portal.links import email_link
+
+    assert email_link("cus_nobody", BILLING_EMAIL) is None
+    assert email_link("cus_acme", BILLING_EMAIL) is not None

@@ -22,6 +22,12 @@ GSI1 = {"Fn::Sub": "${Table.Arn}/index/gsi1"}
 KEY = {"Fn::GetAtt": ["Key", "Arn"]}
 
 
+LINK_SECRET = {
+    "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
+    "${DashboardSecretsPath}/${Stage}/link-secret"
+}
+
+
 def _variables(template: Template, function_id: str) -> dict[str, Any]:
     variables: dict[str, Any] = template["Resources"][function_id]["Properties"]["Environment"][
         "Variables"
@@ -121,6 +127,11 @@ def test_the_worker_records_and_mails_reminders_with_what_it_needs(template: Tem
     assert grants(statements, "kms:GenerateDataKey", KEY)
     # and sends no message anywhere (it is the end of the fan-out)
     assert not [s for s in statements if "sqs:SendMessage" in as_list(s["Action"])]
+    # and reads the link secret the reminder's portal link is signed with, and no other
+    ssm = [s for s in statements if any(a.startswith("ssm:") for a in as_list(s["Action"]))]
+    assert [(as_list(s["Action"]), as_list(s["Resource"])) for s in ssm] == [
+        (["ssm:GetParameter"], [LINK_SECRET])
+    ]
 
 
 def test_the_reminder_worker_links_to_the_api_and_the_api_handler_cannot(

@@ -89,7 +89,7 @@ def test_only_the_api_reads_snapshots_and_the_link_secret(template: Template) ->
     functions = of_type(template, FUNCTION)
 
     # Then the API (GET /reports/aging's snapshot, the dashboard's and portal's links) and no
-    # one else may; the link secret also signs the portal link of the invoice e-mail
+    # one else may; the link secret also signs the portal link of the invoice and reminder e-mails
     readers = {
         f for f in functions if grants(role_statements(template, f), "s3:GetObject", REPORTS)
     }
@@ -99,7 +99,7 @@ def test_only_the_api_reads_snapshots_and_the_link_secret(template: Template) ->
         for f in functions
         if grants(role_statements(template, f), "ssm:GetParameter", LINK_SECRET)
     }
-    assert secret_readers == {"APIHandler", "DeliverInvoices"}
+    assert secret_readers == {"APIHandler", "DeliverInvoices", "RemindCustomers"}
 
 
 def test_every_function_knows_where_the_link_secret_lives(template: Template) -> None:

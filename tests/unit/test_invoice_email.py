@@ -6,6 +6,7 @@ import pytest
 
 from functions.invoicing import documents, invoice_email
 from functions.invoicing.documents import DocumentFormat
+from shared.domain.notifications import PORTAL_TEXT
 from tests.unit import invoice_samples
 from tests.unit.invoice_samples import credit_note, domestic_invoice
 
@@ -82,9 +83,9 @@ def test_a_portal_link_is_offered_in_both_parts_escaped_in_html() -> None:
 
     email = invoice_email.render(domestic_invoice(), url)
 
-    assert f"{invoice_email.PORTAL_TEXT}: {url}\n" in email.text
+    assert f"{PORTAL_TEXT}: {url}\n" in email.text
     assert 'href="https://api.example/portal/cus_acme?token=1.2.a&quot;b&lt;c&gt;.d&amp;x=1"' in (
         email.html
     )
     assert url not in email.html
-    assert invoice_email.PORTAL_TEXT not in invoice_email.render(domestic_invoice()).text
+    assert PORTAL_TEXT not in invoice_email.render(domestic_invoice()).text

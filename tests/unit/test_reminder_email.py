@@ -9,6 +9,7 @@ import pytest
 
 from functions.collections import reminder_email
 from shared.domain.dunning import ReminderLine, ReminderPlan
+from shared.domain.notifications import PORTAL_TEXT
 
 AS_OF = date(2026, 12, 16)
 
@@ -133,3 +134,17 @@ def test_values_from_the_account_are_escaped_and_kept_to_one_line():
     assert "<script>" not in email.html and "&lt;script&gt;" in email.html
     assert "<td>INV-&lt;1&gt;</td>" in email.html
     assert "Hello Evil <script> Corp," in email.text
+
+
+def test_a_portal_link_is_offered_in_both_parts_escaped_in_html():
+    plan = _plan("reminder", _line("INV-2", due=date(2026, 12, 2), level=1, name="reminder"))
+    url = 'https://api.example/portal/cus_acme?token=1.2.a"b<c>.d&x=1'
+
+    email = reminder_email.render(plan, "ACME", link=LINK, portal_url=url)
+
+    assert f"{PORTAL_TEXT}: {url}\n" in email.text
+    assert 'href="https://api.example/portal/cus_acme?token=1.2.a&quot;b&lt;c&gt;.d&amp;x=1"' in (
+        email.html
+    )
+    assert url not in email.html
+    assert PORTAL_TEXT not in reminder_email.render(plan, "ACME", link=LINK).text
