@@ -26,7 +26,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from functions.credits.application import AmountString, CreditSource
+from functions.credits.application import CreditSource
 from functions.payments.settlement import CashMove, payment_event
 from shared import clock, errors, ids, request_scope
 from shared.adapters import stripe_refunds
@@ -34,7 +34,7 @@ from shared.domain import credits as credits_domain
 from shared.domain import ledger as ledger_domain
 from shared.domain.access import Principal
 from shared.domain.credits import CreditKind, CreditMove, CustomerCredit
-from shared.domain.money import Money, minor_units
+from shared.domain.money import DecimalString, Money, minor_units
 from shared.domain.omittable import Omittable
 from shared.domain.payment import STRIPE, Payment
 from shared.domain.text import SingleLine
@@ -58,7 +58,7 @@ class RefundRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     source: CreditSource
-    amount: AmountString
+    amount: DecimalString
     method: Omittable[RefundMethod] = None  # recorded refunds: how the money was sent
     reference: Omittable[Reference] = None  # recorded refunds: the transfer's or cheque's id
 

@@ -30,7 +30,7 @@ from pydantic import (
 from shared import clock, ids
 from shared.domain import peppol, vat_ids
 from shared.domain.events import DomainEvent
-from shared.domain.money import minor_units, quantize
+from shared.domain.money import DecimalString, minor_units, quantize
 from shared.domain.omittable import Omittable
 from shared.domain.terms import NET_30, PaymentTerms
 from shared.domain.text import STORED, SingleLine
@@ -69,7 +69,6 @@ def email_address(value: str) -> str:
 
 EmailAddress = Annotated[str, AfterValidator(email_address)]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-DecimalString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
 # A dunning policy of shared.domain.dunning.POLICIES (an unknown name would dun by the default).
 PolicyName = Literal["default", "strict", "gentle"]
 StatusName = Literal["active", "credit_hold", "closed"]

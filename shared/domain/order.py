@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from shared import clock, ids
 from shared.domain.events import DomainEvent
-from shared.domain.money import Money, minor_units, quantize
+from shared.domain.money import DecimalString, Money, minor_units, quantize
 from shared.domain.text import MultiLine, SingleLine
 
 SOURCE = "otc.orders"
@@ -31,7 +31,6 @@ MAX_LINES = 200
 MAX_QUANTITY = 1_000_000
 
 Text = Annotated[str, SingleLine(max_length=120)]
-DecimalString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
 

@@ -87,12 +87,27 @@ def paths(authored: dict[str, Any], routes: dict[tuple[str, str], Requires]) -> 
     }
 
 
+def _rules(node: Any) -> Any:
+    """A schema without its prose: what it admits."""
+    if isinstance(node, dict):
+        return {k: _rules(v) for k, v in node.items() if k not in models.NOTES}
+    return [_rules(v) for v in node] if isinstance(node, list) else node
+
+
+def _entry(name: str, schema: Any) -> dict[str, Any]:
+    return models.generate(name, schema) if models.is_derived(schema) else {name: schema}
+
+
 def schemas(authored: dict[str, Any]) -> dict[str, Any]:
+    """The overlay's schemas, a model's in its place with those it refers to before it; one the
+    overlay names too stands where the overlay has it, with its prose, if it admits the same."""
     merged: dict[str, Any] = {}
     for name, schema in authored.items():
-        for each, generated in (
-            models.generate(name, schema) if models.is_derived(schema) else {name: schema}
-        ).items():
+        for each, generated in _entry(name, schema).items():
+            if each != name and each in authored:
+                if _rules(_entry(each, authored[each])[each]) != _rules(generated):
+                    raise OverlayError(f"schema {each} is not what the model {name} refers to")
+                continue
             if merged.get(each, generated) != generated:
                 raise OverlayError(f"schema {each} is written twice, differently")
             merged[each] = generated
