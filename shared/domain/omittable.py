@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 T = TypeVar("T")
 
@@ -21,4 +23,18 @@ def _not_null(value: Any) -> Any:
     return value
 
 
-Omittable = Annotated[T | None, AfterValidator(_not_null)]
+class _NotNullInSchema:
+    """The JSON Schema says what is validated: ``T``'s schema, without the ``null`` branch."""
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        found = handler(schema)
+        branches = [each for each in found.get("anyOf", []) if each != {"type": "null"}]
+        if len(branches) != 1:
+            return found
+        rest = {key: value for key, value in found.items() if key != "anyOf"}
+        return {**branches[0], **rest}
+
+
+Omittable = Annotated[T | None, AfterValidator(_not_null), _NotNullInSchema()]
