@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, GetJsonSchemaHandler
-from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema
+from pydantic import AfterValidator
+
+from shared.domain.json_schema import NOT_NULL
 
 T = TypeVar("T")
 
@@ -23,18 +23,4 @@ def _not_null(value: Any) -> Any:
     return value
 
 
-class _NotNullInSchema:
-    """The JSON Schema says what is validated: ``T``'s schema, without the ``null`` branch."""
-
-    def __get_pydantic_json_schema__(
-        self, schema: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        found = handler(schema)
-        branches = [each for each in found.get("anyOf", []) if each != {"type": "null"}]
-        if len(branches) != 1:
-            return found
-        rest = {key: value for key, value in found.items() if key != "anyOf"}
-        return {**branches[0], **rest}
-
-
-Omittable = Annotated[T | None, AfterValidator(_not_null), _NotNullInSchema()]
+Omittable = Annotated[T | None, AfterValidator(_not_null), NOT_NULL]

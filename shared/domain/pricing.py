@@ -112,7 +112,7 @@ class ItemRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     name: Name
-    unit: str
+    unit: str = Field(json_schema_extra={"enum": list(UNITS)})  # what _known_unit admits
     tax_category: TaxCategory = Field(strict=False)  # lax only to take the enum's text values
     supply: Supply = Field(default=Supply.GOODS, strict=False)
     active: bool = True
