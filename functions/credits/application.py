@@ -60,7 +60,7 @@ class CreditSource(BaseModel):
     id: Identifier
 
 
-class ApplicationRequest(BaseModel):
+class CreditApplicationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     source: CreditSource
