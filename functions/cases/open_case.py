@@ -28,12 +28,12 @@ from shared.domain.cases import (
     RequestType,
 )
 from shared.domain.invoice import DocumentKind, Invoice
+from shared.domain.money import DecimalString
 from shared.domain.text import MultiLine, SingleLine
 from shared.store import cases as store
 from shared.store import customers, invoices, outbox, series
 from shared.store.table import Update
 
-AmountString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
 MAX_LINES = 200
 
 
@@ -41,7 +41,7 @@ class DisputedLineRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     line_no: int = Field(ge=1, le=100_000)
-    amount: AmountString
+    amount: DecimalString
 
 
 class CaseRequest(BaseModel):
@@ -57,7 +57,7 @@ class CaseRequest(BaseModel):
     request_type: RequestType | None = Field(default=None, strict=False)
     invoice_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
     reason: DisputeReason | None = Field(default=None, strict=False)
-    amount: AmountString | None = None
+    amount: DecimalString | None = None
     lines: list[DisputedLineRequest] = Field(default_factory=list, max_length=MAX_LINES)
 
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict
 
 from shared import clock, errors, ids, request_scope
 from shared.domain import dunning as dunning_domain
@@ -24,12 +24,11 @@ from shared.domain.access import Principal
 from shared.domain.dates import BusinessDate
 from shared.domain.events import DomainEvent
 from shared.domain.invoice import DocumentKind, Invoice, InvoiceStatus
-from shared.domain.money import quantize
+from shared.domain.money import DecimalString, quantize
 from shared.store import dunning, invoices, outbox
 from shared.store.outbox import StaleStateError
 
 SOURCE = "otc.collections"
-AmountString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
 SETTLED = frozenset({InvoiceStatus.PAID, InvoiceStatus.CREDITED})
 
 
@@ -39,7 +38,7 @@ class PromiseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     promised_on: BusinessDate  # an ISO date string: bodies are validated strictly, as JSON
-    amount: AmountString
+    amount: DecimalString
 
 
 def record_promise(

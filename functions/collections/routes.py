@@ -18,9 +18,9 @@ routes = Routes(__name__)
 
 @routes.route("/collection-runs", methods=["POST"], requires=Action.RUN_COLLECTIONS)
 def post_collection_run() -> Response:
-    from functions.collections.run import RunRequest, request_run
+    from functions.collections.run import CollectionRunRequest, request_run
 
-    answer = request_run(routes.optional_body(RunRequest))
+    answer = request_run(routes.optional_body(CollectionRunRequest))
     return json_response(answer, 200 if answer["dry_run"] else 202)
 
 

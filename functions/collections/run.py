@@ -33,7 +33,7 @@ from shared.store import dunning as store
 from shared.store import readable
 
 
-class RunRequest(BaseModel):
+class CollectionRunRequest(BaseModel):
     """POST /collection-runs: the day to collect for (default: today), and whether to only look."""
 
     model_config = ConfigDict(extra="forbid")
@@ -47,7 +47,7 @@ def scheduled_as_of(event_time: datetime) -> date:
     return collection_day(event_time)
 
 
-def request_run(request: RunRequest) -> dict[str, Any]:
+def request_run(request: CollectionRunRequest) -> dict[str, Any]:
     """The HTTP request's run: for ``as_of`` or today (in the collection time zone)."""
     return start_run(request.as_of or collection_day(clock.now()), dry_run=request.dry_run)
 

@@ -39,7 +39,7 @@ from shared.domain.credits import CreditKind, CreditMove, CreditNoteCredit, Cust
 from shared.domain.events import DomainEvent
 from shared.domain.invoice import Invoice, InvoiceStatus
 from shared.domain.ledger import JournalEntry
-from shared.domain.money import Money
+from shared.domain.money import DecimalString, Money
 from shared.domain.omittable import Omittable
 from shared.domain.payment import Allocation, Payment
 from shared.store import credit, customer_credits, invoices, outbox, payments
@@ -49,7 +49,6 @@ from shared.store.table import Write
 
 ATTEMPTS = 2  # the first read, and one more after a concurrent write
 
-AmountString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=120)]
 
 
@@ -62,13 +61,13 @@ class CreditSource(BaseModel):
     id: Identifier
 
 
-class ApplicationRequest(BaseModel):
+class CreditApplicationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     source: CreditSource
     invoice_id: Omittable[Identifier] = None
     charge_id: Omittable[Identifier] = None  # a fee or interest charge instead of an invoice
-    amount: AmountString
+    amount: DecimalString
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from functions.credits.application import (  # noqa: F401 (CreditSource: imported from here)
-    ApplicationRequest,
     Applied,
+    CreditApplicationRequest,
     CreditSource,
     apply_to_invoice,
     earlier_application,
@@ -27,7 +27,7 @@ from shared.store import credit, invoices
 
 
 def apply_credit(
-    customer_id: str, request: ApplicationRequest, principal: Principal
+    customer_id: str, request: CreditApplicationRequest, principal: Principal
 ) -> dict[str, Any]:
     """The application; 404 unknown customer or credit, 409 contended, 422 refused."""
     figures = credit.get_exposure(customer_id) if len(customer_id) <= 64 else None
@@ -64,7 +64,7 @@ def apply_credit(
     return retried(attempt, "invoice").to_wire()
 
 
-def _one_target(request: ApplicationRequest) -> None:
+def _one_target(request: CreditApplicationRequest) -> None:
     """422 unless the request names exactly one of an invoice and a charge."""
     if (request.invoice_id is None) == (request.charge_id is None):
         detail = "name either an invoice_id or a charge_id"
@@ -111,7 +111,7 @@ def _amount(text: str, currency: str) -> Decimal:
 
 
 def _applied_before(
-    customer_id: str, request: ApplicationRequest, application_id: str
+    customer_id: str, request: CreditApplicationRequest, application_id: str
 ) -> Applied | None:
     """The application a first attempt of this request made (then died before answering)."""
     invoice = invoices.get(request.invoice_id or "")

@@ -19,8 +19,8 @@ from decimal import Decimal
 from typing import Any
 
 from functions.credits.application import (
-    ApplicationRequest,
     Applied,
+    CreditApplicationRequest,
     commit_application,
     commit_payment_application,
     credit_note_credit,
@@ -45,7 +45,7 @@ from shared.store import charges as charge_store
 
 def apply_credit_to_charge(  # noqa: PLR0917 (apply_credit's own figures, passed on)
     customer_id: str,
-    request: ApplicationRequest,
+    request: CreditApplicationRequest,
     charge_id: str,
     amount: Decimal,
     currency: str,
@@ -175,7 +175,7 @@ def _applied_event(
 
 
 def _applied_before(
-    customer_id: str, request: ApplicationRequest, charge_id: str, application_id: str
+    customer_id: str, request: CreditApplicationRequest, charge_id: str, application_id: str
 ) -> Applied | None:
     """The application a first attempt of this request made (then died before answering)."""
     charge = charge_store.get(customer_id, charge_id) if len(charge_id) <= 200 else None

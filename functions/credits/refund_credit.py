@@ -26,7 +26,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from functions.credits.application import AmountString, CreditSource
+from functions.credits.application import CreditSource
 from functions.payments.settlement import CashMove, payment_event
 from shared import clock, errors, ids, request_scope
 from shared.adapters import stripe_refunds
@@ -34,7 +34,7 @@ from shared.domain import credits as credits_domain
 from shared.domain import ledger as ledger_domain
 from shared.domain.access import Principal
 from shared.domain.credits import CreditKind, CreditMove, CustomerCredit
-from shared.domain.money import Money, minor_units
+from shared.domain.money import DecimalString, Money, minor_units
 from shared.domain.omittable import Omittable
 from shared.domain.payment import STRIPE, Payment
 from shared.domain.text import SingleLine
@@ -52,18 +52,20 @@ class RefundMethod(StrEnum):
     CHEQUE = "cheque"
 
 
-class RefundRequest(BaseModel):
+class CreditRefundRequest(BaseModel):
     """Which credit, how much, and (money sent by the seller) how it was sent."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
     source: CreditSource
-    amount: AmountString
+    amount: DecimalString
     method: Omittable[RefundMethod] = None  # recorded refunds: how the money was sent
     reference: Omittable[Reference] = None  # recorded refunds: the transfer's or cheque's id
 
 
-def refund_credit(customer_id: str, request: RefundRequest, principal: Principal) -> dict[str, Any]:
+def refund_credit(
+    customer_id: str, request: CreditRefundRequest, principal: Principal
+) -> dict[str, Any]:
     """``{"status": 201|202, "body": refund}``; 404 unknown, 409 contended, 422 refused."""
     figures = credit.get_exposure(customer_id) if len(customer_id) <= 64 else None
     if figures is None:
@@ -86,7 +88,7 @@ def refund_credit(customer_id: str, request: RefundRequest, principal: Principal
 
 def _refund_credit_note(
     customer_id: str,
-    request: RefundRequest,
+    request: CreditRefundRequest,
     amount: Decimal,
     refund_id: str,
     principal: Principal,
@@ -130,7 +132,7 @@ def _refund_credit_note(
 
 def _refund_payment(
     customer_id: str,
-    request: RefundRequest,
+    request: CreditRefundRequest,
     amount: Decimal,
     refund_id: str,
     principal: Principal,
@@ -169,7 +171,7 @@ def _refund_payment(
 
 
 def _request_card_refund(
-    payment: Payment, request: RefundRequest, amount: Decimal, refund_id: str
+    payment: Payment, request: CreditRefundRequest, amount: Decimal, refund_id: str
 ) -> dict[str, Any]:
     """Ask Stripe for the refund, then remember it on the payment (pending its webhook)."""
     if request.method is not None or request.reference is not None:
@@ -236,7 +238,7 @@ def _commit(state: list[Any], events: list[Any]) -> None:
         ) from None
 
 
-def _recorded(request: RefundRequest) -> tuple[str, str]:
+def _recorded(request: CreditRefundRequest) -> tuple[str, str]:
     """The method and reference a recorded refund needs (422 naming what is missing)."""
     failures = [
         {"pointer": f"#/{name}", "detail": "required for a refund the seller sent"}
@@ -300,7 +302,7 @@ def _answer(  # noqa: PLR0917
     refund_id: str,
     state: str,
     amount: Decimal,
-    request: RefundRequest,
+    request: CreditRefundRequest,
     view: CustomerCredit,
 ) -> dict[str, Any]:
     return {

@@ -34,9 +34,9 @@ def list_customer_charges(customer_id: str, principal: Principal) -> Response:
     "/customers/{customer_id}/credits/applications", methods=["POST"], requires=Action.APPLY_CASH
 )
 def post_credit_application(customer_id: str, principal: Principal) -> Response:
-    from functions.credits.apply_credit import ApplicationRequest, apply_credit
+    from functions.credits.apply_credit import CreditApplicationRequest, apply_credit
 
-    request = routes.json_body(ApplicationRequest)
+    request = routes.json_body(CreditApplicationRequest)
 
     def run() -> Answer:
         return {"status": 201, "body": apply_credit(customer_id, request, principal)}
@@ -48,9 +48,9 @@ def post_credit_application(customer_id: str, principal: Principal) -> Response:
     "/customers/{customer_id}/credits/refunds", methods=["POST"], requires=Action.APPLY_CASH
 )
 def post_credit_refund(customer_id: str, principal: Principal) -> Response:
-    from functions.credits.refund_credit import RefundRequest, refund_credit
+    from functions.credits.refund_credit import CreditRefundRequest, refund_credit
 
-    request = routes.json_body(RefundRequest)
+    request = routes.json_body(CreditRefundRequest)
 
     def run() -> Answer:
         return refund_credit(customer_id, request, principal)

@@ -40,6 +40,7 @@ from shared.domain.credits import CreditNoteCredit
 from shared.domain.customer import Customer
 from shared.domain.events import DomainEvent
 from shared.domain.invoice import CreditError, DocumentKind, Invoice, InvoiceStatus
+from shared.domain.money import DecimalString
 from shared.domain.omittable import Omittable
 from shared.domain.pricing import Supply, TaxCategory
 from shared.domain.text import MultiLine, SingleLine
@@ -53,7 +54,6 @@ MAX_AMOUNTS = 50
 ATTEMPTS = 2  # the first read, and one more after a concurrent write to the invoice
 _INVOICE_INDEX = 2  # in the transaction: counter, credit note, invoice, ...
 
-QuantityString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
 AmountString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,4})?$")]
 Reason = Annotated[str, MultiLine(max_length=500)]
 
@@ -62,7 +62,7 @@ class CreditLineRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     line_no: int = Field(ge=1)  # the invoice's line number
-    quantity: QuantityString
+    quantity: DecimalString
 
     @field_validator("quantity")
     @classmethod

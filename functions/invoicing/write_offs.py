@@ -21,7 +21,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict
 
 from functions.invoicing.get_invoice import readable_invoice
 from shared import clock, errors, ids, request_scope
@@ -32,7 +32,7 @@ from shared.domain import write_off as write_off_domain
 from shared.domain.access import Principal
 from shared.domain.events import DomainEvent
 from shared.domain.invoice import DocumentKind, Invoice
-from shared.domain.money import quantize
+from shared.domain.money import DecimalString, quantize
 from shared.domain.text import MultiLine
 from shared.domain.write_off import WriteOff, WriteOffKind
 from shared.observability import logger
@@ -44,7 +44,6 @@ from shared.store.table import Write
 ATTEMPTS = 2  # the first read, and one more after a concurrent write to the invoice
 _INVOICE_INDEX = 0  # in the transaction: the invoice first
 
-AmountString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
 Reason = Annotated[str, MultiLine(max_length=500)]
 
 
@@ -53,7 +52,7 @@ class WriteOffRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    amount: AmountString
+    amount: DecimalString
     reason: Reason
 
 

@@ -39,7 +39,7 @@ from shared.domain import remittance
 from shared.domain.access import Principal
 from shared.domain.charges import Charge
 from shared.domain.invoice import DocumentKind, Invoice
-from shared.domain.money import minor_units
+from shared.domain.money import DecimalString, minor_units
 from shared.domain.omittable import Omittable
 from shared.domain.payment import Payment, PaymentStatus
 from shared.store import aliases, credit, invoices, payments
@@ -48,7 +48,6 @@ from shared.store.outbox import StaleStateError
 ATTEMPTS = 2  # the first read, and one more after a concurrent write
 MAX_ALLOCATIONS = 50
 
-AmountString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=120)]
 
 
@@ -57,8 +56,8 @@ class AllocationLine(BaseModel):
 
     invoice_id: Omittable[Identifier] = None
     charge_id: Omittable[Identifier] = None  # a fee or interest charge instead of an invoice
-    amount: AmountString
-    discount: Omittable[AmountString] = None  # an early-payment discount the clerk grants
+    amount: DecimalString
+    discount: Omittable[DecimalString] = None  # an early-payment discount the clerk grants
 
     @property
     def item_id(self) -> str:

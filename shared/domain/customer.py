@@ -30,7 +30,8 @@ from pydantic import (
 from shared import clock, ids
 from shared.domain import peppol, vat_ids
 from shared.domain.events import DomainEvent
-from shared.domain.money import minor_units, quantize
+from shared.domain.json_schema import Keywords
+from shared.domain.money import DecimalString, minor_units, quantize
 from shared.domain.omittable import Omittable
 from shared.domain.terms import NET_30, PaymentTerms
 from shared.domain.text import STORED, SingleLine
@@ -55,7 +56,10 @@ PostalCode = Annotated[str, SingleLine(max_length=20)]
 TaxId = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ./-]{1,39}$")
 ]
-PeppolId = Annotated[str, AfterValidator(peppol.normalized)]
+# Checked after trimming; its schema states the pattern, not the EAS codes Peppol accepts.
+PeppolId = Annotated[
+    str, AfterValidator(peppol.normalized), Keywords(pattern=peppol.PARTICIPANT.pattern)
+]
 
 
 def email_address(value: str) -> str:
@@ -67,9 +71,8 @@ def email_address(value: str) -> str:
     return validate_email(value)[1]
 
 
-EmailAddress = Annotated[str, AfterValidator(email_address)]
+EmailAddress = Annotated[str, AfterValidator(email_address), Keywords(format="email")]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-DecimalString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
 # A dunning policy of shared.domain.dunning.POLICIES (an unknown name would dun by the default).
 PolicyName = Literal["default", "strict", "gentle"]
 StatusName = Literal["active", "credit_hold", "closed"]

@@ -13,7 +13,7 @@ import re
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
 from shared.config import business_window
 
@@ -64,7 +64,14 @@ def _written_as_moment(value: object) -> object:
     raise ValueError("a date-time is written YYYY-MM-DDTHH:MM:SS (UTC unless an offset is given)")
 
 
-BusinessDate = Annotated[date, BeforeValidator(_written_as_day), AfterValidator(check_day)]
+# Its JSON Schema: the day as written (the window is the deployment's, so no schema states it).
+_DAY_SCHEMA = {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+BusinessDate = Annotated[
+    date,
+    BeforeValidator(_written_as_day),
+    AfterValidator(check_day),
+    WithJsonSchema({**_DAY_SCHEMA, "examples": ["2026-12-01"]}),
+]
 BusinessMoment = Annotated[
     datetime, BeforeValidator(_written_as_moment), AfterValidator(check_moment)
 ]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Self
+from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic.json_schema import Examples
 
 _ZERO_DECIMALS = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
 _THREE_DECIMALS = "BHD IQD JOD KWD LYD OMR TND"
@@ -19,6 +20,11 @@ _TWO_DECIMALS = (
     "SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES WST XCD XCG YER ZAR "
     "ZMW ZWG"
 )
+
+# What a request writes an amount (or a quantity) as: a decimal string, never a JSON number.
+DecimalString = Annotated[
+    str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$"), Examples(["19.99"])
+]
 
 MINOR_UNITS: dict[str, int] = {
     **dict.fromkeys(_TWO_DECIMALS.split(), 2),

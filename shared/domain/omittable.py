@@ -12,6 +12,8 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator
 
+from shared.domain.json_schema import NOT_NULL
+
 T = TypeVar("T")
 
 
@@ -21,4 +23,4 @@ def _not_null(value: Any) -> Any:
     return value
 
 
-Omittable = Annotated[T | None, AfterValidator(_not_null)]
+Omittable = Annotated[T | None, AfterValidator(_not_null), NOT_NULL]

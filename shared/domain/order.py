@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from shared import clock, ids
 from shared.domain.events import DomainEvent
-from shared.domain.money import Money, minor_units, quantize
+from shared.domain.money import DecimalString, Money, minor_units, quantize
 from shared.domain.text import MultiLine, SingleLine
 
 SOURCE = "otc.orders"
@@ -31,7 +31,6 @@ MAX_LINES = 200
 MAX_QUANTITY = 1_000_000
 
 Text = Annotated[str, SingleLine(max_length=120)]
-DecimalString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
 
@@ -63,7 +62,9 @@ class ShipmentError(ValueError):
         self.index, self.field, self.detail = index, field, detail
 
 
-class Address(BaseModel):
+class ShipTo(BaseModel):
+    """Where an order ships to."""
+
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     name: Text | None = None
@@ -91,7 +92,7 @@ class OrderRequest(BaseModel):
     customer_id: Text
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
     purchase_order: Text | None = None
-    ship_to: Address | None = None
+    ship_to: ShipTo | None = None
     lines: list[OrderLineRequest] = Field(min_length=1, max_length=MAX_LINES)
 
     @field_validator("currency")
@@ -108,7 +109,7 @@ class AmendmentRequest(BaseModel):
 
     version: int = Field(ge=1)
     lines: list[OrderLineRequest] | None = Field(default=None, min_length=1, max_length=MAX_LINES)
-    ship_to: Address | None = None
+    ship_to: ShipTo | None = None
     purchase_order: Text | None = None
 
 
@@ -230,7 +231,7 @@ class Order(BaseModel):
     customer_id: str
     currency: str
     purchase_order: str | None
-    ship_to: Address | None = None
+    ship_to: ShipTo | None = None
     lines: tuple[OrderLine, ...]
     total: Decimal
     status: OrderStatus
@@ -342,7 +343,7 @@ def amend(
     priced: Sequence[PricedLine] | None = None,
     untracked: set[str] | None = None,
     reserve: Callable[[tuple[OrderLine, ...]], Mapping[int, int]] | None = None,
-    ship_to: Address | None = None,
+    ship_to: ShipTo | None = None,
     purchase_order: str | None = None,
 ) -> tuple[Order, DomainEvent]:
     """A new version before any shipment: new lines (repriced), ship-to or purchase order.

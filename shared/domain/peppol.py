@@ -65,18 +65,19 @@ VAT_SCHEMES = {
     "VA": "9953",
 }
 
-_PARTICIPANT = re.compile(r"^(?P<scheme>\d{4}):(?P<identifier>[A-Za-z0-9][A-Za-z0-9.:_-]{0,49})$")
+# scheme:identifier, written so JSON Schema (ECMA-262) reads it too
+PARTICIPANT = re.compile(r"^(\d{4}):([A-Za-z0-9][A-Za-z0-9.:_-]{0,49})$")
 
 
 def parse(participant: str) -> tuple[str, str]:
     """``(scheme, identifier)`` of ``scheme:identifier``; ValueError names what is wrong."""
-    match = _PARTICIPANT.match(participant.strip())
+    match = PARTICIPANT.match(participant.strip())
     if match is None:
         raise ValueError(
             f"'{participant}' is not a Peppol participant id (scheme:identifier, "
             "e.g. 0208:0123456789)"
         )
-    scheme, identifier = match["scheme"], match["identifier"]
+    scheme, identifier = match[1], match[2]
     if scheme not in EAS_CODES:
         raise ValueError(f"'{scheme}' is not an EAS code Peppol accepts")
     return scheme, identifier

@@ -18,11 +18,11 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared import clock
 from shared.domain.events import DomainEvent
-from shared.domain.money import minor_units, quantize
+from shared.domain.money import DecimalString, minor_units, quantize
 from shared.domain.text import SingleLine
 
 SOURCE = "otc.catalog"
@@ -61,7 +61,6 @@ UNITS: dict[str, str] = {
     "ANN": "year",
 }
 
-DecimalString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")]
 Name = Annotated[str, SingleLine(max_length=200)]
 CustomerId = Annotated[str, SingleLine(max_length=120)]
 
@@ -113,7 +112,7 @@ class ItemRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     name: Name
-    unit: str
+    unit: str = Field(json_schema_extra={"enum": list(UNITS)})  # what _known_unit admits
     tax_category: TaxCategory = Field(strict=False)  # lax only to take the enum's text values
     supply: Supply = Field(default=Supply.GOODS, strict=False)
     active: bool = True

@@ -16,6 +16,7 @@ from shared import clock, ids
 from shared.domain.access import Role  # imported from here too
 from shared.domain.customer import SOURCE
 from shared.domain.events import DomainEvent
+from shared.domain.json_schema import NOT_NULL, Keywords
 from shared.domain.text import SingleLine
 
 MAX_ACTIVE_KEYS = 5
@@ -23,6 +24,9 @@ MAX_BOUND_CUSTOMERS = 100
 
 Name = Annotated[str, SingleLine(max_length=120)]
 CustomerId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+CustomerIds = Annotated[
+    list[CustomerId], Field(max_length=MAX_BOUND_CUSTOMERS), Keywords(uniqueItems=True)
+]  # unique: each validator checks it
 Kind = Literal["partner", "staff"]
 StaffRole = Literal["admin", "credit_manager", "ar_clerk", "auditor"]
 KeyStatus = Literal["active", "revoked"]
@@ -44,7 +48,7 @@ class PartnerRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     name: Name
-    customer_ids: list[CustomerId] = Field(max_length=MAX_BOUND_CUSTOMERS)
+    customer_ids: CustomerIds
 
     @field_validator("customer_ids")
     @classmethod
@@ -58,8 +62,8 @@ class PartnerPatch(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     version: int = Field(ge=1)
-    customer_ids: list[CustomerId] | None = Field(default=None, max_length=MAX_BOUND_CUSTOMERS)
-    name: Name | None = None
+    customer_ids: Annotated[CustomerIds | None, NOT_NULL] = None
+    name: Annotated[Name | None, NOT_NULL] = None
 
     @field_validator("customer_ids", "name")
     @classmethod

@@ -70,7 +70,7 @@ class AdjustmentRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    delta: int = Field(ge=-MAX_UNITS, le=MAX_UNITS)
+    delta: int = Field(ge=-MAX_UNITS, le=MAX_UNITS, json_schema_extra={"not": {"const": 0}})
     reason: Reason
 
     @field_validator("delta")

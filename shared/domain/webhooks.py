@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from shared.domain.json_schema import Keywords
 from shared.domain.omittable import Omittable
 from shared.domain.text import SingleLine
 
@@ -311,6 +312,7 @@ def _is_loopback(address: IPAddress) -> bool:
 EventTypes = Annotated[
     list[Annotated[str, StringConstraints(min_length=1, max_length=64)]],
     Field(min_length=1, max_length=len(EVENT_TYPES)),
+    Keywords(items={"type": "string", "enum": list(EVENT_TYPES)}),  # what _known_events admits
 ]
 
 
@@ -320,7 +322,7 @@ class WebhookRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    url: Annotated[str, SingleLine(max_length=MAX_URL_LENGTH)]
+    url: Annotated[str, SingleLine(max_length=MAX_URL_LENGTH), Keywords(format="uri")]
     events: Omittable[EventTypes] = None  # every order event when left out
 
     @field_validator("events")

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from shared import clock
-from shared.domain.order import Address, Order, OrderLine, OrderStatus, Shipment
+from shared.domain.order import Order, OrderLine, OrderStatus, Shipment, ShipTo
 from shared.domain.text import STORED
 from shared.store import readable, table
 from shared.store.table import Delete, Item, Page, Put, Write
@@ -55,7 +55,7 @@ def from_item(item: Item) -> Order:
         customer_id=item["customer_id"],
         currency=item["currency"],
         purchase_order=item.get("purchase_order"),
-        ship_to=Address.model_validate(item["ship_to"], context=STORED)
+        ship_to=ShipTo.model_validate(item["ship_to"], context=STORED)
         if item.get("ship_to")
         else None,
         lines=tuple(line(raw) for raw in item["lines"]),

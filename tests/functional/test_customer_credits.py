@@ -242,7 +242,7 @@ def test_two_clerks_applying_the_same_credit_at_once_move_it_once(
     first, second = issued_invoice(client, world), issued_invoice(client, world)
 
     def applying(invoice_id: str) -> Any:
-        request = apply_credit.ApplicationRequest(
+        request = apply_credit.CreditApplicationRequest(
             source=apply_credit.CreditSource(kind=CreditKind.CREDIT_NOTE, id=note["id"]),
             invoice_id=invoice_id,
             amount="71.50",

@@ -6,8 +6,7 @@ import pytest
 from shared.domain import invoice as invoicing
 from shared.domain.customer import Address, Customer
 from shared.domain.invoice import DocumentKind, InvoiceStatus, TaxCode
-from shared.domain.order import Address as ShipTo
-from shared.domain.order import Order, OrderLine, OrderStatus
+from shared.domain.order import Order, OrderLine, OrderStatus, ShipTo
 from shared.domain.seller import DEMO
 from shared.domain.terms import PaymentTerms
 

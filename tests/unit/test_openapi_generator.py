@@ -100,3 +100,17 @@ def test_no_prose_is_cut_at_a_comma_into_a_key_without_a_value():
 
     # Then none is the tail of a description an unquoted comma split in a flow mapping
     assert phrases(OVERLAY) == []
+
+
+def test_a_schema_a_model_refers_to_may_be_written_with_prose_but_not_other_rules():
+    # Given Supply, which ItemRequest's model refers to, written in the overlay with its prose
+    document = build.document(OVERLAY)
+    assert document["components"]["schemas"]["Supply"]["description"].startswith("What the item")
+
+    # When the overlay's Supply would admit another value than the model's enum
+    def widen(overlay: dict[str, Any]) -> None:
+        overlay["components"]["schemas"]["Supply"]["enum"].append("rights")
+
+    # Then the generator refuses it
+    with pytest.raises(build.OverlayError, match="not what the model"):
+        build.document(_with(widen))

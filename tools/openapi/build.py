@@ -13,6 +13,9 @@ from tools.openapi import access, models
 ROOT = Path(__file__).resolve().parents[2]
 OVERLAY = Path(__file__).with_name("overlay.yaml")
 DOCUMENT = ROOT / "openapi.yaml"
+# On a schema written by hand although a model of its name exists: the model, and how the
+# schema's properties differ from its fields (tests/unit/test_openapi_fields.py checks them).
+FIELDS = "x-fields"
 
 
 class OverlayError(ValueError):
@@ -87,12 +90,35 @@ def paths(authored: dict[str, Any], routes: dict[tuple[str, str], Requires]) -> 
     }
 
 
+def _rules(node: Any, names: bool = False) -> Any:
+    """A schema without its prose: what it admits (``names``: a mapping of property names)."""
+    if isinstance(node, dict):
+        return {
+            k: _rules(v, not names and k == "properties")
+            for k, v in node.items()
+            if names or k not in models.NOTES
+        }
+    return [_rules(v) for v in node] if isinstance(node, list) else node
+
+
+def _entry(name: str, schema: Any) -> dict[str, Any]:
+    if models.is_derived(schema):
+        return models.generate(name, schema)
+    if isinstance(schema, dict) and FIELDS in schema:  # for the tests, not the document
+        return {name: {key: value for key, value in schema.items() if key != FIELDS}}
+    return {name: schema}
+
+
 def schemas(authored: dict[str, Any]) -> dict[str, Any]:
+    """The overlay's schemas, a model's in its place with those it refers to before it; one the
+    overlay names too stands where the overlay has it, with its prose, if it admits the same."""
     merged: dict[str, Any] = {}
     for name, schema in authored.items():
-        for each, generated in (
-            models.generate(name, schema) if models.is_derived(schema) else {name: schema}
-        ).items():
+        for each, generated in _entry(name, schema).items():
+            if each != name and each in authored:
+                if _rules(_entry(each, authored[each])[each]) != _rules(generated):
+                    raise OverlayError(f"schema {each} is not what the model {name} refers to")
+                continue
             if merged.get(each, generated) != generated:
                 raise OverlayError(f"schema {each} is written twice, differently")
             merged[each] = generated

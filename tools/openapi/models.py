@@ -32,12 +32,27 @@ def model(reference: str) -> type[BaseModel]:
     return found
 
 
-def _untitled(node: Any) -> Any:
-    """The schema without pydantic's titles (the property names say as much)."""
+def _admits_null(node: dict[str, Any]) -> bool:
+    kinds = node.get("type")
+    branches = node.get("anyOf", []) + node.get("oneOf", [])
+    return (
+        kinds == "null"
+        or (isinstance(kinds, list) and "null" in kinds)
+        or any(_admits_null(branch) for branch in branches)
+    )
+
+
+def _tidy(node: Any) -> Any:
+    """The schema without pydantic's titles (the property names say as much), nor a default of
+    null where null is refused (a field that may be left out, not sent as null: Omittable)."""
     if isinstance(node, dict):
-        return {k: _untitled(v) for k, v in node.items() if k != "title"}
+        return {
+            k: _tidy(v)
+            for k, v in node.items()
+            if k != "title" and not (k == "default" and v is None and not _admits_null(node))
+        }
     if isinstance(node, list):
-        return [_untitled(v) for v in node]
+        return [_tidy(v) for v in node]
     return node
 
 
@@ -64,5 +79,5 @@ def generate(name: str, marker: dict[str, Any]) -> dict[str, dict[str, Any]]:
     if found.__name__ != name:
         raise ValueError(f"schema {name} names the model {found.__name__}")
     wire = cast(JsonSchemaMode, mode)
-    schema = _untitled(found.model_json_schema(mode=wire, ref_template=REF_TEMPLATE))
+    schema = _tidy(found.model_json_schema(mode=wire, ref_template=REF_TEMPLATE))
     return {**schema.pop("$defs", {}), name: _noted(name, schema, notes)}
