@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from chalice import Response
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from functions.accounts.paging import invalid_cursor
 from shared import clock
@@ -27,6 +27,7 @@ from shared.domain import journal
 from shared.domain.dates import BusinessDate
 from shared.domain.ledger import JournalEntry
 from shared.http import negotiation
+from shared.model import Model
 from shared.store import customers, invoices, payments, readable, table
 from shared.store import ledger as ledger_store
 from shared.store.table import InvalidCursorError
@@ -38,7 +39,7 @@ MAX_LIMIT = 500
 CUSTOMER_PAGE = 100
 
 
-class JournalQuery(BaseModel):
+class JournalQuery(Model):
     """GET /ledger/journal: ``from`` and ``to`` (YYYY-MM-DD, both included, default today, at
     most 366 days), ``limit`` (entries per page, 1-500), ``cursor``, ``format`` (json, csv or
     xlsx; else the Accept header says: shared/http/negotiation.py)."""
@@ -66,7 +67,7 @@ class JournalQuery(BaseModel):
         return self.start or end, end
 
 
-class TrialBalanceQuery(BaseModel):
+class TrialBalanceQuery(Model):
     """GET /ledger/trial-balance: ``as_of`` (YYYY-MM-DD, default today)."""
 
     model_config = ConfigDict(extra="forbid")

@@ -35,13 +35,14 @@ from pathlib import Path
 from string import Template
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import ConfigDict, StringConstraints
 
 from shared import clock, errors
 from shared.domain import signed_links
 from shared.domain.dates import BusinessDate
 from shared.domain.payment import PaymentStatus
 from shared.http import pages
+from shared.model import Model
 from shared.store import readable
 
 PATH = "/dashboard"
@@ -96,7 +97,7 @@ def page_url(headers: Mapping[str, str], context: Mapping[str, Any]) -> str:
     return f"{scheme}://{host}{asked.removesuffix('/links')}"
 
 
-class DashboardQuery(BaseModel):
+class DashboardQuery(Model):
     """The query string of GET /dashboard."""
 
     model_config = ConfigDict(extra="forbid")

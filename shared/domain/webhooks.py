@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from shared.domain.omittable import Omittable
 from shared.domain.text import SingleLine
+from shared.model import Model
 
 ORDER_EVENT_TYPES: tuple[str, ...] = (
     "OrderReceived",
@@ -314,7 +315,7 @@ EventTypes = Annotated[
 ]
 
 
-class WebhookRequest(BaseModel):
+class WebhookRequest(Model):
     """``PUT /partners/{partner_id}/webhook``: where to POST, and which events (order events of
     the partner's orders, money events of its customers)."""
 

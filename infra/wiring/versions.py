@@ -1,0 +1,47 @@
+"""Every function is invoked through a published version (the ``live`` alias), so the stack can
+turn on Lambda SnapStart, which restores published versions only.
+
+With the ``SnapStart`` parameter ``Enabled``, Lambda initializes each version once when it is
+published (imports, module-level work), snapshots it, and resumes new execution environments from
+the snapshot instead of importing the app again. ``Disabled`` (the default) publishes the same
+versions without snapshots. SAM's ``AutoPublishAlias`` publishes a version when the code or any
+property changes (``AutoPublishAliasAllProperties``: a new environment variable must reach the
+alias too) and points every event source at the alias; the API's integration and its invoke
+permission, which Chalice writes against the unqualified function, are pointed at it here.
+See docs/deploy.md for what SnapStart costs.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from infra.wiring.merge import API_HANDLER, FUNCTION_TYPE, REST_API, Template
+
+ALIAS = "live"
+CONDITION = "SnapStartEnabled"
+API_PERMISSION = f"{API_HANDLER}InvokePermission"
+_UNQUALIFIED_API_HANDLER = f"${{{API_HANDLER}.Arn}}"
+_API_HANDLER_ALIAS = f"${{{API_HANDLER}.Alias}}"  # SAM resolves it to the alias's ARN
+
+
+def publish_versions(template: Template) -> None:
+    """Alias every function, snapshot its versions when SnapStart is on, and invoke the API's
+    function through its alias."""
+    for resource in template["Resources"].values():
+        if resource["Type"] == FUNCTION_TYPE:
+            properties = resource["Properties"]
+            properties["AutoPublishAlias"] = ALIAS
+            properties["AutoPublishAliasAllProperties"] = True
+            properties["SnapStart"] = {
+                "ApplyOn": {"Fn::If": [CONDITION, "PublishedVersions", "None"]}
+            }
+    api = template["Resources"].get(REST_API)
+    if api is not None:
+        definition = json.dumps(api["Properties"]["DefinitionBody"])
+        api["Properties"]["DefinitionBody"] = json.loads(
+            definition.replace(_UNQUALIFIED_API_HANDLER, _API_HANDLER_ALIAS)
+        )
+    permission: dict[str, Any] | None = template["Resources"].get(API_PERMISSION)
+    if permission is not None:
+        permission["Properties"]["FunctionName"] = {"Ref": f"{API_HANDLER}.Alias"}
