@@ -13,7 +13,6 @@ See docs/deploy.md for what SnapStart costs.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from infra.wiring.merge import API_HANDLER, FUNCTION_TYPE, REST_API, Template
@@ -22,7 +21,7 @@ ALIAS = "live"
 CONDITION = "SnapStartEnabled"
 API_PERMISSION = f"{API_HANDLER}InvokePermission"
 _UNQUALIFIED_API_HANDLER = f"${{{API_HANDLER}.Arn}}"
-_API_HANDLER_ALIAS = f"${{{API_HANDLER}.Alias}}"  # SAM resolves it to the alias's ARN
+_ALIAS_VARIABLE = "LiveAlias"
 
 
 def publish_versions(template: Template) -> None:
@@ -38,10 +37,25 @@ def publish_versions(template: Template) -> None:
             }
     api = template["Resources"].get(REST_API)
     if api is not None:
-        definition = json.dumps(api["Properties"]["DefinitionBody"])
-        api["Properties"]["DefinitionBody"] = json.loads(
-            definition.replace(_UNQUALIFIED_API_HANDLER, _API_HANDLER_ALIAS)
-        )
+        api["Properties"]["DefinitionBody"] = _through_alias(api["Properties"]["DefinitionBody"])
     permission: dict[str, Any] | None = template["Resources"].get(API_PERMISSION)
     if permission is not None:
         permission["Properties"]["FunctionName"] = {"Ref": f"{API_HANDLER}.Alias"}
+
+
+def _through_alias(value: Any) -> Any:
+    """Chalice's integration URIs (``Fn::Sub`` of ``${APIHandler.Arn}``) with the alias's ARN:
+    ``Ref`` of ``APIHandler.Alias``, which SAM resolves to the alias it publishes."""
+    if isinstance(value, list):
+        return [_through_alias(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    text = value.get("Fn::Sub")
+    if isinstance(text, str) and _UNQUALIFIED_API_HANDLER in text:
+        return {
+            "Fn::Sub": [
+                text.replace(_UNQUALIFIED_API_HANDLER, f"${{{_ALIAS_VARIABLE}}}"),
+                {_ALIAS_VARIABLE: {"Ref": f"{API_HANDLER}.Alias"}},
+            ]
+        }
+    return {key: _through_alias(item) for key, item in value.items()}

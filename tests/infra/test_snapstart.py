@@ -79,7 +79,7 @@ def test_every_trigger_and_the_api_invoke_the_published_alias(packaged: Any) -> 
     assert target(permission["FunctionName"]) in aliases
     definition = json.dumps(resources["RestAPI"]["Properties"]["Body"])
     assert "APIHandler.Arn" not in definition
-    assert "${APIHandlerAlias" in definition
+    assert f'"Ref": "{target(permission["FunctionName"])}"' in definition
 
 
 class _NoManagedPolicies:
