@@ -14,6 +14,7 @@ its handler bodies (a route that requires an API key also those of the key's che
 
 from __future__ import annotations
 
+import argparse
 import ast
 import os
 import statistics
@@ -28,6 +29,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 APP_SOURCE = REPO_ROOT / "app.py"
 ROUTING_SOURCE = REPO_ROOT / "shared" / "http" / "routing.py"  # where a route admits its caller
 _ADMISSION = "authenticate"  # the function every route but a public one runs first
+PROBLEMS_SOURCE = REPO_ROOT / "shared" / "http" / "problems.py"
+_WRAPPER = "answering_outages"  # wraps every route's view (an outage answers 503)
 _PUBLIC = "PUBLIC"
 _APP_CLASSES = {"Chalice", "Blueprint", "Routes"}
 REGION = "us-east-1"
@@ -118,11 +121,8 @@ def discover_entry_points(source: str | None = None) -> list[EntryPoint]:
     """The Lambda entry points declared in app.py, each with its handlers' lazy imports."""
     entries: dict[str, _Builder] = {}
     middlewares: list[tuple[str, list[str]]] = []
-    for handler, found_imports, registrations in _handlers(source):
-        imports = found_imports
+    for handler, imports, registrations in _handlers(source):
         for method, call in registrations:
-            if method == _ROUTE:
-                imports = [*_admission_imports(call), *imports]
             if method == _MIDDLEWARE:
                 middlewares.append((_middleware_event_type(call), imports))
                 continue
@@ -163,7 +163,7 @@ def discover_routes(source: str | None = None) -> list[Route]:
             elif method == _ROUTE:
                 path = call.args[0].value if isinstance(call.args[0], ast.Constant) else "?"
                 for verb in _methods(call):
-                    routes.append((verb, str(path), [*_admission_imports(call), *imports]))
+                    routes.append((verb, str(path), imports))
     return [
         Route(verb, path, tuple(dict.fromkeys(["import app", *middleware, *imports])))
         for verb, path, imports in routes
@@ -178,33 +178,61 @@ def _methods(call: ast.Call) -> list[str]:
 
 
 def lazy_imports(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
-    """Every import statement inside the function (nested helpers included), in source order."""
-    nodes = [n for n in ast.walk(function) if isinstance(n, ast.Import | ast.ImportFrom)]
+    """Every import statement inside the function (nested helpers included), in source order,
+    but those of ``except`` clauses: only a failure runs them."""
+    nodes = [n for n in _running(function) if isinstance(n, ast.Import | ast.ImportFrom)]
     nodes.sort(key=lambda node: (node.lineno, node.col_offset))
     return [ast.unparse(node) for node in nodes]
 
 
+def _running(node: ast.AST) -> Iterable[ast.AST]:
+    """``ast.walk`` without ``except`` clauses and decorators: what a call that succeeds runs
+    (a route's decorator is its admission, counted on its own)."""
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        yield current
+        for name, value in ast.iter_fields(current):
+            if name == "decorator_list":
+                continue
+            children = value if isinstance(value, list) else [value]
+            pending.extend(
+                c
+                for c in children
+                if isinstance(c, ast.AST) and not isinstance(c, ast.ExceptHandler)
+            )
+
+
 def _handlers(source: str | None) -> Iterable[tuple[str, list[str], list[tuple[str, ast.Call]]]]:
     """Every handler of app.py (or ``source``) and of the route modules it imports: its name,
-    its lazy imports and its registrations on the app or a Blueprint, as (method, call).
+    the imports its cold path makes and its registrations on the app or a Blueprint, as
+    (method, call); a route's admission is in the imports.
 
     A handler is a decorated top-level function, or a function of another module that app.py
     wires with one assignment: ``confirm_orders = app.on_sqs_message(...)(triggers.confirm)``.
     """
     tree = ast.parse(source if source is not None else APP_SOURCE.read_text())
-    trees = [tree, *(_blueprint_modules(tree) if source is None else [])]
-    for module in trees:
-        apps = _chalice_instances(module) or {"app"}
-        for function in _top_level_functions(module):
-            yield function.name, lazy_imports(function), _registrations(function, apps)
+    app_module = _Module(tree, APP_SOURCE)
+    modules = [app_module, *(_blueprint_modules(tree) if source is None else [])]
+    for module in modules:
+        apps = _chalice_instances(module.tree) or {"app"}
+        for function in _top_level_functions(module.tree):
+            registrations = _registrations(function, apps)
+            imports = module.reach(function) if registrations else []
+            for method, call in registrations:
+                if method == _ROUTE:
+                    imports = [*_admission_imports(call, module), *_wrapper_imports(call), *imports]
+                    _resolve_path(call, module)
+            yield function.name, imports, registrations
     apps = _chalice_instances(tree) or {"app"}
-    modules = _imported_modules(tree)
     for node in tree.body:
         wired = _wiring(node, apps)
         if wired is not None:
             name, (method, call), (alias, function_name) = wired
-            wired_function = _function_of(modules.get(alias), function_name)
-            imports = lazy_imports(wired_function) if wired_function else []
+            path = app_module.imported_modules.get(alias)
+            wired_module = _Module.at(path) if path else None
+            wired_function = wired_module.functions.get(function_name) if wired_module else None
+            imports = wired_module.reach(wired_function) if wired_module and wired_function else []
             yield name, imports, [(method, call)]
 
 
@@ -230,6 +258,89 @@ def _wiring(
     return node.targets[0].id, (method, registration), (target.value.id, target.attr)
 
 
+class _Module:
+    """One module of this repository, parsed, and what a function of it reaches.
+
+    ``reach`` follows what a cold path runs: the function's own import statements, then those of
+    every function it names (called or passed on, as a route passes its admission rule to a
+    Requirement) among the module's functions and module-level constants, the functions it
+    imports from this repository by name or calls through a module alias, and the Routes methods
+    it calls on a Blueprint (or on ``self`` inside one). Module-level imports are not followed:
+    ``import app`` pays them.
+    """
+
+    _parsed: dict[Path, _Module] = {}
+
+    def __init__(self, tree: ast.Module, path: Path) -> None:
+        self.tree = tree
+        self.path = path
+        self.functions = {f.name: f for f in _top_level_functions(tree)}
+        self.constants = {
+            target.id: node.value
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        self.imported_modules = _imported_modules(tree)
+        self.imported_names = _imported_names(tree)
+        self.apps = _chalice_instances(tree)
+
+    @classmethod
+    def at(cls, path: Path) -> _Module:
+        if path not in cls._parsed:
+            cls._parsed[path] = cls(ast.parse(path.read_text()), path)
+        return cls._parsed[path]
+
+    def reach(self, node: ast.AST) -> list[str]:
+        """The import statements ``node`` (a function or an expression) runs, in reach order."""
+        found: list[str] = []
+        self._reach(node, found, set())
+        return list(dict.fromkeys(found))
+
+    def _reach(self, node: ast.AST, found: list[str], seen: set[tuple[Path, str]]) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found.extend(lazy_imports(node))
+        for child in _running(node):
+            target = self._target(child)
+            if target is None:
+                continue
+            module, name = target
+            if (module.path, name) in seen:
+                continue
+            seen.add((module.path, name))
+            reached = module.functions.get(name) or module.constants.get(name)
+            if reached is not None:
+                module._reach(reached, found, seen)
+
+    def _target(self, node: ast.AST) -> tuple[_Module, str] | None:
+        """The function or constant of this repository that the name or attribute names."""
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            if node.id in self.functions or node.id in self.constants:
+                return self, node.id
+            if node.id in self.imported_names:
+                return _Module.at(self.imported_names[node.id]), node.id
+            return None
+        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
+            return None
+        owner = node.value.id
+        if owner in self.imported_modules:
+            return _Module.at(self.imported_modules[owner]), node.attr
+        if owner in self.apps or (owner == "self" and self.path == ROUTING_SOURCE):
+            return _routes_methods(), node.attr
+        return None
+
+
+def _routes_methods() -> _Module:
+    """The methods of the Routes Blueprint, as a module of their own (``routes.json_body``)."""
+    routing = _Module.at(ROUTING_SOURCE)
+    cls = next(n for n in routing.tree.body if isinstance(n, ast.ClassDef) and n.name == "Routes")
+    methods = _Module(ast.Module(body=list(cls.body), type_ignores=[]), ROUTING_SOURCE)
+    methods.imported_names = {n: ROUTING_SOURCE for n in routing.functions}
+    methods.imported_modules = routing.imported_modules
+    return methods
+
+
 def _imported_modules(tree: ast.Module) -> dict[str, Path]:
     """``from a.b import c as d`` at module level -> {"d": <repo>/a/b/c.py}, for modules."""
     found = {}
@@ -242,14 +353,18 @@ def _imported_modules(tree: ast.Module) -> dict[str, Path]:
     return found
 
 
-def _function_of(path: Path | None, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    if path is None:
-        return None
-    functions = _top_level_functions(ast.parse(path.read_text()))
-    return next((f for f in functions if f.name == name), None)
+def _imported_names(tree: ast.Module) -> dict[str, Path]:
+    """``from a.b import f`` at module level -> {"f": <repo>/a/b.py}, for names in modules."""
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            path = REPO_ROOT.joinpath(*node.module.split(".")).with_suffix(".py")
+            if path.is_file():
+                found.update({alias.asname or alias.name: path for alias in node.names})
+    return found
 
 
-def _blueprint_modules(tree: ast.Module) -> list[ast.Module]:
+def _blueprint_modules(tree: ast.Module) -> list[_Module]:
     """The modules of this repository that app.py imports at module level and that declare a
     Blueprint (the routes of one bounded context)."""
     found = []
@@ -258,21 +373,41 @@ def _blueprint_modules(tree: ast.Module) -> list[ast.Module]:
             continue
         path = REPO_ROOT.joinpath(*node.module.split(".")).with_suffix(".py")
         if path.is_file():
-            module = ast.parse(path.read_text())
-            if _chalice_instances(module):
+            module = _Module.at(path)
+            if module.apps:
                 found.append(module)
     return found
 
 
-def _admission_imports(route: ast.Call) -> list[str]:
+def _admission_imports(route: ast.Call, module: _Module) -> list[str]:
     """What a route's check of its caller imports: nothing for a public route (or a plain
-    ``@app.route``), the API key's check otherwise."""
+    ``@app.route``), the API key's check for an action, what its Requirement runs otherwise."""
     requires = next((k.value for k in route.keywords if k.arg == "requires"), None)
     if requires is None or (isinstance(requires, ast.Name) and requires.id == _PUBLIC):
         return []
-    routing = ast.parse(ROUTING_SOURCE.read_text())
-    admission = next(f for f in _top_level_functions(routing) if f.name == _ADMISSION)
-    return lazy_imports(admission)
+    routing = _Module.at(ROUTING_SOURCE)
+    if isinstance(requires, ast.Attribute) and not module.imported_modules.get(
+        getattr(requires.value, "id", "")
+    ):  # ``Action.X``: an API key whose role may perform it
+        return routing.reach(routing.functions[_ADMISSION])
+    return module.reach(requires)
+
+
+def _resolve_path(route: ast.Call, module: _Module) -> None:
+    """A route whose path is a module constant (``@routes.route(DOCUMENT, ...)``) gets its value."""
+    if route.args and isinstance(route.args[0], ast.Name):
+        value = module.constants.get(route.args[0].id)
+        if isinstance(value, ast.Constant):
+            route.args[0] = value
+
+
+def _wrapper_imports(route: ast.Call) -> list[str]:
+    """What the wrapper around every Routes route's view (one with ``requires=``) imports on each
+    request."""
+    if not any(keyword.arg == "requires" for keyword in route.keywords):
+        return []
+    problems = _Module.at(PROBLEMS_SOURCE)
+    return problems.reach(problems.functions[_WRAPPER])
 
 
 def _chalice_instances(tree: ast.Module) -> set[str]:
@@ -560,9 +695,22 @@ def table(report: ColdImportReport) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    report = measure()
-    print(table(report))
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.cold_import", description=__doc__)
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=DEFAULT_REPEAT,
+        help="fresh interpreters per target (default %(default)s)",
+    )
+    parser.add_argument(
+        "--routes", action="store_true", help="also time each route's own cold path"
+    )
+    options = parser.parse_args(argv)
+    print(table(measure(options.repeat)))
+    if options.routes:
+        floor, routes = measure_routes(options.repeat)
+        print(f"\nPer route (median of {options.repeat}):\n\n{routes_table(floor, routes)}")
 
 
 if __name__ == "__main__":

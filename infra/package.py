@@ -28,7 +28,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from infra.wiring import cfn_yaml, iam, merge
+from infra.wiring import cfn_yaml, iam, merge, versions
 
 ROOT = Path(__file__).resolve().parents[1]
 RESOURCES = ROOT / "infra" / "resources.yaml"
@@ -147,12 +147,14 @@ def chalice_package(stage: Path, out: Path) -> Path:
 
 def merged_template(chalice_template: dict[str, Any]) -> dict[str, Any]:
     """Chalice's template + resources.yaml, triggers wired, a least-privilege role per function,
-    the API's limits and access log (api.yaml)."""
+    the API's limits and access log (api.yaml), every function behind a published alias
+    (SnapStart when the stack turns it on)."""
     placeholder = importlib.import_module("app").TABLE_STREAM
     resources = cfn_yaml.load(RESOURCES)
     template = merge.merge(chalice_template, resources, stream_placeholder=placeholder)
     iam.attach_roles(template, iam.load_permissions(), keep=frozenset(resources["Resources"]))
     merge.limit_and_log_api(template, cfn_yaml.load(API_RESOURCES))
+    versions.publish_versions(template)
     return template
 
 

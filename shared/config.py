@@ -7,14 +7,16 @@ from datetime import date
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from shared.model import Model
 
 if TYPE_CHECKING:
     from shared.domain.chart import ChartOfAccounts
     from shared.domain.seller import Seller
 
 
-class Settings(BaseModel):
+class Settings(Model):
     model_config = ConfigDict(frozen=True)
 
     table_name: str
@@ -48,7 +50,7 @@ class Settings(BaseModel):
     lake_database: str = ""  # the Glue database of the lake's tables
 
 
-class AwsClientSettings(BaseModel):
+class AwsClientSettings(Model):
     """How long an AWS call may take, and how often botocore tries it, in every client.
 
     API Gateway gives up on a request after 29 s: a call that exhausts its attempts

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from shared import errors
 from shared.domain.access import Principal, Role
 from shared.domain.customer import Customer
+from shared.model import Model
 from shared.store import customers
 from shared.store.credit import CreditExposure
 
 MAX_ID_LENGTH = 64
 
 
-class CustomerView(BaseModel):
+class CustomerView(Model):
     model_config = ConfigDict(frozen=True)
 
     customer: Customer

@@ -8,15 +8,16 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from functions.accounts.paging import PageQuery, invalid_cursor
 from shared.domain.access import Principal, Role
 from shared.domain.customer import Customer
+from shared.model import Model
 from shared.store import customers, table
 
 
-class CustomerPage(BaseModel):
+class CustomerPage(Model):
     model_config = ConfigDict(frozen=True)
 
     items: list[Customer]

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from functions.accounts.get_principal import find_principal
 from functions.accounts.paging import PageQuery, invalid_cursor
 from shared.domain.principal import ApiKey
+from shared.model import Model
 from shared.store import principals, table
 
 
-class KeyPage(BaseModel):
+class KeyPage(Model):
     model_config = ConfigDict(frozen=True)
 
     items: list[ApiKey]

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from shared import errors
 from shared.domain.access import Principal, Role
+from shared.model import Model
 
 MAX_LIMIT = 100
 
 
-class PageQuery(BaseModel):
+class PageQuery(Model):
     """Parsed from the query string (values arrive as text, so not strict)."""
 
     model_config = ConfigDict(extra="forbid")

@@ -8,12 +8,13 @@ import json
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from functions.accounts.paging import invalid_cursor
 from shared import clock
 from shared.domain import audit
 from shared.domain.dates import BusinessDate, BusinessMoment
+from shared.model import Model
 from shared.store import outbox
 from shared.store.table import InvalidCursorError, Item
 
@@ -29,7 +30,7 @@ def _bound(moment: date | datetime | None) -> str | None:
     return moment.isoformat()
 
 
-class AuditQuery(BaseModel):
+class AuditQuery(Model):
     """GET /audit: one entity's events, oldest first, optionally within [from, to] (inclusive)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -48,7 +49,7 @@ class AuditQuery(BaseModel):
         return self
 
 
-class VerifyQuery(BaseModel):
+class VerifyQuery(Model):
     """GET /audit/verify: one entity's chain, or (without ``entity``) a page of every chain."""
 
     model_config = ConfigDict(extra="forbid")

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from functions.cases.common import email_once, event, readable, stale
 from shared import clock, errors, ids
 from shared.domain.access import Principal
 from shared.domain.cases import OPEN_STATUSES, CaseStatus
 from shared.domain.text import MultiLine
+from shared.model import Model
 from shared.store import cases as store
 from shared.store import outbox
 from shared.store.outbox import StaleStateError
 
 
-class MessageRequest(BaseModel):
+class MessageRequest(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     text: Annotated[str, MultiLine(max_length=4000)]

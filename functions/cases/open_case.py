@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from functions.cases.common import email_once, event
 from shared import clock, errors, ids, request_scope
@@ -30,6 +30,7 @@ from shared.domain.cases import (
 from shared.domain.invoice import DocumentKind, Invoice
 from shared.domain.money import DecimalString
 from shared.domain.text import MultiLine, SingleLine
+from shared.model import Model
 from shared.store import cases as store
 from shared.store import customers, invoices, outbox, series
 from shared.store.table import Update
@@ -37,14 +38,14 @@ from shared.store.table import Update
 MAX_LINES = 200
 
 
-class DisputedLineRequest(BaseModel):
+class DisputedLineRequest(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     line_no: int = Field(ge=1, le=100_000)
     amount: DecimalString
 
 
-class CaseRequest(BaseModel):
+class CaseRequest(Model):
     """The body of POST /cases (the portal's form fills the same model)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)

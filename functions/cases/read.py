@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from functions.cases.common import readable
 from shared.domain.access import Principal
 from shared.domain.cases import CaseStatus
+from shared.model import Model
 from shared.store import cases as store
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
-class CaseQuery(BaseModel):
+class CaseQuery(Model):
     model_config = ConfigDict(extra="forbid")
 
     status: CaseStatus | None = None

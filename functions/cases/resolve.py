@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from functions.cases.common import readable, write_case
 from shared import clock, errors
@@ -21,11 +21,12 @@ from shared.domain import cases as domain
 from shared.domain.access import Action, Principal
 from shared.domain.cases import CaseKind, CaseStatus, DisputedLine, Outcome
 from shared.domain.text import MultiLine
+from shared.model import Model
 from shared.store import cases as store
 from shared.store.table import Item, Write
 
 
-class ResolutionRequest(BaseModel):
+class ResolutionRequest(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     outcome: Outcome = Field(strict=False)

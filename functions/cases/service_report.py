@@ -10,19 +10,20 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from shared import clock
 from shared.domain import cases as domain
 from shared.domain.cases import CaseStatus
 from shared.domain.dates import BusinessDate
+from shared.model import Model
 from shared.store import cases as store
 from shared.store.table import Item
 
 MAX_DAYS = 366
 
 
-class ServiceQuery(BaseModel):
+class ServiceQuery(Model):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     start: BusinessDate = Field(alias="from")

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from functions.cases.common import email_once, event
 from shared import clock, errors, payloads
@@ -22,6 +22,7 @@ from shared.config import settings
 from shared.domain import signed_links
 from shared.domain.cases import CaseStatus
 from shared.domain.text import MultiLine
+from shared.model import Model
 from shared.observability import logger
 from shared.store import cases as store
 from shared.store import outbox
@@ -31,7 +32,7 @@ from shared.store.table import Item
 LIFETIME_SECONDS = int(timedelta(days=30).total_seconds())
 
 
-class SurveyAnswer(BaseModel):
+class SurveyAnswer(Model):
     model_config = ConfigDict(extra="forbid")
 
     score: int = Field(ge=1, le=5)

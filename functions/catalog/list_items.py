@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from shared import errors
+from shared.model import Model
 from shared.store import catalog, table
 
 
-class ItemQuery(BaseModel):
+class ItemQuery(Model):
     """The query string of GET /catalog/items (``limit`` 1-100, ``cursor`` of a previous page)."""
 
     model_config = ConfigDict(extra="forbid")

@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from shared import clock, errors, ids, request_scope
 from shared.domain import dunning as dunning_domain
@@ -25,6 +25,7 @@ from shared.domain.dates import BusinessDate
 from shared.domain.events import DomainEvent
 from shared.domain.invoice import DocumentKind, Invoice, InvoiceStatus
 from shared.domain.money import DecimalString, quantize
+from shared.model import Model
 from shared.store import dunning, invoices, outbox
 from shared.store.outbox import StaleStateError
 
@@ -32,7 +33,7 @@ SOURCE = "otc.collections"
 SETTLED = frozenset({InvoiceStatus.PAID, InvoiceStatus.CREDITED})
 
 
-class PromiseRequest(BaseModel):
+class PromiseRequest(Model):
     """Pay ``amount`` (a decimal string in the invoice's currency) by ``promised_on``."""
 
     model_config = ConfigDict(extra="forbid")

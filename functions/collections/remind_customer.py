@@ -35,8 +35,6 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
-
 from functions.collections import reminder_email
 from shared import clock
 from shared.adapters import mail
@@ -54,6 +52,7 @@ from shared.domain.dunning import (
 )
 from shared.domain.events import DomainEvent
 from shared.domain.payment import Allocation
+from shared.model import Model
 from shared.observability import logger, metrics
 from shared.store import charges as charge_store
 from shared.store import credit, customers, invoices, outbox, payments, readable, table
@@ -69,7 +68,7 @@ MAX_ATTEMPTS = 5  # plans per message before the message fails (and SQS retries 
 PAYMENTS_PAGE = 100
 
 
-class ReminderMessage(BaseModel):
+class ReminderMessage(Model):
     """One customer of a collection run: the open invoices due, as the run's query found them."""
 
     customer_id: str

@@ -19,7 +19,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from functions.collections.remind_customer import ReminderMessage, collection_day, preview
 from shared import clock
@@ -28,12 +28,13 @@ from shared.config import settings
 from shared.domain.dates import BusinessDate
 from shared.domain.dunning import MAX_LEAD_DAYS
 from shared.domain.omittable import Omittable
+from shared.model import Model
 from shared.observability import logger
 from shared.store import dunning as store
 from shared.store import readable
 
 
-class CollectionRunRequest(BaseModel):
+class CollectionRunRequest(Model):
     """POST /collection-runs: the day to collect for (default: today), and whether to only look."""
 
     model_config = ConfigDict(extra="forbid")

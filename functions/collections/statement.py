@@ -17,7 +17,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from shared import clock, errors
 from shared.adapters import documents
@@ -28,6 +28,7 @@ from shared.domain.customer import Customer
 from shared.domain.dates import BusinessDate
 from shared.domain.reporting import Books, IndexedBooks
 from shared.domain.statement import Statement
+from shared.model import Model
 from shared.store import customers, invoices, readable
 from shared.store import ledger as ledger_store
 from shared.store.table import Item
@@ -45,7 +46,7 @@ class StatementFormat(StrEnum):
     PDF = "pdf"
 
 
-class StatementQuery(BaseModel):
+class StatementQuery(Model):
     """The query string of GET /customers/{id}/statement (``from`` and ``to`` YYYY-MM-DD)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)

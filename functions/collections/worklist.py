@@ -26,7 +26,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from functions.collections.promises import today
 from shared.domain import dunning as dunning_domain
@@ -34,6 +34,7 @@ from shared.domain.dates import BusinessDate
 from shared.domain.dunning import DueInvoice
 from shared.domain.invoice import InvoiceStatus
 from shared.domain.money import Money
+from shared.model import Model
 from shared.store import customers, dunning, invoices, open_invoices, readable, table
 from shared.store.table import Item
 
@@ -45,7 +46,7 @@ class WorklistSort(StrEnum):
     RISK = "risk"  # the payment risk score from the customers' behaviour
 
 
-class WorklistQuery(BaseModel):
+class WorklistQuery(Model):
     """The query string of GET /collections/worklist (values arrive as text)."""
 
     model_config = ConfigDict(extra="forbid")

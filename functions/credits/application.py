@@ -27,7 +27,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import ConfigDict, StringConstraints
 
 from functions.payments.settlement import CashMove, invoice_event, payment_event
 from shared import clock, errors
@@ -42,6 +42,7 @@ from shared.domain.ledger import JournalEntry
 from shared.domain.money import DecimalString, Money
 from shared.domain.omittable import Omittable
 from shared.domain.payment import Allocation, Payment
+from shared.model import Model
 from shared.store import credit, customer_credits, invoices, outbox, payments
 from shared.store import ledger as ledger_store
 from shared.store.outbox import StaleStateError
@@ -52,7 +53,7 @@ ATTEMPTS = 2  # the first read, and one more after a concurrent write
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=120)]
 
 
-class CreditSource(BaseModel):
+class CreditSource(Model):
     """Which credit: a payment's unapplied part, or a credit note's credit."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -61,7 +62,7 @@ class CreditSource(BaseModel):
     id: Identifier
 
 
-class CreditApplicationRequest(BaseModel):
+class CreditApplicationRequest(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     source: CreditSource

@@ -11,15 +11,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from functions.credits.list_credits import readable_figures
 from shared.domain.access import Principal
 from shared.domain.money import Money
+from shared.model import Model
 from shared.store import charges, readable
 
 
-class ChargeQuery(BaseModel):
+class ChargeQuery(Model):
     """The query string: ``status`` open (the default) or all."""
 
     model_config = ConfigDict(extra="forbid")

@@ -24,7 +24,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from functions.credits.application import CreditSource
 from functions.payments.settlement import CashMove, payment_event
@@ -38,6 +38,7 @@ from shared.domain.money import DecimalString, Money, minor_units
 from shared.domain.omittable import Omittable
 from shared.domain.payment import STRIPE, Payment
 from shared.domain.text import SingleLine
+from shared.model import Model
 from shared.store import credit, customer_credits, outbox, payments
 from shared.store import ledger as ledger_store
 from shared.store.outbox import StaleStateError
@@ -52,7 +53,7 @@ class RefundMethod(StrEnum):
     CHEQUE = "cheque"
 
 
-class CreditRefundRequest(BaseModel):
+class CreditRefundRequest(Model):
     """Which credit, how much, and (money sent by the seller) how it was sent."""
 
     model_config = ConfigDict(extra="forbid", strict=True)

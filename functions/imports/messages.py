@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from shared.domain.imports import Kind, SourceRow
+from shared.model import Model
 
 
-class ChunkRow(BaseModel):
+class ChunkRow(Model):
     model_config = ConfigDict(frozen=True)
 
     row: int = Field(ge=2)  # the row's number in the file (the header is row 1)
@@ -17,7 +18,7 @@ class ChunkRow(BaseModel):
         return SourceRow(row=self.row, values=tuple(self.values))
 
 
-class ChunkMessage(BaseModel):
+class ChunkMessage(Model):
     """Rows ``rows`` of import ``import_id``; ``chunk`` numbers it within the file (from 1)."""
 
     model_config = ConfigDict(frozen=True)

@@ -17,12 +17,11 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
-
 from functions.imports.fanout import send_chunks
 from functions.imports.finish import finish_if_done
 from shared import clock
 from shared.adapters import documents
+from shared.adapters.bus_events import ObjectCreated
 from shared.domain import imports as domain
 from shared.domain.imports import ImportJob, InvalidFileError, JobStatus, Kind
 from shared.observability import logger
@@ -31,7 +30,7 @@ from shared.store import imports as store
 
 def start_from_message(body: str) -> ImportJob | None:
     """One SQS message: the S3 Object Created event as EventBridge delivers it."""
-    envelope = S3EventNotificationEventBridgeModel.model_validate_json(body)
+    envelope = ObjectCreated.model_validate_json(body)
     return start_import(envelope.detail.bucket.name, envelope.detail.object.key)
 
 

@@ -13,19 +13,20 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from shared import clock, errors
 from shared.adapters import documents
 from shared.domain import imports as domain
 from shared.domain.access import Principal
 from shared.domain.imports import ImportJob, InvalidFileError, JobStatus, Kind
+from shared.model import Model
 from shared.store import imports as store
 
 CONTENT_TYPE = "text/csv; charset=utf-8"
 
 
-class UploadFingerprint(BaseModel):
+class UploadFingerprint(Model):
     """What an Idempotency-Key is bound to: the kind and the file's SHA-256."""
 
     model_config = ConfigDict(frozen=True)

@@ -27,7 +27,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from functions.invoicing.get_invoice import readable_invoice
 from shared import clock, errors, ids, request_scope
@@ -44,6 +44,7 @@ from shared.domain.money import DecimalString
 from shared.domain.omittable import Omittable
 from shared.domain.pricing import Supply, TaxCategory
 from shared.domain.text import MultiLine, SingleLine
+from shared.model import Model
 from shared.store import credit, customer_credits, customers, invoices, outbox, series
 from shared.store import ledger as ledger_store
 from shared.store.outbox import StaleStateError
@@ -58,7 +59,7 @@ AmountString = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,4})?$
 Reason = Annotated[str, MultiLine(max_length=500)]
 
 
-class CreditLineRequest(BaseModel):
+class CreditLineRequest(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     line_no: int = Field(ge=1)  # the invoice's line number
@@ -72,7 +73,7 @@ class CreditLineRequest(BaseModel):
         return value
 
 
-class CreditAmountRequest(BaseModel):
+class CreditAmountRequest(Model):
     """An amount a migrated invoice is credited by (it has no lines to credit)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -91,7 +92,7 @@ class CreditAmountRequest(BaseModel):
         )
 
 
-class CreditNoteRequest(BaseModel):
+class CreditNoteRequest(Model):
     """What to credit and why: ``lines`` of an invoice of ours (without them, everything not
     yet credited), or ``amounts`` of a migrated invoice."""
 

@@ -9,18 +9,19 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from functions.invoicing.documents import DocumentFormat, document_key, file_name
 from functions.invoicing.get_invoice import readable_invoice
 from shared import clock, errors
 from shared.adapters import documents
 from shared.domain.access import Principal
+from shared.model import Model
 
 LINK_SECONDS = 300
 
 
-class DocumentQuery(BaseModel):
+class DocumentQuery(Model):
     """The query string of GET /invoices/{id}/document."""
 
     model_config = ConfigDict(extra="forbid")

@@ -27,7 +27,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from shared import clock
 from shared.adapters.bus_events import BusEvent
@@ -39,6 +39,7 @@ from shared.domain.customer import Customer
 from shared.domain.invoice import Invoice
 from shared.domain.money import quantize
 from shared.domain.order import SHIPPING_DONE, Order, Shipment
+from shared.model import Model
 from shared.observability import logger
 from shared.store import credit, customers, invoices, orders, outbox, series
 from shared.store import ledger as ledger_store
@@ -49,13 +50,13 @@ CONSUMER = "invoice-issuance"
 ORDER_CLOSED = "OrderClosed"
 
 
-class ShippedLine(BaseModel):
+class ShippedLine(Model):
     line_no: int
     sku: str
     quantity: int
 
 
-class ShippedGoods(BaseModel):
+class ShippedGoods(Model):
     """What an OrderShipped event says left the warehouse (its ``shipment`` field)."""
 
     model_config = ConfigDict(extra="ignore")

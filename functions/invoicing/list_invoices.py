@@ -11,18 +11,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from functions.accounts.paging import invalid_cursor, only_customer
 from shared import errors
 from shared.domain.access import Principal
 from shared.domain.dates import BusinessDate
 from shared.domain.invoice import DocumentKind, InvoiceStatus
+from shared.model import Model
 from shared.store import invoices, readable, table
 from shared.store.table import InvalidCursorError, Item, Page
 
 
-class InvoiceQuery(BaseModel):
+class InvoiceQuery(Model):
     """The query string of GET /invoices (all optional; ``limit`` 1-100)."""
 
     model_config = ConfigDict(extra="forbid")

@@ -21,7 +21,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from functions.invoicing.get_invoice import readable_invoice
 from shared import clock, errors, ids, request_scope
@@ -35,6 +35,7 @@ from shared.domain.invoice import DocumentKind, Invoice
 from shared.domain.money import DecimalString, quantize
 from shared.domain.text import MultiLine
 from shared.domain.write_off import WriteOff, WriteOffKind
+from shared.model import Model
 from shared.observability import logger
 from shared.store import credit, invoices, outbox
 from shared.store import ledger as ledger_store
@@ -47,7 +48,7 @@ _INVOICE_INDEX = 0  # in the transaction: the invoice first
 Reason = Annotated[str, MultiLine(max_length=500)]
 
 
-class WriteOffRequest(BaseModel):
+class WriteOffRequest(Model):
     """How much of the amount due to write off, and why."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -56,7 +57,7 @@ class WriteOffRequest(BaseModel):
     reason: Reason
 
 
-class WriteOffReversalRequest(BaseModel):
+class WriteOffReversalRequest(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     reason: Reason

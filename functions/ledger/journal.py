@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from functions.accounts.paging import invalid_cursor
 from shared import clock
@@ -24,6 +24,7 @@ from shared.config import chart_of_accounts
 from shared.domain import journal
 from shared.domain.dates import BusinessDate
 from shared.domain.ledger import JournalEntry
+from shared.model import Model
 from shared.store import customers, invoices, payments, readable, table
 from shared.store import ledger as ledger_store
 from shared.store.table import InvalidCursorError
@@ -35,7 +36,7 @@ MAX_LIMIT = 500
 CUSTOMER_PAGE = 100
 
 
-class JournalQuery(BaseModel):
+class JournalQuery(Model):
     """GET /ledger/journal: ``from`` and ``to`` (YYYY-MM-DD, both included, default today, at
     most 366 days), ``limit`` (entries per page, 1-500), ``cursor``, ``format`` (json, csv or
     xlsx; else the Accept header says: shared/http/negotiation.py)."""
@@ -63,7 +64,7 @@ class JournalQuery(BaseModel):
         return self.start or end, end
 
 
-class TrialBalanceQuery(BaseModel):
+class TrialBalanceQuery(Model):
     """GET /ledger/trial-balance: ``as_of`` (YYYY-MM-DD, default today)."""
 
     model_config = ConfigDict(extra="forbid")

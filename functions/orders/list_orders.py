@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from functions.accounts.paging import only_customer
 from shared import errors
 from shared.domain.access import Principal
 from shared.domain.dates import BusinessDate
 from shared.domain.order import Order, OrderStatus
+from shared.model import Model
 from shared.store import orders, readable
 from shared.store.table import InvalidCursorError
 
 
-class OrderQuery(BaseModel):
+class OrderQuery(Model):
     """The query string of GET /orders (all optional; ``limit`` 1-100)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -34,7 +35,7 @@ class OrderQuery(BaseModel):
         return self
 
 
-class OrderList(BaseModel):
+class OrderList(Model):
     orders: list[Order]
     next_cursor: str | None
     skipped: list[dict[str, str]] = []  # stored orders that did not read (readable.Skipped)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import BaseModel
-
 from functions.outbox.publish_events import publish
 from shared import clock
 from shared.config import settings
+from shared.model import Model
 from shared.store import outbox
 
 
-class SweepResult(BaseModel):
+class SweepResult(Model):
     found: int
     published: int
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from functions.payments.settlement import CashMove, open_charge, payment_event
 from functions.payments.worklist import with_decision
@@ -42,6 +42,7 @@ from shared.domain.invoice import DocumentKind, Invoice
 from shared.domain.money import DecimalString, minor_units
 from shared.domain.omittable import Omittable
 from shared.domain.payment import Payment, PaymentStatus
+from shared.model import Model
 from shared.store import aliases, credit, invoices, payments
 from shared.store.outbox import StaleStateError
 
@@ -51,7 +52,7 @@ MAX_ALLOCATIONS = 50
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=120)]
 
 
-class AllocationLine(BaseModel):
+class AllocationLine(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     invoice_id: Omittable[Identifier] = None
@@ -65,7 +66,7 @@ class AllocationLine(BaseModel):
         return self.charge_id or self.invoice_id or ""
 
 
-class AllocationRequest(BaseModel):
+class AllocationRequest(Model):
     """Which invoices the payment pays, and (for an unidentified payer) whose payment it is."""
 
     model_config = ConfigDict(extra="forbid", strict=True)

@@ -27,16 +27,17 @@ from datetime import UTC, datetime, time
 from typing import Any
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from functions.payments.bank_reversals import DUPLICATE, act_on
 from shared import clock, errors
 from shared.adapters import documents
+from shared.adapters.bus_events import ObjectCreated
 from shared.domain import camt053
 from shared.domain import payment as payment_domain
 from shared.domain.camt053 import StatementCredit, StatementError, StatementFile
 from shared.domain.payment import Payment, PaymentMethod
+from shared.model import Model
 from shared.observability import logger
 from shared.store import bank_reversals, payments, statements
 from shared.store.bank_reversals import HELD, REVERSED
@@ -57,7 +58,7 @@ RESERVE_SECONDS = 10.0
 XML = "application/xml"
 
 
-class StatementFingerprint(BaseModel):
+class StatementFingerprint(Model):
     """What an Idempotency-Key is bound to: the file's SHA-256."""
 
     model_config = ConfigDict(frozen=True)
@@ -157,7 +158,7 @@ def import_from_message(
 
     ``receive_count``: SQS's ApproximateReceiveCount; at ``MAX_RECEIVES`` a failure is final.
     """
-    envelope = S3EventNotificationEventBridgeModel.model_validate_json(body)
+    envelope = ObjectCreated.model_validate_json(body)
     return import_dropped(
         envelope.detail.bucket.name,
         envelope.detail.object.key,

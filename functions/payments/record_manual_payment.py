@@ -12,7 +12,7 @@ from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import ConfigDict, StringConstraints, model_validator
 
 from shared import clock, errors, request_scope
 from shared.domain import payment as payment_domain
@@ -22,6 +22,7 @@ from shared.domain.money import UnknownCurrencyError, minor_units
 from shared.domain.omittable import Omittable
 from shared.domain.payment import Payment
 from shared.domain.text import MultiLine, SingleLine
+from shared.model import Model
 from shared.observability import logger
 from shared.store import customers, payments
 from shared.store.payments import DuplicatePaymentError
@@ -34,7 +35,7 @@ Reference = Annotated[
 Remittance = Annotated[str, MultiLine(max_length=500, min_length=0)]
 
 
-class ManualPaymentRequest(BaseModel):
+class ManualPaymentRequest(Model):
     """The body of ``POST /payments``."""
 
     model_config = ConfigDict(extra="forbid")

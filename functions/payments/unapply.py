@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from functions.payments.settlement import CashMove, payment_event
 from functions.payments.worklist import with_decision
 from shared import clock, errors
 from shared.domain.access import Principal
 from shared.domain.text import MultiLine
+from shared.model import Model
 from shared.store import payments
 from shared.store.outbox import StaleStateError
 
@@ -26,7 +27,7 @@ ATTEMPTS = 2
 Reason = Annotated[str, MultiLine(max_length=500)]
 
 
-class ReversalRequest(BaseModel):
+class ReversalRequest(Model):
     """Why the allocation is taken back (kept in the audit trail)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)

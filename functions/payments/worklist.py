@@ -15,18 +15,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from functions.accounts.paging import invalid_cursor
 from shared.domain.access import Principal
 from shared.domain.payment import Payment, PaymentStatus
 from shared.domain.principal import Role
+from shared.model import Model
 from shared.store import bank_reversals, decisions, payments, readable, table
 from shared.store.bank_reversals import HELD
 from shared.store.table import InvalidCursorError
 
 
-class WorklistQuery(BaseModel):
+class WorklistQuery(Model):
     """The query string of GET /payments."""
 
     model_config = ConfigDict(extra="forbid")

@@ -15,13 +15,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from functions.invoicing.documents import DocumentFormat
 from shared import clock, errors
 from shared.domain import signed_links
 from shared.domain.access import Principal, Role
 from shared.domain.customer import EmailAddress
+from shared.model import Model
 
 DAY = 24 * 3600
 DEFAULT_LIFETIME_SECONDS = 14 * DAY
@@ -30,7 +31,7 @@ MAX_ID_LENGTH = 64
 PREFIX = "/portal"
 
 
-class LinkRequest(BaseModel):
+class LinkRequest(Model):
     """The body of POST /customers/{customer_id}/portal-links."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -39,7 +40,7 @@ class LinkRequest(BaseModel):
     lifetime_seconds: int = Field(default=DEFAULT_LIFETIME_SECONDS, ge=60, le=MAX_LIFETIME_SECONDS)
 
 
-class PortalQuery(BaseModel):
+class PortalQuery(Model):
     """The query string of the portal's pages: the link's token."""
 
     model_config = ConfigDict(extra="ignore")

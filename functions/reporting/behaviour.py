@@ -19,12 +19,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from shared import clock, errors
 from shared.domain.access import Principal
 from shared.domain.behaviour import Behaviour, BehaviourReport
 from shared.domain.dates import BusinessDate
+from shared.model import Model
 from shared.store import customers
 
 DEFAULT_MONTHS = 12
@@ -39,7 +40,7 @@ class BehaviourSort(StrEnum):
     NAME = "name"  # by customer name
 
 
-class BehaviourQuery(BaseModel):
+class BehaviourQuery(Model):
     """GET /customers/{id}/behaviour: ``as_of`` (default today, not after it), ``months``."""
 
     model_config = ConfigDict(extra="forbid")

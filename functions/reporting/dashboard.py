@@ -37,13 +37,14 @@ from pathlib import Path
 from string import Template
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import ConfigDict, StringConstraints
 
 from functions.reporting import dashboard_kpis
 from shared import clock, errors
 from shared.domain import signed_links
 from shared.domain.dates import BusinessDate
 from shared.domain.payment import PaymentStatus
+from shared.model import Model
 from shared.store import readable
 
 PATH = "/dashboard"
@@ -87,7 +88,7 @@ def link_wire(link: signed_links.SignedLink, page_url: str = "") -> dict[str, An
     }
 
 
-class DashboardQuery(BaseModel):
+class DashboardQuery(Model):
     """The query string of GET /dashboard."""
 
     model_config = ConfigDict(extra="forbid")

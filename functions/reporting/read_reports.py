@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import Any, Literal
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from functions.reporting import lake_reports, snapshot
 from functions.reporting.reports import aging_report, kpi_report, open_items_report
@@ -24,6 +24,7 @@ from shared import clock, errors
 from shared.domain import aging
 from shared.domain.dates import BusinessDate
 from shared.lake import athena, current
+from shared.model import Model
 from shared.store import readable
 
 DEFAULT_KPI_DAYS = 30
@@ -51,7 +52,7 @@ def _check_buckets(value: Any) -> Any:
     return value
 
 
-class AgingQuery(BaseModel):
+class AgingQuery(Model):
     """GET /reports/aging: ``as_of`` (YYYY-MM-DD, default today), ``buckets`` (upper edges in
     days past due, e.g. ``15,30,45``; default 30,60,90), ``live`` (compute now rather than
     answer the nightly snapshot), ``source`` (``live``: as ``live``; ``lake``: from the
@@ -76,7 +77,7 @@ class AgingQuery(BaseModel):
         return self
 
 
-class OpenItemsQuery(BaseModel):
+class OpenItemsQuery(Model):
     """GET /reports/open-items: ``as_of`` (YYYY-MM-DD, default today), ``buckets`` (as the
     aging's), ``format``."""
 
@@ -94,7 +95,7 @@ class OpenItemsQuery(BaseModel):
         return self
 
 
-class KpiQuery(BaseModel):
+class KpiQuery(Model):
     """GET /reports/kpis: ``from`` and ``to`` (YYYY-MM-DD, both included); ``to`` defaults to
     today, ``from`` to 29 days before ``to`` (30 days); ``source`` (``live``, the default, or
     ``lake``)."""
@@ -122,7 +123,7 @@ class KpiQuery(BaseModel):
         return self.start or max(end, date.min + back) - back, end  # not before the first day
 
 
-class ReportQuery(BaseModel):
+class ReportQuery(Model):
     """GET /reports/queries/{id}: the report a lake query was started for and its parameters,
     as its status URL names them (``report=aging`` with ``as_of`` and ``buckets``;
     ``report=kpis`` with ``from`` and ``to``)."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from shared import clock, errors
 from shared.adapters import webhook_destination, webhook_http
@@ -31,6 +31,7 @@ from shared.adapters.bus_events import BusEvent
 from shared.adapters.host_resolution import ResolverUnavailableError
 from shared.adapters.sqs_backoff import RetryLaterError
 from shared.domain import webhooks as domain
+from shared.model import Model
 from shared.observability import logger, metrics
 from shared.store import principals
 from shared.store import webhooks as store
@@ -156,7 +157,7 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> webhook_http.HttpOu
     return webhook_http.post(destination, body, headers)
 
 
-class ReplayRequest(BaseModel):
+class ReplayRequest(Model):
     """The (empty) body of a replay: nothing to choose, the delivery is sent as recorded."""
 
     model_config = ConfigDict(extra="forbid")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
+from pydantic import ConfigDict, Field, SecretStr, StringConstraints
 
 from shared import clock, errors
 from shared.adapters import webhook_destination
@@ -16,6 +16,7 @@ from shared.adapters.host_resolution import ResolverUnavailableError
 from shared.domain import webhooks as domain
 from shared.domain.access import Principal, Role
 from shared.domain.webhooks import WebhookRequest
+from shared.model import Model
 from shared.observability import logger
 from shared.store import table
 from shared.store import webhooks as store
@@ -84,7 +85,7 @@ def remove(partner_id: str) -> None:
     logger.info("webhook removed", extra={"partner_id": partner_id})
 
 
-class DeliveryQuery(BaseModel):
+class DeliveryQuery(Model):
     """The query string of GET /partners/{partner_id}/webhook/deliveries (``limit`` 1-100)."""
 
     model_config = ConfigDict(extra="forbid")

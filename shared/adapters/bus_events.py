@@ -17,23 +17,24 @@ from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from shared.model import Model
 from shared.observability import logger
 
 
-class EventMetadata(BaseModel):
+class EventMetadata(Model):
     event_id: str
     aggregate_id: str
     occurred_at: str
 
 
-class BusDetail(BaseModel):
+class BusDetail(Model):
     metadata: EventMetadata
     data: dict[str, Any]
 
 
-class BusEvent(BaseModel):
+class BusEvent(Model):
     """An EventBridge event as a rule's SQS target receives it (the envelope's fields)."""
 
     model_config = ConfigDict(populate_by_name=True)
@@ -48,6 +49,27 @@ class BusEvent(BaseModel):
     detail_type: str = Field(alias="detail-type")
     detail: BusDetail
     replay_name: str | None = Field(default=None, alias="replay-name")
+
+
+class StoredBucket(Model):
+    name: str
+
+
+class StoredObject(Model):
+    key: str
+
+
+class ObjectCreatedDetail(Model):
+    bucket: StoredBucket
+    object: StoredObject
+
+
+class ObjectCreated(Model):
+    """S3's "Object Created" event as EventBridge delivers it: the bucket and the object's key
+    (the fields of Powertools' ``S3EventNotificationEventBridgeModel`` a consumer reads)."""
+
+    detail_type: str = Field(alias="detail-type")
+    detail: ObjectCreatedDetail
 
 
 def process_records(

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from shared import errors
+from shared.model import Model
 
 
 class Role(StrEnum):
@@ -76,7 +77,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
 }
 
 
-class Principal(BaseModel):
+class Principal(Model):
     """Who a request acts as: its role, and (a partner) the customers bound to it."""
 
     model_config = ConfigDict(frozen=True)

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from shared.domain.money import quantize
 from shared.domain.reporting import (
@@ -20,6 +20,7 @@ from shared.domain.reporting import (
     IndexedBooks,
 )
 from shared.domain.text import spreadsheet_cell
+from shared.model import Model
 
 DEFAULT_EDGES = (30, 60, 90)
 MAX_EDGES = 8
@@ -56,7 +57,7 @@ def bucket_of(days_past_due: int, edges: Sequence[int]) -> int:
     return len(edges) + 1
 
 
-class AgingRow(BaseModel):
+class AgingRow(Model):
     """One customer's (or the total's) open receivables by bucket, in one currency."""
 
     model_config = ConfigDict(frozen=True)
@@ -86,7 +87,7 @@ class AgingRow(BaseModel):
         }
 
 
-class AgingCurrency(BaseModel):
+class AgingCurrency(Model):
     model_config = ConfigDict(frozen=True)
 
     currency: str
@@ -94,7 +95,7 @@ class AgingCurrency(BaseModel):
     totals: AgingRow
 
 
-class AgingReport(BaseModel):
+class AgingReport(Model):
     """AR aging as of the end of ``as_of`` (UTC), per currency, per customer and in total."""
 
     model_config = ConfigDict(frozen=True)

@@ -41,9 +41,10 @@ from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from shared.domain.money import quantize
+from shared.model import Model
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
@@ -64,7 +65,7 @@ LIMIT_SHARE = {
 }
 
 
-class Parts(BaseModel):
+class Parts(Model):
     """One row of sql/behaviour.sql (DuckDB's values, or Athena's text: both read alike)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")

@@ -48,11 +48,12 @@ from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeElementTree
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from shared.domain import dates
 from shared.domain.money import UnknownCurrencyError, minor_units
 from shared.domain.text import scrub
+from shared.model import Model
 
 NAMESPACE = re.compile(r"^urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.(\d{2})$")
 VERSIONS = range(2, 14)  # 001.02 .. 001.13
@@ -64,7 +65,7 @@ class StatementError(ValueError):
     """The file is not a camt.053 statement this system can import (nothing of it is)."""
 
 
-class StatementCredit(BaseModel):
+class StatementCredit(Model):
     """One payment received, as the statement reports it."""
 
     model_config = ConfigDict(frozen=True)
@@ -88,7 +89,7 @@ class StatementCredit(BaseModel):
     instruction_id: str | None = None
 
 
-class StatementReversal(BaseModel):
+class StatementReversal(Model):
     """A booked entry undoing an earlier one: ``RvslInd`` true, or a return (``RtrInf``).
 
     ``indicator`` DBIT: money received before went back (a credit reversed or returned);
@@ -135,7 +136,7 @@ class StatementReversal(BaseModel):
         return tuple((kind, value) for kind, value in named if value)
 
 
-class Statement(BaseModel):
+class Statement(Model):
     model_config = ConfigDict(frozen=True)
 
     statement_id: str
@@ -147,7 +148,7 @@ class Statement(BaseModel):
     reversals: tuple[StatementReversal, ...] = ()
 
 
-class StatementFile(BaseModel):
+class StatementFile(Model):
     model_config = ConfigDict(frozen=True)
 
     version: str  # "001.08"

@@ -17,10 +17,11 @@ from datetime import UTC, date
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import ConfigDict, model_validator
 
 from shared.domain.ledger import JournalEntry
 from shared.domain.money import Money
+from shared.model import Model
 
 ZERO = Decimal(0)
 KINDS = ("fee", "interest")
@@ -30,7 +31,7 @@ class ChargeError(ValueError):
     """A move the charge does not allow (more than is due, more than was charged)."""
 
 
-class Charge(BaseModel):
+class Charge(Model):
     """One fee or interest charge and what of it is still due."""
 
     model_config = ConfigDict(frozen=True)

@@ -29,15 +29,16 @@ import json
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from shared.domain.text import SingleLine, scrub
+from shared.model import Model
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")]
 _UNSAFE_IN_CODE = re.compile(r"[^A-Za-z0-9._:/-]")
 
 
-class AccountLine(BaseModel):
+class AccountLine(Model):
     """One account of the books: its code and its name."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -46,7 +47,7 @@ class AccountLine(BaseModel):
     name: Annotated[str, SingleLine(max_length=120), Field(min_length=1)]
 
 
-class ChartOfAccounts(BaseModel):
+class ChartOfAccounts(Model):
     """Ledger account -> account of the books; (ledger account, dimension) -> sub-account."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -84,7 +85,7 @@ class ChartOfAccounts(BaseModel):
         )
 
 
-class ChartPatch(BaseModel):
+class ChartPatch(Model):
     """The configuration document: any part of the chart, merged over the default."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

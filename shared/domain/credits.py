@@ -22,12 +22,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import ConfigDict, field_validator, model_validator
 
 from shared import clock
 from shared.domain.events import DomainEvent
 from shared.domain.money import Money
 from shared.domain.payment import STRIPE, Payment, PaymentStatus
+from shared.model import Model
 
 SOURCE = "otc.credits"
 ZERO = Decimal(0)
@@ -43,7 +44,7 @@ class CreditError(ValueError):
     """A move the credit does not allow (more than it has left)."""
 
 
-class CreditMove(BaseModel):
+class CreditMove(Model):
     """An application to an invoice, or a refund, of part of a credit note's credit."""
 
     model_config = ConfigDict(frozen=True)
@@ -88,7 +89,7 @@ class CreditMove(BaseModel):
         )
 
 
-class CreditNoteCredit(BaseModel):
+class CreditNoteCredit(Model):
     """What a credit note owes the customer beyond its invoice's amount due, and its moves."""
 
     model_config = ConfigDict(frozen=True)
@@ -162,7 +163,7 @@ class CreditNoteCredit(BaseModel):
         )
 
 
-class CustomerCredit(BaseModel):
+class CustomerCredit(Model):
     """The one view of a credit, whatever its source (the API's and the policy's)."""
 
     model_config = ConfigDict(frozen=True)

@@ -35,6 +35,7 @@ from shared.domain.money import DecimalString, minor_units, quantize
 from shared.domain.omittable import Omittable
 from shared.domain.terms import NET_30, PaymentTerms
 from shared.domain.text import STORED, SingleLine
+from shared.model import Model
 
 SOURCE = "otc.accounts"
 
@@ -120,7 +121,7 @@ def credit_limit_amount(value: str, currency: str) -> Decimal:
     return amount
 
 
-class Address(BaseModel):
+class Address(Model):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     line1: Text
@@ -142,7 +143,7 @@ class Address(BaseModel):
         return cls.model_validate(raw, strict=False, context=STORED)
 
 
-class CustomerRequest(BaseModel):
+class CustomerRequest(Model):
     """POST /customers. Strict; the account starts active, its id is the server's."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -176,7 +177,7 @@ class CustomerRequest(BaseModel):
         return value
 
 
-class CustomerPatch(BaseModel):
+class CustomerPatch(Model):
     """PATCH /customers/{id}: the fields to change, and the version they were read at.
 
     An optional field sent as null clears it (contact_email, tax_id, peppol_id); the others may
@@ -206,7 +207,7 @@ class CustomerPatch(BaseModel):
         return {name: getattr(self, name) for name in self.model_fields_set - {"version"}}
 
 
-class Customer(BaseModel):
+class Customer(Model):
     model_config = ConfigDict(frozen=True)
 
     customer_id: str
@@ -277,7 +278,7 @@ class Customer(BaseModel):
         }
 
 
-class Amendment(BaseModel):
+class Amendment(Model):
     """The outcome of a PATCH: the account after it, and what changed (empty: nothing to do)."""
 
     model_config = ConfigDict(frozen=True)

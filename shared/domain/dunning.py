@@ -41,12 +41,13 @@ from enum import StrEnum
 from itertools import pairwise
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import ConfigDict, model_validator
 
 from shared import clock
 from shared.domain import charges as charges_domain
 from shared.domain.charges import Charge
 from shared.domain.money import quantize
+from shared.model import Model
 
 ZERO = Decimal(0)
 _FROZEN = ConfigDict(frozen=True)
@@ -60,7 +61,7 @@ SkipReason = Literal[
 # --- policies -----------------------------------------------------------------------------------
 
 
-class Fee(BaseModel):
+class Fee(Model):
     model_config = _FROZEN
 
     fixed: Decimal = ZERO  # in the invoice's currency
@@ -70,7 +71,7 @@ class Fee(BaseModel):
         return quantize(self.fixed + amount_due * self.percent / 100, currency)
 
 
-class Level(BaseModel):
+class Level(Model):
     model_config = _FROZEN
 
     number: int  # 0 = friendly pre-due reminder; 1.. by days overdue; ascending
@@ -82,7 +83,7 @@ class Level(BaseModel):
     attach_statement: bool = False  # the e-mail carries the statement of account PDF
 
 
-class Policy(BaseModel):
+class Policy(Model):
     model_config = _FROZEN
 
     name: str
@@ -166,7 +167,7 @@ class PromiseStatus(StrEnum):
     BROKEN = "broken"
 
 
-class Promise(BaseModel):
+class Promise(Model):
     model_config = _FROZEN
 
     promise_id: str
@@ -219,7 +220,7 @@ class Promise(BaseModel):
 # --- interest -----------------------------------------------------------------------------------
 
 
-class AllocationSpan(BaseModel):
+class AllocationSpan(Model):
     """Money applied to the invoice (amount + discount settled), and when it was taken back."""
 
     model_config = _FROZEN
@@ -267,7 +268,7 @@ def accrued_interest(  # noqa: PLR0917 (the spec's positional contract)
 # --- per-invoice state and the plan ----------------------------------------------------------
 
 
-class InvoiceDunning(BaseModel):
+class InvoiceDunning(Model):
     """Per-invoice collection state (the store keeps one item per invoice)."""
 
     model_config = _FROZEN
@@ -280,7 +281,7 @@ class InvoiceDunning(BaseModel):
     version: int = 0  # 0 = no item yet
 
 
-class DueInvoice(BaseModel):
+class DueInvoice(Model):
     """What the planner (and the worklist) need of one open invoice.
 
     A legacy invoice, imported with no document of ours, is known only by what was still open
@@ -313,7 +314,7 @@ class DueInvoice(BaseModel):
         return (as_of - self.due_on).days
 
 
-class ReminderLine(BaseModel):
+class ReminderLine(Model):
     model_config = _FROZEN
 
     invoice_id: str
@@ -366,7 +367,7 @@ class ReminderLine(BaseModel):
         )
 
 
-class Skip(BaseModel):
+class Skip(Model):
     model_config = _FROZEN
 
     invoice_id: str
@@ -374,7 +375,7 @@ class Skip(BaseModel):
     reason: SkipReason
 
 
-class PromiseChange(BaseModel):
+class PromiseChange(Model):
     model_config = _FROZEN
 
     invoice_id: str
@@ -382,7 +383,7 @@ class PromiseChange(BaseModel):
     status: PromiseStatus  # KEPT or BROKEN as of the run
 
 
-class ReminderPlan(BaseModel):
+class ReminderPlan(Model):
     """One customer's reminder of the day: the lines to send and what was left out, and why."""
 
     model_config = _FROZEN

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from shared import actor, clock, ids
+from shared.model import Model
 
 
-class DomainEvent(BaseModel):
+class DomainEvent(Model):
     """One fact about one aggregate. ``event_id`` is what every consumer deduplicates on."""
 
     model_config = ConfigDict(frozen=True)

@@ -29,13 +29,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from shared import strict_json
 from shared.domain import dates
 from shared.domain.money import UnknownCurrencyError, minor_units
 from shared.domain.payment import PaymentMethod
 from shared.domain.text import scrub
+from shared.model import Model
 
 STRIPE = "stripe"
 EVENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,255}$")  # also an S3 key segment: no slashes
@@ -59,7 +60,7 @@ class Action(StrEnum):
     DISPUTE_CLOSED = "dispute_closed"
 
 
-class GatewayPayment(BaseModel):
+class GatewayPayment(Model):
     """A payment as the gateway reports it (``external_id``: what names it at the gateway)."""
 
     model_config = ConfigDict(frozen=True)
@@ -76,7 +77,7 @@ class GatewayPayment(BaseModel):
     customer_id: str | None = None  # as the payer's metadata claims; verified on receipt
 
 
-class GatewayRefund(BaseModel):
+class GatewayRefund(Model):
     model_config = ConfigDict(frozen=True)
 
     external_id: str  # the payment's, as in GatewayPayment
@@ -84,7 +85,7 @@ class GatewayRefund(BaseModel):
     currency: str
 
 
-class GatewayDispute(BaseModel):
+class GatewayDispute(Model):
     model_config = ConfigDict(frozen=True)
 
     external_id: str  # the payment's, as in GatewayPayment
@@ -95,7 +96,7 @@ class GatewayDispute(BaseModel):
     outcome: Literal["won", "lost"] | None = None  # closed disputes only
 
 
-class GatewayEvent(BaseModel):
+class GatewayEvent(Model):
     """One webhook event: who sent it, which, and what it asks the intake to do."""
 
     model_config = ConfigDict(frozen=True)
@@ -341,7 +342,7 @@ MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 MetadataValue = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
 
 
-class GenericPaymentData(BaseModel):
+class GenericPaymentData(Model):
     model_config = ConfigDict(extra="forbid")
 
     payment_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:#-]{1,200}$")]
@@ -369,7 +370,7 @@ class GenericPaymentData(BaseModel):
         return self
 
 
-class GenericWebhook(BaseModel):
+class GenericWebhook(Model):
     """The body of ``POST /webhooks/{provider}``."""
 
     model_config = ConfigDict(extra="forbid")

@@ -35,7 +35,6 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     ValidationError,
@@ -68,6 +67,7 @@ from shared.domain.money import minor_units, quantize
 from shared.domain.stock import MAX_UNITS
 from shared.domain.terms import NET_30, PaymentTerms
 from shared.domain.text import scrub
+from shared.model import Model
 
 SOURCE = "otc.imports"
 
@@ -333,7 +333,7 @@ def parse_terms(text: str) -> PaymentTerms:
         raise ValueError(f"'{text}': {reason}") from None
 
 
-class _Row(BaseModel):
+class _Row(Model):
     """A row's values by column; a blank value is an absent one (its default applies)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
@@ -662,7 +662,7 @@ def error_report(errors: Iterable[RowError]) -> bytes:
 # --- the job and its events -------------------------------------------------------------------
 
 
-class ImportJob(BaseModel):
+class ImportJob(Model):
     """One file's import: where it came from, how far it got, how it ended."""
 
     model_config = ConfigDict(frozen=True)

@@ -26,7 +26,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from shared import clock
 from shared.domain import numbering, peppol, terms
@@ -42,6 +42,7 @@ from shared.domain.invoice_parts import (  # noqa: F401 (imported from here)
 )
 from shared.domain.money import Money, quantize
 from shared.domain.write_off import WriteOff, WriteOffKind
+from shared.model import Model
 
 if TYPE_CHECKING:
     from shared.domain.customer import Customer
@@ -66,7 +67,7 @@ class InvoiceStatus(StrEnum):
     WRITTEN_OFF = "written_off"  # nothing due, and a bad-debt write-off took part of it
 
 
-class Invoice(BaseModel):
+class Invoice(Model):
     """An issued invoice or credit note, and (for invoices) the state of its receivable."""
 
     model_config = ConfigDict(frozen=True)

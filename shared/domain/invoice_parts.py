@@ -9,7 +9,9 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from shared.model import Model
 
 
 class TaxCode(StrEnum):
@@ -23,7 +25,7 @@ class TaxCode(StrEnum):
     EXPORT = "G"  # free export item, tax not charged (outside the EU)
 
 
-class PartyAddress(BaseModel):
+class PartyAddress(Model):
     model_config = ConfigDict(frozen=True)
 
     line1: str
@@ -34,7 +36,7 @@ class PartyAddress(BaseModel):
     country: str  # ISO 3166-1 alpha-2
 
 
-class PartyContact(BaseModel):
+class PartyContact(Model):
     """Whom the buyer asks about the document (the seller contact, BG-6 of EN 16931)."""
 
     model_config = ConfigDict(frozen=True)
@@ -44,7 +46,7 @@ class PartyContact(BaseModel):
     email: str
 
 
-class Party(BaseModel):
+class Party(Model):
     """Seller or buyer as the document names them (a snapshot taken at issue)."""
 
     model_config = ConfigDict(frozen=True)
@@ -58,7 +60,7 @@ class Party(BaseModel):
     contact: PartyContact | None = None
 
 
-class PaymentInstructions(BaseModel):
+class PaymentInstructions(Model):
     """How to pay the seller: credit transfer to this account, quoting the payment reference."""
 
     model_config = ConfigDict(frozen=True)
@@ -68,7 +70,7 @@ class PaymentInstructions(BaseModel):
     account_name: str
 
 
-class InvoiceLine(BaseModel):
+class InvoiceLine(Model):
     model_config = ConfigDict(frozen=True)
 
     line_no: int  # 1.. within the document
@@ -87,7 +89,7 @@ class InvoiceLine(BaseModel):
     invoice_line_no: int | None = None  # credit note lines: the invoice line they credit
 
 
-class TaxBreakdown(BaseModel):
+class TaxBreakdown(Model):
     """One EN 16931 VAT breakdown group (BG-23): all lines with the same code and rate."""
 
     model_config = ConfigDict(frozen=True)

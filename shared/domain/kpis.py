@@ -13,7 +13,7 @@ from datetime import UTC, date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import ConfigDict, field_validator
 
 from shared.domain.ledger import Account, JournalEntry
 from shared.domain.money import quantize
@@ -32,6 +32,7 @@ from shared.domain.reporting import (
     rounded,
     wire,
 )
+from shared.model import Model
 
 HUNDRED = Decimal(100)
 SERVICE_WINDOW_DAYS = 3
@@ -39,7 +40,7 @@ COUNTBACK_MONTHS = 24  # how far countback DSO looks back at most
 AMOUNTS = frozenset({"opening_ar", "closing_ar", "closing_current_ar", "credit_sales"})
 
 
-class CurrencyKpis(BaseModel):
+class CurrencyKpis(Model):
     """The KPIs of one currency over the period (see ``kpis`` for each formula)."""
 
     model_config = ConfigDict(frozen=True)
@@ -96,7 +97,7 @@ class CurrencyKpis(BaseModel):
         return wire
 
 
-class KpiReport(BaseModel):
+class KpiReport(Model):
     model_config = ConfigDict(frozen=True)
 
     start: date

@@ -25,11 +25,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import ConfigDict, field_validator, model_validator
 
 from shared import clock
 from shared.domain.invoice import DocumentKind, Invoice
 from shared.domain.write_off import WriteOff, WriteOffKind
+from shared.model import Model
 
 ZERO = Decimal(0)
 KINDS = frozenset(
@@ -68,7 +69,7 @@ class Account(StrEnum):
     OPENING_BALANCE_EQUITY = "opening_balance_equity"  # what migrated receivables came in against
 
 
-class Posting(BaseModel):
+class Posting(Model):
     """One side of an entry on one account: a debit or a credit, never both.
 
     ``dimension`` names the sub-account where one account has several (revenue and VAT per tax
@@ -97,7 +98,7 @@ class Posting(BaseModel):
         return self.debit - self.credit
 
 
-class JournalEntry(BaseModel):
+class JournalEntry(Model):
     """One balanced entry for one customer in one currency.
 
     ``invoice_id`` names the invoice whose receivable the entry moves (the invoice itself, the

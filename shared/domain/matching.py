@@ -54,11 +54,12 @@ from datetime import date
 from decimal import ROUND_DOWN, Decimal
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from shared.domain import remittance, write_off
 from shared.domain.money import minor_units, quantize
 from shared.domain.remittance import Found, Reference
+from shared.model import Model
 
 if TYPE_CHECKING:
     from shared.domain.invoice import Invoice
@@ -106,7 +107,7 @@ NO_FIT = Decimal("0.30")
 NOTHING = Decimal(0)
 
 
-class OpenInvoice(BaseModel):
+class OpenInvoice(Model):
     """An invoice with something still due: what matching needs to know of it."""
 
     model_config = ConfigDict(frozen=True)
@@ -155,7 +156,7 @@ class OpenInvoice(BaseModel):
         return Decimal(0)
 
 
-class PaymentFacts(BaseModel):
+class PaymentFacts(Model):
     """What is known of a received payment, whatever channel brought it."""
 
     model_config = ConfigDict(frozen=True)
@@ -176,7 +177,7 @@ class PaymentFacts(BaseModel):
         return code
 
 
-class Proposal(BaseModel):
+class Proposal(Model):
     """Cash applied to one invoice, and the early-payment discount granted with it; or to a
     fee or interest charge on one (``charge_id``: then ``invoice_id`` is the charge's id too
     and ``number`` the number of the invoice it was charged on)."""
@@ -191,7 +192,7 @@ class Proposal(BaseModel):
     charge_id: str | None = None
 
 
-class OpenCharge(BaseModel):
+class OpenCharge(Model):
     """A fee or interest charge with something due, as ``with_charges`` needs it."""
 
     model_config = ConfigDict(frozen=True)
@@ -202,14 +203,14 @@ class OpenCharge(BaseModel):
     charged_on: date
 
 
-class Evidence(BaseModel):
+class Evidence(Model):
     model_config = ConfigDict(frozen=True)
 
     kind: EvidenceKind
     detail: str  # one sentence a clerk can check
 
 
-class Candidate(BaseModel):
+class Candidate(Model):
     """A guess for the worklist: allocations for one customer, and why they are a guess."""
 
     model_config = ConfigDict(frozen=True)
@@ -219,7 +220,7 @@ class Candidate(BaseModel):
     reason: str
 
 
-class Decision(BaseModel):
+class Decision(Model):
     """What to do with a payment. Apply ``allocations`` only when ``auto`` (or a clerk says so)."""
 
     model_config = ConfigDict(frozen=True)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import ConfigDict, StringConstraints, field_validator
 from pydantic.json_schema import Examples
+
+from shared.model import Model
 
 _ZERO_DECIMALS = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
 _THREE_DECIMALS = "BHD IQD JOD KWD LYD OMR TND"
@@ -51,7 +53,7 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUND_HALF_UP)
 
 
-class Money(BaseModel):
+class Money(Model):
     """An amount in a currency; on the wire the amount is a decimal string."""
 
     model_config = ConfigDict(frozen=True)

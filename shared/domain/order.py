@@ -19,12 +19,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from shared import clock, ids
 from shared.domain.events import DomainEvent
 from shared.domain.money import DecimalString, Money, minor_units, quantize
 from shared.domain.text import MultiLine, SingleLine
+from shared.model import Model
 
 SOURCE = "otc.orders"
 MAX_LINES = 200
@@ -62,7 +63,7 @@ class ShipmentError(ValueError):
         self.index, self.field, self.detail = index, field, detail
 
 
-class ShipTo(BaseModel):
+class ShipTo(Model):
     """Where an order ships to."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
@@ -76,7 +77,7 @@ class ShipTo(BaseModel):
     country: CountryCode
 
 
-class OrderLineRequest(BaseModel):
+class OrderLineRequest(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     sku: Text
@@ -84,7 +85,7 @@ class OrderLineRequest(BaseModel):
     unit_price: DecimalString | None = None  # optional; if given it must match the server's price
 
 
-class OrderRequest(BaseModel):
+class OrderRequest(Model):
     """What a partner POSTs. Strict: a number where a string belongs is an error, not a guess."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -102,7 +103,7 @@ class OrderRequest(BaseModel):
         return code
 
 
-class AmendmentRequest(BaseModel):
+class AmendmentRequest(Model):
     """A versioned change before shipment: new lines (repriced), a new ship-to, or both."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -113,14 +114,14 @@ class AmendmentRequest(BaseModel):
     purchase_order: Text | None = None
 
 
-class ShipmentLineRequest(BaseModel):
+class ShipmentLineRequest(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     line_no: int = Field(ge=1)
     quantity: int = Field(gt=0, le=MAX_QUANTITY)
 
 
-class ShipmentRequest(BaseModel):
+class ShipmentRequest(Model):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     carrier: Text
@@ -128,7 +129,7 @@ class ShipmentRequest(BaseModel):
     lines: list[ShipmentLineRequest] = Field(min_length=1, max_length=MAX_LINES)
 
 
-class DecisionRequest(BaseModel):
+class DecisionRequest(Model):
     """A credit manager's approval or rejection of a held order, or a cancellation."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -157,7 +158,7 @@ class PricedLine(Protocol):
     def line_total(self) -> Decimal: ...
 
 
-class OrderLine(BaseModel):
+class OrderLine(Model):
     model_config = ConfigDict(frozen=True)
 
     line_no: int
@@ -196,7 +197,7 @@ class OrderLine(BaseModel):
         }
 
 
-class ShipmentLine(BaseModel):
+class ShipmentLine(Model):
     model_config = ConfigDict(frozen=True)
 
     line_no: int
@@ -204,7 +205,7 @@ class ShipmentLine(BaseModel):
     quantity: int
 
 
-class Shipment(BaseModel):
+class Shipment(Model):
     model_config = ConfigDict(frozen=True)
 
     shipment_id: str
@@ -223,7 +224,7 @@ class Shipment(BaseModel):
         }
 
 
-class Order(BaseModel):
+class Order(Model):
     model_config = ConfigDict(frozen=True)
 
     order_id: str

@@ -27,11 +27,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import ConfigDict, field_validator, model_validator
 
 from shared import clock, ids
 from shared.domain.events import DomainEvent
 from shared.domain.money import Money, minor_units
+from shared.model import Model
 
 SOURCE = "otc.payments"
 ZERO = Decimal(0)
@@ -111,7 +112,7 @@ def _check_amount(amount: Decimal, currency: str, *, name: str, positive: bool) 
     return amount
 
 
-class TakenBack(BaseModel):
+class TakenBack(Model):
     """Cash taken back off an allocation that otherwise stays in force (a partial refund or
     chargeback), with when and what took it (``reference``: the refund or the dispute)."""
 
@@ -142,7 +143,7 @@ class TakenBack(BaseModel):
         )
 
 
-class Allocation(BaseModel):
+class Allocation(Model):
     """A part of a payment applied to one invoice (with any early-payment discount taken), or
     to one fee or interest charge: then ``charge_id`` names the charge, ``invoice_id`` is that
     same id (the open item paid) and ``invoice_number`` the number of the invoice it was charged
@@ -216,7 +217,7 @@ class Allocation(BaseModel):
         )
 
 
-class Reopened(BaseModel):
+class Reopened(Model):
     """Cash a chargeback took off one invoice, or one charge (``charge_id``, as in
     ``Allocation``), given back to it when the dispute is won."""
 
@@ -228,7 +229,7 @@ class Reopened(BaseModel):
     charge_id: str | None = None
 
 
-class Chargeback(BaseModel):
+class Chargeback(Model):
     """Money the gateway withdrew for a dispute: held apart until the dispute is won."""
 
     model_config = ConfigDict(frozen=True)
@@ -285,7 +286,7 @@ class Chargeback(BaseModel):
         )
 
 
-class Payment(BaseModel):
+class Payment(Model):
     """Money received once, from one channel, and what became of it."""
 
     model_config = ConfigDict(frozen=True)

@@ -18,12 +18,13 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from shared import clock
 from shared.domain.events import DomainEvent
 from shared.domain.money import DecimalString, minor_units, quantize
 from shared.domain.text import SingleLine
+from shared.model import Model
 
 SOURCE = "otc.catalog"
 
@@ -106,7 +107,7 @@ def canonical(unit_price: Decimal, currency: str) -> Decimal:
 # --- requests ---------------------------------------------------------------------------------
 
 
-class ItemRequest(BaseModel):
+class ItemRequest(Model):
     """PUT /catalog/items/{sku}: the whole item (the SKU is in the path)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -125,7 +126,7 @@ class ItemRequest(BaseModel):
         return code
 
 
-class PriceRequest(BaseModel):
+class PriceRequest(Model):
     """PUT /catalog/items/{sku}/prices/{currency}: a list price, or a customer's price."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -137,7 +138,7 @@ class PriceRequest(BaseModel):
 # --- the catalog ------------------------------------------------------------------------------
 
 
-class CatalogItem(BaseModel):
+class CatalogItem(Model):
     model_config = ConfigDict(frozen=True)
 
     sku: str
@@ -164,7 +165,7 @@ class CatalogItem(BaseModel):
         }
 
 
-class Price(BaseModel):
+class Price(Model):
     """A list price (``customer_id`` None) or a customer's price, per unit, in one currency."""
 
     model_config = ConfigDict(frozen=True)
@@ -283,7 +284,7 @@ class CatalogFacts:
     customer_prices: Mapping[str, Decimal] = field(default_factory=dict)
 
 
-class PricedLine(BaseModel):
+class PricedLine(Model):
     model_config = ConfigDict(frozen=True)
 
     sku: str
@@ -306,7 +307,7 @@ class PricedLine(BaseModel):
         }
 
 
-class LineProblem(BaseModel):
+class LineProblem(Model):
     """Why line ``index`` cannot be priced; ``field`` is the request field to blame."""
 
     model_config = ConfigDict(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, SecretStr, StringConstraints, field_validator
 
 from shared import clock, ids
 from shared.domain.access import Role  # imported from here too
@@ -18,6 +18,7 @@ from shared.domain.customer import SOURCE
 from shared.domain.events import DomainEvent
 from shared.domain.json_schema import NOT_NULL, Keywords
 from shared.domain.text import SingleLine
+from shared.model import Model
 
 MAX_ACTIVE_KEYS = 5
 MAX_BOUND_CUSTOMERS = 100
@@ -42,7 +43,7 @@ def _unique(customer_ids: list[str]) -> list[str]:
     return customer_ids
 
 
-class PartnerRequest(BaseModel):
+class PartnerRequest(Model):
     """POST /partners: a partner system and the customers it acts for."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -56,7 +57,7 @@ class PartnerRequest(BaseModel):
         return _unique(customer_ids)
 
 
-class PartnerPatch(BaseModel):
+class PartnerPatch(Model):
     """PATCH /partners/{id}: the customers it acts for from now on (its keys follow at once)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -73,7 +74,7 @@ class PartnerPatch(BaseModel):
         return _unique(value) if isinstance(value, list) else value
 
 
-class StaffRequest(BaseModel):
+class StaffRequest(Model):
     """POST /staff: a person (or staff tool) with one role."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -82,7 +83,7 @@ class StaffRequest(BaseModel):
     role: StaffRole
 
 
-class KeyRequest(BaseModel):
+class KeyRequest(Model):
     """POST /principals/{id}/keys: an optional label to tell keys apart (e.g. "ERP prod")."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -90,7 +91,7 @@ class KeyRequest(BaseModel):
     label: Name | None = None
 
 
-class PrincipalRecord(BaseModel):
+class PrincipalRecord(Model):
     """A partner or a staff member, as stored.
 
     ``active_keys`` maps each active key id to the table key of its item (the SHA-256 of the
@@ -127,7 +128,7 @@ class PrincipalRecord(BaseModel):
         }
 
 
-class ApiKey(BaseModel):
+class ApiKey(Model):
     """What is known about a key besides its secret (which is never stored)."""
 
     model_config = ConfigDict(frozen=True)
@@ -154,7 +155,7 @@ class ApiKey(BaseModel):
         }
 
 
-class IssuedKey(BaseModel):
+class IssuedKey(Model):
     """A key just issued, with its secret: answered once, never stored, logged or evented."""
 
     model_config = ConfigDict(frozen=True)

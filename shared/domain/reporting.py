@@ -31,9 +31,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from shared.domain.ledger import Account, JournalEntry
+from shared.model import Model
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
@@ -45,7 +46,7 @@ _MEMO_PREFIXES = {"allocation": "Applied to invoice ", "unapplication": "Unappli
 # --- facts ----------------------------------------------------------------------------------------
 
 
-class InvoiceFact(BaseModel):
+class InvoiceFact(Model):
     """An issued document as the report needs it (its figures never change once issued)."""
 
     model_config = ConfigDict(frozen=True)
@@ -63,7 +64,7 @@ class InvoiceFact(BaseModel):
     open_amount: Decimal = ZERO  # legacy invoices: what was still open when imported
 
 
-class OrderFact(BaseModel):
+class OrderFact(Model):
     model_config = ConfigDict(frozen=True)
 
     order_id: str
@@ -73,7 +74,7 @@ class OrderFact(BaseModel):
     shipped_complete_at: datetime | None = None  # the OrderShipped that shipped its last unit
 
 
-class PaymentFact(BaseModel):
+class PaymentFact(Model):
     model_config = ConfigDict(frozen=True)
 
     payment_id: str
@@ -82,7 +83,7 @@ class PaymentFact(BaseModel):
     auto_applied_at: datetime | None = None  # when the matcher applied it on its own
 
 
-class DisputeFact(BaseModel):
+class DisputeFact(Model):
     """An invoice held in dispute from ``opened_at`` until ``closed_at`` (None: still open)."""
 
     model_config = ConfigDict(frozen=True)

@@ -12,12 +12,13 @@ import json
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError, field_validator
+from pydantic import ConfigDict, StringConstraints, ValidationError, field_validator
 from stdnum import bic, iban
 
 from shared.domain import peppol, vat_ids
 from shared.domain.invoice_parts import Party, PartyAddress, PartyContact, PaymentInstructions
 from shared.domain.write_off import SmallDifferenceTolerance
+from shared.model import Model
 
 DOMESTIC_RATE_CATEGORIES = ("standard", "reduced")  # "zero" and "exempt" are always 0 %
 
@@ -29,7 +30,7 @@ def iban_is_valid(number: str) -> bool:
     return bool(iban.is_valid(number))
 
 
-class Seller(BaseModel):
+class Seller(Model):
     """The issuing entity. ``tax_rates`` are percents per item tax category for domestic sales."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -27,12 +27,13 @@ from datetime import UTC, date
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from shared.domain.invoice import Party, PaymentInstructions
 from shared.domain.ledger import Account, JournalEntry
 from shared.domain.money import Money
 from shared.domain.reporting import IndexedBooks, OpenItem
+from shared.model import Model
 
 ZERO = Decimal(0)
 CUSTOMER_ACCOUNTS = frozenset({Account.RECEIVABLES, Account.UNAPPLIED_CASH})
@@ -58,7 +59,7 @@ _ON_INVOICE = {
 }
 
 
-class OpenInvoice(BaseModel):
+class OpenInvoice(Model):
     """An open item with an amount still due, as the aging needs it: an invoice (``legacy`` when
     imported from the old system), or a fee or interest charge (``kind``) on one."""
 
@@ -73,7 +74,7 @@ class OpenInvoice(BaseModel):
     kind: str = "invoice"  # invoice, fee or interest
 
 
-class AgedInvoice(BaseModel):
+class AgedInvoice(Model):
     model_config = ConfigDict(frozen=True)
 
     invoice: OpenInvoice
@@ -81,7 +82,7 @@ class AgedInvoice(BaseModel):
     bucket: str
 
 
-class StatementLine(BaseModel):
+class StatementLine(Model):
     """One ledger entry that changed what the customer owes."""
 
     model_config = ConfigDict(frozen=True)
@@ -96,7 +97,7 @@ class StatementLine(BaseModel):
     balance: Decimal  # what the customer owes after this line
 
 
-class Aging(BaseModel):
+class Aging(Model):
     model_config = ConfigDict(frozen=True)
 
     as_of: date
@@ -114,7 +115,7 @@ class Aging(BaseModel):
         return self.total - self.unapplied
 
 
-class Statement(BaseModel):
+class Statement(Model):
     model_config = ConfigDict(frozen=True)
 
     customer_id: str

@@ -18,11 +18,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from shared import clock
 from shared.domain.events import DomainEvent
 from shared.domain.text import SingleLine
+from shared.model import Model
 
 SOURCE = "otc.stock"
 MAX_UNITS = 1_000_000_000
@@ -55,7 +56,7 @@ class NotTrackedError(StockError):
 # --- requests ---------------------------------------------------------------------------------
 
 
-class SetOnHandRequest(BaseModel):
+class SetOnHandRequest(Model):
     """PUT /stock/{sku}: the counted on-hand quantity and the version it replaces (0: new)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -65,7 +66,7 @@ class SetOnHandRequest(BaseModel):
     reason: Reason | None = None
 
 
-class AdjustmentRequest(BaseModel):
+class AdjustmentRequest(Model):
     """POST /stock/{sku}/adjustments: + a receipt, - a write-off."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -84,7 +85,7 @@ class AdjustmentRequest(BaseModel):
 # --- the level --------------------------------------------------------------------------------
 
 
-class StockLevel(BaseModel):
+class StockLevel(Model):
     model_config = ConfigDict(frozen=True)
 
     sku: str

@@ -21,10 +21,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from shared.domain.invoice_parts import InvoiceLine, TaxBreakdown, TaxCode
 from shared.domain.money import quantize
+from shared.model import Model
 
 if TYPE_CHECKING:
     from shared.domain.seller import Seller
@@ -51,7 +52,7 @@ class TaxRegime(StrEnum):
     EXPORT = "export"
 
 
-class LineTax(BaseModel):
+class LineTax(Model):
     """How one line is taxed; E, AE, K and G lines say why no VAT is charged."""
 
     model_config = ConfigDict(frozen=True)

@@ -13,16 +13,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from shared.domain.money import Money, quantize
+from shared.model import Model
 
 MAX_NET_DAYS = 365
 
 PercentString = Annotated[str, StringConstraints(pattern=r"^\d{1,3}(\.\d{1,4})?$")]
 
 
-class PaymentTerms(BaseModel):
+class PaymentTerms(Model):
     """Terms as the API takes and gives them (strict: no number where a string belongs)."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
@@ -89,7 +90,7 @@ class PaymentTerms(BaseModel):
 NET_30 = PaymentTerms(kind="net", net_days=30)
 
 
-class PaymentSchedule(BaseModel):
+class PaymentSchedule(Model):
     """What an invoice under some terms says: when it is due, and the early-payment offer."""
 
     model_config = ConfigDict(frozen=True)

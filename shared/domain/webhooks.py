@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
 from shared.domain.json_schema import Keywords
 from shared.domain.omittable import Omittable
 from shared.domain.text import SingleLine
+from shared.model import Model
 
 ORDER_EVENT_TYPES: tuple[str, ...] = (
     "OrderReceived",
@@ -316,7 +317,7 @@ EventTypes = Annotated[
 ]
 
 
-class WebhookRequest(BaseModel):
+class WebhookRequest(Model):
     """``PUT /partners/{partner_id}/webhook``: where to POST, and which events (order events of
     the partner's orders, money events of its customers)."""
 

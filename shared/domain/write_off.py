@@ -22,10 +22,11 @@ from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from shared import clock
 from shared.domain.money import Money, minor_units, quantize
+from shared.model import Model
 
 ZERO = Decimal(0)
 DEFAULT_TOLERANCE = Decimal("1.00")
@@ -36,7 +37,7 @@ class WriteOffKind(StrEnum):
     BAD_DEBT = "bad_debt"
 
 
-class WriteOff(BaseModel):
+class WriteOff(Model):
     """One write-off of part of an invoice's amount due (``vat``: the part posted to tax)."""
 
     model_config = ConfigDict(frozen=True)
@@ -103,7 +104,7 @@ class WriteOff(BaseModel):
         )
 
 
-class SmallDifferenceTolerance(BaseModel):
+class SmallDifferenceTolerance(Model):
     """How short a payment may leave an invoice and still close it (seller profile).
 
     ``amount`` in any currency unless ``per_currency`` names it; with ``percent``, the tolerance

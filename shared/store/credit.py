@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from shared import clock
 from shared.domain.money import quantize
+from shared.model import Model
 from shared.store import readable, table
 from shared.store.table import Item, Update
 
@@ -33,7 +34,7 @@ def credit_key(customer_id: str) -> tuple[str, str]:
     return f"CUSTOMER#{customer_id}", SORT_KEY
 
 
-class CreditExposure(BaseModel):
+class CreditExposure(Model):
     """A customer's credit figures as last written (all in ``currency``)."""
 
     model_config = ConfigDict(frozen=True)

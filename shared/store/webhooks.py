@@ -24,10 +24,11 @@ from enum import StrEnum
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import ConfigDict, SecretStr
 
 from shared import clock
 from shared.adapters import aws
+from shared.model import Model
 from shared.store import readable, table
 from shared.store.table import Delete, Item, Page, Put, Write, from_dynamo, to_dynamo
 
@@ -43,7 +44,7 @@ def partition(partner_id: str) -> str:
     return f"PRINCIPAL#{partner_id}"
 
 
-class Webhook(BaseModel):
+class Webhook(Model):
     model_config = ConfigDict(frozen=True)
 
     partner_id: str
@@ -70,7 +71,7 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"  # the last attempt failed; ``next_attempt`` says when the next one is due
 
 
-class Delivery(BaseModel):
+class Delivery(Model):
     model_config = ConfigDict(frozen=True)
 
     delivery_id: str

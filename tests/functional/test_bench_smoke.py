@@ -136,6 +136,30 @@ def not_a_handler():
     ]
 
 
+def test_a_routes_cold_path_follows_its_helpers_routes_methods_and_requirement():
+    # When the routes of the Blueprints app.py registers are read
+    routes = {route.name: set(route.statements) for route in cold_import.discover_routes()}
+
+    # Then a POST reads its body and checks its Idempotency-Key (Routes methods), a decision
+    # runs its module's helper, and a portal page admits a link holder by its own Requirement
+    wrapper = "from shared.store.readable import UnreadableRecord"
+    assert {
+        "from shared.http import auth",
+        "from shared.http import body",
+        "from shared.http import idempotency",
+        "from shared.domain.order import OrderRequest",
+        wrapper,
+    } <= routes["POST /orders"]
+    assert (
+        "from shared.domain.order import DecisionRequest" in routes["POST /orders/{order_id}/close"]
+    )
+    portal = routes["GET /portal/{customer_id}/invoices/{invoice_id}/document"]
+    assert "from functions.portal.links import admit" in portal
+    assert "from shared.http import auth" not in portal
+    # and a public route pays no key check, nor what only a failure imports
+    assert routes["GET /health"] == {"import app", "from shared import actor", wrapper}
+
+
 def test_placing_and_confirming_one_order_makes_exactly_these_aws_calls():
     # When
     report = aws_calls.measure()

@@ -632,6 +632,7 @@ def test_the_s3_sample_is_the_event_the_rule_matches_and_the_file_worker_takes()
         SqsModel,
     )
 
+    from shared.adapters.bus_events import ObjectCreated
     from shared.domain.imports import kind_of_key
 
     envelope = S3EventNotificationEventBridgeModel.model_validate(
@@ -642,6 +643,12 @@ def test_the_s3_sample_is_the_event_the_rule_matches_and_the_file_worker_takes()
     assert (envelope.source, envelope.detail_type) == ("aws.s3", "Object Created")
     assert kind_of_key(envelope.detail.object.key) == "stock"
     assert envelope.detail.object.size == len(SAMPLE_STOCK)
+    # and the workers' own small model reads the same bucket and key from it
+    dropped = ObjectCreated.model_validate_json(str(record.body))
+    assert (dropped.detail.bucket.name, dropped.detail.object.key) == (
+        envelope.detail.bucket.name,
+        envelope.detail.object.key,
+    )
 
 
 def test_the_sample_batches_drive_the_workers(world, client):
