@@ -6,10 +6,19 @@ from functools import cache
 
 import botocore.loaders
 import botocore.session
+from hypothesis import HealthCheck, settings
 
 from infra.local.offline import use_offline_environment
 
 use_offline_environment()
+
+# Property tests judge what the code does, never how fast it runs: on a loaded machine (the suite
+# beside the benchmarks) a per-example deadline or the input-generation health check would fail a
+# test whose every assertion held.
+settings.register_profile(
+    "loaded-machine", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("loaded-machine")
 
 # Every test builds a fresh moto world and fresh boto3 sessions; each new session would read and
 # parse botocore's service models again (half of a world's set-up). The models never change within
