@@ -225,8 +225,17 @@ def _handlers(source: str | None) -> Iterable[tuple[str, list[str], list[tuple[s
                     _resolve_path(call, module)
             yield function.name, imports, registrations
     apps = _chalice_instances(tree) or {"app"}
+    aliases = _registration_aliases(tree, apps)
     for node in tree.body:
-        wired = _wiring(node, apps)
+        registered = _registered_middleware(node, apps)
+        if registered is not None:
+            call, (alias, function_name) = registered
+            path = app_module.imported_modules.get(alias)
+            found = _Module.at(path) if path else None
+            middleware = found.functions.get(function_name) if found else None
+            imports = found.reach(middleware) if found and middleware else []
+            yield function_name, imports, [(_MIDDLEWARE, call)]
+        wired = _wiring(node, apps, aliases)
         if wired is not None:
             name, (method, call), (alias, function_name) = wired
             path = app_module.imported_modules.get(alias)
@@ -236,25 +245,79 @@ def _handlers(source: str | None) -> Iterable[tuple[str, list[str], list[tuple[s
             yield name, imports, [(method, call)]
 
 
-def _wiring(
+def _registration_aliases(tree: ast.Module, apps: set[str]) -> dict[str, str]:
+    """Module-level names bound to an app's registration method, as app.py binds them:
+    ``schedule = app.schedule`` or ``sqs = partial(app.on_sqs_message, ...)`` -> method."""
+    aliases = {}
+    for node in tree.body:
+        if not (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            continue
+        value = node.value
+        if isinstance(value, ast.Call) and _called_name(value) == "partial" and value.args:
+            value = value.args[0]
+        method = _app_method(value, apps)
+        if method is not None:
+            aliases[node.targets[0].id] = method
+    return aliases
+
+
+def _registered_middleware(
     node: ast.stmt, apps: set[str]
+) -> tuple[ast.Call, tuple[str, str]] | None:
+    """``app.register_middleware(module.function, "http")``: (a call saying its event type as
+    ``@app.middleware("http")`` does, (module, function))."""
+    if not (
+        isinstance(node, ast.Expr)
+        and isinstance(call := node.value, ast.Call)
+        and _app_method(call.func, apps) == "register_middleware"
+        and call.args
+        and isinstance(target := call.args[0], ast.Attribute)
+        and isinstance(target.value, ast.Name)
+    ):
+        return None
+    event_type = call.args[1:] + [k.value for k in call.keywords if k.arg == "event_type"]
+    return ast.Call(func=call.func, args=event_type[:1], keywords=[]), (
+        target.value.id,
+        target.attr,
+    )
+
+
+def _app_method(node: ast.AST, apps: set[str]) -> str | None:
+    """``app.<method>`` -> method."""
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in apps
+    ):
+        return node.attr
+    return None
+
+
+def _wiring(
+    node: ast.stmt, apps: set[str], aliases: dict[str, str] | None = None
 ) -> tuple[str, tuple[str, ast.Call], tuple[str, str]] | None:
-    """``name = app.<method>(...)(module.function)``: (name, (method, call), (module, function))."""
+    """``name = app.<method>(...)(module.function)`` (or through a name ``aliases`` binds to
+    the method): (name, (method, call), (module, function))."""
     if not (
         isinstance(node, ast.Assign)
         and len(node.targets) == 1
         and isinstance(node.targets[0], ast.Name)
         and isinstance(node.value, ast.Call)
         and isinstance(registration := node.value.func, ast.Call)
-        and isinstance(registration.func, ast.Attribute)
-        and isinstance(registration.func.value, ast.Name)
-        and registration.func.value.id in apps
         and len(node.value.args) == 1
         and isinstance(target := node.value.args[0], ast.Attribute)
         and isinstance(target.value, ast.Name)
     ):
         return None
-    method = registration.func.attr
+    method = _app_method(registration.func, apps)
+    if method is None and isinstance(registration.func, ast.Name):
+        method = (aliases or {}).get(registration.func.id)
+    if method is None:
+        return None
     return node.targets[0].id, (method, registration), (target.value.id, target.attr)
 
 

@@ -145,7 +145,7 @@ def test_a_routes_cold_path_follows_its_helpers_routes_methods_and_requirement()
     wrapper = "from shared.store.readable import UnreadableRecord"
     assert {
         "from shared.http import auth",
-        "from shared.http import body",
+        "from shared import payloads",
         "from shared.http import idempotency",
         "from shared.domain.order import OrderRequest",
         wrapper,
