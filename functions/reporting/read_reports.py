@@ -25,7 +25,7 @@ from shared import clock, errors
 from shared.domain import aging
 from shared.domain.dates import BusinessDate
 from shared.lake import athena, current
-from shared.store import readable
+from shared.store import readable, snapshots
 
 DEFAULT_KPI_DAYS = 30
 MAX_KPI_DAYS = 3 * 366
@@ -104,15 +104,15 @@ class OpenItemsQuery(BaseModel):
 
 class KpiQuery(BaseModel):
     """GET /reports/kpis: ``from`` and ``to`` (YYYY-MM-DD, both included); ``to`` defaults to
-    today, ``from`` to 29 days before ``to`` (30 days); ``source`` (``live``, the default, or
-    ``lake``)."""
+    today, ``from`` to 29 days before ``to`` (30 days); ``source`` (``live`` or ``lake``; by
+    default the lake for a past period the nightly snapshots have reached, else ``live``)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     start: BusinessDate | None = Field(default=None, alias="from")
     end: BusinessDate | None = Field(default=None, alias="to")
     format: ExportFormat | None = None
-    source: Source = "live"
+    source: Source | None = None
 
     @model_validator(mode="after")
     def _period(self) -> KpiQuery:
@@ -216,8 +216,11 @@ def read_open_items(query: OpenItemsQuery) -> dict[str, Any] | Running:
 
 
 def read_kpis(query: KpiQuery) -> dict[str, Any] | Running:
+    """The KPIs of the period: from the lake (``source: lake``; ``Running`` past the wait on
+    Athena) with ``source=lake``, or without ``source`` for a past period the lake has reached
+    (``_lake_has``); else computed now from the books (``source: live``)."""
     start, end = query.period()
-    if query.source == "lake":
+    if query.source == "lake" or (query.source is None and _lake_has(end)):
         params = {"report": "kpis", "from": start.isoformat(), "to": end.isoformat()}
         return _from_lake(lake_reports.kpi_query(start, end), params)
     with readable.skipping() as skipped:
@@ -244,6 +247,15 @@ def read_query(query_id: str, query: ReportQuery) -> dict[str, Any] | Running:
             "lake-query-failed", "The lake query failed", failed.reason or failed.state
         ) from failed
     return _lake_wire(report)
+
+
+def _lake_has(end: date) -> bool:
+    """A period ending before today and at most on the newest nightly KPI snapshot's day: the
+    snapshots are the lake's, so it held the period's days (and later ones may still land)."""
+    if end >= clock.now().date():
+        return False
+    pointer = snapshots.latest("kpis")
+    return pointer is not None and end <= pointer.day
 
 
 def _current_aging(as_of: date, edges: tuple[int, ...]) -> dict[str, Any] | Running | None:

@@ -18,9 +18,12 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from functions.reporting import snapshot
+from shared import clock
 from shared.config import settings
 from shared.domain.aging import DEFAULT_EDGES
 from shared.lake import athena, queries
+from shared.store import snapshots
 from tests.athena_responses import (
     AGING_COLUMNS,
     POSITIONS_COLUMNS,
@@ -154,6 +157,35 @@ def test_the_lake_open_items_still_running_answer_202_then_their_status_url_the_
         (row["item_id"], row["kind"], row["number"], row["days_past_due"], row["amount"])
         for row in done.body["items"]
     ] == [("inv_1", "invoice", "INV-1", 30, "100.00"), ("fee:inv_1:2", "fee", "INV-1", 11, "5.00")]
+
+
+def test_the_kpis_of_a_past_period_read_the_lake_by_default_and_may_answer_202(client, stubber):
+    # Given a nightly KPI snapshot of 04-01, and Athena still running March's KPIs
+    day = date(2026, 4, 1)
+    keys = (snapshot.object_key("kpis", day, "json"), snapshot.object_key("kpis", day, "csv"))
+    snapshots.point_to(snapshots.Pointer("kpis", day, *keys, clock.now()))
+    sql = queries.kpis(date(2026, 3, 1), AS_OF)
+    stubber.add_response(
+        "start_query_execution",
+        {"QueryExecutionId": QUERY_ID},
+        {
+            "QueryString": sql,
+            "WorkGroup": settings().lake_workgroup,
+            "QueryExecutionContext": {"Database": settings().lake_database},
+        },
+    )
+    state(stubber, "RUNNING", query=sql)
+
+    # When staff ask for March's KPIs without a source
+    asked = call(client, "GET", "/reports/kpis?from=2026-03-01&to=2026-03-31")
+
+    # Then 202 names the lake query's status URL
+    assert asked.status == 202, asked.body
+    assert parse_qs(urlsplit(asked.body["status_url"]).query) == {
+        "report": ["kpis"],
+        "from": ["2026-03-01"],
+        "to": ["2026-03-31"],
+    }
 
 
 def test_a_status_url_answers_only_the_report_its_query_ran(client, stubber):
