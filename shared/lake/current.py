@@ -188,7 +188,8 @@ def open_items(
     """The open items of the positions at the end of their day (``Unplaceable`` when one is
     not described); ``names`` name customers the positions do not."""
     owned = []
-    for (customer, currency, item_id), position in positions.items.items():
+    # in the books' order (customer, currency, item), which the report's sort keeps for ties
+    for (customer, currency, item_id), position in sorted(positions.items.items()):
         if (about := position.about) is None:
             raise Unplaceable(item_id)
         item = OpenInvoice(
