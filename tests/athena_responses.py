@@ -38,6 +38,19 @@ AGING_COLUMNS = [
     column("open_items", "bigint", 19),
 ]
 
+POSITIONS_COLUMNS = [
+    column("customer_id", "varchar", 2147483647),
+    column("customer_name", "varchar", 2147483647),
+    column("currency", "varchar", 2147483647),
+    column("item_id", "varchar", 2147483647),
+    column("due_on", "date", 0),
+    column("amount", "decimal", 38, 4),
+    column("kind", "varchar", 2147483647),
+    column("number", "varchar", 2147483647),
+    column("issued_on", "date", 0),
+    column("legacy", "boolean", 0),
+]
+
 
 def execution(
     state: str,

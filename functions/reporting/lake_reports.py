@@ -18,6 +18,7 @@ from functions.reporting.reports import UNIDENTIFIED_NAME
 from shared.domain import aging
 from shared.domain.aging import AgingReport
 from shared.domain.kpis import KpiReport
+from shared.domain.open_items import OpenItemsReport
 from shared.lake import athena, current, engine, queries, reports
 from shared.store import payments
 
@@ -85,6 +86,27 @@ def positions(day: date, *, within: float | None = None) -> current.Positions:
     return current.Positions.from_rows(engine.rows(queries.positions(day), within=within), day)
 
 
+def open_items_query(as_of: date, edges: tuple[int, ...] = aging.DEFAULT_EDGES) -> LakeReport:
+    """The open items at the end of ``as_of`` from the whole lake (its positions then)."""
+    return LakeReport(
+        queries.positions(as_of),
+        lambda found: current.open_items(current.Positions.from_rows(found, as_of), edges, NAMES),
+    )
+
+
+def rolled(
+    start: current.Positions, as_of: date, *, within: float | None = None
+) -> current.Positions:
+    """The positions at the end of ``as_of`` from ``start`` (a snapshot's positions, of a day
+    not after ``as_of``) and what the lake's partitions of the days after it moved
+    (``current.Unplaceable``, ``athena.StillRunning`` past ``within`` seconds)."""
+    found: Rows = []
+    if as_of > start.as_of:
+        since = start.as_of + timedelta(days=1)
+        found = engine.rows(queries.movements(since, as_of), within=within)
+    return current.roll(start, found, as_of)
+
+
 def current_aging(
     start: current.Positions,
     as_of: date,
@@ -92,11 +114,17 @@ def current_aging(
     *,
     within: float | None = None,
 ) -> AgingReport:
-    """The aging at the end of ``as_of`` from ``start`` (a snapshot's positions, of a day not
-    after ``as_of``) and what the lake's partitions of the days after it moved
-    (``current.Unplaceable``, ``athena.StillRunning`` past ``within`` seconds)."""
-    found: Rows = []
-    if as_of > start.as_of:
-        since = start.as_of + timedelta(days=1)
-        found = engine.rows(queries.movements(since, as_of), within=within)
-    return current.aging(current.roll(start, found, as_of), edges, NAMES)
+    """The aging at the end of ``as_of`` from ``start`` rolled forward (``rolled``)."""
+    return current.aging(rolled(start, as_of, within=within), edges, NAMES)
+
+
+def current_open_items(
+    start: current.Positions,
+    as_of: date,
+    edges: tuple[int, ...] = aging.DEFAULT_EDGES,
+    *,
+    within: float | None = None,
+) -> OpenItemsReport:
+    """The open items at the end of ``as_of`` from ``start`` rolled forward (``rolled``;
+    ``current.Unplaceable`` for an item neither describes)."""
+    return current.open_items(rolled(start, as_of, within=within), edges, NAMES)

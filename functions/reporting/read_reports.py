@@ -1,7 +1,7 @@
-"""GET /reports/aging and GET /reports/kpis: their queries, and the answer (the aging: the
-nightly snapshot's positions rolled forward by the lake's days since, when a snapshot fits the
-query; else the report computed now from the books; with ``source=lake``, the report the lake's
-SQL gives over the whole history).
+"""GET /reports/aging, /reports/open-items and /reports/kpis: their queries, and the answer (the
+aging and the open items: the nightly snapshot's positions rolled forward by the lake's days
+since, when a snapshot fits the query; else the report computed now from the books; with
+``source=lake``, the report the lake's SQL gives over the whole history).
 
 On Athena a lake query may outlast the request: past ``athena.WAIT_SECONDS`` the answer is a
 ``Running`` query instead, whose status URL (``/reports/queries/{id}`` with the report's
@@ -11,6 +11,7 @@ parameters) answers the report once the query has finished (``read_query``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -25,7 +26,7 @@ from shared.domain import aging
 from shared.domain.dates import BusinessDate
 from shared.lake import athena, current
 from shared.model import Model
-from shared.store import readable
+from shared.store import readable, snapshots
 
 DEFAULT_KPI_DAYS = 30
 MAX_KPI_DAYS = 3 * 366
@@ -35,6 +36,11 @@ _EDGES = re.compile(r"^\d{1,4}(,\d{1,4}){0,7}$")
 ExportFormat = Literal["json", "csv", "xlsx"]  # else Accept says (shared/http/negotiation.py)
 _QUERY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 Source = Literal["live", "lake"]
+DayReport = Literal["aging", "open-items"]
+_OF_DAY: dict[str, Callable[[date, tuple[int, ...]], lake_reports.LakeReport]] = {
+    "aging": lake_reports.aging_query,
+    "open-items": lake_reports.open_items_query,
+}
 
 
 def _not_after_today(day: date | None, name: str) -> None:
@@ -79,13 +85,15 @@ class AgingQuery(Model):
 
 class OpenItemsQuery(Model):
     """GET /reports/open-items: ``as_of`` (YYYY-MM-DD, default today), ``buckets`` (as the
-    aging's), ``format``."""
+    aging's), ``format``, ``source`` (``live``: computed from the books; ``lake``: from the
+    lake)."""
 
     model_config = ConfigDict(extra="forbid")
 
     as_of: BusinessDate | None = None
     buckets: tuple[int, ...] | None = None
     format: ExportFormat | None = None
+    source: Source | None = None
 
     _edges = field_validator("buckets", mode="before")(_check_buckets)
 
@@ -97,15 +105,15 @@ class OpenItemsQuery(Model):
 
 class KpiQuery(Model):
     """GET /reports/kpis: ``from`` and ``to`` (YYYY-MM-DD, both included); ``to`` defaults to
-    today, ``from`` to 29 days before ``to`` (30 days); ``source`` (``live``, the default, or
-    ``lake``)."""
+    today, ``from`` to 29 days before ``to`` (30 days); ``source`` (``live`` or ``lake``; by
+    default the lake for a past period the nightly snapshots have reached, else ``live``)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     start: BusinessDate | None = Field(default=None, alias="from")
     end: BusinessDate | None = Field(default=None, alias="to")
     format: ExportFormat | None = None
-    source: Source = "live"
+    source: Source | None = None
 
     @model_validator(mode="after")
     def _period(self) -> KpiQuery:
@@ -125,12 +133,12 @@ class KpiQuery(Model):
 
 class ReportQuery(Model):
     """GET /reports/queries/{id}: the report a lake query was started for and its parameters,
-    as its status URL names them (``report=aging`` with ``as_of`` and ``buckets``;
-    ``report=kpis`` with ``from`` and ``to``)."""
+    as its status URL names them (``report=aging`` or ``open-items`` with ``as_of`` and
+    ``buckets``; ``report=kpis`` with ``from`` and ``to``)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    report: Literal["aging", "kpis"]
+    report: Literal["aging", "open-items", "kpis"]
     as_of: BusinessDate | None = None
     buckets: tuple[int, ...] | None = None
     start: BusinessDate | None = Field(default=None, alias="from")
@@ -141,15 +149,16 @@ class ReportQuery(Model):
     @model_validator(mode="after")
     def _complete(self) -> ReportQuery:
         given = {"as_of": self.as_of, "from": self.start, "to": self.end}
-        needed = ("as_of",) if self.report == "aging" else ("from", "to")
+        needed = ("from", "to") if self.report == "kpis" else ("as_of",)
         if missing := [name for name in needed if given[name] is None]:
             raise ValueError(f"a {self.report} query names {', '.join(missing)}")
         return self
 
     def lake_report(self) -> lake_reports.LakeReport:
-        if self.report == "aging":
+        if self.report != "kpis":
             assert self.as_of is not None  # checked by _complete
-            return lake_reports.aging_query(self.as_of, self.buckets or aging.DEFAULT_EDGES)
+            of_day = _OF_DAY[self.report]
+            return of_day(self.as_of, self.buckets or aging.DEFAULT_EDGES)
         assert self.start is not None and self.end is not None  # checked by _complete
         return lake_reports.kpi_query(self.start, self.end)
 
@@ -191,24 +200,28 @@ def read_aging(query: AgingQuery) -> dict[str, Any] | Running:
     return {**report.to_wire(), "source": "live", "skipped": readable.wire(skipped)}
 
 
-def read_open_items(query: OpenItemsQuery) -> dict[str, Any]:
-    """``{"as_of", "buckets", "items": [...], "skipped"}``: every item open at the end of
-    ``as_of``, computed now from the same books as the aging."""
+def read_open_items(query: OpenItemsQuery) -> dict[str, Any] | Running:
+    """``{"as_of", "buckets", "items": [...], "source", "skipped"}``: every item open at the end
+    of ``as_of``, as the aging counts them: without ``source``, the newest snapshot's positions
+    rolled forward (``source: current``) as ``read_aging`` answers; else (or with
+    ``source=live``) computed now from the books; with ``source=lake``, from the whole lake."""
     as_of = query.as_of or clock.now().date()
     edges = query.buckets or aging.DEFAULT_EDGES
+    if query.source == "lake":
+        return _lake_open_items(as_of, edges)
+    if query.source is None and (rolled := _current_open_items(as_of, edges)) is not None:
+        return rolled
     with readable.skipping() as skipped:
-        items = open_items_report(as_of, edges)
-    return {
-        "as_of": as_of.isoformat(),
-        "buckets": list(aging.bucket_labels(edges)),
-        "items": items,
-        "skipped": readable.wire(skipped),
-    }
+        report = open_items_report(as_of, edges)
+    return {**report.to_wire(), "source": "live", "skipped": readable.wire(skipped)}
 
 
 def read_kpis(query: KpiQuery) -> dict[str, Any] | Running:
+    """The KPIs of the period: from the lake (``source: lake``; ``Running`` past the wait on
+    Athena) with ``source=lake``, or without ``source`` for a past period the lake has reached
+    (``_lake_has``); else computed now from the books (``source: live``)."""
     start, end = query.period()
-    if query.source == "lake":
+    if query.source == "lake" or (query.source is None and _lake_has(end)):
         params = {"report": "kpis", "from": start.isoformat(), "to": end.isoformat()}
         return _from_lake(lake_reports.kpi_query(start, end), params)
     with readable.skipping() as skipped:
@@ -237,11 +250,33 @@ def read_query(query_id: str, query: ReportQuery) -> dict[str, Any] | Running:
     return _lake_wire(report)
 
 
+def _lake_has(end: date) -> bool:
+    """A period ending before today and at most on the newest nightly KPI snapshot's day: the
+    snapshots are the lake's, so it held the period's days (and later ones may still land)."""
+    if end >= clock.now().date():
+        return False
+    pointer = snapshots.latest("kpis")
+    return pointer is not None and end <= pointer.day
+
+
 def _current_aging(as_of: date, edges: tuple[int, ...]) -> dict[str, Any] | Running | None:
-    """The aging from the newest snapshot's positions and the lake's days after it
-    (``source: current``); from the whole lake when an item moved since cannot be placed from
-    those days alone, or their query outlasts the wait; None without a snapshot of a day up to
-    ``MAX_CURRENT_DAYS`` before ``as_of``."""
+    return _current(as_of, edges, current.aging, _lake_aging)
+
+
+def _current_open_items(as_of: date, edges: tuple[int, ...]) -> dict[str, Any] | Running | None:
+    return _current(as_of, edges, current.open_items, _lake_open_items)
+
+
+def _current(
+    as_of: date,
+    edges: tuple[int, ...],
+    report_of: Callable[[current.Positions, tuple[int, ...], dict[str, str]], Any],
+    from_lake: Callable[[date, tuple[int, ...]], dict[str, Any] | Running],
+) -> dict[str, Any] | Running | None:
+    """The report of the newest snapshot's positions and the lake's days after it
+    (``source: current``); from the whole lake when an item moved since cannot be placed (or
+    described) from those days alone, or their query outlasts the wait; None without a
+    snapshot of a day up to ``MAX_CURRENT_DAYS`` before ``as_of``."""
     stored = snapshot.latest("positions")
     if stored is None:
         return None
@@ -249,15 +284,26 @@ def _current_aging(as_of: date, edges: tuple[int, ...]) -> dict[str, Any] | Runn
     if not start.as_of <= as_of <= start.as_of + timedelta(days=MAX_CURRENT_DAYS):
         return None
     try:
-        report = lake_reports.current_aging(start, as_of, edges, within=CURRENT_WAIT_SECONDS)
+        rolled = lake_reports.rolled(start, as_of, within=CURRENT_WAIT_SECONDS)
+        report = report_of(rolled, edges, lake_reports.NAMES)
     except (current.Unplaceable, athena.StillRunning):
-        return _lake_aging(as_of, edges)
+        return from_lake(as_of, edges)
     return {**report.to_wire(), "source": "current", "skipped": stored.get("skipped", [])}
 
 
 def _lake_aging(as_of: date, edges: tuple[int, ...]) -> dict[str, Any] | Running:
-    params = {"report": "aging", "as_of": as_of.isoformat(), "buckets": _joined(edges)}
-    return _from_lake(lake_reports.aging_query(as_of, edges), params)
+    return _lake_of_day("aging", as_of, edges)
+
+
+def _lake_open_items(as_of: date, edges: tuple[int, ...]) -> dict[str, Any] | Running:
+    return _lake_of_day("open-items", as_of, edges)
+
+
+def _lake_of_day(
+    report: DayReport, as_of: date, edges: tuple[int, ...]
+) -> dict[str, Any] | Running:
+    params = {"report": report, "as_of": as_of.isoformat(), "buckets": _joined(edges)}
+    return _from_lake(_OF_DAY[report](as_of, edges), params)
 
 
 def _from_lake(report: lake_reports.LakeReport, params: dict[str, str]) -> dict[str, Any] | Running:

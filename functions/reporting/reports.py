@@ -20,13 +20,13 @@ from datetime import date, datetime
 from typing import Any
 
 from shared import clock
-from shared.domain import aging, kpis, reporting, statement
+from shared.domain import aging, kpis, open_items, reporting
 from shared.domain import invoice as invoice_domain
 from shared.domain.aging import AgingReport
 from shared.domain.customer import Customer
 from shared.domain.invoice import InvoiceStatus
 from shared.domain.kpis import KpiReport
-from shared.domain.money import quantize
+from shared.domain.open_items import OpenItemsReport
 from shared.domain.reporting import Books, DisputeFact, InvoiceFact, OrderFact, PaymentFact
 from shared.store import customers, decisions, invoices, orders, outbox, payments, readable
 from shared.store import ledger as ledger_store
@@ -41,38 +41,10 @@ def aging_report(as_of: date, edges: tuple[int, ...] = aging.DEFAULT_EDGES) -> A
     return aging.aging(_books(as_of), as_of, edges)
 
 
-def open_items_report(
-    as_of: date, edges: tuple[int, ...] = aging.DEFAULT_EDGES
-) -> list[dict[str, Any]]:
+def open_items_report(as_of: date, edges: tuple[int, ...] = aging.DEFAULT_EDGES) -> OpenItemsReport:
     """Every item open at the end of ``as_of`` (UTC), as the aging counts them: by currency,
     customer name and due day, each with its days past due and aging bucket."""
-    books = reporting.IndexedBooks(_books(as_of))
-    names, labels = books.books.customer_names, aging.bucket_labels(edges)
-    rows = []
-    for item in books.open_items(as_of):
-        described = statement.open_invoice(books, item)
-        days = (as_of - item.due_on).days
-        name = names.get(item.customer_id, item.customer_id)
-        rows.append(
-            {
-                "customer_id": item.customer_id,
-                "customer_name": name,
-                "currency": item.currency,
-                "item_id": item.item_id,
-                "kind": described.kind,
-                "number": described.number,
-                "issued_on": described.issued_on.isoformat(),
-                "due_on": item.due_on.isoformat(),
-                "days_past_due": max(days, 0),
-                "bucket": labels[aging.bucket_of(days, edges)],
-                "amount": str(quantize(item.amount, item.currency)),
-                "legacy": described.legacy,
-            }
-        )
-    rows.sort(
-        key=lambda row: (row["currency"], str(row["customer_name"]).casefold(), row["due_on"])
-    )
-    return rows
+    return open_items.from_books(reporting.IndexedBooks(_books(as_of)), as_of, edges)
 
 
 def kpi_report(start: date, end: date) -> KpiReport:

@@ -14,7 +14,7 @@ import pytest
 from chalice.test import Client
 
 from functions.lake.backfill import backfill
-from functions.reporting import lake_reports, reports
+from functions.reporting import lake_reports, reports, snapshot
 from shared import clock
 from shared.domain.money import quantize
 from shared.lake import engine, queries
@@ -76,10 +76,35 @@ def test_the_lake_open_items_of_every_day_are_the_books(books: None) -> None:
         }
         expected = {
             (row["customer_id"], row["currency"], row["item_id"]): (row["due_on"], row["amount"])
-            for row in reports.open_items_report(as_of)
+            for row in reports.open_items_report(as_of).items
         }
         assert lake == expected, as_of
     assert len(lake) == 3, "IA2, the legacy invoice and IG1 are open on 04-10"
+
+
+def test_the_kpis_of_a_past_period_the_snapshots_reached_read_the_lake_by_default(
+    client: Client, books: None
+) -> None:
+    def kpis(query: str) -> dict[str, Any]:
+        answer = call(client, "GET", f"/reports/kpis?{query}")
+        assert answer.status == 200, answer.body
+        body: dict[str, Any] = answer.body
+        return body
+
+    march = "from=2026-03-01&to=2026-03-31"
+    # Given no nightly snapshot yet: the books answer March
+    assert kpis(march)["source"] == "live"
+
+    # When the nightly snapshot of 04-09 is taken (from the lake)
+    snapshot.take(date(2026, 4, 9))
+
+    # Then March is read from the lake, the books' figures; a period reaching today (whose
+    # postings may still be landing) or past the snapshot's day, and source=live, the books'
+    answer = kpis(march)
+    assert answer.pop("source") == "lake" and answer.pop("skipped") == []
+    assert answer == reports.kpi_report(date(2026, 3, 1), date(2026, 3, 31)).to_wire()
+    assert kpis("from=2026-04-01&to=2026-04-10")["source"] == "live"
+    assert kpis(f"{march}&source=live")["source"] == "live"
 
 
 def test_the_lake_kpis_of_every_period_are_the_books(client: Client, books: None) -> None:

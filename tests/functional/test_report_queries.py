@@ -18,15 +18,25 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from functions.reporting import snapshot
+from shared import clock
 from shared.config import settings
 from shared.domain.aging import DEFAULT_EDGES
 from shared.lake import athena, queries
-from tests.athena_responses import AGING_COLUMNS, QUERY_ID, execution, results
+from shared.store import snapshots
+from tests.athena_responses import (
+    AGING_COLUMNS,
+    POSITIONS_COLUMNS,
+    QUERY_ID,
+    execution,
+    results,
+)
 from tests.functional.accounts import call
 from tests.functional.conftest import World
 from tests.functional.helpers import assert_problem_answer
 
 AS_OF = date(2026, 3, 31)
+ACME = ("cus_acme", "ACME Retail GmbH", "EUR")
 
 
 @pytest.fixture
@@ -104,6 +114,78 @@ def test_a_lake_report_still_running_answers_202_then_its_status_url_the_report(
         Decimal("1000"),
         Decimal("960"),
     )
+
+
+def test_the_lake_open_items_still_running_answer_202_then_their_status_url_the_list(
+    client, stubber
+):
+    # Given Athena running the positions query of 03-31 (the whole lake's open items)
+    sql = queries.positions(AS_OF)
+    stubber.add_response(
+        "start_query_execution",
+        {"QueryExecutionId": QUERY_ID},
+        {
+            "QueryString": sql,
+            "WorkGroup": settings().lake_workgroup,
+            "QueryExecutionContext": {"Database": settings().lake_database},
+        },
+    )
+    state(stubber, "RUNNING", query=sql)
+
+    # When staff ask for the open items of 03-31 from the lake, Then 202 names the status URL
+    asked = call(client, "GET", f"/reports/open-items?as_of={AS_OF.isoformat()}&source=lake")
+    assert asked.status == 202, asked.body
+    assert parse_qs(urlsplit(asked.body["status_url"]).query) == {
+        "report": ["open-items"],
+        "as_of": [AS_OF.isoformat()],
+        "buckets": ["30,60,90"],
+    }
+
+    # When the query has succeeded, Then the status URL answers the rows, described
+    state(stubber, "SUCCEEDED", query=sql)
+    page = results(
+        POSITIONS_COLUMNS,
+        (*ACME, "inv_1", "2026-03-01", "100.0000", "invoice", "INV-1", "2026-02-01", "false"),
+        (*ACME, "fee:inv_1:2", "2026-03-20", "5.0000", "fee", "INV-1", "2026-03-20", "false"),
+        (*ACME, None, None, "40.0000", None, None, None, None),
+    )
+    stubber.add_response("get_query_results", page, {"QueryExecutionId": QUERY_ID})
+    done = call(client, "GET", asked.body["status_url"])
+    assert done.status == 200, done.body
+    assert done.body["source"] == "lake"
+    assert [
+        (row["item_id"], row["kind"], row["number"], row["days_past_due"], row["amount"])
+        for row in done.body["items"]
+    ] == [("inv_1", "invoice", "INV-1", 30, "100.00"), ("fee:inv_1:2", "fee", "INV-1", 11, "5.00")]
+
+
+def test_the_kpis_of_a_past_period_read_the_lake_by_default_and_may_answer_202(client, stubber):
+    # Given a nightly KPI snapshot of 04-01, and Athena still running March's KPIs
+    day = date(2026, 4, 1)
+    keys = (snapshot.object_key("kpis", day, "json"), snapshot.object_key("kpis", day, "csv"))
+    snapshots.point_to(snapshots.Pointer("kpis", day, *keys, clock.now()))
+    sql = queries.kpis(date(2026, 3, 1), AS_OF)
+    stubber.add_response(
+        "start_query_execution",
+        {"QueryExecutionId": QUERY_ID},
+        {
+            "QueryString": sql,
+            "WorkGroup": settings().lake_workgroup,
+            "QueryExecutionContext": {"Database": settings().lake_database},
+        },
+    )
+    state(stubber, "RUNNING", query=sql)
+
+    # When staff ask for March's KPIs without a source
+    asked = call(client, "GET", "/reports/kpis?from=2026-03-01&to=2026-03-31")
+
+    # Then 202 names the lake query's status URL
+    assert asked.status == 202, asked.body
+    assert parse_qs(urlsplit(asked.body["status_url"]).query) == {
+        "report": ["kpis"],
+        "from": ["2026-03-01"],
+        "to": ["2026-03-31"],
+    }
 
 
 def test_a_status_url_answers_only_the_report_its_query_ran(client, stubber):

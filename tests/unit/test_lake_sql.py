@@ -22,7 +22,7 @@ import sqlglot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.domain import aging, kpis, ledger
+from shared.domain import aging, kpis, ledger, open_items
 from shared.domain.ledger import Account, JournalEntry, Posting
 from shared.domain.reporting import (
     Books,
@@ -123,9 +123,13 @@ def _same_reports(
 
 
 def _same_current_aging(connection: Any, books: Books, as_of: date, edges: tuple[int, ...]) -> None:
-    """The positions of a day before ``as_of`` rolled forward by the days after it age as the
-    books do (unless an item they moved can only be placed from the whole history)."""
+    """The positions of a day before ``as_of`` rolled forward by the days after it age and list
+    their open items as the books do (unless an item they moved can only be placed, or
+    described, from the whole history); the positions of ``as_of`` itself list them too."""
     expected = aging.aging(books, as_of, edges)
+    indexed = IndexedBooks(books)
+    whole = current.Positions.from_rows(duck.rows(connection, queries.positions(as_of)), as_of)
+    assert current.open_items(whole, edges) == open_items.from_books(indexed, as_of, edges)
     for back in (0, 1, 7):
         cut = as_of - timedelta(days=back)
         start = current.Positions.from_rows(duck.rows(connection, queries.positions(cut)), cut)
@@ -138,6 +142,11 @@ def _same_current_aging(connection: Any, books: Books, as_of: date, edges: tuple
         except current.Unplaceable:
             continue
         assert current.aging(rolled, edges) == expected, (cut, as_of)
+        try:
+            listed = current.open_items(rolled, edges)
+        except current.Unplaceable:  # a charge on an invoice neither the cut nor the days hold
+            continue
+        assert listed == open_items.from_books(indexed, as_of, edges), (cut, as_of)
 
 
 def test_the_hand_computed_books_report_the_same_from_the_lake(tmp_path: Path) -> None:

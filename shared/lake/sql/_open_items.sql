@@ -12,6 +12,8 @@ moves AS (
         currency,
         item_id,
         kind,
+        invoice_id,
+        source_id,
         posted_at,
         CAST(posted_at AS DATE) AS posted_on,
         debit - credit AS amount
