@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from functions.catalog.price_lines import price_lines
 from shared import errors, request_scope
 from shared.domain import order as order_domain
@@ -9,9 +11,16 @@ from shared.domain.access import Principal
 from shared.domain.customer import CustomerStatus
 from shared.domain.order import Order, OrderRequest
 from shared.store import customers, orders, outbox
+from shared.store.table import Write
 
 
-def place_order(request: OrderRequest, principal: Principal) -> Order:
+def place_order(
+    request: OrderRequest,
+    principal: Principal,
+    answer_record: Callable[[Order], Write] | None = None,
+) -> Order:
+    """Place the order; ``answer_record`` (if given) is the record of the request's answer to
+    write in the same transaction, ``request_scope.AnsweredBefore`` raised when it exists."""
     customer = (
         customers.get(request.customer_id) if principal.may_act_for(request.customer_id) else None
     )
@@ -30,9 +39,12 @@ def place_order(request: OrderRequest, principal: Principal) -> Order:
     order, event = order_domain.place(
         request, priced, principal.principal_id, tracked={}, order_id=order_id
     )
+    recorded = [answer_record(order)] if answer_record else []
     try:
-        outbox.commit([orders.new(order)], [event])
-    except outbox.StaleStateError:
+        outbox.commit([orders.new(order), *recorded], [event], created=[order.order_id])
+    except outbox.StaleStateError as stale:
+        if recorded and 1 in stale.failed:
+            raise request_scope.AnsweredBefore(order.order_id) from stale
         # A retry whose first attempt placed the order, then died before its answer was saved.
         placed = orders.get(order.order_id) if order_id else None
         if placed is None:

@@ -31,11 +31,16 @@ def from_dynamo(image: Mapping[str, Any]) -> Item:
 
 @dataclass(frozen=True)
 class Put:
-    """Put one item. ``condition`` guards it (e.g. the version it replaces, or that it is new)."""
+    """Put one item. ``condition`` guards it (e.g. the version it replaces, or that it is new).
+
+    ``table`` names another table than the single one (a record a transaction writes beside
+    its state, e.g. an Idempotency-Key's answer).
+    """
 
     item: Item
     condition: str | None = None
     values: Item = field(default_factory=dict)
+    table: str | None = None
 
     @classmethod
     def new(cls, item: Item) -> Put:
@@ -46,7 +51,7 @@ class Put:
         return cls(item=item, condition="version = :expected", values={":expected": version})
 
     def to_request(self, table: str) -> dict[str, Any]:
-        request: dict[str, Any] = {"TableName": table, "Item": to_dynamo(self.item)}
+        request: dict[str, Any] = {"TableName": self.table or table, "Item": to_dynamo(self.item)}
         if self.condition:
             request["ConditionExpression"] = self.condition
         if self.values:
