@@ -10,7 +10,7 @@ from shared.domain import order as order_domain
 from shared.domain.access import Principal
 from shared.domain.customer import CustomerStatus
 from shared.domain.order import Order, OrderRequest
-from shared.store import customers, orders, outbox
+from shared.store import catalog, customers, orders, outbox, read_ahead
 from shared.store.table import Write
 
 
@@ -21,9 +21,22 @@ def place_order(
 ) -> Order:
     """Place the order; ``answer_record`` (if given) is the record of the request's answer to
     write in the same transaction, ``request_scope.AnsweredBefore`` raised when it exists."""
-    customer = (
-        customers.get(request.customer_id) if principal.may_act_for(request.customer_id) else None
-    )
+    if not principal.may_act_for(request.customer_id):
+        raise errors.NotFound(f"customer {request.customer_id}")
+    skus = [line.sku for line in request.lines]
+    with read_ahead.reading(  # the customer and the catalog in one call
+        [
+            customers.customer_key(request.customer_id),
+            *catalog.lookup_keys(skus, request.currency, request.customer_id),
+        ]
+    ):
+        return _place(request, principal, answer_record)
+
+
+def _place(
+    request: OrderRequest, principal: Principal, answer_record: Callable[[Order], Write] | None
+) -> Order:
+    customer = customers.get(request.customer_id)
     if customer is None:
         raise errors.NotFound(f"customer {request.customer_id}")
     if customer.status is CustomerStatus.CLOSED:

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from shared.adapters import aws
 from shared.config import settings
+from shared.store import read_ahead
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -120,6 +121,9 @@ def table_name() -> str:
 
 
 def get(pk: str, sk: str, *, consistent: bool = True) -> Item | None:
+    taken, item = read_ahead.take((pk, sk))
+    if taken:
+        return item
     answer = aws.client("dynamodb").get_item(
         TableName=table_name(), Key=to_dynamo({"pk": pk, "sk": sk}), ConsistentRead=consistent
     )
@@ -128,8 +132,14 @@ def get(pk: str, sk: str, *, consistent: bool = True) -> Item | None:
 
 def get_many(keys: Iterable[tuple[str, str]]) -> list[Item]:
     """BatchGetItem in chunks of 100, retrying what DynamoDB leaves unprocessed."""
-    unique = list(dict.fromkeys(keys))
     found: list[Item] = []
+    unique = []
+    for key in dict.fromkeys(keys):
+        taken, item = read_ahead.take(key)
+        if not taken:
+            unique.append(key)
+        elif item is not None:
+            found.append(item)
     for start in range(0, len(unique), 100):
         pending: dict[str, Any] = {
             table_name(): {

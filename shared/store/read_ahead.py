@@ -1,0 +1,43 @@
+"""Items read ahead in one BatchGetItem, for the reads a use case is about to make one by one.
+
+A worker that knows which items it will read (the order's customer, the stock of its SKUs, its
+audit chain head) reads them in one call inside ``reading(keys)``; each later ``table.get`` or
+``table.get_many`` of such a key is answered from that read once (a retry reads afresh), and
+keys outside it are read as usual. Every read ahead is consistent. The items live only in the
+``with`` block of the current context: nothing is kept across messages or requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+Key = tuple[str, str]
+Item = dict[str, Any]
+
+# key -> the item read ahead, or None when it does not exist
+_ahead: ContextVar[dict[Key, Item | None] | None] = ContextVar("read_ahead", default=None)
+
+
+@contextmanager
+def reading(keys: Iterable[Key]) -> Iterator[None]:
+    from shared.store import table
+
+    wanted = list(dict.fromkeys(keys))
+    found = {(item["pk"], item["sk"]): item for item in table.get_many(wanted)}
+    token = _ahead.set({key: found.get(key) for key in wanted})
+    try:
+        yield
+    finally:
+        _ahead.reset(token)
+
+
+def take(key: Key) -> tuple[bool, Item | None]:
+    """(True, the item or None) when ``key`` was read ahead and is not taken yet; else (False,
+    None)."""
+    ahead = _ahead.get()
+    if ahead is None or key not in ahead:
+        return False, None
+    return True, ahead.pop(key)
