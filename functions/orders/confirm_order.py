@@ -20,7 +20,7 @@ from shared.domain.allocation import plan
 from shared.domain.customer import CustomerStatus
 from shared.domain.order import Order, OrderStatus
 from shared.observability import logger
-from shared.store import credit, customers, orders, outbox, read_ahead, stock
+from shared.store import credit, customers, orders, outbox, stock, table
 from shared.store.outbox import AlreadyConsumedError
 
 CONSUMER = "order-confirmation"
@@ -34,7 +34,7 @@ def confirm_received_order(order_id: str, event_id: str) -> bool:
         return False
     consumed = (CONSUMER, event_id)
     try:
-        with read_ahead.reading(_to_read(order)):
+        with table.reading_ahead(_to_read(order)):
             _confirm_or_hold(order, consumed)
     except AlreadyConsumedError:
         logger.info("event already applied", extra={"order_id": order_id, "event_id": event_id})

@@ -10,7 +10,7 @@ from shared.domain import order as order_domain
 from shared.domain.access import Principal
 from shared.domain.customer import CustomerStatus
 from shared.domain.order import Order, OrderRequest
-from shared.store import catalog, customers, orders, outbox, read_ahead
+from shared.store import catalog, customers, orders, outbox, table
 from shared.store.table import Write
 
 
@@ -24,7 +24,7 @@ def place_order(
     if not principal.may_act_for(request.customer_id):
         raise errors.NotFound(f"customer {request.customer_id}")
     skus = [line.sku for line in request.lines]
-    with read_ahead.reading(  # the customer and the catalog in one call
+    with table.reading_ahead(  # the customer and the catalog in one call
         [
             customers.customer_key(request.customer_id),
             *catalog.lookup_keys(skus, request.currency, request.customer_id),

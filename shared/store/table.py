@@ -6,6 +6,7 @@ import base64
 import json
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -152,6 +153,16 @@ def get_many(keys: Iterable[tuple[str, str]]) -> list[Item]:
             found.extend(from_dynamo(raw) for raw in answer["Responses"].get(table_name(), []))
             pending = answer.get("UnprocessedKeys") or {}
     return found
+
+
+@contextmanager
+def reading_ahead(keys: Iterable[tuple[str, str]]) -> Iterator[None]:
+    """Read these items in one call now; ``get``/``get_many`` take them from that read, once
+    each, until the block ends (see ``shared.store.read_ahead``)."""
+    wanted = list(dict.fromkeys(keys))
+    found = {(item["pk"], item["sk"]): item for item in get_many(wanted)}
+    with read_ahead.holding({key: found.get(key) for key in wanted}):
+        yield
 
 
 def query(pk: str, *, sk_below: str | None = None, limit: int = 100) -> list[Item]:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from shared.store import read_ahead, table
+from shared.store import table
 
 
 def test_items_read_ahead_answer_the_next_read_once_then_reads_are_fresh(world):
     # Given two items, one of them read ahead with a key that does not exist
     table.transact([table.Put(item={"pk": "T#1", "sk": "A", "n": 1})])
     table.transact([table.Put(item={"pk": "T#2", "sk": "A", "n": 2})])
-    with read_ahead.reading([("T#1", "A"), ("T#9", "A")]):
+    with table.reading_ahead([("T#1", "A"), ("T#9", "A")]):
         # When the first item changes after the read ahead
         table.transact([table.Put(item={"pk": "T#1", "sk": "A", "n": 10})])
         # Then the next read gets it as read ahead, the one after that afresh
