@@ -170,7 +170,10 @@ SECTIONS = (
             "the confirmation's own event. A publisher row with 0 calls is a stream batch "
             "holding no new event item, which the packaged event source filter keeps from the "
             "function on AWS. The GET and the replayed POST (same Idempotency-Key and body) are "
-            "for reference, not in the total.",
+            "for reference, not in the total. Before the Idempotency-Key's answer moved into "
+            "the order's transaction and the workers read ahead in one call: POST /orders 7 "
+            "(BatchGetItem 2, GetItem 2, PutItem 1, TransactWriteItems 1, UpdateItem 1), "
+            "confirm_orders 5, place + confirm 27 (19 without the lake landing), replay 2.",
         ),
         lambda options: aws_calls.table(aws_calls.measure()),
     ),

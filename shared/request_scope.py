@@ -38,3 +38,12 @@ def made_before(prefix: str, read: Callable[[str], T | None]) -> T | None:
     """
     made_id = request_scoped_id(prefix)
     return None if made_id is None else read(made_id)
+
+
+class AnsweredBefore(Exception):
+    """Another attempt of this request committed first, and saved its answer with its effect.
+
+    Raised by a use case whose transaction carried the request's answer record (see
+    ``shared.http.idempotency_in_commit``) when that record's guard failed; the HTTP layer
+    replays the saved answer.
+    """

@@ -15,11 +15,12 @@ from functions.orders.reservations import (
     stock_writes,
 )
 from shared.domain import order as order_domain
+from shared.domain import pricing
 from shared.domain.allocation import plan
 from shared.domain.customer import CustomerStatus
 from shared.domain.order import Order, OrderStatus
 from shared.observability import logger
-from shared.store import credit, customers, orders, outbox
+from shared.store import credit, customers, orders, outbox, stock, table
 from shared.store.outbox import AlreadyConsumedError
 
 CONSUMER = "order-confirmation"
@@ -33,18 +34,33 @@ def confirm_received_order(order_id: str, event_id: str) -> bool:
         return False
     consumed = (CONSUMER, event_id)
     try:
-        customer = customers.get(order.customer_id)
-        if customer is None or customer.status is not CustomerStatus.ACTIVE:
-            _hold(order, "the customer is on credit hold", consumed)
-            return True
-        try:
-            commit(lambda: reserve_and_confirm(order, enforce_limit=True), consumed=consumed)
-        except CreditLimitExceededError:
-            _hold(order, "the order would exceed the customer's credit limit", consumed)
+        with table.reading_ahead(_to_read(order)):
+            _confirm_or_hold(order, consumed)
     except AlreadyConsumedError:
         logger.info("event already applied", extra={"order_id": order_id, "event_id": event_id})
         return False
     return True
+
+
+def _to_read(order: Order) -> list[tuple[str, str]]:
+    """What confirming reads: the customer, its SKUs' stock levels, the order's chain head."""
+    skus = sorted({line.sku for line in order.lines if pricing.is_sku(line.sku)})
+    return [
+        customers.customer_key(order.customer_id),
+        *(stock.stock_key(sku) for sku in skus),
+        outbox.head_key(order.order_id),
+    ]
+
+
+def _confirm_or_hold(order: Order, consumed: tuple[str, str]) -> None:
+    customer = customers.get(order.customer_id)
+    if customer is None or customer.status is not CustomerStatus.ACTIVE:
+        _hold(order, "the customer is on credit hold", consumed)
+        return
+    try:
+        commit(lambda: reserve_and_confirm(order, enforce_limit=True), consumed=consumed)
+    except CreditLimitExceededError:
+        _hold(order, "the order would exceed the customer's credit limit", consumed)
 
 
 def reserve_and_confirm(

@@ -19,16 +19,19 @@ routes = Routes(__name__)
 @routes.route("/orders", methods=["POST"], requires=Action.PLACE_ORDERS)
 def post_order(principal: Principal) -> Response:
     from functions.orders.place_order import place_order
-    from shared.domain.order import OrderRequest
+    from shared.domain.order import Order, OrderRequest
 
     order_request = routes.json_body(OrderRequest)
 
-    def place() -> Answer:
-        order = place_order(order_request, principal)  # counted as OrdersReceived on commit
+    def answer(order: Order) -> Answer:
         location = f"/orders/{order.order_id}"
         return {"status": 201, "body": order.to_wire(), "headers": {"Location": location}}
 
-    return routes.once("orders.place", principal, order_request, place)
+    def place(save_answer: Callable[[Answer], Any]) -> Answer:
+        # counted as OrdersReceived on commit; the answer is saved in the order's transaction
+        return answer(place_order(order_request, principal, lambda o: save_answer(answer(o))))
+
+    return routes.once_in_commit("orders.place", principal, order_request, place)
 
 
 @routes.route("/orders", methods=["GET"], requires=Action.READ)

@@ -44,7 +44,7 @@ def lean_transactions() -> Iterator[None]:
                 table = backend.tables[request["TableName"]]
                 key = request["Item"] if kind == "Put" else request["Key"]
                 hash_key = DynamoType(key[table.hash_key_attr])
-                range_key = DynamoType(key[table.range_key_attr])
+                range_key = DynamoType(key[table.range_key_attr]) if table.has_range_key else None
                 before = table.get_item(hash_key, range_key)
                 saved.append((table, hash_key, range_key, copy.deepcopy(before)))
                 if table.stream_shard is not None:
@@ -53,10 +53,7 @@ def lean_transactions() -> Iterator[None]:
                 transact_write_items(backend, transact_items)
             except Exception:
                 for table, hash_key, range_key, before in saved:
-                    if before is None:
-                        table.items[hash_key].pop(range_key, None)
-                    else:
-                        table.items[hash_key][range_key] = before
+                    _restore(table.items, hash_key, range_key, before)
                 for table, length in streams.items():
                     if table.stream_shard is not None:
                         del table.stream_shard.items[length:]
@@ -72,3 +69,17 @@ def lean_transactions() -> Iterator[None]:
         mock.patch.object(DynamoDBBackend, "get_item", read),
     ):
         yield
+
+
+def _restore(items: Any, hash_key: Any, range_key: Any, before: Any) -> None:
+    """Put an item back as it was (``None``: absent), in a table with or without a range key
+    (a transaction may span the single table and the idempotency table)."""
+    if range_key is None:
+        if before is None:
+            items.pop(hash_key, None)
+        else:
+            items[hash_key] = before
+    elif before is None:
+        items[hash_key].pop(range_key, None)
+    else:
+        items[hash_key][range_key] = before

@@ -28,13 +28,11 @@ from shared import request_scope
 from shared.adapters import aws
 from shared.config import settings
 from shared.http import problems
+from shared.http.idempotency_key import HEADER, MAX_KEY_LENGTH, require_key
 from shared.request_scope import made_before, request_scoped_id
 
-# Imported from here too (use cases import them from shared.request_scope).
-__all__ = ["made_before", "request_scoped_id"]
-
-HEADER = "idempotency-key"
-MAX_KEY_LENGTH = 255
+# Imported from here too (from shared.request_scope and shared.http.idempotency_key).
+__all__ = ["HEADER", "MAX_KEY_LENGTH", "made_before", "request_scoped_id", "require_key"]
 
 Answer = dict[str, Any]  # {"status": int, "body": JSON value}
 
@@ -92,13 +90,6 @@ def _config(lambda_context: Any) -> IdempotencyConfig:
         # Lets a request that crashed mid-way be retried once the Lambda timeout has passed.
         config.register_lambda_context(lambda_context)
     return config
-
-
-def require_key(headers: Any) -> str:
-    key = headers.get(HEADER, "")
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise problems.idempotency_key_required()
-    return key
 
 
 def once(

@@ -214,6 +214,25 @@ class Routes(Blueprint):
         )
         return json_response(answer["body"], answer["status"], answer.get("headers"))
 
+    def once_in_commit(
+        self,
+        operation: str,
+        principal: Principal,
+        payload: BaseModel,
+        run: Callable[[Callable[[Answer], Any]], Answer],
+    ) -> Response:
+        """Run a POST once per Idempotency-Key, its answer saved in the transaction ``run``
+        commits (``run`` gets the function making the answer's Put; see
+        ``shared.http.idempotency_in_commit``)."""
+        from shared.http import idempotency_in_commit
+        from shared.http.idempotency_key import require_key
+
+        key = require_key(self.request.headers)
+        answer = idempotency_in_commit.once(
+            operation, principal.principal_id, key, payload.model_dump_json().encode(), run
+        )
+        return json_response(answer["body"], answer["status"], answer.get("headers"))
+
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(

@@ -218,6 +218,19 @@ def remove_customer_price(sku: str, currency: str, customer_id: str) -> bool:
 # --- pricing facts ----------------------------------------------------------------------------
 
 
+def lookup_keys(
+    skus: Iterable[str], currency: str, customer_id: str | None
+) -> list[tuple[str, str]]:
+    """The items ``lookup`` reads (to read them ahead with others: ``shared.store.read_ahead``)."""
+    keys: list[tuple[str, str]] = []
+    for sku in dict.fromkeys(skus):
+        if pricing.is_sku(sku):
+            keys += [item_key(sku), price_key(sku, currency)]
+            if customer_id is not None:
+                keys.append(price_key(sku, currency, customer_id))
+    return keys
+
+
 def lookup(skus: Iterable[str], currency: str, customer_id: str | None) -> CatalogFacts:
     """Items, list prices and the customer's prices of ``skus`` in ``currency``.
 
@@ -225,12 +238,7 @@ def lookup(skus: Iterable[str], currency: str, customer_id: str | None) -> Catal
     than 33 distinct SKUs take more calls). Text that is no SKU is never looked up: it is
     simply not in the facts.
     """
-    wanted = [sku for sku in dict.fromkeys(skus) if pricing.is_sku(sku)]
-    keys: list[tuple[str, str]] = []
-    for sku in wanted:
-        keys += [item_key(sku), price_key(sku, currency)]
-        if customer_id is not None:
-            keys.append(price_key(sku, currency, customer_id))
+    keys = lookup_keys(skus, currency, customer_id)
     items: dict[str, CatalogItem] = {}
     list_prices: dict[str, Decimal] = {}
     customer_prices: dict[str, Decimal] = {}

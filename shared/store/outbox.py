@@ -21,7 +21,7 @@ import hashlib
 import json
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -158,16 +158,21 @@ def commit(
     events: Sequence[DomainEvent],
     *,
     consumed: tuple[str, str] | None = None,
+    created: Collection[str] = (),
 ) -> None:
     """Write the state, its events and their outbox markers at once (and mark ``consumed``).
 
     Raises ``AlreadyConsumedError`` when ``consumed`` = (consumer, event id) was applied before,
     ``StaleStateError`` when a state guard failed. A commit that loses only the race for a chain
     head (another writer chained an event of the same aggregate meanwhile) is retried here.
+    ``created`` names aggregates this commit creates (their state is a ``Put.new``): their chains
+    start without reading a head, the new head's own guard failing if one exists after all.
     """
     aggregate_ids = list(dict.fromkeys(event.aggregate_id for event in events))
     for attempt in range(1, HEAD_ATTEMPTS + 1):
-        heads = read_heads(aggregate_ids) if aggregate_ids else {}
+        unread = set(created) if attempt == 1 else set()
+        to_read = [aggregate_id for aggregate_id in aggregate_ids if aggregate_id not in unread]
+        heads = read_heads(to_read) if to_read else {}
         items, head_writes = _chained(events, heads)
         writes: list[Write] = list(state)
         for item in items:

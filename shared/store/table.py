@@ -6,6 +6,7 @@ import base64
 import json
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from shared.adapters import aws
 from shared.config import settings
+from shared.store import read_ahead
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -31,11 +33,16 @@ def from_dynamo(image: Mapping[str, Any]) -> Item:
 
 @dataclass(frozen=True)
 class Put:
-    """Put one item. ``condition`` guards it (e.g. the version it replaces, or that it is new)."""
+    """Put one item. ``condition`` guards it (e.g. the version it replaces, or that it is new).
+
+    ``table`` names another table than the single one (a record a transaction writes beside
+    its state, e.g. an Idempotency-Key's answer).
+    """
 
     item: Item
     condition: str | None = None
     values: Item = field(default_factory=dict)
+    table: str | None = None
 
     @classmethod
     def new(cls, item: Item) -> Put:
@@ -46,7 +53,7 @@ class Put:
         return cls(item=item, condition="version = :expected", values={":expected": version})
 
     def to_request(self, table: str) -> dict[str, Any]:
-        request: dict[str, Any] = {"TableName": table, "Item": to_dynamo(self.item)}
+        request: dict[str, Any] = {"TableName": self.table or table, "Item": to_dynamo(self.item)}
         if self.condition:
             request["ConditionExpression"] = self.condition
         if self.values:
@@ -115,6 +122,9 @@ def table_name() -> str:
 
 
 def get(pk: str, sk: str, *, consistent: bool = True) -> Item | None:
+    taken, item = read_ahead.take((pk, sk))
+    if taken:
+        return item
     answer = aws.client("dynamodb").get_item(
         TableName=table_name(), Key=to_dynamo({"pk": pk, "sk": sk}), ConsistentRead=consistent
     )
@@ -123,8 +133,14 @@ def get(pk: str, sk: str, *, consistent: bool = True) -> Item | None:
 
 def get_many(keys: Iterable[tuple[str, str]]) -> list[Item]:
     """BatchGetItem in chunks of 100, retrying what DynamoDB leaves unprocessed."""
-    unique = list(dict.fromkeys(keys))
     found: list[Item] = []
+    unique = []
+    for key in dict.fromkeys(keys):
+        taken, item = read_ahead.take(key)
+        if not taken:
+            unique.append(key)
+        elif item is not None:
+            found.append(item)
     for start in range(0, len(unique), 100):
         pending: dict[str, Any] = {
             table_name(): {
@@ -137,6 +153,16 @@ def get_many(keys: Iterable[tuple[str, str]]) -> list[Item]:
             found.extend(from_dynamo(raw) for raw in answer["Responses"].get(table_name(), []))
             pending = answer.get("UnprocessedKeys") or {}
     return found
+
+
+@contextmanager
+def reading_ahead(keys: Iterable[tuple[str, str]]) -> Iterator[None]:
+    """Read these items in one call now; ``get``/``get_many`` take them from that read, once
+    each, until the block ends (see ``shared.store.read_ahead``)."""
+    wanted = list(dict.fromkeys(keys))
+    found = {(item["pk"], item["sk"]): item for item in get_many(wanted)}
+    with read_ahead.holding({key: found.get(key) for key in wanted}):
+        yield
 
 
 def query(pk: str, *, sk_below: str | None = None, limit: int = 100) -> list[Item]:

@@ -211,6 +211,24 @@ def test_same_idempotency_key_with_another_body_answers_422(world, client):
     assert len([i for i in world.table_items() if i.get("entity") == "Order"]) == 1
 
 
+def test_a_retry_replays_the_first_answer_after_the_customer_closed(world, client):
+    # Given a placed order, and its customer closed since
+    first = post_order(client, order_body(), idempotency_key="key-4")
+    admin = {"X-Api-Key": ADMIN_KEY, "Content-Type": "application/json"}
+    version = json.loads(client.http.get("/customers/cus_acme", headers=admin).body)["version"]
+    closing = json.dumps({"version": version, "status": "closed"})
+    assert client.http.patch("/customers/cus_acme", headers=admin, body=closing).status_code == 200
+    # When the partner retries the first request, and sends a new one
+    again = post_order(client, order_body(), idempotency_key="key-4")
+    other = post_order(client, order_body(), idempotency_key="key-5")
+    # Then the retry gets the first answer, and only the new request is refused
+    assert again.status_code == 201
+    assert json.loads(again.body) == json.loads(first.body)
+    assert other.status_code == 422
+    assert json.loads(other.body)["type"].endswith("/customer-closed")
+    assert len([i for i in world.table_items() if i.get("entity") == "Order"]) == 1
+
+
 def test_idempotency_keys_are_scoped_per_caller(world, client):
     post_order(client, order_body(), idempotency_key="shared-key")
     staff = post_order(client, order_body(), key=ADMIN_KEY, idempotency_key="shared-key")
