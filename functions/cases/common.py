@@ -68,13 +68,14 @@ def email_once(event_id: str, recipient: str, subject: str, text: str) -> str | 
 
 
 def write_case(
-    case: Item, changes: dict[str, Any], more: list[Write], detail_type: str = ""
+    case: Item, changes: dict[str, Any], more: list[Write], detail_type: str = "", **data: Any
 ) -> Item:
     """The case with ``changes``, one version up, over the version read (409 otherwise), with
-    ``more`` writes and the ``detail_type`` event in the same transaction."""
+    ``more`` writes and the ``detail_type`` event (the case and ``data``) in the same
+    transaction."""
     version = int(case["version"])
     after = {**case, **changes, "version": version + 1, "updated_at": clock.iso(clock.now())}
-    events = [event(detail_type, after)] if detail_type else []
+    events = [event(detail_type, after, **data)] if detail_type else []
     try:
         outbox.commit([store.replacing(after, version), *more], events)
     except StaleStateError:

@@ -73,6 +73,15 @@ OWNERS: dict[CaseKind, Role] = {
     CaseKind.QUESTION: Role.AR_CLERK,
 }
 
+
+class CaseOwner(StrEnum):
+    """The roles that work on cases (what an owner override may name)."""
+
+    AR_CLERK = Role.AR_CLERK.value
+    CREDIT_MANAGER = Role.CREDIT_MANAGER.value
+    ADMIN = Role.ADMIN.value
+
+
 DUE_BUSINESS_DAYS: dict[Priority, int] = {Priority.HIGH: 1, Priority.NORMAL: 3, Priority.LOW: 5}
 
 # Requests answered at once, without anyone (the case closes itself).

@@ -581,3 +581,54 @@ def test_hostile_resolutions_change_nothing(client, world: World, body, status):
     [stored] = _cases(world)
     assert (stored["status"], stored["version"]) == ("open", 1)
     assert [i for i in world.table_items() if i.get("entity") == "DisputeHold"] != []
+
+
+def test_staff_change_the_owner_at_the_version_they_read(client, world: World):
+    invoice = _invoice(client, world)
+    case = call(client, "POST", "/cases", key=PARTNER_KEY, body=_dispute(invoice)).body
+    path = f"/cases/{case['case_id']}"
+
+    moved = call(client, "PATCH", path, body={"owner": "ar_clerk", "version": 1})
+    stale = call(client, "PATCH", path, body={"owner": "admin", "version": 1})
+
+    assert moved.status == 200, moved.body
+    assert (moved.body["owner"], moved.body["version"]) == ("ar_clerk", 2)
+    conforms_to_openapi(moved.body, "Case")
+    assert stale.status == 409 and stale.body["current_version"] == 2
+    [reassigned] = events(world, "CaseReassigned")
+    assert reassigned["previous_owner"] == "credit_manager"
+    assert reassigned["owner"] == "ar_clerk"
+    listed = call(client, "GET", "/cases?owner=ar_clerk").body["cases"]
+    assert [found["case_id"] for found in listed] == [case["case_id"]]
+    call(
+        client,
+        "POST",
+        f"{path}/resolution",
+        body={"outcome": "rejected", "note": "No", "version": 2},
+    )
+    closed = call(client, "PATCH", path, body={"owner": "admin", "version": 3})
+    assert closed.status == 409 and closed.body["current_version"] == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "status"),
+    [
+        ({"owner": "partner", "version": 1}, ADMIN_KEY, 422),  # not a role that works on cases
+        ({"owner": "auditor", "version": 1}, ADMIN_KEY, 422),
+        ({"owner": "<b>x</b>", "version": 1}, ADMIN_KEY, 422),
+        ({"owner": "ar_clerk"}, ADMIN_KEY, 422),
+        ({"owner": "ar_clerk", "version": "1"}, ADMIN_KEY, 422),
+        ({"owner": "ar_clerk", "version": 1, "status": "closed"}, ADMIN_KEY, 422),
+        ({"owner": "ar_clerk", "version": 1}, PARTNER_KEY, 403),
+    ],
+)
+def test_hostile_owner_changes_change_nothing(client, world: World, body, key, status):
+    invoice = _invoice(client, world)
+    case = call(client, "POST", "/cases", key=PARTNER_KEY, body=_dispute(invoice)).body
+    before = _cases(world)
+    answer = call(client, "PATCH", f"/cases/{case['case_id']}", key=key, body=body)
+    assert answer.status == status, answer.body
+    assert _cases(world) == before
+    assert events(world, "CaseReassigned") == []
+    unknown = call(client, "PATCH", "/cases/case_nobody", body={"owner": "admin", "version": 1})
+    assert unknown.status == 404
