@@ -346,10 +346,22 @@ def test_a_closed_case_asks_once_how_it_went_and_the_report_counts_it(client, wo
     report = call(client, "GET", "/reports/service?from=2026-11-01&to=2026-11-30")
     assert report.status == 200, report.body
     assert report.body["opened"] == 1 and report.body["closed"] == 1
-    assert report.body["first_response_hours"] == {"median": 24.0, "p90": 24.0}
-    assert report.body["resolution_hours"] == {"median": 60.0, "p90": 60.0}
-    assert report.body["answered_within_due"] == 1.0
-    assert report.body["satisfaction"] == {"average": 4.0, "responses": 1}
+    figures = report.body
+    assert figures["first_response_hours"] == {"median": 24.0, "p90": 24.0, "within_target": 1.0}
+    assert figures["resolution_hours"] == {"median": 60.0, "p90": 60.0, "within_target": 1.0}
+    assert figures["answered_within_due"] == 1.0
+    assert figures["by_reason"] == {"damaged": 1}
+    assert figures["by_outcome"] == {"rejected": 1}
+    assert figures["disputes"] == {
+        "opened": 1,
+        "amount": {invoice.currency: str(_line_gross(invoice))},
+        "resolved": 1,
+        "days_to_resolve": {"median": 2.5, "p90": 2.5},
+    }
+    assert figures["satisfaction"] == {"average": 4.0, "responses": 1, "csat": 1.0}
+    kpis = call(client, "GET", "/reports/kpis?from=2026-11-01&to=2026-11-04")  # up to today
+    assert kpis.status == 200, kpis.body
+    assert kpis.body["service"] == {**figures, "to": "2026-11-04"}  # the same figures
     bad = call(client, "GET", "/reports/service?from=2026-12-01&to=2026-11-01")
     assert bad.status == 400
     assert call(client, "GET", "/reports/service?from=x&to=y").status == 400
