@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from shared import clock, errors
+from shared import clock, errors, request_scope
 from shared.domain.access import Principal
 from shared.domain.events import DomainEvent
 from shared.observability import logger
@@ -45,9 +45,14 @@ def stale(case_id: str) -> errors.Conflict:
     )
 
 
-def email_once(event_id: str, recipient: str, subject: str, text: str) -> str | None:
-    """E-mail ``recipient`` once per event (the claim protocol of the customer e-mails);
-    ``None`` when it went before, or when sending failed (logged; the case is written)."""
+def email_once(key: str, recipient: str, subject: str, text: str) -> str | None:
+    """E-mail ``recipient`` once per ``key`` (the claim protocol of the customer e-mails: a
+    retry never sends it twice); ``None`` when it went before.
+
+    A failed send releases the claim. Inside a request with an Idempotency-Key it answers 503
+    (the case is written): the retry with the same key finds what the first attempt wrote and
+    sends the e-mail then. Elsewhere (the portal's form, which a browser does not retry) it is
+    logged and the case stands."""
     from shared.adapters import mail
     from shared.store import notifications as markers
 
@@ -55,15 +60,17 @@ def email_once(event_id: str, recipient: str, subject: str, text: str) -> str | 
     try:
         sender = mail.configured_sender()
         return markers.send_once(
-            event_id,
+            key,
             recipient,
             detail_type="CaseEmail",
             send=lambda: mail.send(
                 sender=sender, recipient=recipient, subject=subject, text=text, html=page
             ),
         )
-    except Exception:  # the case stands; the e-mail is retried with the request
-        logger.exception("case e-mail not sent", extra={"event_id": event_id})
+    except Exception:
+        logger.exception("case e-mail not sent", extra={"email_key": key})
+        if request_scope.producing.get() is not None:
+            raise errors.busy() from None
         return None
 
 
