@@ -84,7 +84,7 @@ def open_case(
         "subject": request.subject,
         "priority": request.priority.value,
         "status": CaseStatus.OPEN.value,
-        "owner": domain.owner_for(request.kind),
+        "owner": domain.owner_for(request.kind, customer.case_owner),
         "opened_at": at,
         "updated_at": at,
         "due_at": clock.iso(domain.due_at(now, request.priority)),

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from functions.cases.common import readable, write_case
 from shared import errors
-from shared.domain.access import Principal
-from shared.domain.cases import OPEN_STATUSES, CaseOwner
+from shared.domain.access import CaseOwner, Principal
+from shared.domain.cases import OPEN_STATUSES
 from shared.store import cases as store
 
 

@@ -9,7 +9,7 @@ alone while the case is open (``disputed_holds``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -66,20 +66,12 @@ class Outcome(StrEnum):
 
 OPEN_STATUSES = frozenset({CaseStatus.OPEN, CaseStatus.ANSWERED})
 
-# Who owns a new case, by kind (a customer may name another owner role: ``owner_for``).
+# Who owns a new case, by kind (a customer may name its own case owner: ``owner_for``).
 OWNERS: dict[CaseKind, Role] = {
     CaseKind.DISPUTE: Role.CREDIT_MANAGER,
     CaseKind.REQUEST: Role.AR_CLERK,
     CaseKind.QUESTION: Role.AR_CLERK,
 }
-
-
-class CaseOwner(StrEnum):
-    """The roles that work on cases (what an owner override may name)."""
-
-    AR_CLERK = Role.AR_CLERK.value
-    CREDIT_MANAGER = Role.CREDIT_MANAGER.value
-    ADMIN = Role.ADMIN.value
 
 
 DUE_BUSINESS_DAYS: dict[Priority, int] = {Priority.HIGH: 1, Priority.NORMAL: 3, Priority.LOW: 5}
@@ -88,9 +80,9 @@ DUE_BUSINESS_DAYS: dict[Priority, int] = {Priority.HIGH: 1, Priority.NORMAL: 3, 
 SELF_ANSWERED = frozenset({RequestType.INVOICE_COPY, RequestType.STATEMENT})
 
 
-def owner_for(kind: CaseKind, overrides: Mapping[str, str] | None = None) -> str:
-    """The owner role of a new case of ``kind``: the customer's override, else the rule."""
-    return (overrides or {}).get(kind.value) or OWNERS[kind].value
+def owner_for(kind: CaseKind, customer_owner: str | None = None) -> str:
+    """The owner role of a new case of ``kind``: the customer's case owner, else the rule."""
+    return customer_owner or OWNERS[kind].value
 
 
 def due_at(opened_at: datetime, priority: Priority) -> datetime:

@@ -644,3 +644,40 @@ def test_hostile_owner_changes_change_nothing(client, world: World, body, key, s
     assert events(world, "CaseReassigned") == []
     unknown = call(client, "PATCH", "/cases/case_nobody", body={"owner": "admin", "version": 1})
     assert unknown.status == 404
+
+
+def test_a_customer_named_case_owner_owns_its_new_cases(client, world: World):
+    invoice = _invoice(client, world)
+    account = call(client, "GET", f"/customers/{CUSTOMER}").body
+    assert account["case_owner"] is None
+    hostile = call(
+        client,
+        "PATCH",
+        f"/customers/{CUSTOMER}",
+        body={"version": account["version"], "case_owner": "partner"},
+    )
+    assert hostile.status == 422, hostile.body
+    assert call(client, "GET", f"/customers/{CUSTOMER}").body == account  # nothing changed
+
+    named = call(
+        client,
+        "PATCH",
+        f"/customers/{CUSTOMER}",
+        body={"version": account["version"], "case_owner": "admin"},
+    )
+    assert named.status == 200, named.body
+    assert named.body["case_owner"] == "admin"
+    dispute = call(client, "POST", "/cases", key=PARTNER_KEY, body=_dispute(invoice)).body
+    assert dispute["owner"] == "admin"
+
+    cleared = call(
+        client,
+        "PATCH",
+        f"/customers/{CUSTOMER}",
+        body={"version": named.body["version"], "case_owner": None},
+    )
+    assert cleared.status == 200 and cleared.body["case_owner"] is None
+    question = {"customer_id": CUSTOMER, "kind": "question", "subject": "?", "message": "?"}
+    assert (
+        call(client, "POST", "/cases", key=PARTNER_KEY, body=question).body["owner"] == "ar_clerk"
+    )

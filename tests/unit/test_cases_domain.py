@@ -12,7 +12,8 @@ from shared.domain.cases import CaseKind, Priority
 def test_owners_follow_the_rule_table_unless_the_customer_overrides():
     assert cases.owner_for(CaseKind.DISPUTE) == "credit_manager"
     assert cases.owner_for(CaseKind.QUESTION) == "ar_clerk"
-    assert cases.owner_for(CaseKind.DISPUTE, {"dispute": "admin"}) == "admin"
+    assert cases.owner_for(CaseKind.DISPUTE, "admin") == "admin"
+    assert cases.owner_for(CaseKind.QUESTION, None) == "ar_clerk"
 
 
 def test_due_times_count_business_days_only():
