@@ -1,7 +1,7 @@
 """Standard requests answer themselves: a copy of an invoice (its stored PDF) or a statement of
 account (the last 90 days, as a PDF) goes to the contact at once, and the case closes.
 
-The e-mail goes once per case (the claim protocol, keyed on the opening event), then the case
+The e-mail goes once per case (the claim protocol, keyed on the case), then the case
 closes (``CaseResolved``, outcome ``answered``). An invoice whose PDF is not stored yet (its
 delivery is still under way) leaves the case open for the clerk. The statement's PDF is rendered
 on the request's path: the one place the API renders a document, for one customer's statement.
@@ -24,10 +24,17 @@ STATEMENT_DAYS = 90
 MAX_PDF_BYTES = 20 * 1024 * 1024
 
 
-def answer_itself(case: Item, opened_event_id: str) -> Item:
+def answer_itself(case: Item) -> Item:
     """The case, closed when its request was answered now; as it was otherwise."""
+    from functions.cases.survey import invite
+
     kind = case.get("request_type")
     if kind not in {request.value for request in SELF_ANSWERED}:
+        return case
+    if case["status"] == CaseStatus.CLOSED.value:  # a retry: answered by the first attempt
+        invite(case)
+        return case
+    if case["status"] != CaseStatus.OPEN.value:
         return case
     attachment = _document(case, RequestType(kind))
     if attachment is None:
@@ -35,7 +42,7 @@ def answer_itself(case: Item, opened_event_id: str) -> Item:
     try:
         sender = mail.configured_sender()
         markers.send_once(
-            f"{opened_event_id}#answer",
+            f"{case['case_id']}#answer",
             case["contact"],
             detail_type="CaseAnswer",
             send=lambda: mail.send_raw(
@@ -63,8 +70,6 @@ def answer_itself(case: Item, opened_event_id: str) -> Item:
         [],
         "CaseResolved",
     )
-    from functions.cases.survey import invite
-
     invite(closed)
     return closed
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from shared import clock, errors
+from shared import clock, errors, request_scope
 from shared.domain.access import Principal
 from shared.domain.events import DomainEvent
 from shared.observability import logger
@@ -45,9 +45,14 @@ def stale(case_id: str) -> errors.Conflict:
     )
 
 
-def email_once(event_id: str, recipient: str, subject: str, text: str) -> str | None:
-    """E-mail ``recipient`` once per event (the claim protocol of the customer e-mails);
-    ``None`` when it went before, or when sending failed (logged; the case is written)."""
+def email_once(key: str, recipient: str, subject: str, text: str) -> str | None:
+    """E-mail ``recipient`` once per ``key`` (the claim protocol of the customer e-mails: a
+    retry never sends it twice); ``None`` when it went before.
+
+    A failed send releases the claim. Inside a request with an Idempotency-Key it answers 503
+    (the case is written): the retry with the same key finds what the first attempt wrote and
+    sends the e-mail then. Elsewhere (the portal's form, which a browser does not retry) it is
+    logged and the case stands."""
     from shared.adapters import mail
     from shared.store import notifications as markers
 
@@ -55,26 +60,29 @@ def email_once(event_id: str, recipient: str, subject: str, text: str) -> str | 
     try:
         sender = mail.configured_sender()
         return markers.send_once(
-            event_id,
+            key,
             recipient,
             detail_type="CaseEmail",
             send=lambda: mail.send(
                 sender=sender, recipient=recipient, subject=subject, text=text, html=page
             ),
         )
-    except Exception:  # the case stands; the e-mail is retried with the request
-        logger.exception("case e-mail not sent", extra={"event_id": event_id})
+    except Exception:
+        logger.exception("case e-mail not sent", extra={"email_key": key})
+        if request_scope.producing.get() is not None:
+            raise errors.busy() from None
         return None
 
 
 def write_case(
-    case: Item, changes: dict[str, Any], more: list[Write], detail_type: str = ""
+    case: Item, changes: dict[str, Any], more: list[Write], detail_type: str = "", **data: Any
 ) -> Item:
     """The case with ``changes``, one version up, over the version read (409 otherwise), with
-    ``more`` writes and the ``detail_type`` event in the same transaction."""
+    ``more`` writes and the ``detail_type`` event (the case and ``data``) in the same
+    transaction."""
     version = int(case["version"])
     after = {**case, **changes, "version": version + 1, "updated_at": clock.iso(clock.now())}
-    events = [event(detail_type, after)] if detail_type else []
+    events = [event(detail_type, after, **data)] if detail_type else []
     try:
         outbox.commit([store.replacing(after, version), *more], events)
     except StaleStateError:

@@ -3,7 +3,9 @@ sees in the portal; the first answer from staff is the case's first response.
 
 ONE transaction writes the message, the case (``answered``, guarded by its version: 409 with the
 version now when it changed meanwhile) and ``CaseAnswered``; the contact then gets the answer by
-e-mail once.
+e-mail once per message, whichever attempt of the request sends it: the message is named by the
+request (``request_scope``), so a retry whose first attempt wrote it sends what that attempt
+did not, and answers as it would have.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, Field
 
 from functions.cases.common import email_once, event, readable, stale
-from shared import clock, errors, ids
+from shared import clock, errors, ids, request_scope
 from shared.domain.access import Principal
 from shared.domain.cases import OPEN_STATUSES, CaseStatus
 from shared.domain.text import MultiLine
@@ -21,6 +23,7 @@ from shared.model import Model
 from shared.store import cases as store
 from shared.store import outbox
 from shared.store.outbox import StaleStateError
+from shared.store.table import Item
 
 
 class MessageRequest(Model):
@@ -32,8 +35,11 @@ class MessageRequest(Model):
 
 def answer(case_id: str, request: MessageRequest, principal: Principal) -> dict[str, Any]:
     case = readable(case_id, principal)
+    message_id = request_scope.request_scoped_id("msg") or ids.new_id("msg")
     version = int(case["version"])
     if version != request.version or case["status"] not in {s.value for s in OPEN_STATUSES}:
+        if (sent := _written_before(case_id, message_id)) is not None:
+            return _emailed(case, sent)  # a retry whose first attempt wrote the answer
         raise errors.Conflict(
             "version-mismatch",
             f"case {case['number']} is {case['status']} at version {version}",
@@ -41,7 +47,7 @@ def answer(case_id: str, request: MessageRequest, principal: Principal) -> dict[
         )
     now = clock.iso(clock.now())
     message = {
-        "message_id": ids.new_id("msg"),
+        "message_id": message_id,
         "at": now,
         "author": principal.principal_id,
         "from": "staff",
@@ -61,8 +67,24 @@ def answer(case_id: str, request: MessageRequest, principal: Principal) -> dict[
             [answered],
         )
     except StaleStateError:
+        if (sent := _written_before(case_id, message_id)) is not None:
+            return _emailed(store.get(case_id) or after, sent)
         raise stale(case_id) from None
+    return _emailed(after, message)
+
+
+def _written_before(case_id: str, message_id: str) -> Item | None:
+    """The message an earlier attempt of this request wrote, if it did."""
+    return next((m for m in store.thread(case_id) if m["message_id"] == message_id), None)
+
+
+def _emailed(case: Item, message: Item) -> dict[str, Any]:
+    """The case with its thread, once the answer went to the contact (once per message)."""
     email_once(
-        answered.event_id, case["contact"], f"Re: {case['number']} {case['subject']}", request.text
+        f"{message['message_id']}#answer",
+        case["contact"],
+        f"Re: {case['number']} {case['subject']}",
+        message["text"],
     )
-    return {**store.public(after), "thread": [store.public(m) for m in store.thread(case_id)]}
+    thread = [store.public(m) for m in store.thread(case["case_id"])]
+    return {**store.public(case), "thread": thread}

@@ -74,7 +74,7 @@ def open_case(
     _require_fields(request)
     case_id = request_scope.request_scoped_id("case") or ids.new_id("case")
     if (made := store.get(case_id)) is not None:  # a retry whose first attempt wrote the case
-        return store.public(made)
+        return store.public(_acknowledged(made))
     invoice = _invoice(request) if request.invoice_id else None
     now = clock.now()
     at = clock.iso(now)
@@ -85,7 +85,7 @@ def open_case(
         "subject": request.subject,
         "priority": request.priority.value,
         "status": CaseStatus.OPEN.value,
-        "owner": domain.owner_for(request.kind),
+        "owner": domain.owner_for(request.kind, customer.case_owner),
         "opened_at": at,
         "updated_at": at,
         "due_at": clock.iso(domain.due_at(now, request.priority)),
@@ -121,26 +121,28 @@ def open_case(
 
     def write(number: int, counter: Update) -> dict[str, Any]:
         numbered = {**case, "number": domain.case_number(now.year, number)}
-        opened = event("CaseOpened", numbered)
         outbox.commit(
             [counter, store.new_case(numbered), store.message_put(case_id, 1, message), *holds],
-            [opened],
+            [event("CaseOpened", numbered)],
         )
-        numbered["event_id"] = opened.event_id
         return numbered
 
-    written = series.issue(seller.entity, f"CASE-{now.year}", write)
-    opened_event = written.pop("event_id")
-    email_once(
-        opened_event,
-        written["contact"],
-        f"We received your {request.kind.value}: {written['number']}",
-        f"Thank you. Your case {written['number']} ({request.subject}) is with us; "
-        f"we answer by {written['due_at']}.",
-    )
+    return store.public(_acknowledged(series.issue(seller.entity, f"CASE-{now.year}", write)))
+
+
+def _acknowledged(case: dict[str, Any]) -> dict[str, Any]:
+    """The case after its acknowledgement went to the contact (once per case, whichever
+    attempt of the request sends it) and, a standard request, its answer."""
     from functions.cases.auto_answer import answer_itself
 
-    return store.public(answer_itself(written, opened_event))
+    email_once(
+        f"{case['case_id']}#acknowledgement",
+        case["contact"],
+        f"We received your {case['kind']}: {case['number']}",
+        f"Thank you. Your case {case['number']} ({case['subject']}) is with us; "
+        f"we answer by {case['due_at']}.",
+    )
+    return answer_itself(case)
 
 
 def _require_fields(request: CaseRequest) -> None:

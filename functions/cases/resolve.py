@@ -6,6 +6,8 @@ answers 409 with the version now. A credit note is issued through the credit-not
 between two such writes: the case first moves to ``resolving`` (so a second resolution is refused
 before any note is issued), then the note, then the case closes. A refused note puts the case
 back as it was. Closing releases the dispute's hold: dunning chases the whole amount due again.
+The resolution is named by the request (``request_scope``): a retry whose first attempt closed
+the case answers the closed case and sends the survey that attempt did not (once per case).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, Field
 
 from functions.cases.common import readable, write_case
-from shared import clock, errors
+from shared import clock, errors, ids, request_scope
 from shared.domain import cases as domain
 from shared.domain.access import Action, Principal
 from shared.domain.cases import CaseKind, CaseStatus, DisputedLine, Outcome
@@ -35,9 +37,16 @@ class ResolutionRequest(Model):
 
 
 def resolve(case_id: str, request: ResolutionRequest, principal: Principal) -> dict[str, Any]:
+    from functions.cases.survey import invite
+
     case = readable(case_id, principal)
+    resolution_id = request_scope.request_scoped_id("resolution") or ids.new_id("resolution")
+    if (case.get("resolution") or {}).get("resolution_id") == resolution_id:
+        invite(case)  # a retry whose first attempt closed the case: what it did not send
+        return store.public(case)
     _require_resolvable(case, request, principal)
     resolution: dict[str, Any] = {
+        "resolution_id": resolution_id,
         "outcome": request.outcome.value,
         "note": request.note,
         "by": principal.principal_id,
@@ -65,8 +74,6 @@ def resolve(case_id: str, request: ResolutionRequest, principal: Principal) -> d
         holds,
         "CaseResolved",
     )
-    from functions.cases.survey import invite
-
     invite(closed)
     return store.public(closed)
 

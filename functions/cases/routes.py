@@ -43,6 +43,13 @@ def get_case(case_id: str, principal: Principal) -> Response:
     return json_response(read_case(case_id, principal))
 
 
+@routes.route("/cases/{case_id}", methods=["PATCH"], requires=STAFF)
+def patch_case(case_id: str, principal: Principal) -> Response:
+    from functions.cases.reassign import CasePatch, reassign
+
+    return json_response(reassign(case_id, routes.json_body(CasePatch), principal))
+
+
 @routes.route("/cases/{case_id}/messages", methods=["POST"], requires=STAFF)
 def post_case_message(case_id: str, principal: Principal) -> Response:
     from functions.cases.messages import MessageRequest, answer

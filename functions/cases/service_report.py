@@ -7,7 +7,8 @@ from the cases' status index (gsi2), never a Scan.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ConfigDict, Field, model_validator
@@ -39,7 +40,13 @@ class ServiceQuery(Model):
 
 
 def service_report(query: ServiceQuery) -> dict[str, Any]:
-    since, until = query.start.isoformat(), (query.end + timedelta(days=1)).isoformat()
+    return service_between(query.start, query.end)
+
+
+def service_between(start: date, end: date) -> dict[str, Any]:
+    """The service figures of ``start``..``end`` (both included): GET /reports/service, the
+    ``service`` block of GET /reports/kpis and the dashboard's panel."""
+    since, until = start.isoformat(), (end + timedelta(days=1)).isoformat()
     opened = [
         case
         for status in CaseStatus
@@ -54,13 +61,20 @@ def service_report(query: ServiceQuery) -> dict[str, Any]:
     figures = domain.service_figures(
         [_timing(case) for case in opened], [_timing(case) for case in closed], scores
     )
-    return {"from": query.start.isoformat(), "to": query.end.isoformat(), **figures}
+    return {"from": start.isoformat(), "to": end.isoformat(), **figures}
 
 
 def _timing(case: Item) -> domain.Timing:
+    amount = case.get("disputed_amount")
     return domain.Timing(
         opened_at=clock.parse(case["opened_at"]),
         due_at=clock.parse(case["due_at"]),
         first_response_at=clock.parse_optional(case.get("first_response_at")),
         resolved_at=clock.parse_optional(case.get("resolved_at")),
+        priority=domain.Priority(case.get("priority", domain.Priority.NORMAL.value)),
+        kind=domain.CaseKind(case["kind"]),
+        reason=case.get("reason") or case.get("request_type"),
+        outcome=(case.get("resolution") or {}).get("outcome"),
+        disputed_amount=Decimal(str(amount)) if amount is not None else None,
+        currency=case.get("currency"),
     )

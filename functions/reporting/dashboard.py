@@ -13,6 +13,9 @@ What it shows, as of the end of a day (UTC; default today):
   average days to pay, fulfilment rate), both from the lake (functions/reporting/
   dashboard_kpis.py; the trend from the books where there is no lake);
 - the top overdue customers per currency (open amount past due, largest first);
+- customer service in the last 30 days: first-response and resolution times against their
+  targets, disputes and their amounts, cases by reason and outcome, CSAT (the service report,
+  functions/reporting/dashboard_service.py);
 - the riskiest customers (the ``TOP_RISKY`` highest payment risk scores over the 12 months to
   ``as_of``, with their band and the factor that added the most points) and the customers per
   behaviour segment, from the lake (functions/reporting/behaviour.py).
@@ -39,7 +42,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, StringConstraints
 
-from functions.reporting import dashboard_kpis
+from functions.reporting import dashboard_kpis, dashboard_service
 from shared import clock, errors
 from shared.domain import signed_links
 from shared.domain.dates import BusinessDate
@@ -68,6 +71,7 @@ class Dashboard:
     skipped: tuple[dict[str, str], ...] = ()  # stored records that did not read (readable.wire)
     behaviour: tuple[dict[str, Any], ...] | None = None  # Behaviour.to_wire(); None: no lake
     kpis: dict[str, Any] | None = None  # the lake's KpiReport.to_wire() of the last 30 days
+    service: dict[str, Any] | None = None  # the service report of the last 30 days
 
 
 # --- access ------------------------------------------------------------------------------------
@@ -137,7 +141,9 @@ def gather(as_of: date) -> Dashboard:
         aged = aging_report(as_of).to_wire()
         figures = dashboard_kpis.gather(as_of, TREND_MONTHS)
         overdue = {invoice.customer_id for invoice in overdue_invoices(as_of)}
+        service = dashboard_service.gather(as_of)
     return Dashboard(
+        service=service,
         behaviour=_behaviour(as_of),
         kpis=figures.kpis,
         as_of=as_of,
@@ -197,6 +203,7 @@ def render(dashboard: Dashboard) -> str:
         aging=_aging(dashboard.aging),
         trend=_trend(dashboard.trend),
         cei=dashboard_kpis.cei_panel(dashboard.kpis),
+        service=dashboard_service.panel(dashboard.service),
         overdue=_overdue(dashboard.aging),
         riskiest=_riskiest(dashboard.behaviour),
         segments=_segments(dashboard.behaviour),

@@ -223,10 +223,22 @@ def read_kpis(query: KpiQuery) -> dict[str, Any] | Running:
     start, end = query.period()
     if query.source == "lake" or (query.source is None and _lake_has(end)):
         params = {"report": "kpis", "from": start.isoformat(), "to": end.isoformat()}
-        return _from_lake(lake_reports.kpi_query(start, end), params)
+        return _with_service(_from_lake(lake_reports.kpi_query(start, end), params), start, end)
     with readable.skipping() as skipped:
         report = kpi_report(start, end)
-    return {**report.to_wire(), "source": "live", "skipped": readable.wire(skipped)}
+    live = {**report.to_wire(), "source": "live", "skipped": readable.wire(skipped)}
+    return _with_service(live, start, end)
+
+
+def _with_service(
+    answer: dict[str, Any] | Running, start: date, end: date
+) -> dict[str, Any] | Running:
+    """The KPIs with the cases' service figures of the same days (the service report's)."""
+    from functions.cases.service_report import service_between
+
+    if isinstance(answer, Running):
+        return answer
+    return {**answer, "service": service_between(start, end)}
 
 
 def read_query(query_id: str, query: ReportQuery) -> dict[str, Any] | Running:
@@ -247,6 +259,9 @@ def read_query(query_id: str, query: ReportQuery) -> dict[str, Any] | Running:
         raise errors.UpstreamFailed(
             "lake-query-failed", "The lake query failed", failed.reason or failed.state
         ) from failed
+    if query.report == "kpis":
+        assert query.start is not None and query.end is not None  # checked by _complete
+        return _with_service(_lake_wire(report), query.start, query.end)
     return _lake_wire(report)
 
 

@@ -3,7 +3,8 @@
 An order event goes to the partner in the order's ``placed_by`` if it registered a webhook for
 that event type; orders staff placed have no partner webhook and deliver nothing. A money event
 (an invoice or credit note issued, a payment applied or refunded, a write-off, a credit applied)
-goes to every partner subscribed to its type and bound to its customer. Each (partner, event) has
+goes to every partner subscribed to its type and bound to its customer, and so does a case event
+(a customer's question, request or dispute opened, answered or resolved). Each (partner, event) has
 one delivery item, keyed by the event id: a redelivered message finds it, and once it says
 ``delivered`` nothing is POSTed again. A failed attempt is recorded and raised as
 ``RetryLaterError`` with an exponential backoff; after the queue's maxReceiveCount the message
@@ -49,15 +50,15 @@ class Outcome(StrEnum):
 
 def deliver_event(event: BusEvent, receive_count: int = 1) -> Outcome:
     """POST the event to its partners' webhooks; raise ``RetryLaterError`` when one failed."""
-    if event.detail_type in domain.MONEY_EVENT_TYPES:
-        return _deliver_money_event(event, receive_count)
+    if event.detail_type in domain.CUSTOMER_EVENT_TYPES:
+        return _deliver_customer_event(event, receive_count)
     partner_id = event.detail.data.get("placed_by")
     if not isinstance(partner_id, str) or not partner_id:
         return Outcome.NO_SUBSCRIBER
     return deliver_to(partner_id, event, receive_count)
 
 
-def _deliver_money_event(event: BusEvent, receive_count: int) -> Outcome:
+def _deliver_customer_event(event: BusEvent, receive_count: int) -> Outcome:
     """Every subscribed partner bound to the customer gets it; one failing does not hold the
     others back (a retry finds theirs delivered and POSTs only what failed)."""
     customer_id = event.detail.data.get("customer_id")

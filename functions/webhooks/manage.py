@@ -60,7 +60,7 @@ def register(partner_id: str, request: WebhookRequest) -> tuple[Webhook, str]:
         created_at=existing.created_at if existing else now,
         updated_at=now,
     )
-    store.put_webhook(webhook, existing, indexed=domain.MONEY_EVENT_TYPES)
+    store.put_webhook(webhook, existing, indexed=domain.CUSTOMER_EVENT_TYPES)
     logger.info(
         "webhook registered",
         extra={

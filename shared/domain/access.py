@@ -24,6 +24,14 @@ class Role(StrEnum):
     AUDITOR = "auditor"
 
 
+class CaseOwner(StrEnum):
+    """The roles that work on customer cases: what a case's owner (or a customer's) may be."""
+
+    AR_CLERK = Role.AR_CLERK.value
+    CREDIT_MANAGER = Role.CREDIT_MANAGER.value
+    ADMIN = Role.ADMIN.value
+
+
 class Action(StrEnum):
     """What an endpoint does; each role may do a fixed set (checked by ``Principal.require``)."""
 

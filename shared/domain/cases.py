@@ -9,7 +9,7 @@ alone while the case is open (``disputed_holds``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -66,12 +66,13 @@ class Outcome(StrEnum):
 
 OPEN_STATUSES = frozenset({CaseStatus.OPEN, CaseStatus.ANSWERED})
 
-# Who owns a new case, by kind (a customer may name another owner role: ``owner_for``).
+# Who owns a new case, by kind (a customer may name its own case owner: ``owner_for``).
 OWNERS: dict[CaseKind, Role] = {
     CaseKind.DISPUTE: Role.CREDIT_MANAGER,
     CaseKind.REQUEST: Role.AR_CLERK,
     CaseKind.QUESTION: Role.AR_CLERK,
 }
+
 
 DUE_BUSINESS_DAYS: dict[Priority, int] = {Priority.HIGH: 1, Priority.NORMAL: 3, Priority.LOW: 5}
 
@@ -79,15 +80,19 @@ DUE_BUSINESS_DAYS: dict[Priority, int] = {Priority.HIGH: 1, Priority.NORMAL: 3, 
 SELF_ANSWERED = frozenset({RequestType.INVOICE_COPY, RequestType.STATEMENT})
 
 
-def owner_for(kind: CaseKind, overrides: Mapping[str, str] | None = None) -> str:
-    """The owner role of a new case of ``kind``: the customer's override, else the rule."""
-    return (overrides or {}).get(kind.value) or OWNERS[kind].value
+def owner_for(kind: CaseKind, customer_owner: str | None = None) -> str:
+    """The owner role of a new case of ``kind``: the customer's case owner, else the rule."""
+    return customer_owner or OWNERS[kind].value
 
 
 def due_at(opened_at: datetime, priority: Priority) -> datetime:
     """``opened_at`` plus the priority's business days (weekend days are skipped)."""
+    return add_business_days(opened_at, DUE_BUSINESS_DAYS[priority])
+
+
+def add_business_days(opened_at: datetime, days: int) -> datetime:
     moment = opened_at
-    left = DUE_BUSINESS_DAYS[priority]
+    left = days
     while left:
         moment += timedelta(days=1)
         if moment.weekday() < 5:
@@ -201,43 +206,102 @@ def hours_between(start: datetime, end: datetime) -> float:
 
 @dataclass(frozen=True)
 class Timing:
-    """One case's moments, as the service report needs them."""
+    """One case's moments and what it was about, as the service figures need them."""
 
     opened_at: datetime
     due_at: datetime
     first_response_at: datetime | None
     resolved_at: datetime | None
+    priority: Priority = Priority.NORMAL
+    kind: CaseKind = CaseKind.QUESTION
+    reason: str | None = None  # a dispute's reason code, a request's type
+    outcome: str | None = None  # how it was resolved
+    disputed_amount: Decimal | None = None
+    currency: str | None = None
+
+    @property
+    def resolution_due_at(self) -> datetime:
+        return resolution_due_at(self.opened_at, self.priority)
+
+
+# How long resolving a case may take, by priority (business days): the resolution-time target.
+RESOLUTION_BUSINESS_DAYS: dict[Priority, int] = {
+    Priority.HIGH: 5,
+    Priority.NORMAL: 10,
+    Priority.LOW: 20,
+}
+SATISFIED_SCORES = frozenset({4, 5})  # CSAT: the share of answers scoring 4 or 5
+
+
+def resolution_due_at(opened_at: datetime, priority: Priority) -> datetime:
+    return add_business_days(opened_at, RESOLUTION_BUSINESS_DAYS[priority])
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _spread(values: Sequence[float]) -> dict[str, float | None]:
+    return {"median": percentile(values, 0.5), "p90": percentile(values, 0.9)}
+
+
+def _counts(keys: Sequence[str]) -> dict[str, int]:
+    counted: dict[str, int] = {}
+    for key in keys:
+        counted[key] = counted.get(key, 0) + 1
+    return dict(sorted(counted.items()))
 
 
 def service_figures(
     opened: Sequence[Timing], closed: Sequence[Timing], scores: Sequence[int]
 ) -> dict[str, Any]:
-    """Cases opened and closed in a period, response and resolution times (hours, median and
-    p90), the share first answered within the due time, and the satisfaction answers."""
-    responses = [
-        hours_between(case.opened_at, case.first_response_at)
-        for case in opened
-        if case.first_response_at
-    ]
-    resolutions = [
-        hours_between(case.opened_at, case.resolved_at) for case in closed if case.resolved_at
-    ]
+    """How cases were handled in a period: cases opened and closed; the hours to the first
+    response (of the cases opened, against their due time) and to resolution (of the cases
+    closed, against ``RESOLUTION_BUSINESS_DAYS``), each as median, p90 and the share within
+    target; cases opened by reason (a dispute's reason code, a request's type, ``question``)
+    and closed by outcome; the disputed amounts opened per currency and the days disputes took
+    to resolve; the survey answers (average, count, CSAT: the share scoring 4 or 5)."""
     answered = [case for case in opened if case.first_response_at]
+    responses = [hours_between(case.opened_at, case.first_response_at) for case in answered]  # type: ignore[arg-type]
+    resolved = [case for case in closed if case.resolved_at]
+    resolutions = [hours_between(case.opened_at, case.resolved_at) for case in resolved]  # type: ignore[arg-type]
     in_time = [case for case in answered if case.first_response_at <= case.due_at]  # type: ignore[operator]
+    resolved_in_time = [case for case in resolved if case.resolved_at <= case.resolution_due_at]  # type: ignore[operator]
+    within_due = _share(len(in_time), len(answered))
     return {
         "opened": len(opened),
         "closed": len(closed),
-        "first_response_hours": {
-            "median": percentile(responses, 0.5),
-            "p90": percentile(responses, 0.9),
-        },
+        "first_response_hours": {**_spread(responses), "within_target": within_due},
         "resolution_hours": {
-            "median": percentile(resolutions, 0.5),
-            "p90": percentile(resolutions, 0.9),
+            **_spread(resolutions),
+            "within_target": _share(len(resolved_in_time), len(resolved)),
         },
-        "answered_within_due": round(len(in_time) / len(answered), 4) if answered else None,
+        "answered_within_due": within_due,
+        "by_reason": _counts([case.reason or case.kind.value for case in opened]),
+        "by_outcome": _counts([case.outcome for case in closed if case.outcome]),
+        "disputes": _dispute_figures(opened, resolved),
         "satisfaction": {
             "average": round(sum(scores) / len(scores), 2) if scores else None,
             "responses": len(scores),
+            "csat": _share(len([s for s in scores if s in SATISFIED_SCORES]), len(scores)),
         },
+    }
+
+
+def _dispute_figures(opened: Sequence[Timing], resolved: Sequence[Timing]) -> dict[str, Any]:
+    amounts: dict[str, Decimal] = {}
+    disputes = [case for case in opened if case.kind is CaseKind.DISPUTE]
+    for case in disputes:
+        if case.disputed_amount is not None and case.currency:
+            amounts[case.currency] = amounts.get(case.currency, ZERO) + case.disputed_amount
+    days = [
+        round(hours_between(case.opened_at, case.resolved_at) / 24, 2)  # type: ignore[arg-type]
+        for case in resolved
+        if case.kind is CaseKind.DISPUTE
+    ]
+    return {
+        "opened": len(disputes),
+        "amount": {currency: str(total) for currency, total in sorted(amounts.items())},
+        "resolved": len(days),
+        "days_to_resolve": _spread(days),
     }

@@ -29,6 +29,7 @@ from pydantic import (
 
 from shared import clock, ids
 from shared.domain import peppol, vat_ids
+from shared.domain.access import CaseOwner
 from shared.domain.events import DomainEvent
 from shared.domain.json_schema import Keywords
 from shared.domain.money import DecimalString, minor_units, quantize
@@ -162,6 +163,7 @@ class CustomerRequest(Model):
     credit_application: CreditApplicationPolicy = "manual"
     pdf_format: PdfFormat = "pdf"
     order_notices: OrderNotices = "default"
+    case_owner: CaseOwner | None = Field(default=None, strict=False)  # else the rule's
 
     @field_validator("currency")
     @classmethod
@@ -201,6 +203,7 @@ class CustomerPatch(Model):
     credit_application: Omittable[CreditApplicationPolicy] = None
     pdf_format: Omittable[PdfFormat] = None
     order_notices: Omittable[OrderNotices] = None
+    case_owner: CaseOwner | None = Field(default=None, strict=False)  # null: the rule's again
 
     def requested(self) -> dict[str, Any]:
         """The fields the caller sent (null included), without the version."""
@@ -225,6 +228,7 @@ class Customer(Model):
     credit_application: CreditApplicationPolicy = "manual"
     pdf_format: PdfFormat = "pdf"
     order_notices: OrderNotices = "default"
+    case_owner: str | None = None  # the role owning this customer's cases (else the rule's)
     status: CustomerStatus = CustomerStatus.ACTIVE
     version: int = 1
     created_at: datetime = Field(default_factory=clock.now)
@@ -271,6 +275,7 @@ class Customer(Model):
             "credit_application": self.credit_application,
             "pdf_format": self.pdf_format,
             "order_notices": self.order_notices,
+            "case_owner": self.case_owner,
             "status": self.status.value,
             "version": self.version,
             "created_at": clock.iso(self.created_at),
@@ -314,6 +319,7 @@ def open_account(
         credit_application=request.credit_application,
         pdf_format=request.pdf_format,
         order_notices=request.order_notices,
+        case_owner=request.case_owner.value if request.case_owner else None,
         status=CustomerStatus.ACTIVE,
         version=1,
         created_at=now,
@@ -368,6 +374,8 @@ def _domain_value(customer: Customer, name: str, value: Any) -> Any:
             raise InvalidFieldError(name, str(error)) from None
     if name == "status":
         return CustomerStatus(value)
+    if name == "case_owner":
+        return None if value is None else CaseOwner(value).value
     return value
 
 

@@ -60,10 +60,32 @@ MONEY_EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "CreditRefunded": ("credit_id", "customer_id", "currency", "amount", "refund_id", "method"),
 }
 MONEY_EVENT_TYPES: tuple[str, ...] = tuple(MONEY_EVENT_FIELDS)
-EVENT_TYPES: tuple[str, ...] = ORDER_EVENT_TYPES + MONEY_EVENT_TYPES
+
+# Case events (a customer's question, request or dispute: opened, answered, resolved), each with
+# what the customer sees of the case in the portal: not its owner, contact or who worked on it.
+CASE_FIELDS = (
+    "case_id", "number", "customer_id", "kind", "subject", "priority", "status", "channel",
+    "opened_at", "due_at", "first_response_at", "resolved_at", "request_type", "invoice_id",
+    "invoice_number", "reason", "disputed_amount", "currency", "lines",
+)  # fmt: skip
+CASE_EVENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "CaseOpened": CASE_FIELDS,
+    "CaseAnswered": (*CASE_FIELDS, "message"),
+    "CaseResolved": (*CASE_FIELDS, "resolution"),
+}
+CASE_EVENT_TYPES: tuple[str, ...] = tuple(CASE_EVENT_FIELDS)
+# Money and case events go to every subscribed partner bound to the event's customer.
+CUSTOMER_EVENT_FIELDS: dict[str, tuple[str, ...]] = {**MONEY_EVENT_FIELDS, **CASE_EVENT_FIELDS}
+CUSTOMER_EVENT_TYPES: tuple[str, ...] = tuple(CUSTOMER_EVENT_FIELDS)
+EVENT_TYPES: tuple[str, ...] = ORDER_EVENT_TYPES + CUSTOMER_EVENT_TYPES
 # Allocation lists (applied, or taken back by a refund) as a partner sees each allocation
 ALLOCATION_LISTS = frozenset({"allocated", "unapplied_allocations"})
 ALLOCATION_FIELDS = ("id", "invoice_id", "invoice_number", "amount", "discount")
+# Objects inside a case event, as a partner sees them (who answered or resolved stays inside)
+NESTED_FIELDS: dict[str, tuple[str, ...]] = {
+    "message": ("at", "from", "text"),
+    "resolution": ("outcome", "note", "credit_note"),
+}
 SIGNATURE_HEADER = "OTC-Signature"
 EVENT_ID_HEADER = "OTC-Event-Id"
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
@@ -153,9 +175,9 @@ def payload(event_id: str, detail_type: str, occurred_at: str, data: dict[str, A
 
 
 def shared_data(detail_type: str, data: dict[str, Any]) -> dict[str, Any]:
-    """What of an event's data a partner gets: a money event's own fields, an order event's
-    data without its withheld fields."""
-    fields = MONEY_EVENT_FIELDS.get(detail_type)
+    """What of an event's data a partner gets: a money or case event's own fields, an order
+    event's data without its withheld fields."""
+    fields = CUSTOMER_EVENT_FIELDS.get(detail_type)
     if fields is not None:
         return {key: _shared_value(key, data[key]) for key in fields if key in data}
     withheld = WITHHELD_FIELDS.get(detail_type, frozenset())
@@ -169,6 +191,8 @@ def _shared_value(key: str, value: Any) -> Any:
             for entry in value
             if isinstance(entry, dict)
         ]
+    if key in NESTED_FIELDS and isinstance(value, dict):
+        return {field: value[field] for field in NESTED_FIELDS[key] if field in value}
     return value
 
 
@@ -319,7 +343,7 @@ EventTypes = Annotated[
 
 class WebhookRequest(Model):
     """``PUT /partners/{partner_id}/webhook``: where to POST, and which events (order events of
-    the partner's orders, money events of its customers)."""
+    the partner's orders, money and case events of its customers)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 

@@ -346,10 +346,22 @@ def test_a_closed_case_asks_once_how_it_went_and_the_report_counts_it(client, wo
     report = call(client, "GET", "/reports/service?from=2026-11-01&to=2026-11-30")
     assert report.status == 200, report.body
     assert report.body["opened"] == 1 and report.body["closed"] == 1
-    assert report.body["first_response_hours"] == {"median": 24.0, "p90": 24.0}
-    assert report.body["resolution_hours"] == {"median": 60.0, "p90": 60.0}
-    assert report.body["answered_within_due"] == 1.0
-    assert report.body["satisfaction"] == {"average": 4.0, "responses": 1}
+    figures = report.body
+    assert figures["first_response_hours"] == {"median": 24.0, "p90": 24.0, "within_target": 1.0}
+    assert figures["resolution_hours"] == {"median": 60.0, "p90": 60.0, "within_target": 1.0}
+    assert figures["answered_within_due"] == 1.0
+    assert figures["by_reason"] == {"damaged": 1}
+    assert figures["by_outcome"] == {"rejected": 1}
+    assert figures["disputes"] == {
+        "opened": 1,
+        "amount": {invoice.currency: str(_line_gross(invoice))},
+        "resolved": 1,
+        "days_to_resolve": {"median": 2.5, "p90": 2.5},
+    }
+    assert figures["satisfaction"] == {"average": 4.0, "responses": 1, "csat": 1.0}
+    kpis = call(client, "GET", "/reports/kpis?from=2026-11-01&to=2026-11-04")  # up to today
+    assert kpis.status == 200, kpis.body
+    assert kpis.body["service"] == {**figures, "to": "2026-11-04"}  # the same figures
     bad = call(client, "GET", "/reports/service?from=2026-12-01&to=2026-11-01")
     assert bad.status == 400
     assert call(client, "GET", "/reports/service?from=x&to=y").status == 400
@@ -581,3 +593,91 @@ def test_hostile_resolutions_change_nothing(client, world: World, body, status):
     [stored] = _cases(world)
     assert (stored["status"], stored["version"]) == ("open", 1)
     assert [i for i in world.table_items() if i.get("entity") == "DisputeHold"] != []
+
+
+def test_staff_change_the_owner_at_the_version_they_read(client, world: World):
+    invoice = _invoice(client, world)
+    case = call(client, "POST", "/cases", key=PARTNER_KEY, body=_dispute(invoice)).body
+    path = f"/cases/{case['case_id']}"
+
+    moved = call(client, "PATCH", path, body={"owner": "ar_clerk", "version": 1})
+    stale = call(client, "PATCH", path, body={"owner": "admin", "version": 1})
+
+    assert moved.status == 200, moved.body
+    assert (moved.body["owner"], moved.body["version"]) == ("ar_clerk", 2)
+    conforms_to_openapi(moved.body, "Case")
+    assert stale.status == 409 and stale.body["current_version"] == 2
+    [reassigned] = events(world, "CaseReassigned")
+    assert reassigned["previous_owner"] == "credit_manager"
+    assert reassigned["owner"] == "ar_clerk"
+    listed = call(client, "GET", "/cases?owner=ar_clerk").body["cases"]
+    assert [found["case_id"] for found in listed] == [case["case_id"]]
+    call(
+        client,
+        "POST",
+        f"{path}/resolution",
+        body={"outcome": "rejected", "note": "No", "version": 2},
+    )
+    closed = call(client, "PATCH", path, body={"owner": "admin", "version": 3})
+    assert closed.status == 409 and closed.body["current_version"] == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "status"),
+    [
+        ({"owner": "partner", "version": 1}, ADMIN_KEY, 422),  # not a role that works on cases
+        ({"owner": "auditor", "version": 1}, ADMIN_KEY, 422),
+        ({"owner": "<b>x</b>", "version": 1}, ADMIN_KEY, 422),
+        ({"owner": "ar_clerk"}, ADMIN_KEY, 422),
+        ({"owner": "ar_clerk", "version": "1"}, ADMIN_KEY, 422),
+        ({"owner": "ar_clerk", "version": 1, "status": "closed"}, ADMIN_KEY, 422),
+        ({"owner": "ar_clerk", "version": 1}, PARTNER_KEY, 403),
+    ],
+)
+def test_hostile_owner_changes_change_nothing(client, world: World, body, key, status):
+    invoice = _invoice(client, world)
+    case = call(client, "POST", "/cases", key=PARTNER_KEY, body=_dispute(invoice)).body
+    before = _cases(world)
+    answer = call(client, "PATCH", f"/cases/{case['case_id']}", key=key, body=body)
+    assert answer.status == status, answer.body
+    assert _cases(world) == before
+    assert events(world, "CaseReassigned") == []
+    unknown = call(client, "PATCH", "/cases/case_nobody", body={"owner": "admin", "version": 1})
+    assert unknown.status == 404
+
+
+def test_a_customer_named_case_owner_owns_its_new_cases(client, world: World):
+    invoice = _invoice(client, world)
+    account = call(client, "GET", f"/customers/{CUSTOMER}").body
+    assert account["case_owner"] is None
+    hostile = call(
+        client,
+        "PATCH",
+        f"/customers/{CUSTOMER}",
+        body={"version": account["version"], "case_owner": "partner"},
+    )
+    assert hostile.status == 422, hostile.body
+    assert call(client, "GET", f"/customers/{CUSTOMER}").body == account  # nothing changed
+
+    named = call(
+        client,
+        "PATCH",
+        f"/customers/{CUSTOMER}",
+        body={"version": account["version"], "case_owner": "admin"},
+    )
+    assert named.status == 200, named.body
+    assert named.body["case_owner"] == "admin"
+    dispute = call(client, "POST", "/cases", key=PARTNER_KEY, body=_dispute(invoice)).body
+    assert dispute["owner"] == "admin"
+
+    cleared = call(
+        client,
+        "PATCH",
+        f"/customers/{CUSTOMER}",
+        body={"version": named.body["version"], "case_owner": None},
+    )
+    assert cleared.status == 200 and cleared.body["case_owner"] is None
+    question = {"customer_id": CUSTOMER, "kind": "question", "subject": "?", "message": "?"}
+    assert (
+        call(client, "POST", "/cases", key=PARTNER_KEY, body=question).body["owner"] == "ar_clerk"
+    )

@@ -175,3 +175,34 @@ def test_the_dso_trend_and_collection_figures_come_from_the_lake(books, client):
     emptied = get(client, "/dashboard", ADMIN_KEY).body.decode()
     assert "Nothing sold or open in these days." in emptied
     assert 'data-kpi="cei"' not in emptied
+
+
+def test_the_service_panel_shows_the_service_reports_figures(books, client):
+    # Given a question opened and answered 6 hours later, and a statement request (answered
+    # at once, closed)
+    question = {"kind": "question", "subject": "Terms?", "message": "Net 30?"}
+    opened = call(
+        client, "POST", "/cases", key=PARTNER_KEY, body={"customer_id": "cus_acme", **question}
+    )
+    assert opened.status == 201, opened.body
+    clock.set_clock(lambda: NOW + timedelta(hours=6))
+    answered = call(
+        client,
+        "POST",
+        f"/cases/{opened.body['case_id']}/messages",
+        body={"text": "Yes", "version": 1},
+    )
+    assert answered.status == 201, answered.body
+
+    # When staff open the dashboard
+    page = get(client, "/dashboard", ADMIN_KEY).body.decode()
+
+    # Then the panel shows what the service report and the KPIs' service block say
+    report = call(client, "GET", "/reports/service?from=2026-11-02&to=2026-12-01").body
+    kpis = call(client, "GET", "/reports/kpis?from=2026-11-02&to=2026-12-01").body
+    assert kpis["service"] == report
+    assert text_of(page, service="opened") == str(report["opened"]) == "1"
+    assert text_of(page, service="first_response_median") == "6.0"
+    assert text_of(page, service="first_response_within_target") == "100.0 %"
+    assert text_of(page, reason="question") == "1"
+    assert 'id="service-title"' in page

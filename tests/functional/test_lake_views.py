@@ -52,6 +52,7 @@ def from_lake(client: Client, path: str) -> dict[str, Any]:
     answer = call(client, "GET", f"{path}&source=lake")
     assert answer.status == 200, answer.body
     assert answer.body.pop("source") == "lake" and answer.body.pop("skipped") == []
+    answer.body.pop("service", None)  # the KPIs' cases figures: read from the table, not the lake
     body: dict[str, Any] = answer.body
     return body
 

@@ -1175,3 +1175,71 @@ def test_a_write_off_and_its_reversal_reach_the_partner_subscribed_to_them(
             "reason": reason,
         }
         _conforms(event, "MoneyWebhookEvent")
+
+
+# --- case events ----------------------------------------------------------------------------------
+
+CASE_EVENTS = ["CaseOpened", "CaseAnswered", "CaseResolved"]
+
+
+def test_case_events_reach_the_subscribed_partners_of_the_cases_customer(
+    world, client, receiver, other_receiver
+) -> None:
+    from tests.functional.accounts import call
+
+    # Given the demo partner (bound to cus_acme) subscribed to case events; another partner
+    # bound to cus_acme on the default (order events only); a third subscribed to case events
+    # but bound to another customer
+    secret = _register(client, receiver.url, events=CASE_EVENTS)
+    _partner("prt_bound", OTHER_PARTNER_BOUND_KEY, ("cus_acme",))
+    _register_as(client, "prt_bound", OTHER_PARTNER_BOUND_KEY, other_receiver.url, None)
+    _partner("prt_other", OTHER_PARTNER_KEY, ("cus_other",))
+    _register_as(client, "prt_other", OTHER_PARTNER_KEY, other_receiver.url, CASE_EVENTS)
+
+    # When a question of cus_acme is opened, given to another owner (the seller's own business,
+    # no case event a partner gets), answered and resolved
+    question = {"customer_id": "cus_acme", "kind": "question", "subject": "Terms?", "message": "?"}
+    case = call(client, "POST", "/cases", key=PARTNER_KEY, body=question).body
+    path = f"/cases/{case['case_id']}"
+    call(client, "PATCH", path, body={"owner": "credit_manager", "version": 1})
+    call(client, "POST", f"{path}/messages", body={"text": "Net 30", "version": 2})
+    resolved = call(
+        client,
+        "POST",
+        f"{path}/resolution",
+        body={"outcome": "answered", "note": "Done", "version": 3},
+    )
+    assert resolved.status == 200, resolved.body
+    world.pump.drain()
+
+    # Then the subscribed partner got each event once, signed, with the case as the customer
+    # sees it: no owner, contact or staff names
+    sent = [json.loads(request.body) for request in receiver.requests]
+    assert [event["type"] for event in sent] == CASE_EVENTS
+    assert all(_verifies(secret, request) for request in receiver.requests)
+    for event in sent:
+        _conforms(event, "CaseWebhookEvent")
+        assert (event["data"]["case_id"], event["data"]["number"]) == (
+            case["case_id"],
+            case["number"],
+        )
+        assert not {"owner", "owner_set_by", "contact", "opened_by"} & set(event["data"])
+    opened, answered, closed = (event["data"] for event in sent)
+    assert opened["status"] == "open" and opened["kind"] == "question"
+    assert answered["message"]["text"] == "Net 30" and "author" not in answered["message"]
+    assert closed["resolution"] == {"outcome": "answered", "note": "Done"}
+    # and neither the unsubscribed partner nor the one bound to another customer got anything
+    assert other_receiver.requests == []
+
+
+def test_case_events_are_routed_to_the_webhook_queue_and_unknown_ones_refused(
+    world, client
+) -> None:
+    for detail_type in webhooks.CASE_EVENT_TYPES:
+        _put_money_event(world, detail_type, {"customer_id": "cus_acme"}, source="otc.cases")
+    assert world.queue_depth("PartnerWebhooksQueue") == len(webhooks.CASE_EVENT_TYPES)
+    refused = _put(client, {"url": "https://hooks.acme.example/otc", "events": ["CaseReassigned"]})
+    assert refused.status_code == 422, refused.body
+    assert json.loads(_put(client, {"url": "https://hooks.acme.example/otc"}).body)[
+        "events"
+    ] == list(webhooks.ORDER_EVENT_TYPES)

@@ -234,3 +234,52 @@ def test_the_collection_panel_shows_each_currencys_kpis_and_leaves_undefined_one
 
 def test_without_a_lake_the_collection_panel_says_so():
     assert "no collection figures to show" in render(dashboard())
+
+
+def service_wire():
+    from datetime import UTC, datetime
+
+    from shared.domain import cases
+    from shared.domain.cases import CaseKind, Priority
+
+    opened = datetime(2026, 11, 30, 9, tzinfo=UTC)
+    dispute = cases.Timing(
+        opened_at=opened,
+        due_at=cases.due_at(opened, Priority.NORMAL),
+        first_response_at=datetime(2026, 11, 30, 21, tzinfo=UTC),
+        resolved_at=datetime(2026, 12, 1, 9, tzinfo=UTC),
+        kind=CaseKind.DISPUTE,
+        reason="<b>damaged</b>",
+        outcome="credit_note",
+        disputed_amount=Decimal("59.50"),
+        currency="EUR",
+    )
+    figures = cases.service_figures([dispute], [dispute], [5, 2])
+    return {"from": "2026-11-02", "to": "2026-12-01", **figures}
+
+
+def test_the_service_panel_shows_times_disputes_reasons_outcomes_and_csat():
+    # When
+    page = render(dashboard(service=service_wire()))
+
+    # Then
+    assert cell(page, service="opened") == "1"
+    assert cell(page, service="first_response_median") == "12.0"
+    assert cell(page, service="first_response_within_target") == "100.0 %"
+    assert cell(page, service="resolution_p90") == "24.0"
+    assert cell(page, service="dispute_days_median") == "1.0"
+    assert cell(page, service="csat") == "50.0 %"
+    assert cell(page, service="satisfaction_average") == "3.5"
+    assert cell(page, disputed="EUR") == "59.50"
+    assert cell(page, outcome="credit_note") == "1"
+    assert "<b>damaged</b>" not in page  # a stored reason is text, never markup
+    assert cell(page, reason="&lt;b&gt;damaged&lt;/b&gt;") == "1"
+
+
+def test_the_service_panel_says_when_there_were_no_cases():
+    from shared.domain import cases
+
+    empty = {"from": "2026-11-02", "to": "2026-12-01", **cases.service_figures([], [], [])}
+    page = render(dashboard(service=empty))
+    assert "No cases opened or closed in these days." in page
+    assert 'data-service="' not in page
