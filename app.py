@@ -67,7 +67,7 @@ for blueprint in BLUEPRINTS:
 # --- Triggers other than HTTP: SQS queues (EventBridge rules feed them), schedules, the stream
 
 schedule = app.schedule
-sqs = partial(app.on_sqs_message)
+sqs = partial(app.on_sqs_message, batch_size=10)  # a batch of 10 unless a queue says otherwise
 stream = partial(
     app.on_dynamodb_record, TABLE_STREAM, batch_size=100, starting_position="TRIM_HORIZON"
 )
