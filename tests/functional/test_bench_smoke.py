@@ -142,8 +142,14 @@ def test_a_routes_cold_path_follows_its_helpers_routes_methods_and_requirement()
         "from shared.http import auth",
         "from shared import payloads",
         "from shared.http import idempotency",
-        "from shared.domain.order import OrderRequest",
+        "from shared.domain.customer import CustomerRequest",
         wrapper,
+    } <= routes["POST /customers"]
+    # (an order's answer is saved in the order's own transaction)
+    assert {
+        "from shared import payloads",
+        "from shared.http import idempotency_in_commit",
+        "from shared.domain.order import Order, OrderRequest",
     } <= routes["POST /orders"]
     assert (
         "from shared.domain.order import DecisionRequest" in routes["POST /orders/{order_id}/close"]
