@@ -21,7 +21,7 @@ import hashlib
 import json
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -158,17 +158,25 @@ def commit(
     events: Sequence[DomainEvent],
     *,
     consumed: tuple[str, str] | None = None,
-) -> None:
-    """Write the state, its events and their outbox markers at once (and mark ``consumed``).
+    heads: Mapping[str, audit.ChainHead] | None = None,
+) -> dict[str, audit.ChainHead]:
+    """Write the state, its events and their outbox markers at once (and mark ``consumed``);
+    the chain heads of the events' aggregates after it.
 
     Raises ``AlreadyConsumedError`` when ``consumed`` = (consumer, event id) was applied before,
     ``StaleStateError`` when a state guard failed. A commit that loses only the race for a chain
     head (another writer chained an event of the same aggregate meanwhile) is retried here.
+    ``heads``: the heads a previous commit of the caller returned, chained after without reading
+    them again when they cover every aggregate (a head moved since loses that race, and is read).
     """
     aggregate_ids = list(dict.fromkeys(event.aggregate_id for event in events))
+    known = heads if heads is not None and set(aggregate_ids) <= set(heads) else None
     for attempt in range(1, HEAD_ATTEMPTS + 1):
-        heads = read_heads(aggregate_ids) if aggregate_ids else {}
-        items, head_writes = _chained(events, heads)
+        if attempt == 1 and known is not None:
+            current = dict(known)
+        else:
+            current = read_heads(aggregate_ids) if aggregate_ids else {}
+        items, head_writes = _chained(events, current)
         writes: list[Write] = list(state)
         for item in items:
             writes += [Put.new(item), Put(item=_pending_item(item))]
@@ -188,7 +196,13 @@ def commit(
                 continue
             raise StaleStateError([i for i in conflict.failed if i < len(state)]) from conflict
         outcomes.count(events)
-        return
+        return {
+            write.item["aggregate_id"]: audit.ChainHead(
+                seq=write.item["seq"], hash=write.item["hash"]
+            )
+            for write in head_writes
+        }
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def pending_before(shard: int, cutoff: str, limit: int = 100) -> list[Item]:
