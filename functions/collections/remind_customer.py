@@ -102,6 +102,8 @@ class Situation:
     invoices: dict[str, DueInvoice]
     states: dict[str, InvoiceDunning]
     links_valid_after: int = 0  # the customer's portal links revoked before it (Unix seconds)
+    reminded_on: date | None = None  # the day of its last reminder
+    heads: dict[str, audit.ChainHead] = field(default_factory=dict)  # as read, per aggregate
     credit: dict[str, Decimal] = field(default_factory=dict)  # held for the customer, per currency
     charges: list[Charge] = field(default_factory=list)  # its open fees and interest
 
@@ -189,10 +191,19 @@ def read_situation(customer_id: str, invoice_ids: list[str]) -> Situation | None
     if account is None:
         return None
     customer = account.customer
-    items = table.get_many(invoices.invoice_key(invoice_id) for invoice_id in invoice_ids)
+    # The invoices, their dunning states and the chain heads the recording moves: one read.
+    aggregates = [*invoice_ids, customer_id]
+    items = table.get_many(
+        [
+            *(invoices.invoice_key(invoice_id) for invoice_id in invoice_ids),
+            *(store.state_key(invoice_id) for invoice_id in invoice_ids),
+            *(outbox.head_key(aggregate_id) for aggregate_id in aggregates),
+        ]
+    )
+    invoice_items = [item for item in items if item["pk"].startswith("INVOICE#")]
     due = {
         invoice.invoice_id: invoice
-        for invoice in readable.each(items, store.due_invoice)
+        for invoice in readable.each(invoice_items, store.due_invoice)
         if invoice is not None and invoice.customer_id == customer_id
     }
     due = _with_disputes(_with_allocations(customer_id, due))
@@ -202,10 +213,13 @@ def read_situation(customer_id: str, invoice_ids: list[str]) -> Situation | None
     return Situation(
         customer=customer,
         invoices=due,
-        states=store.states(due),
+        states=store.states_among(items, due),
         credit=held,
         charges=owed,
         links_valid_after=account.links_valid_after,
+        reminded_on=store.reminded_on(account.items.get(store.reminded_key(customer_id)[1])),
+        heads={aggregate_id: audit.ChainHead() for aggregate_id in aggregates}
+        | outbox.heads_among(items),
     )
 
 
@@ -290,12 +304,15 @@ def _all_accounted(due: dict[str, DueInvoice], spans: dict[str, list[AllocationS
 def record(customer_id: str, as_of: date, invoice_ids: list[str]) -> Recorded | None:
     """Record what the day's plan changes, once; ``None`` when the customer does not exist."""
     reminder_id = store.reminder_id_for(customer_id, as_of)
-    for _ in range(MAX_ATTEMPTS):
-        if (reminder := store.get_reminder(reminder_id)) is not None:
-            return Recorded(reminder)  # the day's reminder is recorded: nothing more today
+    for attempt in range(MAX_ATTEMPTS):
         situation = read_situation(customer_id, invoice_ids)
         if situation is None:
             return None
+        # The day's reminder recorded: nothing more today. After a lost race it is looked up
+        # whatever the account says.
+        looked_up = situation.reminded_on == as_of or attempt > 0
+        if looked_up and (reminder := store.get_reminder(reminder_id)) is not None:
+            return Recorded(reminder)
         planned = situation.plan(as_of)
         changes = planned.states_after(situation.states)
         if not changes:
@@ -304,7 +321,7 @@ def record(customer_id: str, as_of: date, invoice_ids: list[str]) -> Recorded | 
         reminder = _reminder_written(writes, reminder_id)
         email = _claiming(situation, reminder, writes) if reminder else None
         try:
-            heads = outbox.commit(writes, events)
+            heads = outbox.commit(writes, events, heads=situation.heads)
         except StaleStateError:
             logger.info("lost a race; planning again", extra={"reminder_id": reminder_id})
             continue
@@ -348,6 +365,8 @@ def recording(
         line_writes, line_events = _lines(customer, planned)
         writes += line_writes
         events += line_events
+        if not situation.reminded_on or situation.reminded_on <= planned.as_of:
+            writes.append(store.reminded_put(customer.customer_id, planned))
     if planned.credit_hold and customer.status is CustomerStatus.ACTIVE:
         amendment = customer_domain.amend(
             customer,

@@ -110,6 +110,7 @@ class Account:
 
     customer: Customer
     links_valid_after: int  # portal links issued before it are revoked (Unix seconds)
+    items: dict[str, Item]  # every item of the partition, by sort key
 
 
 def get_account(customer_id: str) -> Account | None:
@@ -121,6 +122,7 @@ def get_account(customer_id: str) -> Account | None:
     return Account(
         customer=from_item(items[sk]),
         links_valid_after=portal_access.valid_after(items.get(portal_access.SORT_KEY)),
+        items=items,
     )
 
 

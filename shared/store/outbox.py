@@ -21,7 +21,7 @@ import hashlib
 import json
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -86,10 +86,15 @@ def head_shard(aggregate_id: str) -> str:
 
 def read_heads(aggregate_ids: Sequence[str]) -> dict[str, audit.ChainHead]:
     """The chain heads of these aggregates (one BatchGetItem); a new aggregate has none."""
-    found = table.get_many(head_key(aggregate_id) for aggregate_id in aggregate_ids)
+    return heads_among(table.get_many(head_key(aggregate_id) for aggregate_id in aggregate_ids))
+
+
+def heads_among(items: Iterable[Item]) -> dict[str, audit.ChainHead]:
+    """The chain heads found among ``items`` (read with others)."""
     return {
         item["aggregate_id"]: audit.ChainHead(seq=int(item["seq"]), hash=item["hash"])
-        for item in found
+        for item in items
+        if item.get("entity") == "AuditHead"
     }
 
 
