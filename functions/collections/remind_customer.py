@@ -2,22 +2,27 @@
 
 The run (``run.py``) sends one message per customer with the open invoices due; this worker
 
-1. reads the customer, those invoices (one BatchGetItem), their dunning states, the money
-   applied to them (the customer's payments), the credit the customer holds (its ledger's
-   unapplied cash) and, when it holds some, its open fees and interest, and plans the day's
-   reminder (``shared.domain.dunning.plan``);
+1. reads the customer's partition (the account and its portal access, one consistent Query),
+   those invoices (one BatchGetItem), their dunning states, the money applied to them (the
+   customer's payments), the credit the customer holds (its ledger's unapplied cash) and, when it
+   holds some, its open fees and interest, and plans the day's reminder
+   (``shared.domain.dunning.plan``);
 2. records what the plan changes in ONE transaction: a marker per (invoice, level) that is refused
    if that level happened before, each invoice's state at the version read, the fee and interest
    journal entries (each entry id posted once, dated the day they accrue: the run's day, never
    later than now) with the customer's exposure raised by them, the reminder item ``recorded``
-   (one per customer per day), the audit events, and the credit hold when a level reached or
-   passed calls for it. A lost race (another run, a payment, a clerk editing the account) fails a
-   guard: the worker reads and plans again, and finds the levels recorded;
-3. sends the day's reminder if it is recorded and not sent, with the claim protocol of the other
-   customer e-mails (``shared.store.notifications``): claimed before sending, marked sent with
-   SES's MessageId after, released when sending fails (the message fails, SQS retries it). Then
-   the reminder is marked ``sent`` (with ``ReminderSent``). Like the invoice e-mail, it carries
-   the contact's link to the customer portal, signed before the claim (docs/portal.md).
+   (one per customer per day), the audit events, the credit hold when a level reached or passed
+   calls for it, and the claim of the reminder's e-mail (the claim protocol of the other customer
+   e-mails, ``shared.store.notifications``). A lost race (another run, a payment, a clerk editing
+   the account) fails a guard: the worker reads and plans again, and finds the levels recorded.
+   The e-mail's sender and portal link (docs/portal.md) are made before: a failure there fails
+   the message with nothing recorded or claimed;
+3. sends the e-mail it claimed, then marks the claim and the reminder ``sent`` with SES's
+   MessageId (with ``ReminderSent``) in one transaction chained after the heads the first one
+   left; a failed send releases the claim (the message fails, SQS retries it). A delivery that
+   finds the reminder recorded and not sent claims the e-mail itself (its lease has passed if a
+   crashed attempt held it: the retry comes after the queue's visibility timeout) and does the
+   same.
 
 So a message delivered twice, a run repeated the same day, two runs overlapping, or a crash
 between the transaction and the e-mail all end with each level recorded once and one e-mail.
@@ -28,7 +33,7 @@ invoice that reaches a level later that day gets it on the next run.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
@@ -39,7 +44,7 @@ from functions.collections import reminder_email
 from shared import clock
 from shared.adapters import mail
 from shared.config import settings
-from shared.domain import charges, dunning, ledger
+from shared.domain import audit, charges, dunning, ledger
 from shared.domain import customer as customer_domain
 from shared.domain.charges import Charge
 from shared.domain.customer import Customer, CustomerPatch, CustomerStatus
@@ -60,7 +65,7 @@ from shared.store import dunning as store
 from shared.store import ledger as ledger_store
 from shared.store import notifications as markers
 from shared.store.outbox import StaleStateError
-from shared.store.table import Item, Write
+from shared.store.table import Item, Put, Write
 
 SOURCE = "otc.collections"
 ACTOR = "collections"  # who the credit hold's amendment names
@@ -95,6 +100,9 @@ class Situation:
     customer: Customer
     invoices: dict[str, DueInvoice]
     states: dict[str, InvoiceDunning]
+    links_valid_after: int = 0  # the customer's portal links revoked before it (Unix seconds)
+    reminded_on: date | None = None  # the day of its last reminder
+    heads: dict[str, audit.ChainHead] = field(default_factory=dict)  # as read, per aggregate
     credit: dict[str, Decimal] = field(default_factory=dict)  # held for the customer, per currency
     charges: list[Charge] = field(default_factory=list)  # its open fees and interest
 
@@ -125,12 +133,31 @@ def remind_from_message(body: str) -> Outcome:
     return remind_customer(message.customer_id, message.as_of, message.invoice_ids)
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """What ``record`` leaves for sending: the day's reminder as it stands (None: nothing to
+    send today) and, when it recorded it now, its e-mail: claimed in the same transaction, its
+    sender and portal link made before, and the chain heads that transaction left."""
+
+    reminder: Item | None
+    email: ClaimedEmail | None = None
+
+
+@dataclass(frozen=True)
+class ClaimedEmail:
+    claim: markers.Claim
+    sender: str
+    portal_url: str | None
+    heads: dict[str, audit.ChainHead]
+
+
 def remind_customer(customer_id: str, as_of: date, invoice_ids: list[str]) -> Outcome:
     context = {"customer_id": customer_id, "as_of": as_of.isoformat()}
-    if not record(customer_id, as_of, invoice_ids):
+    recorded = record(customer_id, as_of, invoice_ids)
+    if recorded is None:
         logger.warning("unknown customer; nothing to remind", extra=context)
         return Outcome.UNKNOWN_CUSTOMER
-    outcome = send_reminder(store.reminder_id_for(customer_id, as_of))
+    outcome = send_reminder(store.reminder_id_for(customer_id, as_of), recorded=recorded)
     logger.info("customer reminded", extra={**context, "outcome": outcome.value})
     return outcome
 
@@ -159,13 +186,23 @@ def preview(customer_id: str, as_of: date, invoice_ids: list[str]) -> dict[str, 
 
 
 def read_situation(customer_id: str, invoice_ids: list[str]) -> Situation | None:
-    customer = customers.get(customer_id, consistent=True)
-    if customer is None:
+    account = customers.get_account(customer_id)
+    if account is None:
         return None
-    items = table.get_many(invoices.invoice_key(invoice_id) for invoice_id in invoice_ids)
+    customer = account.customer
+    # The invoices, their dunning states and the chain heads the recording moves: one read.
+    aggregates = [*invoice_ids, customer_id]
+    items = table.get_many(
+        [
+            *(invoices.invoice_key(invoice_id) for invoice_id in invoice_ids),
+            *(store.state_key(invoice_id) for invoice_id in invoice_ids),
+            *(outbox.head_key(aggregate_id) for aggregate_id in aggregates),
+        ]
+    )
+    invoice_items = [item for item in items if item["pk"].startswith("INVOICE#")]
     due = {
         invoice.invoice_id: invoice
-        for invoice in readable.each(items, store.due_invoice)
+        for invoice in readable.each(invoice_items, store.due_invoice)
         if invoice is not None and invoice.customer_id == customer_id
     }
     due = _with_disputes(_with_allocations(customer_id, due))
@@ -173,7 +210,15 @@ def read_situation(customer_id: str, invoice_ids: list[str]) -> Situation | None
     # Only credit is set against charges: without it they change nothing the plan decides.
     owed = charge_store.open_for(customer_id) if held else []
     return Situation(
-        customer=customer, invoices=due, states=store.states(due), credit=held, charges=owed
+        customer=customer,
+        invoices=due,
+        states=store.states_among(items, due),
+        credit=held,
+        charges=owed,
+        links_valid_after=account.links_valid_after,
+        reminded_on=store.reminded_on(account.items.get(store.reminded_key(customer_id)[1])),
+        heads={aggregate_id: audit.ChainHead() for aggregate_id in aggregates}
+        | outbox.heads_among(items),
     )
 
 
@@ -255,27 +300,54 @@ def _all_accounted(due: dict[str, DueInvoice], spans: dict[str, list[AllocationS
 # --- 2. record ---------------------------------------------------------------------------------
 
 
-def record(customer_id: str, as_of: date, invoice_ids: list[str]) -> bool:
-    """Record what the day's plan changes, once; ``False`` when the customer does not exist."""
+def record(customer_id: str, as_of: date, invoice_ids: list[str]) -> Recorded | None:
+    """Record what the day's plan changes, once; ``None`` when the customer does not exist."""
     reminder_id = store.reminder_id_for(customer_id, as_of)
-    for _ in range(MAX_ATTEMPTS):
-        if store.get_reminder(reminder_id) is not None:
-            return True  # the day's reminder is recorded: nothing more today
+    for attempt in range(MAX_ATTEMPTS):
         situation = read_situation(customer_id, invoice_ids)
         if situation is None:
-            return False
+            return None
+        # The day's reminder recorded: nothing more today. After a lost race it is looked up
+        # whatever the account says.
+        looked_up = situation.reminded_on == as_of or attempt > 0
+        if looked_up and (reminder := store.get_reminder(reminder_id)) is not None:
+            return Recorded(reminder)
         planned = situation.plan(as_of)
         changes = planned.states_after(situation.states)
         if not changes:
-            return True
+            return Recorded(None)
         writes, events = recording(situation, planned, changes)
+        reminder = _reminder_written(writes, reminder_id)
+        email = _claiming(situation, reminder, writes) if reminder else None
         try:
-            outbox.commit(writes, events)
+            heads = outbox.commit(writes, events, heads=situation.heads)
         except StaleStateError:
             logger.info("lost a race; planning again", extra={"reminder_id": reminder_id})
             continue
-        return True  # RemindersRecorded is counted from the committed ReminderRecorded event
+        # RemindersRecorded is counted from the committed ReminderRecorded event
+        return Recorded(reminder, replace(email, heads=heads) if email else None)
     raise LostRacesError(f"{reminder_id}: lost {MAX_ATTEMPTS} races in a row")
+
+
+def _reminder_written(writes: list[Write], reminder_id: str) -> Item | None:
+    """The reminder item among a committed transaction's writes (None: it records none)."""
+    key = store.reminder_key(reminder_id)
+    for write in writes:
+        if isinstance(write, Put) and (write.item["pk"], write.item["sk"]) == key:
+            return write.item
+    return None
+
+
+def _claiming(situation: Situation, reminder: Item, writes: list[Write]) -> ClaimedEmail:
+    """The e-mail of a reminder about to be recorded: its sender and portal link made first (a
+    failure fails the message with nothing recorded), its claim added to ``writes``."""
+    sender = mail.configured_sender()
+    portal_url = _portal_link(reminder, situation.links_valid_after)
+    claim_write, claim = markers.claiming(
+        reminder["reminder_id"], reminder["recipient"], detail_type="ReminderRecorded"
+    )
+    writes.append(claim_write)
+    return ClaimedEmail(claim=claim, sender=sender, portal_url=portal_url, heads={})
 
 
 def recording(
@@ -292,6 +364,8 @@ def recording(
         line_writes, line_events = _lines(customer, planned)
         writes += line_writes
         events += line_events
+        if not situation.reminded_on or situation.reminded_on <= planned.as_of:
+            writes.append(store.reminded_put(customer.customer_id, planned))
     if planned.credit_hold and customer.status is CustomerStatus.ACTIVE:
         amendment = customer_domain.amend(
             customer,
@@ -392,36 +466,52 @@ def _event(detail_type: str, aggregate_id: str, data: dict[str, Any]) -> DomainE
 # --- 3. send -----------------------------------------------------------------------------------
 
 
-def send_reminder(reminder_id: str) -> Outcome:
-    """E-mail the recorded reminder once (claim, send, mark sent); release the claim on failure."""
-    reminder = store.get_reminder(reminder_id)
+def send_reminder(reminder_id: str, recorded: Recorded | None = None) -> Outcome:
+    """E-mail the recorded reminder once (claim, send, mark sent); release the claim on failure.
+
+    ``recorded``: what ``record`` just read or wrote (the reminder, the customer's revocation
+    moment), so neither is read again; without it both are read here."""
+    recorded = recorded or Recorded(store.get_reminder(reminder_id))
+    reminder = recorded.reminder
     if reminder is None:
         return Outcome.NOTHING_TO_SEND
-    if reminder["status"] == store.SENT:
+    if recorded.email is not None:  # claimed with the reminder: send it
+        email = recorded.email
+        markers.send_claimed(
+            email.claim,
+            reminder_id,
+            detail_type="ReminderRecorded",
+            send=lambda: _send(email.sender, reminder, email.portal_url),
+            mark=lambda held, message_id: _mark_sent(reminder, message_id, held, email.heads),
+        )
+    elif reminder["status"] == store.SENT:
         return Outcome.ALREADY_SENT
-    sender = mail.configured_sender()
-    portal_url = _portal_link(reminder)
-    message_id = markers.send_once(
-        reminder_id,
-        reminder["recipient"],
-        detail_type="ReminderRecorded",
-        send=lambda: _send(sender, reminder, portal_url),
-    )
-    if message_id is None:
-        _finish_sent_elsewhere(reminder)
-        return Outcome.ALREADY_SENT
-    _mark_sent(reminder, message_id)
+    else:
+        sender = mail.configured_sender()
+        portal_url = _portal_link(reminder, None)
+        message_id = markers.send_once(
+            reminder_id,
+            reminder["recipient"],
+            detail_type="ReminderRecorded",
+            send=lambda: _send(sender, reminder, portal_url),
+            mark=lambda held, message_id: _mark_sent(reminder, message_id, held),
+        )
+        if message_id is None:
+            _finish_sent_elsewhere(reminder)
+            return Outcome.ALREADY_SENT
     metrics.add_metric(name="RemindersEmailed", unit="Count", value=1)
     return Outcome.SENT
 
 
-def _portal_link(reminder: Item) -> str | None:
+def _portal_link(reminder: Item, links_valid_after: int | None) -> str | None:
     """A portal link for the recipient, signed now, when the portal is configured here. Made
     before the e-mail is claimed: a failed read fails the message (SQS retries it) with nothing
     claimed, so no reminder goes out without its link or stays claimed and unsent."""
     from functions.portal.links import email_link
 
-    return email_link(reminder["customer_id"], reminder["recipient"])
+    return email_link(
+        reminder["customer_id"], reminder["recipient"], links_valid_after=links_valid_after
+    )
 
 
 def _send(sender: str, reminder: Item, portal_url: str | None) -> str:
@@ -461,13 +551,28 @@ def _finish_sent_elsewhere(reminder: Item) -> None:
         _mark_sent(reminder, marker["message_id"])
 
 
-def _mark_sent(reminder: Item, message_id: str) -> None:
+def _mark_sent(
+    reminder: Item,
+    message_id: str,
+    held: markers.Claim | None = None,
+    heads: dict[str, audit.ChainHead] | None = None,
+) -> bool:
+    """The reminder ``sent`` (with ``ReminderSent``) and, in the same transaction, the e-mail's
+    marker when this attempt ``held`` its claim; ``False`` when the claim was taken over."""
     event = _event(
         "ReminderSent",
         reminder["customer_id"],
         {"reminder_id": reminder["reminder_id"], "message_id": message_id},
     )
+    marked = store.mark_reminder_sent(reminder["reminder_id"], message_id)
+    writes: list[Write] = (
+        [marked] if held is None else [markers.sent_update(held, message_id), marked]
+    )
     try:
-        outbox.commit([store.mark_reminder_sent(reminder["reminder_id"], message_id)], [event])
-    except StaleStateError:
+        outbox.commit(writes, [event], heads=heads)
+    except StaleStateError as stale:
+        if held is not None and 0 in stale.failed:
+            return False  # taken over: the attempt that holds the claim marks both
         logger.info("reminder marked sent before", extra={"reminder": reminder["reminder_id"]})
+        return held is None or markers.mark_sent(held, message_id)
+    return True

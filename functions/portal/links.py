@@ -65,10 +65,16 @@ def issue_link(customer_id: str, request: LinkRequest, base_url: str = "") -> di
 
     if len(customer_id) > MAX_ID_LENGTH or customers.get(customer_id) is None:
         raise errors.NotFound(f"customer {customer_id}")
+    return _issue(customer_id, request, base_url, portal_access.links_valid_after(customer_id))
+
+
+def _issue(
+    customer_id: str, request: LinkRequest, base_url: str, links_valid_after: int
+) -> dict[str, Any]:
     now = int(clock.now().timestamp())
     # Issued no earlier than the last revocation: a link issued in the second a revocation was
     # made must still open the portal.
-    issued = max(now, portal_access.links_valid_after(customer_id))
+    issued = max(now, links_valid_after)
     grant = signed_links.sign_grant(
         path(customer_id),
         request.email,
@@ -87,10 +93,15 @@ def issue_link(customer_id: str, request: LinkRequest, base_url: str = "") -> di
     }
 
 
-def email_link(customer_id: str, email: str | None) -> str | None:
+def email_link(
+    customer_id: str, email: str | None, *, links_valid_after: int | None = None
+) -> str | None:
     """A link to the customer's portal for the contact ``email``, issued now with the default
     lifetime, for an e-mail; None when the portal is not configured here (no public URL of the
-    API, or no link secret), or the address or customer is not one a link is issued for."""
+    API, or no link secret), or the address or customer is not one a link is issued for.
+
+    ``links_valid_after``: the customer's revocation moment when the caller has just read the
+    customer's partition (the customer then exists); otherwise both are read here."""
     from pydantic import ValidationError
 
     from shared.config import settings
@@ -99,7 +110,10 @@ def email_link(customer_id: str, email: str | None) -> str | None:
     if not base or not email:
         return None
     try:
-        return str(issue_link(customer_id, LinkRequest(email=email), base)["url"])
+        request = LinkRequest(email=email)
+        if links_valid_after is None:
+            return str(issue_link(customer_id, request, base)["url"])
+        return str(_issue(customer_id, request, base, links_valid_after)["url"])
     except (ValidationError, errors.DomainError):
         return None
 

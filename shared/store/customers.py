@@ -4,6 +4,9 @@
 | --- | --- | --- | --- |
 | account | ``CUSTOMER#<id>`` | ``CUSTOMER`` | ``CUSTOMERS`` / ``NAME#<legal name>#<id>`` |
 | credit | ``CUSTOMER#<id>`` | ``CREDIT`` | (see shared/store/credit.py) |
+| portal access | ``CUSTOMER#<id>`` | ``PORTAL`` | (see shared/store/portal_access.py) |
+
+The account's partition is small (those three items): ``get_account`` reads it in one Query.
 
 Listings sort by the legal name casefolded, then the id.
 """
@@ -11,13 +14,14 @@ Listings sort by the legal name casefolded, then the id.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from shared import clock
 from shared.domain.customer import Address, Customer, CustomerStatus
 from shared.domain.events import DomainEvent
 from shared.domain.terms import NET_30, PaymentTerms
-from shared.store import credit, outbox, readable, table
+from shared.store import credit, outbox, portal_access, readable, table
 from shared.store.credit import CreditExposure
 from shared.store.table import Item, Put, Write
 
@@ -100,6 +104,28 @@ def from_item(item: Item) -> Customer:
 def get(customer_id: str, *, consistent: bool = False) -> Customer | None:
     item = table.get(*customer_key(customer_id), consistent=consistent)
     return from_item(item) if item else None
+
+
+@dataclass(frozen=True)
+class Account:
+    """The customer's partition as read at one moment."""
+
+    customer: Customer
+    links_valid_after: int  # portal links issued before it are revoked (Unix seconds)
+    items: dict[str, Item]  # every item of the partition, by sort key
+
+
+def get_account(customer_id: str) -> Account | None:
+    """The account and its portal access, in one consistent Query of its partition."""
+    pk, sk = customer_key(customer_id)
+    items = {item["sk"]: item for item in table.query_page(pk, limit=10, consistent=True).items}
+    if sk not in items:
+        return None
+    return Account(
+        customer=from_item(items[sk]),
+        links_valid_after=portal_access.valid_after(items.get(portal_access.SORT_KEY)),
+        items=items,
+    )
 
 
 def get_with_exposure(customer_id: str) -> tuple[Customer, CreditExposure | None] | None:

@@ -6,6 +6,8 @@
   ``attribute_not_exists``: whatever runs overlap or retry, a level (and its fee) happens once;
 - promise: ``DUNNING#<invoice id>`` / ``PROMISE#<recorded at>#<promise id>``; gsi1
   ``CUSTOMER#<customer id>`` / ``PROMISE#<recorded at>#<promise id>``;
+- last reminder: ``CUSTOMER#<customer id>`` / ``REMINDED``: the day (and id) of the reminder
+  recorded last, put with it: the worker reads it with the account;
 - reminder: ``REMINDER#<reminder id>`` / ``REMINDER``, one per customer per day
   (``rem_<customer id>_<yyyymmdd>``): what the e-mail says, ``recorded`` until it went out, then
   ``sent`` with SES's MessageId; gsi1 ``CUSTOMER#<customer id>`` / ``REMINDER#<as of>#<id>``.
@@ -164,7 +166,13 @@ def state_from_item(item: Item) -> InvoiceDunning:
 def states(invoice_ids: Iterable[str]) -> dict[str, InvoiceDunning]:
     """Each invoice's state as last written (one BatchGetItem); none yet -> version 0."""
     wanted = list(dict.fromkeys(invoice_ids))
-    items = table.get_many(state_key(invoice_id) for invoice_id in wanted)
+    return states_among(table.get_many(state_key(invoice_id) for invoice_id in wanted), wanted)
+
+
+def states_among(items: Iterable[Item], invoice_ids: Iterable[str]) -> dict[str, InvoiceDunning]:
+    """The states of ``invoice_ids`` found among ``items`` (read with others); none -> version 0."""
+    wanted = list(dict.fromkeys(invoice_ids))
+    items = [item for item in items if item.get("entity") == "DunningState"]
     found = dict(readable.each(items, lambda item: (item["invoice_id"], state_from_item(item))))
     return {
         invoice_id: found.get(invoice_id) or InvoiceDunning(invoice_id=invoice_id)
@@ -258,6 +266,29 @@ def reminder_put(
             "recorded_at": clock.iso(clock.now()),
         }
     )
+
+
+def reminded_key(customer_id: str) -> tuple[str, str]:
+    """The customer's last reminder, in its account's partition (read with the account)."""
+    return f"CUSTOMER#{customer_id}", "REMINDED"
+
+
+def reminded_put(customer_id: str, plan: ReminderPlan) -> Put:
+    """The plan's reminder as the customer's last, refused over a later day's (a run for an
+    earlier day records its reminder and leaves the last one as it is)."""
+    pk, sk = reminded_key(customer_id)
+    as_of = plan.as_of.isoformat()
+    item = {"pk": pk, "sk": sk, "entity": "LastReminder", "as_of": as_of}
+    return Put(
+        item={**item, "reminder_id": reminder_id_for(customer_id, plan.as_of)},
+        condition="attribute_not_exists(pk) OR as_of <= :as_of",
+        values={":as_of": as_of},
+    )
+
+
+def reminded_on(item: Item | None) -> date | None:
+    """The day of the last reminder recorded (None: none since reminders say so)."""
+    return date.fromisoformat(item["as_of"]) if item else None
 
 
 def get_reminder(reminder_id: str) -> Item | None:

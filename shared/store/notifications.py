@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -21,7 +21,7 @@ from shared import clock
 from shared.adapters import aws
 from shared.observability import logger
 from shared.store import table
-from shared.store.table import to_dynamo
+from shared.store.table import Item, Put, Update, to_dynamo
 
 # Outlives the bus archive's retention (400 days): replaying the archive never e-mails twice.
 NOTIFIED_TTL = timedelta(days=400)
@@ -46,15 +46,9 @@ def marker_key(event_id: str, recipient: str) -> tuple[str, str]:
     return f"NOTIFIED#{event_id}", f"TO#{recipient.strip().lower()}"
 
 
-def claim(event_id: str, recipient: str, *, detail_type: str) -> Claim | None:
-    """Claim the sending of this e-mail; ``None`` when it was sent or another attempt holds it.
-
-    The claim succeeds on a new marker, or on a ``sending`` marker whose lease has passed.
-    """
-    now = clock.now()
+def _claim_item(event_id: str, recipient: str, detail_type: str, now: datetime) -> Item:
     key = marker_key(event_id, recipient)
-    token = uuid.uuid4().hex
-    item = {
+    return {
         "pk": key[0],
         "sk": key[1],
         "entity": "Notification",
@@ -62,10 +56,28 @@ def claim(event_id: str, recipient: str, *, detail_type: str) -> Claim | None:
         "detail_type": detail_type,
         "recipient": recipient,
         "status": SENDING,
-        "claim_token": token,
+        "claim_token": uuid.uuid4().hex,
         "claimed_at": clock.iso(now),
         "expires_at": int((now + NOTIFIED_TTL).timestamp()),
     }
+
+
+def claiming(event_id: str, recipient: str, *, detail_type: str) -> tuple[Put, Claim]:
+    """A claim of a new e-mail as a write of the transaction that records what it says: the
+    e-mail's record and its claim are then made together (the write is refused if a marker
+    exists). Whoever holds the claim sends with ``send_claimed``."""
+    item = _claim_item(event_id, recipient, detail_type, clock.now())
+    return Put.new(item), Claim(key=(item["pk"], item["sk"]), token=item["claim_token"])
+
+
+def claim(event_id: str, recipient: str, *, detail_type: str) -> Claim | None:
+    """Claim the sending of this e-mail; ``None`` when it was sent or another attempt holds it.
+
+    The claim succeeds on a new marker, or on a ``sending`` marker whose lease has passed.
+    """
+    now = clock.now()
+    item = _claim_item(event_id, recipient, detail_type, now)
+    key, token = (item["pk"], item["sk"]), item["claim_token"]
     guard = "attribute_not_exists(pk) OR (attribute_not_exists(message_id) AND claimed_at < :stale)"
     if not _write(
         "put_item",
@@ -78,23 +90,27 @@ def claim(event_id: str, recipient: str, *, detail_type: str) -> Claim | None:
     return Claim(key=key, token=token)
 
 
+def sent_update(held: Claim, message_id: str) -> Update:
+    """The claimed marker ``sent`` with SES's MessageId, refused if the claim was taken over."""
+    return Update(
+        key=held.key,
+        expression="SET #status = :sent, message_id = :message, sent_at = :at",
+        condition="claim_token = :token",
+        names={"#status": "status"},
+        values={
+            ":sent": SENT,
+            ":message": message_id,
+            ":at": clock.iso(clock.now()),
+            ":token": held.token,
+        },
+    )
+
+
 def mark_sent(held: Claim, message_id: str) -> bool:
     """Record the send; ``False`` if the claim was taken over meanwhile (the lease ran out)."""
-    return _write(
-        "update_item",
-        Key=_key(held),
-        UpdateExpression="SET #status = :sent, message_id = :message, sent_at = :at",
-        ConditionExpression="claim_token = :token",
-        ExpressionAttributeNames={"#status": "status"},
-        ExpressionAttributeValues=to_dynamo(
-            {
-                ":sent": SENT,
-                ":message": message_id,
-                ":at": clock.iso(clock.now()),
-                ":token": held.token,
-            }
-        ),
-    )
+    request = sent_update(held, message_id).to_request(table.table_name())["Update"]
+    del request["TableName"]
+    return _write("update_item", **request)
 
 
 def release(held: Claim) -> None:
@@ -108,16 +124,36 @@ def release(held: Claim) -> None:
 
 
 def send_once(
-    event_id: str, recipient: str, *, detail_type: str, send: Callable[[], str]
+    event_id: str,
+    recipient: str,
+    *,
+    detail_type: str,
+    send: Callable[[], str],
+    mark: Callable[[Claim, str], bool] | None = None,
 ) -> str | None:
     """Run ``send`` (which returns SES's MessageId) at most once per (event, recipient).
 
     Claims the e-mail, sends, marks it sent; a failed send releases the claim and raises, so the
     message's retry claims afresh. ``None`` when it was sent before or another attempt holds it.
+    ``mark``: as ``send_claimed``'s.
     """
     held = claim(event_id, recipient, detail_type=detail_type)
     if held is None:
         return None
+    return send_claimed(held, event_id, detail_type=detail_type, send=send, mark=mark or mark_sent)
+
+
+def send_claimed(
+    held: Claim,
+    event_id: str,
+    *,
+    detail_type: str,
+    send: Callable[[], str],
+    mark: Callable[[Claim, str], bool] = mark_sent,
+) -> str:
+    """Send the e-mail whose claim ``held`` is, then ``mark`` it sent (``mark_sent``, or a
+    transaction with it that records the send elsewhere too; ``False``: taken over). A failed
+    send releases the claim and raises."""
     try:
         message_id = send()
     except Exception:
@@ -131,7 +167,7 @@ def send_once(
         # The e-mail is out: failing now would have the message retried, and the retry would
         # send it again once the lease has passed. Marking it sent is worth a few more tries.
         try:
-            if not mark_sent(held, message_id):
+            if not mark(held, message_id):
                 logger.warning(
                     "claim taken over while sending",
                     extra={"event_id": event_id, "detail_type": detail_type, "message": message_id},

@@ -21,7 +21,7 @@ import hashlib
 import json
 import random
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -86,10 +86,15 @@ def head_shard(aggregate_id: str) -> str:
 
 def read_heads(aggregate_ids: Sequence[str]) -> dict[str, audit.ChainHead]:
     """The chain heads of these aggregates (one BatchGetItem); a new aggregate has none."""
-    found = table.get_many(head_key(aggregate_id) for aggregate_id in aggregate_ids)
+    return heads_among(table.get_many(head_key(aggregate_id) for aggregate_id in aggregate_ids))
+
+
+def heads_among(items: Iterable[Item]) -> dict[str, audit.ChainHead]:
+    """The chain heads found among ``items`` (read with others)."""
     return {
         item["aggregate_id"]: audit.ChainHead(seq=int(item["seq"]), hash=item["hash"])
-        for item in found
+        for item in items
+        if item.get("entity") == "AuditHead"
     }
 
 
@@ -159,21 +164,29 @@ def commit(
     *,
     consumed: tuple[str, str] | None = None,
     created: Collection[str] = (),
-) -> None:
-    """Write the state, its events and their outbox markers at once (and mark ``consumed``).
+    heads: Mapping[str, audit.ChainHead] | None = None,
+) -> dict[str, audit.ChainHead]:
+    """Write the state, its events and their outbox markers at once (and mark ``consumed``);
+    the chain heads of the events' aggregates after it.
 
     Raises ``AlreadyConsumedError`` when ``consumed`` = (consumer, event id) was applied before,
     ``StaleStateError`` when a state guard failed. A commit that loses only the race for a chain
     head (another writer chained an event of the same aggregate meanwhile) is retried here.
     ``created`` names aggregates this commit creates (their state is a ``Put.new``): their chains
     start without reading a head, the new head's own guard failing if one exists after all.
+    ``heads``: the heads a previous commit of the caller returned, chained after without reading
+    them again when they cover every aggregate (a head moved since loses that race, and is read).
     """
     aggregate_ids = list(dict.fromkeys(event.aggregate_id for event in events))
+    known = heads if heads is not None and set(aggregate_ids) <= set(heads) else None
     for attempt in range(1, HEAD_ATTEMPTS + 1):
-        unread = set(created) if attempt == 1 else set()
-        to_read = [aggregate_id for aggregate_id in aggregate_ids if aggregate_id not in unread]
-        heads = read_heads(to_read) if to_read else {}
-        items, head_writes = _chained(events, heads)
+        if attempt == 1 and known is not None:
+            current = dict(known)
+        else:
+            unread = set(created) if attempt == 1 else set()
+            to_read = [aggregate_id for aggregate_id in aggregate_ids if aggregate_id not in unread]
+            current = read_heads(to_read) if to_read else {}
+        items, head_writes = _chained(events, current)
         writes: list[Write] = list(state)
         for item in items:
             writes += [Put.new(item), Put(item=_pending_item(item))]
@@ -193,7 +206,13 @@ def commit(
                 continue
             raise StaleStateError([i for i in conflict.failed if i < len(state)]) from conflict
         outcomes.count(events)
-        return
+        return {
+            write.item["aggregate_id"]: audit.ChainHead(
+                seq=write.item["seq"], hash=write.item["hash"]
+            )
+            for write in head_writes
+        }
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def pending_before(shard: int, cutoff: str, limit: int = 100) -> list[Item]:

@@ -27,7 +27,11 @@ def key(customer_id: str) -> tuple[str, str]:
 
 def links_valid_after(customer_id: str) -> int:
     """Links issued before this moment (Unix seconds) are revoked; 0 when none ever was."""
-    item = table.get(*key(customer_id))
+    return valid_after(table.get(*key(customer_id)))
+
+
+def valid_after(item: table.Item | None) -> int:
+    """``links_valid_after`` of a portal access item (0 without one)."""
     return int(item.get("links_valid_after", 0)) if item else 0
 
 

@@ -210,8 +210,10 @@ def query_page(
     limit: int = 50,
     cursor: str | None = None,
     descending: bool = False,
+    consistent: bool = False,
 ) -> Page:
-    """One page of a partition (of the table or of a GSI named gsiN with keys gsiNpk/gsiNsk)."""
+    """One page of a partition (of the table or of a GSI named gsiN with keys gsiNpk/gsiNsk);
+    ``consistent`` reads the table's partition strongly consistent (a GSI cannot)."""
     pk_name, sk_name = (f"{index}pk", f"{index}sk") if index else ("pk", "sk")
     expression = "#pk = :pk"
     values: Item = {":pk": partition}
@@ -237,6 +239,8 @@ def query_page(
     }
     if index:
         request["IndexName"] = index
+    if consistent:
+        request["ConsistentRead"] = True
     if cursor:
         request["ExclusiveStartKey"] = _decode_cursor(cursor)
     answer = aws.client("dynamodb").query(**request)
