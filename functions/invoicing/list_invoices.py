@@ -53,7 +53,7 @@ def list_invoices(query: InvoiceQuery, principal: Principal) -> dict[str, Any]:
     try:
         if customer_id is not None:
             if not principal.may_act_for(customer_id):
-                return {"invoices": [], "next_cursor": None}
+                return {"invoices": [], "next_cursor": None, "skipped": []}
             page = _by_customer(customer_id, query)
         elif query.status is not None:
             page = _by_status(query.status, query)

@@ -44,7 +44,8 @@ def assert_problem_answer(answer: Any, status: int, kind: str) -> dict[str, Any]
 
 
 def conforms_to_openapi(instance: Any, schema: str) -> None:
-    """Validate an answer against a schema of openapi.yaml (JSON Schema 2020-12 in OAS 3.1)."""
+    """Validate an answer against a schema of openapi.yaml (JSON Schema 2020-12 in OAS 3.1):
+    ``schema`` names one of components/schemas, or is a JSON pointer ("#/paths/...")."""
     from pathlib import Path
 
     import yaml
@@ -55,5 +56,6 @@ def conforms_to_openapi(instance: Any, schema: str) -> None:
     spec = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text())
     resource = Resource.from_contents(spec, default_specification=DRAFT202012)
     registry: Registry[Any] = Registry().with_resource("urn:otc:openapi", resource)
-    reference = {"$ref": f"urn:otc:openapi#/components/schemas/{schema}"}
+    pointer = schema if schema.startswith("#/") else f"#/components/schemas/{schema}"
+    reference = {"$ref": f"urn:otc:openapi{pointer}"}
     Draft202012Validator(reference, registry=registry).validate(instance)

@@ -3,6 +3,7 @@ legacy invoices, and what partners may see."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from shared import clock
 from tests.functional.accounts import call
 from tests.functional.conftest import PARTNER_KEY, World
+from tests.functional.helpers import conforms_to_openapi
 from tests.functional.invoicing import (
     credit_note,
     documents,
@@ -233,3 +235,19 @@ def test_an_invoice_reads_back_in_full_and_a_legacy_one_in_summary(
 def test_bad_listing_queries_answer_400(world: World, client, query):
     answer = call(client, "GET", f"/invoices{query}")
     assert answer.status == 400 and answer.body["type"].endswith("/invalid-query"), answer.body
+
+
+def test_a_partner_asking_for_another_customers_invoices_gets_an_empty_documented_page(client):
+    # When a partner names a customer it does not act for
+    answer = client.http.get(
+        "/invoices?customer_id=cus_not_ours&issued_to=2026-12-01",
+        headers={"X-Api-Key": PARTNER_KEY},
+    )
+
+    # Then the page is empty, in the shape openapi.yaml gives every invoice page
+    assert answer.status_code == 200
+    page = json.loads(answer.body)
+    assert page["invoices"] == []
+    conforms_to_openapi(
+        page, "#/paths/~1invoices/get/responses/200/content/application~1json/schema"
+    )
