@@ -3,7 +3,6 @@ first send would have: the state after it, created once, never a 409 against the
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -14,9 +13,9 @@ from shared import clock
 from shared.adapters import aws
 from shared.config import settings
 from shared.store import notifications, stock, table
-from tests.functional.accounts import call
+from tests.functional.accounts import call, customer_body
 from tests.functional.cash import issued_invoice
-from tests.functional.conftest import ADMIN_KEY, World, order_body, post_order
+from tests.functional.conftest import World
 from tests.functional.invoicing import placed
 from tests.functional.sdk_retry import first_send_times_out
 
@@ -43,21 +42,26 @@ def test_a_resent_put_of_the_in_progress_record_is_its_own_request_not_a_second_
     world: World, client
 ):
     # Given the SDK's first send of the Idempotency-Key's in-progress record times out after
-    # it was written
+    # it was written (POST /customers keeps the record; an order's answer rides in its own
+    # transaction, below)
     idempotency_table = settings().idempotency_table_name
     with first_send_times_out(
         "PutItem", lambda body: body["TableName"] == idempotency_table
     ) as timed_out:
-        # When a partner places an order with a fresh key
-        response = post_order(client, order_body(), key=ADMIN_KEY)
+        # When staff open a customer with a fresh key
+        answer = call(client, "POST", "/customers", body=customer_body())
 
-    # Then the re-send is recognised as the request's own: 201 with the order, created once
+    # Then the re-send is recognised as the request's own: 201 with the customer, created once
     assert timed_out, "the in-progress record's put never timed out"
-    assert response.status_code == 201, response.body
-    created = json.loads(response.body)
-    [order] = _entities(world, "Order")
-    assert order["order_id"] == created["id"] and order["version"] == created["version"]
-    assert len(_events(world, "OrderReceived")) == 1
+    assert answer.status == 201, answer.body
+    [created] = [c for c in _entities(world, "Customer") if c["legal_name"] == "Initech SARL"]
+    assert created["customer_id"] == answer.body["id"]
+    created_events = [
+        event
+        for event in _events(world, "CustomerCreated")
+        if event["aggregate_id"] == created["customer_id"]
+    ]
+    assert len(created_events) == 1
 
 
 def test_a_resent_first_count_of_a_new_sku_starts_tracking_it_once(world: World, client):
