@@ -381,11 +381,16 @@ def _form_post(client: Any, path: str, fields: dict[str, str], content_type: str
     )
 
 
-def test_a_contact_opens_a_case_from_the_portal_and_reads_the_answer_there(client, world: World):
-    invoice = _invoice(client, world)
+def _portal_case_form(client: Any) -> tuple[str, str]:
+    """The customer's portal page (its link) and the action its case form posts to."""
     page = _portal_link(client)
     base, token = page.split("?token=")
-    action = f"{base}/cases?{urlencode({'token': token})}"
+    return page, f"{base}/cases?{urlencode({'token': token})}"
+
+
+def test_a_contact_opens_a_case_from_the_portal_and_reads_the_answer_there(client, world: World):
+    invoice = _invoice(client, world)
+    page, action = _portal_case_form(client)
     fields = {
         "kind": "dispute",
         "invoice_id": invoice.invoice_id,
@@ -451,9 +456,7 @@ def test_hostile_portal_forms_are_refused_and_write_nothing(
 
 def test_a_portal_form_disputes_one_line_which_staff_credit(client, world: World):
     invoice = _invoice(client, world)
-    page = _portal_link(client)
-    base, token = page.split("?token=")
-    action = f"{base}/cases?{urlencode({'token': token})}"
+    _, action = _portal_case_form(client)
     fields = {
         "kind": "dispute",
         "invoice_id": invoice.invoice_id,
@@ -491,8 +494,7 @@ def test_a_portal_form_disputes_one_line_which_staff_credit(client, world: World
 )
 def test_hostile_line_disputes_are_refused_and_write_nothing(client, world: World, line):
     invoice = _invoice(client, world)
-    page = _portal_link(client)
-    base, token = page.split("?token=")
+    _, action = _portal_case_form(client)
     fields = {
         "kind": "dispute",
         "invoice_id": invoice.invoice_id,
@@ -502,7 +504,7 @@ def test_hostile_line_disputes_are_refused_and_write_nothing(client, world: Worl
         "message": "m",
         **line,
     }
-    answer = _form_post(client, f"{base}/cases?{urlencode({'token': token})}", fields)
+    answer = _form_post(client, action, fields)
     assert answer.status_code == 422, answer.body
     assert answer.headers["Content-Type"].startswith("text/html")
     assert _cases(world) == []
