@@ -94,7 +94,12 @@ def allocate_manually(
             # A retry whose first attempt allocated, then died before its answer was saved
             return with_decision(payment)
         _require_allocatable(payment)
-        move = _planned(payment, request, principal, allocation_ids)
+        try:
+            move = _planned(payment, request, principal, allocation_ids)
+        except errors.Unprocessable:
+            if _changed(payment) and attempt < ATTEMPTS - 1:
+                continue  # judged against a payment another write moved: judge it afresh
+            raise
         try:
             move.commit(
                 [
@@ -140,6 +145,12 @@ def _found(payment_id: str) -> Payment:
     if payment is None:
         raise errors.NotFound(f"payment {payment_id}")
     return payment
+
+
+def _changed(payment: Payment) -> bool:
+    """Whether the payment moved on since it was read (its invoices may have with it)."""
+    now = payments.get(payment.payment_id)
+    return now is None or now.version != payment.version
 
 
 def _require_allocatable(payment: Payment) -> None:

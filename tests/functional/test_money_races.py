@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
+
 from functions.catalog.set_stock import set_stock
 from functions.collections.promises import PromiseRequest, record_promise
 from functions.invoicing.credit_notes import CreditNoteRequest, issue_credit_note
 from functions.payments import allocate_manually as allocation
 from functions.payments.allocate_manually import AllocationRequest, allocate_manually
 from functions.payments.unapply import ReversalRequest, unapply_allocation
-from shared import clock
+from shared import clock, errors
 from shared.domain.stock import SetOnHandRequest
 from shared.store import dunning, stock
 from tests.functional.cash import CUSTOMER, invoice_now, issued_invoice, paid_in, payment_now
@@ -138,6 +140,43 @@ def test_two_allocations_of_one_payment_apply_it_once(
     paid = invoice_now(invoice.invoice_id)
     assert (paid.status.value, paid.amount_due) == ("paid", Decimal(0))
     assert exposure(CUSTOMER).open_receivables == receivables - invoice.total
+
+
+def test_an_allocation_overtaken_between_its_reads_answers_409_as_if_it_came_second(
+    world: World, client, monkeypatch
+):
+    # Given an invoice and an unapplied payment of exactly its total
+    invoice = issued_invoice(client, world)
+    payment = paid_in(world, str(invoice.total), **PAYER)
+    admin = principal()
+    request = AllocationRequest.model_validate(
+        {
+            "customer_id": CUSTOMER,
+            "allocations": [{"invoice_id": invoice.invoice_id, "amount": str(invoice.total)}],
+        }
+    )
+    read = allocation._found
+    overtaken: list[str] = []
+
+    def read_then_overtaken(payment_id: str):
+        found = read(payment_id)
+        if not overtaken:  # the other clerk's whole allocation lands between this read and
+            overtaken.append(payment_id)  # the invoice's
+            allocate_manually(payment_id, request, admin)
+        return found
+
+    monkeypatch.setattr(allocation, "_found", read_then_overtaken)
+
+    # When the clerk's allocation reads the payment, the other clerk's pays the invoice, and
+    # then the first reads the invoice (now paid)
+    with pytest.raises(errors.Conflict) as refused:
+        allocate_manually(payment.payment_id, request, admin)
+
+    # Then it answers what it would have answered coming second, 409 with the payment's
+    # version, not a 422 judged on a payment that no longer is
+    assert refused.value.kind == "not-allocatable"
+    assert refused.value.extensions["current_version"] == payment_now(payment.payment_id).version
+    assert payment_now(payment.payment_id).applied == invoice.total
 
 
 def test_two_reversals_of_one_allocation_take_it_back_once(
