@@ -13,6 +13,11 @@ back (the amount is due again). Each is ONE transaction:
 - the customer's open receivables, down or up by the amount;
 - ``WriteOffPosted`` or ``WriteOffReversed``.
 
+A reversal on an invoice that a credit note took off after the write-off (the credit became the
+customer's, nothing being due) applies that credit back to it first (``credit_back.py``: each
+credit's record moved at the version read, its credit application entry): the invoice is owed
+only what the customer had used of that credit, and the receivable reopened is exactly that.
+
 A fully written-off invoice is ``written_off``: nothing is due, collections drop it.
 """
 
@@ -24,6 +29,7 @@ from typing import Annotated
 from pydantic import ConfigDict
 
 from functions.invoicing.get_invoice import readable_invoice
+from functions.payments.credit_back import CreditBack
 from shared import clock, errors, ids, request_scope
 from shared.config import seller as configured_seller
 from shared.domain import invoice as invoice_domain
@@ -43,7 +49,6 @@ from shared.store.outbox import StaleStateError
 from shared.store.table import Write
 
 ATTEMPTS = 2  # the first read, and one more after a concurrent write to the invoice
-_INVOICE_INDEX = 0  # in the transaction: the invoice first
 
 Reason = Annotated[str, MultiLine(max_length=500)]
 
@@ -117,25 +122,33 @@ def reverse(
                 f"write-off {write_off_id} was reversed already",
                 current_version=invoice.version,
             )
-        after, reversed_ = invoice_domain.reverse_write_off(
+        at = clock.now()
+        reopened, reversed_ = invoice_domain.reverse_write_off(
             invoice,
             write_off_id,
-            at=clock.now(),
+            at=at,
             by=principal.principal_id,
             reason=request.reason,
             reversal_id=reversal_id,
         )
+        back = CreditBack(invoice.customer_id, invoice.currency, at, principal.principal_id)
+        after, covered = back.reopen(invoice, reopened, reversed_.amount, reversal_id)
+        after = after.model_copy(update={"version": invoice.version + 1})
         state: list[Write] = [
             invoices.replacing(after, invoice),
+            *back.writes(),
             *ledger_store.post(
                 ledger_domain.for_write_off_reversal(
                     invoice.customer_id, invoice.currency, invoice.invoice_id, reversed_
                 )
             ),
-            credit.add_open_receivables(invoice.customer_id, reversed_.amount),
+            *(write for entry in back.entries for write in ledger_store.post(entry)),
+            credit.cash_moved(
+                invoice.customer_id, reopened=reversed_.amount - covered, released=covered
+            ),
         ]
         event = invoice_domain.write_off_event("WriteOffReversed", after, reversed_)
-        if _committed(state, event, attempt, invoice_id, principal):
+        if _committed(state, event, attempt, invoice_id, principal, guarded=1 + len(back.after)):
             return after, reversed_
     raise AssertionError("unreachable")
 
@@ -202,13 +215,20 @@ def _vat(invoice: Invoice, amount: Decimal) -> Decimal:
 
 
 def _committed(
-    state: list[Write], event: DomainEvent, attempt: int, invoice_id: str, principal: Principal
+    state: list[Write],
+    event: DomainEvent,
+    attempt: int,
+    invoice_id: str,
+    principal: Principal,
+    *,
+    guarded: int = 1,
 ) -> bool:
-    """Commit; False to read again after a concurrent write, 409 when it happens twice."""
+    """Commit; False to read again after a concurrent write to one of the first ``guarded``
+    writes (the invoice, the credit moved back onto it), 409 when it happens twice."""
     try:
         outbox.commit(state, [event])
     except StaleStateError as stale:
-        if stale.failed and _INVOICE_INDEX not in stale.failed:
+        if stale.failed and not any(index < guarded for index in stale.failed):
             # Not a race for the invoice: the entry was posted before, or the customer's credit
             # figures do not hold the amount. Nothing was written; retrying cannot help.
             logger.error(

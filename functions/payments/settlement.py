@@ -6,7 +6,7 @@ things together, and every one of them must be ONE ``TransactWriteItems``:
 - the payment's next version, guarded by the version that was read (always the first write);
 - each invoice touched, its next version guarded by the version that was read;
 - each fee or interest charge touched (cash applied to it, or taken back), likewise;
-- each credit note credit applied back to its invoice (``_reopen_invoice``), likewise;
+- each credit note credit applied back to its invoice (``credit_back.py``), likewise;
 - the journal entries (allocation, unapplication, refund, transfer out of the suspense ledger),
   each posted once by its deterministic id;
 - ONE update of the customer's credit figures (a transaction may touch an item only once), so
@@ -26,20 +26,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from functions.payments.credit_back import CreditBack
 from shared import ids
 from shared.domain import charges as charge_domain
 from shared.domain import invoice as invoice_domain
 from shared.domain import ledger as ledger_domain
 from shared.domain import payment as payment_domain
 from shared.domain.charges import Charge
-from shared.domain.credits import CreditMove, CreditNoteCredit
 from shared.domain.events import DomainEvent
 from shared.domain.invoice import Invoice, InvoiceStatus
 from shared.domain.ledger import JournalEntry
 from shared.domain.payment import Allocation, Payment
 from shared.domain.write_off import WriteOff, WriteOffKind
 from shared.store import charges as charge_store
-from shared.store import credit, customer_credits, invoices, outbox, payments
+from shared.store import credit, invoices, outbox, payments
 from shared.store import ledger as ledger_store
 from shared.store.table import Write
 
@@ -73,8 +73,7 @@ class CashMove:
     invoices_after: dict[str, Invoice] = field(default_factory=dict)
     charges_before: dict[str, Charge] = field(default_factory=dict)
     charges_after: dict[str, Charge] = field(default_factory=dict)
-    credits_before: dict[str, CreditNoteCredit] | None = None  # the invoices' credit notes'
-    credits_after: dict[str, CreditNoteCredit] = field(default_factory=dict)
+    credit_back: CreditBack | None = None  # credit applied back to reopened invoices
     entries: list[JournalEntry] = field(default_factory=list)
     extra: list[Write] = field(default_factory=list)  # e.g. aliases, the decision record
     settled: Decimal = ZERO  # open receivables settled (cash + discount)
@@ -423,10 +422,11 @@ class CashMove:
             state.append(invoices.replacing(after, self.invoices_before[invoice_id]))
         for charge_id, charged in self.charges_after.items():
             state.append(charge_store.replacing(charged, self.charges_before[charge_id]))
-        for credit_note_id, held in self.credits_after.items():
-            assert self.credits_before is not None
-            state.append(customer_credits.replacing(held, self.credits_before[credit_note_id]))
-        for entry in self.entries:
+        entries = list(self.entries)
+        if self.credit_back is not None:
+            state += self.credit_back.writes()
+            entries += self.credit_back.entries
+        for entry in entries:
             state += ledger_store.post(entry)
         if self.payment.customer_id and any(
             (self.settled, self.reopened, self.received, self.released)
@@ -472,7 +472,8 @@ class CashMove:
     def stale(self, error: outbox.StaleStateError) -> bool:
         """Did a guard on the payment, an invoice or a charge fail (someone wrote since they
         were read)?"""
-        guarded = len(self.invoices_after) + len(self.charges_after) + len(self.credits_after)
+        moved = len(self.credit_back.after) if self.credit_back else 0
+        guarded = len(self.invoices_after) + len(self.charges_after) + moved
         return any(index <= guarded for index in error.failed) or not error.failed
 
     # --- helpers -------------------------------------------------------------------------------
@@ -490,75 +491,17 @@ class CashMove:
         return self.invoices_after[moved.invoice_id]
 
     def _reopen_invoice(self, reopened: Invoice, amount: Decimal, move_id: str) -> Decimal:
-        """Set ``reopened``, the invoice after ``amount`` that settled it was taken back; returns
-        what of that amount its credit notes' credit covered.
-
-        The invoice's amount due grows by ``amount`` unless its credit notes had turned part of
-        what settled it into credit for the customer (it was settled beyond its total): that
-        part of the credit is applied back to the invoice (a credit application, the credit's
-        record moved), and what the customer had already used of it is owed again on the
-        invoice (``invoice.reclaim``). So the receivable the entries reopen is what the
-        invoice's amount due grows by.
-        """
+        """Set ``reopened``, the invoice after ``amount`` that settled it was taken back, with
+        its credit notes' credit applied back (``credit_back``); returns what that covered."""
+        if self.credit_back is None:
+            self.credit_back = CreditBack(
+                self._customer(), self.payment.currency, self.at, self.payment.payment_id
+            )
         current = self._invoice_by_id(reopened.invoice_id)
-        rest = amount - (reopened.amount_due - current.amount_due)
-        covered = self._apply_credit_back(reopened.invoice_id, rest, move_id) if rest > 0 else ZERO
-        if rest > covered:
-            reopened = invoice_domain.reclaim(reopened, rest - covered)
+        reopened, covered = self.credit_back.reopen(current, reopened, amount, move_id)
         self._set_invoice(reopened)
-        return covered
-
-    def _apply_credit_back(self, invoice_id: str, amount: Decimal, move_id: str) -> Decimal:
-        """Up to ``amount`` of the credit the invoice's credit notes still hold, applied back
-        to it, oldest first; returns how much."""
-        covered = ZERO
-        for held in self._credits_of(invoice_id):
-            take = min(amount - covered, held.remaining)
-            if take <= 0:
-                continue
-            move = CreditMove(
-                move_id=ids.derived_id("cab", f"{move_id}:{held.credit_note_id}"),
-                kind="application",
-                amount=take,
-                at=self.at,
-                by=self.payment.payment_id,
-                invoice_id=invoice_id,
-            )
-            assert self.credits_before is not None
-            read = self.credits_before[held.credit_note_id]
-            self.credits_after[held.credit_note_id] = held.moved(move).model_copy(
-                update={"version": read.version + 1}
-            )
-            self.entries.append(
-                ledger_domain.for_credit_application(
-                    self._customer(),
-                    self.payment.currency,
-                    invoice_id,
-                    take,
-                    move.move_id,
-                    self.at,
-                    held.credit_note_number,
-                )
-            )
-            covered += take
         self.released += covered
         return covered
-
-    def _credits_of(self, invoice_id: str) -> list[CreditNoteCredit]:
-        """The credits of the invoice's credit notes, as this move has them, oldest first."""
-        if self.credits_before is None:
-            self.credits_before = {
-                held.credit_note_id: held
-                for held in customer_credits.credit_note_credits(self._customer())
-            }
-        return sorted(
-            (
-                self.credits_after.get(credit_note_id, held)
-                for credit_note_id, held in self.credits_before.items()
-                if held.invoice_id == invoice_id
-            ),
-            key=lambda held: (held.arose_at, held.credit_note_id),
-        )
 
     def _reopen_charge(
         self, allocation: Allocation, cash: Decimal, allocation_id: str, reference: str | None
