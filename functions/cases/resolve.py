@@ -3,9 +3,11 @@ note, or (a question or request) an answer.
 
 Every write is guarded by the case's version: of two resolutions racing, one wins and the other
 answers 409 with the version now. A credit note is issued through the credit-note use case
-between two such writes: the case first moves to ``resolving`` (so a second resolution is refused
-before any note is issued), then the note, then the case closes. A refused note puts the case
-back as it was. Closing releases the dispute's hold: dunning chases the whole amount due again.
+between two such writes: the case first moves to ``resolving``, marked with the resolution (so a
+second resolution is refused before any note is issued), then the note, then the case closes. A
+refused note puts the case back as it was. A retry of the resolution (AWS answered slowly, or
+the Lambda died after the note) finds the mark, gets the same note (``request_scope``) and
+closes the case. Closing releases the dispute's hold: dunning chases the whole amount due again.
 The resolution is named by the request (``request_scope``): a retry whose first attempt closed
 the case answers the closed case and sends the survey that attempt did not (once per case).
 """
@@ -44,7 +46,9 @@ def resolve(case_id: str, request: ResolutionRequest, principal: Principal) -> d
     if (case.get("resolution") or {}).get("resolution_id") == resolution_id:
         invite(case)  # a retry whose first attempt closed the case: what it did not send
         return store.public(case)
-    _require_resolvable(case, request, principal)
+    resuming = (case.get("resolving") or {}).get("resolution_id") == resolution_id
+    if not resuming:
+        _require_resolvable(case, request, principal)
     resolution: dict[str, Any] = {
         "resolution_id": resolution_id,
         "outcome": request.outcome.value,
@@ -52,13 +56,14 @@ def resolve(case_id: str, request: ResolutionRequest, principal: Principal) -> d
         "by": principal.principal_id,
     }
     if request.outcome is Outcome.CREDIT_NOTE:
-        claimed = write_case(case, {"status": CaseStatus.RESOLVING.value}, [])
+        principal.require(Action.ISSUE_CREDIT_NOTES)
+        case = case if resuming else _claimed(case, resolution_id)
         try:
-            resolution["credit_note"] = _credit_note(claimed, request.note, principal)
-        except Exception:
-            write_case(claimed, {"status": case["status"]}, [])
-            raise
-        case = claimed
+            resolution["credit_note"] = _credit_note(case, request.note, principal)
+        except errors.DomainError:  # the note refused: the case as it was
+            write_case(_settled(case), {"status": case["resolving"]["from"]}, [])
+            raise  # anything else (AWS slow, a crash) leaves the mark for the retry
+        case = _settled(case)
     holds: list[Write] = []
     if case.get("disputed_amount"):
         holds.append(store.hold_release(case["invoice_id"], case_id))
@@ -95,8 +100,18 @@ def _require_resolvable(case: Item, request: ResolutionRequest, principal: Princ
             "a question or request is answered",
             errors=[{"pointer": "#/outcome", "detail": "does not fit the case"}],
         )
-    if request.outcome is Outcome.CREDIT_NOTE:
-        principal.require(Action.ISSUE_CREDIT_NOTES)
+
+
+def _claimed(case: Item, resolution_id: str) -> Item:
+    """The case ``resolving`` under this resolution: a second resolution is refused, and a
+    retry of this one (the Lambda died after the note) finds it and carries it on."""
+    resolving = {"resolution_id": resolution_id, "from": case["status"]}
+    return write_case(case, {"status": CaseStatus.RESOLVING.value, "resolving": resolving}, [])
+
+
+def _settled(case: Item) -> Item:
+    """The case without its ``resolving`` mark (the next write drops it)."""
+    return {name: value for name, value in case.items() if name != "resolving"}
 
 
 def _credit_note(case: Item, reason: str, principal: Principal) -> dict[str, Any]:

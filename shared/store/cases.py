@@ -156,6 +156,6 @@ def surveys(since: str, until: str) -> list[Item]:
 
 
 def public(case: Item) -> dict[str, Any]:
-    """The case without its storage keys."""
-    hidden = {"pk", "sk", "entity", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"}
+    """The case without its storage keys and bookkeeping."""
+    hidden = {"pk", "sk", "entity", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "resolving"}
     return {name: value for name, value in case.items() if name not in hidden}

@@ -4,6 +4,7 @@ e-mail that SES refused, leaves the retry (same Idempotency-Key) to send it, and
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import pytest
@@ -11,11 +12,13 @@ from chalice.test import Client
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import RawMessage, ses_backends
 
+from functions.cases import resolve
 from shared.adapters import mail
 from tests.functional.accounts import call
-from tests.functional.cash import CUSTOMER
-from tests.functional.conftest import World
+from tests.functional.cash import CUSTOMER, invoice_now
+from tests.functional.conftest import PARTNER_KEY, World
 from tests.functional.helpers import events
+from tests.functional.test_cases import _dispute, _invoice, _line_gross
 from tests.functional.test_retry_after_crash import _crash_then_retry
 
 QUESTION = {"customer_id": CUSTOMER, "kind": "question", "subject": "Terms?", "message": "Net 30?"}
@@ -102,6 +105,32 @@ def test_a_resolution_written_before_a_crash_sends_its_survey_once_by_the_retry(
     # another resolution (another key) of the closed case is still refused
     other = call(client, "POST", path, body=body)
     assert other.status == 409
+
+
+def test_a_credit_note_issued_before_a_crash_is_not_issued_again_and_the_retry_closes_the_case(
+    client: Client, world: World
+):
+    # Given a dispute of an invoice line
+    invoice = _invoice(client, world)
+    case = call(client, "POST", "/cases", key=PARTNER_KEY, body=_dispute(invoice)).body
+    path = f"/cases/{case['case_id']}/resolution"
+    body = {"outcome": "credit_note", "note": "Crushed boxes", "version": 1}
+    # the line of resolve() that issues the note: its transaction is the one the Lambda outlives
+    source, first = inspect.getsourcelines(resolve.resolve)
+    [at] = [first + n for n, line in enumerate(source) if "_credit_note(case" in line]
+
+    # When the Lambda dies right after the credit note's transaction, and the partner retries
+    retried = _crash_then_retry(client, path, body, use_case=f"functions/cases/resolve.py:{at}")
+
+    # Then the retry closes the case with the note the first attempt issued, and only that one
+    assert retried.status == 200, retried.body
+    assert retried.body["status"] == "closed"
+    assert "resolving" not in retried.body
+    [note] = events(world, "CreditNoteIssued")
+    assert retried.body["resolution"]["credit_note"]["number"] == note["number"]
+    assert invoice_now(invoice.invoice_id).amount_due == invoice.amount_due - _line_gross(invoice)
+    assert len(events(world, "CaseResolved")) == 1
+    assert [i for i in world.table_items() if i.get("entity") == "DisputeHold"] == []
 
 
 def test_an_acknowledgement_ses_refused_is_sent_once_by_the_retry(
