@@ -1,5 +1,5 @@
 """``python -m infra.fonts``: the static Noto Sans the PDFs embed, made from the fontpkg-noto-sans
-wheel's variable font (OFL-1.1) and committed in functions/fonts/.
+wheel's variable font (OFL-1.1) and committed in functions/rendering/fonts/.
 
 fpdf2 can instantiate a variable font itself, but that takes seconds per weight on every cold
 start; the two weights the house style uses are instantiated here once instead (wdth 100, wght
@@ -15,7 +15,7 @@ import fontpkg_noto_sans
 from fontTools.ttLib import TTFont
 from fontTools.varLib import instancer
 
-TARGET = Path(__file__).resolve().parents[1] / "functions" / "fonts"
+TARGET = Path(__file__).resolve().parents[1] / "functions" / "rendering" / "fonts"
 VARIABLE = fontpkg_noto_sans.ROOT / "files" / "NotoSans[wdth,wght].ttf"
 WEIGHTS = {"NotoSans-Regular.ttf": 400, "NotoSans-Bold.ttf": 700}
 

@@ -104,7 +104,7 @@ SURVEY = "/cases/{case_id}/survey"
 @routes.route(SURVEY, methods=["GET"], requires=SURVEY_LINK)
 def get_case_survey(case_id: str) -> Response:
     from functions.cases.survey import admit
-    from functions.html_pages import page
+    from functions.rendering.html_pages import page
     from shared.http import pages, problems
 
     token = _survey_token(routes.request) or ""
@@ -122,7 +122,7 @@ def get_case_survey(case_id: str) -> Response:
 )
 def post_case_survey(case_id: str) -> Response:
     from functions.cases.survey import FORM_FIELDS, SurveyAnswer, answer, from_form
-    from functions.html_pages import page
+    from functions.rendering.html_pages import page
     from shared.http import forms, pages, problems
 
     request, token = routes.request, _survey_token(routes.request)

@@ -1,6 +1,6 @@
 """The PDF of a statement of account: what the customer reads, or finds attached to a reminder.
 
-A4, in the house style of the invoice PDF (functions/pdf_house_style.py: Noto Sans with
+A4, in the house style of the invoice PDF (functions/rendering/house_style.py: Noto Sans with
 fallbacks for Arabic and CJK, the same blocks and tables): the seller and the customer, the
 period, the lines between the opening and the closing balance, the aging of what is open and
 the open invoices, and how to pay. The creation date is the statement's end, so the same
@@ -14,8 +14,15 @@ from decimal import Decimal
 
 from fpdf.enums import XPos, YPos
 
-from functions import pdf_house_style as house
-from functions.pdf_house_style import CONTENT_TYPE, FONT, LINE, MARGIN, RIGHT_COLUMN, HouseDocument
+from functions.rendering import house_style as house
+from functions.rendering.house_style import (
+    CONTENT_TYPE,
+    FONT,
+    LINE,
+    MARGIN,
+    RIGHT_COLUMN,
+    HouseDocument,
+)
 from shared.domain.statement import BUCKETS, Statement
 
 __all__ = ["CONTENT_TYPE", "TITLE", "render_pdf"]

@@ -4,9 +4,9 @@ An A4 document with the seller and the buyer, the document's number and dates, t
 tax breakdown, the totals and how to pay. Long documents run over several pages; the lines
 table repeats its headings and every page says which page of how many it is.
 
-Laid out in the house style (functions/pdf_house_style.py: Noto Sans with fallbacks for Arabic
-and CJK, the blocks and tables the statement of account shares); what is here is what an invoice
-says.
+Laid out in the house style (functions/rendering/house_style.py: Noto Sans with fallbacks for
+Arabic and CJK, the blocks and tables the statement of account shares); what is here is what an
+invoice says.
 The creation date is the issue time, so the same document always renders to the same bytes.
 """
 
@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from functions import pdf_house_style as house
-from functions import qr_code
-from functions.pdf_house_style import CONTENT_TYPE, LINE, MARGIN, RIGHT_COLUMN, HouseDocument
+from functions.rendering import house_style as house
+from functions.rendering import qr_code
+from functions.rendering.house_style import CONTENT_TYPE, LINE, MARGIN, RIGHT_COLUMN, HouseDocument
 from shared.domain import epc_qr
 from shared.domain.invoice import DocumentKind, Invoice, Party, TaxCode
 from shared.domain.money import quantize

@@ -14,8 +14,8 @@ from urllib.parse import quote, urlencode
 
 from markupsafe import Markup
 
-from functions.html_pages import page
 from functions.portal.view import Portal
+from functions.rendering.html_pages import page
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def render(portal: Portal, token: str, checkout_state: str | None = None) -> str
         checkout_state=checkout_state if checkout_state in ("paid", "cancelled") else None,
         checkout=links.checkout(),
         cases_action=links.cases(),
-        # The one markup passed through: built by functions.qr_code, its title escaped there.
+        # The one markup passed through: drawn by rendering.qr_code, which escapes its title.
         qr_codes={
             invoice_id: Markup(transfer.qr_svg)  # noqa: S704
             for invoice_id, transfer in portal.transfers.items()

@@ -89,7 +89,7 @@ def _transfers(open_invoices: list[dict[str, Any]], principal: Principal) -> dic
 
 def transfer(invoice: Invoice, payment: PaymentInstructions, due: Decimal) -> Transfer:
     """Paying ``due`` of ``invoice`` to the seller's account ``payment``."""
-    from functions import qr_code
+    from functions.rendering import qr_code
     from shared.domain import epc_qr
 
     svg = None

@@ -52,9 +52,9 @@ def test_zip_carries_arm64_cp312_binary_wheels(packaged: Packaged) -> None:
 def test_zip_carries_every_pdf_font_and_an_arm64_harfbuzz(packaged: Packaged) -> None:
     # Given the deployment zip, and the font files the PDFs load (the fallbacks from their
     # packages, found here in the dev environment's site-packages)
-    from functions import pdf_fonts
+    from functions.rendering import pdf_fonts
 
-    faces = {f"functions/fonts/{path.name}" for path in pdf_fonts.HOUSE_FACES.values()}
+    faces = {f"functions/rendering/fonts/{path.name}" for path in pdf_fonts.HOUSE_FACES.values()}
     fallbacks = [fallback.locate().as_posix() for fallback in pdf_fonts.FALLBACKS]
     with zipfile.ZipFile(packaged.code) as code:
         names = set(code.namelist())
@@ -65,7 +65,7 @@ def test_zip_carries_every_pdf_font_and_an_arm64_harfbuzz(packaged: Packaged) ->
     assert faces <= names
     for path in fallbacks:  # .../site-packages/<package>/<file> is <package>/<file> in the zip
         assert any(path.endswith(f"/{name}") for name in names if name.endswith((".ttf", ".otf")))
-    assert "functions/fonts/OFL.txt" in names
+    assert "functions/rendering/fonts/OFL.txt" in names
     assert _elf_machine(binary) == EM_AARCH64
 
 

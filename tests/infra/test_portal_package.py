@@ -16,7 +16,7 @@ def test_the_portal_template_and_its_engine_ship_in_the_code_zip(packaged: Packa
     # Then the page's template sits next to the module that renders it, with its engine
     assert "functions/portal/render.py" in names
     # ...and so do the layout every page extends, the invoice page and the survey's pages
-    assert "functions/html_pages.py" in names
+    assert "functions/rendering/html_pages.py" in names
     for page in (
         "functions/portal/templates/base.html",
         "functions/portal/templates/invoice.html",

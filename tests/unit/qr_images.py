@@ -21,7 +21,7 @@ def image(modules: list[list[bool]], *, scale: int = 4, quiet: int = 4) -> memor
 
 
 def svg_modules(svg: str) -> list[list[bool]]:
-    """The modules an SVG of functions.qr_code.svg draws (its quiet zone included)."""
+    """The modules an SVG of functions.rendering.qr_code.svg draws (its quiet zone included)."""
     [size] = re.findall(r'viewBox="0 0 (\d+) \1"', svg)
     modules = [[False] * int(size) for _ in range(int(size))]
     for x, y in re.findall(r"M(\d+) (\d+)h1v1h-1z", svg):

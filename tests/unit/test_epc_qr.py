@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 import zxingcpp
 
-from functions.qr_code import matrix, svg
+from functions.rendering.qr_code import matrix, svg
 from shared.domain import epc_qr
 from tests.unit import invoice_samples
 from tests.unit.qr_images import decode, svg_modules

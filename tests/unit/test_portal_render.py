@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from functions.html_pages import money
 from functions.portal.render import render
 from functions.portal.view import Portal, Transfer
+from functions.rendering.html_pages import money
 
 HOSTILE = '<img src=x onerror="alert(1)">&'
 

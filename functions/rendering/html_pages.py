@@ -15,7 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-FUNCTIONS = Path(__file__).resolve().parent
+FUNCTIONS = Path(__file__).resolve().parents[1]
 TEMPLATES = (FUNCTIONS / "portal" / "templates", FUNCTIONS / "cases" / "templates")
 
 

@@ -1,7 +1,8 @@
 """The house style of the PDFs we send: the invoice (or credit note) and the statement of account.
 
-A4 portrait in Noto Sans, with fallbacks for Arabic and CJK (functions/pdf_fonts.py), embedded as
-subsets: a buyer, a city or an item is written in its own script, and stays extractable text.
+A4 portrait in Noto Sans, with fallbacks for Arabic and CJK (functions/rendering/pdf_fonts.py),
+embedded as subsets: a buyer, a city or an item is written in its own script, and stays
+extractable text.
 Text is scrubbed of controls and non-characters before it is drawn. Every page is footed with the
 document's running title and which page of how many it is; the creation date is fixed by the
 caller, so the same document always renders to the same bytes.
@@ -23,7 +24,7 @@ from fpdf import FPDF, FontFace
 from fpdf.enums import XPos, YPos
 from fpdf.table import Table
 
-from functions import pdf_fonts
+from functions.rendering import pdf_fonts
 from shared.domain.invoice import Party, PaymentInstructions
 from shared.domain.money import quantize
 from shared.domain.text import scrub

@@ -1,12 +1,12 @@
 """The fonts of the PDFs: Noto Sans, with Noto fallbacks for the scripts it lacks.
 
 Noto Sans (Latin, Greek, Cyrillic, Vietnamese) is the house face, in its regular and bold
-weights (static instances in functions/fonts/, see infra/fonts.py and functions/fonts/README.md).
+weights (static instances in fonts/ beside this module, see infra/fonts.py and fonts/README.md).
 Text in a script it lacks is drawn in a fallback: Noto Sans Arabic (fontpkg-noto-sans-arabic),
-DejaVu Sans's Hebrew letters (functions/fonts/, a subset of Debian's fonts-dejavu-core), then
-Noto Sans CJK (noto-cjk-sans-jp-regular: Chinese, Japanese and Korean). A fallback is loaded
-the first time a document needs one of its characters, so a document in Latin script never pays
-for parsing a 16 MB CJK font. The fallbacks have one weight: bold text in them is drawn regular.
+DejaVu Sans's Hebrew letters (fonts/, a subset of Debian's fonts-dejavu-core), then Noto Sans
+CJK (noto-cjk-sans-jp-regular: Chinese, Japanese and Korean). A fallback is loaded the first
+time a document needs one of its characters, so a document in Latin script never pays for
+parsing a 16 MB CJK font. The fallbacks have one weight: bold text in them is drawn regular.
 
 Every font is embedded as the subset of glyphs the document uses (fpdf2 subsets TrueType and
 OpenType fonts). Text in a right-to-left script or with combining marks is shaped with HarfBuzz,
