@@ -21,13 +21,13 @@ from functions.collections import triggers as collections_triggers
 from functions.collections.routes import routes as collections
 from functions.credits import triggers as credits_triggers
 from functions.credits.routes import routes as credits
-from functions.imports import triggers as imports_triggers
-from functions.imports.routes import routes as imports
 from functions.invoicing import triggers as invoicing_triggers
 from functions.invoicing.routes import routes as invoicing
 from functions.lake import triggers as lake_triggers
 from functions.ledger import triggers as ledger_triggers
 from functions.ledger.routes import routes as ledger
+from functions.migration import triggers as migration_triggers
+from functions.migration.routes import routes as migration
 from functions.notifications import triggers as notifications_triggers
 from functions.orders import triggers as orders_triggers
 from functions.orders.routes import routes as orders
@@ -58,7 +58,7 @@ app.register_middleware(middleware.problem_details, "http")
 TABLE_STREAM = "arn:aws:dynamodb:us-east-1:000000000000:table/otc-table/stream/LATEST"
 
 BLUEPRINTS: tuple[Routes, ...] = (system, orders, invoicing, accounts, catalog, webhooks)
-BLUEPRINTS += (imports, payments, credits, collections, audit, reporting, ledger, portal)
+BLUEPRINTS += (migration, payments, credits, collections, audit, reporting, ledger, portal)
 BLUEPRINTS += (cases,)
 for blueprint in BLUEPRINTS:
     app.register_blueprint(blueprint)
@@ -81,8 +81,8 @@ def daily(hour: int, minute: int = 0) -> Cron:
 confirm_orders = sqs(queue="order-confirmation")(orders_triggers.confirm_orders)
 notify_customers = sqs(queue="customer-notifications")(notifications_triggers.notify_customers)
 deliver_webhooks = sqs(queue="partner-webhooks")(webhooks_triggers.deliver_webhooks)
-start_imports = sqs(queue="import-files", batch_size=1)(imports_triggers.start_imports)
-import_rows = sqs(queue="import-rows")(imports_triggers.import_rows)
+start_imports = sqs(queue="import-files", batch_size=1)(migration_triggers.start_imports)
+import_rows = sqs(queue="import-rows")(migration_triggers.import_rows)
 allocate_backorders = sqs(queue="backorder-allocation")(orders_triggers.allocate_backorders)
 issue_invoices = sqs(queue="invoice-issuance")(invoicing_triggers.issue_invoices)
 deliver_invoices = sqs(queue="invoice-delivery")(invoicing_triggers.deliver_invoices)

@@ -8,7 +8,7 @@ chunk once and applies each row once.
 
 from __future__ import annotations
 
-from functions.imports.messages import ChunkMessage, ChunkRow
+from functions.migration.messages import ChunkMessage, ChunkRow
 from shared.adapters import work_queue
 from shared.config import settings
 from shared.domain import imports as domain

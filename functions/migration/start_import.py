@@ -17,8 +17,8 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import unquote_plus
 
-from functions.imports.fanout import send_chunks
-from functions.imports.finish import finish_if_done
+from functions.migration.fanout import send_chunks
+from functions.migration.finish import finish_if_done
 from shared import clock
 from shared.adapters import documents
 from shared.adapters.bus_events import ObjectCreated

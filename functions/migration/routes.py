@@ -27,7 +27,7 @@ VIEWER = staff(Action.READ, "view imports")
     requires=Action.IMPORT_DATA,
 )
 def post_import(import_ref: str, principal: Principal) -> Response:
-    from functions.imports.upload import receive, start
+    from functions.migration.upload import receive, start
 
     upload = receive(import_ref, routes.request.raw_body)
 
@@ -40,7 +40,7 @@ def post_import(import_ref: str, principal: Principal) -> Response:
 
 @routes.route("/imports/{import_ref}", methods=["GET"], requires=VIEWER)
 def get_import(import_ref: str) -> Response:
-    from functions.imports.read import get_import as read_import
+    from functions.migration.read import get_import as read_import
 
     # no-store: the answer holds a presigned link to the error report
     return json_response(read_import(import_ref), headers={"Cache-Control": "no-store"})
@@ -49,6 +49,6 @@ def get_import(import_ref: str) -> Response:
 @routes.route("/imports/{import_ref}/errors", methods=["GET"], requires=VIEWER)
 def list_import_errors(import_ref: str) -> Response:
     from functions.accounts.paging import PageQuery
-    from functions.imports.read import list_errors
+    from functions.migration.read import list_errors
 
     return json_response(list_errors(import_ref, routes.query(PageQuery)))

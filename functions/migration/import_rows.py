@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 
-from functions.imports.finish import finish_if_done
-from functions.imports.messages import ChunkMessage
+from functions.migration.finish import finish_if_done
+from functions.migration.messages import ChunkMessage
 from shared import clock
 from shared.domain import imports as domain
 from shared.domain import pricing

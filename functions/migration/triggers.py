@@ -13,14 +13,14 @@ if TYPE_CHECKING:
 
 
 def start_imports(event: SQSEvent) -> dict[str, Any]:
-    from functions.imports.start_import import start_from_message
+    from functions.migration.start_import import start_from_message
     from shared.adapters.bus_events import handle_bodies
 
     return handle_bodies(event.to_dict(), start_from_message, event.context)
 
 
 def import_rows(event: SQSEvent) -> dict[str, Any]:
-    from functions.imports.import_rows import import_chunk_message
+    from functions.migration.import_rows import import_chunk_message
     from shared.adapters.bus_events import handle_bodies
 
     return handle_bodies(event.to_dict(), import_chunk_message, event.context)
