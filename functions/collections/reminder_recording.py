@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from shared import clock
@@ -73,7 +74,7 @@ class Day:
     def reminder_id(self) -> str:
         return store.reminder_id_for(self.customer.customer_id, self.planned.as_of)
 
-    @property
+    @cached_property
     def whole(self) -> ReminderPlan:
         """The reminder: every part read and the plan."""
         return dunning.joined([*self.parts, self.planned])
