@@ -158,3 +158,40 @@ def test_a_crash_between_the_transactions_is_finished_by_the_retry_with_the_same
     assert len(failed["batchItemFailures"]) == 1 and retried["batchItemFailures"] == []
     assert 0 < half_charged < 2 * COUNT
     _assert_reminded_once(owed, owed_before)
+
+
+def test_an_attempt_that_read_the_account_before_another_recorded_a_part_plans_again(
+    world: World, owed: dict[str, str], monkeypatch: pytest.MonkeyPatch
+):
+    # Given the day's message, and an attempt that reads the account, then (before it reads the
+    # invoices' states) another attempt records its first transaction and dies
+    owed_before = _open_receivables()
+    on(RUN_DAY)
+    start_run(RUN_DAY)
+    bodies = fan_out(world)
+    get_account, commit = customers.get_account, outbox.commit
+    others: list[dict[str, Any]] = []
+
+    def dies_after_one(*args: Any, **kwargs: Any) -> Any:
+        commit(*args, **kwargs)
+        raise RuntimeError("Lambda timed out")
+
+    def another_attempt_meanwhile(customer_id: str) -> Any:
+        account = get_account(customer_id)
+        if not others:
+            others.append({})
+            monkeypatch.setattr(outbox, "commit", dies_after_one)
+            others[0] = deliver(bodies)
+            monkeypatch.setattr(outbox, "commit", commit)
+        return account
+
+    monkeypatch.setattr(customers, "get_account", another_attempt_meanwhile)
+
+    # When the first attempt goes on (it sees the other's invoices advanced, not its part)
+    handled = deliver(bodies)
+    world.pump.drain()
+
+    # Then its first transaction was refused (the part's number was taken): it planned again,
+    # read the part, and recorded one reminder listing every invoice once
+    assert len(others[0]["batchItemFailures"]) == 1 and handled["batchItemFailures"] == []
+    _assert_reminded_once(owed, owed_before)
