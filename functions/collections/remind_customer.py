@@ -7,25 +7,33 @@ The run (``run.py``) sends one message per customer with the open invoices due; 
    customer's payments), the credit the customer holds (its ledger's unapplied cash) and, when it
    holds some, its open fees and interest, and plans the day's reminder
    (``shared.domain.dunning.plan``);
-2. records what the plan changes in ONE transaction: a marker per (invoice, level) that is refused
-   if that level happened before, each invoice's state at the version read, the fee and interest
-   journal entries (each entry id posted once, dated the day they accrue: the run's day, never
-   later than now) with the customer's exposure raised by them, the reminder item ``recorded``
-   (one per customer per day), the audit events, the credit hold when a level reached or passed
-   calls for it, and the claim of the reminder's e-mail (the claim protocol of the other customer
-   e-mails, ``shared.store.notifications``). A lost race (another run, a payment, a clerk editing
-   the account) fails a guard: the worker reads and plans again, and finds the levels recorded.
-   The e-mail's sender and portal link (docs/portal.md) are made before: a failure there fails
-   the message with nothing recorded or claimed;
+2. records what the plan changes (``reminder_recording.py``): a marker per (invoice, level)
+   that is refused if that level happened before, each invoice's state at the version read, the
+   fee and interest journal entries (each entry id posted once, dated the day they accrue: the
+   run's day, never later than now) with the customer's exposure raised by them, the reminder
+   item ``recorded`` (one per customer per day), the audit events, the credit hold when a level
+   reached or passed calls for it, and the claim of the reminder's e-mail (the claim protocol of
+   the other customer e-mails, ``shared.store.notifications``). It is one transaction when it
+   fits DynamoDB's 100 writes; otherwise each invoice's writes go whole into one of several
+   transactions, each with its part of the reminder (numbered on from the parts read), and the
+   last records the reminder joined from every part with the claim, the credit hold and the
+   customer's reminded marker. A crash between them leaves the customer marked as reminded in
+   parts: the retry reads the parts, finds the invoices already advanced with nothing left to
+   change and records the rest, so the reminder lists every invoice once and every fee and
+   interest is posted once. A lost race (another run, a payment, a clerk editing the account,
+   another attempt adding a part) fails a guard: the worker reads and plans again, and finds
+   the levels recorded. The e-mail's sender and portal link (docs/portal.md) are made before:
+   a failure there fails the message with nothing recorded or claimed;
 3. sends the e-mail it claimed, then marks the claim and the reminder ``sent`` with SES's
-   MessageId (with ``ReminderSent``) in one transaction chained after the heads the first one
+   MessageId (with ``ReminderSent``) in one transaction chained after the heads the recording
    left; a failed send releases the claim (the message fails, SQS retries it). A delivery that
    finds the reminder recorded and not sent claims the e-mail itself (its lease has passed if a
    crashed attempt held it: the retry comes after the queue's visibility timeout) and does the
    same.
 
 So a message delivered twice, a run repeated the same day, two runs overlapping, or a crash
-between the transaction and the e-mail all end with each level recorded once and one e-mail.
+between any two transactions or before the e-mail all end with each level recorded once, one
+complete reminder and one e-mail.
 Once the day's reminder is recorded nothing more is recorded for the customer that day: an
 invoice that reaches a level later that day gets it on the next run.
 """
@@ -34,41 +42,36 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from functions.collections import reminder_email
-from shared import clock
+from functions.collections import reminder_recording as recording
 from shared.adapters import mail
 from shared.config import settings
-from shared.domain import audit, charges, dunning, ledger
-from shared.domain import customer as customer_domain
+from shared.domain import audit, dunning
 from shared.domain.charges import Charge
-from shared.domain.customer import Customer, CustomerPatch, CustomerStatus
+from shared.domain.customer import Customer, CustomerStatus
 from shared.domain.dunning import (
     AllocationSpan,
     DueInvoice,
     InvoiceDunning,
-    ReminderLine,
     ReminderPlan,
 )
-from shared.domain.events import DomainEvent
 from shared.domain.payment import Allocation
 from shared.model import Model
 from shared.observability import logger, metrics
 from shared.store import charges as charge_store
-from shared.store import credit, customers, invoices, outbox, payments, readable, table
+from shared.store import customers, invoices, outbox, payments, readable, table
 from shared.store import dunning as store
 from shared.store import ledger as ledger_store
 from shared.store import notifications as markers
 from shared.store.outbox import StaleStateError
 from shared.store.table import Item, Put, Write
 
-SOURCE = "otc.collections"
-ACTOR = "collections"  # who the credit hold's amendment names
 MAX_ATTEMPTS = 5  # plans per message before the message fails (and SQS retries it)
 PAYMENTS_PAGE = 100
 
@@ -102,6 +105,7 @@ class Situation:
     states: dict[str, InvoiceDunning]
     links_valid_after: int = 0  # the customer's portal links revoked before it (Unix seconds)
     reminded_on: date | None = None  # the day of its last reminder
+    reminding: frozenset[str] = frozenset()  # its reminders with parts recorded, not yet joined
     heads: dict[str, audit.ChainHead] = field(default_factory=dict)  # as read, per aggregate
     credit: dict[str, Decimal] = field(default_factory=dict)  # held for the customer, per currency
     charges: list[Charge] = field(default_factory=list)  # its open fees and interest
@@ -217,6 +221,7 @@ def read_situation(customer_id: str, invoice_ids: list[str]) -> Situation | None
         charges=owed,
         links_valid_after=account.links_valid_after,
         reminded_on=store.reminded_on(account.items.get(store.reminded_key(customer_id)[1])),
+        reminding=store.reminding(account.items.get(store.REMINDING_SORT_KEY)),
         heads={aggregate_id: audit.ChainHead() for aggregate_id in aggregates}
         | outbox.heads_among(items),
     )
@@ -314,19 +319,32 @@ def record(customer_id: str, as_of: date, invoice_ids: list[str]) -> Recorded | 
             return Recorded(reminder)
         planned = situation.plan(as_of)
         changes = planned.states_after(situation.states)
-        if not changes:
+        parts = store.parts_of(reminder_id) if reminder_id in situation.reminding else []
+        if not changes and not parts:
             return Recorded(None)
-        writes, events = recording(situation, planned, changes)
-        reminder = _reminder_written(writes, reminder_id)
-        email = _claiming(situation, reminder, writes) if reminder else None
+        day = recording.Day(
+            situation.customer, planned, situation.states, parts, situation.reminded_on
+        )
+        closed = recording.closing(day)
+        reminder = _reminder_written(closed.writes, reminder_id)
+        email = _claiming(situation, reminder, closed.writes) if reminder else None
         try:
-            heads = outbox.commit(writes, events, heads=situation.heads)
+            heads = _commit(recording.transactions(day, changes, closed), situation.heads)
         except StaleStateError:
             logger.info("lost a race; planning again", extra={"reminder_id": reminder_id})
             continue
         # RemindersRecorded is counted from the committed ReminderRecorded event
         return Recorded(reminder, replace(email, heads=heads) if email else None)
     raise LostRacesError(f"{reminder_id}: lost {MAX_ATTEMPTS} races in a row")
+
+
+def _commit(
+    transactions: list[recording.Transaction], heads: dict[str, audit.ChainHead]
+) -> dict[str, audit.ChainHead]:
+    """Each transaction in turn, chained after the heads the one before left; the heads after."""
+    for transaction in transactions:
+        heads = heads | outbox.commit(transaction.writes, transaction.events, heads=heads)
+    return heads
 
 
 def _reminder_written(writes: list[Write], reminder_id: str) -> Item | None:
@@ -348,119 +366,6 @@ def _claiming(situation: Situation, reminder: Item, writes: list[Write]) -> Clai
     )
     writes.append(claim_write)
     return ClaimedEmail(claim=claim, sender=sender, portal_url=portal_url, heads={})
-
-
-def recording(
-    situation: Situation, planned: ReminderPlan, changes: dict[str, InvoiceDunning]
-) -> tuple[list[Write], list[DomainEvent]]:
-    """The writes and events of one plan (see the module docstring)."""
-    customer = situation.customer
-    writes: list[Write] = [
-        store.state_write(situation.states[invoice_id], after, customer.customer_id)
-        for invoice_id, after in changes.items()
-    ]
-    events = [_promise_event(planned, change) for change in planned.promises]
-    if planned.lines:
-        line_writes, line_events = _lines(customer, planned)
-        writes += line_writes
-        events += line_events
-        if not situation.reminded_on or situation.reminded_on <= planned.as_of:
-            writes.append(store.reminded_put(customer.customer_id, planned))
-    if planned.credit_hold and customer.status is CustomerStatus.ACTIVE:
-        amendment = customer_domain.amend(
-            customer,
-            CustomerPatch.model_validate({"version": customer.version, "status": "credit_hold"}),
-            ACTOR,
-        )
-        writes += customers.amending_writes(customer, amendment.customer)
-        events += [amendment.event] if amendment.event else []
-    return writes, events
-
-
-def accrued_at(as_of: date, now: datetime) -> datetime:
-    """When a run's fees and interest are posted: the day they accrue (the run's), never later
-    than now (a run for a past day dates them at that day's end, today's run at the moment)."""
-    return min(now, datetime.combine(as_of, time.max, UTC))
-
-
-def _charges(customer_id: str, line: ReminderLine, as_of: date, posted_at: datetime) -> list[Write]:
-    """The line's fee (once per invoice and level) and interest (once per invoice and day),
-    each with the record the customer settles it by (see shared/domain/charges.py)."""
-    charged = [
-        (ledger.for_fee, line.fee, f"{line.invoice_id}:level{line.level}"),
-        (ledger.for_interest, line.interest, f"{line.invoice_id}:{as_of.isoformat()}"),
-    ]
-    entries = [
-        build(customer_id, line.currency, amount, source_id, posted_at, invoice_id=line.invoice_id)
-        for build, amount, source_id in charged
-        if amount > 0
-    ]
-    return [
-        write
-        for entry in entries
-        for write in [*ledger_store.post(entry), charge_store.created(charges.from_entry(entry))]
-    ]
-
-
-def _lines(customer: Customer, planned: ReminderPlan) -> tuple[list[Write], list[DomainEvent]]:
-    """Per line its level marker, fee and interest entries and event; then the reminder."""
-    reminder_id = store.reminder_id_for(customer.customer_id, planned.as_of)
-    posted_at = accrued_at(planned.as_of, clock.now())
-    writes: list[Write] = []
-    events: list[DomainEvent] = []
-    for line in planned.lines:
-        writes.append(store.level_put(customer.customer_id, line, reminder_id, planned.as_of))
-        writes += _charges(customer.customer_id, line, planned.as_of, posted_at)
-        dunned = {
-            "customer_id": customer.customer_id,
-            "reminder_id": reminder_id,
-            "as_of": planned.as_of.isoformat(),
-            **line.to_wire(),
-        }
-        events.append(_event("InvoiceDunned", line.invoice_id, dunned))
-    charged = sum((line.fee + line.interest for line in planned.lines), Decimal(0))
-    if charged > 0:  # fees and interest are receivables: the exposure carries them
-        writes.append(credit.add_open_receivables(customer.customer_id, charged))
-    writes.append(
-        store.reminder_put(
-            planned,
-            recipient=customer.notification_email,
-            customer_name=customer.legal_name,
-            statement_from=_statement_from(planned),
-        )
-    )
-    totals = planned.to_wire()["totals"]
-    recorded = {
-        "reminder_id": reminder_id,
-        "as_of": planned.as_of.isoformat(),
-        "template": planned.template,
-        "invoices": len(planned.lines),
-        "totals": totals,
-    }
-    events.append(_event("ReminderRecorded", customer.customer_id, recorded))
-    return writes, events
-
-
-def _statement_from(planned: ReminderPlan) -> date | None:
-    """The statement attached to a final notice starts at the oldest due date it chases."""
-    if not planned.attach_statement:
-        return None
-    return min(line.due_on for line in planned.lines)
-
-
-def _promise_event(planned: ReminderPlan, change: dunning.PromiseChange) -> DomainEvent:
-    kind = "PromiseKept" if change.status is dunning.PromiseStatus.KEPT else "PromiseBroken"
-    data = {
-        "customer_id": planned.customer_id,
-        "promise_id": change.promise_id,
-        "status": change.status.value,
-        "as_of": planned.as_of.isoformat(),
-    }
-    return _event(kind, change.invoice_id, data)
-
-
-def _event(detail_type: str, aggregate_id: str, data: dict[str, Any]) -> DomainEvent:
-    return DomainEvent(detail_type=detail_type, source=SOURCE, aggregate_id=aggregate_id, data=data)
 
 
 # --- 3. send -----------------------------------------------------------------------------------
@@ -559,7 +464,7 @@ def _mark_sent(
 ) -> bool:
     """The reminder ``sent`` (with ``ReminderSent``) and, in the same transaction, the e-mail's
     marker when this attempt ``held`` its claim; ``False`` when the claim was taken over."""
-    event = _event(
+    event = recording.event(
         "ReminderSent",
         reminder["customer_id"],
         {"reminder_id": reminder["reminder_id"], "message_id": message_id},

@@ -34,7 +34,7 @@ the invoice's principal: the credit is not applied until a clerk or the credit p
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal, localcontext
 from enum import StrEnum
@@ -523,6 +523,66 @@ def plan(
         credit_hold=any(level.credit_hold for level in levels),
         attach_statement=any(level.attach_statement for level in levels),
         template=policy.level(highest).template if highest is not None else "",
+    )
+
+
+def part_of(
+    plan: ReminderPlan, invoice_ids: Collection[str], states: Mapping[str, InvoiceDunning]
+) -> ReminderPlan:
+    """The part of ``plan`` about ``invoice_ids`` (as read in ``states``): their lines, skips and
+    promise changes, and what the levels of those lines call for (a reminder recorded in parts
+    is ``joined`` from them)."""
+    policy = policy_named(plan.policy)
+    lines = tuple(line for line in plan.lines if line.invoice_id in invoice_ids)
+    levels = [
+        passed
+        for line in lines
+        for passed in _passed(
+            policy,
+            (states.get(line.invoice_id) or InvoiceDunning(invoice_id=line.invoice_id)).last_level,
+            policy.level(line.level),
+        )
+    ]
+    return plan.model_copy(
+        update={
+            "lines": lines,
+            "skipped": tuple(skip for skip in plan.skipped if skip.invoice_id in invoice_ids),
+            "promises": tuple(p for p in plan.promises if p.invoice_id in invoice_ids),
+            "credit_hold": any(level.credit_hold for level in levels),
+            "attach_statement": any(level.attach_statement for level in levels),
+            "template": policy.level(max(line.level for line in lines)).template if lines else "",
+        }
+    )
+
+
+def _highest(plan: ReminderPlan) -> int:
+    return max(line.level for line in plan.lines)
+
+
+def joined(parts: Sequence[ReminderPlan]) -> ReminderPlan:
+    """One reminder of the parts recorded for it, the last planned last: every invoice's line
+    once (the first recorded), in the plan's order, every promise change, what any part's levels
+    call for, the template of the highest level and the skips of the last plan (less the
+    invoices a part has a line for)."""
+    last = parts[-1]
+    lines: dict[str, ReminderLine] = {}
+    promises: dict[str, PromiseChange] = {}
+    for part in parts:
+        for line in part.lines:
+            lines.setdefault(line.invoice_id, line)
+        for change in part.promises:
+            promises.setdefault(change.promise_id, change)
+    with_lines = [part for part in parts if part.lines]
+    top = max(with_lines, key=_highest, default=None)
+    return last.model_copy(
+        update={
+            "lines": tuple(sorted(lines.values(), key=lambda line: (line.due_on, line.number))),
+            "skipped": tuple(skip for skip in last.skipped if skip.invoice_id not in lines),
+            "promises": tuple(promises.values()),
+            "credit_hold": any(part.credit_hold for part in parts),
+            "attach_statement": any(part.attach_statement for part in parts),
+            "template": top.template if top else "",
+        }
     )
 
 

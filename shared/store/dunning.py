@@ -10,7 +10,13 @@
   recorded last, put with it: the worker reads it with the account;
 - reminder: ``REMINDER#<reminder id>`` / ``REMINDER``, one per customer per day
   (``rem_<customer id>_<yyyymmdd>``): what the e-mail says, ``recorded`` until it went out, then
-  ``sent`` with SES's MessageId; gsi1 ``CUSTOMER#<customer id>`` / ``REMINDER#<as of>#<id>``.
+  ``sent`` with SES's MessageId; gsi1 ``CUSTOMER#<customer id>`` / ``REMINDER#<as of>#<id>``;
+- reminder part: ``REMINDER#<reminder id>`` / ``PART#<nnnn>``: the part of the day's plan one
+  transaction recorded (a reminder too large for one transaction is recorded in parts, numbered
+  from 1 without gaps: two attempts adding the same number, one is refused), the reminder then
+  joined from them;
+- reminding: ``CUSTOMER#<customer id>`` / ``REMINDING``: the reminders with parts recorded and
+  the reminder not yet (read with the account: only then are the parts read).
 
 The collection run reads the sparse ``open_by_due`` index (keys only, ``OPEN`` /
 ``<due on>#<customer id>#<number>``) up to a due date: what it reads grows with what is due, not
@@ -34,6 +40,8 @@ STATE_SORT_KEY = "STATE"
 REMINDER_SORT_KEY = "REMINDER"
 RECORDED = "recorded"
 SENT = "sent"
+PART_PREFIX = "PART#"
+REMINDING_SORT_KEY = "REMINDING"
 
 
 def dunning_pk(invoice_id: str) -> str:
@@ -54,6 +62,10 @@ def reminder_id_for(customer_id: str, as_of: date) -> str:
 
 def reminder_key(reminder_id: str) -> tuple[str, str]:
     return f"REMINDER#{reminder_id}", REMINDER_SORT_KEY
+
+
+def part_key(reminder_id: str, number: int) -> tuple[str, str]:
+    return f"REMINDER#{reminder_id}", f"{PART_PREFIX}{number:04d}"
 
 
 # --- the run's read: what is due ---------------------------------------------------------------
@@ -320,3 +332,59 @@ def mark_reminder_sent(reminder_id: str, message_id: str) -> Update:
 def reminders_for(customer_id: str, limit: int = 50) -> list[Item]:
     """The customer's reminders, newest first."""
     return table.customer_page(customer_id, "REMINDER", limit=limit).items
+
+
+# --- a reminder recorded in parts --------------------------------------------------------------
+
+
+def part_put(reminder_id: str, number: int, part: ReminderPlan) -> Put:
+    """Part ``number`` of the reminder (refused if it exists: another attempt recorded it)."""
+    pk, sk = part_key(reminder_id, number)
+    item = {"pk": pk, "sk": sk, "entity": "ReminderPart", "reminder_id": reminder_id}
+    return Put.new({**item, "plan": part.model_dump_json()})
+
+
+def parts_of(reminder_id: str) -> list[ReminderPlan]:
+    """The parts recorded for the reminder, in order (consistent Query of its partition)."""
+    pk, _ = reminder_key(reminder_id)
+    parts: list[ReminderPlan] = []
+    cursor: str | None = None
+    while True:
+        page = table.query_page(
+            pk,
+            sk_from=PART_PREFIX,
+            sk_to=f"{PART_PREFIX}~",
+            limit=100,
+            cursor=cursor,
+            consistent=True,
+        )
+        parts += [reminder_plan(item) for item in page.items]
+        if not (cursor := page.cursor):
+            return parts
+
+
+def reminding_key(customer_id: str) -> tuple[str, str]:
+    return f"CUSTOMER#{customer_id}", REMINDING_SORT_KEY
+
+
+def reminding(item: Item | None) -> frozenset[str]:
+    """The reminders with parts recorded and the reminder not yet (the account's item)."""
+    return frozenset(item.get("reminder_ids", ())) if item else frozenset()
+
+
+def reminding_started(customer_id: str, reminder_id: str) -> Update:
+    """The reminder has parts recorded (with the first of them)."""
+    return Update(
+        key=reminding_key(customer_id),
+        expression="SET entity = :entity ADD reminder_ids :ids",
+        values={":entity": "Reminding", ":ids": {reminder_id}},
+    )
+
+
+def reminding_done(customer_id: str, reminder_id: str) -> Update:
+    """The reminder is recorded from its parts (with it)."""
+    return Update(
+        key=reminding_key(customer_id),
+        expression="DELETE reminder_ids :ids",
+        values={":ids": {reminder_id}},
+    )

@@ -158,6 +158,12 @@ def _consumed_item(consumer: str, event_id: str) -> Item:
     return {"pk": f"CONSUMED#{consumer}#{event_id}", "sk": "CONSUMED", "expires_at": expires_at}
 
 
+def items_written(state: Sequence[Write], events: Sequence[DomainEvent]) -> int:
+    """The writes ``commit`` makes of them in its transaction: the state, each event's item and
+    pending marker, and the head of each aggregate the events chain after."""
+    return len(state) + 2 * len(events) + len({event.aggregate_id for event in events})
+
+
 def commit(
     state: Sequence[Write],
     events: Sequence[DomainEvent],

@@ -21,6 +21,7 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 Item = dict[str, Any]
+TRANSACTION_LIMIT = 100  # the writes one TransactWriteItems takes (DynamoDB refuses more)
 
 
 def to_dynamo(item: Mapping[str, Any]) -> dict[str, Any]:

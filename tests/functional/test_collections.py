@@ -3,7 +3,8 @@
 The clock is set to each run day (06:00 UTC, when the schedule fires). Every run is the real
 path: ``start_run`` queries the open-by-due index and fans one message per customer out to the
 collection-reminders queue; the pump hands them to the reminder worker, which records levels,
-fees, interest and the reminder in one transaction and e-mails the reminder through SES (moto).
+fees, interest and the reminder (in one transaction here; test_collections_many_invoices.py
+records a larger day in several) and e-mails the reminder through SES (moto).
 cus_acme (the seed) pays "2/10 net 30" and dunns by the default policy: a friendly reminder 5
 days before due, a reminder at +3, a second notice at +14 (fee 5.00), a final notice at +30 (fee
 10.00, credit hold, the statement attached), an escalation at +45 (fee 1 %), interest 8 % p.a.

@@ -849,3 +849,51 @@ def test_the_customers_credit_covers_open_charges_due_before_an_invoice_and_not_
     [line] = reminder.lines
     assert (line.invoice_id, line.covered_by_credit) == ("inv_b", Decimal("40.00"))
     assert line.amount_due == Decimal("960.00")
+
+
+# --- a reminder recorded in parts -------------------------------------------------------------
+
+MIXED = [
+    due_invoice("inv_1", due_on=DUE),  # +30 on the run's day: the final notice (hold, statement)
+    due_invoice("inv_2", due_on=DUE + timedelta(days=16)),  # +14: the second notice
+    due_invoice("inv_3", due_on=DUE + timedelta(days=27)),  # +3: the reminder
+]
+
+
+def _calls_for(reminder: ReminderPlan) -> tuple[str, bool, bool]:
+    return reminder.template, reminder.credit_hold, reminder.attach_statement
+
+
+def test_a_part_of_a_plan_calls_for_what_its_own_levels_do():
+    # Given a plan whose lines reach the final notice, the second notice and the reminder
+    whole = run(MIXED, DUE + timedelta(days=30))
+    assert _calls_for(whole) == ("final_notice", True, True)
+
+    # When it is cut into the part without the final notice and the part with it
+    rest = dunning.part_of(whole, {"inv_2", "inv_3"}, {})
+    final = dunning.part_of(whole, {"inv_1"}, {})
+
+    # Then each part has its lines, template, hold and statement; joined they are the plan
+    assert [line.invoice_id for line in rest.lines] == ["inv_2", "inv_3"]
+    assert _calls_for(rest) == ("second_notice", False, False)
+    assert _calls_for(final) == ("final_notice", True, True)
+    assert dunning.joined([rest, final]) == whole.model_copy(update={"skipped": ()})
+
+
+@given(st.lists(st.integers(min_value=0, max_value=3), min_size=3, max_size=3))
+def test_a_plan_joined_from_parts_of_any_cut_lists_every_line_once(cut: list[int]):
+    # Given the plan cut into parts in any way (a part may be empty), then planned again with
+    # the states the parts left (nothing left to send)
+    whole = run(MIXED, DUE + timedelta(days=30))
+    parts = [
+        dunning.part_of(whole, {f"inv_{i + 1}" for i, p in enumerate(cut) if p == part}, {})
+        for part in range(4)
+    ]
+    again = run(MIXED, DUE + timedelta(days=30), whole.states_after({}))
+
+    # When the reminder is joined from the parts and the last plan
+    joined = dunning.joined([*parts, again])
+
+    # Then it is the plan: every line once in order, its template, hold and statement
+    assert again.lines == ()
+    assert joined.model_copy(update={"skipped": ()}) == whole.model_copy(update={"skipped": ()})
