@@ -17,10 +17,10 @@ from functions.accounts.routes import routes as accounts
 from functions.audit.routes import routes as audit
 from functions.cases.routes import routes as cases
 from functions.catalog.routes import routes as catalog
-from functions.collections import triggers as collections_triggers
-from functions.collections.routes import routes as collections
 from functions.credits import triggers as credits_triggers
 from functions.credits.routes import routes as credits
+from functions.dunning import triggers as dunning_triggers
+from functions.dunning.routes import routes as dunning
 from functions.invoicing import triggers as invoicing_triggers
 from functions.invoicing.routes import routes as invoicing
 from functions.lake import triggers as lake_triggers
@@ -58,7 +58,7 @@ app.register_middleware(middleware.problem_details, "http")
 TABLE_STREAM = "arn:aws:dynamodb:us-east-1:000000000000:table/otc-table/stream/LATEST"
 
 BLUEPRINTS: tuple[Routes, ...] = (system, orders, invoicing, accounts, catalog, webhooks)
-BLUEPRINTS += (migration, payments, credits, collections, audit, reporting, ledger, portal)
+BLUEPRINTS += (migration, payments, credits, dunning, audit, reporting, ledger, portal)
 BLUEPRINTS += (cases,)
 for blueprint in BLUEPRINTS:
     app.register_blueprint(blueprint)
@@ -93,10 +93,10 @@ import_bank_statements = sqs(queue="bank-statements", batch_size=1)(
 apply_cash = sqs(queue="cash-application")(payments_triggers.apply_cash)
 apply_credits = sqs(queue="credit-application")(credits_triggers.apply_credits)
 run_collections = schedule(daily(6), description="Daily collection run")(
-    collections_triggers.run_collections
+    dunning_triggers.run_collections
 )
 remind_customers = sqs(queue="collection-reminders", batch_size=5)(
-    collections_triggers.remind_customers
+    dunning_triggers.remind_customers
 )
 run_reports = schedule(daily(1, 30), description="Nightly report snapshot")(
     reporting_triggers.run_reports

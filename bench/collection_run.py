@@ -78,7 +78,7 @@ def _measure_one(size: int, due: int) -> RunFigures:
     with offline_aws(), lean_transactions():
         os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"  # no EMF lines between the figures
         import app as app_module
-        from functions.collections.run import start_run
+        from functions.dunning.run import start_run
 
         infra = boto3.session.Session(region_name=stack.REGION)  # the pump's, never counted
         with quiet_moto():

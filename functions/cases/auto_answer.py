@@ -77,8 +77,8 @@ def answer_itself(case: Item) -> Item:
 def _document(case: Item, kind: RequestType) -> mail.Attachment | None:
     if kind is RequestType.INVOICE_COPY:
         return _invoice_pdf(case.get("invoice_id"))
-    from functions.collections.statement import file_name, statement_for
-    from functions.collections.statement_pdf import render_pdf
+    from functions.dunning.statement import file_name, statement_for
+    from functions.dunning.statement_pdf import render_pdf
 
     today = clock.now().date()
     statement = statement_for(case["customer_id"], today - timedelta(days=STATEMENT_DAYS), today)

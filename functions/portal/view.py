@@ -49,8 +49,8 @@ class Portal:
 
 def gather(customer_id: str, principal: Principal, contact: str) -> Portal:
     from functions.cases.portal_form import customer_cases
-    from functions.collections.statement import StatementQuery, read_statement
     from functions.credits.list_credits import open_credits
+    from functions.dunning.statement import StatementQuery, read_statement
     from functions.invoicing.list_invoices import InvoiceQuery, list_invoices
     from functions.orders.list_orders import OrderQuery, list_orders
     from shared.adapters import stripe_checkout

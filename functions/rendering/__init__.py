@@ -2,7 +2,7 @@
 
 ``house_style`` and ``pdf_fonts`` (with the font files in ``fonts/``) lay out the PDFs: the
 invoice and credit note (functions/invoicing/pdf.py) and the statement of account
-(functions/collections/statement_pdf.py). ``qr_code`` draws the EPC payment QR codes, in the
+(functions/dunning/statement_pdf.py). ``qr_code`` draws the EPC payment QR codes, in the
 invoice PDF and on the portal's invoice page. ``html_pages`` renders the customer-facing HTML
 pages: the portal's and the cases' satisfaction survey.
 

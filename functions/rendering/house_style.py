@@ -7,7 +7,7 @@ Text is scrubbed of controls and non-characters before it is drawn. Every page i
 document's running title and which page of how many it is; the creation date is fixed by the
 caller, so the same document always renders to the same bytes.
 
-What a document says is its renderer's (functions/invoicing/pdf.py, functions/collections/
+What a document says is its renderer's (functions/invoicing/pdf.py, functions/dunning/
 statement_pdf.py); how it is laid out (the blocks, the tables, the figures, money) is here, so
 the two read as one house. Only those renderers import this module: fpdf stays on their paths.
 """

@@ -133,7 +133,7 @@ def _secrets() -> tuple[str, ...]:
 
 
 def gather(as_of: date) -> Dashboard:
-    from functions.collections.worklist import overdue_invoices
+    from functions.dunning.worklist import overdue_invoices
     from functions.reporting.reports import aging_report
 
     with readable.skipping() as skipped:  # a record that does not read is named, not fatal

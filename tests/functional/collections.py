@@ -14,8 +14,8 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import RawMessage, ses_backends
 
 import app as app_module
-from functions.collections.reminder_email import TEMPLATES
-from functions.collections.run import start_run
+from functions.dunning.reminder_email import TEMPLATES
+from functions.dunning.run import start_run
 from infra.local.pump import LambdaContext
 from shared import clock
 from shared.domain.invoice import Invoice

@@ -15,7 +15,7 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import RawMessage, ses_backends
 
-from functions.collections.run import start_run
+from functions.dunning.run import start_run
 from shared import clock
 from shared.domain import cases as case_domain
 from shared.domain.cases import Outcome

@@ -24,7 +24,7 @@ import pytest
 from pypdf import PdfReader
 
 import app as app_module
-from functions.collections.run import start_run
+from functions.dunning.run import start_run
 from infra.local.pump import LambdaContext
 from shared import clock
 from shared.config import settings
@@ -355,7 +355,7 @@ def test_two_overlapping_workers_record_and_send_the_reminder_once(
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from functions.collections import remind_customer
+    from functions.dunning import remind_customer
 
     # Given an invoice at its second notice, and two workers that both read before either writes
     invoice = _invoice(client, world)
@@ -395,7 +395,7 @@ def test_two_overlapping_workers_record_and_send_the_reminder_once(
 def test_a_crash_between_the_commit_and_the_email_is_finished_by_the_retry(
     client, world: World, monkeypatch: pytest.MonkeyPatch
 ):
-    from functions.collections import remind_customer
+    from functions.dunning import remind_customer
 
     # Given the day's message, and a worker that dies right after recording the reminder
     invoice = _invoice(client, world)

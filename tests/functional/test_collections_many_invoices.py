@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from functions.collections.run import start_run
+from functions.dunning.run import start_run
 from shared import clock
 from shared.store import credit, customers, outbox
 from shared.store import dunning as dunning_store

@@ -224,7 +224,7 @@ def test_a_lost_race_for_the_state_answers_409(
     client, world: World, frozen: Clock, invoice: Invoice, clerk_key: str, monkeypatch
 ):
     # Given a dunning run writes the invoice's state right after the promise read it
-    from functions.collections import promises as use_case
+    from functions.dunning import promises as use_case
 
     read = dunning.states
 
@@ -474,7 +474,7 @@ def test_the_history_lists_reminders_and_a_promise_the_run_found_broken(
     recorded = promise(client, invoice.invoice_id, body, key=clerk_key)
     assert recorded.status == 201, recorded.body
     # and the dunning worker ran for the customer four days after the due date
-    from functions.collections import remind_customer
+    from functions.dunning import remind_customer
 
     as_of = due_on(invoice) + timedelta(days=4)
     frozen.on(as_of)

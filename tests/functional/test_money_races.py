@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from functions.catalog.set_stock import set_stock
-from functions.collections.promises import PromiseRequest, record_promise
+from functions.dunning.promises import PromiseRequest, record_promise
 from functions.invoicing.credit_notes import CreditNoteRequest, issue_credit_note
 from functions.payments import allocate_manually as allocation
 from functions.payments.allocate_manually import AllocationRequest, allocate_manually

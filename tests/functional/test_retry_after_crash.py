@@ -317,7 +317,7 @@ def test_a_promise_recorded_before_a_crash_is_not_recorded_again_by_the_retry(
         client,
         f"/invoices/{invoice['id']}/promises",
         {"promised_on": promised_on, "amount": "10.00"},
-        use_case="functions/collections/promises.py",
+        use_case="functions/dunning/promises.py",
     )
 
     # Then the retry gets the promise the first attempt recorded, recorded once

@@ -323,7 +323,7 @@ def test_report_schedule_sample_is_the_envelope_scheduler_sends_and_runs(world):
 
 
 def test_collection_reminders_sample_is_a_batch_of_customers_with_distinct_message_ids():
-    from functions.collections.remind_customer import ReminderMessage
+    from functions.dunning.remind_customer import ReminderMessage
 
     # Given
     batch = load("sqs/collection-reminders-batch.json")

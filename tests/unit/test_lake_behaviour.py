@@ -161,7 +161,7 @@ def _event(event_id: str, kind: str, invoice_id: str, day: date, data: dict[str,
 
 
 def events() -> list[Row]:
-    """As functions/collections/promises.py and remind_customer.py write them."""
+    """As functions/dunning/promises.py and remind_customer.py write them."""
     made = {"customer_id": "cus_promise", "amount": "800.00", "recorded_by": "collector"}
     return [
         _event(

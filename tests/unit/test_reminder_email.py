@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from functions.collections import reminder_email
+from functions.dunning import reminder_email
 from shared.domain.dunning import ReminderLine, ReminderPlan
 from shared.domain.notifications import PORTAL_TEXT
 

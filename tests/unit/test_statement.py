@@ -331,7 +331,7 @@ def test_the_pdf_renders_the_statement():
 
     from pypdf import PdfReader
 
-    from functions.collections.statement_pdf import render_pdf
+    from functions.dunning.statement_pdf import render_pdf
 
     # Given
     statement = _build()
@@ -352,7 +352,7 @@ def test_the_pdf_writes_a_customer_named_in_another_script_as_it_is():
 
     from pypdf import PdfReader
 
-    from functions.collections.statement_pdf import render_pdf
+    from functions.dunning.statement_pdf import render_pdf
 
     # Given a statement for a customer named in Greek, in a city written in Cyrillic
     statement = _build().model_copy(

@@ -18,7 +18,7 @@ routes = Routes(__name__)
 
 @routes.route("/collection-runs", methods=["POST"], requires=Action.RUN_COLLECTIONS)
 def post_collection_run() -> Response:
-    from functions.collections.run import CollectionRunRequest, request_run
+    from functions.dunning.run import CollectionRunRequest, request_run
 
     answer = request_run(routes.optional_body(CollectionRunRequest))
     return json_response(answer, 200 if answer["dry_run"] else 202)
@@ -28,7 +28,7 @@ def post_collection_run() -> Response:
     "/invoices/{invoice_id}/promises", methods=["POST"], requires=Action.MANAGE_COLLECTIONS
 )
 def post_promise(invoice_id: str, principal: Principal) -> Response:
-    from functions.collections.promises import PromiseRequest, record_promise
+    from functions.dunning.promises import PromiseRequest, record_promise
 
     request = routes.json_body(PromiseRequest)
 
@@ -40,21 +40,21 @@ def post_promise(invoice_id: str, principal: Principal) -> Response:
 
 @routes.route("/collections/worklist", methods=["GET"], requires=Action.MANAGE_COLLECTIONS)
 def get_collections_worklist() -> Response:
-    from functions.collections.worklist import WorklistQuery, worklist
+    from functions.dunning.worklist import WorklistQuery, worklist
 
     return json_response(worklist(routes.query(WorklistQuery)))
 
 
 @routes.route("/customers/{customer_id}/collections", methods=["GET"], requires=Action.READ)
 def get_customer_collections(customer_id: str, principal: Principal) -> Response:
-    from functions.collections.history import collection_history
+    from functions.dunning.history import collection_history
 
     return json_response(collection_history(customer_id, principal))
 
 
 @routes.route("/customers/{customer_id}/statement", methods=["GET"], requires=Action.READ)
 def get_customer_statement(customer_id: str, principal: Principal) -> Response:
-    from functions.collections.statement import StatementFormat, StatementQuery, read_statement
+    from functions.dunning.statement import StatementFormat, StatementQuery, read_statement
 
     query = routes.query(StatementQuery)
     answer = read_statement(customer_id, query, principal)

@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import ConfigDict
 
-from functions.collections.remind_customer import ReminderMessage, collection_day, preview
+from functions.dunning.remind_customer import ReminderMessage, collection_day, preview
 from shared import clock
 from shared.adapters import work_queue
 from shared.config import settings

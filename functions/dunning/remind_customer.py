@@ -48,8 +48,8 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from functions.collections import reminder_email
-from functions.collections import reminder_recording as recording
+from functions.dunning import reminder_email
+from functions.dunning import reminder_recording as recording
 from shared.adapters import mail
 from shared.config import settings
 from shared.domain import audit, dunning
@@ -438,8 +438,8 @@ def _send(sender: str, reminder: Item, portal_url: str | None) -> str:
 
 
 def _statement_pdf(reminder: Item) -> mail.Attachment:
-    from functions.collections.statement import file_name, statement_for
-    from functions.collections.statement_pdf import render_pdf
+    from functions.dunning.statement import file_name, statement_for
+    from functions.dunning.statement_pdf import render_pdf
 
     as_of = date.fromisoformat(reminder["as_of"])
     start = date.fromisoformat(reminder.get("statement_from") or reminder["as_of"])

@@ -15,13 +15,13 @@ if TYPE_CHECKING:
 def run_collections(event: CloudWatchEvent) -> dict[str, Any]:
     from datetime import datetime
 
-    from functions.collections.run import scheduled_as_of, start_run
+    from functions.dunning.run import scheduled_as_of, start_run
 
     return start_run(scheduled_as_of(datetime.fromisoformat(event.time)))
 
 
 def remind_customers(event: SQSEvent) -> dict[str, Any]:
-    from functions.collections.remind_customer import remind_from_message
+    from functions.dunning.remind_customer import remind_from_message
     from shared.adapters.bus_events import handle_bodies
 
     return handle_bodies(event.to_dict(), remind_from_message, event.context)

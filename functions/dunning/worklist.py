@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
-from functions.collections.promises import today
+from functions.dunning.promises import today
 from shared.domain import dunning as dunning_domain
 from shared.domain.dates import BusinessDate
 from shared.domain.dunning import DueInvoice

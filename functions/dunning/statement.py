@@ -101,7 +101,7 @@ def read_statement(customer_id: str, query: StatementQuery, principal: Principal
 
 def pdf_link(statement: Statement) -> dict[str, Any]:
     """Render and store the statement's PDF; a presigned GET of it, valid LINK_SECONDS."""
-    from functions.collections.statement_pdf import render_pdf  # fpdf only on this path
+    from functions.dunning.statement_pdf import render_pdf  # fpdf only on this path
 
     key = document_key(statement)
     documents.write(key, render_pdf(statement), content_type=PDF_CONTENT_TYPE)

@@ -20,8 +20,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from functions.collections.promises import today
-from functions.collections.promises import wire as promise_wire
+from functions.dunning.promises import today
+from functions.dunning.promises import wire as promise_wire
 from shared import errors
 from shared.domain import dunning as dunning_domain
 from shared.domain.access import Principal
