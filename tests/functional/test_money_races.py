@@ -15,6 +15,7 @@ from functions.payments import allocate_manually as allocation
 from functions.payments.allocate_manually import AllocationRequest, allocate_manually
 from functions.payments.unapply import ReversalRequest, unapply_allocation
 from shared import clock, errors
+from shared.domain.invoice import Invoice
 from shared.domain.stock import SetOnHandRequest
 from shared.store import dunning, stock
 from tests.functional.cash import CUSTOMER, invoice_now, issued_invoice, paid_in, payment_now
@@ -30,6 +31,16 @@ def _events(world: World, detail_type: str) -> int:
         1
         for item in world.written()
         if item.get("entity") == "Event" and item["detail_type"] == detail_type
+    )
+
+
+def whole_of(invoice: Invoice) -> AllocationRequest:
+    """An allocation of the invoice's whole total to it, for the customer."""
+    return AllocationRequest.model_validate(
+        {
+            "customer_id": CUSTOMER,
+            "allocations": [{"invoice_id": invoice.invoice_id, "amount": str(invoice.total)}],
+        }
     )
 
 
@@ -116,12 +127,7 @@ def test_two_allocations_of_one_payment_apply_it_once(
     assert payment.status.value == "unapplied"
     receivables = exposure(CUSTOMER).open_receivables
     admin = principal()
-    request = AllocationRequest.model_validate(
-        {
-            "customer_id": CUSTOMER,
-            "allocations": [{"invoice_id": invoice.invoice_id, "amount": str(invoice.total)}],
-        }
-    )
+    request = whole_of(invoice)
 
     # When two clerks allocate all of it to the invoice at once, both reading the payment
     # before either writes
@@ -149,12 +155,7 @@ def test_an_allocation_overtaken_between_its_reads_answers_409_as_if_it_came_sec
     invoice = issued_invoice(client, world)
     payment = paid_in(world, str(invoice.total), **PAYER)
     admin = principal()
-    request = AllocationRequest.model_validate(
-        {
-            "customer_id": CUSTOMER,
-            "allocations": [{"invoice_id": invoice.invoice_id, "amount": str(invoice.total)}],
-        }
-    )
+    request = whole_of(invoice)
     read = allocation._found
     overtaken: list[str] = []
 
@@ -186,12 +187,7 @@ def test_two_reversals_of_one_allocation_take_it_back_once(
     invoice = issued_invoice(client, world)
     payment = paid_in(world, str(invoice.total), **PAYER)
     admin = principal()
-    request = AllocationRequest.model_validate(
-        {
-            "customer_id": CUSTOMER,
-            "allocations": [{"invoice_id": invoice.invoice_id, "amount": str(invoice.total)}],
-        }
-    )
+    request = whole_of(invoice)
     allocate_manually(payment.payment_id, request, admin)
     [allocation] = payment_now(payment.payment_id).allocations
     receivables = exposure(CUSTOMER).open_receivables

@@ -31,6 +31,18 @@ from tests.functional.invoicing import assert_ledger_balanced, credit_note
 from tests.functional.test_bank_reversals import imported, paid_by_bank
 
 
+def pay_back(client: Any, credit_note_id: str, amount: str, reference: str) -> None:
+    """Pay the customer ``amount`` of the credit note's credit by bank transfer."""
+    body = {
+        "source": {"kind": "credit_note", "id": credit_note_id},
+        "amount": amount,
+        "method": "bank_transfer",
+        "reference": reference,
+    }
+    answer = call(client, "POST", f"/customers/{CUSTOMER}/credits/refunds", body=body)
+    assert answer.status == 201, answer.body
+
+
 def credited_then_reversed(client: Any, world: World, reference: str, *, refunded: str | None):
     """An invoice paid by bank, credited whole, (its credit partly paid back,) then the bank
     reverses the payment: (invoice, payment id, credit note)."""
@@ -39,14 +51,7 @@ def credited_then_reversed(client: Any, world: World, reference: str, *, refunde
     assert note.status == 201, note.body
     world.pump.drain()
     if refunded:
-        body = {
-            "source": {"kind": "credit_note", "id": note.body["id"]},
-            "amount": refunded,
-            "method": "bank_transfer",
-            "reference": f"OUT-{reference}",
-        }
-        answer = call(client, "POST", f"/customers/{CUSTOMER}/credits/refunds", body=body)
-        assert answer.status == 201, answer.body
+        pay_back(client, note.body["id"], refunded, f"OUT-{reference}")
     summary = imported(
         client,
         world,
@@ -67,6 +72,25 @@ def assert_every_view_agrees(client: Any) -> None:
     assert_ledger_balanced(CUSTOMER)
 
 
+def assert_no_credit_left(client: Any, owed: str) -> None:
+    """The credit is used up (applied back, or paid out) and the customer owes ``owed``."""
+    credits = call(client, "GET", f"/customers/{CUSTOMER}/credits").body
+    assert credits["credits"] == []
+    assert (credits["credit"]["unapplied_cash"], credits["credit"]["open_receivables"]) == (
+        "0.00",
+        owed,
+    )
+    assert account(CUSTOMER, Account.RECEIVABLES) == Decimal(owed)
+    assert account(CUSTOMER, Account.UNAPPLIED_CASH) == 0
+
+
+def assert_applied_back(invoice: Any, note: dict[str, Any]) -> None:
+    """The note's whole credit went back onto its invoice, in an entry of its own."""
+    [applied_back] = [e for e in ledger_entries(CUSTOMER) if e.kind == "credit_application"]
+    assert (applied_back.invoice_id, applied_back.total) == (invoice.invoice_id, invoice.total)
+    assert note["number"] in applied_back.memo
+
+
 def test_the_credit_goes_back_onto_its_invoice_when_the_payment_behind_it_is_reversed(
     client: Any, world: World
 ) -> None:
@@ -80,14 +104,9 @@ def test_the_credit_goes_back_onto_its_invoice_when_the_payment_behind_it_is_rev
         0,
     )
     assert payment_now(payment_id).status.value == "reversed"
-    credits = call(client, "GET", f"/customers/{CUSTOMER}/credits").body
-    assert credits["credits"] == []
-    assert credits["credit"]["unapplied_cash"] == "0.00"
-    assert credits["credit"]["open_receivables"] == "0.00"
+    assert_no_credit_left(client, owed="0.00")
     # the credit was applied back to its own invoice, in an entry of its own
-    [applied_back] = [e for e in ledger_entries(CUSTOMER) if e.kind == "credit_application"]
-    assert (applied_back.invoice_id, applied_back.total) == (invoice.invoice_id, invoice.total)
-    assert note["number"] in applied_back.memo
+    assert_applied_back(invoice, note)
     for name in (Account.RECEIVABLES, Account.UNAPPLIED_CASH, Account.CASH):
         assert account(CUSTOMER, name) == 0, name
     assert_every_view_agrees(client)
@@ -107,11 +126,7 @@ def test_credit_already_paid_back_is_owed_again_on_the_invoice(client: Any, worl
     shown = call(client, "GET", f"/invoices/{invoice.invoice_id}").body
     assert shown["amount_due"] == {"amount": "30.00", "currency": "EUR"}
     assert shown["amount_reclaimed"] == {"amount": "30.00", "currency": "EUR"}
-    credits = call(client, "GET", f"/customers/{CUSTOMER}/credits").body
-    assert credits["credits"] == []
-    assert credits["credit"]["open_receivables"] == "30.00"
-    assert account(CUSTOMER, Account.RECEIVABLES) == Decimal("30.00")
-    assert account(CUSTOMER, Account.UNAPPLIED_CASH) == 0
+    assert_no_credit_left(client, owed="30.00")
     assert_every_view_agrees(client)
 
     # And the customer settles it like any invoice
@@ -139,14 +154,7 @@ def credited_then_write_off_reversed(client: Any, world: World, *, refunded: str
     assert note.status == 201, note.body
     world.pump.drain()
     if refunded:
-        body = {
-            "source": {"kind": "credit_note", "id": note.body["id"]},
-            "amount": refunded,
-            "method": "bank_transfer",
-            "reference": f"OUT-{invoice.number}",
-        }
-        answer = call(client, "POST", f"/customers/{CUSTOMER}/credits/refunds", body=body)
-        assert answer.status == 201, answer.body
+        pay_back(client, note.body["id"], refunded, f"OUT-{invoice.number}")
     write_off_id = written.body["write_off"]["id"]
     reversed_ = call(
         client,
@@ -169,13 +177,8 @@ def test_the_credit_goes_back_onto_its_invoice_when_its_write_off_is_reversed(
     after = invoice_now(invoice.invoice_id)
     assert (after.status.value, after.amount_due, after.amount_written_off) == ("credited", 0, 0)
     assert answer.body["invoice"] == after.to_wire()
-    credits = call(client, "GET", f"/customers/{CUSTOMER}/credits").body
-    assert credits["credits"] == []
-    assert credits["credit"]["unapplied_cash"] == "0.00"
-    assert credits["credit"]["open_receivables"] == "0.00"
-    [applied_back] = [e for e in ledger_entries(CUSTOMER) if e.kind == "credit_application"]
-    assert (applied_back.invoice_id, applied_back.total) == (invoice.invoice_id, invoice.total)
-    assert note["number"] in applied_back.memo
+    assert_no_credit_left(client, owed="0.00")
+    assert_applied_back(invoice, note)
     for name in (Account.RECEIVABLES, Account.UNAPPLIED_CASH, Account.BAD_DEBT_EXPENSE):
         assert account(CUSTOMER, name) == 0, name
     assert_every_view_agrees(client)
@@ -194,9 +197,5 @@ def test_credit_paid_back_is_owed_again_when_the_write_off_is_reversed(
         Decimal("30.00"),
         Decimal("30.00"),
     )
-    credits = call(client, "GET", f"/customers/{CUSTOMER}/credits").body
-    assert credits["credits"] == []
-    assert credits["credit"]["open_receivables"] == "30.00"
-    assert account(CUSTOMER, Account.RECEIVABLES) == Decimal("30.00")
-    assert account(CUSTOMER, Account.UNAPPLIED_CASH) == 0
+    assert_no_credit_left(client, owed="30.00")
     assert_every_view_agrees(client)
