@@ -1,4 +1,5 @@
-"""A simulated month of business ends with every invariant holding, through every channel."""
+"""A simulated month of business ends with every invariant holding, through every channel, and
+the lake's reports equal to the books'."""
 
 from __future__ import annotations
 
@@ -65,6 +66,8 @@ def test_a_month_of_business_holds_every_invariant_and_uses_every_channel():
     assert counts["state.reminders"] > 0
     assert counts["state.fees"] + counts["state.interest_charges"] > 0
     assert counts["lambda_invocations"] > 0 and counts["aws_calls"] > 0
+    # and the lake's aging, open items and KPIs were read beside the books' (equal: no violation)
+    assert counts["lake.comparisons"] == 2 * 2 + 1  # two days (a Sunday, the last), the KPIs
     # and the digest names business references only
     digest = outcome.digest
     assert set(digest["orders"]) == {o.purchase_order for d in month.days for o in d.orders}
