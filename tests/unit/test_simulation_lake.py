@@ -29,9 +29,10 @@ class _Reports:
         if path.startswith("/reports/queries/"):
             self.running -= 1
             return Answer(202, {"status_url": path}) if self.running else self._answer("lake")
-        if path.endswith("source=lake") and self.running:
+        source = "live" if path.endswith("source=live") else "lake"
+        if source == "lake" and self.running:
             return Answer(202, {"status_url": "/reports/queries/q-1?report=aging"})
-        return self._answer("lake" if path.endswith("source=lake") else "live")
+        return self._answer(source)
 
     def _answer(self, source: str) -> Answer:
         body = AGING | {"source": source, "skipped": [], "service": {"cases": source}}
@@ -66,6 +67,25 @@ def test_equal_reports_are_counted_and_differ_nowhere() -> None:
     ]
 
 
+def test_the_days_after_a_snapshot_are_read_as_answered_by_default() -> None:
+    # Given reports equal but for how they were read
+    get = _Reports()
+
+    # When
+    check = lake_differences(
+        get, [], (date(2026, 3, 1), date(2026, 3, 8)), current_days=[date(2026, 3, 8)]
+    )
+
+    # Then the default aging and open items were read beside the books'
+    assert check.comparisons == 3 and check.differences == []
+    assert get.paths[:4] == [
+        "/reports/aging?as_of=2026-03-08",
+        "/reports/aging?as_of=2026-03-08&source=live",
+        "/reports/open-items?as_of=2026-03-08",
+        "/reports/open-items?as_of=2026-03-08&source=live",
+    ]
+
+
 def test_a_figure_the_lake_answers_otherwise_is_a_difference_named_by_its_row() -> None:
     # Given a lake whose customer owes a cent more
     row = {"customer_id": "c-1", "balance": "10.01"}
@@ -77,7 +97,7 @@ def test_a_figure_the_lake_answers_otherwise_is_a_difference_named_by_its_row() 
     # Then
     assert check.comparisons == 1
     assert check.differences == [
-        "lake /reports/kpis?from=2026-03-01&to=2026-03-08: "
+        "lake /reports/kpis?from=2026-03-01&to=2026-03-08&source=lake: "
         ".currencies[currency=EUR].customers[customer_id=c-1].balance: "
         "lake '10.01', books '10.00'"
     ]
