@@ -80,8 +80,13 @@ def lake_differences(
         check.comparisons += 1
         books_path = path.removesuffix("&source=lake") + "&source=live"
         lake, books = _read(get, path), _read(get, books_path)
-        check.sources[str(lake.get("source", "unanswered"))] += 1
-        found = list(differences(lake, books))
+        if (lake.status, books.status) != (200, 200):
+            check.differences.append(
+                f"lake {path}: answered {lake.status}, from the books {books.status}"
+            )
+            continue
+        check.sources[str(lake.body.get("source"))] += 1
+        found = list(differences(lake.body, books.body))
         check.differences += [f"lake {path}: {text}" for text in found[:SHOWN]]
         if len(found) > SHOWN:
             check.differences.append(f"lake {path}: {len(found) - SHOWN} more differences")
@@ -113,12 +118,11 @@ def _label(row: Any, n: int) -> str:
     return str(n)
 
 
-def _read(get: Get, path: str) -> Any:
+def _read(get: Get, path: str) -> Answer:
+    """The report at ``path``, its lake query followed while it runs."""
     answer = get(path)
     for _ in range(POLLS):
         if answer.status != 202:
             break
         answer = get(answer.body["status_url"])
-    if answer.status != 200:
-        return {"status": answer.status, "body": answer.body}
-    return answer.body
+    return answer

@@ -19,9 +19,12 @@ AGING = {
 class _Reports:
     """Answers every report the same from both sources, except what a test changes."""
 
-    def __init__(self, lake: dict[str, Any] | None = None, running: int = 0) -> None:
+    def __init__(
+        self, lake: dict[str, Any] | None = None, running: int = 0, status: int = 200
+    ) -> None:
         self.lake = lake or {}
         self.running = running
+        self.status = status
         self.paths: list[str] = []
 
     def __call__(self, path: str) -> Answer:
@@ -36,7 +39,7 @@ class _Reports:
 
     def _answer(self, source: str) -> Answer:
         body = AGING | {"source": source, "skipped": [], "service": {"cases": source}}
-        return Answer(200, body | (self.lake if source == "lake" else {}))
+        return Answer(self.status, body | (self.lake if source == "lake" else {}))
 
 
 def test_the_days_compared_are_each_sunday_and_the_last_day() -> None:
@@ -113,3 +116,17 @@ def test_a_lake_query_still_running_is_followed_to_its_report() -> None:
     # Then its report was compared
     assert check.differences == []
     assert "/reports/queries/q-1?report=aging" in get.paths
+
+
+def test_a_report_that_does_not_answer_is_a_difference_even_when_both_fail_alike() -> None:
+    # Given reports that answer 400 from either source
+    get = _Reports(status=400)
+
+    # When
+    check = lake_differences(get, [], (date(2026, 3, 1), date(2026, 3, 8)))
+
+    # Then
+    assert check.differences == [
+        "lake /reports/kpis?from=2026-03-01&to=2026-03-08&source=lake: "
+        "answered 400, from the books 400"
+    ]
