@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, redirect_stdout
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import partial
 from types import ModuleType
 from typing import Any, Protocol
@@ -37,9 +37,11 @@ import boto3
 
 from bench.aws_calls import CallLog, counting_module, offline_aws, quiet_moto
 from bench.simulation_driver import Driver, SimulatedClock
+from bench.simulation_lake import LakeCheck, lake_days, lake_differences, take_snapshot
 from bench.simulation_plan import Plan, plan
 from bench.simulation_state import State, queue_violations
 from infra.local import stack
+from infra.local.moto_firehose import partitioned_deliveries
 from infra.local.moto_transactions import lean_transactions
 from infra.local.offline import deploy_and_seed, reset_process_state
 from infra.local.pump import EventPump, _Consumer
@@ -196,7 +198,7 @@ def simulate(month: Plan, *, harness: Harness | None = None) -> Outcome:
     """Play the month in a fresh moto world; the outcome's digest names business references only."""
     harness = harness or NoFaults()
     started = time.perf_counter()
-    with offline_aws(), lean_transactions(), lean_moto(), _quiet():
+    with offline_aws(), partitioned_deliveries(), lean_transactions(), lean_moto(), _quiet():
         from chalice.test import Client  # after the environment is set: the logger reads it
 
         import app as app_module
@@ -226,6 +228,7 @@ def simulate(month: Plan, *, harness: Harness | None = None) -> Outcome:
                     get = partial(driver.request, "GET")
                     reconciled = reconcile(get, driver.books.customers)
                     books = read_books(get)
+                    lake = _read_the_lake(get, month.days[0].on, clock.now().date())
             overruns = at.close()
             with harness.paused():  # the final state, read without faults
                 state = State.read(infra, deployment.outputs, driver.books)
@@ -235,9 +238,10 @@ def simulate(month: Plan, *, harness: Harness | None = None) -> Outcome:
             reset_process_state()
         digest = state.digest()
         differences = [found for customer in reconciled for found in customer.differences]
-        differences += books_differences(*books)
+        differences += books_differences(*books) + lake.differences
         violations = driver.violations + overruns + state.violations() + queues + differences
         counts = dict(sorted(driver.counts.items())) | state.counts() | _calls(log)
+        counts |= lake.counts()
     return Outcome(digest, counts, violations, time.perf_counter() - started, reconciled, books[1])
 
 
@@ -266,6 +270,15 @@ def reconcile(get: Any, customers: dict[str, str]) -> tuple[Reconciled, ...]:
             )
         )
     return tuple(found)
+
+
+def _read_the_lake(get: Any, first: date, today: date) -> LakeCheck:
+    """The month's reports from the lake against the books': from the whole lake, then as
+    answered by default once the nightly snapshot of a week ago is taken."""
+    days = lake_days(first, today)
+    snapshot_day = take_snapshot(first, today)
+    current = [day for day in days if day >= snapshot_day]
+    return lake_differences(get, days, (first, today), current_days=current)
 
 
 @contextmanager
@@ -344,6 +357,14 @@ def table(report: Report) -> str:
         "",
     ]
     lines += _trial_balance(outcome.trial_balance or {})
+    lake = [violation for violation in outcome.violations if violation.startswith("lake ")]
+    lines += [
+        "Reports read from the lake and from the books (aging and open items of each Sunday and "
+        "the last day from the whole lake and, after the snapshot of a week before the last day, "
+        "as answered by default; the month's KPIs; bench/simulation_lake.py): "
+        f"{outcome.counts.get('lake.comparisons', 0)} compared, {len(lake)} differences.",
+        "",
+    ]
     if outcome.violations:
         lines.append(f"invariants: {len(outcome.violations)} violated")
         lines += [f"- {violation}" for violation in outcome.violations[:50]]

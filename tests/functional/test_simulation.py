@@ -1,4 +1,5 @@
-"""A simulated month of business ends with every invariant holding, through every channel."""
+"""A simulated month of business ends with every invariant holding, through every channel, and
+the lake's reports equal to the books'."""
 
 from __future__ import annotations
 
@@ -65,6 +66,11 @@ def test_a_month_of_business_holds_every_invariant_and_uses_every_channel():
     assert counts["state.reminders"] > 0
     assert counts["state.fees"] + counts["state.interest_charges"] > 0
     assert counts["lambda_invocations"] > 0 and counts["aws_calls"] > 0
+    # and the lake's aging, open items and KPIs were read beside the books' (equal: no violation):
+    # of two days (a Sunday, the last) from the whole lake, the month's KPIs, and of the same
+    # days rolled forward from the nightly snapshot of a week before the last
+    assert counts["lake.comparisons"] == 2 * 2 + 1 + 2 * 2
+    assert (counts["lake.source.lake"], counts["lake.source.current"]) == (5, 4)
     # and the digest names business references only
     digest = outcome.digest
     assert set(digest["orders"]) == {o.purchase_order for d in month.days for o in d.orders}
