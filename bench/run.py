@@ -301,7 +301,9 @@ SECTIONS = (
             "stateful scenarios along openapi.yaml's links (an order placed, then read, amended, "
             "shipped...). Every answer is checked: no 5xx, the answer matches openapi.yaml, an "
             "invalid request is rejected, every error is problem+json, and a rejection writes "
-            "nothing. A role refused twice in a row on an operation is not sent more of it.",
+            "nothing. A role refused twice in a row on an operation is not sent more of it "
+            "(except an operation open to anyone, whose 403 refuses a bad signed link, not the "
+            "role).",
         ),
         lambda options: fuzz.table(fuzz.measure()),
     ),
