@@ -173,10 +173,7 @@ def preview(customer_id: str, as_of: date, invoice_ids: list[str]) -> dict[str, 
         return None
     planned = situation.plan(as_of)
     customer = situation.customer
-    link = reminder_email.statement_url(customer_id)
-    email = (
-        reminder_email.render(planned, customer.legal_name, link=link) if planned.lines else None
-    )
+    email = reminder_email.render(planned, customer.legal_name) if planned.lines else None
     return {
         **planned.to_wire(),
         "reminder_id": store.reminder_id_for(customer_id, as_of) if email else None,
@@ -421,10 +418,7 @@ def _portal_link(reminder: Item, links_valid_after: int | None) -> str | None:
 
 def _send(sender: str, reminder: Item, portal_url: str | None) -> str:
     planned = store.reminder_plan(reminder)
-    link = reminder_email.statement_url(reminder["customer_id"])
-    email = reminder_email.render(
-        planned, reminder.get("customer_name", ""), link=link, portal_url=portal_url
-    )
+    email = reminder_email.render(planned, reminder.get("customer_name", ""), portal_url=portal_url)
     message = {
         "sender": sender,
         "recipient": reminder["recipient"],

@@ -14,7 +14,6 @@ import html
 from dataclasses import dataclass
 from decimal import Decimal
 
-from shared.config import settings
 from shared.domain.dunning import ReminderLine, ReminderPlan
 from shared.domain.money import quantize
 from shared.domain.notifications import Email, portal_invitation, subject_line
@@ -62,20 +61,13 @@ TEMPLATES: dict[str, Template] = {
 }
 
 
-def statement_url(customer_id: str) -> str:
-    """Where the customer reads its statement of account (the API's public base URL)."""
-    return f"{settings().public_api_url}/customers/{customer_id}/statement"
-
-
-def render(
-    plan: ReminderPlan, customer_name: str, *, link: str, portal_url: str | None = None
-) -> Email:
-    """The e-mail of ``plan``; ``link`` is the statement's URL (``statement_url``),
-    ``portal_url`` a signed link to the customer's portal (``functions.portal.links``)."""
+def render(plan: ReminderPlan, customer_name: str, *, portal_url: str | None = None) -> Email:
+    """The e-mail of ``plan``; ``portal_url`` a signed link to the customer's portal
+    (``functions.portal.links``), where the contact reads its statement and pays: the only link
+    a customer can open without an API key."""
     template = TEMPLATES.get(plan.template, TEMPLATES["reminder"])
     greeting = f"Hello {_one_line(customer_name) or 'customer'},"
     totals = [_total_line(currency, sums) for currency, sums in plan.totals().items()]
-    statement = f"Your statement of account: {link}"
     invitation = [portal_invitation(portal_url)] if portal_url else []
     text = "\n\n".join(
         [
@@ -84,14 +76,11 @@ def render(
             "\n".join(_text_line(line) for line in plan.lines),
             "\n".join(totals),
             template.closing,
-            statement,
             *(paragraph for paragraph, _ in invitation),
             "Kind regards,\nAccounts receivable",
         ]
     )
-    links = f'<p><a href="{html.escape(link)}">Your statement of account</a></p>' + "".join(
-        markup for _, markup in invitation
-    )
+    links = "".join(markup for _, markup in invitation)
     return Email(
         subject=subject_line(template.subject),
         text=text + "\n",

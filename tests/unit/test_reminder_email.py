@@ -44,9 +44,6 @@ def _plan(template: str, *lines: ReminderLine) -> ReminderPlan:
     )
 
 
-LINK = "https://api.otc.example/v1/customers/cus_acme/statement"
-
-
 def test_every_line_is_listed_with_its_figures_and_the_totals_follow():
     # Given a second notice with one invoice at its fee and one at a lower level
     plan = _plan(
@@ -70,7 +67,7 @@ def test_every_line_is_listed_with_its_figures_and_the_totals_follow():
     )
 
     # When it is rendered
-    email = reminder_email.render(plan, "ACME Retail GmbH", link=LINK)
+    email = reminder_email.render(plan, "ACME Retail GmbH")
 
     # Then the subject is the highest level's, and each line and the totals are in both parts
     assert email.subject == "Second notice: overdue invoices"
@@ -93,13 +90,18 @@ def test_every_line_is_listed_with_its_figures_and_the_totals_follow():
     assert "Hello ACME Retail GmbH," in email.text
 
 
-def test_the_statement_link_points_at_the_public_api():
+def test_the_only_link_is_one_the_customer_can_open():
     plan = _plan("reminder", _line("INV-1", due=date(2026, 12, 13), level=1, name="reminder"))
+    url = "https://api.otc.example/v1/portal/cus_acme?token=1.2.abc.def"
 
-    email = reminder_email.render(plan, "ACME", link=LINK)
+    email = reminder_email.render(plan, "ACME", portal_url=url)
 
-    assert f"Your statement of account: {LINK}" in email.text
-    assert f'<a href="{LINK}">' in email.html
+    # the statement is in the portal; the API's statement route wants a staff or partner key
+    assert "/customers/cus_acme/statement" not in email.text + email.html
+    assert [line for line in email.text.splitlines() if "https://" in line] == [
+        f"{PORTAL_TEXT}: {url}"
+    ]
+    assert email.html.count("<a href=") == 1
 
 
 def test_a_friendly_reminder_counts_the_days_until_due():
@@ -108,7 +110,7 @@ def test_a_friendly_reminder_counts_the_days_until_due():
         _line("INV-9", due=date(2026, 12, 21), level=0, name="friendly_reminder"),
     )
 
-    email = reminder_email.render(plan, "ACME", link=LINK)
+    email = reminder_email.render(plan, "ACME")
 
     assert email.subject == "Friendly reminder: invoices due soon"
     assert "due 2026-12-21, due in 5 days, amount due 100.00 EUR" in email.text
@@ -119,7 +121,7 @@ def test_a_friendly_reminder_counts_the_days_until_due():
 def test_every_level_has_its_own_subject_and_words(template: str):
     plan = _plan(template, _line("INV-1", due=date(2026, 12, 2), level=1, name=template))
 
-    email = reminder_email.render(plan, "ACME", link=LINK)
+    email = reminder_email.render(plan, "ACME")
 
     assert email.subject == reminder_email.TEMPLATES[template].subject
     assert reminder_email.TEMPLATES[template].opening in email.text
@@ -129,7 +131,7 @@ def test_every_level_has_its_own_subject_and_words(template: str):
 def test_values_from_the_account_are_escaped_and_kept_to_one_line():
     plan = _plan("reminder", _line("INV-<1>", due=date(2026, 12, 2), level=1, name="reminder"))
 
-    email = reminder_email.render(plan, "Evil <script>\nCorp", link=LINK)
+    email = reminder_email.render(plan, "Evil <script>\nCorp")
 
     assert "<script>" not in email.html and "&lt;script&gt;" in email.html
     assert "<td>INV-&lt;1&gt;</td>" in email.html
@@ -140,11 +142,11 @@ def test_a_portal_link_is_offered_in_both_parts_escaped_in_html():
     plan = _plan("reminder", _line("INV-2", due=date(2026, 12, 2), level=1, name="reminder"))
     url = 'https://api.example/portal/cus_acme?token=1.2.a"b<c>.d&x=1'
 
-    email = reminder_email.render(plan, "ACME", link=LINK, portal_url=url)
+    email = reminder_email.render(plan, "ACME", portal_url=url)
 
     assert f"{PORTAL_TEXT}: {url}\n" in email.text
     assert 'href="https://api.example/portal/cus_acme?token=1.2.a&quot;b&lt;c&gt;.d&amp;x=1"' in (
         email.html
     )
     assert url not in email.html
-    assert PORTAL_TEXT not in reminder_email.render(plan, "ACME", link=LINK).text
+    assert PORTAL_TEXT not in reminder_email.render(plan, "ACME").text
