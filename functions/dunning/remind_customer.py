@@ -171,12 +171,15 @@ def preview(customer_id: str, as_of: date, invoice_ids: list[str]) -> dict[str, 
     situation = read_situation(customer_id, invoice_ids)
     if situation is None:
         return None
-    planned = situation.plan(as_of)
+    reminder_id = store.reminder_id_for(customer_id, as_of)
+    # a day recorded in parts, its last transaction not yet committed: the whole reminder
+    parts = store.parts_of(reminder_id) if reminder_id in situation.reminding else []
+    planned = dunning.joined([*parts, situation.plan(as_of)])
     customer = situation.customer
     email = reminder_email.render(planned, customer.legal_name) if planned.lines else None
     return {
         **planned.to_wire(),
-        "reminder_id": store.reminder_id_for(customer_id, as_of) if email else None,
+        "reminder_id": reminder_id if email else None,
         "recipient": customer.notification_email if email else None,
         "subject": email.subject if email else None,
         "puts_on_credit_hold": planned.credit_hold and customer.status is CustomerStatus.ACTIVE,

@@ -147,6 +147,9 @@ def test_a_crash_between_the_transactions_is_finished_by_the_retry_with_the_same
     monkeypatch.setattr(outbox, "commit", crashing)
     failed = deliver(bodies)
     half_charged = len(charges())
+    # (the dry run meanwhile shows the whole day's reminder, not only what is left to record)
+    [plan] = start_run(RUN_DAY, dry_run=True)["plans"]
+    assert sorted(line["invoice_id"] for line in plan["lines"]) == sorted(owed)
 
     # When SQS delivers the message again
     monkeypatch.setattr(outbox, "commit", commit)
