@@ -33,8 +33,9 @@ def _restore_clock() -> Iterator[None]:
     clock.set_clock(None)
 
 
-@pytest.fixture
-def books(client: Client, world: World) -> dict[str, Any]:
+def snapshotted(client: Client, world: World) -> dict[str, Any]:
+    """The reports' dataset in the lake, today TODAY, the nightly snapshot of SNAPSHOT_DAY
+    taken: its invoices."""
     invoices = dataset(client, world)
     backfill()
     on(TODAY.isoformat())
@@ -42,11 +43,20 @@ def books(client: Client, world: World) -> dict[str, Any]:
     return invoices
 
 
-def aging(client: Client, query: str = "") -> dict[str, Any]:
-    answer = call(client, "GET", f"/reports/aging{query}")
+@pytest.fixture
+def books(client: Client, world: World) -> dict[str, Any]:
+    return snapshotted(client, world)
+
+
+def report(client: Client, path: str) -> dict[str, Any]:
+    answer = call(client, "GET", path)
     assert answer.status == 200, answer.body
     body: dict[str, Any] = answer.body
     return body
+
+
+def aging(client: Client, query: str = "") -> dict[str, Any]:
+    return report(client, f"/reports/aging{query}")
 
 
 def books_aging(as_of: date, edges: tuple[int, ...] = (30, 60, 90)) -> dict[str, Any]:

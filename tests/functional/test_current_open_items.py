@@ -26,7 +26,13 @@ from tests.functional.accounts import call
 from tests.functional.collections import run_on
 from tests.functional.conftest import World
 from tests.functional.helpers import assert_problem_answer
-from tests.functional.test_current_aging import SNAPSHOT_DAY, TODAY, the_days_movements
+from tests.functional.test_current_aging import (
+    SNAPSHOT_DAY,
+    TODAY,
+    report,
+    snapshotted,
+    the_days_movements,
+)
 from tests.functional.test_reports import dataset, on
 
 
@@ -38,18 +44,11 @@ def _restore_clock() -> Iterator[None]:
 
 @pytest.fixture
 def invoices(client: Client, world: World) -> dict[str, Any]:
-    found = dataset(client, world)
-    backfill()
-    on(TODAY.isoformat())
-    snapshot.take(SNAPSHOT_DAY)
-    return found
+    return snapshotted(client, world)
 
 
 def open_items(client: Client, query: str = "") -> dict[str, Any]:
-    answer = call(client, "GET", f"/reports/open-items{query}")
-    assert answer.status == 200, answer.body
-    body: dict[str, Any] = answer.body
-    return body
+    return report(client, f"/reports/open-items{query}")
 
 
 def books_open_items(
