@@ -177,7 +177,7 @@ def _invoice(request: CaseRequest) -> Invoice:
 
 
 def _disputed(invoice: Invoice, request: CaseRequest, lines: list[DisputedLine]) -> Decimal:
-    held = store.disputed([invoice.invoice_id]).get(invoice.invoice_id, Decimal(0))
+    held = store.disputed(invoice.customer_id, invoice.invoice_id)
     amount = Decimal(request.amount) if request.amount is not None else None
     try:
         return domain.disputed_amount(invoice, amount, lines, held)

@@ -66,7 +66,7 @@ def resolve(case_id: str, request: ResolutionRequest, principal: Principal) -> d
         case = _settled(case)
     holds: list[Write] = []
     if case.get("disputed_amount"):
-        holds.append(store.hold_release(case["invoice_id"], case_id))
+        holds.append(store.hold_release(case["customer_id"], case["invoice_id"], case_id))
     now = clock.iso(clock.now())
     closed = write_case(
         case,

@@ -2,10 +2,11 @@
 
 The run (``run.py``) sends one message per customer with the open invoices due; this worker
 
-1. reads the customer's partition (the account and its portal access, one consistent Query),
-   those invoices (one BatchGetItem), their dunning states, the money applied to them (the
-   customer's payments), the credit the customer holds (its ledger's unapplied cash) and, when it
-   holds some, its open fees and interest, and plans the day's reminder
+1. reads the customer's partition (the account, its portal access, its dispute holds: one
+   consistent Query), those invoices (one BatchGetItem), their dunning states, the money
+   applied to them (the customer's payments), the credit the customer holds (its ledger's
+   unapplied cash) and, when it holds some, its open fees and interest, and plans the day's
+   reminder
    (``shared.domain.dunning.plan``);
 2. records what the plan changes (``reminder_recording.py``): a marker per (invoice, level)
    that is refused if that level happened before, each invoice's state at the version read, the
@@ -40,7 +41,7 @@ invoice that reaches a level later that day gets it on the next run.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -209,7 +210,7 @@ def read_situation(customer_id: str, invoice_ids: list[str]) -> Situation | None
         for invoice in readable.each(invoice_items, store.due_invoice)
         if invoice is not None and invoice.customer_id == customer_id
     }
-    due = _with_disputes(_with_allocations(customer_id, due))
+    due = _with_disputes(_with_allocations(customer_id, due), account.items.values())
     held = ledger_store.credit_held(customer_id) if due else {}
     # Only credit is set against charges: without it they change nothing the plan decides.
     owed = charge_store.open_for(customer_id) if held else []
@@ -227,11 +228,14 @@ def read_situation(customer_id: str, invoice_ids: list[str]) -> Situation | None
     )
 
 
-def _with_disputes(due: dict[str, DueInvoice]) -> dict[str, DueInvoice]:
-    """Each invoice with what its open dispute cases hold (dunning leaves that amount alone)."""
+def _with_disputes(
+    due: dict[str, DueInvoice], account_items: Iterable[Item]
+) -> dict[str, DueInvoice]:
+    """Each invoice with what its open dispute cases hold (dunning leaves that amount alone):
+    the holds are items of the customer's partition, read with the account."""
     from shared.store import cases
 
-    held = cases.disputed(due)
+    held = cases.held_among(account_items)
     return {
         invoice_id: invoice.model_copy(update={"disputed": held[invoice_id]})
         if invoice_id in held

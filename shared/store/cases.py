@@ -4,7 +4,7 @@
 | --- | --- | --- |
 | case | ``CASE#<id>`` | ``CASE`` |
 | message | ``CASE#<id>`` | ``MSG#<case version>#<message id>`` |
-| dispute hold | ``DISPUTES#<invoice id>`` | ``CASE#<id>`` |
+| dispute hold | ``CUSTOMER#<cid>`` | ``DISPUTE#<invoice id>#<case id>`` |
 | survey answer | ``CASE#<id>`` | ``SURVEY`` |
 
 A case is indexed by customer on gsi1 (``CUSTOMER#<cid>`` / ``CASE#<opened>#<id>``) and by
@@ -13,7 +13,9 @@ status on gsi2 (``CASES#<status>`` / ``<opened>#<id>``); survey answers on gsi2 
 
 A case changes only guarded by its ``version``; a dispute hold lives exactly while its case is
 open (put with the case, deleted in the resolution's transaction), so what dunning leaves alone
-is the sum of an invoice's holds. A survey answer is put once (``attribute_not_exists``).
+is the sum of an invoice's holds. The holds live in the customer's partition, so the collection
+worker reads them with the account (``shared.store.customers.get_account``). A survey answer
+is put once (``attribute_not_exists``).
 """
 
 from __future__ import annotations
@@ -34,8 +36,11 @@ def case_key(case_id: str) -> tuple[str, str]:
     return f"CASE#{case_id}", CASE_SK
 
 
-def hold_key(invoice_id: str, case_id: str) -> tuple[str, str]:
-    return f"DISPUTES#{invoice_id}", f"CASE#{case_id}"
+HOLD_PREFIX = "DISPUTE#"
+
+
+def hold_key(customer_id: str, invoice_id: str, case_id: str) -> tuple[str, str]:
+    return f"CUSTOMER#{customer_id}", f"{HOLD_PREFIX}{invoice_id}#{case_id}"
 
 
 def survey_key(case_id: str) -> tuple[str, str]:
@@ -74,7 +79,7 @@ def message_put(case_id: str, version: int, message: Item) -> Put:
 
 
 def hold_put(invoice_id: str, case_id: str, customer_id: str, amount: Decimal) -> Put:
-    pk, sk = hold_key(invoice_id, case_id)
+    pk, sk = hold_key(customer_id, invoice_id, case_id)
     item = {
         "pk": pk,
         "sk": sk,
@@ -87,8 +92,8 @@ def hold_put(invoice_id: str, case_id: str, customer_id: str, amount: Decimal) -
     return Put.new(item)
 
 
-def hold_release(invoice_id: str, case_id: str) -> Delete:
-    return Delete(key=hold_key(invoice_id, case_id))
+def hold_release(customer_id: str, invoice_id: str, case_id: str) -> Delete:
+    return Delete(key=hold_key(customer_id, invoice_id, case_id))
 
 
 def survey_put(case_id: str, answer: Item) -> Put:
@@ -128,14 +133,19 @@ def survey(case_id: str) -> Item | None:
     return _plain(found) if found else None
 
 
-def disputed(invoice_ids: Iterable[str]) -> dict[str, Decimal]:
-    """Per invoice, what its open disputes hold (only invoices with some)."""
+def disputed(customer_id: str, invoice_id: str) -> Decimal:
+    """What the open disputes of one of the customer's invoices hold."""
+    pk, prefix = hold_key(customer_id, invoice_id, "")
+    page = table.query_page(pk, sk_from=prefix, sk_to=f"{prefix}~", limit=100, consistent=True)
+    return held_among(page.items).get(invoice_id, Decimal(0))
+
+
+def held_among(items: Iterable[Item]) -> dict[str, Decimal]:
+    """Per invoice, what the dispute holds among ``items`` hold (only invoices with some)."""
     held: dict[str, Decimal] = {}
-    for invoice_id in invoice_ids:
-        page = table.query_page(f"DISPUTES#{invoice_id}", limit=100)
-        amount = sum((Decimal(str(item["amount"])) for item in page.items), Decimal(0))
-        if amount:
-            held[invoice_id] = amount
+    for item in items:
+        if item.get("entity") == "DisputeHold" and (amount := Decimal(str(item["amount"]))):
+            held[item["invoice_id"]] = held.get(item["invoice_id"], Decimal(0)) + amount
     return held
 
 

@@ -101,6 +101,9 @@ def from_item(item: Item) -> Customer:
     )
 
 
+PARTITION_PAGE = 500
+
+
 def get(customer_id: str, *, consistent: bool = False) -> Customer | None:
     item = table.get(*customer_key(customer_id), consistent=consistent)
     return from_item(item) if item else None
@@ -116,9 +119,16 @@ class Account:
 
 
 def get_account(customer_id: str) -> Account | None:
-    """The account and its portal access, in one consistent Query of its partition."""
+    """The account, its portal access and the rest of its partition (dunning's markers, dispute
+    holds), in one consistent Query of the partition (more only past DynamoDB's 1 MB page)."""
     pk, sk = customer_key(customer_id)
-    items = {item["sk"]: item for item in table.query_page(pk, limit=10, consistent=True).items}
+    items: dict[str, Item] = {}
+    cursor: str | None = None
+    while True:
+        page = table.query_page(pk, limit=PARTITION_PAGE, cursor=cursor, consistent=True)
+        items |= {item["sk"]: item for item in page.items}
+        if not (cursor := page.cursor):
+            break
     if sk not in items:
         return None
     return Account(
