@@ -6,8 +6,7 @@ The run (``run.py``) sends one message per customer with the open invoices due; 
    consistent Query), those invoices (one BatchGetItem), their dunning states, the money
    applied to them (the customer's payments), the credit the customer holds (its ledger's
    unapplied cash) and, when it holds some, its open fees and interest, and plans the day's
-   reminder
-   (``shared.domain.dunning.plan``);
+   reminder (``shared.domain.dunning.plan``);
 2. records what the plan changes (``reminder_recording.py``): a marker per (invoice, level)
    that is refused if that level happened before, each invoice's state at the version read, the
    fee and interest journal entries (each entry id posted once, dated the day they accrue: the
