@@ -7,7 +7,8 @@ reports.py derives them the same way, from the same items):
 - an issued or imported document (InvoiceIssued, CreditNoteIssued, InvoiceImported): its row in
   ``documents``, read from the invoice item (figures as issued);
 - a customer created, or renamed: its row in ``customers``;
-- any order event: the order's fact (first confirmed, shipped complete) from its history;
+- an order confirmed or shipped: the order's fact (first confirmed, shipped complete) from its
+  history (no other order event changes it, and the lake's views read only confirmed orders);
 - a payment received or applied: the payment's fact (received, applied by the matcher);
 - any later event of an invoice: its disputes from its history, when it had any.
 
@@ -34,6 +35,7 @@ Landed = tuple[str, Row]  # (table, row)
 ISSUED = frozenset({"InvoiceIssued", "CreditNoteIssued", "InvoiceImported"})
 CUSTOMER_EVENTS = frozenset({"CustomerCreated", "CustomerUpdated"})
 PAYMENT_FACTS = frozenset({"PaymentReceived", "PaymentApplied"})
+ORDER_FACTS = frozenset({"OrderConfirmed", "OrderShipped"})
 
 
 def rows_of(item: Item) -> list[Landed]:
@@ -122,7 +124,7 @@ def _disputes(item: Item) -> Iterator[Landed]:
 _DERIVATIONS: tuple[tuple[Callable[[str, str], bool], Callable[[Item], Iterator[Landed]]], ...] = (
     (lambda detail_type, _source: detail_type in ISSUED, _document),
     (lambda detail_type, _source: detail_type in CUSTOMER_EVENTS, _customer),
-    (lambda _detail_type, source: source == order_domain.SOURCE, _order),
+    (lambda kind, source: source == order_domain.SOURCE and kind in ORDER_FACTS, _order),
     (lambda kind, source: source == payment_domain.SOURCE and kind in PAYMENT_FACTS, _payment),
     (lambda _detail_type, source: source == invoice_domain.SOURCE, _disputes),
 )

@@ -9,12 +9,14 @@ from __future__ import annotations
 import app as app_module
 from bench import aws_calls, cold_import, collection_run, invoicing
 
-# The lake's landing of an order event: the order and its history (its fact), then the event's
-# row and the order's row, one PutRecordBatch per lake table
-LAND_ORDER_EVENT = (
+# The lake's landing of an order's confirmation: the order and its history (its fact), then the
+# event's row and the order's row, one PutRecordBatch per lake table; an order event that changes
+# no fact lands the event's row alone
+LAND_ORDER_FACT = (
     "land_in_lake",
     {"dynamodb.GetItem": 1, "dynamodb.Query": 1, "firehose.PutRecordBatch": 2},
 )
+LAND_EVENT = ("land_in_lake", {"firehose.PutRecordBatch": 1})
 PLACE_AND_CONFIRM = [
     (
         # key; customer + catalog in one read; order + event + the new chain head + the
@@ -23,7 +25,7 @@ PLACE_AND_CONFIRM = [
         {"dynamodb.GetItem": 1, "dynamodb.BatchGetItem": 1, "dynamodb.TransactWriteItems": 1},
     ),
     ("publish_events", {"events.PutEvents": 1, "dynamodb.BatchWriteItem": 1}),
-    LAND_ORDER_EVENT,
+    LAND_EVENT,
     (
         # order; customer + stock levels + chain head in one read; order + credit + stock +
         # event + head in one transaction
@@ -32,7 +34,7 @@ PLACE_AND_CONFIRM = [
     ),
     ("deliver_webhooks", {"dynamodb.GetItem": 1}),  # OrderReceived: the partner has no webhook
     ("publish_events", {"events.PutEvents": 1, "dynamodb.BatchWriteItem": 1}),
-    LAND_ORDER_EVENT,
+    LAND_ORDER_FACT,
     # OrderConfirmed: the customer, whose order notices send no e-mail for a partner's order
     ("notify_customers", {"dynamodb.GetItem": 1}),
     ("deliver_webhooks", {"dynamodb.GetItem": 1}),  # OrderConfirmed: no webhook either
