@@ -173,7 +173,9 @@ SECTIONS = (
             "for reference, not in the total. Before the Idempotency-Key's answer moved into "
             "the order's transaction and the workers read ahead in one call: POST /orders 7 "
             "(BatchGetItem 2, GetItem 2, PutItem 1, TransactWriteItems 1, UpdateItem 1), "
-            "confirm_orders 5, place + confirm 27 (19 without the lake landing), replay 2.",
+            "confirm_orders 5, place + confirm 27 (19 without the lake landing), replay 2; "
+            "before the lake landed an order's fact only on its confirmation or shipment: "
+            "place + confirm 21 (land_in_lake 4 for each order event).",
         ),
         lambda options: aws_calls.table(aws_calls.measure()),
     ),
