@@ -30,6 +30,8 @@ How each billed quantity is derived:
   "attachment" bytes for raw messages (an upper bound: it includes the body). KMS: the app's own
   calls (the bucket uses an S3 Bucket Key and DynamoDB caches its table key, so neither calls KMS
   per request).
+- Firehose (the lake's landing): the records of the app's PutRecordBatch calls, each rounded up
+  to 5 KB, billed as ingested and again as converted to Parquet (the packaged streams convert).
 
 Not in the model: CloudWatch Logs and metrics, X-Ray traces, storage (DynamoDB, S3, backups),
 data transfer, the free tiers, and fixed monthly costs (the KMS key, idle queue polling).
@@ -73,6 +75,8 @@ EVENTBRIDGE_PRICING = "https://aws.amazon.com/eventbridge/pricing/"
 S3_PRICING = "https://aws.amazon.com/s3/pricing/"
 SES_PRICING = "https://aws.amazon.com/ses/pricing/"
 KMS_PRICING = "https://aws.amazon.com/kms/pricing/"
+FIREHOSE_PRICING = "https://aws.amazon.com/firehose/pricing/"
+FIREHOSE_INCREMENT = 5 * 1024  # Direct PUT bills each record in 5 KB steps
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,12 @@ PRICES: dict[str, Price] = {
     "ses.messages": Price(Decimal("0.10"), 1_000, "messages", SES_PRICING),
     "ses.attachment_gb": Price(Decimal("0.12"), 1, "GB of attachments", SES_PRICING),
     "kms.requests": Price(Decimal("0.03"), 10_000, "requests", KMS_PRICING),
+    "firehose.ingested_gb": Price(
+        Decimal("0.029"), 1, "GB ingested (Direct PUT, 5 KB steps per record)", FIREHOSE_PRICING
+    ),
+    "firehose.converted_gb": Price(
+        Decimal("0.018"), 1, "GB converted to Parquet (5 KB steps per record)", FIREHOSE_PRICING
+    ),
 }
 GB = 1024**3
 
@@ -127,6 +137,7 @@ class Usage:
     ses_messages: int = 0
     ses_attachment_bytes: int = 0
     kms_requests: int = 0
+    firehose_billed_bytes: int = 0  # each record rounded up to 5 KB
 
     @property
     def lambda_invocations(self) -> int:
@@ -160,6 +171,8 @@ def cost(
         "SES": prices["ses.messages"].of(usage.ses_messages)
         + prices["ses.attachment_gb"].of(Decimal(usage.ses_attachment_bytes) / GB),
         "KMS": prices["kms.requests"].of(usage.kms_requests),
+        "Firehose": prices["firehose.ingested_gb"].of(Decimal(usage.firehose_billed_bytes) / GB)
+        + prices["firehose.converted_gb"].of(Decimal(usage.firehose_billed_bytes) / GB),
     }
 
 
@@ -211,6 +224,11 @@ def read_units(size: int, *, consistent: bool = False, transactional: bool = Fal
     return units if consistent else units / 2
 
 
+def firehose_billed(size: int) -> int:
+    """What Firehose bills for one record of ``size`` bytes: whole 5 KB steps."""
+    return max(1, math.ceil(size / FIREHOSE_INCREMENT)) * FIREHOSE_INCREMENT
+
+
 def write_units(size: int, *, transactional: bool = False) -> Decimal:
     units = Decimal(max(1, math.ceil(size / 1024)))
     return units * 2 if transactional else units
@@ -231,6 +249,7 @@ class Capacity:
     wru: Decimal = Decimal(0)
     eventbridge_entries: int = 0
     ses_raw_bytes: int = 0
+    firehose_billed_bytes: int = 0
     by_operation: dict[str, Decimal] = field(default_factory=dict)  # "GetItem RRU": 1.5, ...
 
     def add(self, operation: str, *, rru: Decimal = Decimal(0), wru: Decimal = Decimal(0)) -> None:
@@ -291,6 +310,10 @@ class CapacityLog:
         elif service == "sesv2" and operation == "SendEmail":
             raw = params.get("Content", {}).get("Raw", {}).get("Data", b"")
             self.capacity.ses_raw_bytes += len(raw)
+        elif service == "firehose" and operation == "PutRecordBatch":
+            self.capacity.firehose_billed_bytes += sum(
+                firehose_billed(len(record["Data"])) for record in params.get("Records", [])
+            )
         elif service == "dynamodb" and "Error" not in parsed:
             self._reads(operation, params, parsed)
             transactional = operation == "TransactWriteItems"
@@ -571,6 +594,7 @@ def _report(phases: list[Phase], capacity: Capacity, memory_mb: int) -> Report:
         ses_messages=n("sesv2", "SendEmail") + n("ses", "SendEmail", "SendRawEmail"),
         ses_attachment_bytes=capacity.ses_raw_bytes,
         kms_requests=sum(count for (service, _), count in calls.items() if service == "kms"),
+        firehose_billed_bytes=capacity.firehose_billed_bytes,
     )
     return Report(
         usage=usage,
@@ -617,7 +641,8 @@ def table(report: Report) -> str:
         f"- API Gateway requests {usage.api_requests}, SQS requests {usage.sqs_requests}, "
         f"EventBridge events {usage.eventbridge_events}, S3 PUT {usage.s3_puts} / GET "
         f"{usage.s3_gets}, SES messages {usage.ses_messages} ({usage.ses_attachment_bytes} bytes "
-        f"raw), KMS requests {usage.kms_requests}",
+        f"raw), KMS requests {usage.kms_requests}, Firehose "
+        f"{usage.firehose_billed_bytes // 1024:,} KB billed",
         "",
         "| Service | USD per 1,000 cycles | Share |",
         "|---|---:|---:|",

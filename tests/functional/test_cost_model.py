@@ -22,6 +22,7 @@ def test_the_cost_of_a_hand_computed_usage_is_exact() -> None:
         ses_messages=1,
         ses_attachment_bytes=GB // 2,
         kms_requests=10_000,
+        firehose_billed_bytes=GB // 4,
     )
 
     costs = cost(usage, memory_mb=512, architecture="arm64")
@@ -38,6 +39,7 @@ def test_the_cost_of_a_hand_computed_usage_is_exact() -> None:
         "S3": Decimal("0.000012"),  # 2 x 0.005 / 1k + 5 x 0.0004 / 1k
         "SES": Decimal("0.0601"),  # 0.10 / 1k + 0.5 GB x 0.12
         "KMS": Decimal("0.03"),  # 10,000 x 0.03 / 10k
+        "Firehose": Decimal("0.01175"),  # 0.25 GB x (0.029 ingested + 0.018 converted)
     }
     assert cost_model.per_thousand(costs)["KMS"] == Decimal("30")
     x86 = cost(usage, memory_mb=1024, architecture="x86_64")["Lambda duration"]
@@ -48,6 +50,14 @@ def test_every_price_names_its_page_and_date() -> None:
     for name, price in PRICES.items():
         assert price.source.startswith("https://aws.amazon.com/"), name
         assert price.as_of == cost_model.AS_OF and price.usd > 0 and price.per > 0, name
+
+
+def test_firehose_bills_each_record_in_5_kb_steps() -> None:
+    # the pricing page's own examples: a 3 KB record bills as 5 KB, a 12 KB one as 15 KB
+    assert cost_model.firehose_billed(3 * 1024) == 5 * 1024
+    assert cost_model.firehose_billed(12 * 1024) == 15 * 1024
+    assert cost_model.firehose_billed(5 * 1024) == 5 * 1024
+    assert cost_model.firehose_billed(1) == 5 * 1024
 
 
 def test_capacity_units_follow_dynamodb_rounding() -> None:
@@ -68,7 +78,7 @@ def test_capacity_units_follow_dynamodb_rounding() -> None:
 def test_a_measured_cycle_uses_every_service_of_the_flow() -> None:
     report = cost_model.measure()
 
-    assert {"dynamodb", "events", "s3", "sesv2"} <= report.services
+    assert {"dynamodb", "events", "s3", "sesv2", "firehose"} <= report.services
     assert report.usage.api_requests == 3  # order, shipment, Stripe webhook
     assert {
         "api (HTTP routes)",
@@ -82,7 +92,8 @@ def test_a_measured_cycle_uses_every_service_of_the_flow() -> None:
     assert usage.s3_puts >= 1 and usage.ses_messages >= 1 and usage.eventbridge_events >= 4
     assert usage.dynamodb_wru > 0 and usage.dynamodb_rru > 0 and usage.sqs_requests > 0
     thousand = report.per_thousand()
-    for service in ("API Gateway", "Lambda duration", "DynamoDB writes", "SQS", "S3", "SES"):
+    services = ("API Gateway", "Lambda duration", "DynamoDB writes", "SQS", "S3", "SES", "Firehose")
+    for service in services:
         assert thousand[service] > 0, service
     assert report.memory_mb == 512 and report.architecture == "arm64"
     assert "| **Total** |" in cost_model.table(report)
