@@ -21,6 +21,26 @@ class Outcome:
     body: Any
 
 
+def reading_together(monkeypatch: Any, *readers: tuple[Any, str]) -> None:
+    """Hold each racer after its first read (``getattr(owner, name)``, one racer each) until
+    every racer has read: their writes then race on the same state, as overlapping requests do,
+    however the threads are scheduled (on a loaded machine one may otherwise finish before the
+    other starts, and two changes made one after the other may both rightly succeed)."""
+    everyone = threading.Barrier(len(readers))
+    for owner, name in readers:
+        real = getattr(owner, name)
+        done = threading.local()
+
+        def read(*args: Any, _real: Any = real, _done: Any = done, **kwargs: Any) -> Any:
+            found = _real(*args, **kwargs)
+            if not getattr(_done, "read", False):
+                _done.read = True
+                everyone.wait(timeout=60)
+            return found
+
+        monkeypatch.setattr(owner, name, read)
+
+
 def principal(key: str = ADMIN_KEY) -> Principal:
     return authenticate({"x-api-key": key})
 

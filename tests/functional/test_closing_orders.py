@@ -11,6 +11,8 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from functions.orders import close_order as close_module
+from functions.orders import ship_order as ship_module
 from functions.orders.close_order import close_order
 from functions.orders.ship_order import ship_order
 from shared.domain.order import ShipmentRequest
@@ -26,7 +28,7 @@ from tests.functional.invoicing import (
     placed,
     ship,
 )
-from tests.functional.races import conflicts, principal, race, statuses
+from tests.functional.races import conflicts, principal, race, reading_together, statuses
 
 CUSTOMER = "cus_acme"
 OTHER_PARTNER_KEY = "otc_test_other_partner_key_0123456789"
@@ -222,9 +224,9 @@ def test_a_partner_cannot_close_an_order_of_a_customer_it_is_not_bound_to(
 
 
 def test_a_close_racing_a_shipment_leaves_one_of_them(
-    world: World, client, serializable_transactions
+    world: World, client, serializable_transactions, monkeypatch
 ) -> None:
-    # Given a partly shipped order
+    # Given a partly shipped order, read by both requests before either writes
     before = _widgets()
     order = placed(client, world)
     ship(client, world, order["id"], [(1, 1)])
@@ -232,6 +234,8 @@ def test_a_close_racing_a_shipment_leaves_one_of_them(
     shipment = ShipmentRequest.model_validate(
         {"carrier": "DHL", "tracking_number": "JD9", "lines": [{"line_no": 1, "quantity": 2}]}
     )
+
+    reading_together(monkeypatch, (ship_module, "get_order"), (close_module, "get_order"))
 
     # When the rest ships while someone closes it
     outcomes = race(

@@ -7,6 +7,8 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from functions.orders import amend_order as amend_module
+from functions.orders import cancel_order as cancel_module
 from functions.orders.amend_order import amend_order
 from functions.orders.cancel_order import cancel_order
 from functions.orders.decide_credit import approve_order, reject_order
@@ -16,7 +18,7 @@ from shared.store import credit, orders, stock, table
 from tests.functional.accounts import call
 from tests.functional.conftest import ADMIN_KEY, World, order_body, post_order
 from tests.functional.invoicing import exposure, placed
-from tests.functional.races import conflicts, principal, race, statuses
+from tests.functional.races import conflicts, principal, race, reading_together, statuses
 
 CUSTOMER = "cus_acme"
 
@@ -82,14 +84,15 @@ def test_two_amendments_of_one_version_amend_it_once(
 
 
 def test_an_amendment_racing_a_cancel_leaves_one_of_them(
-    world: World, client, serializable_transactions
+    world: World, client, serializable_transactions, monkeypatch
 ):
-    # Given a confirmed order
+    # Given a confirmed order, read by both requests before either writes
     before = (exposure(CUSTOMER).uninvoiced_orders, _levels())
     order = placed(client, world)
     admin = principal()
     lines = [{"sku": "WIDGET-1", "quantity": 7}]
     request = AmendmentRequest.model_validate({"version": order["version"], "lines": lines})
+    reading_together(monkeypatch, (amend_module, "get_order"), (cancel_module, "get_order"))
 
     # When an amendment and a cancel arrive at once
     outcomes = race(
