@@ -44,6 +44,7 @@ environment, billed) is left out: it is per environment, not per cycle.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import time
@@ -196,8 +197,8 @@ def attribute_size(value: Mapping[str, Any]) -> int:
     if kind == "N":
         digits = str(data).lstrip("-").replace(".", "").strip("0") or "0"
         return math.ceil(len(digits) / 2) + 1
-    if kind == "B":
-        return len(data)
+    if kind == "B":  # the bytes themselves (moto's wire form holds them as base64)
+        return len(base64.b64decode(data)) if isinstance(data, str) else len(data)
     if kind in ("BOOL", "NULL"):
         return 1
     if kind == "SS":
@@ -205,7 +206,7 @@ def attribute_size(value: Mapping[str, Any]) -> int:
     if kind == "NS":
         return sum(attribute_size({"N": n}) for n in data)
     if kind == "BS":
-        return sum(len(b) for b in data)
+        return sum(attribute_size({"B": b}) for b in data)
     if kind == "M":
         return 3 + item_size(data)
     if kind == "L":

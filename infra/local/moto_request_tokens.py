@@ -39,7 +39,7 @@ def honoured_request_tokens() -> Iterator[None]:
             return transact_write_items(handler)
         key = f"{handler.current_account}:{handler.region}:{token}"
         digest = hashlib.sha256(
-            json.dumps(handler.body["TransactItems"], sort_keys=True).encode()
+            json.dumps(handler.body["TransactItems"], sort_keys=True, default=repr).encode()
         ).hexdigest()
         with lock:
             now = time.monotonic()

@@ -9,6 +9,7 @@ DLQ after maxReceiveCount), and patches moto's EventBridge->SQS gap (no ``accoun
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import uuid
@@ -310,6 +311,12 @@ class EventPump:
 
     def _stream_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
         dynamodb = dict(record["dynamodb"])
+        for image in ("NewImage", "OldImage"):
+            if image in dynamodb:  # Lambda's JSON carries a binary attribute as base64
+                dynamodb[image] = {
+                    name: {"B": base64.b64encode(value["B"]).decode()} if "B" in value else value
+                    for name, value in dynamodb[image].items()
+                }
         created = dynamodb.get("ApproximateCreationDateTime")
         if isinstance(created, datetime):
             dynamodb["ApproximateCreationDateTime"] = created.timestamp()

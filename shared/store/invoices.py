@@ -92,7 +92,9 @@ def to_item(invoice: Invoice) -> Item:
         "issued_on": issued_on,
         "due_on": invoice.due_on.isoformat() if invoice.due_on else None,
         "version": invoice.version,
-        "document": json.dumps(invoice.to_wire(), separators=(",", ":"), sort_keys=True),
+        "document": table.compressed(
+            json.dumps(invoice.to_wire(), separators=(",", ":"), sort_keys=True)
+        ),
     }
     if is_open(invoice):
         assert invoice.due_on is not None, "an open invoice has a due date"

@@ -1,11 +1,12 @@
 """The transactional outbox.
 
 A state change is ONE transaction: the new state (guarded by a condition), an immutable event
-item (the audit trail), and a pending marker per event. The table's stream hands new event items
-to the publisher; the publisher deletes the marker once EventBridge has the event, and a scheduled
-sweep republishes whatever stayed pending (stream retention is finite, an outage may be longer).
-A consumer that reacts to an event adds a ``consumed`` marker for that event id to the same
-transaction, so a redelivered event changes nothing the second time.
+item (the audit trail; its JSON detail stored compressed, ``stored``), and a pending marker per
+event. The table's stream hands new event items to the publisher; the publisher deletes the
+marker once EventBridge has the event, and a scheduled sweep republishes whatever stayed pending
+(stream retention is finite, an outage may be longer). A consumer that reacts to an event adds a
+``consumed`` marker for that event id to the same transaction, so a redelivered event changes
+nothing the second time.
 
 The event items are hash-chained per aggregate (``shared.domain.audit``): each carries its actor,
 ``seq`` (1.. per aggregate), ``prev_hash`` and ``hash``. ``commit`` reads the chain heads of the
@@ -73,6 +74,11 @@ def event_item(event: DomainEvent, chain: audit.Link | None = None) -> Item:
     if chain:
         item |= {"seq": chain.seq, "prev_hash": chain.prev_hash, "hash": chain.hash}
     return item
+
+
+def stored(item: Item) -> Item:
+    """The event item as written: its detail compressed (read back as text by every reader)."""
+    return {**item, "detail": table.compressed(item["detail"])}
 
 
 def head_key(aggregate_id: str) -> tuple[str, str]:
@@ -195,7 +201,7 @@ def commit(
         items, head_writes = _chained(events, current)
         writes: list[Write] = list(state)
         for item in items:
-            writes += [Put.new(item), Put(item=_pending_item(item))]
+            writes += [Put.new(stored(item)), Put(item=_pending_item(item))]
         first_head = len(writes)
         writes += head_writes
         if consumed:

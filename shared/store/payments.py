@@ -88,7 +88,9 @@ def to_item(payment: Payment) -> Item:
         "status": payment.status.value,
         "received_at": received_at,
         "version": payment.version,
-        "document": json.dumps(payment.to_wire(), separators=(",", ":"), sort_keys=True),
+        "document": table.compressed(
+            json.dumps(payment.to_wire(), separators=(",", ":"), sort_keys=True)
+        ),
     }
 
 

@@ -1,10 +1,17 @@
-"""The single DynamoDB table: typed item conversion, reads, and conditional transactions."""
+"""The single DynamoDB table: typed item conversion, reads, and conditional transactions.
+
+Long text may be stored compressed (``compressed``: zlib, a binary attribute; DynamoDB bills a
+write by the KB, and JSON shrinks about threefold). The table holds no other binary attribute, so
+``from_dynamo`` reads every binary attribute back as the text it holds: readers never see the
+stored form, and text stored plain (written before, or by hand) reads the same.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
 import uuid
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,7 +36,21 @@ def to_dynamo(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def from_dynamo(image: Mapping[str, Any]) -> Item:
-    return {key: _deserializer.deserialize(value) for key, value in image.items()}
+    return {
+        key: _text(value["B"]) if "B" in value else _deserializer.deserialize(value)
+        for key, value in image.items()
+    }
+
+
+def compressed(text: str) -> bytes:
+    """``text`` as stored compressed (``from_dynamo`` reads it back as text)."""
+    return zlib.compress(text.encode())
+
+
+def _text(stored: bytes | str) -> str:
+    """The text a binary attribute holds: bytes from the SDK, base64 in a Lambda stream event."""
+    raw = base64.b64decode(stored) if isinstance(stored, str) else bytes(stored)
+    return zlib.decompress(raw).decode()
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from decimal import Decimal
 from typing import Any
 
@@ -68,6 +69,8 @@ def test_capacity_units_follow_dynamodb_rounding() -> None:
         "m": {"M": {"b": {"BOOL": True}}},
     }
     assert cost_model.item_size(item) == 5 + 4 + 6
+    # a binary attribute counts its bytes, not the base64 of moto's wire form
+    assert cost_model.attribute_size({"B": base64.b64encode(bytes(10)).decode()}) == 10
     assert cost_model.read_units(0) == Decimal("0.5")  # a miss still costs a unit
     assert cost_model.read_units(4097, consistent=True) == 2
     assert cost_model.read_units(4096, transactional=True) == 2

@@ -1,5 +1,6 @@
 """Small pure pieces: ids, events, outbox keys, problems, the pump's conventions."""
 
+import base64
 import functools
 import json
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ from shared import clock, ids
 from shared.domain.events import DomainEvent
 from shared.http import problems
 from shared.http.auth import Principal, Role, hash_key, key_item
-from shared.store import outbox
+from shared.store import outbox, table
 
 
 def test_ulids_sort_in_time_order_and_are_unique():
@@ -47,6 +48,27 @@ def test_an_event_item_carries_its_detail_and_a_pending_marker_key():
     shard_pk, shard_sk = outbox.pending_key(event.event_id, item["occurred_at"])
     assert shard_pk in {f"OUTBOX#{n}" for n in range(outbox.OUTBOX_SHARDS)}
     assert shard_sk.endswith(event.event_id)
+
+
+def test_an_event_item_is_stored_with_its_detail_compressed_and_read_back_as_text():
+    # Given an event item as commit writes it, in DynamoDB's wire form
+    event = DomainEvent(
+        detail_type="InvoiceIssued",
+        source="otc.invoicing",
+        aggregate_id="inv_1",
+        data={"lines": [{"description": "Widget", "quantity": "2"}] * 40},
+    )
+    item = outbox.event_item(event)
+    wire = table.to_dynamo(outbox.stored(item))
+
+    # Then the detail is a binary attribute a fraction of the text's size
+    assert set(wire["detail"]) == {"B"} and len(wire["detail"]["B"]) * 3 < len(item["detail"])
+    # and reads back as the same text, from the SDK (bytes) or a Lambda stream event (base64)
+    assert table.from_dynamo(wire) == item
+    as_lambda_sends_it = {"B": base64.b64encode(wire["detail"]["B"]).decode()}
+    assert table.from_dynamo({**wire, "detail": as_lambda_sends_it}) == item
+    # and text stored plain (before compression) reads the same
+    assert table.from_dynamo(table.to_dynamo(item)) == item
 
 
 def test_pending_markers_spread_over_the_shards():
