@@ -27,6 +27,7 @@ from shared.store.table import Item, Put, Write
 
 LISTING = "CUSTOMERS"
 BY_NAME = "NAME#"
+PARTITION_PAGE = 500  # items per Query of a customer's partition (DynamoDB stops at 1 MB anyway)
 
 
 def customer_key(customer_id: str) -> tuple[str, str]:
@@ -99,9 +100,6 @@ def from_item(item: Item) -> Customer:
         created_at=created_at,
         updated_at=clock.parse(item["updated_at"]) if item.get("updated_at") else created_at,
     )
-
-
-PARTITION_PAGE = 500
 
 
 def get(customer_id: str, *, consistent: bool = False) -> Customer | None:
