@@ -47,32 +47,28 @@ def measure(examples: int = EXAMPLES, steps: int = STEPS) -> Result:
     use_offline_environment()  # before the app reads its environment, as the tests do
     import app as app_module
     from tests.functional.books_machine import Tally, books_machine
-    from tests.functional.conftest import opened_world
+    from tests.functional.conftest import opened_world, renew
 
     tally = Tally()
     failure = None
     started = time.perf_counter()
     logging.disable(logging.WARNING)
     try:
-        for _ in range(examples):  # each example in a fresh world: its steps cost what they do
-            with opened_world() as world, Client(app_module.app, stage_name="dev") as client:
-                try:
-                    run_state_machine_as_test(
-                        books_machine(client, world, tally),
-                        settings=settings(
-                            max_examples=1,
-                            stateful_step_count=steps,
-                            deadline=None,
-                            database=None,
-                            phases=(Phase.explicit, Phase.generate),
-                            suppress_health_check=list(HealthCheck),
-                        ),
-                    )
-                except Exception:  # the failing sequence is the figure to report
-                    failure = traceback.format_exc(limit=3)
-            clock.set_clock(None)
-            if failure:
-                break
+        with opened_world() as world, Client(app_module.app, stage_name="dev") as client:
+            try:
+                run_state_machine_as_test(
+                    books_machine(client, world, tally, renew=lambda: renew(world)),
+                    settings=settings(
+                        max_examples=examples,
+                        stateful_step_count=steps,
+                        deadline=None,
+                        database=None,
+                        phases=(Phase.explicit, Phase.generate),
+                        suppress_health_check=list(HealthCheck),
+                    ),
+                )
+            except Exception:  # the failing sequence is the figure to report
+                failure = traceback.format_exc(limit=3)
     finally:
         logging.disable(logging.NOTSET)
         clock.set_clock(None)

@@ -98,13 +98,23 @@ class SharedClock:
         self.set()
 
 
-def books_machine(client: Client, world: World, tally: Tally) -> type[RuleBasedStateMachine]:
-    """The machine class for one world: every example opens its own customer in it."""
+def books_machine(
+    client: Client, world: World, tally: Tally, renew: Callable[[], None] | None = None
+) -> type[RuleBasedStateMachine]:
+    """The machine class for one world: every example opens its own customer in it.
+
+    ``renew`` puts the world back as seeded before each example (the clock back to its start):
+    every view reads every customer of the world, so a long run in one world grows slower with
+    each example; without it the examples share the world, as in ``make test``.
+    """
     now = SharedClock()
 
     class Books(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
+            if renew is not None:
+                renew()
+                now.now = START
             self.customer_id = ""
             self.orders: dict[str, dict[int, int]] = {}  # order id -> line no -> qty unshipped
             self.invoices: list[dict[str, Any]] = []  # the customer's invoices, as last read

@@ -130,6 +130,20 @@ def opened_world(*, lean: bool = True) -> Iterator[World]:
     reset_process_state()
 
 
+def renew(world: World) -> None:
+    """Put an opened world back as seeded: moto's state, and a pump that has read nothing."""
+    seeded = _seeded()
+    install_world(seeded.moto, seeded.keys)
+    reset_process_state()
+    world.pump = EventPump(
+        app_module,
+        world.session,
+        seeded.deployment.queues,
+        seeded.deployment.outputs["TableStreamArn"],
+        queue_arns=seeded.queue_arns,
+    )
+
+
 def _scan(session: boto3.session.Session, outputs: dict[str, str]) -> list[dict[str, Any]]:
     from shared.store.table import from_dynamo
 
