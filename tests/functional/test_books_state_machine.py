@@ -10,7 +10,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from shared import clock
 from tests.functional.books_machine import Tally, books_machine
-from tests.functional.conftest import World
+from tests.functional.conftest import World, renew
 
 # Small in the test suite (each step drives the API and the workers); bench/books.py runs it large.
 EXAMPLES, STEPS = 3, 8
@@ -46,3 +46,28 @@ def test_every_view_of_a_customers_money_agrees_after_every_step(client, world: 
     assert tally.checks >= EXAMPLES
     assert tally.steps["open_account"] >= EXAMPLES
     assert tally.steps["order"] > 0
+
+
+def test_a_renewed_world_holds_only_the_last_examples_customer(client, world: World):
+    # Given the machine as the bench runs it: the world renewed before each example
+    tally = Tally()
+    machine = books_machine(client, world, tally, renew=lambda: renew(world))
+
+    # When hypothesis runs two short examples
+    run_state_machine_as_test(
+        machine,
+        settings=settings(
+            max_examples=2,
+            stateful_step_count=2,
+            deadline=None,
+            derandomize=True,
+            phases=(Phase.explicit, Phase.generate),
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        ),
+    )
+
+    # Then both opened a customer and agreed, and the world holds the second one only
+    assert tally.differences == [] and tally.steps["open_account"] == 2
+    opened = [item for item in world.written() if item.get("entity") == "Customer"]
+    assert len(opened) == 1
