@@ -27,6 +27,7 @@ from bench import (
     fuzz,
     invoicing,
     lake,
+    latency_model,
     load,
     local_stack_memory,
     pdf_fonts,
@@ -178,6 +179,20 @@ SECTIONS = (
             "place + confirm 21 (land_in_lake 4 for each order event).",
         ),
         lambda options: aws_calls.table(aws_calls.measure()),
+    ),
+    Section(
+        "Modelled end-to-end p50: POST /orders against a no-op route",
+        "python -m bench.latency_model",
+        (
+            "`bench/latency_model.py` calls each route in process under moto, counts its AWS "
+            "calls and measures its CPU outside moto (moto's server side is timed and left out), "
+            "then models a warm Lambda's p50 as that CPU scaled to the function's memory, plus "
+            "an assumed in-region round trip per call, plus API Gateway's share. The local "
+            "stack's own latency (the load section) measures moto: POST /orders at 43.6x GET "
+            "/health there before; this is what the app would add on AWS. Its docstring names "
+            "the sources and the assumptions.",
+        ),
+        lambda options: latency_model.table(latency_model.measure()),
     ),
     Section(
         "Cost: USD per 1,000 order-to-cash cycles",

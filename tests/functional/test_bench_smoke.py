@@ -7,7 +7,7 @@ failing number. Cold import times are only checked to exist.
 from __future__ import annotations
 
 import app as app_module
-from bench import aws_calls, cold_import, collection_run, invoicing
+from bench import aws_calls, cold_import, collection_run, invoicing, latency_model
 
 # The lake's landing of an order's confirmation: the order and its history (its fact), then the
 # event's row and the order's row, one PutRecordBatch per lake table; an order event that changes
@@ -181,6 +181,38 @@ def test_placing_and_confirming_one_order_makes_exactly_these_aws_calls():
         "dynamodb.TransactWriteItems": 1,
     }
     assert report.unattributed is None
+
+
+def test_the_latency_model_prices_each_routes_calls_and_its_cpu_at_the_functions_memory():
+    # Given a route of two GetItem and one call of an operation the table does not name, and
+    # 10 ms of CPU on a full core
+    route = latency_model.RouteFigures(
+        "r", {"dynamodb.GetItem": 2, "sqs.SendMessage": 1}, cpu_ms=10.0
+    )
+
+    # Then at 1,769 MB (a full vCPU) the CPU takes as long, at half the memory twice as long,
+    # and the p50 adds the calls' round trips and the gateway's share
+    aws_ms = 2 * latency_model.CALL_MS["dynamodb.GetItem"] + latency_model.DEFAULT_CALL_MS
+    assert route.aws_ms() == aws_ms
+    assert route.lambda_cpu_ms(1769) == 10.0 and route.lambda_cpu_ms(1769 // 2) > 19.9
+    assert route.p50_ms(1769) == latency_model.GATEWAY_MS + 10.0 + aws_ms
+
+
+def test_the_latency_model_measures_post_orders_against_the_no_op_route():
+    # When each route is called twice, warm
+    model = latency_model.measure(requests=2)
+
+    # Then the no-op route calls nothing, POST /orders makes the calls pinned above, and the
+    # table compares their modelled p50
+    routes = {route.route: route for route in model.routes}
+    assert routes["GET /health"].calls == {}
+    assert routes["POST /orders"].calls == PLACE_AND_CONFIRM[0][1]
+    assert routes["POST /orders"].cpu_ms > routes["GET /health"].cpu_ms >= 0
+    health, order = (
+        routes[name].p50_ms(model.memory_mb) for name in ("GET /health", "POST /orders")
+    )
+    assert order > health >= latency_model.GATEWAY_MS
+    assert "x GET /health" in latency_model.table(model)
 
 
 def test_invoicing_bench_counts_the_calls_of_each_invoice():
