@@ -7,6 +7,9 @@ tracked line reserves what stock allows and backorders the rest. Idempotent on t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from functions.orders.reservations import (
     CreditLimitExceededError,
     Move,
@@ -26,29 +29,55 @@ from shared.store.outbox import AlreadyConsumedError
 CONSUMER = "order-confirmation"
 
 
-def confirm_received_order(order_id: str, event_id: str) -> bool:
-    """True when this call moved the order (confirmed or held), False when nothing was to do."""
-    order = orders.get(order_id)
-    if order is None or order.status is not OrderStatus.RECEIVED:
-        logger.info("nothing to confirm", extra={"order_id": order_id, "event_id": event_id})
-        return False
-    consumed = (CONSUMER, event_id)
-    try:
-        with table.reading_ahead(_to_read(order)):
-            _confirm_or_hold(order, consumed)
-    except AlreadyConsumedError:
-        logger.info("event already applied", extra={"order_id": order_id, "event_id": event_id})
-        return False
+def confirm_received_order(
+    order_id: str, event_id: str, placed: Mapping[str, Any] | None = None
+) -> bool:
+    """True when this call moved the order (confirmed or held), False when nothing was to do.
+
+    ``placed``: the order as its OrderReceived event carries it. The order is then read in the
+    same call as its customer, its SKUs' stock levels and its chain head; what the order names
+    now and the event did not (an amendment since) is read on its own. Without it the order is
+    read first, then the rest in one call.
+    """
+    hinted = _readable(placed)
+    ahead = [orders.order_key(order_id), *_to_read(order_id, hinted)] if hinted else []
+    with table.reading_ahead(ahead):
+        order = orders.get(order_id)
+        if order is None or order.status is not OrderStatus.RECEIVED:
+            logger.info("nothing to confirm", extra={"order_id": order_id, "event_id": event_id})
+            return False
+        consumed = (CONSUMER, event_id)
+        try:
+            if hinted:
+                _confirm_or_hold(order, consumed)
+            else:
+                with table.reading_ahead(_to_read(order_id, order.to_wire())):
+                    _confirm_or_hold(order, consumed)
+        except AlreadyConsumedError:
+            logger.info("event already applied", extra={"order_id": order_id, "event_id": event_id})
+            return False
     return True
 
 
-def _to_read(order: Order) -> list[tuple[str, str]]:
+def _readable(placed: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """The event's order when it names a customer and its lines' SKUs (else read the order)."""
+    if not placed or not isinstance(placed.get("customer_id"), str):
+        return None
+    lines = placed.get("lines")
+    if not isinstance(lines, list) or not all(
+        isinstance(line, dict) and isinstance(line.get("sku"), str) for line in lines
+    ):
+        return None
+    return placed
+
+
+def _to_read(order_id: str, order: Mapping[str, Any]) -> list[tuple[str, str]]:
     """What confirming reads: the customer, its SKUs' stock levels, the order's chain head."""
-    skus = sorted({line.sku for line in order.lines if pricing.is_sku(line.sku)})
+    skus = sorted({line["sku"] for line in order.get("lines", []) if pricing.is_sku(line["sku"])})
     return [
-        customers.customer_key(order.customer_id),
+        customers.customer_key(order["customer_id"]),
         *(stock.stock_key(sku) for sku in skus),
-        outbox.head_key(order.order_id),
+        outbox.head_key(order_id),
     ]
 
 

@@ -18,7 +18,9 @@ def confirm_orders(event: SQSEvent) -> dict[str, Any]:
 
     def confirm(message: BusEvent) -> None:
         confirm_received_order(
-            message.detail.metadata.aggregate_id, message.detail.metadata.event_id
+            message.detail.metadata.aggregate_id,
+            message.detail.metadata.event_id,
+            message.detail.data,
         )
 
     return handle_batch(event.to_dict(), confirm, event.context)

@@ -27,10 +27,10 @@ PLACE_AND_CONFIRM = [
     ("publish_events", {"events.PutEvents": 1, "dynamodb.BatchWriteItem": 1}),
     LAND_EVENT,
     (
-        # order; customer + stock levels + chain head in one read; order + credit + stock +
-        # event + head in one transaction
+        # the order, its customer, stock levels and chain head in one read (the keys from the
+        # event's order); order + credit + stock + event + head in one transaction
         "confirm_orders",
-        {"dynamodb.GetItem": 1, "dynamodb.BatchGetItem": 1, "dynamodb.TransactWriteItems": 1},
+        {"dynamodb.BatchGetItem": 1, "dynamodb.TransactWriteItems": 1},
     ),
     ("deliver_webhooks", {"dynamodb.GetItem": 1}),  # OrderReceived: the partner has no webhook
     ("publish_events", {"events.PutEvents": 1, "dynamodb.BatchWriteItem": 1}),

@@ -376,3 +376,35 @@ def test_a_partner_lists_nothing_of_a_customer_it_is_not_bound_to(world, client)
     post_order(client, order_body(), key=ADMIN_KEY)
     status, page = _call(client, "get", "/orders?customer_id=cus_other")
     assert status == 200 and page["orders"] == []
+
+
+@pytest.mark.parametrize(
+    "placed",
+    [
+        {"customer_id": "cus_acme", "lines": [{"sku": "WIDGET-1", "quantity": 1}]},
+        {"customer_id": 7, "lines": "not lines"},
+        None,
+    ],
+    ids=["event-names-other-skus", "unusable-event-data", "no-event-data"],
+)
+def test_confirming_reads_the_order_as_stored_whatever_its_event_said(
+    world, client, placed: dict[str, Any] | None
+):
+    from functions.orders.confirm_order import confirm_received_order
+
+    # Given a received order of 2 GADGET-2 (not confirmed yet), and an event that names another
+    # SKU (an amendment since), data that is no order, or nothing
+    before = stock.get_levels(["GADGET-2", "WIDGET-1"])
+    order_id = json.loads(
+        post_order(client, order_body(lines=[{"sku": "GADGET-2", "quantity": 2}])).body
+    )["id"]
+
+    # When the worker confirms it with that event data
+    assert confirm_received_order(order_id, f"evt_{order_id}", placed) is True
+
+    # Then it reserved the stored order's SKU, and nothing of the one the event named
+    order = _call(client, "get", f"/orders/{order_id}")[1]
+    assert order["status"] == "confirmed" and order["lines"][0]["reserved"] == 2
+    after = stock.get_levels(["GADGET-2", "WIDGET-1"])
+    assert after["GADGET-2"].reserved == before["GADGET-2"].reserved + 2
+    assert after["WIDGET-1"] == before["WIDGET-1"]
