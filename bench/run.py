@@ -176,7 +176,9 @@ SECTIONS = (
             "(BatchGetItem 2, GetItem 2, PutItem 1, TransactWriteItems 1, UpdateItem 1), "
             "confirm_orders 5, place + confirm 27 (19 without the lake landing), replay 2; "
             "before the lake landed an order's fact only on its confirmation or shipment: "
-            "place + confirm 21 (land_in_lake 4 for each order event).",
+            "place + confirm 21 (land_in_lake 4 for each order event); before the confirmation "
+            "worker took the order's keys from its event: 18 (confirm_orders 3, the order read "
+            "on its own first).",
         ),
         lambda options: aws_calls.table(aws_calls.measure()),
     ),
