@@ -34,25 +34,22 @@ def confirm_received_order(
 ) -> bool:
     """True when this call moved the order (confirmed or held), False when nothing was to do.
 
-    ``placed``: the order as its OrderReceived event carries it. The order is then read in the
-    same call as its customer, its SKUs' stock levels and its chain head; what the order names
-    now and the event did not (an amendment since) is read on its own. Without it the order is
-    read first, then the rest in one call.
+    ``placed``: the order as its OrderReceived event carries it. The order is read in one call
+    with its customer, its SKUs' stock levels and its chain head, the keys taken from ``placed``
+    (from the stored order when the event carries none); what the order names now and the event
+    did not (an amendment since) is read on its own.
     """
-    hinted = _readable(placed)
-    ahead = [orders.order_key(order_id), *_to_read(order_id, hinted)] if hinted else []
+    known = _readable(placed)
+    if known is None and (stored := orders.get(order_id)) is not None:
+        known = stored.to_wire()
+    ahead = [orders.order_key(order_id), *_to_read(order_id, known)] if known else []
     with table.reading_ahead(ahead):
         order = orders.get(order_id)
         if order is None or order.status is not OrderStatus.RECEIVED:
             logger.info("nothing to confirm", extra={"order_id": order_id, "event_id": event_id})
             return False
-        consumed = (CONSUMER, event_id)
         try:
-            if hinted:
-                _confirm_or_hold(order, consumed)
-            else:
-                with table.reading_ahead(_to_read(order_id, order.to_wire())):
-                    _confirm_or_hold(order, consumed)
+            _confirm_or_hold(order, (CONSUMER, event_id))
         except AlreadyConsumedError:
             logger.info("event already applied", extra={"order_id": order_id, "event_id": event_id})
             return False
