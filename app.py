@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from chalice import ConvertToMiddleware, Cron, Rate
+from chalice import ConvertToMiddleware, Cron
 from chalice.app import Chalice
 
 from functions.accounts.routes import routes as accounts
@@ -71,7 +71,6 @@ sqs = partial(app.on_sqs_message, batch_size=10)  # a batch of 10 unless a queue
 stream = partial(
     app.on_dynamodb_record, TABLE_STREAM, batch_size=100, starting_position="TRIM_HORIZON"
 )
-EVERY_5_MIN = Rate(5, unit=Rate.MINUTES)
 
 
 def daily(hour: int, minute: int = 0) -> Cron:
@@ -106,6 +105,4 @@ export_journal = schedule(daily(1, 45), description="Nightly journal export")(
 )
 publish_events = stream()(outbox_triggers.publish_events)
 land_in_lake = stream()(lake_triggers.land_in_lake)
-sweep_outbox = schedule(EVERY_5_MIN, description="Republish events the stream path missed")(
-    outbox_triggers.sweep_outbox
-)
+recover_events = sqs(queue="event-recovery", batch_size=1)(outbox_triggers.recover_events)

@@ -30,7 +30,7 @@ class StreamWiring:
 
 # Every handler app.py declares on the table stream, by its name.
 STREAM_CONSUMERS: dict[str, StreamWiring] = {
-    "publish_events": StreamWiring(OUTBOX_EVENTS_ONLY, "PublisherDeadLetterQueue"),
+    "publish_events": StreamWiring(OUTBOX_EVENTS_ONLY, "EventRecoveryQueue"),
     "land_in_lake": StreamWiring(LAKE_FACTS_ONLY, "LakeDeadLetterQueue"),
 }
 

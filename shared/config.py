@@ -40,7 +40,6 @@ class Settings(Model):
     # A posted bank statement larger than this is imported by a worker (202); 0: every one.
     statement_sync_max_bytes: int = 256 * 1024
     idempotency_ttl_seconds: int = 96 * 3600  # Stripe retries for 3 days; keep a margin.
-    outbox_publish_delay_seconds: int = 120  # the sweeper leaves younger events to the stream
     webhook_allow_loopback: bool = False  # partner webhooks to 127.0.0.1: the local stack only
     chart_of_accounts: str = ""  # JSON laid over the default chart (shared/domain/chart.py)
     lake_bucket: str = ""  # the analytics lake's bucket (objects under lake/<table>/dt=<day>/)

@@ -1,4 +1,4 @@
-"""The triggers of the outbox: table stream -> EventBridge, and the scheduled sweep.
+"""The triggers of the outbox: table stream -> EventBridge, and the recovery of failed batches.
 
 app.py wires each function to its queue, schedule or stream; each imports its use case when
 it runs, so a Lambda's cold start loads only what it runs.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from chalice.app import CloudWatchEvent, DynamoDBEvent
+    from chalice.app import DynamoDBEvent, SQSEvent
 
 
 def publish_events(event: DynamoDBEvent) -> dict[str, Any]:
@@ -19,7 +19,8 @@ def publish_events(event: DynamoDBEvent) -> dict[str, Any]:
     return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in retry]}
 
 
-def sweep_outbox(event: CloudWatchEvent) -> dict[str, Any]:
-    from functions.outbox.sweep_outbox import sweep
+def recover_events(event: SQSEvent) -> dict[str, Any]:
+    from functions.outbox.recover_events import recover_message
+    from shared.adapters.bus_events import handle_bodies
 
-    return sweep().model_dump()
+    return handle_bodies(event.to_dict(), recover_message, event.context)

@@ -10,7 +10,10 @@ trims records after 24 hours and expires iterators after 15 minutes. Here:
   one taken before a trim);
 - ``trim_stream`` drops the records a reader is done with once they are older than a retention
   window, moving the shard's starting sequence number past them (what TRIM_HORIZON then reads),
-  so sequence numbers stay what they were.
+  so sequence numbers stay what they were;
+- ``trimmed_reads_refused``: an iterator at a sequence number no longer held answers
+  ``TrimmedDataAccessException`` and an unknown shard ``ResourceNotFoundException``, as DynamoDB
+  Streams does (moto fails an assertion on both).
 """
 
 from __future__ import annotations
@@ -106,6 +109,38 @@ def trim_stream(shard: Any, read_through: int, older_than: datetime) -> int:
         del shard.items[:done]
         shard.starting_sequence_number += done
     return done
+
+
+@contextmanager
+def trimmed_reads_refused() -> Iterator[None]:
+    """While active, moto refuses an iterator on records it no longer holds as DynamoDB does."""
+    from moto.core.exceptions import JsonRESTError
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    get_shard_iterator = DynamoDBStreamsBackend.get_shard_iterator
+
+    def checked(
+        backend: DynamoDBStreamsBackend,
+        arn: str,
+        shard_id: str,
+        shard_iterator_type: str,
+        sequence_number: str | None = None,
+    ) -> Any:
+        shard = backend._get_table_from_arn(arn).stream_shard
+        if shard is None or shard.id != shard_id:
+            raise JsonRESTError(
+                "ResourceNotFoundException", f"Requested resource not found: {shard_id}"
+            )
+        at = shard_iterator_type in {"AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"}
+        if at and int(sequence_number or 0) < shard.starting_sequence_number:
+            raise JsonRESTError(
+                "TrimmedDataAccessException",
+                "The operation attempted to read past the oldest stream record in a shard.",
+            )
+        return get_shard_iterator(backend, arn, shard_id, shard_iterator_type, sequence_number)
+
+    with mock.patch.object(DynamoDBStreamsBackend, "get_shard_iterator", checked):
+        yield
 
 
 def read_through(position: tuple[str, str] | None) -> int | None:

@@ -247,16 +247,29 @@ class EventPump:
         """What Lambda sends to a stream source's on-failure destination: where, not what."""
         if not consumer.failure_queue:
             return
+        region = self._session.region_name
+        failed = [r for r in records if int(r["dynamodb"]["SequenceNumber"]) >= int(first)]
         failure = {
             "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": f"arn:aws:lambda:{region}:123456789012:function:{consumer.name}",
                 "condition": "RetryAttemptsExhausted",
                 "approximateInvokeCount": self.STREAM_MAX_RETRIES + 1,
             },
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST"},
+            "version": "1.0",
+            "timestamp": _arrival(datetime.now(UTC).timestamp()),
             "DDBStreamBatchInfo": {
                 "shardId": shard_id,
                 "startSequenceNumber": first,
                 "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
-                "batchSize": len(records),
+                "approximateArrivalOfFirstRecord": _arrival(
+                    failed[0]["dynamodb"].get("ApproximateCreationDateTime")
+                ),
+                "approximateArrivalOfLastRecord": _arrival(
+                    records[-1]["dynamodb"].get("ApproximateCreationDateTime")
+                ),
+                "batchSize": len(failed),
                 "streamArn": self._stream_arn,
             },
         }
@@ -369,3 +382,9 @@ def scheduled_event(handler_name: str = "schedule") -> dict[str, Any]:
         "resources": [f"arn:aws:scheduler:us-east-1:{ACCOUNT}:schedule/default/{handler_name}"],
         "detail": {},
     }
+
+
+def _arrival(created: float | None) -> str:
+    """A stream record's creation time as Lambda writes it in DDBStreamBatchInfo (seconds, Z)."""
+    moment = datetime.fromtimestamp(created, UTC) if created else datetime.now(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

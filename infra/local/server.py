@@ -36,7 +36,11 @@ import boto3
 from infra.local import persistence, stack
 from infra.local.moto_firehose import partitioned_deliveries
 from infra.local.moto_request_tokens import honoured_request_tokens
-from infra.local.moto_streams import bounded_shard_iterators, trim_read_records
+from infra.local.moto_streams import (
+    bounded_shard_iterators,
+    trim_read_records,
+    trimmed_reads_refused,
+)
 from infra.local.moto_transactions import lean_transactions
 from infra.local.moto_writes import announced_writes
 from infra.local.seed import demo_order
@@ -336,6 +340,7 @@ class LocalStack:
         self._patches.enter_context(one_dynamodb_request_at_a_time(self._dynamodb))
         self._patches.enter_context(lean_transactions())
         self._patches.enter_context(bounded_shard_iterators())
+        self._patches.enter_context(trimmed_reads_refused())
         self._patches.enter_context(honoured_request_tokens())
         self._patches.enter_context(partitioned_deliveries())
         self._patches.enter_context(announced_writes(self._work_waiting))
@@ -504,8 +509,7 @@ def banner(ready: Ready) -> str:
             "on AWS) starts from `make collect` (POST /collection-runs with the admin key; the",
             "pump hands each customer to remind_customers, whose e-mails land in moto's SES);",
             "`make collect DRY_RUN=1` shows what would be sent, `AS_OF=YYYY-MM-DD` picks the day.",
-            "sweep_outbox (rate 5 min on AWS) only backs up the stream path, which the pump runs",
-            f"every {PUMP_INTERVAL_SECONDS:g} s.",
+            f"The pump reads the table's stream every {PUMP_INTERVAL_SECONDS:g} s.",
             "",
             "State: saved on stop and restored on start (orders, events, queues, keys), in",
             "build/local-state/ for `make run`; `make run FRESH=1` (--fresh) starts empty.",

@@ -23,7 +23,7 @@ FUNCTION_TYPE = "AWS::Serverless::Function"
 RUNTIME = "python3.12"
 ARCHITECTURE = "arm64"
 LOG_RETENTION_DAYS = 90  # a quarter: enough to investigate a month-end close
-STREAM_MAX_RETRY_ATTEMPTS = 10  # then the batch goes to the publisher DLQ; the sweep republishes
+STREAM_MAX_RETRY_ATTEMPTS = 10  # then the batch goes to its on-failure queue
 PARTIAL_BATCH = ["ReportBatchItemFailures"]
 
 TABLE = "Table"

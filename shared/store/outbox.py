@@ -1,10 +1,11 @@
 """The transactional outbox.
 
-A state change is ONE transaction: the new state (guarded by a condition), an immutable event
-item (the audit trail; its JSON detail stored compressed, ``stored``), and a pending marker per
-event. The table's stream hands new event items to the publisher; the publisher deletes the
-marker once EventBridge has the event, and a scheduled sweep republishes whatever stayed pending
-(stream retention is finite, an outage may be longer). A consumer that reacts to an event adds a
+A state change is ONE transaction: the new state (guarded by a condition) and an immutable event
+item per event (the audit trail; its JSON detail stored compressed, ``stored``). The event item
+is the outbox entry too, at no further write: the table's stream hands new event items to the
+publisher, Lambda retries a batch the bus refused, and a batch that kept failing goes (as its
+place in the stream) to a recovery queue whose worker reads those records again and publishes
+them (``functions/outbox/recover_events.py``). A consumer that reacts to an event adds a
 ``consumed`` marker for that event id to the same transaction, so a redelivered event changes
 nothing the second time.
 
@@ -32,7 +33,6 @@ from shared.domain.events import DomainEvent
 from shared.store import table
 from shared.store.table import Item, Put, TransactionConflictError, Write
 
-OUTBOX_SHARDS = 4
 CONSUMED_TTL = timedelta(days=14)
 HEAD_SHARDS = 4
 HEAD_ATTEMPTS = 8  # tries of a commit that loses only the race for a chain head
@@ -143,31 +143,15 @@ def _chained(
     return items, writes
 
 
-def pending_key(event_id: str, occurred_at: str) -> tuple[str, str]:
-    shard = int(hashlib.sha256(event_id.encode()).hexdigest(), 16) % OUTBOX_SHARDS
-    return f"OUTBOX#{shard}", f"{occurred_at}#{event_id}"
-
-
-def _pending_item(item: Item) -> Item:
-    pk, sk = pending_key(item["event_id"], item["occurred_at"])
-    return {
-        "pk": pk,
-        "sk": sk,
-        "entity": "OutboxPending",
-        "event_pk": item["pk"],
-        "event_sk": item["sk"],
-    }
-
-
 def _consumed_item(consumer: str, event_id: str) -> Item:
     expires_at = int((clock.now() + CONSUMED_TTL).timestamp())
     return {"pk": f"CONSUMED#{consumer}#{event_id}", "sk": "CONSUMED", "expires_at": expires_at}
 
 
 def items_written(state: Sequence[Write], events: Sequence[DomainEvent]) -> int:
-    """The writes ``commit`` makes of them in its transaction: the state, each event's item and
-    pending marker, and the head of each aggregate the events chain after."""
-    return len(state) + 2 * len(events) + len({event.aggregate_id for event in events})
+    """The writes ``commit`` makes of them in its transaction: the state, each event's item, and
+    the head of each aggregate the events chain after."""
+    return len(state) + len(events) + len({event.aggregate_id for event in events})
 
 
 def commit(
@@ -178,7 +162,7 @@ def commit(
     created: Collection[str] = (),
     heads: Mapping[str, audit.ChainHead] | None = None,
 ) -> dict[str, audit.ChainHead]:
-    """Write the state, its events and their outbox markers at once (and mark ``consumed``);
+    """Write the state and its events at once (and mark ``consumed``);
     the chain heads of the events' aggregates after it.
 
     Raises ``AlreadyConsumedError`` when ``consumed`` = (consumer, event id) was applied before,
@@ -200,8 +184,7 @@ def commit(
             current = read_heads(to_read) if to_read else {}
         items, head_writes = _chained(events, current)
         writes: list[Write] = list(state)
-        for item in items:
-            writes += [Put.new(stored(item)), Put(item=_pending_item(item))]
+        writes += [Put.new(stored(item)) for item in items]
         first_head = len(writes)
         writes += head_writes
         if consumed:
@@ -225,18 +208,6 @@ def commit(
             for write in head_writes
         }
     raise AssertionError("unreachable: the last attempt returns or raises")
-
-
-def pending_before(shard: int, cutoff: str, limit: int = 100) -> list[Item]:
-    return table.query(f"OUTBOX#{shard}", sk_below=cutoff, limit=limit)
-
-
-def mark_published(items: Sequence[Item]) -> None:
-    table.delete_many(pending_key(item["event_id"], item["occurred_at"]) for item in items)
-
-
-def load_events(pending: Sequence[Item]) -> list[Item]:
-    return table.get_many((marker["event_pk"], marker["event_sk"]) for marker in pending)
 
 
 def entry(item: Item, bus_name: str) -> dict[str, Any]:

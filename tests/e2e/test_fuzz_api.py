@@ -106,7 +106,6 @@ class Storage:
     queue_urls: list[str] = field(default_factory=list)
     idempotency_table: str = ""
     settled: bool = False
-    unpublished: set[str] = field(default_factory=set)  # outbox markers not yet deleted
 
     def client(self, service: str) -> Any:
         if service not in self.clients:
@@ -146,22 +145,7 @@ class Storage:
             answer = self.client("dynamodbstreams").get_records(ShardIterator=iterator)
             records.extend(answer["Records"])
             self.iterators[shard] = answer["NextShardIterator"]
-        for record in records:
-            self._follow_outbox(record)
         return records
-
-    def _follow_outbox(self, record: dict[str, Any]) -> None:
-        """Track the outbox's pending markers (shared/store/outbox.py): an event is on its way
-        to its consumers until the publisher deletes its marker, however long the pump takes
-        to get to it."""
-        keys = record["dynamodb"].get("Keys", {})
-        if not keys.get("pk", {}).get("S", "").startswith("OUTBOX#"):
-            return
-        marker = f"{keys['pk']['S']}|{keys['sk']['S']}"
-        if record["eventName"] == "INSERT":
-            self.unpublished.add(marker)
-        elif record["eventName"] == "REMOVE":
-            self.unpublished.discard(marker)
 
     def idempotency_records(self) -> int:
         table = self.client("dynamodb").describe_table(TableName=self.idempotency_table)
@@ -181,18 +165,14 @@ class Storage:
         return True
 
     def settle(self) -> None:
-        """Wait until the pump has nothing left to do: no stream record lately, no event
-        waiting for the publisher, no message."""
+        """Wait until the pump has nothing left to do: no stream record lately (the pump
+        publishes the events it reads in the same pass), no message."""
         deadline = time.monotonic() + SETTLE_TIMEOUT_SECONDS
         quiet_since = time.monotonic()
         while time.monotonic() < deadline:
             if self.new_writes():
                 quiet_since = time.monotonic()
-            elif (
-                time.monotonic() - quiet_since >= QUIET_SECONDS
-                and not self.unpublished
-                and self.queues_empty()
-            ):
+            elif time.monotonic() - quiet_since >= QUIET_SECONDS and self.queues_empty():
                 self.settled = True
                 return
             time.sleep(0.1)

@@ -22,6 +22,7 @@ import app as app_module
 from infra.local import stack
 from infra.local.moto_firehose import partitioned_deliveries
 from infra.local.moto_request_tokens import honoured_request_tokens
+from infra.local.moto_streams import trimmed_reads_refused
 from infra.local.moto_transactions import lean_transactions
 from infra.local.offline import (
     ADMIN_KEY,
@@ -113,6 +114,7 @@ def opened_world(*, lean: bool = True) -> Iterator[World]:
         mock_aws(),
         honoured_request_tokens(),
         partitioned_deliveries(),
+        trimmed_reads_refused(),
         lean_transactions() if lean else nullcontext(),
     ):
         install_world(seeded.moto, seeded.keys)

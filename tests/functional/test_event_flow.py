@@ -1,4 +1,4 @@
-"""The asynchronous side: stream -> publisher -> bus -> rule -> queue -> consumer, and the sweep.
+"""The asynchronous side: stream -> publisher -> bus -> rule -> queue -> consumer, and recovery.
 
 Every trigger kind is exercised with the event shapes Lambda delivers: SQS batches with distinct
 message ids, EventBridge envelopes, DynamoDB stream batches and scheduled events.
@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from shared import clock
 from tests.functional.conftest import PARTNER_KEY, World, order_body, post_order
 
 
@@ -35,10 +34,6 @@ def _events(world: World, detail_type: str) -> list[dict[str, Any]]:
         for i in world.table_items()
         if i.get("entity") == "Event" and i["detail_type"] == detail_type
     ]
-
-
-def _pending(world: World) -> list[dict[str, Any]]:
-    return [i for i in world.table_items() if i.get("entity") == "OutboxPending"]
 
 
 def _order_received_envelope(world: World, order_id: str) -> dict[str, Any]:
@@ -179,19 +174,21 @@ def test_the_bus_routes_order_received_to_the_confirmation_queue_only(world, cli
 # --- DynamoDB stream (the outbox publisher) --------------------------------------------------
 
 
-def test_the_publisher_puts_new_event_items_on_the_bus_and_clears_the_outbox(world, client):
-    # Given a received order, its event still pending
+def test_the_publisher_puts_new_event_items_on_the_bus(world, client):
+    # Given a received order: its state, its event and its chain head, and nothing else
+    before = world.table_items()
     _place(client)
-    assert len(_pending(world)) == 1
-    # When the publisher gets the stream batch (which also holds the order and marker inserts)
+    placed = world.table_items()
+    assert sorted(i["entity"] for i in placed if i not in before) == ["AuditHead", "Event", "Order"]
+    # When the publisher gets the stream batch (which also holds the order's insert)
     result = client.lambda_.invoke("publish_events", _stream_event(world)).payload
-    # Then the event is on the bus (routed to the queue) and no longer pending
+    # Then the event is on the bus (routed to the queue), and the table is as it was
     assert result == {"batchItemFailures": []}
     assert world.queue_depth("OrderConfirmationQueue") == 1
-    assert _pending(world) == []
+    assert world.table_items() == placed
 
 
-def test_events_the_bus_rejects_are_retried_and_stay_pending(world, client, monkeypatch):
+def test_events_the_bus_rejects_are_retried(world, client, monkeypatch):
     from shared.adapters import aws
 
     _place(client)
@@ -206,18 +203,16 @@ def test_events_the_bus_rejects_are_retried_and_stay_pending(world, client, monk
 
     monkeypatch.setattr(aws.client("events"), "put_events", rejecting)
     result = client.lambda_.invoke("publish_events", stream_event).payload
-    event_record = next(
-        r for r in stream_event["Records"] if r["dynamodb"]["NewImage"]["entity"]["S"] == "Event"
-    )
+    [event_record] = _event_records(stream_event)
     assert result == {
         "batchItemFailures": [{"itemIdentifier": event_record["dynamodb"]["SequenceNumber"]}]
     }
-    assert len(_pending(world)) == 1
+    assert world.queue_depth("OrderConfirmationQueue") == 0
     monkeypatch.setattr(aws.client("events"), "put_events", real_put)
     assert client.lambda_.invoke("publish_events", stream_event).payload == {
         "batchItemFailures": []
     }
-    assert _pending(world) == []
+    assert world.queue_depth("OrderConfirmationQueue") == 1
 
 
 def test_a_crash_between_state_write_and_publish_loses_no_event(world, client, monkeypatch):
@@ -240,51 +235,106 @@ def test_a_crash_between_state_write_and_publish_loses_no_event(world, client, m
     # Then the event got through on a retry and the order is confirmed
     assert attempts["n"] >= 3
     assert _status(client, order["id"]) == "confirmed"
-    assert _pending(world) == []
 
 
-def test_an_event_the_stream_never_delivered_is_republished_by_the_sweep(world, client):
-    # Given an order whose stream records are lost (e.g. the publisher was down past retention)
+def _event_records(stream_event: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        r for r in stream_event["Records"] if r["dynamodb"]["NewImage"]["entity"]["S"] == "Event"
+    ]
+
+
+def _bus_down(monkeypatch) -> None:
+    from shared.adapters import event_bus
+
+    def down(entries):
+        raise ConnectionError("bus unavailable")
+
+    monkeypatch.setattr(event_bus, "put_events", down)
+
+
+def _give_up_on_the_stream_batch(world: World) -> dict[str, Any]:
+    """Let the publisher fail on the stream until Lambda gives the batch up; return the message
+    its on-failure destination (the recovery queue) then holds."""
+    for _ in range(world.pump.STREAM_MAX_RETRIES + 1):
+        world.pump.pump_stream()
+    sqs = world.session.client("sqs")
+    answer = sqs.receive_message(QueueUrl=world.queues["EventRecoveryQueue"], VisibilityTimeout=0)
+    [message] = answer["Messages"]
+    return json.loads(message["Body"])
+
+
+def test_a_stream_batch_the_publisher_gave_up_on_is_published_by_the_recovery(
+    world, client, monkeypatch
+):
+    # Given a bus that is down for longer than the stream retries last
     order = _place(client)
-    del world.pump.stream_consumers["publish_events"]  # the stream path is gone
-    assert len(_pending(world)) == 1
-    # When the scheduled sweep runs later than the publish delay
-    clock.set_clock(lambda: datetime.now(UTC) + timedelta(minutes=10))
-    try:
-        swept = client.lambda_.invoke(
-            "sweep_outbox",
-            client.events.generate_cw_event(
-                source="aws.events",
-                detail_type="Scheduled Event",
-                detail={},
-                resources=[],
-            ),
-        ).payload
-    finally:
-        clock.set_clock(None)
-    # Then the event was published, the marker cleared, and the consumer confirms the order
-    assert swept == {"found": 1, "published": 1}
-    assert _pending(world) == []
+    with monkeypatch.context() as outage:
+        _bus_down(outage)
+        failure = _give_up_on_the_stream_batch(world)
+        # Then the batch's place in the stream went to the recovery queue, as Lambda sends it
+        batch = failure["DDBStreamBatchInfo"]
+        assert failure["requestContext"]["condition"] == "RetryAttemptsExhausted"
+        assert batch["streamArn"] == world.outputs["TableStreamArn"]
+        assert int(batch["startSequenceNumber"]) <= int(batch["endSequenceNumber"])
+        # and the recovery fails while the bus is still down (the message comes back later)
+        retried = client.lambda_.invoke("recover_events", _sqs_event([json.dumps(failure)]))
+        assert len(retried.payload["batchItemFailures"]) == 1
+    # When the bus is back and the recovery queue is read
+    world.pump.drain()
+    # Then the event was read from the stream again and published: nothing was lost
+    assert world.queue_depth("EventRecoveryQueue") == 0
+    assert world.queue_depth("EventRecoveryDeadLetterQueue") == 0
+    assert _status(client, order["id"]) == "confirmed"
+    assert len(_events(world, "OrderConfirmed")) == 1
+
+
+def test_a_batch_older_than_the_stream_is_found_in_the_table(world, client, monkeypatch):
+    import threading
+
+    from functions.outbox.recover_events import recover
+    from infra.local.moto_streams import trim_read_records
+
+    # Given a batch the publisher gave up on, whose records the stream no longer holds (it keeps
+    # them 24 hours)
+    order = _place(client)
+    with monkeypatch.context() as outage:
+        _bus_down(outage)
+        batch = _give_up_on_the_stream_batch(world)["DDBStreamBatchInfo"]
+    world.session.client("sqs").purge_queue(QueueUrl=world.queues["EventRecoveryQueue"])
+    read: dict[str, tuple[str, str] | None] = {
+        batch["shardId"]: ("AFTER_SEQUENCE_NUMBER", batch["endSequenceNumber"])
+    }
+    table_name = world.outputs["TableName"]
+    assert trim_read_records(table_name, read, timedelta(0), threading.RLock()) > 0
+    # When the recovery runs
+    recovered = recover(batch)
+    # Then it found the batch's event among the items written in its time window, and published it
+    assert (recovered.found, recovered.published, recovered.from_stream) == (1, 1, False)
     world.pump.drain()
     assert _status(client, order["id"]) == "confirmed"
 
 
-def test_the_sweep_leaves_young_events_to_the_stream(world, client):
-    _place(client)
-    swept = world.pump.fire_schedule("sweep_outbox")
-    assert swept == {"found": 0, "published": 0}
-    assert len(_pending(world)) == 1
-
-
 def test_an_event_published_twice_is_applied_once(world, client):
-    """Publish succeeded but the marker delete was lost: stream and sweep both publish it."""
+    """A batch published, then recovered as well (its success went unrecorded)."""
+    from functions.outbox.recover_events import recover
+
     order = _place(client)
-    clock.set_clock(lambda: datetime.now(UTC) + timedelta(minutes=10))
-    try:
-        world.pump.fire_schedule("sweep_outbox")
-    finally:
-        clock.set_clock(None)
-    world.pump.drain()  # the stream publishes the same event again
+    [record] = _event_records(_stream_event(world))
+    sequence = record["dynamodb"]["SequenceNumber"]
+    world.pump.drain()
+    streams = world.session.client("dynamodbstreams")
+    arn = world.outputs["TableStreamArn"]
+    [shard] = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    recovered = recover(
+        {
+            "shardId": shard["ShardId"],
+            "startSequenceNumber": sequence,
+            "endSequenceNumber": sequence,
+            "streamArn": arn,
+        }
+    )
+    assert (recovered.found, recovered.from_stream) == (1, True)
+    world.pump.drain()  # the consumer gets the same event again
     assert _status(client, order["id"]) == "confirmed"
     assert len(_events(world, "OrderConfirmed")) == 1
 
@@ -306,31 +356,3 @@ def test_a_poison_message_ends_in_the_consumers_dlq_after_its_retries(world, cli
     # Then after maxReceiveCount attempts it sits in the DLQ, and the queue is empty
     assert world.queue_depth("OrderConfirmationQueue") == 0
     assert world.queue_depth("OrderConfirmationDeadLetterQueue") == 1
-
-
-def test_a_stream_batch_that_keeps_failing_goes_to_the_on_failure_queue_and_the_sweep_recovers(
-    world, client, monkeypatch
-):
-    from shared.adapters import event_bus
-
-    # Given a bus that is down for longer than the stream retries last
-    def down(entries):
-        raise ConnectionError("bus unavailable")
-
-    real_put_events = event_bus.put_events
-    monkeypatch.setattr(event_bus, "put_events", down)
-    order = _place(client)
-    world.pump.drain()
-    # Then the batch's location went to the publisher's on-failure queue, the event stays pending
-    assert world.queue_depth("PublisherDeadLetterQueue") == 1
-    assert len(_pending(world)) == 1
-    # When the bus is back and the sweep runs
-    monkeypatch.setattr(event_bus, "put_events", real_put_events)
-    clock.set_clock(lambda: datetime.now(UTC) + timedelta(minutes=10))
-    try:
-        assert world.pump.fire_schedule("sweep_outbox") == {"found": 1, "published": 1}
-    finally:
-        clock.set_clock(None)
-    # Then nothing was lost
-    world.pump.drain()
-    assert _status(client, order["id"]) == "confirmed"

@@ -8,6 +8,7 @@ events/ behind fails here.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -184,16 +185,37 @@ def test_stream_sample_lands_in_the_lake(world):
 # --- Schedules ---------------------------------------------------------------------------------
 
 
-def test_schedule_sample_runs_the_outbox_sweep(world):
-    # Given
-    event = load("schedule/sweep-outbox.json")
-    assert EventBridgeModel.model_validate(event).detail_type == "Scheduled Event"
+def test_recovery_sample_points_at_the_stream_sample():
+    # Given Lambda's on-failure record of the stream sample's batch, on the recovery queue
+    batch = load("sqs/event-recovery-batch.json")
+    stream = load("dynamodb/outbox-insert.json")["Records"][0]
+
+    # When it is parsed as its handler reads it
+    [record] = SqsModel.model_validate(batch).Records
+    info = json.loads(str(record.body))["DDBStreamBatchInfo"]
+
+    # Then it names the stream, the record's sequence number and its arrival
+    assert info["streamArn"] == stream["eventSourceARN"]
+    sequence = stream["dynamodb"]["SequenceNumber"]
+    assert info["startSequenceNumber"] == info["endSequenceNumber"] == sequence
+    arrival = datetime.fromtimestamp(stream["dynamodb"]["ApproximateCreationDateTime"], UTC)
+    assert info["approximateArrivalOfFirstRecord"] == arrival.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_recovery_sample_is_handled_without_failures(world):
+    # Given the sample pointed at this world's stream, where no such shard is (the records are
+    # gone, as after the stream's 24 hours) and the table has no event of that time
+    batch = load("sqs/event-recovery-batch.json")
+    record = batch["Records"][0]
+    failure = json.loads(record["body"])
+    failure["DDBStreamBatchInfo"]["streamArn"] = world.outputs["TableStreamArn"]
+    record["body"] = json.dumps(failure)
 
     # When
-    result = app_module.sweep_outbox(event, LambdaContext("sweep_outbox"))
+    result = app_module.recover_events(batch, LambdaContext("recover_events"))
 
-    # Then: a fresh world has nothing pending
-    assert result == {"found": 0, "published": 0}
+    # Then the recovery found nothing to publish, and did not fail
+    assert result == {"batchItemFailures": []}
 
 
 # --- Customer notifications and partner webhooks -------------------------------------------------

@@ -236,7 +236,7 @@ def test_every_schedule_retries_and_then_dead_letters_to_an_alarmed_queue(
 ) -> None:
     # Given every Scheduler schedule
     schedules = events(template, "ScheduleV2")
-    assert len(schedules) == 4
+    assert len(schedules) == 3
 
     for function_id, schedule in schedules:
         # Then Scheduler retries a refused invocation for a bounded time
@@ -272,7 +272,7 @@ def test_sam_lets_each_schedules_role_send_to_the_dead_letter_queue(packaged: Pa
 
     # Then every schedule's role may send to the schedule DLQ, and the target names it
     schedules = of_type(translated, "AWS::Scheduler::Schedule")
-    assert len(schedules) == 4
+    assert len(schedules) == 3
     for schedule_id, schedule in schedules.items():
         schedule_target = schedule["Properties"]["Target"]
         assert target(schedule_target["DeadLetterConfig"]["Arn"]) == "ScheduleDeadLetterQueue"

@@ -135,8 +135,8 @@ def test_stream_readers_may_read_the_stream_and_send_failures_to_their_destinati
 
 
 def test_functions_publishing_events_may_put_them_on_our_bus_only(template: Template) -> None:
-    # Given the outbox publisher and the sweep, which put events on the bus
-    for function_id in ("PublishEvents", "SweepOutbox"):
+    # Given the outbox publisher and the recovery of its failed batches, which put events on the bus
+    for function_id in ("PublishEvents", "RecoverEvents"):
         statements = role_statements(template, function_id)
 
         # Then they may PutEvents on our bus, and on nothing else
@@ -161,13 +161,14 @@ def test_api_may_keep_idempotency_records(template: Template) -> None:
 
 
 def test_functions_touching_the_encrypted_table_may_use_its_key(template: Template) -> None:
-    # Given every function whose role reaches the KMS-encrypted table
+    # Given every function whose role reaches the KMS-encrypted table or its stream
     table = {"Fn::GetAtt": ["Table", "Arn"]}
+    stream = {"Fn::GetAtt": ["Table", "StreamArn"]}
     key = {"Fn::GetAtt": ["Key", "Arn"]}
     for function_id in of_type(template, FUNCTION):
         statements = role_statements(template, function_id)
         touches_table = any(
-            table in as_list(statement["Resource"])
+            any(resource in (table, stream) for resource in as_list(statement["Resource"]))
             and any(action.startswith("dynamodb:") for action in as_list(statement["Action"]))
             for statement in statements
         )

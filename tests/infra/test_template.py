@@ -24,7 +24,8 @@ def _consumer_queues(template: Template) -> set[str]:
 
 
 def _dead_letter_queues(template: Template) -> set[str]:
-    """Redrive targets, rule-target DLQs and stream on-failure destinations."""
+    """Redrive targets, rule-target DLQs and the stream on-failure destinations no function
+    consumes (one that a function consumes redrives to a DLQ of its own)."""
     queues = of_type(template, "AWS::SQS::Queue")
     redrive = {
         target(queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
@@ -41,7 +42,7 @@ def _dead_letter_queues(template: Template) -> set[str]:
         target(source["DestinationConfig"]["OnFailure"]["Destination"])
         for _, source in events(template, "DynamoDB")
     }
-    return redrive | rule_dlqs | on_failure
+    return redrive | rule_dlqs | (on_failure - _consumer_queues(template))
 
 
 def test_template_is_plain_json_with_every_short_tag_converted(packaged: Any) -> None:
@@ -71,7 +72,7 @@ def test_every_function_runs_python312_on_arm64_with_active_tracing(template: Te
         "DeliverWebhooks",
         "PublishEvents",
         "LandInLake",
-        "SweepOutbox",
+        "RecoverEvents",
         "StartImports",
         "ImportRows",
         "RecordGatewayEvents",
@@ -150,12 +151,19 @@ def test_every_consumer_queue_redrives_to_a_dead_letter_queue(template: Template
     # Given the queues functions consume
     queues = of_type(template, "AWS::SQS::Queue")
 
-    # Then a message that keeps failing ends in a DLQ of this stack, not in a retry loop
+    # Then a message that keeps failing ends in a DLQ of this stack, not in a retry loop: after
+    # at most 10 tries, or for the recovery of events the bus refused, after a day of them
     for queue_id in _consumer_queues(template):
         redrive = queues[queue_id]["Properties"]["RedrivePolicy"]
         assert target(redrive["deadLetterTargetArn"]) in queues, queue_id
         assert target(redrive["deadLetterTargetArn"]) != queue_id
-        assert 1 <= redrive["maxReceiveCount"] <= 10, queue_id
+        if queue_id == "EventRecoveryQueue":
+            retried = (
+                redrive["maxReceiveCount"] * queues[queue_id]["Properties"]["VisibilityTimeout"]
+            )
+            assert retried >= 24 * 3600, queue_id
+        else:
+            assert 1 <= redrive["maxReceiveCount"] <= 10, queue_id
 
 
 def test_consumer_queue_visibility_outlasts_six_function_timeouts(template: Template) -> None:
@@ -171,7 +179,7 @@ def test_consumer_queue_visibility_outlasts_six_function_timeouts(template: Temp
 
 
 def test_every_dead_letter_queue_has_an_alarm(template: Template) -> None:
-    # Given every DLQ: redrive targets, the bus DLQ, the publisher's on-failure queue
+    # Given every DLQ: redrive targets, the bus DLQ, the lake's on-failure queue
     dead_letter_queues = _dead_letter_queues(template)
     alarms = of_type(template, "AWS::CloudWatch::Alarm").values()
 
@@ -188,7 +196,7 @@ def test_every_dead_letter_queue_has_an_alarm(template: Template) -> None:
         "CashApplicationDeadLetterQueue",
         "CollectionRemindersDeadLetterQueue",
         "BusDeadLetterQueue",
-        "PublisherDeadLetterQueue",
+        "EventRecoveryDeadLetterQueue",
         "LakeDeadLetterQueue",
     } <= (dead_letter_queues)
     for queue_id in dead_letter_queues:
@@ -206,7 +214,7 @@ def test_every_dead_letter_queue_has_an_alarm(template: Template) -> None:
 @pytest.mark.parametrize(
     ("function_id", "entities", "dead_letters"),
     [
-        ("PublishEvents", ["Event"], "PublisherDeadLetterQueue"),
+        ("PublishEvents", ["Event"], "EventRecoveryQueue"),
         ("LandInLake", ["Event", "LedgerEntry"], "LakeDeadLetterQueue"),
     ],
 )
@@ -237,22 +245,21 @@ def test_stream_sources_get_new_items_of_their_kind_and_dead_letter_what_keeps_f
 def test_schedules_run_on_eventbridge_scheduler_with_the_apps_expressions(
     template: Template,
 ) -> None:
-    # Given the schedules app.py declares: the sweep every 5 minutes, collections daily at 06:00,
-    # the report snapshot nightly at 01:30 UTC
+    # Given the schedules app.py declares: collections daily at 06:00, the report snapshot
+    # nightly at 01:30 UTC, the journal export at 01:45 UTC
     schedules = dict(events(template, "ScheduleV2"))
 
     # Then each is a Scheduler schedule, named per stage so dev and prod can share an account
-    assert set(schedules) == {"SweepOutbox", "RunCollections", "RunReports", "ExportJournal"}
+    assert set(schedules) == {"RunCollections", "RunReports", "ExportJournal"}
     assert schedules["RunReports"]["ScheduleExpression"] == "cron(30 1 * * ? *)"
-    assert schedules["SweepOutbox"]["ScheduleExpression"] == "rate(5 minutes)"
     assert schedules["RunCollections"]["ScheduleExpression"] == "cron(0 6 * * ? *)"
     for function_id, schedule in schedules.items():
         assert "${Stage}" in schedule["Name"]["Fn::Sub"], function_id
         assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}, function_id
-    # and the collection run fires at 06:00 in the seller's time zone (the sweep has none)
+    # and the collection run fires at 06:00 in the seller's time zone (the nightly runs in UTC)
     time_zone = {"Ref": "CollectionTimeZone"}
     assert schedules["RunCollections"]["ScheduleExpressionTimezone"] == time_zone
-    assert "ScheduleExpressionTimezone" not in schedules["SweepOutbox"]
+    assert "ScheduleExpressionTimezone" not in schedules["RunReports"]
     assert events(template, "Schedule") == []
 
 

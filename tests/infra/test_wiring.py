@@ -54,22 +54,22 @@ def test_a_queue_missing_from_resources_yaml_fails_packaging(packaged: Packaged)
 
 
 def test_a_function_without_permissions_fails_packaging(packaged: Packaged) -> None:
-    # Given the permission map without the sweep's entry
+    # Given the permission map without the event recovery's entry
     permissions = iam.load_permissions()
-    del permissions["SweepOutbox"]
+    del permissions["RecoverEvents"]
     template = merge.merge(
         packaged.chalice_template, cfn_yaml.load(RESOURCES), stream_placeholder=TABLE_STREAM
     )
 
     # When roles are attached, then the function without an entry is named
-    with pytest.raises(merge.WiringError, match="SweepOutbox"):
+    with pytest.raises(merge.WiringError, match="RecoverEvents"):
         iam.attach_roles(template, permissions)
 
 
 def test_a_trigger_type_without_wiring_fails_packaging(packaged: Packaged) -> None:
     # Given a trigger kind the merge has no wiring (and so no permissions) for
     chalice = copy.deepcopy(packaged.chalice_template)
-    chalice["Resources"]["SweepOutbox"]["Properties"]["Events"] = {
+    chalice["Resources"]["RunReports"]["Properties"]["Events"] = {
         "Uploads": {"Type": "S3", "Properties": {"Bucket": {"Ref": "DocumentsBucket"}}}
     }
 
@@ -82,13 +82,13 @@ def test_a_rule_trigger_listens_on_our_bus_not_the_default_one(packaged: Package
     # Given a handler Chalice wires as a rule on the default bus (@app.on_cw_event)
     chalice = copy.deepcopy(packaged.chalice_template)
     rule = {"Type": "CloudWatchEvent", "Properties": {"Pattern": {"source": ["otc.orders"]}}}
-    chalice["Resources"]["SweepOutbox"]["Properties"]["Events"] = {"OnOrders": rule}
+    chalice["Resources"]["RunReports"]["Properties"]["Events"] = {"OnOrders": rule}
 
     # When the merge runs
     template = merge.merge(chalice, cfn_yaml.load(RESOURCES), stream_placeholder=TABLE_STREAM)
 
     # Then the rule is on our bus, its pattern untouched
-    wired = template["Resources"]["SweepOutbox"]["Properties"]["Events"]["OnOrders"]
+    wired = template["Resources"]["RunReports"]["Properties"]["Events"]["OnOrders"]
     assert wired["Properties"] == {
         "Pattern": {"source": ["otc.orders"]},
         "EventBusName": {"Fn::GetAtt": ["EventBus", "Name"]},

@@ -37,7 +37,7 @@ def test_iso_timestamps_sort_as_text():
     assert clock.iso(early) == "2026-01-02T03:04:05.006Z"
 
 
-def test_an_event_item_carries_its_detail_and_a_pending_marker_key():
+def test_an_event_item_carries_its_detail():
     event = DomainEvent(
         detail_type="OrderReceived", source="otc.orders", aggregate_id="ord_1", data={"a": 1}
     )
@@ -45,9 +45,6 @@ def test_an_event_item_carries_its_detail_and_a_pending_marker_key():
     assert item["pk"] == "AGG#ord_1" and item["sk"].startswith("EVENT#")
     assert json.loads(item["detail"]) == event.detail()
     assert json.loads(item["detail"])["metadata"]["event_id"] == event.event_id
-    shard_pk, shard_sk = outbox.pending_key(event.event_id, item["occurred_at"])
-    assert shard_pk in {f"OUTBOX#{n}" for n in range(outbox.OUTBOX_SHARDS)}
-    assert shard_sk.endswith(event.event_id)
 
 
 def test_an_event_item_is_stored_with_its_detail_compressed_and_read_back_as_text():
@@ -69,11 +66,6 @@ def test_an_event_item_is_stored_with_its_detail_compressed_and_read_back_as_tex
     assert table.from_dynamo({**wire, "detail": as_lambda_sends_it}) == item
     # and text stored plain (before compression) reads the same
     assert table.from_dynamo(table.to_dynamo(item)) == item
-
-
-def test_pending_markers_spread_over_the_shards():
-    shards = {outbox.pending_key(ids.new_id("evt"), "t")[0] for _ in range(200)}
-    assert len(shards) == outbox.OUTBOX_SHARDS
 
 
 def test_a_validation_problem_lists_json_pointers():
