@@ -105,4 +105,4 @@ export_journal = schedule(daily(1, 45), description="Nightly journal export")(
 )
 publish_events = stream()(outbox_triggers.publish_events)
 land_in_lake = stream()(lake_triggers.land_in_lake)
-recover_events = sqs(queue="event-recovery", batch_size=1)(outbox_triggers.recover_events)
+recover_events = sqs(queue="event-recovery")(outbox_triggers.recover_events)

@@ -32,6 +32,7 @@ from bench import (
     local_stack_memory,
     pdf_fonts,
     simulation,
+    suite_time,
     ubl_validation,
 )
 
@@ -208,10 +209,13 @@ SECTIONS = (
             "then 224 WRU with the lake's landing, 1 e-mail by the customers' order notices, "
             "$0.32 without Firehose priced (2026-12-07, `make bench`). Since, event details and "
             "invoice and payment documents are stored compressed (docs/architecture.md): events "
-            "46 -> 22 WRU, invoices 38 -> 20, payments 18 -> 14. What is left, by kind of item "
-            "(2026-12-07): outbox markers 24 (put, then deleted by the publisher), audit chain "
-            "heads 24 (16 + 8 on gsi2), events 22, invoices 20, orders 14, payments 14, ledger "
-            "entries and their guards 15, consumed markers 8, stock 8, credit 8, the rest 21.",
+            "46 -> 22 WRU, invoices 38 -> 20, payments 18 -> 14 (178 WRU). Then the event item "
+            "became the outbox entry (no pending marker put, then deleted: 178 -> 154) and the "
+            "audit chain heads left gsi2 (154 -> 146; verifying every chain finds them with a "
+            "Scan). What is left, by kind of item (2026-12-08): events 22, audit chain heads 16, "
+            "invoices 20 (12 of them in its three indexes), orders 14 (8), payments 14 (8), "
+            "ledger entries and their guards 15, consumed markers 8, stock 8, credit 8, the "
+            "rest 21.",
         ),
         lambda options: cost_model.table(cost_model.measure()),
     ),
@@ -395,6 +399,18 @@ SECTIONS = (
         lambda options: local_stack_memory.table(
             local_stack_memory.measure(options.memory_minutes)
         ),
+    ),
+    Section(
+        "Test suite: make test's wall time",
+        "python -m bench.suite_time",
+        (
+            "`bench/suite_time.py` runs the pytest step of `make test` (two workers) in a process "
+            "of its own and reports its wall time and its slowest tests. Run it alone: beside "
+            "other work the figure is that work's as much as the suite's.",
+            "Before: 13-16 min alone on two cores (2026-11-30); 726 s of pytest on a fresh clone "
+            "in CI (2026-12-07, commit e28989b).",
+        ),
+        lambda options: suite_time.table(suite_time.measure()),
     ),
 )
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
@@ -104,44 +102,30 @@ def verify(query: VerifyQuery) -> dict[str, Any]:
     return verify_all(query.limit, query.cursor)
 
 
+# Verifying every chain reads the table in steps of at most this many items, and at most this
+# many steps per request: a page may hold fewer chains than asked for, and still a cursor.
+SCAN_STEP = 1000
+SCAN_STEPS_PER_REQUEST = 10
+
+
 def verify_all(limit: int, cursor: str | None = None) -> dict[str, Any]:
-    """Verify up to ``limit`` chains, shard by shard in aggregate id order; resume at the cursor."""
-    shard, shard_cursor = _decode(cursor) if cursor else (0, None)
+    """Verify up to ``limit`` chains, in the table's order; resume at the cursor."""
     chains: list[audit.Verification] = []
-    next_cursor: str | None = None
-    while shard < outbox.HEAD_SHARDS and len(chains) < limit:
+    next_cursor = cursor
+    for _ in range(SCAN_STEPS_PER_REQUEST):
         try:
-            page = outbox.heads_page(shard, limit=limit - len(chains), cursor=shard_cursor)
+            page = outbox.heads_page(
+                examined=SCAN_STEP, limit=limit - len(chains), cursor=next_cursor
+            )
         except InvalidCursorError:
             raise invalid_cursor() from None
         chains += [verify_entity(head["aggregate_id"]) for head in page.items]
-        if page.cursor:
-            shard_cursor = page.cursor
-        else:
-            shard, shard_cursor = shard + 1, None
-    if shard < outbox.HEAD_SHARDS:
-        next_cursor = _encode(shard, shard_cursor)
+        next_cursor = page.cursor
+        if not next_cursor or len(chains) >= limit:
+            break
     return {
         "checked": len(chains),
         "valid": all(chain.valid for chain in chains),
         "chains": [chain.to_wire() for chain in chains],
         "next_cursor": next_cursor,
     }
-
-
-def _encode(shard: int, cursor: str | None) -> str:
-    raw = json.dumps({"shard": shard, "cursor": cursor}).encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def _decode(cursor: str) -> tuple[int, str | None]:
-    try:
-        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        shard, inner = value["shard"], value["cursor"]
-    except (ValueError, KeyError, TypeError, binascii.Error, RecursionError):
-        raise invalid_cursor() from None
-    if not isinstance(shard, int) or not 0 <= shard < outbox.HEAD_SHARDS:
-        raise invalid_cursor()
-    if inner is not None and not isinstance(inner, str):
-        raise invalid_cursor()
-    return shard, inner

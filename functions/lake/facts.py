@@ -8,7 +8,9 @@ reports.py derives them the same way, from the same items):
   ``documents``, read from the invoice item (figures as issued);
 - a customer created, or renamed: its row in ``customers``;
 - an order confirmed or shipped: the order's fact (first confirmed, shipped complete) from its
-  history (no other order event changes it, and the lake's views read only confirmed orders);
+  history (no other order event changes it, and the lake's views read only confirmed orders); an
+  order confirmed at its first change (version 2) is confirmed for the first time, and its fact
+  is the event's own (no read);
 - a payment received or applied: the payment's fact (received, applied by the matcher);
 - any later event of an invoice: its disputes from its history, when it had any.
 
@@ -26,6 +28,7 @@ from shared import clock
 from shared.domain import invoice as invoice_domain
 from shared.domain import order as order_domain
 from shared.domain import payment as payment_domain
+from shared.domain.reporting import OrderFact
 from shared.lake import tables
 from shared.lake.tables import Row
 from shared.store import customers, decisions, invoices, ledger, orders, payments, table
@@ -36,6 +39,7 @@ ISSUED = frozenset({"InvoiceIssued", "CreditNoteIssued", "InvoiceImported"})
 CUSTOMER_EVENTS = frozenset({"CustomerCreated", "CustomerUpdated"})
 PAYMENT_FACTS = frozenset({"PaymentReceived", "PaymentApplied"})
 ORDER_FACTS = frozenset({"OrderConfirmed", "OrderShipped"})
+FIRST_CHANGE = 2  # an order's version after its first change (placed at 1)
 
 
 def rows_of(item: Item) -> list[Landed]:
@@ -92,11 +96,23 @@ def _customer(item: Item) -> Iterator[Landed]:
 def _order(item: Item) -> Iterator[Landed]:
     from functions.reporting.reports import _order_fact
 
+    recorded_at = clock.parse(item["occurred_at"])
+    data = json.loads(item["detail"]).get("data", {})
+    if item["detail_type"] == "OrderConfirmed" and data.get("version") == FIRST_CHANGE:
+        # confirmed at its first change, so for the first time: the fact is the event's own
+        first = OrderFact(
+            order_id=item["aggregate_id"],
+            customer_id=data["customer_id"],
+            currency=data["currency"],
+            confirmed_at=recorded_at,
+        )
+        yield "orders", tables.order_row(first, recorded_at)
+        return
     found = table.get(*orders.order_key(item["aggregate_id"]))
     if found is not None and "customer_id" in found:
         fact = _order_fact(found, changed_since=date.min)
         if fact is not None:
-            yield "orders", tables.order_row(fact, clock.parse(item["occurred_at"]))
+            yield "orders", tables.order_row(fact, recorded_at)
 
 
 def _payment(item: Item) -> Iterator[Landed]:

@@ -17,10 +17,10 @@ from functions.orders.reservations import (
     commit,
     stock_writes,
 )
+from shared.domain import notifications, pricing
 from shared.domain import order as order_domain
-from shared.domain import pricing
 from shared.domain.allocation import plan
-from shared.domain.customer import CustomerStatus
+from shared.domain.customer import Customer, CustomerStatus
 from shared.domain.order import Order, OrderStatus
 from shared.observability import logger
 from shared.store import credit, customers, orders, outbox, stock, table
@@ -84,19 +84,34 @@ def _confirm_or_hold(order: Order, consumed: tuple[str, str]) -> None:
         _hold(order, "the customer is on credit hold", consumed)
         return
     try:
-        commit(lambda: reserve_and_confirm(order, enforce_limit=True), consumed=consumed)
+        commit(
+            lambda: reserve_and_confirm(order, enforce_limit=True, customer=customer),
+            consumed=consumed,
+        )
     except CreditLimitExceededError:
         _hold(order, "the order would exceed the customer's credit limit", consumed)
 
 
 def reserve_and_confirm(
-    order: Order, *, enforce_limit: bool, approved_by: str | None = None
+    order: Order,
+    *,
+    enforce_limit: bool,
+    approved_by: str | None = None,
+    customer: Customer | None = None,
 ) -> Move:
-    """The confirmation of ``order`` planned on current stock levels."""
+    """The confirmation of ``order`` planned on current stock levels; with its ``customer``,
+    the event says whether the customer's order notices want an e-mail of it."""
     levels, untracked = available([line.sku for line in order.lines])
     order = order_domain.mark_untracked(order, untracked)
     allocation = plan(order.lines, levels, {})
-    confirmed, event = order_domain.confirm(order, allocation.reserved, approved_by=approved_by)
+    email_notice = (
+        None
+        if customer is None
+        else notifications.wants_email("OrderConfirmed", customer.order_notices, order.placed_by)
+    )
+    confirmed, event = order_domain.confirm(
+        order, allocation.reserved, approved_by=approved_by, email_notice=email_notice
+    )
     return Move(
         before=order,
         after=confirmed,

@@ -131,8 +131,8 @@ def trimmed_reads_refused() -> Iterator[None]:
             raise JsonRESTError(
                 "ResourceNotFoundException", f"Requested resource not found: {shard_id}"
             )
-        at = shard_iterator_type in {"AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"}
-        if at and int(sequence_number or 0) < shard.starting_sequence_number:
+        first = {"AT_SEQUENCE_NUMBER": 0, "AFTER_SEQUENCE_NUMBER": 1}.get(shard_iterator_type)
+        if first is not None and int(sequence_number or 0) + first < shard.starting_sequence_number:
             raise JsonRESTError(
                 "TrimmedDataAccessException",
                 "The operation attempted to read past the oldest stream record in a shard.",

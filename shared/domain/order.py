@@ -301,9 +301,17 @@ def place(
 
 
 def confirm(
-    order: Order, reserved: Mapping[int, int], *, approved_by: str | None = None
+    order: Order,
+    reserved: Mapping[int, int],
+    *,
+    approved_by: str | None = None,
+    email_notice: bool | None = None,
 ) -> tuple[Order, DomainEvent]:
-    """Confirm, ``reserved`` units per line number (the rest of a tracked line is backordered)."""
+    """Confirm, ``reserved`` units per line number (the rest of a tracked line is backordered).
+
+    ``email_notice``: whether the customer's order notices want an e-mail of it, when known
+    (the event then says so, and the bus takes it to the customer notifications only if so).
+    """
     if order.status not in {OrderStatus.RECEIVED, OrderStatus.ON_HOLD}:
         raise OrderTransitionError(
             f"order {order.order_id} is {order.status}; it cannot be confirmed"
@@ -313,7 +321,9 @@ def confirm(
     confirmed = _next(
         order, status=OrderStatus.CONFIRMED, lines=_with_reservations(order, reserved)
     )
-    extra = {"approved_by": approved_by} if approved_by else {}
+    extra: dict[str, Any] = {"approved_by": approved_by} if approved_by else {}
+    if email_notice is not None:
+        extra["email_notice"] = email_notice
     return confirmed, _event("OrderConfirmed", confirmed, **extra)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -137,6 +137,20 @@ def test_an_order_invoiced_and_paid_lands_its_facts_in_the_lake(client, world: W
         key=lambda row: row["recorded_at"],
     )
     assert order["confirmed_at"] and order["shipped_complete_at"]
+    # as the reports derive it from the order and its history (first confirmed, shipped whole)
+    [stored_order] = [
+        i
+        for i in world.table_items()
+        if i.get("order_id") == order_id and i.get("entity") == "Order"
+    ]
+    as_reported = reports._order_fact(stored_order, changed_since=date.min)
+    assert as_reported is not None
+    reported_row = json.loads(records.encode("orders", tables.order_row(as_reported, clock.now())))
+    facts = {"order_id", "customer_id", "currency", "confirmed_at", "shipped_complete_at"}
+    assert {k: order[k] for k in facts} == {k: reported_row[k] for k in facts}
+    # and so is every order row landed on the way (the confirmation's, read from its event)
+    confirmed = [row for row in lake["orders"] if row["order_id"] == order_id]
+    assert {row["confirmed_at"] for row in confirmed} == {reported_row["confirmed_at"]}
     payment = max(
         (row for row in lake["payments"] if row["payment_id"] == payment_id),
         key=lambda row: row["recorded_at"],

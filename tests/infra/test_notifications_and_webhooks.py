@@ -35,6 +35,12 @@ def test_each_rule_routes_exactly_the_events_its_consumer_handles(template: Temp
     # and money event a partner may subscribe to, whichever of this system's sources emits it
     assert notifications["source"] == ["otc.orders"]
     assert set(notifications["detail-type"]) == NOTIFIED_EVENTS
+    # but not an event that says the customer wants no e-mail of it (EventBridge's content
+    # filtering: a field absent, or true)
+    assert notifications["$or"] == [
+        {"detail": {"data": {"email_notice": [{"exists": False}]}}},
+        {"detail": {"data": {"email_notice": [True]}}},
+    ]
     assert webhooks["source"] == [{"prefix": "otc."}]
     assert webhooks["detail-type"] == list(EVENT_TYPES)
 
