@@ -2,11 +2,13 @@
 
 The run (``run.py``) sends one message per customer with the open invoices due; this worker
 
-1. reads the customer's partition (the account, its portal access, its dispute holds: one
-   consistent Query), those invoices (one BatchGetItem), their dunning states, the money
-   applied to them (the customer's payments), the credit the customer holds (its ledger's
-   unapplied cash) and, when it holds some, its open fees and interest, and plans the day's
-   reminder (``shared.domain.dunning.plan``);
+1. reads the customer's partition in one consistent Query: the account, its portal access, its
+   dispute holds and its credit figures, whose unapplied cash is the credit the customer holds;
+   then in one BatchGetItem those invoices (each with the money applied to it, and when, as
+   cash application keeps it on the invoice), their dunning states and chain heads; only when
+   the customer holds credit, its open fees and interest (one Query of its ledger partition),
+   and only for an invoice written before its item kept the money applied, the customer's
+   payments. Then it plans the day's reminder (``shared.domain.dunning.plan``);
 2. records what the plan changes (``reminder_recording.py``): a marker per (invoice, level)
    that is refused if that level happened before, each invoice's state at the version read, the
    fee and interest journal entries (each entry id posted once, dated the day they accrue: the
@@ -53,6 +55,7 @@ from functions.dunning import reminder_recording as recording
 from shared.adapters import mail
 from shared.config import settings
 from shared.domain import audit, dunning
+from shared.domain import invoice as invoice_domain
 from shared.domain.charges import Charge
 from shared.domain.customer import Customer, CustomerStatus
 from shared.domain.dunning import (
@@ -61,13 +64,11 @@ from shared.domain.dunning import (
     InvoiceDunning,
     ReminderPlan,
 )
-from shared.domain.payment import Allocation
 from shared.model import Model
 from shared.observability import logger, metrics
 from shared.store import charges as charge_store
-from shared.store import customers, invoices, outbox, payments, readable, table
+from shared.store import credit, customers, invoices, outbox, payments, readable, table
 from shared.store import dunning as store
-from shared.store import ledger as ledger_store
 from shared.store import notifications as markers
 from shared.store.outbox import StaleStateError
 from shared.store.table import Item, Put, Write
@@ -153,6 +154,7 @@ class ClaimedEmail:
     sender: str
     portal_url: str | None
     heads: dict[str, audit.ChainHead]
+    customer: Customer | None = None  # the account as read to record it (its statement's)
 
 
 def remind_customer(customer_id: str, as_of: date, invoice_ids: list[str]) -> Outcome:
@@ -209,8 +211,10 @@ def read_situation(customer_id: str, invoice_ids: list[str]) -> Situation | None
         for invoice in readable.each(invoice_items, store.due_invoice)
         if invoice is not None and invoice.customer_id == customer_id
     }
-    due = _with_disputes(_with_allocations(customer_id, due), account.items.values())
-    held = ledger_store.credit_held(customer_id) if due else {}
+    applied = dict(readable.each(invoice_items, _cash_applied))
+    due = _with_allocations(customer_id, due, applied)
+    due = _with_disputes(due, account.items.values())
+    held = _credit_held(account) if due else {}
     # Only credit is set against charges: without it they change nothing the plan decides.
     owed = charge_store.open_for(customer_id) if held else []
     return Situation(
@@ -243,23 +247,50 @@ def _with_disputes(
     }
 
 
-def _with_allocations(customer_id: str, due: dict[str, DueInvoice]) -> dict[str, DueInvoice]:
+def _credit_held(account: customers.Account) -> dict[str, Decimal]:
+    """What the seller holds for the customer (unapplied cash, credit notes' credit beyond what
+    their invoices had open): the unapplied cash of its credit figures, read with the account.
+    Every write that moves the ledger's unapplied cash moves that figure by as much in the same
+    transaction, in the customer's one currency."""
+    item = account.items.get(credit.SORT_KEY)
+    if item is None:
+        return {}
+    exposure = credit.from_item(item)
+    return {exposure.currency: exposure.unapplied_cash} if exposure.unapplied_cash > 0 else {}
+
+
+def _cash_applied(item: Item) -> tuple[str, tuple[invoice_domain.CashApplied, ...] | None]:
+    return item["invoice_id"], invoices.cash_applied(item)
+
+
+def _with_allocations(
+    customer_id: str,
+    due: dict[str, DueInvoice],
+    applied: dict[str, tuple[invoice_domain.CashApplied, ...] | None],
+) -> dict[str, DueInvoice]:
     """Each invoice with the money applied to it, and when (interest runs on the rest).
 
-    The customer's payments are read newest first back to the oldest invoice's issue date, and
-    further back only while some invoice's applications do not add up to what it says was
-    settled (cash received earlier and applied later).
+    Cash application keeps every allocation's cash on the invoice item (read with it). An item
+    written before it did (None) has it only in the payments: then the customer's payments are
+    read newest first back to the oldest invoice's issue date, and further back only while some
+    invoice's applications do not add up to what it says was settled (cash received earlier and
+    applied later).
     """
     if not due:
         return due
     spans: dict[str, list[AllocationSpan]] = {invoice_id: [] for invoice_id in due}
-    oldest = min(invoice.issued_on for invoice in due.values())
-    for payment in _payments_newest_first(customer_id):
-        if payment.received_at.date() < oldest and _all_accounted(due, spans):
-            break
-        for allocation in payment.allocations:
-            if allocation.invoice_id in spans:
-                spans[allocation.invoice_id] += _spans(allocation)
+    if all(applied.get(invoice_id) is not None for invoice_id in due):
+        for invoice_id in due:
+            cash_applied = applied[invoice_id] or ()
+            spans[invoice_id] = [span for cash in cash_applied for span in _spans(cash)]
+    else:
+        oldest = min(invoice.issued_on for invoice in due.values())
+        for payment in _payments_newest_first(customer_id):
+            if payment.received_at.date() < oldest and _all_accounted(due, spans):
+                break
+            for allocation in payment.allocations:
+                if allocation.invoice_id in spans:
+                    spans[allocation.invoice_id] += _spans(invoice_domain.cash_of(allocation))
     return {
         invoice_id: invoice.model_copy(update={"allocations": tuple(spans[invoice_id])})
         for invoice_id, invoice in due.items()
@@ -275,14 +306,14 @@ def _payments_newest_first(customer_id: str) -> Iterator[Any]:
             return
 
 
-def _spans(allocation: Allocation) -> list[AllocationSpan]:
+def _spans(cash: invoice_domain.CashApplied) -> list[AllocationSpan]:
     """What the allocation settled and until when: the part still applied (until reversed),
     and each part taken back since (until it was)."""
-    applied_on = collection_day(allocation.applied_at)
-    reversed_at = allocation.reversed_at
+    applied_on = collection_day(cash.applied_at)
+    reversed_at = cash.reversed_at
     kept = AllocationSpan(
         applied_on=applied_on,
-        amount=allocation.applied + allocation.discount,
+        amount=cash.amount,
         reversed_on=collection_day(reversed_at) if reversed_at else None,
     )
     return [
@@ -291,7 +322,7 @@ def _spans(allocation: Allocation) -> list[AllocationSpan]:
             AllocationSpan(
                 applied_on=applied_on, amount=part.amount, reversed_on=collection_day(part.at)
             )
-            for part in allocation.taken_back
+            for part in cash.taken_back
         ),
     ]
 
@@ -368,7 +399,13 @@ def _claiming(situation: Situation, reminder: Item, writes: list[Write]) -> Clai
         reminder["reminder_id"], reminder["recipient"], detail_type="ReminderRecorded"
     )
     writes.append(claim_write)
-    return ClaimedEmail(claim=claim, sender=sender, portal_url=portal_url, heads={})
+    return ClaimedEmail(
+        claim=claim,
+        sender=sender,
+        portal_url=portal_url,
+        heads={},
+        customer=situation.customer,
+    )
 
 
 # --- 3. send -----------------------------------------------------------------------------------
@@ -389,7 +426,7 @@ def send_reminder(reminder_id: str, recorded: Recorded | None = None) -> Outcome
             email.claim,
             reminder_id,
             detail_type="ReminderRecorded",
-            send=lambda: _send(email.sender, reminder, email.portal_url),
+            send=lambda: _send(email.sender, reminder, email.portal_url, email.customer),
             mark=lambda held, message_id: _mark_sent(reminder, message_id, held, email.heads),
         )
     elif reminder["status"] == store.SENT:
@@ -422,7 +459,9 @@ def _portal_link(reminder: Item, links_valid_after: int | None) -> str | None:
     )
 
 
-def _send(sender: str, reminder: Item, portal_url: str | None) -> str:
+def _send(
+    sender: str, reminder: Item, portal_url: str | None, customer: Customer | None = None
+) -> str:
     planned = store.reminder_plan(reminder)
     email = reminder_email.render(planned, reminder.get("customer_name", ""), portal_url=portal_url)
     message = {
@@ -434,16 +473,16 @@ def _send(sender: str, reminder: Item, portal_url: str | None) -> str:
     }
     if not reminder.get("attach_statement"):
         return mail.send(**message)
-    return mail.send_raw(**message, attachments=[_statement_pdf(reminder)])
+    return mail.send_raw(**message, attachments=[_statement_pdf(reminder, customer)])
 
 
-def _statement_pdf(reminder: Item) -> mail.Attachment:
+def _statement_pdf(reminder: Item, customer: Customer | None = None) -> mail.Attachment:
     from functions.dunning.statement import file_name, statement_for
     from functions.dunning.statement_pdf import render_pdf
 
     as_of = date.fromisoformat(reminder["as_of"])
     start = date.fromisoformat(reminder.get("statement_from") or reminder["as_of"])
-    statement = statement_for(reminder["customer_id"], min(start, as_of), as_of)
+    statement = statement_for(reminder["customer_id"], min(start, as_of), as_of, customer=customer)
     return mail.Attachment(
         filename=file_name(statement), content=render_pdf(statement), content_type="application/pdf"
     )

@@ -195,7 +195,8 @@ def accrued_at(as_of: date, now: datetime) -> datetime:
 
 def _charges(customer_id: str, line: ReminderLine, as_of: date, posted_at: datetime) -> list[Write]:
     """The line's fee (once per invoice and level) and interest (once per invoice and day),
-    each with the record the customer settles it by (see shared/domain/charges.py)."""
+    each with the record the customer settles it by (see shared/domain/charges.py), which is
+    keyed by the entry id and refused if it exists: the entry's guard."""
     charged = [
         (ledger.for_fee, line.fee, f"{line.invoice_id}:level{line.level}"),
         (ledger.for_interest, line.interest, f"{line.invoice_id}:{as_of.isoformat()}"),
@@ -208,7 +209,10 @@ def _charges(customer_id: str, line: ReminderLine, as_of: date, posted_at: datet
     return [
         write
         for entry in entries
-        for write in [*ledger_store.post(entry), charge_store.created(charges.from_entry(entry))]
+        for write in [
+            ledger_store.post_guarded_elsewhere(entry),
+            charge_store.created(charges.from_entry(entry)),
+        ]
     ]
 
 

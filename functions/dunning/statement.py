@@ -77,9 +77,12 @@ class UnknownCustomerError(LookupError):
         self.customer_id = customer_id
 
 
-def statement_for(customer_id: str, start: date, end: date) -> Statement:
-    """The customer's statement of ``start``..``end`` (raises UnknownCustomerError)."""
-    customer = customers.get(customer_id)
+def statement_for(
+    customer_id: str, start: date, end: date, *, customer: Customer | None = None
+) -> Statement:
+    """The customer's statement of ``start``..``end`` (raises UnknownCustomerError);
+    ``customer``: its account as the caller just read it (not read again)."""
+    customer = customer or customers.get(customer_id)
     if customer is None:
         raise UnknownCustomerError(customer_id)
     return _statement(customer, start, end)

@@ -483,11 +483,17 @@ class CashMove:
         self.payment = moved.model_copy(update={"version": self.before.version + 1})
 
     def _set_invoice(self, moved: Invoice) -> Invoice:
-        """Keep ``moved`` exactly one version after the invoice as read."""
+        """Keep ``moved`` exactly one version after the invoice as read, with the cash of the
+        payment's allocations to it as they stand (collections read interest from there)."""
         read = self.invoices_before[moved.invoice_id]
-        self.invoices_after[moved.invoice_id] = moved.model_copy(
-            update={"version": read.version + 1}
-        )
+        applied = [
+            invoice_domain.cash_of(allocation)
+            for allocation in self.payment.allocations
+            if allocation.invoice_id == moved.invoice_id and not allocation.is_charge
+        ]
+        self.invoices_after[moved.invoice_id] = invoice_domain.with_cash_applied(
+            moved, applied
+        ).model_copy(update={"version": read.version + 1})
         return self.invoices_after[moved.invoice_id]
 
     def _reopen_invoice(self, reopened: Invoice, amount: Decimal, move_id: str) -> Decimal:

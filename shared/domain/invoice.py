@@ -47,6 +47,7 @@ from shared.model import Model
 if TYPE_CHECKING:
     from shared.domain.customer import Customer
     from shared.domain.order import Order
+    from shared.domain.payment import Allocation
     from shared.domain.seller import Seller
 
 SOURCE = "otc.invoicing"
@@ -65,6 +66,52 @@ class InvoiceStatus(StrEnum):
     DISPUTED = "disputed"
     ISSUED = "issued"  # credit notes: issued (they are not receivables)
     WRITTEN_OFF = "written_off"  # nothing due, and a bad-debt write-off took part of it
+
+
+class CashTakenBack(Model):
+    """A part of an allocation's cash taken back (a refund, a dispute) while the rest stays."""
+
+    model_config = ConfigDict(frozen=True)
+
+    amount: Decimal
+    at: datetime
+
+
+class CashApplied(Model):
+    """One payment allocation's cash on an invoice: what it settled (cash and discount) still in
+    force, since when, until when it was taken back whole (``reversed_at``), and each part taken
+    back before that. Interest runs on what no allocation settled on a day."""
+
+    model_config = ConfigDict(frozen=True)
+
+    allocation_id: str
+    applied_at: datetime
+    amount: Decimal  # cash still applied (the parts taken back are not) plus the discount
+    reversed_at: datetime | None = None
+    taken_back: tuple[CashTakenBack, ...] = ()
+
+    def to_stored(self) -> dict[str, Any]:
+        return {
+            "id": self.allocation_id,
+            "at": clock.iso(self.applied_at),
+            "amount": str(self.amount),
+            "until": clock.iso(self.reversed_at) if self.reversed_at else None,
+            "back": [{"amount": str(p.amount), "at": clock.iso(p.at)} for p in self.taken_back],
+        }
+
+    @classmethod
+    def from_stored(cls, data: Mapping[str, Any]) -> CashApplied:
+        until = data.get("until")
+        return cls(
+            allocation_id=data["id"],
+            applied_at=clock.parse(data["at"]),
+            amount=Decimal(str(data["amount"])),
+            reversed_at=clock.parse(until) if until else None,
+            taken_back=tuple(
+                CashTakenBack(amount=Decimal(str(part["amount"])), at=clock.parse(part["at"]))
+                for part in data.get("back", ())
+            ),
+        )
 
 
 class Invoice(Model):
@@ -118,6 +165,10 @@ class Invoice(Model):
     # Credit its credit notes gave the customer that a payment taken back no longer funds, and
     # that the customer had already used: owed again (see ``reclaim``)
     amount_reclaimed: Decimal = Decimal(0)
+    # Every payment allocation's cash on it, as the interest on it needs them (kept by cash
+    # application with the allocations themselves); None: not known (an item written before the
+    # store kept them), read from the payments instead
+    cash_applied: tuple[CashApplied, ...] | None = ()
 
     def money(self, amount: Decimal) -> dict[str, str]:
         return Money(amount=amount, currency=self.currency).to_wire()
@@ -510,6 +561,30 @@ def reverse_payment(
         amount_paid=invoice.amount_paid - amount,
         amount_discounted=invoice.amount_discounted - discount,
     )
+
+
+def cash_of(allocation: Allocation) -> CashApplied:
+    """What a payment allocation to an invoice settles on it, and since and until when."""
+    return CashApplied(
+        allocation_id=allocation.allocation_id,
+        applied_at=allocation.applied_at,
+        amount=allocation.applied + allocation.discount,
+        reversed_at=allocation.reversed_at,
+        taken_back=tuple(
+            CashTakenBack(amount=part.amount, at=part.at) for part in allocation.taken_back
+        ),
+    )
+
+
+def with_cash_applied(invoice: Invoice, applied: Sequence[CashApplied]) -> Invoice:
+    """The invoice with these allocations' cash as they stand now (each replacing the one of
+    the same allocation it had); one whose cash is not known (None) stays so."""
+    if invoice.cash_applied is None or not applied:
+        return invoice
+    current = {cash.allocation_id: cash for cash in invoice.cash_applied}
+    current |= {cash.allocation_id: cash for cash in applied}
+    ordered = sorted(current.values(), key=lambda cash: (cash.applied_at, cash.allocation_id))
+    return invoice.model_copy(update={"cash_applied": tuple(ordered)})
 
 
 def reclaim(invoice: Invoice, amount: Decimal) -> Invoice:

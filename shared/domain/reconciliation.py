@@ -10,7 +10,9 @@ sequence of operations; a difference is a defect, never a rounding:
 2. statement aging = the customer's row in the aging report of the same day, bucket by bucket,
    total, unapplied and balance (a customer absent from the report has nothing open or held);
 3. credit figures: open receivables less unapplied cash = the statement's closing balance (the
-   exposure is that plus the confirmed orders not yet invoiced);
+   exposure is that plus the confirmed orders not yet invoiced), and their unapplied cash = the
+   money the statement's aging holds for the customer (collections read the credit a customer
+   holds from the figures);
 4. every invoice's amount due = what the statement's aging has open on it (0 when it has none),
    and so every fee or interest charge's amount due (its open item is named by the charge's id);
 5. the books: the receivables control account of the trial balance = the aging report's total of
@@ -84,6 +86,7 @@ def customer_differences(views: CustomerViews) -> list[str]:
     if views.credit is not None:
         owed = amount(views.credit["open_receivables"]) - amount(views.credit["unapplied_cash"])
         differ("credit figures' open receivables less unapplied cash", closing, owed)
+        differ("credit figures' unapplied cash", unapplied, amount(views.credit["unapplied_cash"]))
 
     open_on = {item["invoice_id"]: amount(item["amount_due"]) for item in items}
     for invoice in views.invoices:

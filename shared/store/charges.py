@@ -4,6 +4,8 @@
   id): written in the transaction that posts the charge, then replaced at the version read by
   every move that settles or reopens it. The customer's charges are one Query of its ledger
   partition (``entries_for`` reads ``ENTRY#`` keys only, so these never pass for entries).
+  Put with its entry and refused if it exists, the record is the entry's guard too: the charge
+  is posted once by its id, with no ``LEDGERENTRY#`` guard item.
 
 A charge posted before charges had records is read from its ledger entry (version 0); the move
 that first settles it creates its record, refused if someone created it meanwhile.

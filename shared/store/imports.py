@@ -372,6 +372,7 @@ def legacy_invoice_item(
         "open_amount": quantize(row.open_amount, row.currency),
         "status": "open",
         "legacy": True,
+        "cash_applied": [],  # no payment of this system applied yet (shared/store/invoices.py)
         "import_id": import_id,
         "import_row": row_number,
         "gsi1pk": f"CUSTOMER#{row.customer_id}",

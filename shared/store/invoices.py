@@ -30,7 +30,14 @@ from decimal import Decimal
 from typing import Any
 
 from shared.domain import invoice as invoice_domain
-from shared.domain.invoice import DocumentKind, Invoice, InvoiceStatus, Party, PartyAddress
+from shared.domain.invoice import (
+    CashApplied,
+    DocumentKind,
+    Invoice,
+    InvoiceStatus,
+    Party,
+    PartyAddress,
+)
 from shared.domain.money import quantize
 from shared.domain.reporting import InvoiceFact
 from shared.store import readable, table
@@ -44,6 +51,7 @@ OPEN_STATUSES = frozenset(
 )
 MAX_ID_LENGTH = 64
 LEGACY_SERIES = "legacy"  # the series of a legacy invoice read as a receivable (it has none)
+CASH_APPLIED = "cash_applied"  # the item attribute of ``Invoice.cash_applied``
 _UNKNOWN_PARTY = Party(name="", address=PartyAddress(line1="", city="", postal_code="", country=""))
 
 
@@ -96,11 +104,26 @@ def to_item(invoice: Invoice) -> Item:
             json.dumps(invoice.to_wire(), separators=(",", ":"), sort_keys=True)
         ),
     }
+    if invoice.cash_applied is not None:
+        item[CASH_APPLIED] = stored_cash_applied(invoice.cash_applied)
     if is_open(invoice):
         assert invoice.due_on is not None, "an open invoice has a due date"
         item["open_due_pk"] = OPEN_PARTITION
         item["open_due_sk"] = f"{invoice.due_on.isoformat()}#{invoice.customer_id}#{invoice.number}"
     return item
+
+
+def stored_cash_applied(applied: Iterable[CashApplied]) -> list[dict[str, Any]]:
+    return [cash.to_stored() for cash in applied]
+
+
+def cash_applied(item: Item) -> tuple[CashApplied, ...] | None:
+    """The payment allocations' cash on the invoice item (None: an item from before the store
+    kept them, whose allocations only the payments know)."""
+    stored = item.get(CASH_APPLIED)
+    if stored is None:
+        return None
+    return tuple(CashApplied.from_stored(cash) for cash in stored)
 
 
 def is_open(invoice: Invoice) -> bool:
@@ -176,13 +199,15 @@ def legacy_receivable(item: Item) -> Invoice:
         amount_due=still_open,
         status=InvoiceStatus(item["status"]),
         version=int(item["version"]),
+        cash_applied=cash_applied(item),
     )
 
 
 @readable.reader
 def from_item(item: Item) -> Invoice:
     """The document with its receivable as last written (not for legacy items, see is_legacy)."""
-    return invoice_domain.from_wire(json.loads(item["document"]))
+    invoice = invoice_domain.from_wire(json.loads(item["document"]))
+    return invoice.model_copy(update={"cash_applied": cash_applied(item)})
 
 
 @readable.reader
@@ -350,6 +375,9 @@ def _replacing_legacy(invoice: Invoice, before: Invoice) -> Update:
         "open_amount = :open, amount_discounted = :discounted, amount_credited = :credited, "
         "amount_paid = :paid, amount_reclaimed = :reclaimed, #status = :status, version = :version"
     )
+    if invoice.cash_applied is not None:
+        values[":cash_applied"] = stored_cash_applied(invoice.cash_applied)
+        assignments += f", {CASH_APPLIED} = :cash_applied"
     if is_open(invoice):
         values[":open_pk"] = OPEN_PARTITION
         values[":open_sk"] = f"{invoice.due_on.isoformat()}#{invoice.customer_id}#{invoice.number}"

@@ -4,7 +4,8 @@
   postings, in time order within the customer's partition (a statement reads it front to back);
 - guard: ``LEDGERENTRY#<entry id>`` / ``ENTRY``: put with the entry, refused if the entry id was
   posted before. Entry ids are deterministic (``<kind>:<source id>``), so the document that
-  causes an entry can never post it twice, whenever and however often it is retried.
+  causes an entry can never post it twice, whenever and however often it is retried. A fee or
+  interest charge's entry has none: its charge record, put with it, is that guard.
 
 The journal across customers reads the entries by posting month on gsi2: ``JOURNAL#<YYYY-MM>`` /
 ``<posted at>#<entry id>`` (UTC). The index keys ride on the entry item itself, so the journal
@@ -80,6 +81,13 @@ def post(entry: JournalEntry) -> list[Write]:
         "entry_sk": sk,
     }
     return [Put.new(to_item(entry)), Put.new(guard)]
+
+
+def post_guarded_elsewhere(entry: JournalEntry) -> Put:
+    """The entry alone, for an entry whose id another item of the same transaction guards: a
+    fee or interest charge's record (``shared.store.charges``) is keyed by the entry id and
+    refused if it exists, so the charge is posted once without a guard item of its own."""
+    return Put.new(to_item(entry))
 
 
 def is_posted(entry_id: str) -> bool:

@@ -257,15 +257,16 @@ def test_collection_run_reads_grow_with_what_is_due_not_with_the_table():
     assert small.customers == large.customers == 40
     assert small.emails == large.emails > 0
     assert small.workers.breakdown() == large.workers.breakdown()
-    # and each customer's worker read its account with its dispute holds (one Query of its
-    # partition), its invoices, their dunning states and chain heads (one BatchGetItem), its
-    # payments and its ledger (a Query each); each reminder was recorded with its e-mail's claim
-    # (one transaction), e-mailed, and marked sent with the claim (one transaction): 7 requests
-    # for a customer with one invoice at a level, however many invoices it has due
+    # and each customer's worker read its account with its dispute holds and credit figures
+    # (one Query of its partition), its invoices with the money applied to them, their dunning
+    # states and chain heads (one BatchGetItem), and neither its payments nor its ledger; each
+    # reminder was recorded with its e-mail's claim (one transaction), e-mailed, and marked sent
+    # with the claim (one transaction): 5 requests for a customer with one invoice at a level,
+    # however many invoices it has due. The one final notice's statement read the customer's
+    # documents and ledger (a Query each), its account taken from the worker's read.
     assert small.workers.breakdown() == {
         "dynamodb.BatchGetItem": 40,
-        "dynamodb.GetItem": 1,
-        "dynamodb.Query": 122,
+        "dynamodb.Query": 42,
         "dynamodb.TransactWriteItems": 72,
         "sesv2.SendEmail": 36,
         "ssm.GetParameter": 1,

@@ -24,6 +24,8 @@ from chalice.test import Client
 from shared import clock
 from shared.domain.reconciliation import amount, books_differences, customer_differences
 from shared.store import charges as charge_store
+from shared.store import ledger as ledger_store
+from shared.store.table import to_dynamo
 from tests.functional.accounts import call, create_customer
 from tests.functional.bank_files import credit, post_statement, reversal, statement
 from tests.functional.books_machine import api_get, read_books, read_views
@@ -309,12 +311,24 @@ def test_the_charges_listing_refuses_an_unknown_status(client, world: World):
 def test_a_charge_is_settled_whole_even_when_charged_before_charges_had_records(
     client, world: World
 ):
-    # Given a fee whose record is missing (charged before charges had their own record)
+    # Given a fee whose record is missing (charged before charges had their own record: its
+    # entry was posted with a LEDGERENTRY# guard then, as every entry's was)
     _, fee, _ = _charged(client, world)
-    world.session.client("dynamodb").delete_item(
-        TableName=world.outputs["TableName"],
+    dynamodb = world.session.client("dynamodb")
+    table_name = world.outputs["TableName"]
+    dynamodb.delete_item(
+        TableName=table_name,
         Key={"pk": {"S": f"LEDGER#{CUSTOMER}"}, "sk": {"S": f"CHARGE#{fee['id']}"}},
     )
+    [entry] = [
+        item
+        for item in world.table_items()
+        if item["pk"] == f"LEDGER#{CUSTOMER}" and item.get("entry_id") == fee["id"]
+    ]
+    guard_pk, guard_sk = ledger_store.guard_key(fee["id"])
+    guard = {"pk": guard_pk, "sk": guard_sk, "entity": "LedgerEntryGuard", "entry_id": fee["id"]}
+    guard |= {"entry_pk": entry["pk"], "entry_sk": entry["sk"]}
+    dynamodb.put_item(TableName=table_name, Item=to_dynamo(guard))
     assert _charge(client, fee["id"])["version"] == 0
 
     # When a clerk allocates cash to it

@@ -33,7 +33,14 @@ from shared.domain.invoice import Invoice
 from shared.store import customers, invoices, table
 from shared.store import dunning as dunning_store
 from tests.functional.accounts import call
-from tests.functional.cash import CUSTOMER, invoice_now, issued_invoice
+from tests.functional.cash import (
+    CUSTOMER,
+    allocate,
+    invoice_now,
+    issued_invoice,
+    received,
+    reverse,
+)
 from tests.functional.collections import (
     QUEUE,
     charges,
@@ -251,6 +258,69 @@ def test_a_partial_payment_leaves_interest_on_the_rest_only(client, world: World
     assert f"{total - 30:,.2f} EUR" in second.body
     assert f"{expected:,.2f} EUR" in second.body
     assert invoice_now(invoice.invoice_id).status.value == "partially_paid"
+
+
+def test_cash_taken_back_lowers_the_interest_only_while_it_was_applied(client, world: World):
+    # Given an invoice reminded at +3, 30.00 applied to it on day +10 and taken back on day +12
+    invoice = _invoice(client, world)
+    due = invoice.due_on
+    assert due is not None
+    run_on(world, day(due, 3))
+    on(day(due, 10))
+    payment = received("30.00", customer_id=CUSTOMER)
+    body = {"allocations": [{"invoice_id": invoice.invoice_id, "amount": "30.00"}]}
+    applied = allocate(client, payment.payment_id, body)
+    assert applied.status == 201, applied.body
+    [allocation] = applied.body["allocations"]
+    on(day(due, 12))
+    assert reverse(client, payment.payment_id, allocation["id"]).status == 200
+    world.pump.drain()
+    # (the invoice item keeps the allocation's cash, taken back: the worker reads it there)
+    [cash] = invoice_now(invoice.invoice_id).cash_applied or ()
+    assert (cash.amount, cash.reversed_at is not None) == (Decimal("30.00"), True)
+
+    # When the second notice goes out at +14
+    run_on(world, day(due, 14))
+
+    # Then its interest ran on the rest for days 10 and 11 only, on the full total otherwise
+    total = invoice.total
+    expected = interest((total, 9), (total - 30, 2), (total, 3)) - interest((total, 3))
+    assert charges()[1:] == [
+        ("fee", f"{invoice.invoice_id}:level2", Decimal("5.00")),
+        ("interest", f"{invoice.invoice_id}:{day(due, 14)}", expected),
+    ]
+
+
+def test_an_invoice_item_from_before_it_kept_its_cash_is_served_from_the_payments(
+    client, world: World
+):
+    # Given an invoice reminded at +3, then 30.00 paid on day +10, its item then stripped of the
+    # cash applied to it (as items written before cash application kept it there)
+    invoice = _invoice(client, world)
+    due = invoice.due_on
+    assert due is not None
+    run_on(world, day(due, 3))
+    on(day(due, 10))
+    pay(client, invoice, "30.00")
+    world.pump.drain()
+    pk, sk = invoices.invoice_key(invoice.invoice_id)
+    world.session.client("dynamodb").update_item(
+        TableName=world.outputs["TableName"],
+        Key={"pk": {"S": pk}, "sk": {"S": sk}},
+        UpdateExpression="REMOVE cash_applied",
+    )
+    assert invoice_now(invoice.invoice_id).cash_applied is None
+
+    # When the second notice goes out at +14
+    run_on(world, day(due, 14))
+
+    # Then the worker read the payment instead: interest on the rest from day 10, as ever
+    total = invoice.total
+    expected = interest((total, 9), (total - 30, 5)) - interest((total, 3))
+    assert charges()[1:] == [
+        ("fee", f"{invoice.invoice_id}:level2", Decimal("5.00")),
+        ("interest", f"{invoice.invoice_id}:{day(due, 14)}", expected),
+    ]
 
 
 def test_a_disputed_invoice_is_left_alone(client, world: World):

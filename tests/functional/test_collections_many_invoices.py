@@ -1,8 +1,9 @@
 """A customer with more invoices reaching a level the same day than one transaction can record.
 
-Each invoice reaching a level with a fee and interest takes eleven writes (its state, its level
-marker, two ledger entries with their guards and charge records, its event); DynamoDB takes 100
-writes in one transaction. cus_acme's 25 receivables, imported the day before, all fall due on
+Each invoice reaching a level with a fee and interest takes nine writes (its state, its level
+marker, two ledger entries with their charge records, each record the entry's guard, its event
+with its outbox marker and chain head); DynamoDB takes 100 writes in one transaction: the 25
+are recorded in three. cus_acme's 25 receivables, imported the day before, all fall due on
 2026-10-19: on 2026-11-02 they are fourteen days overdue, each at the second notice (5.00 fee)
 with fourteen days' interest. The worker records them in several transactions and one reminder.
 """
@@ -125,7 +126,7 @@ def test_many_invoices_reaching_a_level_the_same_day_are_reminded_once_in_one_em
     _assert_reminded_once(owed, owed_before)
 
 
-@pytest.mark.parametrize("crash_after", [1, 3])
+@pytest.mark.parametrize("crash_after", [1, 2])  # the third transaction closes the day
 def test_a_crash_between_the_transactions_is_finished_by_the_retry_with_the_same_books(
     world: World, owed: dict[str, str], monkeypatch: pytest.MonkeyPatch, crash_after: int
 ):

@@ -106,6 +106,12 @@ def test_a_customer_with_nothing_open_and_no_row_in_the_report_agrees():
         ({"credit": credit(open_receivables="100.00")}, "credit figures"),
         # the credit figures do not hold a credit note's credit
         ({"credit": credit(unapplied_cash="0.00")}, "credit figures"),
+        # the figures hold more cash, and owe as much more, than the books (collections would
+        # set that credit against the invoices)
+        (
+            {"credit": credit(open_receivables="122.00", unapplied_cash="42.00")},
+            "credit figures' unapplied cash is 42.00, expected 32.00",
+        ),
         # an invoice reopened whole by a partial refund
         ({"invoices": [invoice("147.58")]}, "amount due of invoice INV-1 is 147.58"),
     ],
