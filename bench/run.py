@@ -179,7 +179,10 @@ SECTIONS = (
             "before the lake landed an order's fact only on its confirmation or shipment: "
             "place + confirm 21 (land_in_lake 4 for each order event); before the confirmation "
             "worker took the order's keys from its event: 18 (confirm_orders 3, the order read "
-            "on its own first).",
+            "on its own first); before the event item became the outbox entry (2026-12-08): 17 "
+            "(each publish_events also deleted its outbox markers, BatchWriteItem), the lake read "
+            "the confirmed order and its history (GetItem, Query) and notify_customers read the "
+            "customer to learn that no e-mail was wanted (GetItem).",
         ),
         lambda options: aws_calls.table(aws_calls.measure()),
     ),
@@ -284,7 +287,13 @@ SECTIONS = (
             "per customer, of which a Query per invoice due for its dispute holds (5); the holds "
             "now live in the customer's partition and come with the account's one Query. A "
             "customer with more invoices at a level than one transaction holds is recorded in "
-            "several (docs/collections.md), so every size completes.",
+            "several (docs/collections.md), so every size completes. Then (2026-12-07, 10 due "
+            "each): 8.3 requests per customer (Query 3.64: the account, the payments, the whole "
+            "ledger for the credit held; TransactWriteItems 2.33; GetItem 0.32). Since, the "
+            "invoice keeps its allocations' cash (interest needs no payments Query), the credit "
+            "held is read from the credit figures in the account's partition, and a fee's or "
+            "interest's charge record is its own once-only guard (about ten invoices at a level "
+            "fit one transaction).",
         ),
         _collection_runs,
     ),
