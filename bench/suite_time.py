@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SLOWEST = 15
 TARGET_SECONDS = 8 * 60  # issue "Lean": make test <= 8 min alone on two cores
 _SUMMARY = re.compile(r"(?P<summary>\d+ (?:passed|failed)[^=]*?) in (?P<seconds>[\d.]+)s")
+_FAILED = re.compile(r"^(?:FAILED|ERROR) (?P<test>\S+)")
 _DURATION = re.compile(r"^(?P<seconds>[\d.]+)s (?P<phase>setup|call|teardown)\s+(?P<test>\S+)")
 
 
@@ -39,6 +40,12 @@ class Run:
     summary: str
     slowest: list[Slow]
     returncode: int
+    failed: list[str]
+
+
+def failures(output: str) -> list[str]:
+    """The tests pytest's short summary (``-rfE``) names as failed or in error."""
+    return [found["test"] for line in output.splitlines() if (found := _FAILED.match(line))]
 
 
 def parse(output: str) -> tuple[str, float, list[Slow]]:
@@ -57,12 +64,12 @@ def parse(output: str) -> tuple[str, float, list[Slow]]:
 
 def measure(workers: int = 2) -> Run:
     command = [sys.executable, "-m", "pytest", "-n", str(workers), "-q"]
-    command += [f"--durations={SLOWEST}", "-p", "no:cacheprovider"]
+    command += [f"--durations={SLOWEST}", "-rfE", "-p", "no:cacheprovider"]
     started = time.monotonic()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     wall = time.monotonic() - started
     summary, seconds, slowest = parse(done.stdout)
-    return Run(wall, seconds, summary, slowest, done.returncode)
+    return Run(wall, seconds, summary, slowest, done.returncode, failures(done.stdout))
 
 
 def table(run: Run) -> str:
@@ -73,6 +80,7 @@ def table(run: Run) -> str:
         f"| pytest's own figure (s) | {run.pytest_seconds:.0f} |",
         f"| target (s) | {TARGET_SECONDS} |",
         f"| result | {run.summary or 'no summary'} (exit {run.returncode}) |",
+        *(f"| failed | `{test}` |" for test in run.failed),
         "",
         "| Slowest | Phase | Seconds |",
         "|---|---|---:|",

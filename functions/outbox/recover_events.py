@@ -26,8 +26,8 @@ from shared.observability import logger
 from shared.store import table
 
 # An event occurred (its timestamp was taken) at most this long before its item reached the
-# stream: the longest a Lambda invocation runs, with room to spare.
-WRITE_LAG = timedelta(minutes=15)
+# stream: the longest a function of the app runs (300 s, .chalice/config.json), and a minute.
+WRITE_LAG = timedelta(minutes=6)
 ARRIVAL_PRECISION = timedelta(seconds=1)  # Lambda gives the arrival times in whole seconds
 
 

@@ -281,15 +281,17 @@ def test_the_suite_time_bench_reads_pytests_closing_line_and_durations():
             "============================= slowest 2 durations ==============================",
             "41.07s call     tests/functional/test_books.py::test_the_books_agree",
             "12.50s setup    tests/e2e/test_local_stack.py::test_it_serves",
-            "3170 passed, 8 skipped in 726.12s (0:12:06)",
+            "FAILED tests/unit/test_a.py::test_b - AssertionError: assert 1 == 2",
+            "1 failed, 3170 passed, 8 skipped in 726.12s (0:12:06)",
         ]
     )
 
     # When it is read
     summary, seconds, slowest = suite_time.parse(output)
 
-    # Then the counts, pytest's own time and each slow phase are there
-    assert (summary, seconds) == ("3170 passed, 8 skipped", 726.12)
+    # Then the counts, pytest's own time, the failed test and each slow phase are there
+    assert (summary, seconds) == ("1 failed, 3170 passed, 8 skipped", 726.12)
+    assert suite_time.failures(output) == ["tests/unit/test_a.py::test_b"]
     assert [(slow.test.split("::")[1], slow.phase, slow.seconds) for slow in slowest] == [
         ("test_the_books_agree", "call", 41.07),
         ("test_it_serves", "setup", 12.5),
