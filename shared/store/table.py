@@ -310,7 +310,10 @@ def scan_page(
         "Limit": examined,
     }
     if cursor:
-        request["ExclusiveStartKey"] = _decode_cursor(cursor)
+        start = _decode_cursor(cursor)
+        if set(start) != {"pk", "sk"}:  # a Scan resumes after a key of the table
+            raise InvalidCursorError(cursor)
+        request["ExclusiveStartKey"] = start
     answer = aws.client("dynamodb").scan(**request)
     found, last = answer["Items"], answer.get("LastEvaluatedKey")
     if len(found) > limit:  # resume after the last item given

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 from typing import Any
 
@@ -183,6 +184,25 @@ def test_verifying_every_chain_pages_through_the_heads(client, world, auditor):
     assert len(entities) == len(set(entities))
     assert {good, bad} <= set(entities)
     assert [c["entity"] for c in everything if not c["valid"]] == [bad]
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "nonsense",
+        base64.urlsafe_b64encode(b'{"pk": "AGG#x"}').decode(),  # not a key of the table
+        base64.urlsafe_b64encode(b'{"pk": "a", "sk": "b", "gsi2pk": "c"}').decode(),
+        base64.urlsafe_b64encode(b'["pk", "sk"]').decode(),
+    ],
+)
+def test_verifying_every_chain_refuses_a_cursor_it_did_not_hand_out(client, world, auditor, cursor):
+    # When every chain is verified from a cursor that is not one of the route's
+    answer = call(client, "GET", f"/audit/verify?limit=2&cursor={cursor}", key=auditor)
+
+    # Then it is a client error naming the cursor, not a server error
+    assert answer.status == 400, answer.body
+    assert answer.body["type"].endswith("/invalid-query")
+    assert "cursor" in str(answer.body)
 
 
 def test_only_auditors_and_admins_read_the_audit_trail(client, world, auditor):

@@ -1,9 +1,9 @@
 """A customer with more invoices reaching a level the same day than one transaction can record.
 
-Each invoice reaching a level with a fee and interest takes nine writes (its state, its level
+Each invoice reaching a level with a fee and interest takes eight writes (its state, its level
 marker, two ledger entries with their charge records, each record the entry's guard, its event
-with its outbox marker and chain head); DynamoDB takes 100 writes in one transaction: the 25
-are recorded in three. cus_acme's 25 receivables, imported the day before, all fall due on
+and chain head); DynamoDB takes 100 writes in one transaction: the 25 are recorded in three.
+cus_acme's 25 receivables, imported the day before, all fall due on
 2026-10-19: on 2026-11-02 they are fourteen days overdue, each at the second notice (5.00 fee)
 with fourteen days' interest. The worker records them in several transactions and one reminder.
 """
